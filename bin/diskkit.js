@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point. `--version` is answered before anything is imported: start-up time
+// is most of what a scripted call costs.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(pkg.version + '\n');
+} else {
+  const { main } = await import('../dist/cli.js');
+  await main(process.argv);
+}

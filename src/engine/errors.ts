@@ -1,0 +1,101 @@
+/**
+ * The one error type of diskkit. Callers branch on `code`, never on message text.
+ * `context` carries the offending value (a field name, a cluster, a path) so that
+ * the CLI and `--json` can report it without parsing the message.
+ */
+export const ErrorCode = {
+  /** The command line itself is wrong. */
+  USAGE: 'E_USAGE',
+  /** An operating-system I/O error (open, read, write). */
+  IO: 'E_IO',
+  /** A read returned fewer bytes than the structure needs. */
+  SHORT_READ: 'E_SHORT_READ',
+  /** The image ends before a structure it claims to hold. */
+  TRUNCATED: 'E_TRUNCATED',
+  /** The FAT boot sector / BIOS parameter block is invalid. */
+  BAD_BPB: 'E_BAD_BPB',
+  /** No file system diskkit knows was found. */
+  UNKNOWN_FORMAT: 'E_UNKNOWN_FORMAT',
+  /** Partition table problems, or a partition number that does not exist. */
+  PARTITION: 'E_PARTITION',
+  NOT_FOUND: 'E_NOT_FOUND',
+  NOT_A_DIRECTORY: 'E_NOT_DIR',
+  IS_A_DIRECTORY: 'E_IS_DIR',
+  EXISTS: 'E_EXISTS',
+  NOT_EMPTY: 'E_NOT_EMPTY',
+  /** A cluster chain loops back on itself. */
+  CHAIN_LOOP: 'E_CHAIN_LOOP',
+  /** A cluster chain points outside the data region, at a free or at a bad cluster. */
+  CHAIN_RANGE: 'E_CHAIN_RANGE',
+  /** A directory entry or structure is corrupt beyond recovery. */
+  CORRUPT: 'E_CORRUPT',
+  /** A name cannot be stored or extracted safely. */
+  BAD_NAME: 'E_BAD_NAME',
+  /** The volume is full. */
+  NO_SPACE: 'E_NO_SPACE',
+  /** The fixed FAT12/16 root directory has no free entry. */
+  ROOT_FULL: 'E_ROOT_FULL',
+  /** A size, count or offset read from disk exceeds a safety limit. */
+  LIMIT: 'E_LIMIT',
+  /** The NTFS MFT source is unusable. */
+  BAD_MFT: 'E_BAD_MFT',
+  /** One MFT record is unusable (recoverable: reported, not thrown, unless --strict). */
+  BAD_RECORD: 'E_BAD_RECORD',
+  /** Valid but not supported (yet). */
+  UNSUPPORTED: 'E_UNSUPPORTED',
+  /** The user interrupted the operation. */
+  CANCELLED: 'E_CANCELLED',
+  /** A worker thread failed. */
+  WORKER: 'E_WORKER',
+  /** A --strict run met a warning. */
+  STRICT: 'E_STRICT',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface DiskkitErrorOptions {
+  /** The offending value: field name, cluster number, path, record number... */
+  context?: Record<string, unknown>;
+  /** What the user could do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class DiskkitError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly context: Record<string, unknown>;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCodeValue, message: string, options: DiskkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DiskkitError';
+    this.code = code;
+    this.context = options.context ?? {};
+    this.hint = options.hint;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, context: this.context, hint: this.hint };
+  }
+}
+
+export function isDiskkitError(error: unknown): error is DiskkitError {
+  return error instanceof DiskkitError;
+}
+
+/** A recoverable problem: reported in a result, and work goes on. `--strict` turns these into errors. */
+export interface DiskkitWarning {
+  code: ErrorCodeValue | string;
+  message: string;
+  context?: Record<string, unknown>;
+}
+
+/** Wraps a Node system error (ENOENT, EACCES...) in a DiskkitError naming the file. */
+export function fromSystemError(error: unknown, path: string, action: string): DiskkitError {
+  if (error instanceof DiskkitError) return error;
+  const sys = error as NodeJS.ErrnoException;
+  const reason = sys && typeof sys === 'object' && 'code' in sys && sys.code ? sys.code : 'error';
+  const code = sys?.code === 'ENOENT' ? ErrorCode.NOT_FOUND : ErrorCode.IO;
+  const detail = sys?.code === 'ENOENT' ? 'no such file' : sys?.code === 'EACCES' ? 'permission denied' : (sys?.message ?? String(error));
+  return new DiskkitError(code, `cannot ${action}: ${detail}`, { context: { path, errno: reason }, cause: error });
+}

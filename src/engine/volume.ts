@@ -1,0 +1,88 @@
+/**
+ * The format-neutral volume interface. Commands talk only to this; FAT is the first
+ * format behind it, NTFS (read) and Cartridge come next. Paths are absolute inside
+ * the volume, '/'-separated, root is '/'.
+ */
+import type { DiskkitWarning } from './errors.js';
+import type { BlockSource } from '../io/block-source.js';
+
+export type EntryType = 'file' | 'dir';
+
+export interface EntryInfo {
+  /** Absolute path inside the volume ('/' for the root). */
+  path: string;
+  /** The name as the user sees it (long name where there is one). */
+  name: string;
+  /** The on-disk short name where the format has one (FAT 8.3), else null. */
+  shortName: string | null;
+  type: EntryType;
+  /** Size in bytes (0 for directories). */
+  size: number;
+  mtime: Date | null;
+  ctime: Date | null;
+  atime: Date | null;
+  /** Format attribute names, e.g. 'readonly', 'hidden', 'system', 'archive', 'dir', 'volume'. */
+  attributes: string[];
+  /** True for entries marked deleted (only listed when asked). */
+  deleted?: boolean;
+}
+
+/** A byte range of the underlying source that holds part of a file, in file order. */
+export interface Extent {
+  position: number;
+  length: number;
+}
+
+/** A summary common to all formats; formats add their own fields. */
+export interface VolumeInfo {
+  format: string;
+  totalBytes: number;
+  freeBytes: number;
+  usedBytes: number;
+  label: string | null;
+  [key: string]: unknown;
+}
+
+export interface ListOptions {
+  /** Also return entries marked deleted. */
+  deleted?: boolean;
+}
+
+export interface WriteFileOptions {
+  mtime?: Date;
+  atime?: Date;
+  ctime?: Date;
+  /** Keep an existing file instead of replacing it. */
+  noClobber?: boolean;
+}
+
+export interface Volume {
+  readonly format: string;
+  readonly source: BlockSource;
+  /** Recoverable problems met so far (broken long names, stale hints...). */
+  readonly warnings: DiskkitWarning[];
+
+  info(): VolumeInfo;
+  stat(path: string): EntryInfo;
+  list(path: string, options?: ListOptions): EntryInfo[];
+  /** The byte ranges of a file's data, in order; their lengths add up to the file size. */
+  fileExtents(path: string): Extent[];
+  readFile(path: string): Buffer;
+
+  /** Write operations; a read-only volume throws E_UNSUPPORTED. */
+  writeFile(path: string, data: Uint8Array | FileDataSource, options?: WriteFileOptions): EntryInfo;
+  mkdir(path: string, options?: { parents?: boolean; mtime?: Date }): EntryInfo;
+  remove(path: string, options?: { recursive?: boolean }): void;
+  rename(from: string, to: string): EntryInfo;
+
+  /** Writes cached metadata back and marks the volume clean. */
+  flush(): void;
+  close(): void;
+}
+
+/** File data that is too big to hold in memory: its size and a reader of consecutive chunks. */
+export interface FileDataSource {
+  size: number;
+  /** Fills `buf[0..length)` with the bytes at `position` of the file. */
+  read(buf: Uint8Array, length: number, position: number): void;
+}
