@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every bench/*.bench.js in turn and rewrites BENCHMARKS.md.
+// Each benchmark measures diskkit and its peer side by side in the same run and
+// returns a Markdown section; this script adds the machine line and joins them.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+
+const only = process.argv.slice(2);
+const dir = new URL('./', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.bench.js')).sort()
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)));
+
+function version(cmd, args) {
+  try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim(); } catch { return 'absent'; }
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ` +
+  `${version('uname', ['-sr'])}; peers: ${version('mkfs.fat', ['--help']).replace(/^.*?(\d[\d.]+).*$/, 'dosfstools $1') || 'dosfstools'}, ${version('mtype', ['--version'])}, ${version('fls', ['-V'])}`;
+
+const sections = [];
+for (const file of files) {
+  process.stderr.write(`bench: ${file}\n`);
+  const mod = await import(new URL(file, dir));
+  const section = await mod.default({ log: (m) => process.stderr.write(`  ${m}\n`) });
+  sections.push(section.trim());
+}
+
+const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Every figure is measured side by side with its peer in the same run, page cache warm, medians of repeated whole-process runs; ratios are what to compare across machines.\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
+if (only.length === 0) writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
+else process.stdout.write(doc);
