@@ -118,10 +118,11 @@ function planCopy(
   }
   plan.push({ kind: 'dir', entry, host: root });
   const rootResolved = resolve(root);
-  const walk = (dirPath: string, hostDir: string): void => {
+  const walk = (dirEntry: EntryInfo, hostDir: string): void => {
+    const dirPath = dirEntry.path;
     let children: EntryInfo[];
     try {
-      children = volume.list(dirPath);
+      children = volume.list(dirEntry);
     } catch (error) {
       fail(dirPath, error);
       return;
@@ -137,11 +138,11 @@ function planCopy(
       }
       if (child.type === 'dir') {
         plan.push({ kind: 'dir', entry: child, host });
-        walk(child.path, host);
+        walk(child, host);
       } else plan.push({ kind: 'file', entry: child, host });
     }
   };
-  walk(entry.path, root);
+  walk(entry, root);
 }
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
@@ -214,7 +215,7 @@ async function runPlan(
       }
       let fd: number | undefined;
       try {
-        const extents = volume.fileExtents(item.entry.path);
+        const extents = volume.fileExtents(item.entry);
         try {
           fd = openSync(item.host, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
         } catch (error) {

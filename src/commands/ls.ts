@@ -51,10 +51,11 @@ export function define(program: Command): void {
             if (g.json) emitJson(top);
             else out.write(formatLine(top, opts) + '\n');
           } else {
-            const walk = (path: string, header: boolean): void => {
+            const walk = (dir: EntryInfo, header: boolean): void => {
+              const path = dir.path;
               let entries: EntryInfo[];
               try {
-                entries = listDir(volume, path, opts);
+                entries = listDir(volume, dir, opts);
               } catch (error) {
                 failed = true;
                 out.flush();
@@ -71,11 +72,11 @@ export function define(program: Command): void {
                 for (const e of shown) {
                   if (e.type !== 'dir' || e.deleted || e.name === '.' || e.name === '..') continue;
                   if (!g.json) out.write('\n');
-                  walk(e.path, true);
+                  walk(e, true);
                 }
               }
             };
-            walk(top.path, Boolean(opts.recursive));
+            walk(top, Boolean(opts.recursive));
           }
           if (g.json) out.write(first ? ']\n' : '\n]\n');
           out.flush();
@@ -88,8 +89,8 @@ export function define(program: Command): void {
     });
 }
 
-function listDir(volume: Volume, path: string, opts: LsOptions): EntryInfo[] {
-  const list = volume.list as (p: string, o: { deleted?: boolean; dotEntries?: boolean }) => EntryInfo[];
+function listDir(volume: Volume, path: EntryInfo, opts: LsOptions): EntryInfo[] {
+  const list = volume.list as (p: string | EntryInfo, o: { deleted?: boolean; dotEntries?: boolean }) => EntryInfo[];
   return list.call(volume, path, { deleted: opts.deleted, dotEntries: opts.all });
 }
 

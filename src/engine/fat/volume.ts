@@ -65,6 +65,8 @@ export class FatVolume implements Volume {
   /** Folded absolute path -> directory, for every directory met so far. */
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
+  /** The record behind each EntryInfo handed out, so callers can come back without a path lookup. */
+  private readonly recordOf = new WeakMap<EntryInfo, { record: DirRecord; dir: DirectoryRef }>();
 
   private constructor(
     readonly source: BlockSource,
@@ -206,15 +208,22 @@ export class FatVolume implements Volume {
     return this.entryInfo(record, full);
   }
 
-  list(path: string, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
-    const dir = this.directoryAt(path);
+  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    let dir: DirectoryRef;
+    if (known) {
+      if (!known.record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: (path as EntryInfo).path } });
+      dir = this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
+    } else dir = this.directoryAt(typeof path === 'string' ? path : path.path);
     const parsed = this.readDirectory(dir, { deleted: options.deleted });
     const out: EntryInfo[] = [];
     for (const record of parsed.records) {
       if (record.isDot && !options.dotEntries) continue;
       const childPath = record.isDot ? joinPath(dir.path, record.name) : joinPath(dir.path, record.name);
-      out.push(this.entryInfo(record, childPath));
-      if (record.isDirectory && !record.isDot && !record.deleted) {
+      const info = this.entryInfo(record, childPath);
+      this.recordOf.set(info, { record, dir });
+      out.push(info);
+      if (record.isDirectory && !record.isDot && !record.deleted && !record.name.includes('/')) {
         const key = '/' + splitPath(childPath).map((p) => p.toUpperCase()).join('/');
         if (!this.knownDirectories.has(key)) {
           try {
@@ -228,8 +237,9 @@ export class FatVolume implements Volume {
     return out;
   }
 
-  fileExtents(path: string): Extent[] {
-    const { record, path: full } = this.resolve(path);
+  fileExtents(path: string | EntryInfo): Extent[] {
+    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    const { record, path: full } = known ? { record: known.record, path: (path as EntryInfo).path } : this.resolve(typeof path === 'string' ? path : path.path);
     if (!record || record.isDirectory) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: full } });
     return this.recordExtents(record, full);
   }
@@ -273,7 +283,7 @@ export class FatVolume implements Volume {
     return this.fat.runsToExtents(runs, size);
   }
 
-  readFile(path: string): Buffer {
+  readFile(path: string | EntryInfo): Buffer {
     const extents = this.fileExtents(path);
     const size = extents.reduce((n, e) => n + e.length, 0);
     checkBound(size, MAX_READFILE_BYTES, 'file size for readFile');
