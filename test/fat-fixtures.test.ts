@@ -217,3 +217,30 @@ describe.each(IMAGES)('the %s fixture, read through the CLI', (name) => {
     expect(mismatches.map((e) => e.path)).toEqual([]);
   });
 });
+
+describe('partition addressing through the CLI', () => {
+  const available = requireTools('mkfs.fat', 'mcopy', 'sfdisk', 'sgdisk');
+  const mbr = join(FIXTURES, 'generated', 'mbr.img');
+  const gpt = join(FIXTURES, 'generated', 'gpt.img');
+
+  it.runIf(available)('--partition 2 lists the same tree the automatic choice found', async () => {
+    const auto = await diskkit(['ls', '-R', '-a', '--json', mbr], { env: ENV });
+    const chosen = await diskkit(['--partition', '2', 'ls', '-R', '-a', '--json', mbr], { env: ENV });
+    expect(chosen.exitCode).toBe(0);
+    expect(JSON.parse(String(chosen.stdout))).toEqual(JSON.parse(String(auto.stdout)));
+  });
+
+  it.runIf(available)('a partition number that does not exist fails with exit 1 and the list of partitions', async () => {
+    const run = await diskkit(['--partition', '9', 'ls', gpt], { env: ENV });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^diskkit: .*gpt\.img: no partition 9; GPT partitions: 1: start 1048576, size 4194304, Linux filesystem .*; 2: start 5242880, size 8388608, Microsoft basic data .*"FAT données"/);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it.runIf(available)('an unformatted partition fails with a clear boot-sector error, not a crash', async () => {
+    const run = await diskkit(['--partition', '1', 'ls', mbr], { env: ENV });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/^diskkit: .*mbr\.img: invalid boot sector/);
+  });
+});
