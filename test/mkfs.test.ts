@@ -111,29 +111,34 @@ describe.concurrent('images made by mkfs pass fsck.fat, minfo, mdir, mcopy and m
     const check = await fsckClean(image);
     expect(check).toEqual({ used: fatType === 'fat32' ? 1 : 0, total: layout.clusterCount });
 
-    const info = await minfo(image);
-    expect(Number(info.get('sector size')!.split(' ')[0])).toBe(layout.bytesPerSector);
-    expect(Number(info.get('cluster size')!.split(' ')[0])).toBe(layout.sectorsPerCluster);
-    expect(Number(info.get('reserved (boot) sectors'))).toBe(layout.reservedSectors);
-    expect(Number(info.get('fats'))).toBe(layout.numberOfFats);
-    expect(Number(info.get('max available root directory slots'))).toBe(layout.rootEntryCount);
-    const total = Number(info.get('small size')!.split(' ')[0]) || Number(info.get('big size')!.split(' ')[0]);
+    const mi = await minfo(image);
+    expect(Number(mi.get('sector size')!.split(' ')[0])).toBe(layout.bytesPerSector);
+    expect(Number(mi.get('cluster size')!.split(' ')[0])).toBe(layout.sectorsPerCluster);
+    expect(Number(mi.get('reserved (boot) sectors'))).toBe(layout.reservedSectors);
+    expect(Number(mi.get('fats'))).toBe(layout.numberOfFats);
+    expect(Number(mi.get('max available root directory slots'))).toBe(layout.rootEntryCount);
+    const total = Number(mi.get('small size')!.split(' ')[0]) || Number(mi.get('big size')!.split(' ')[0]);
     expect(total).toBe(layout.totalSectors);
-    const fatSize = fatType === 'fat32' ? Number(info.get('Big fatlen')) : Number(info.get('sectors per fat'));
+    const fatSize = fatType === 'fat32' ? Number(mi.get('Big fatlen')) : Number(mi.get('sectors per fat'));
     expect(fatSize).toBe(layout.sectorsPerFat);
-    expect(parseInt(info.get('media descriptor byte')!, 16)).toBe(layout.media);
-    expect(Number(info.get('sectors per track'))).toBe(layout.sectorsPerTrack);
-    expect(Number(info.get('heads'))).toBe(layout.numberOfHeads);
-    expect(Number(info.get('hidden sectors'))).toBe(0);
-    expect(info.get('serial number')).toBe(layout.volumeId.replace('-', ''));
-    expect(info.get('disk label')).toBe('TEST VOL');
-    expect(info.get('disk type')).toBe(fatType.toUpperCase());
+    expect(parseInt(mi.get('media descriptor byte')!, 16)).toBe(layout.media);
+    expect(Number(mi.get('sectors per track'))).toBe(layout.sectorsPerTrack);
+    expect(Number(mi.get('heads'))).toBe(layout.numberOfHeads);
+    expect(Number(mi.get('hidden sectors'))).toBe(0);
+    expect(mi.get('serial number')).toBe(layout.volumeId.replace('-', ''));
+    expect(mi.get('disk label')).toBe('TEST VOL');
+    expect(mi.get('disk type')).toBe(fatType.toUpperCase());
     if (fatType === 'fat32') {
-      expect(info.get('rootCluster')).toBe('2');
-      expect(info.get('infoSector location')).toBe('1');
-      expect(info.get('backup boot sector')).toBe('6');
-      expect(Number(info.get('free clusters'))).toBe(layout.clusterCount - 1);
+      expect(mi.get('rootCluster')).toBe('2');
+      expect(mi.get('infoSector location')).toBe('1');
+      expect(mi.get('backup boot sector')).toBe('6');
+      expect(Number(mi.get('free clusters'))).toBe(layout.clusterCount - 1);
     }
+    // diskkit's own reader agrees with what mkfs reported (and so with minfo).
+    const info = JSON.parse((await diskkit(['--json', 'info', image])).stdout);
+    expect([info.fatType, info.bytesPerSector, info.sectorsPerCluster, info.reservedSectors, info.numberOfFats, info.sectorsPerFat, info.totalSectors, info.firstDataSector, info.clusters.total, info.clusters.used, info.label, info.volumeId]).toEqual([
+      fatType.toUpperCase(), layout.bytesPerSector, layout.sectorsPerCluster, layout.reservedSectors, layout.numberOfFats, layout.sectorsPerFat, layout.totalSectors, layout.firstDataSector, layout.clusterCount, fatType === 'fat32' ? 1 : 0, 'TEST VOL', layout.volumeId,
+    ]);
     // The data region starts on a cluster boundary (volumes over 8192 sectors).
     if (layout.totalSectors > 8192) expect(layout.firstDataSector % layout.sectorsPerCluster).toBe(0);
 

@@ -20,12 +20,10 @@ import { encodeBootSector } from './boot-sector.js';
 import { encodeFsInfo } from './fsinfo.js';
 import { endOfChainValue, writeFatValue } from './fat-entry.js';
 import type { FatLayout } from './layout.js';
+import { Attr, DIR_ENTRY_SIZE, encodeDirEntry, encodeDosDateTime, encodeRawName, type DirEntry } from './dir-entry.js';
 
 /** OEM name written in new boot sectors. */
 export const OEM_NAME = 'DISKKIT';
-/** The volume-label attribute of a directory entry (fatgen103 section 6). */
-const ATTR_VOLUME_ID = 0x08;
-const DIR_ENTRY_SIZE = 32;
 /** Zeroing in-place targets goes in chunks of this size. */
 const ZERO_CHUNK_BYTES = 1024 * 1024;
 
@@ -128,37 +126,26 @@ export function formatVolumeId(id: number): string {
 }
 
 /**
- * A FAT date and time (fatgen103 section 6.3: date = day | month << 5 | (year-1980) << 9,
- * time = seconds/2 | minutes << 5 | hours << 11), clamped to the range FAT can hold.
- */
-export function encodeFatDateTime(when: Date, utc: boolean): { date: number; time: number } {
-  const year = utc ? when.getUTCFullYear() : when.getFullYear();
-  if (!Number.isFinite(when.getTime()) || year < 1980) return { date: (1 << 5) | 1, time: 0 };
-  if (year > 2107) return { date: (127 << 9) | (12 << 5) | 31, time: (23 << 11) | (59 << 5) | 29 };
-  const month = (utc ? when.getUTCMonth() : when.getMonth()) + 1;
-  const day = utc ? when.getUTCDate() : when.getDate();
-  const hours = utc ? when.getUTCHours() : when.getHours();
-  const minutes = utc ? when.getUTCMinutes() : when.getMinutes();
-  const seconds = utc ? when.getUTCSeconds() : when.getSeconds();
-  return { date: day | (month << 5) | ((year - 1980) << 9), time: (seconds >> 1) | (minutes << 5) | (hours << 11) };
-}
-
-/**
  * The root-directory entry that holds the volume label: name = label, attribute
  * ATTR_VOLUME_ID, no cluster, size 0 (fatgen103 section 6).
- * TODO(fat-read): switch to encodeDirEntry from dir-entry.ts once that lands on main.
  */
-function encodeVolumeLabelEntry(label: string, when: Date, utc: boolean): Uint8Array {
+function encodeVolumeLabelEntry(label: string, when: Date, utc: boolean, fatType: FatLayout['fatType']): Uint8Array {
   const entry = new Uint8Array(DIR_ENTRY_SIZE);
-  for (let i = 0; i < 11; i++) entry[i] = i < label.length ? label.charCodeAt(i) : 0x20;
-  entry[11] = ATTR_VOLUME_ID;
-  const { date, time } = encodeFatDateTime(when, utc);
-  const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-  view.setUint16(14, time, true); // DIR_CrtTime
-  view.setUint16(16, date, true); // DIR_CrtDate
-  view.setUint16(18, date, true); // DIR_LstAccDate
-  view.setUint16(22, time, true); // DIR_WrtTime
-  view.setUint16(24, date, true); // DIR_WrtDate
+  const { date, time } = encodeDosDateTime(when, utc);
+  const entryFields: DirEntry = {
+    rawName: encodeRawName(label.padEnd(11, ' ')),
+    attributes: Attr.VOLUME_ID,
+    ntFlags: 0,
+    createTimeTenth: 0,
+    createTime: time,
+    createDate: date,
+    accessDate: date,
+    writeTime: time,
+    writeDate: date,
+    startCluster: 0,
+    fileSize: 0,
+  };
+  encodeDirEntry(entryFields, entry, 0, fatType);
   return entry;
 }
 
@@ -255,7 +242,7 @@ export function formatFat(target: BlockSource, options: FormatOptions): FormatRe
 
   if (label !== null) {
     const rootSector = new Uint8Array(ss);
-    rootSector.set(encodeVolumeLabelEntry(label, options.timestamp, options.utc), 0);
+    rootSector.set(encodeVolumeLabelEntry(label, options.timestamp, options.utc, layout.fatType), 0);
     target.writeAt(rootSector, 0, ss, rootStartSector * ss);
   }
 
