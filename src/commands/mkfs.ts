@@ -50,7 +50,8 @@ function sourceDateEpoch(): number | undefined {
   const raw = process.env.SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d+$/.test(raw)) throw usageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, not '${raw}'`);
-  return Number(raw);
+  // Past year 9999 a Date is invalid; FAT clamps at 2107 anyway.
+  return Math.min(Number(raw), 253402300799);
 }
 
 /** Label-entry time for --invariant without SOURCE_DATE_EPOCH: 2000-01-01 00:00:00 UTC. */
@@ -116,9 +117,13 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
         ? engine.derivedVolumeId([epoch ?? INVARIANT_EPOCH, layout.fatType, layout.totalSectors, layout.bytesPerSector, layout.sectorsPerCluster, label.label ?? ''].join('|'))
         : engine.randomVolumeId());
     result = engine.formatFat(target.source, { layout, label: label.label, volumeId, timestamp: when, utc: reproducible, hiddenSectors: 0, fresh: target.fresh });
-  } finally {
+  } catch (error) {
     target.source.close();
+    // A half-made new image is worse than none.
+    if (target.created) engine.removeCreatedTarget(image);
+    throw error;
   }
+  target.source.close();
 
   const l = result.layout;
   if (options.json) {

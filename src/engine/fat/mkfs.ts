@@ -13,7 +13,7 @@
  * `mkfs --from DIR` builds on this: planFatLayout → formatFat → open the volume and
  * write the files through the volume write API.
  */
-import { closeSync, ftruncateSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../errors.js';
 import { FileBlockSource, type BlockSource } from '../../io/block-source.js';
 import { encodeBootSector } from './boot-sector.js';
@@ -266,6 +266,8 @@ export interface MkfsTarget {
   source: FileBlockSource;
   /** True when the target reads as zeros (new or empty file made sparse). */
   fresh: boolean;
+  /** True when mkfs created the file: remove it (removeCreatedTarget) if formatting fails. */
+  created: boolean;
   /** Bytes available for the volume. */
   volumeBytes: number;
 }
@@ -301,14 +303,16 @@ export function openMkfsTarget(path: string, options: { size?: number; force: bo
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return openMkfsTarget(path, options);
       throw fromSystemError(error, path, 'create image');
     }
+    const created = st === null;
     try {
       ftruncateSync(fd, options.size);
     } catch (error) {
-      throw fromSystemError(error, path, `make the image ${options.size} bytes long`);
-    } finally {
       closeSync(fd);
+      if (created) removeCreatedTarget(path);
+      throw fromSystemError(error, path, `make the image ${options.size} bytes long`);
     }
-    return { source: FileBlockSource.open(path, { writable: true }), fresh: true, volumeBytes: options.size };
+    closeSync(fd);
+    return { source: FileBlockSource.open(path, { writable: true }), fresh: true, created, volumeBytes: options.size };
   }
 
   if (!options.force) {
@@ -323,7 +327,7 @@ export function openMkfsTarget(path: string, options: { size?: number; force: bo
       source.close();
       throw need(`--size ${options.size} is larger than the device (${source.size} bytes)`);
     }
-    return { source, fresh: false, volumeBytes: options.size ?? source.size };
+    return { source, fresh: false, created: false, volumeBytes: options.size ?? source.size };
   }
   const size = options.size ?? st.size;
   if (size !== st.size) {
@@ -341,5 +345,14 @@ export function openMkfsTarget(path: string, options: { size?: number; force: bo
       closeSync(fd);
     }
   }
-  return { source: FileBlockSource.open(path, { writable: true }), fresh: false, volumeBytes: size };
+  return { source: FileBlockSource.open(path, { writable: true }), fresh: false, created: false, volumeBytes: size };
+}
+
+/** Removes an image mkfs created, after a failure (best effort: the original error matters more). */
+export function removeCreatedTarget(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or not ours to remove any more
+  }
 }
