@@ -47,8 +47,8 @@ interface Layout {
   warnings: { message: string }[];
 }
 
-async function mkfsJson(image: string, args: string[], env: Record<string, string> = {}): Promise<Layout> {
-  const r = await diskkit(['--json', 'mkfs', image, ...args], { env });
+async function mkfsJson(image: string, args: string[], env: Record<string, string> = {}, globalArgs: string[] = []): Promise<Layout> {
+  const r = await diskkit(['--json', ...globalArgs, 'mkfs', image, ...args], { env });
   expect(r.stderr).toBe('');
   expect(r.exitCode).toBe(0);
   return JSON.parse(r.stdout) as Layout;
@@ -312,13 +312,62 @@ describe.concurrent('refusals', () => {
     closeSync(rd);
     expect(probe.every((b) => b === 0xe7)).toBe(true);
   });
+});
 
-  it('--partition is refused for now with a clear message', async () => {
-    const image = fresh('part');
-    writeFileSync(image, Buffer.alloc(4096));
-    const r = await diskkit(['--partition', '1', 'mkfs', image, '--force']);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/--partition is not available yet/);
+describe.concurrent('--partition N formats one partition of a disk image in place', () => {
+  const havePartitionTools = requireTools('sfdisk', 'fsck.fat', 'minfo', 'mdir');
+  const P1 = { start: 2048, sectors: 65536 };
+  const P2 = { start: 67584, sectors: 300000 };
+
+  /** A 200 MiB sparse disk with two MBR partitions. */
+  async function partitionedDisk(): Promise<string> {
+    const disk = fresh('disk');
+    const fd = openSync(disk, 'w');
+    closeSync(fd);
+    await execa('truncate', ['-s', '200M', disk]);
+    const table = `start=${P1.start}, size=${P1.sectors}, type=6\nstart=${P2.start}, size=${P2.sectors}, type=c\n`;
+    expect((await execa('sfdisk', ['-q', disk], { input: table, reject: false })).exitCode).toBe(0);
+    return disk;
+  }
+
+  /** fsck.fat -n of one partition, copied out first (fsck.fat takes no offset). */
+  async function fsckPartition(disk: string, part: { start: number; sectors: number }) {
+    const copy = `${disk}.${part.start}`;
+    const bytes = Buffer.alloc(part.sectors * 512);
+    const fd = openSync(disk, 'r');
+    readSync(fd, bytes, 0, bytes.length, part.start * 512);
+    closeSync(fd);
+    writeFileSync(copy, bytes);
+    return fsckClean(copy);
+  }
+
+  it.runIf(havePartitionTools)('formats each partition with hidden sectors = its start; the table and the other partition survive', async () => {
+    const disk = await partitionedDisk();
+    const tableBefore = (await execa('sfdisk', ['-d', disk])).stdout;
+    const one = await mkfsJson(disk, ['--label', 'PART1'], {}, ['--partition', '1']);
+    const two = await mkfsJson(disk, ['--label', 'PART2', '--type', 'fat32'], {}, ['--partition', '2']);
+    expect([one.fatType, one.hiddenSectors, one.totalSectors]).toEqual(['fat16', P1.start, P1.sectors]);
+    expect([two.fatType, two.hiddenSectors, two.totalSectors]).toEqual(['fat32', P2.start, P2.sectors]);
+    expect((await execa('sfdisk', ['-d', disk])).stdout).toBe(tableBefore);
+    expect(await fsckPartition(disk, P1)).toEqual({ used: 0, total: one.clusterCount });
+    expect(await fsckPartition(disk, P2)).toEqual({ used: 1, total: two.clusterCount });
+    const mi = await minfo(`${disk}@@${P1.start * 512}`);
+    expect([mi.get('hidden sectors'), mi.get('disk label')]).toEqual([String(P1.start), 'PART1']);
+    const listing = await execa('mdir', ['-i', `${disk}@@${P2.start * 512}`, '::'], { reject: false });
+    expect(listing.stdout).toContain('Volume in drive : is PART2');
+    const info = JSON.parse((await diskkit(['--json', '--partition', '1', 'info', disk])).stdout);
+    expect([info.fatType, info.label, info.hiddenSectors]).toEqual(['FAT16', 'PART1', P1.start]);
+  });
+
+  it.runIf(havePartitionTools)('refuses a partition that already holds a file system without --force, and a partition that does not exist', async () => {
+    const disk = await partitionedDisk();
+    await mkfsJson(disk, [], {}, ['--partition', '1']);
+    const again = await diskkit(['--partition', '1', 'mkfs', disk]);
+    expect([again.exitCode, again.stderr]).toEqual([1, expect.stringMatching(/partition 1 already holds a FAT file system[^]*--force/)]);
+    const forced = await diskkit(['--partition', '1', 'mkfs', disk, '--force']);
+    expect(forced.exitCode).toBe(0);
+    const missing = await diskkit(['--partition', '3', 'mkfs', disk]);
+    expect([missing.exitCode, missing.stderr]).toEqual([1, expect.stringMatching(/no partition 3; MBR partitions: 1: start 1048576/)]);
   });
 });
 

@@ -90,36 +90,33 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   const reproducible = Boolean(flags.invariant) || epoch !== undefined;
 
   // Loaded together: start-up is most of what a mkfs costs.
-  const [{ planFatLayout, formatBytes }, engine, { DiskkitError, ErrorCode }] = await Promise.all([
-    import('../engine/fat/layout.js'),
-    import('../engine/fat/mkfs.js'),
-    import('../engine/errors.js'),
-  ]);
+  const [{ planFatLayout, formatBytes }, engine] = await Promise.all([import('../engine/fat/layout.js'), import('../engine/fat/mkfs.js')]);
   const label = engine.validateVolumeLabel(flags.label ?? '');
   const givenVolumeId = flags.volumeId === undefined ? undefined : engine.parseVolumeId(flags.volumeId);
 
-  if (options.partition !== undefined) {
-    throw new DiskkitError(ErrorCode.UNSUPPORTED, `mkfs --partition is not available yet (partition tables are read by a later diskkit)`, {
-      context: { partition: options.partition },
-      hint: 'format a separate image and copy it in at the partition offset, e.g. with dd conv=notrunc seek=START',
-    });
-  }
   if (size !== undefined) {
     // Check the layout before creating anything, so a refused layout leaves no file behind.
     planFatLayout({ volumeBytes: size, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
   }
 
-  const target = engine.openMkfsTarget(image, { size, force: Boolean(flags.force) });
+  const target: Target =
+    options.partition === undefined
+      ? { ...engine.openMkfsTarget(image, { size, force: Boolean(flags.force) }), start: 0 }
+      : await openPartitionTarget(image, options.partition, size, Boolean(flags.force));
   let result;
   try {
     const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
+    const hiddenSectors = target.start / bytesPerSector;
+    if (!Number.isInteger(hiddenSectors)) {
+      throw usageError(`partition ${options.partition} starts at byte ${target.start}, not on a ${bytesPerSector}-byte sector boundary`);
+    }
     const when = reproducible ? new Date((epoch ?? INVARIANT_EPOCH) * 1000) : new Date();
     const volumeId =
       givenVolumeId ??
       (reproducible
-        ? engine.derivedVolumeId([epoch ?? INVARIANT_EPOCH, layout.fatType, layout.totalSectors, layout.bytesPerSector, layout.sectorsPerCluster, label.label ?? ''].join('|'))
+        ? engine.derivedVolumeId([epoch ?? INVARIANT_EPOCH, layout.fatType, layout.totalSectors, layout.bytesPerSector, layout.sectorsPerCluster, label.label ?? '', hiddenSectors].join('|'))
         : engine.randomVolumeId());
-    result = engine.formatFat(target.source, { layout, label: label.label, volumeId, timestamp: when, utc: reproducible, hiddenSectors: 0, fresh: target.fresh });
+    result = engine.formatFat(target.source, { layout, label: label.label, volumeId, timestamp: when, utc: reproducible, hiddenSectors, fresh: target.fresh });
   } catch (error) {
     target.source.close();
     // A half-made new image is worse than none.
@@ -129,9 +126,11 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   target.source.close();
 
   const l = result.layout;
+  const partition = options.partition ?? null;
   if (options.json) {
     printJson({
       image,
+      partition,
       fatType: l.fatType,
       volumeBytes: l.totalSectors * l.bytesPerSector,
       bytesPerSector: l.bytesPerSector,
@@ -168,10 +167,48 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     const fats = `${l.numberOfFats} FAT${l.numberOfFats > 1 ? 's' : ''} of ${l.sectorsPerFat} sectors`;
     const root = l.fatType === 'fat32' ? 'root directory in cluster 2' : `${l.rootEntryCount} root entries`;
     process.stdout.write(
-      `${image}: ${l.fatType.toUpperCase()}, ${formatBytes(l.totalSectors * l.bytesPerSector)} (${l.totalSectors} sectors of ${l.bytesPerSector} bytes), ` +
+      `${image}${partition === null ? '' : ` partition ${partition}`}: ${l.fatType.toUpperCase()}, ${formatBytes(l.totalSectors * l.bytesPerSector)} (${l.totalSectors} sectors of ${l.bytesPerSector} bytes), ` +
         `${l.clusterCount} clusters of ${formatBytes(l.bytesPerCluster)}, ${fats}, ${root}, ` +
         `volume id ${engine.formatVolumeId(result.volumeId)}${result.label ? `, label ${result.label}` : ''}\n`,
     );
   }
   return 0;
+}
+
+interface Target {
+  source: import('../io/block-source.js').BlockSource;
+  fresh: boolean;
+  created: boolean;
+  volumeBytes: number;
+  /** Byte offset of the volume in the image (the partition start). */
+  start: number;
+}
+
+/**
+ * Partition N of an existing disk image, to format in place. One that already holds
+ * a file system, or anything but zeros in its first sector, needs --force.
+ */
+async function openPartitionTarget(image: string, partition: number, size: number | undefined, force: boolean): Promise<Target> {
+  const { openImage } = await import('../engine/image.js');
+  const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
+  const opened = openImage(image, { partition, writable: true });
+  const { source } = opened;
+  try {
+    if (!force) {
+      const first = new Uint8Array(Math.min(512, source.size));
+      source.readAt(first, 0, first.length, 0);
+      const what = opened.format !== 'unknown' ? `already holds a${opened.format === 'fat' ? ' FAT' : 'n NTFS'} file system` : first.some((b) => b !== 0) ? 'is not empty' : null;
+      if (what) {
+        throw new DiskkitError(ErrorCode.EXISTS, `partition ${partition} ${what}`, {
+          context: { partition },
+          hint: 'add --force to format it anyway (its contents are lost)',
+        });
+      }
+    }
+    if (size !== undefined && size > source.size) throw usageError(`--size ${size} is larger than partition ${partition} (${source.size} bytes)`);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+  return { source, fresh: false, created: false, volumeBytes: size ?? source.size, start: opened.partition!.start };
 }
