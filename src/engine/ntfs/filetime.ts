@@ -1,0 +1,101 @@
+/**
+ * FILETIME: 100-nanosecond ticks since 1601-01-01 00:00 UTC (edge case 15), kept as
+ * (lo, hi) u32 pairs. Formatted as ISO 8601 UTC with all seven fractional digits,
+ * without a Date object (which would drop the sub-millisecond ticks and cannot
+ * represent every FILETIME a hostile record may hold).
+ */
+/** Days from 1601-01-01 to 1970-01-01. */
+const DAYS_1601_TO_1970 = 134774;
+const TICKS_PER_SECOND = 1e7;
+
+/** Splits ticks into whole seconds since 1601 and the remaining ticks, exactly. */
+function split(lo: number, hi: number): [number, number] {
+  if (hi < 0x40000000) {
+    // 2^32 = 429 * 10^7 + 4967296; hi * 4967296 + lo stays below 2^53 for hi < 2^30.
+    const rest = hi * 4967296 + lo;
+    return [hi * 429 + Math.floor(rest / TICKS_PER_SECOND), rest % TICKS_PER_SECOND];
+  }
+  const ticks = (BigInt(hi) << 32n) | BigInt(lo);
+  return [Number(ticks / 10_000_000n), Number(ticks % 10_000_000n)];
+}
+
+/** Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil inverse). */
+function civil(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const DIGITS = 0x30;
+
+/**
+ * Writes the ISO form ("YYYY-MM-DDThh:mm:ss.fffffffZ", 28 bytes for years 1601..9999)
+ * into `out` at `at`; returns the new offset. `out` must have 32 bytes free.
+ */
+export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
+  const [seconds, frac] = split(lo, hi);
+  const days = Math.floor(seconds / 86400);
+  let sod = seconds - days * 86400;
+  const [y, m, d] = civil(days - DAYS_1601_TO_1970);
+  if (y > 9999) {
+    const s = String(y);
+    for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
+  } else {
+    out[at++] = DIGITS + Math.floor(y / 1000);
+    out[at++] = DIGITS + (Math.floor(y / 100) % 10);
+    out[at++] = DIGITS + (Math.floor(y / 10) % 10);
+    out[at++] = DIGITS + (y % 10);
+  }
+  out[at++] = 0x2d;
+  out[at++] = DIGITS + Math.floor(m / 10);
+  out[at++] = DIGITS + (m % 10);
+  out[at++] = 0x2d;
+  out[at++] = DIGITS + Math.floor(d / 10);
+  out[at++] = DIGITS + (d % 10);
+  out[at++] = 0x54;
+  const hh = Math.floor(sod / 3600);
+  sod -= hh * 3600;
+  const mm = Math.floor(sod / 60);
+  const ss = sod - mm * 60;
+  out[at++] = DIGITS + Math.floor(hh / 10);
+  out[at++] = DIGITS + (hh % 10);
+  out[at++] = 0x3a;
+  out[at++] = DIGITS + Math.floor(mm / 10);
+  out[at++] = DIGITS + (mm % 10);
+  out[at++] = 0x3a;
+  out[at++] = DIGITS + Math.floor(ss / 10);
+  out[at++] = DIGITS + (ss % 10);
+  out[at++] = 0x2e;
+  let f = frac;
+  for (let i = 6; i >= 0; i--) {
+    out[at + i] = DIGITS + (f % 10);
+    f = Math.floor(f / 10);
+  }
+  at += 7;
+  out[at++] = 0x5a;
+  return at;
+}
+
+/** The ISO string of a FILETIME (tests, summaries). */
+export function filetimeToIso(lo: number, hi: number): string {
+  const out = new Uint8Array(40);
+  const end = writeFiletimeIso(out, 0, lo, hi);
+  return Buffer.from(out.subarray(0, end)).toString('latin1');
+}
+
+/** Whole seconds since the Unix epoch (may be negative), for bodyfile output. */
+export function filetimeToUnixSeconds(lo: number, hi: number): number {
+  return split(lo, hi)[0] - DAYS_1601_TO_1970 * 86400;
+}
+
+/** FILETIME of an ISO date/time (tests and builders): bigint ticks. */
+export function filetimeFromIso(iso: string, extraTicks = 0): bigint {
+  const ms = Date.parse(iso);
+  return BigInt(ms) * 10_000n + BigInt(DAYS_1601_TO_1970) * 86400n * 10_000_000n + BigInt(extraTicks);
+}
