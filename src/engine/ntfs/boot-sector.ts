@@ -28,7 +28,7 @@ export const NtfsBootSector = defineStruct('NtfsBootSector', 512, {
   /** Signed: a positive value counts clusters, a negative value n means 2^-n bytes. */
   clustersPerMftRecord: { offset: 0x40, type: 'u8' },
   clustersPerIndexRecord: { offset: 0x44, type: 'u8' },
-  volumeSerial: { offset: 0x48, type: 'u64' },
+  volumeSerial: { offset: 0x48, type: { bytes: 8 } },
   signature: { offset: 0x1fe, type: 'u16' },
 });
 

@@ -94,6 +94,8 @@ export async function parseInWorkers(layout: MftLayout, ranges: { first: number;
         failure = error;
         reject(error);
       };
+      /** The slot each job in flight occupies. */
+      const busySlot = new Map<number, number>();
       const fill = (): void => {
         // Read as many chunks as there are free slots, then dispatch to idle workers.
         while (!failure && freeSlots.length > 0 && nextJob < jobs.length) {
@@ -105,11 +107,11 @@ export async function parseInWorkers(layout: MftLayout, ranges: { first: number;
             layout.source.readAt(slotBytes, at, e.length, e.position);
             at += e.length;
           }
+          busySlot.set(nextJob, slot);
           queue.push({ id: nextJob++, slot, first: job.first, count: job.count });
         }
         while (idle.length > 0 && queue.length > 0) workers[idle.pop()!]!.postMessage(queue.shift());
       };
-      const busySlot = new Map<number, number>();
       workers.forEach((worker, w) => {
         worker.on('message', (result: ParseJobResult) => {
           if (result.error) return fail(new DiskkitError(ErrorCode.WORKER, `parse worker failed: ${result.error}`));
@@ -135,14 +137,6 @@ export async function parseInWorkers(layout: MftLayout, ranges: { first: number;
         });
         worker.on('error', (error) => fail(new DiskkitError(ErrorCode.WORKER, `parse worker failed: ${error.message}`, { cause: error })));
       });
-      const post = workers[0]!.postMessage.bind(workers[0]);
-      void post;
-      // Track which slot each job occupies, then start every worker.
-      const originalPush = queue.push.bind(queue);
-      queue.push = (...items: ParseJob[]): number => {
-        for (const item of items) busySlot.set(item.id, item.slot);
-        return originalPush(...items);
-      };
       for (let w = 0; w < workerCount; w++) idle.push(w);
       try {
         fill();

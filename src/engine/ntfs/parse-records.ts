@@ -6,7 +6,7 @@
  * data: a record that fails a check gets a status and the chunk goes on.
  */
 import { applyFixups, FixupStatus } from './fixup.js';
-import { RecordFlag, RecordStatus, SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
+import { RecordStatus, SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
 import { AttributeFlag, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH } from './attributes/attribute-header.js';
 import { MIN_STANDARD_INFORMATION_LENGTH, readStandardInformation } from './attributes/x10-standard-information.js';
 import { FILE_NAME_FIXED_LENGTH, FILE_NAME_LENGTH_OFFSET, FILE_NAME_NAMESPACE_OFFSET, FILE_NAME_TIMES_OFFSET } from './attributes/x30-file-name.js';
@@ -78,7 +78,7 @@ function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: num
   }
   const namesBefore = ctx.names.length;
   const streamsBefore = ctx.streams.length;
-  if (!parseAttributes(ctx, buf, at, at + firstAttribute, at + bytesInUse, record)) {
+  if (!parseAttributes(ctx, buf, at + firstAttribute, at + bytesInUse, record)) {
     ctx.names.truncate(namesBefore);
     ctx.streams.truncate(streamsBefore);
     table.present[record] = 0;
@@ -86,11 +86,10 @@ function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: num
     return;
   }
   table.status[record] = fixup === FixupStatus.TORN ? RecordStatus.TORN : RecordStatus.OK;
-  void (flags & RecordFlag.IN_USE);
 }
 
 /** Walks the attributes in [start, end); false when one overflows the record or is malformed. */
-function parseAttributes(ctx: ParseContext, buf: Uint8Array, recordStart: number, start: number, end: number, record: number): boolean {
+function parseAttributes(ctx: ParseContext, buf: Uint8Array, start: number, end: number, record: number): boolean {
   const { table } = ctx;
   let present = 0;
   let p = start;
@@ -174,7 +173,6 @@ function parseAttributes(ctx: ParseContext, buf: Uint8Array, recordStart: number
     }
     p += length;
   }
-  void recordStart;
   table.present[record] = present;
   return true;
 }

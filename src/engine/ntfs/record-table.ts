@@ -131,7 +131,7 @@ export class NameList {
   /** Drops entries from `length` on (a record that turned out corrupt). */
   truncate(length: number): void {
     if (length >= this.length) return;
-    this.charsUsed = length < this.length ? this.charStart[length]! : this.charsUsed;
+    this.charsUsed = this.charStart[length]!;
     this.length = length;
   }
 
