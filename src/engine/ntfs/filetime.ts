@@ -35,30 +35,61 @@ function civil(days: number): [number, number, number] {
 const DIGITS = 0x30;
 
 /**
+ * Formatting is the hot spot of JSONL output (eight times per row), so results are
+ * memoised: a small direct-mapped cache of whole timestamps (a record's times often
+ * repeat across $STANDARD_INFORMATION and $FILE_NAME) and the date part of the last day.
+ */
+const CACHE_SLOTS = 4096;
+const ISO_LENGTH = 28;
+const cacheLo = new Uint32Array(CACHE_SLOTS);
+const cacheHi = new Uint32Array(CACHE_SLOTS).fill(0xffffffff);
+const cacheBytes = new Uint8Array(CACHE_SLOTS * ISO_LENGTH);
+let lastDay = NaN;
+const lastDate = new Uint8Array(11);
+let lastDateLength = 0;
+
+function writeDate(days: number): void {
+  const [y, m, d] = civil(days - DAYS_1601_TO_1970);
+  const s = (y > 9999 ? String(y) : String(y).padStart(4, '0')) + '-' + String(m).padStart(2, '0') + '-' + String(d).padStart(2, '0') + 'T';
+  lastDateLength = s.length;
+  for (let i = 0; i < s.length && i < lastDate.length; i++) lastDate[i] = s.charCodeAt(i);
+  lastDay = days;
+}
+
+/**
  * Writes the ISO form ("YYYY-MM-DDThh:mm:ss.fffffffZ", 28 bytes for years 1601..9999)
- * into `out` at `at`; returns the new offset. `out` must have 32 bytes free.
+ * into `out` at `at`; returns the new offset. `out` must have 40 bytes free.
  */
 export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
-  const [seconds, frac] = split(lo, hi);
+  const slot = (lo ^ (lo >>> 13) ^ (hi << 3)) & (CACHE_SLOTS - 1);
+  if (cacheLo[slot] === lo && cacheHi[slot] === hi) {
+    const from = slot * ISO_LENGTH;
+    for (let i = 0; i < ISO_LENGTH; i++) out[at + i] = cacheBytes[from + i]!;
+    return at + ISO_LENGTH;
+  }
+  let seconds: number;
+  let frac: number;
+  if (hi < 0x40000000) {
+    // 2^32 = 429 * 10^7 + 4967296; hi * 4967296 + lo stays below 2^53 for hi < 2^30.
+    const rest = hi * 4967296 + lo;
+    const q = Math.floor(rest / TICKS_PER_SECOND);
+    seconds = hi * 429 + q;
+    frac = rest - q * TICKS_PER_SECOND;
+  } else {
+    [seconds, frac] = split(lo, hi);
+  }
   const days = Math.floor(seconds / 86400);
   let sod = seconds - days * 86400;
-  const [y, m, d] = civil(days - DAYS_1601_TO_1970);
-  if (y > 9999) {
-    const s = String(y);
+  if (days !== lastDay) writeDate(days);
+  const start = at;
+  if (lastDateLength > 11) {
+    // years past 9999 (hostile data): not cached
+    const [y, m, d] = civil(days - DAYS_1601_TO_1970);
+    const s = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T`;
     for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
   } else {
-    out[at++] = DIGITS + Math.floor(y / 1000);
-    out[at++] = DIGITS + (Math.floor(y / 100) % 10);
-    out[at++] = DIGITS + (Math.floor(y / 10) % 10);
-    out[at++] = DIGITS + (y % 10);
+    for (let i = 0; i < 11; i++) out[at++] = lastDate[i]!;
   }
-  out[at++] = 0x2d;
-  out[at++] = DIGITS + Math.floor(m / 10);
-  out[at++] = DIGITS + (m % 10);
-  out[at++] = 0x2d;
-  out[at++] = DIGITS + Math.floor(d / 10);
-  out[at++] = DIGITS + (d % 10);
-  out[at++] = 0x54;
   const hh = Math.floor(sod / 3600);
   sod -= hh * 3600;
   const mm = Math.floor(sod / 60);
@@ -74,11 +105,18 @@ export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: nu
   out[at++] = 0x2e;
   let f = frac;
   for (let i = 6; i >= 0; i--) {
-    out[at + i] = DIGITS + (f % 10);
-    f = Math.floor(f / 10);
+    const q = Math.floor(f / 10);
+    out[at + i] = DIGITS + (f - q * 10);
+    f = q;
   }
   at += 7;
   out[at++] = 0x5a;
+  if (at - start === ISO_LENGTH) {
+    cacheLo[slot] = lo;
+    cacheHi[slot] = hi;
+    const to = slot * ISO_LENGTH;
+    for (let i = 0; i < ISO_LENGTH; i++) cacheBytes[to + i] = out[start + i]!;
+  }
   return at;
 }
 
