@@ -57,10 +57,16 @@ export interface MftIndexSummary {
 
 const FORMATTERS: Record<string, RowFormatter> = { jsonl: jsonlFormatter, csv: csvFormatter, bodyfile: bodyfileFormatter };
 
-/** `auto` for the MFT: parallel when there is more than one core and enough records to share out. */
+/**
+ * `auto` for the MFT: streaming. Measured on the 2-core bench machine, the worker
+ * path does not yet beat streaming (see BENCHMARKS.md), so auto does not pick it;
+ * revisit when it does (it needs more than one core and enough records to share out).
+ */
 function pickMode(mode: string, recordCount: number): ReadMode {
   if (mode !== 'auto') return mode as ReadMode;
-  return cpus().length > 1 && recordCount >= 65536 ? 'parallel' : 'streaming';
+  void cpus;
+  void recordCount;
+  return 'streaming';
 }
 
 type Sink = { write(bytes: Uint8Array): void | Promise<void>; close(): void };
