@@ -105,6 +105,29 @@ describe.runIf(tools)('mft index on real NTFS (mkntfs + ntfs-3g)', () => {
     expect(rows.filter((x) => x.path.startsWith('/bigdir/')).length).toBe(600);
   });
 
+  it('--partition N indexes the NTFS volume inside an MBR disk image (and it is found without --partition)', async () => {
+    const disk = join(dir, 'disk.img');
+    const offset = 1 << 20;
+    execFileSync('sh', ['-c', `truncate -s 0 ${disk} && truncate -s ${offset} ${disk} && cat ${join(dir, 'small.ntfs')} >> ${disk}`]);
+    const size = readFileSync(join(dir, 'small.ntfs')).length;
+    const mbr = Buffer.alloc(512);
+    mbr[446 + 4] = 0x07; // NTFS/exFAT type byte
+    mbr.writeUInt32LE(offset / 512, 446 + 8);
+    mbr.writeUInt32LE(size / 512, 446 + 12);
+    mbr.writeUInt16LE(0xaa55, 510);
+    const fd = (await import('node:fs')).openSync(disk, 'r+');
+    (await import('node:fs')).writeSync(fd, mbr, 0, 512, 0);
+    (await import('node:fs')).closeSync(fd);
+    const volume = await diskkit(['mft', 'index', join(dir, 'small.ntfs')]);
+    const part = await diskkit(['--partition', '1', 'mft', 'index', disk]);
+    expect(part.exitCode, part.stderr).toBe(0);
+    expect(part.stdout).toBe(volume.stdout);
+    expect((await diskkit(['mft', 'index', disk])).stdout).toBe(volume.stdout);
+    const none = await diskkit(['--partition', '2', 'mft', 'index', disk]);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toMatch(/no partition 2/);
+  });
+
   it('--skip-unused reads only in-use records and gives the same rows', async () => {
     const all = await diskkit(['mft', 'index', join(dir, 'small.ntfs')]);
     const used = await diskkit(['mft', 'index', join(dir, 'small.ntfs'), '--skip-unused']);
