@@ -1,13 +1,47 @@
 #!/usr/bin/env node
-// `npm start`: a short tour of diskkit on a fresh image in a temporary directory.
-// Each step runs the real CLI, as a user would.
+// `npm start`: a tour of diskkit's main job on an embedded default: a fresh FAT32
+// image is made, files are copied in, listed, checked and benchmarked, and the
+// shipped NTFS $MFT fixture is indexed. Every step runs the real CLI, as a user would.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin/diskkit.js');
+const work = mkdtempSync(join(tmpdir(), 'diskkit-demo-'));
+const image = join(work, 'firmware.img');
+
 function step(title, args) {
-  process.stdout.write(`\n$ diskkit ${args.join(' ')}    # ${title}\n`);
-  execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  process.stdout.write(`\n\x1b[1m# ${title}\x1b[0m\n$ diskkit ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
+  try {
+    execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work });
+  } catch (error) {
+    process.stderr.write(`demo: step failed (exit ${error.status}); files are in ${work}\n`);
+    process.exit(1);
+  }
 }
 
-step('version', ['--version']);
+// A small tree like a firmware data partition: config, a boot payload, logs, a long name.
+const tree = join(work, 'rootfs');
+mkdirSync(join(tree, 'boot'), { recursive: true });
+mkdirSync(join(tree, 'config', 'network'), { recursive: true });
+mkdirSync(join(tree, 'logs'), { recursive: true });
+writeFileSync(join(tree, 'boot', 'kernel.bin'), Buffer.alloc(3 * 1024 * 1024, 0x5a));
+writeFileSync(join(tree, 'config', 'device.json'), JSON.stringify({ id: 'demo-01', baud: 115200 }, null, 2) + '\n');
+writeFileSync(join(tree, 'config', 'network', 'Wireless Settings.conf'), 'ssid=diskkit\n');
+for (let i = 0; i < 20; i++) writeFileSync(join(tree, 'logs', `boot-${String(i).padStart(3, '0')}.log`), `boot ${i} ok\n`.repeat(i + 1));
+
+process.stdout.write(`diskkit demo in ${work}\n`);
+step('make a fresh 600 MiB FAT32 image (sparse, instant)', ['mkfs', image, '--size', '600M', '--label', 'FIRMWARE']);
+step('what is in it', ['info', image]);
+step('copy a tree in', ['cp', '-r', `${tree}/.`, `${image}:/`]);
+step('list it', ['ls', '-lR', image]);
+step('read a file back', ['cat', `${image}:/config/device.json`]);
+step('check it', ['fsck', image]);
+step('benchmark reads on it', ['bench', image, '--runs', '1', '--seconds', '1']);
+step('index the shipped NTFS $MFT fixture (first rows)', ['mft', 'index', join(root, 'fixtures/ntfs/small.mft'), '--format', 'csv', '--out', join(work, 'mft.csv')]);
+process.stdout.write(execFileSync('head', ['-n', '6', join(work, 'mft.csv')], { encoding: 'utf8' }));
+step('MFT summary', ['--json', 'mft', 'index', join(root, 'fixtures/ntfs/small.mft')]);
+process.stdout.write(`\nAll files are in ${work}\n`);
