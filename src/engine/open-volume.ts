@@ -1,8 +1,10 @@
 /**
- * Opens the volume an image argument names: the whole image, or one partition of it.
- * Commands call this and then talk only to the Volume interface.
+ * Opens the volume an image argument names: the whole image, or one partition of it
+ * (openImage decides which, by content). Commands call this and then talk only to
+ * the Volume interface.
  */
-import { FileBlockSource } from '../io/block-source.js';
+import { DiskkitError, ErrorCode } from './errors.js';
+import { openImage } from './image.js';
 import { FatVolume } from './fat/volume.js';
 import type { Volume } from './volume.js';
 
@@ -13,12 +15,15 @@ export interface OpenVolumeOptions {
 }
 
 export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): Volume {
-  // TODO(lead): replace with image.ts openImage(imagePath, options) (MBR/GPT, --partition, format probe).
-  const source = FileBlockSource.open(imagePath, { writable: options.writable });
+  const opened = openImage(imagePath, options);
   try {
-    return FatVolume.open(source, { writable: options.writable });
+    if (opened.format === 'ntfs') {
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: imagePath } });
+    }
+    // 'unknown' goes to FatVolume too: its boot-sector validation names the bad field.
+    return FatVolume.open(opened.source, { writable: options.writable });
   } catch (error) {
-    source.close();
+    opened.source.close();
     throw error;
   }
 }

@@ -48,11 +48,14 @@ const ATTRIBUTE_NAMES: [number, string][] = [
   [Attr.ARCHIVE, 'archive'],
 ];
 
-/** Attribute names in a fixed order, e.g. ['hidden', 'archive']. */
+/** One frozen name list per attribute byte: listings share them instead of building one per entry. */
+const ATTRIBUTE_NAME_LISTS: readonly string[][] = Array.from({ length: 256 }, (_, attributes) =>
+  Object.freeze(ATTRIBUTE_NAMES.filter(([bit]) => attributes & bit).map(([, name]) => name)) as string[],
+);
+
+/** Attribute names in a fixed order, e.g. ['hidden', 'archive'] (a shared, frozen array). */
 export function attributeNames(attributes: number): string[] {
-  const out: string[] = [];
-  for (const [bit, name] of ATTRIBUTE_NAMES) if (attributes & bit) out.push(name);
-  return out;
+  return ATTRIBUTE_NAME_LISTS[attributes & 0xff]!;
 }
 
 /** First name byte: 0x00 = this and all later entries are free; 0xE5 = deleted (fatgen103 section 6.1). */
@@ -86,9 +89,27 @@ export function encodeOemChar(c: string): number | null {
   return CP437_REVERSE.get(c) ?? null;
 }
 
+/**
+ * Epoch milliseconds of DOS date/time pairs already decoded. Building a Date from
+ * local-time fields costs a time-zone lookup; trees share few distinct timestamps.
+ */
+const dosTimeCache = new Map<number, number>();
+const DOS_TIME_CACHE_LIMIT = 65536;
+
 /** A DOS date/time pair as a local-time Date (FAT stores wall-clock time, no zone); null when unset or invalid. */
 export function decodeDosDateTime(date: number, time: number, tenths = 0): Date | null {
   if (date === 0) return null;
+  const extra = tenths <= 199 ? tenths * 10 : 0;
+  const key = date * 0x10000 + time;
+  const cached = dosTimeCache.get(key);
+  if (cached !== undefined) return Number.isNaN(cached) ? null : new Date(cached + extra);
+  const decoded = decodeDosDateTimeUncached(date, time);
+  if (dosTimeCache.size >= DOS_TIME_CACHE_LIMIT) dosTimeCache.clear();
+  dosTimeCache.set(key, decoded === null ? Number.NaN : decoded.getTime());
+  return decoded === null ? null : new Date(decoded.getTime() + extra);
+}
+
+function decodeDosDateTimeUncached(date: number, time: number): Date | null {
   const year = 1980 + (date >>> 9);
   const month = (date >>> 5) & 0x0f;
   const day = date & 0x1f;
@@ -97,10 +118,9 @@ export function decodeDosDateTime(date: number, time: number, tenths = 0): Date 
   const minutes = (time >>> 5) & 0x3f;
   const seconds = (time & 0x1f) * 2;
   if (hours > 23 || minutes > 59 || seconds > 59) return null;
-  const extraMs = tenths <= 199 ? tenths * 10 : 0;
   const d = new Date(year, month - 1, day, hours, minutes, seconds);
   if (d.getDate() !== day) return null; // e.g. February 31st
-  return new Date(d.getTime() + extraMs);
+  return d;
 }
 
 /** Encodes a Date (local wall-clock time) as DOS date, time and 10 ms tenths; clamped to 1980..2107. */
@@ -157,7 +177,8 @@ export function decodeDirEntry(buf: Uint8Array, offset: number, fatType: FatType
   if (offset < 0 || offset + DIR_ENTRY_SIZE > buf.length) return DirEntryStruct.decode(buf, offset) as never; // throws E_TRUNCATED
   const high = fatType === 'fat32' ? u16(buf, offset + F.startClusterHigh.offset) : 0;
   return {
-    rawName: buf.slice(offset, offset + 11),
+    // A view, not a copy: a copy per entry is a new ArrayBuffer, and a million of them dominate GC.
+    rawName: buf.subarray(offset, offset + 11),
     attributes: buf[offset + F.attributes.offset]!,
     ntFlags: buf[offset + F.ntFlags.offset]!,
     createTimeTenth: buf[offset + F.createTimeTenth.offset]!,

@@ -19,7 +19,7 @@ export const MAX_DIRECTORY_BYTES = 65536 * 32;
 /** readFile returns one Buffer; bigger files are read through fileExtents + scanExtents. */
 export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
 /** How many parsed directories are kept for repeated lookups. */
-const DIRECTORY_CACHE_SIZE = 64;
+const DIRECTORY_CACHE_SIZE = 8;
 
 /** Where a directory lives: the fixed FAT12/16 root region (cluster 0) or a cluster chain. */
 export interface DirectoryRef {
@@ -66,8 +66,6 @@ export class FatVolume implements Volume {
   /** Folded absolute path -> directory, for every directory met so far. */
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
-  /** The record behind each EntryInfo handed out, so callers can come back without a path lookup. */
-  private readonly recordOf = new WeakMap<EntryInfo, { record: DirRecord; dir: DirectoryRef }>();
   private writerValue: FatWriter | null = null;
 
   private constructor(
@@ -213,7 +211,7 @@ export class FatVolume implements Volume {
   }
 
   list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
-    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    const known = path instanceof FatEntryInfo ? path.origin : undefined;
     let dir: DirectoryRef;
     if (known) {
       if (!known.record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: (path as EntryInfo).path } });
@@ -224,9 +222,7 @@ export class FatVolume implements Volume {
     for (const record of parsed.records) {
       if (record.isDot && !options.dotEntries) continue;
       const childPath = record.isDot ? joinPath(dir.path, record.name) : joinPath(dir.path, record.name);
-      const info = this.entryInfo(record, childPath);
-      this.recordOf.set(info, { record, dir });
-      out.push(info);
+      out.push(new FatEntryInfo(record, childPath, dir));
       if (record.isDirectory && !record.isDot && !record.deleted && !record.name.includes('/')) {
         const key = '/' + splitPath(childPath).map((p) => p.toUpperCase()).join('/');
         if (!this.knownDirectories.has(key)) {
@@ -242,7 +238,7 @@ export class FatVolume implements Volume {
   }
 
   fileExtents(path: string | EntryInfo): Extent[] {
-    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    const known = path instanceof FatEntryInfo ? path.origin : undefined;
     const { record, path: full } = known ? { record: known.record, path: (path as EntryInfo).path } : this.resolve(typeof path === 'string' ? path : path.path);
     if (!record || record.isDirectory) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: full } });
     return this.recordExtents(record, full);
@@ -356,20 +352,7 @@ export class FatVolume implements Volume {
 
   /** The EntryInfo of a record at `path`. */
   entryInfo(record: DirRecord, path: string): EntryInfo {
-    const e = record.entry;
-    const info: EntryInfo = {
-      path,
-      name: record.name,
-      shortName: record.shortName,
-      type: record.isDirectory ? 'dir' : 'file',
-      size: record.isDirectory ? 0 : e.fileSize,
-      mtime: decodeDosDateTime(e.writeDate, e.writeTime),
-      ctime: decodeDosDateTime(e.createDate, e.createTime, e.createTimeTenth),
-      atime: decodeDosDateTime(e.accessDate, 0),
-      attributes: attributeNames(e.attributes),
-    };
-    if (record.deleted) info.deleted = true;
-    return info;
+    return new FatEntryInfo(record, path, null);
   }
 
   private rootInfo(): EntryInfo {
@@ -401,6 +384,69 @@ export class FatVolume implements Volume {
     if (this.warnedDirectories.has(-cluster)) return;
     this.warnedDirectories.add(-cluster);
     this.warnings.push(warning);
+  }
+}
+
+/**
+ * An EntryInfo backed by its directory record. Timestamps are decoded on first use:
+ * a recursive listing of a million entries must not build three Dates per entry.
+ * It remembers where it came from, so list/fileExtents given one need no path lookup
+ * (names holding '/' stay reachable that way).
+ */
+class FatEntryInfo implements EntryInfo {
+  readonly name: string;
+  readonly shortName: string;
+  readonly type: 'file' | 'dir';
+  readonly size: number;
+  readonly attributes: string[];
+  deleted?: boolean;
+  #mtime: Date | null | undefined;
+  #ctime: Date | null | undefined;
+  #atime: Date | null | undefined;
+  readonly #record: DirRecord;
+  readonly #dir: DirectoryRef | null;
+
+  constructor(
+    record: DirRecord,
+    readonly path: string,
+    dir: DirectoryRef | null,
+  ) {
+    this.#record = record;
+    this.#dir = dir;
+    this.name = record.name;
+    this.shortName = record.shortName;
+    this.type = record.isDirectory ? 'dir' : 'file';
+    this.size = record.isDirectory ? 0 : record.entry.fileSize;
+    this.attributes = attributeNames(record.entry.attributes);
+    if (record.deleted) this.deleted = true;
+  }
+
+  /** The record and the directory holding it, when the entry came from a listing. */
+  get origin(): { record: DirRecord; dir: DirectoryRef } | undefined {
+    return this.#dir ? { record: this.#record, dir: this.#dir } : undefined;
+  }
+
+  get mtime(): Date | null {
+    if (this.#mtime === undefined) this.#mtime = decodeDosDateTime(this.#record.entry.writeDate, this.#record.entry.writeTime);
+    return this.#mtime;
+  }
+
+  get ctime(): Date | null {
+    const e = this.#record.entry;
+    if (this.#ctime === undefined) this.#ctime = decodeDosDateTime(e.createDate, e.createTime, e.createTimeTenth);
+    return this.#ctime;
+  }
+
+  get atime(): Date | null {
+    if (this.#atime === undefined) this.#atime = decodeDosDateTime(this.#record.entry.accessDate, 0);
+    return this.#atime;
+  }
+
+  /** Getters are not own properties: spell the fields out for JSON.stringify and spreads. */
+  toJSON(): EntryInfo {
+    const o: EntryInfo = { path: this.path, name: this.name, shortName: this.shortName, type: this.type, size: this.size, mtime: this.mtime, ctime: this.ctime, atime: this.atime, attributes: this.attributes };
+    if (this.deleted) o.deleted = true;
+    return o;
   }
 }
 
