@@ -53,7 +53,10 @@ export function mtoolsTree(img: string, into: string): Map<string, Buffer | null
 
 /** `mdir -/ -b` paths, without the '::/' prefix, sorted. */
 export function mdirPaths(img: string): string[] {
-  const out = execFileSync('mdir', ['-i', img, '-/', '-b', '::/'], { env: MENV, encoding: 'utf8' });
+  const r = spawnSync('mdir', ['-i', img, '-/', '-b', '::/'], { env: MENV, encoding: 'utf8' });
+  // mdir -b reports an empty root as 'File "::/" not found' (exit 1): that is an empty listing.
+  if (r.status !== 0 && !(r.stdout === '' && /File "::\/" not found/.test(r.stderr))) throw new Error(`mdir failed: ${r.stderr}`);
+  const out = r.stdout;
   return out.split('\n').filter((l) => l.startsWith('::/')).map((l) => l.slice(3)).sort();
 }
 

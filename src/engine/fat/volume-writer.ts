@@ -194,24 +194,26 @@ export class FatWriter {
       replacedRuns = this.chainRuns(existing.entry.startCluster, there);
     }
     this.beginChange();
-    // Within one directory the old slots and short name are given up first, so a case-only
-    // rename (readme.txt -> README.TXT) can take its own short name back.
-    const saved = sameDir ? srcDir.bytes.slice(record.firstSlotIndex * DIR_ENTRY_SIZE, (record.slotIndex + 1) * DIR_ENTRY_SIZE) : null;
-    if (sameDir) srcDir.delete(record);
+    // Slots are given up before the new entry is placed: a replaced target must not keep
+    // its names, and within one directory a case-only rename (readme.txt -> README.TXT)
+    // can take its own short name back. On failure both are put back.
+    const slotsOf = (dir: WritableDirectory, r: DirRecord): Uint8Array => dir.bytes.slice(r.firstSlotIndex * DIR_ENTRY_SIZE, (r.slotIndex + 1) * DIR_ENTRY_SIZE);
+    const replaced = existing && !self ? { record: existing, saved: slotsOf(dstDir, existing) } : null;
+    const savedSelf = sameDir ? slotsOf(srcDir, record) : null;
+    if (replaced) dstDir.delete(replaced.record);
+    if (savedSelf) srcDir.delete(record);
     let inserted: DirRecord;
     try {
       const entryName = dstDir.nameFor(dst.name);
       const reservation = dstDir.reserve(entryName.longSlots.length + 1, this.allocator);
       inserted = dstDir.insert(reservation, entryName, { ...record.entry, rawName: entryName.rawShort, ntFlags: entryName.ntFlags });
     } catch (error) {
-      if (saved) srcDir.restore(record, saved);
+      if (savedSelf) srcDir.restore(record, savedSelf);
+      if (replaced) dstDir.restore(replaced.record, replaced.saved);
       throw error;
     }
     if (!sameDir) srcDir.delete(record);
-    if (existing && !self) {
-      dstDir.delete(existing);
-      this.freeRuns(replacedRuns);
-    }
+    if (replaced) this.freeRuns(replacedRuns);
     if (movedRef && !sameDir) {
       const isRoot = dst.parent.cluster === this.volume.rootCluster;
       this.directory(movedRef).setParent(isRoot ? 0 : dst.parent.cluster);
