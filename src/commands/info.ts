@@ -14,7 +14,7 @@ export function define(program: Command): void {
         const { openVolume } = await import('../engine/open-volume.js');
         const volume = openVolume(ref.image, { partition: g.partition });
         try {
-          const info = { image: ref.image, partition: g.partition ?? null, ...volume.info() };
+          const info = { image: ref.image, partition: volume.partition ?? null, ...volume.info() };
           if (g.json) printJson(info);
           else process.stdout.write(formatInfo(info));
         } finally {
@@ -40,7 +40,7 @@ function formatInfo(info: Record<string, unknown>): string {
   const root = i.rootDirectory && 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : i.rootDirectory ? `sector ${i.rootDirectory.sector}, ${i.rootDirectory.entries} entries` : '-';
   const lines: [string, string][] = [
     ['image', escapeName(String(i.image))],
-    ['partition', i.partition === null ? 'none (whole image)' : String(i.partition)],
+    ['partition', i.partition === null ? 'none (whole image)' : `${i.partition.index} (${i.partition.type}, starts at byte ${i.partition.start})`],
     ['type', String(i.fatType ?? i.format)],
     ['label', i.label === null ? '(none)' : escapeName(String(i.label))],
     ['volume id', i.volumeId ?? '(none)'],

@@ -21,7 +21,9 @@ export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): 
       throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: imagePath } });
     }
     // 'unknown' goes to FatVolume too: its boot-sector validation names the bad field.
-    return FatVolume.open(opened.source, { writable: options.writable });
+    const volume: Volume = FatVolume.open(opened.source, { writable: options.writable });
+    volume.partition = opened.partition ? { index: opened.partition.index, start: opened.partition.start, size: opened.partition.size, type: opened.partition.type } : null;
+    return volume;
   } catch (error) {
     opened.source.close();
     throw error;

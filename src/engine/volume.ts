@@ -63,6 +63,8 @@ export interface Volume {
   readonly source: BlockSource;
   /** Recoverable problems met so far (broken long names, stale hints...). */
   readonly warnings: DiskkitWarning[];
+  /** The partition of a partitioned disk image the volume lives in (null for a whole image). */
+  partition?: { index: number; start: number; size: number; type: string } | null;
 
   info(): VolumeInfo;
   stat(path: string): EntryInfo;

@@ -297,7 +297,7 @@ export function encodeBootSector(fields: BootSectorFields): Uint8Array {
     Fat16Extension.encode(extension, sector);
   }
   // Boot stub: print a message and wait for a key, then reboot (int 0x16, int 0x19).
-  const message = 'This is not a bootable disk.  Please insert a bootable floppy and\r\npress any key to try again ... \r\n';
+  const message = 'No operating system on this volume (diskkit). Press a key to restart.\r\n';
   const stubStart = bootCodeOffset;
   const stub = [
     0x0e, 0x1f, // push cs; pop ds

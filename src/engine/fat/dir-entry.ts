@@ -123,15 +123,23 @@ function decodeDosDateTimeUncached(date: number, time: number): Date | null {
   return d;
 }
 
-/** Encodes a Date (local wall-clock time) as DOS date, time and 10 ms tenths; clamped to 1980..2107. */
-export function encodeDosDateTime(value: Date): { date: number; time: number; tenths: number } {
-  let year = value.getFullYear();
+/**
+ * Encodes a Date as DOS date, time and 10 ms tenths; clamped to 1980..2107. FAT stores
+ * wall-clock time: local time by default, UTC when `utc` (reproducible images must not
+ * depend on the builder's time zone).
+ */
+export function encodeDosDateTime(value: Date, utc = false): { date: number; time: number; tenths: number } {
+  let year = utc ? value.getUTCFullYear() : value.getFullYear();
   if (year < 1980) return { date: (0 << 9) | (1 << 5) | 1, time: 0, tenths: 0 };
   if (year > 2107) year = 2107;
-  const date = ((year - 1980) << 9) | ((value.getMonth() + 1) << 5) | value.getDate();
-  const seconds = value.getSeconds();
-  const time = (value.getHours() << 11) | (value.getMinutes() << 5) | (seconds >>> 1);
-  const tenths = (seconds & 1) * 100 + Math.floor(value.getMilliseconds() / 10);
+  const month = (utc ? value.getUTCMonth() : value.getMonth()) + 1;
+  const day = utc ? value.getUTCDate() : value.getDate();
+  const hours = utc ? value.getUTCHours() : value.getHours();
+  const minutes = utc ? value.getUTCMinutes() : value.getMinutes();
+  const seconds = utc ? value.getUTCSeconds() : value.getSeconds();
+  const date = ((year - 1980) << 9) | (month << 5) | day;
+  const time = (hours << 11) | (minutes << 5) | (seconds >>> 1);
+  const tenths = (seconds & 1) * 100 + Math.floor((utc ? value.getUTCMilliseconds() : value.getMilliseconds()) / 10);
   return { date, time, tenths };
 }
 

@@ -1,0 +1,139 @@
+/**
+ * FILETIME: 100-nanosecond ticks since 1601-01-01 00:00 UTC (edge case 15), kept as
+ * (lo, hi) u32 pairs. Formatted as ISO 8601 UTC with all seven fractional digits,
+ * without a Date object (which would drop the sub-millisecond ticks and cannot
+ * represent every FILETIME a hostile record may hold).
+ */
+/** Days from 1601-01-01 to 1970-01-01. */
+const DAYS_1601_TO_1970 = 134774;
+const TICKS_PER_SECOND = 1e7;
+
+/** Splits ticks into whole seconds since 1601 and the remaining ticks, exactly. */
+function split(lo: number, hi: number): [number, number] {
+  if (hi < 0x40000000) {
+    // 2^32 = 429 * 10^7 + 4967296; hi * 4967296 + lo stays below 2^53 for hi < 2^30.
+    const rest = hi * 4967296 + lo;
+    return [hi * 429 + Math.floor(rest / TICKS_PER_SECOND), rest % TICKS_PER_SECOND];
+  }
+  const ticks = (BigInt(hi) << 32n) | BigInt(lo);
+  return [Number(ticks / 10_000_000n), Number(ticks % 10_000_000n)];
+}
+
+/** Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil inverse). */
+function civil(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const DIGITS = 0x30;
+
+/**
+ * Formatting is the hot spot of JSONL output (eight times per row), so results are
+ * memoised: a small direct-mapped cache of whole timestamps (a record's times often
+ * repeat across $STANDARD_INFORMATION and $FILE_NAME) and the date part of the last day.
+ */
+const CACHE_SLOTS = 4096;
+const ISO_LENGTH = 28;
+const cacheLo = new Uint32Array(CACHE_SLOTS);
+const cacheHi = new Uint32Array(CACHE_SLOTS).fill(0xffffffff);
+const cacheBytes = new Uint8Array(CACHE_SLOTS * ISO_LENGTH);
+let lastDay = NaN;
+const lastDate = new Uint8Array(11);
+let lastDateLength = 0;
+
+function writeDate(days: number): void {
+  const [y, m, d] = civil(days - DAYS_1601_TO_1970);
+  const s = (y > 9999 ? String(y) : String(y).padStart(4, '0')) + '-' + String(m).padStart(2, '0') + '-' + String(d).padStart(2, '0') + 'T';
+  lastDateLength = s.length;
+  for (let i = 0; i < s.length && i < lastDate.length; i++) lastDate[i] = s.charCodeAt(i);
+  lastDay = days;
+}
+
+/**
+ * Writes the ISO form ("YYYY-MM-DDThh:mm:ss.fffffffZ", 28 bytes for years 1601..9999)
+ * into `out` at `at`; returns the new offset. `out` must have 40 bytes free.
+ */
+export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
+  const slot = (lo ^ (lo >>> 13) ^ (hi << 3)) & (CACHE_SLOTS - 1);
+  if (cacheLo[slot] === lo && cacheHi[slot] === hi) {
+    const from = slot * ISO_LENGTH;
+    for (let i = 0; i < ISO_LENGTH; i++) out[at + i] = cacheBytes[from + i]!;
+    return at + ISO_LENGTH;
+  }
+  let seconds: number;
+  let frac: number;
+  if (hi < 0x40000000) {
+    // 2^32 = 429 * 10^7 + 4967296; hi * 4967296 + lo stays below 2^53 for hi < 2^30.
+    const rest = hi * 4967296 + lo;
+    const q = Math.floor(rest / TICKS_PER_SECOND);
+    seconds = hi * 429 + q;
+    frac = rest - q * TICKS_PER_SECOND;
+  } else {
+    [seconds, frac] = split(lo, hi);
+  }
+  const days = Math.floor(seconds / 86400);
+  let sod = seconds - days * 86400;
+  if (days !== lastDay) writeDate(days);
+  const start = at;
+  if (lastDateLength > 11) {
+    // years past 9999 (hostile data): not cached
+    const [y, m, d] = civil(days - DAYS_1601_TO_1970);
+    const s = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T`;
+    for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
+  } else {
+    for (let i = 0; i < 11; i++) out[at++] = lastDate[i]!;
+  }
+  const hh = Math.floor(sod / 3600);
+  sod -= hh * 3600;
+  const mm = Math.floor(sod / 60);
+  const ss = sod - mm * 60;
+  out[at++] = DIGITS + Math.floor(hh / 10);
+  out[at++] = DIGITS + (hh % 10);
+  out[at++] = 0x3a;
+  out[at++] = DIGITS + Math.floor(mm / 10);
+  out[at++] = DIGITS + (mm % 10);
+  out[at++] = 0x3a;
+  out[at++] = DIGITS + Math.floor(ss / 10);
+  out[at++] = DIGITS + (ss % 10);
+  out[at++] = 0x2e;
+  let f = frac;
+  for (let i = 6; i >= 0; i--) {
+    const q = Math.floor(f / 10);
+    out[at + i] = DIGITS + (f - q * 10);
+    f = q;
+  }
+  at += 7;
+  out[at++] = 0x5a;
+  if (at - start === ISO_LENGTH) {
+    cacheLo[slot] = lo;
+    cacheHi[slot] = hi;
+    const to = slot * ISO_LENGTH;
+    for (let i = 0; i < ISO_LENGTH; i++) cacheBytes[to + i] = out[start + i]!;
+  }
+  return at;
+}
+
+/** The ISO string of a FILETIME (tests, summaries). */
+export function filetimeToIso(lo: number, hi: number): string {
+  const out = new Uint8Array(40);
+  const end = writeFiletimeIso(out, 0, lo, hi);
+  return Buffer.from(out.subarray(0, end)).toString('latin1');
+}
+
+/** Whole seconds since the Unix epoch (may be negative), for bodyfile output. */
+export function filetimeToUnixSeconds(lo: number, hi: number): number {
+  return split(lo, hi)[0] - DAYS_1601_TO_1970 * 86400;
+}
+
+/** FILETIME of an ISO date/time (tests and builders): bigint ticks. */
+export function filetimeFromIso(iso: string, extraTicks = 0): bigint {
+  const ms = Date.parse(iso);
+  return BigInt(ms) * 10_000n + BigInt(DAYS_1601_TO_1970) * 86400n * 10_000_000n + BigInt(extraTicks);
+}
