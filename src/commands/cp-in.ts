@@ -48,13 +48,25 @@ export async function copyIn(sources: string[], dest: ImageRef, options: CopyInO
   return copyInto(sources.map((s) => ({ host: s })), dest, options, g);
 }
 
+/**
+ * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Errors are
+ * thrown (the first one), not collected: a new image that is not the tree is a failure.
+ */
+export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
+  const quiet: GlobalOptions = { ...g, json: true };
+  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant }, quiet, true);
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
+}
+
 /** `cp IMAGE:/A... IMAGE:/B` within one image. */
 export async function copyWithin(sources: ImageRef[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number> {
   if (sources.some((s) => s.image !== dest.image)) throw usageError('copying from one image to another is not supported; copy out to the host first');
   return copyInto(sources.map((s) => ({ image: s.path })), dest, options, g);
 }
 
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number> {
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   const times = timePolicy(options.invariant);
@@ -80,6 +92,11 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
     await runPlan(volume, plan, times, options, outcome, fail, g);
   } finally {
     volume.close();
+  }
+  if (strict) {
+    const first = outcome.errors[0];
+    if (first) throw new DiskkitError(first.code as never, first.message, { context: { path: first.path }, hint: outcome.errors.length > 1 ? `${outcome.errors.length - 1} more problems` : undefined });
+    return outcome;
   }
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
