@@ -1,6 +1,6 @@
 /**
  * Writing a file's bytes into clusters already allocated for it. Each contiguous
- * run is written with one call when the data is in memory; data from a
+ * run is written with one call when the data is in memory (or memory-mapped); data from a
  * FileDataSource is streamed through one bounded buffer, so a 1 GiB file never sits
  * in memory (one write call per buffer-full, runs never split otherwise).
  */
@@ -10,6 +10,8 @@ import type { ClusterRun, FatTable } from './fat-table.js';
 
 /** Streaming buffer size: large enough that a write call costs little per byte. */
 export const STREAM_CHUNK_BYTES = 8 * 1024 * 1024;
+/** In-memory (or mapped) data is written in slices of this size when progress is reported. */
+const PROGRESS_SLICE_BYTES = 64 * 1024 * 1024;
 
 export function isFileDataSource(data: Uint8Array | FileDataSource): data is FileDataSource {
   return !(data instanceof Uint8Array);
@@ -32,9 +34,14 @@ export function writeFileData(
     const length = Math.min(size - done, run.count * clusterBytes);
     const position = fat.clusterPosition(run.start);
     if (!isFileDataSource(data)) {
-      source.writeAt(data, done, length, position);
-      done += length;
-      onProgress?.(done);
+      // One call per run; with a progress callback, slices so a bar can move.
+      const slice = onProgress ? PROGRESS_SLICE_BYTES : length;
+      for (let at = 0; at < length; at += slice) {
+        const n = Math.min(slice, length - at);
+        source.writeAt(data, done, n, position + at);
+        done += n;
+        onProgress?.(done);
+      }
       continue;
     }
     buffer ??= new Uint8Array(Math.min(STREAM_CHUNK_BYTES, Math.max(size, 1)));
