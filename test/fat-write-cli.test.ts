@@ -235,3 +235,22 @@ describe('fixed root directory', () => {
     expect(mdirPaths(img)).toHaveLength(224);
   });
 });
+
+describe('mkfs --from', () => {
+  it.runIf(HAVE)('--size auto builds the smallest image that holds the tree plus headroom; fsck clean, mtools reads the tree back', async () => {
+    const dir = freshDir('from-', work);
+    const host = join(dir, 'src');
+    buildTree(host);
+    const img = join(dir, 'auto.img');
+    const r = await diskkit(['--json', 'mkfs', img, '--from', host, '--headroom', '5%']);
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.filled.files).toBe(13);
+    expectFsckClean(img);
+    expect(mtoolsTree(img, freshDir('out-', dir))).toEqual(readHostTree(host));
+    const info = JSON.parse((await diskkit(['--json', 'info', img])).stdout);
+    // headroom 5% of a tree of ~275 KiB: some space is left, but not more than a small fraction of the volume
+    expect(info.freeBytes).toBeGreaterThan(0);
+    expect(info.freeBytes / info.totalBytes).toBeLessThan(0.25);
+  });
+});
