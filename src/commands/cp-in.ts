@@ -1,7 +1,376 @@
-/** Copy into an image (host -> IMAGE:/DEST): arrives with the FAT write path. */
-import { DiskkitError, ErrorCode } from '../engine/errors.js';
-import type { GlobalOptions, ImageRef } from './context.js';
+/**
+ * Copy into an image: host -> IMAGE:/DEST, and IMAGE:/A -> IMAGE:/B inside one image,
+ * with cp(1) semantics:
+ * - a file goes to DEST, or into DEST when DEST is an existing directory;
+ * - a directory (with -r) becomes DEST when DEST does not exist, else DEST/NAME;
+ *   SRC/. copies the directory's contents into DEST;
+ * - an existing file is replaced (-n/--no-clobber keeps it); a directory merges.
+ * Host directories are listed in sorted order, so with --invariant or
+ * SOURCE_DATE_EPOCH the same inputs give a byte-identical image. A name FAT cannot
+ * store is reported (E_BAD_NAME, naming the path) and skipped; the copy goes on and
+ * the exit code is 1. A full volume stops the copy: what was written stays, the
+ * failing file takes nothing, and the image is left consistent.
+ */
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
+import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import type { EntryInfo, Extent, FileDataSource, Volume } from '../engine/volume.js';
+import { printJson, reportError, usageError, type GlobalOptions, type ImageRef } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import { timePolicy, type TimePolicy } from './write-times.js';
 
-export async function copyIn(_sources: string[], dest: ImageRef, _options: { recursive: boolean }, _g: GlobalOptions): Promise<number> {
-  throw new DiskkitError(ErrorCode.UNSUPPORTED, 'copying into an image is not built yet', { context: { image: dest.image } });
+export interface CopyInOptions {
+  recursive: boolean;
+  noClobber: boolean;
+  invariant: boolean;
+}
+
+/** One thing to create: a directory, or a file from the host or from the image itself. */
+type PlanItem =
+  | { kind: 'dir'; dest: string; from: string; mtime: Date | null }
+  | { kind: 'host-file'; dest: string; from: string }
+  | { kind: 'image-file'; dest: string; from: EntryInfo };
+
+interface Outcome {
+  written: { path: string; type: 'file' | 'dir'; size: number; from: string }[];
+  skipped: { path: string; reason: string }[];
+  files: number;
+  directories: number;
+  bytes: number;
+  errors: { path: string; code: string; message: string }[];
+}
+
+/** Files up to this size are read whole; bigger ones stream through the engine's buffer. */
+const READ_WHOLE_LIMIT = 8 * 1024 * 1024;
+const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
+
+export async function copyIn(sources: string[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number> {
+  return copyInto(sources.map((s) => ({ host: s })), dest, options, g);
+}
+
+/**
+ * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Errors are
+ * thrown (the first one), not collected: a new image that is not the tree is a failure.
+ */
+export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
+  const quiet: GlobalOptions = { ...g, json: true };
+  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant }, quiet, true);
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
+}
+
+/** `cp IMAGE:/A... IMAGE:/B` within one image. */
+export async function copyWithin(sources: ImageRef[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number> {
+  if (sources.some((s) => s.image !== dest.image)) throw usageError('copying from one image to another is not supported; copy out to the host first');
+  return copyInto(sources.map((s) => ({ image: s.path })), dest, options, g);
+}
+
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
+  const { openVolume } = await import('../engine/open-volume.js');
+  const volume = openVolume(dest.image, { partition: g.partition, writable: true });
+  const times = timePolicy(options.invariant);
+  const outcome: Outcome = { written: [], skipped: [], files: 0, directories: 0, bytes: 0, errors: [] };
+  const fail = (path: string, error: unknown): void => {
+    const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
+    outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
+    if (!g.json) reportError(dest.image, e);
+  };
+  try {
+    const destInfo = statOrNull(volume, dest.path);
+    const destIsDir = destInfo?.type === 'dir';
+    if (sources.length > 1 && !destIsDir) throw usageError(`target '${dest.path}' is not a directory`);
+    const plan: PlanItem[] = [];
+    for (const src of sources) {
+      try {
+        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        else planImage(volume, src.image, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+      } catch (error) {
+        fail('host' in src ? src.host : src.image, error);
+      }
+    }
+    await runPlan(volume, plan, times, options, outcome, fail, g);
+  } finally {
+    volume.close();
+  }
+  if (strict) {
+    const first = outcome.errors[0];
+    if (first) throw new DiskkitError(first.code as never, first.message, { context: { path: first.path }, hint: outcome.errors.length > 1 ? `${outcome.errors.length - 1} more problems` : undefined });
+    return outcome;
+  }
+  if (g.json) printJson(outcome);
+  return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+function statOrNull(volume: Volume, path: string): EntryInfo | null {
+  try {
+    return volume.stat(path);
+  } catch (error) {
+    if (error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND) return null;
+    throw error;
+  }
+}
+
+function joinInside(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Where SRC lands: DEST itself, DEST/NAME, or (for SRC/.) DEST as the receiver of its contents. */
+function target(srcName: string, isDir: boolean, contentsOf: boolean, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, what: string): string {
+  if (isDir && contentsOf) {
+    if (destInfo && !destIsDir) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dest } });
+    return dest;
+  }
+  if (destIsDir) return joinInside(dest, srcName);
+  if (isDir && destInfo) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with directory '${what}'`, { context: { path: dest } });
+  return dest;
+}
+
+function planHost(src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
+  let st: Stats;
+  try {
+    st = statSync(src);
+  } catch (error) {
+    throw fromSystemError(error, src, 'read');
+  }
+  const contentsOf = /(^|\/)\.\/?$/.test(src);
+  if (!st.isDirectory()) {
+    if (!st.isFile()) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: src } });
+    plan.push({ kind: 'host-file', dest: target(basename(src), false, false, dest, destIsDir, destInfo, src), from: src });
+    return;
+  }
+  if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: src } });
+  const root = target(basename(src.replace(/\/+\.?\/?$/, '')) || basename(src), true, contentsOf, dest, destIsDir, destInfo, src);
+  plan.push({ kind: 'dir', dest: root, from: src, mtime: st.mtime });
+  // Directories already entered (device:inode), so a symlink loop cannot recurse forever.
+  const seen = new Set<string>([`${st.dev}:${st.ino}`]);
+  const walk = (hostDir: string, imageDir: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(hostDir).sort();
+    } catch (error) {
+      fail(hostDir, fromSystemError(error, hostDir, 'list directory'));
+      return;
+    }
+    for (const name of names) {
+      const host = join(hostDir, name);
+      let child: Stats;
+      try {
+        child = statSync(host);
+      } catch (error) {
+        fail(host, fromSystemError(error, host, 'read'));
+        continue;
+      }
+      const inside = joinInside(imageDir, name);
+      if (child.isDirectory()) {
+        const key = `${child.dev}:${child.ino}`;
+        if (seen.has(key)) {
+          fail(host, new DiskkitError(ErrorCode.CHAIN_LOOP, 'directory loop (a symlink back to an ancestor); skipped', { context: { path: host } }));
+          continue;
+        }
+        seen.add(key);
+        plan.push({ kind: 'dir', dest: inside, from: host, mtime: child.mtime });
+        walk(host, inside);
+        seen.delete(key);
+      } else if (child.isFile()) plan.push({ kind: 'host-file', dest: inside, from: host });
+      else fail(host, new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: host } }));
+    }
+  };
+  walk(src, root);
+}
+
+function planImage(volume: Volume, src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
+  const entry = volume.stat(src);
+  const contentsOf = entry.path === '/' || src.endsWith('/.');
+  if (entry.type === 'file') {
+    plan.push({ kind: 'image-file', dest: target(entry.name, false, false, dest, destIsDir, destInfo, src), from: entry });
+    return;
+  }
+  if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
+  const root = target(entry.name, true, contentsOf, dest, destIsDir, destInfo, src);
+  const folded = (p: string): string => p.toUpperCase() + '/';
+  if (folded(root).startsWith(folded(entry.path)) && entry.path !== '/') {
+    throw new DiskkitError(ErrorCode.INVALID_MOVE, `cannot copy a directory into itself ('${root}')`, { context: { path: entry.path } });
+  }
+  if (entry.path === '/' && root !== '/') throw new DiskkitError(ErrorCode.INVALID_MOVE, 'cannot copy the root directory into itself', { context: { path: root } });
+  plan.push({ kind: 'dir', dest: root, from: entry.path, mtime: entry.mtime });
+  // The whole source tree is listed before anything is written, so the copy cannot see itself.
+  const walk = (dir: EntryInfo, imageDir: string): void => {
+    let children: EntryInfo[];
+    try {
+      children = volume.list(dir);
+    } catch (error) {
+      fail(dir.path, error);
+      return;
+    }
+    for (const child of children) {
+      const inside = joinInside(imageDir, child.name);
+      if (child.type === 'dir') {
+        plan.push({ kind: 'dir', dest: inside, from: child.path, mtime: child.mtime });
+        walk(child, inside);
+      } else plan.push({ kind: 'image-file', dest: inside, from: child });
+    }
+  };
+  walk(entry, root);
+}
+
+async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, options: CopyInOptions, outcome: Outcome, fail: (p: string, e: unknown) => void, g: GlobalOptions): Promise<void> {
+  const bar = await progressBar(plan, g);
+  let doneBefore = 0;
+  const badDirs: string[] = [];
+  try {
+    for (const item of plan) {
+      if (badDirs.some((d) => item.dest.startsWith(d + '/'))) continue;
+      try {
+        if (item.kind === 'dir') {
+          const existing = statOrNull(volume, item.dest);
+          if (existing && existing.type !== 'dir') throw new DiskkitError(ErrorCode.EXISTS, 'exists and is not a directory', { context: { path: item.dest } });
+          if (!existing) {
+            const info = volume.mkdir(item.dest, { mtime: times.clamp(item.mtime) });
+            outcome.directories++;
+            outcome.written.push({ path: info.path, type: 'dir', size: 0, from: item.from });
+          }
+          continue;
+        }
+        if (options.noClobber && statOrNull(volume, item.dest)?.type === 'file') {
+          outcome.skipped.push({ path: item.dest, reason: 'exists (--no-clobber)' });
+          continue;
+        }
+        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore) : writeImageFile(volume, item.from, item.dest, times);
+        outcome.files++;
+        outcome.bytes += info.size;
+        outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
+        doneBefore += info.size;
+        bar?.update(doneBefore);
+      } catch (error) {
+        if (item.kind === 'dir') badDirs.push(item.dest);
+        fail(item.kind === 'image-file' ? item.from.path : item.from, error);
+        // A full volume or a broken image will fail every later item too: stop here, cleanly.
+        if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;
+      }
+    }
+    volume.flush();
+  } finally {
+    bar?.stop();
+  }
+}
+
+function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number): EntryInfo {
+  let fd: number;
+  try {
+    fd = openSync(host, 'r');
+  } catch (error) {
+    throw fromSystemError(error, host, 'open');
+  }
+  try {
+    const st = fstatSync(fd);
+    const t = times.fromHost(st);
+    let data: Uint8Array | FileDataSource;
+    if (st.size <= READ_WHOLE_LIMIT) {
+      const buf = Buffer.allocUnsafe(st.size);
+      readFully(fd, buf, st.size, 0, host);
+      data = buf;
+    } else {
+      // A big file is mapped, not read: the image writes then copy straight from the page
+      // cache (one copy fewer). Where mapping fails, it streams through a bounded buffer.
+      data = mapFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readFully(fd, buf, length, position, host) };
+    }
+    return volume.writeFile(dest, data, { ...t, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface MmapApi {
+  map(size: number, protection: number, flags: number, fd: number, offset: number, advise: number): Buffer;
+  PROT_READ: number;
+  MAP_SHARED: number;
+  MADV_SEQUENTIAL: number;
+}
+let mmapModule: MmapApi | null | undefined;
+
+/** The whole file mapped read-only, or null when mmap is unavailable. Loaded only when a big file needs it. */
+function mapFile(fd: number, size: number): Buffer | null {
+  if (mmapModule === undefined) {
+    try {
+      const loaded = createRequire(import.meta.url)('@riaskov/mmap-io') as MmapApi | { default: MmapApi };
+      mmapModule = 'map' in loaded ? loaded : loaded.default;
+    } catch {
+      mmapModule = null;
+    }
+  }
+  if (mmapModule === null) return null;
+  try {
+    return mmapModule.map(size, mmapModule.PROT_READ, mmapModule.MAP_SHARED, fd, 0, mmapModule.MADV_SEQUENTIAL);
+  } catch {
+    return null;
+  }
+}
+
+function readFully(fd: number, buf: Uint8Array, length: number, position: number, path: string): void {
+  let done = 0;
+  while (done < length) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, done, length - done, position + done);
+    } catch (error) {
+      throw fromSystemError(error, path, 'read');
+    }
+    if (n === 0) throw new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path } });
+    done += n;
+  }
+}
+
+/** A file of the same image as a FileDataSource over its extents (read before its copy is linked in). */
+function writeImageFile(volume: Volume, from: EntryInfo, dest: string, times: TimePolicy): EntryInfo {
+  const extents: Extent[] = volume.fileExtents(from);
+  const source = volume.source;
+  const data: FileDataSource = {
+    size: from.size,
+    read(buf, length, position) {
+      let at = 0;
+      let base = 0;
+      for (const e of extents) {
+        if (at >= length) break;
+        const want = position + at;
+        if (want < base + e.length) {
+          const n = Math.min(length - at, base + e.length - want);
+          source.readAt(buf, at, n, e.position + (want - base));
+          at += n;
+        }
+        base += e.length;
+      }
+    },
+  };
+  const mtime = times.clamp(from.mtime);
+  return volume.writeFile(dest, data, { mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
+}
+
+interface Bar {
+  update(n: number): void;
+  stop(): void;
+}
+
+async function progressBar(plan: PlanItem[], g: GlobalOptions): Promise<Bar | null> {
+  if (!process.stderr.isTTY || g.quiet || g.json) return null;
+  let total = 0;
+  for (const item of plan) {
+    if (item.kind === 'image-file') total += item.from.size;
+    else if (item.kind === 'host-file') {
+      try {
+        total += statSync(item.from).size;
+      } catch {
+        // reported when the file is copied
+      }
+    }
+  }
+  if (total < PROGRESS_MIN_BYTES) return null;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'copying [{bar}] {percentage}% {value}/{total} bytes | {eta_formatted}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
 }

@@ -9,6 +9,9 @@ import { addReadOptions, readOptions } from './read-options.js';
 
 export interface CpOptions {
   recursive?: boolean;
+  /** commander turns --no-clobber into clobber: false. */
+  clobber?: boolean;
+  invariant?: boolean;
   mode?: string;
   chunkSize?: string;
 }
@@ -17,9 +20,11 @@ export function define(program: Command): void {
   addReadOptions(
     program
       .command('cp')
-      .description('copy files out of an image (IMAGE:/SRC HOST_DEST) or into one')
-      .argument('<paths...>', 'SRC... DEST: IMAGE:/PATH sources (IMAGE:/DIR/. or IMAGE:/ copy a directory\'s contents) and a host destination')
-      .option('-r, --recursive', 'copy directories recursively'),
+      .description('copy files out of an image (IMAGE:/SRC HOST_DEST), into one (HOST_SRC IMAGE:/DEST), or inside one (IMAGE:/A IMAGE:/B)')
+      .argument('<paths...>', "SRC... DEST: DIR/. copies a directory's contents; an existing directory DEST receives SRC inside it")
+      .option('-r, --recursive', 'copy directories recursively')
+      .option('-n, --no-clobber', 'into an image: keep files that already exist')
+      .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)'),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
     if (paths.length < 2) return runAction(undefined, () => {
@@ -36,11 +41,16 @@ export function define(program: Command): void {
         const { copyOut } = await import('./cp-out.js');
         return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read }, g);
       }
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant) };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
-        return copyIn(sources, destRef, { recursive: Boolean(opts.recursive) }, g);
+        return copyIn(sources, destRef, writeOptions, g);
       }
-      if (destRef !== null) throw usageError('copying from one image to another is not supported; copy out to the host first');
+      if (refs.every((r) => r !== null) && destRef !== null) {
+        const { copyWithin } = await import('./cp-in.js');
+        return copyWithin(refs.map((r) => r!), destRef, writeOptions, g);
+      }
+      if (destRef !== null) throw usageError('mix of host and image sources: copy host files and image files in separate commands');
       throw usageError('one side of cp must be IMAGE:/PATH (e.g. disk.img:/docs) and the other a host path');
     });
   });

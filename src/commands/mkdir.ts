@@ -1,14 +1,36 @@
+/** `diskkit mkdir [-p] IMAGE:/PATH...`: makes directories inside an image. */
 import type { Command } from 'commander';
-import { runAction, usageError } from './context.js';
+import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
 
-// Placeholder until the issue that builds 'mkdir' lands.
 export function define(program: Command): void {
   program
     .command('mkdir')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => runAction(undefined, () => {
-      throw usageError("'mkdir' is not built yet");
-    }));
+    .description('make directories inside an image')
+    .argument('<paths...>', 'IMAGE:/PATH to create')
+    .option('-p, --parents', 'make parent directories as needed; no error if the directory exists')
+    .option('--invariant', 'reproducible output (times from SOURCE_DATE_EPOCH, else 1980-01-01)')
+    .action((paths: string[], opts: { parents?: boolean; invariant?: boolean }, command: Command) => {
+      const g = globalOptions(command);
+      const refs = paths.map((p) => parseImageRef(p));
+      const image = refs[0]?.image;
+      return runAction(image, async () => {
+        if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mkdir takes IMAGE:/PATH arguments (e.g. disk.img:/docs)');
+        if (refs.some((r) => r!.image !== image)) throw usageError('mkdir works on one image at a time');
+        const { openVolume } = await import('../engine/open-volume.js');
+        const { timePolicy } = await import('./write-times.js');
+        const times = timePolicy(Boolean(opts.invariant));
+        const volume = openVolume(image!, { partition: g.partition, writable: true });
+        const created: { path: string }[] = [];
+        try {
+          for (const ref of refs) {
+            const info = volume.mkdir(ref!.path, { parents: Boolean(opts.parents), mtime: times.now() });
+            created.push({ path: info.path });
+          }
+          volume.flush();
+        } finally {
+          volume.close();
+        }
+        if (g.json) printJson({ created });
+      });
+    });
 }

@@ -16,6 +16,8 @@ interface MkfsFlags {
   volumeId?: string;
   force?: boolean;
   invariant?: boolean;
+  from?: string;
+  headroom?: string;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -54,6 +56,16 @@ function sourceDateEpoch(): number | undefined {
   return Math.min(Number(raw), 253402300799);
 }
 
+/** Parses a headroom like '10%', '10' or '0.1' into a fraction. */
+function parseHeadroom(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(%?)$/.exec(text.trim());
+  if (!m) throw usageError(`--headroom '${text}' is not a percentage (e.g. 10%)`);
+  const n = Number(m[1]);
+  const fraction = m[2] === '%' || n >= 1 ? n / 100 : n;
+  if (fraction > 10) throw usageError(`--headroom '${text}' is more than 1000%`);
+  return fraction;
+}
+
 /** Label-entry time for --invariant without SOURCE_DATE_EPOCH: 2000-01-01 00:00:00 UTC. */
 const INVARIANT_EPOCH = 946684800;
 
@@ -71,9 +83,11 @@ export function define(program: Command): void {
     .option('--volume-id <hex>', 'volume serial number, 8 hex digits (default: random)')
     .option('--force', 'format an existing non-empty file or a device (its contents are lost)')
     .option('--invariant', 'reproducible output: fixed volume id and timestamps (also when SOURCE_DATE_EPOCH is set)')
+    .option('--from <dir>', 'fill the new image with the contents of a host directory (like cp -r DIR/. IMAGE:/)')
+    .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
     .addHelpText(
       'after',
-      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512',
+      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%',
     )
     .action((image: string, flags: MkfsFlags, command: Command) => runAction(image, () => mkfs(image, flags, command)));
 }
@@ -81,7 +95,23 @@ export function define(program: Command): void {
 async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<number> {
   const options = globalOptions(command);
   // Validate everything before touching the file system.
-  const size = flags.size === undefined ? undefined : parseSize(flags.size, '--size');
+  const auto = flags.from !== undefined && (flags.size === undefined || flags.size === 'auto');
+  if (flags.size === 'auto' && flags.from === undefined) throw usageError('--size auto needs --from DIR');
+  let size = auto || flags.size === undefined ? undefined : parseSize(flags.size, '--size');
+  const headroom = parseHeadroom(flags.headroom ?? '10%');
+  let tree: import('../engine/fat/tree-size.js').TreeSummary | undefined;
+  if (flags.from !== undefined) {
+    const { statSync } = await import('node:fs');
+    let isDir = false;
+    try {
+      isDir = statSync(flags.from).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw usageError(`--from '${flags.from}' is not a directory`);
+    const { summarizeHostTree } = await import('./host-tree.js');
+    tree = summarizeHostTree(flags.from);
+  }
   const fatType = flags.type === undefined ? undefined : parseFatType(flags.type);
   const bytesPerCluster = flags.clusterSize === undefined ? undefined : parseSize(flags.clusterSize, '--cluster-size');
   const bytesPerSector = parseChoice(flags.sectorSize ?? '512', [512, 1024, 2048, 4096], '--sector-size');
@@ -94,6 +124,14 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   const label = engine.validateVolumeLabel(flags.label ?? '');
   const givenVolumeId = flags.volumeId === undefined ? undefined : engine.parseVolumeId(flags.volumeId);
 
+  if (auto) {
+    const { autoVolumeSize } = await import('../engine/fat/tree-size.js');
+    try {
+      size = autoVolumeSize(tree!, { bytesPerSector, fatType, bytesPerCluster, numberOfFats }, planFatLayout, headroom, (flags.label ?? '') !== '');
+    } catch {
+      throw usageError(`no ${fatType ?? 'FAT'} layout with these options holds '${flags.from}'`);
+    }
+  }
   if (size !== undefined) {
     // Check the layout before creating anything, so a refused layout leaves no file behind.
     planFatLayout({ volumeBytes: size, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
@@ -124,6 +162,12 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     throw error;
   }
   target.source.close();
+
+  let filled: { files: number; directories: number; bytes: number } | null = null;
+  if (flags.from !== undefined) {
+    const { copyIntoNewImage } = await import('./cp-in.js');
+    filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible }, options);
+  }
 
   const l = result.layout;
   const partition = options.partition ?? null;
@@ -158,6 +202,8 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
       formattedInPlace: !target.fresh,
       bytesWritten: result.bytesWritten,
       warnings: result.warnings,
+      from: flags.from ?? null,
+      filled,
     });
     return 0;
   }
@@ -171,6 +217,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
         `${l.clusterCount} clusters of ${formatBytes(l.bytesPerCluster)}, ${fats}, ${root}, ` +
         `volume id ${engine.formatVolumeId(result.volumeId)}${result.label ? `, label ${result.label}` : ''}\n`,
     );
+    if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
   }
   return 0;
 }

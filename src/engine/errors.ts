@@ -33,6 +33,8 @@ export const ErrorCode = {
   BAD_NAME: 'E_BAD_NAME',
   /** The volume is full. */
   NO_SPACE: 'E_NO_SPACE',
+  /** A move that cannot be done, e.g. a directory into itself. */
+  INVALID_MOVE: 'E_INVALID_MOVE',
   /** The fixed FAT12/16 root directory has no free entry. */
   ROOT_FULL: 'E_ROOT_FULL',
   /** A size, count or offset read from disk exceeds a safety limit. */

@@ -54,6 +54,8 @@ export interface WriteFileOptions {
   ctime?: Date;
   /** Keep an existing file instead of replacing it. */
   noClobber?: boolean;
+  /** Called with the number of bytes written so far, for progress bars. */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface Volume {

@@ -102,6 +102,24 @@ export class FatTable {
     this.dirtySectors.add(Math.floor((byteOffset + width - 1) / bps));
   }
 
+  /**
+   * The volume's clean-shutdown bit in FAT[1] (fatgen103 section 4: FAT16 0x8000,
+   * FAT32 0x08000000; set = clean). FAT12 has none: returns true and ignores writes.
+   */
+  get cleanShutdown(): boolean {
+    const bit = this.fatType === 'fat16' ? 0x8000 : this.fatType === 'fat32' ? 0x08000000 : 0;
+    return bit === 0 || (this.readIn(this.windowFor(1), 1) & bit) !== 0;
+  }
+
+  set cleanShutdown(clean: boolean) {
+    const bit = this.fatType === 'fat16' ? 0x8000 : this.fatType === 'fat32' ? 0x08000000 : 0;
+    if (bit === 0) return;
+    const w = this.windowFor(1);
+    const value = this.readIn(w, 1);
+    writeFatValue(w.bytes, this.fatType, 1, clean ? value | bit : value & ~bit);
+    this.dirtySectors.add(Math.floor(entryOffset(this.fatType, 1) / this.boot.bytesPerSector));
+  }
+
   /** Marks entry `cluster` as end of chain. */
   setEnd(cluster: number): void {
     this.set(cluster, endOfChainValue(this.fatType));
@@ -154,6 +172,42 @@ export class FatTable {
       }
     }
     return free;
+  }
+
+  /**
+   * Calls `visit(cluster, rawValue)` for every cluster 2..maxCluster, reading the
+   * table window by window (the free-cluster bitmap is built from this).
+   */
+  scanEntries(visit: (cluster: number, value: number) => void): void {
+    if (this.fatType !== 'fat32') {
+      const w = this.window(0);
+      for (let c = 2; c <= this.maxCluster; c++) visit(c, readFatValue(w.bytes, this.fatType, c));
+      return;
+    }
+    for (let c = 2; c <= this.maxCluster; ) {
+      const w = this.windowFor(c);
+      const b = w.bytes;
+      const last = Math.min(this.maxCluster, (w.offset + b.length) / 4 - 1);
+      for (; c <= last; c++) {
+        const o = c * 4 - w.offset;
+        visit(c, (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | ((b[o + 3]! & 0x0f) << 24)) >>> 0);
+      }
+    }
+  }
+
+  /**
+   * Links `runs` into one chain in the order given and ends it; when `after` is given,
+   * that cluster (the old end of a chain) is pointed at the first new cluster.
+   */
+  linkRuns(runs: readonly ClusterRun[], after?: number): void {
+    let prev = after;
+    for (const run of runs) {
+      for (let c = run.start; c < run.start + run.count; c++) {
+        if (prev !== undefined) this.set(prev, c);
+        prev = c;
+      }
+    }
+    if (prev !== undefined && prev !== after) this.setEnd(prev);
   }
 
   /**

@@ -118,7 +118,7 @@ export function basisName(longName: string): { base: string; ext: string; lossy:
  * (a set of raw 11-byte names already in the directory). Numeric tails "~1".."~999999"
  * follow fatgen103 section 7; the base is shortened to make room for the tail.
  */
-export function generateShortName(longName: string, taken: ReadonlySet<string>): string {
+export function generateShortName(longName: string, taken: ReadonlySet<string>, firstTail = 1): string {
   const exact = exactShortName(longName);
   if (exact && !taken.has(exact.raw)) return exact.raw;
   const { base, ext, lossy } = basisName(longName);
@@ -127,7 +127,11 @@ export function generateShortName(longName: string, taken: ReadonlySet<string>):
     const raw = base.padEnd(8, ' ') + extPart;
     if (!taken.has(raw)) return raw;
   }
-  for (let n = 1; n <= 999_999; n++) {
+  // `firstTail` lets a caller that creates many similar names start past tails it knows
+  // are taken; the search wraps round to 1 so a free lower tail is still found.
+  const start = Math.max(1, Math.min(firstTail, 999_999));
+  for (let i = 0; i < 999_999; i++) {
+    const n = ((start - 1 + i) % 999_999) + 1;
     const tail = `~${n}`;
     const raw = (base.slice(0, 8 - tail.length) + tail).padEnd(8, ' ') + extPart;
     if (!taken.has(raw)) return raw;

@@ -1,7 +1,7 @@
 /**
  * A FAT12/16/32 volume behind the format-neutral Volume interface: boot sector,
  * FAT (through FatTable's cache), directories and files. This is the read side;
- * write operations throw E_UNSUPPORTED until the write path lands.
+ * write operations are delegated to FatWriter (volume-writer.ts).
  */
 import { readBytes, type BlockSource } from '../../io/block-source.js';
 import { checkBound } from '../binary.js';
@@ -12,6 +12,7 @@ import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
+import { FatWriter, type MkdirOptions } from './volume-writer.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
 export const MAX_DIRECTORY_BYTES = 65536 * 32;
@@ -65,6 +66,7 @@ export class FatVolume implements Volume {
   /** Folded absolute path -> directory, for every directory met so far. */
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
+  private writerValue: FatWriter | null = null;
 
   private constructor(
     readonly source: BlockSource,
@@ -135,6 +137,8 @@ export class FatVolume implements Volume {
 
   /** The raw bytes of a directory (bounded by MAX_DIRECTORY_BYTES). */
   readDirectoryBytes(dir: DirectoryRef): Uint8Array {
+    const pending = this.writerValue?.pendingBytes(dir.cluster);
+    if (pending) return pending;
     const b = this.boot;
     if (dir.cluster === 0) {
       return readBytes(this.source, b.rootDirSector * b.bytesPerSector, b.rootDirSectors * b.bytesPerSector);
@@ -292,25 +296,58 @@ export class FatVolume implements Volume {
     return buf;
   }
 
-  writeFile(_path: string, _data: Uint8Array | FileDataSource, _options?: WriteFileOptions): EntryInfo {
-    throw this.unsupported('write files');
-  }
-  mkdir(_path: string): EntryInfo {
-    throw this.unsupported('make directories');
-  }
-  remove(_path: string): void {
-    throw this.unsupported('remove');
-  }
-  rename(_from: string, _to: string): EntryInfo {
-    throw this.unsupported('rename');
+  /** The write side, created on the first write (see volume-writer.ts). */
+  get writer(): FatWriter {
+    return (this.writerValue ??= new FatWriter(this));
   }
 
+  writeFile(path: string, data: Uint8Array | FileDataSource, options?: WriteFileOptions): EntryInfo {
+    return this.writer.writeFile(path, data, options);
+  }
+  mkdir(path: string, options?: MkdirOptions): EntryInfo {
+    return this.writer.mkdir(path, options);
+  }
+  remove(path: string, options?: { recursive?: boolean }): void {
+    this.writer.remove(path, options);
+  }
+  rename(from: string, to: string): EntryInfo {
+    return this.writer.rename(from, to);
+  }
+
+  /** Writes pending directory slots, FAT copies and FSInfo, and marks the volume clean. */
   flush(): void {
-    this.fat.flush();
+    if (this.writerValue) this.writerValue.flush();
+    else this.fat.flush();
   }
 
+  /** Flushes pending changes, then closes the image. */
   close(): void {
-    this.source.close();
+    try {
+      if (this.writerValue?.hasChanges) this.writerValue.flush();
+    } finally {
+      this.source.close();
+    }
+  }
+
+  /** Drops the parsed copy of a directory the write side changed. */
+  forgetDirectory(cluster: number): void {
+    this.directoryCache.delete(cluster);
+    this.deletedCache.delete(cluster);
+  }
+
+  /** Forgets every path -> directory mapping (after a directory was moved or removed). */
+  forgetPaths(): void {
+    this.knownDirectories.clear();
+  }
+
+  /** Records a directory the write side created, so later lookups need no parse. */
+  rememberDirectory(path: string, dir: DirectoryRef): void {
+    this.remember('/' + splitPath(path).map((p) => p.toUpperCase()).join('/'), dir);
+  }
+
+  /** The directory a record points at (validated like a lookup). */
+  childRef(record: DirRecord, path: string, parent: DirectoryRef): DirectoryRef {
+    return this.childDirectory(record, path, parent);
   }
 
   /** The EntryInfo of a record at `path`. */
@@ -347,10 +384,6 @@ export class FatVolume implements Volume {
     if (this.warnedDirectories.has(-cluster)) return;
     this.warnedDirectories.add(-cluster);
     this.warnings.push(warning);
-  }
-
-  private unsupported(what: string): DiskkitError {
-    return new DiskkitError(ErrorCode.UNSUPPORTED, `cannot ${what}: the FAT write path is not built yet`, { context: { image: this.source.name } });
   }
 }
 

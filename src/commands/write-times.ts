@@ -1,0 +1,49 @@
+/**
+ * Timestamps for what the write commands create. Normally they come from the host
+ * file (mtime, atime, birth time) or the clock; with --invariant or SOURCE_DATE_EPOCH
+ * set they are made reproducible: access and creation times equal the modification
+ * time, and every time is clamped to SOURCE_DATE_EPOCH (reproducible-builds.org's
+ * convention; without it, --invariant uses 1980-01-01, the FAT epoch, for "now").
+ */
+import type { Stats } from 'node:fs';
+
+export interface EntryTimes {
+  mtime: Date;
+  atime: Date;
+  ctime: Date;
+}
+
+export interface TimePolicy {
+  readonly invariant: boolean;
+  /** Times for a new entry copied from a host file. */
+  fromHost(st: Stats): EntryTimes;
+  /** Times for an entry the command makes itself (mkdir, parents). */
+  now(): Date;
+  /** Clamps a time taken from elsewhere (an image entry being copied). */
+  clamp(when: Date | null): Date;
+}
+
+export function timePolicy(invariantFlag: boolean): TimePolicy {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  const epoch = sde !== undefined && /^\d+$/.test(sde.trim()) ? new Date(Number(sde.trim()) * 1000) : null;
+  const invariant = invariantFlag || epoch !== null;
+  // FAT time is local wall-clock time; 1980-01-01 local is the earliest it can hold.
+  const fixedNow = epoch ?? new Date(1980, 0, 1, 0, 0, 0);
+  const clamp = (when: Date | null): Date => {
+    const t = when ?? (invariant ? fixedNow : new Date());
+    return epoch && t.getTime() > epoch.getTime() ? epoch : t;
+  };
+  return {
+    invariant,
+    fromHost(st: Stats): EntryTimes {
+      if (invariant) {
+        const m = clamp(st.mtime);
+        return { mtime: m, atime: m, ctime: m };
+      }
+      const birth = st.birthtimeMs > 0 ? st.birthtime : st.mtime;
+      return { mtime: st.mtime, atime: st.atime, ctime: birth };
+    },
+    now: () => (invariant ? fixedNow : new Date()),
+    clamp,
+  };
+}
