@@ -6,24 +6,51 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode } from './commands/exit-codes.js';
-import { define as defineInfo } from './commands/info.js';
-import { define as defineLs } from './commands/ls.js';
-import { define as defineCat } from './commands/cat.js';
-import { define as defineCp } from './commands/cp.js';
-import { define as defineMkdir } from './commands/mkdir.js';
-import { define as defineRm } from './commands/rm.js';
-import { define as defineMv } from './commands/mv.js';
-import { define as defineMkfs } from './commands/mkfs.js';
-import { define as defineFsck } from './commands/fsck.js';
-import { define as defineBench } from './commands/bench.js';
-import { define as defineMft } from './commands/mft.js';
+
+type Define = (program: Command) => void;
+
+/** Each subcommand's module, loaded only when that command runs (or for help). */
+const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
+  info: () => import('./commands/info.js'),
+  ls: () => import('./commands/ls.js'),
+  cat: () => import('./commands/cat.js'),
+  cp: () => import('./commands/cp.js'),
+  mkdir: () => import('./commands/mkdir.js'),
+  rm: () => import('./commands/rm.js'),
+  mv: () => import('./commands/mv.js'),
+  mkfs: () => import('./commands/mkfs.js'),
+  fsck: () => import('./commands/fsck.js'),
+  bench: () => import('./commands/bench.js'),
+  mft: () => import('./commands/mft.js'),
+};
+
+/** Global options that take a value, so the command name can be found after them. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--partition']);
+
+/** The subcommand named in argv (after node and the script), or null for help/unknown. */
+function commandName(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return Object.hasOwn(COMMANDS, arg) ? arg : null;
+  }
+  return null;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/**
+ * Builds the command tree. Given argv, only the module of the command being run is
+ * loaded (start-up is most of what a scripted call costs); without, all of them.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('diskkit')
     .description('Build, read, check and index disk images: FAT12/16/32 and NTFS MFT')
     .version(version(), '-V, --version')
@@ -33,9 +60,10 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (also NO_COLOR)')
     .showHelpAfterError()
     .exitOverride();
-  for (const define of [defineInfo, defineLs, defineCat, defineCp, defineMkdir, defineRm, defineMv, defineMkfs, defineFsck, defineBench, defineMft]) {
-    define(program);
-  }
+  const only = argv ? commandName(argv.slice(2)) : null;
+  const names = only ? [only] : Object.keys(COMMANDS);
+  const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const { define } of modules) define(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -47,7 +75,7 @@ function parsePartition(value: string): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (error) {
