@@ -27,8 +27,8 @@ export type { ScanStats, CacheCounters } from './scan-stats.js';
 export type { ConcreteMode } from './auto.js';
 export type { ChunkWorkerModule } from './parallel-worker.js';
 
-export const READ_MODES = ['streaming', 'prefetch', 'pipelined', 'parallel', 'mmap', 'auto'] as const;
-export type ReadMode = (typeof READ_MODES)[number];
+import { READ_MODES, type ReadMode } from './read-mode-names.js';
+export { READ_MODES, type ReadMode } from './read-mode-names.js';
 export const CONCRETE_MODES: readonly ConcreteMode[] = ['streaming', 'prefetch', 'pipelined', 'parallel', 'mmap'];
 
 /** Largest chunk accepted: bounded memory whatever the user asks for. */
