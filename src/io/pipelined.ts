@@ -8,7 +8,8 @@ import type { PlannedChunk } from './chunk-plan.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { consumeTimed, type ModeContext } from './scan-context.js';
 
-export const PIPELINED_DEFAULT_CHUNK = 1 << 20;
+// larger chunks amortise the per-read promise and queue hand-off (measured: 4 MiB > 1 MiB > 256 KiB)
+export const PIPELINED_DEFAULT_CHUNK = 4 << 20;
 export const PIPELINED_DEFAULT_DEPTH = 4;
 
 interface Filled {
