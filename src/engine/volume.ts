@@ -64,9 +64,13 @@ export interface Volume {
 
   info(): VolumeInfo;
   stat(path: string): EntryInfo;
-  list(path: string, options?: ListOptions): EntryInfo[];
-  /** The byte ranges of a file's data, in order; their lengths add up to the file size. */
-  fileExtents(path: string): Extent[];
+  /**
+   * Lists a directory. Given an EntryInfo this volume returned (rather than a path),
+   * no path lookup happens: that is how names holding '/' stay reachable.
+   */
+  list(path: string | EntryInfo, options?: ListOptions): EntryInfo[];
+  /** The byte ranges of a file's data, in order; their lengths add up to the file size. Accepts an EntryInfo like list. */
+  fileExtents(path: string | EntryInfo): Extent[];
   readFile(path: string): Buffer;
 
   /** Write operations; a read-only volume throws E_UNSUPPORTED. */

@@ -1,0 +1,279 @@
+/**
+ * Copy out of an image onto the host, with cp(1) semantics:
+ * - a file goes to DEST, or into DEST when DEST is an existing directory;
+ * - a directory (with -r) becomes DEST when DEST does not exist, else DEST/NAME;
+ * - IMAGE:/DIR/. and IMAGE:/ copy the directory's contents into DEST (created if missing).
+ * Modification and access times are kept.
+ *
+ * Hostile names never escape DEST: a name from the image is renamed (with a warning)
+ * when it holds '/', '\', NUL or control characters (each becomes '_'), is '.', '..'
+ * or empty (prefixed with '_'), is longer than the host's 255-byte limit (shortened),
+ * or collides case-insensitively with a name already written in the same directory
+ * ('~N' is added before the extension). Files are opened with O_NOFOLLOW and an
+ * existing symlink where a directory should be is refused. A file that cannot be
+ * read (bad chain, loop, size beyond its chain) is reported, the copy goes on, and
+ * the exit code is 1.
+ */
+import { closeSync, constants, futimesSync, lstatSync, mkdirSync, openSync, statSync, utimesSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
+import type { EntryInfo, Volume } from '../engine/volume.js';
+import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import type { ReadOptionValues } from './read-options.js';
+import { writeAllSync } from './stdout-writer.js';
+
+interface PlanItem {
+  kind: 'file' | 'dir';
+  entry: EntryInfo;
+  host: string;
+}
+
+interface Outcome {
+  files: number;
+  directories: number;
+  bytes: number;
+  errors: { path: string; code: string; message: string }[];
+  renamed: { path: string; host: string; reason: string }[];
+}
+
+const HOST_NAME_MAX = 255;
+
+export async function copyOut(
+  refs: ImageRef[],
+  dest: string,
+  options: { recursive: boolean; read: ReadOptionValues },
+  g: GlobalOptions,
+): Promise<number> {
+  const { openVolume } = await import('../engine/open-volume.js');
+  const { scanExtents } = await import('../io/scan.js');
+  const destStat = statOrNull(dest);
+  const destIsDir = destStat?.isDirectory() ?? false;
+  if (refs.length > 1 && !destIsDir) throw usageError(`target '${dest}' is not a directory`);
+  const outcome: Outcome = { files: 0, directories: 0, bytes: 0, errors: [], renamed: [] };
+  const volumes = new Map<string, Volume>();
+  const fail = (image: string, path: string, error: unknown): void => {
+    const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
+    outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
+    if (!g.json) reportError(image, e);
+  };
+
+  try {
+    for (const ref of refs) {
+      let volume = volumes.get(ref.image);
+      if (!volume) {
+        volume = openVolume(ref.image, { partition: g.partition });
+        volumes.set(ref.image, volume);
+      }
+      const plan: PlanItem[] = [];
+      try {
+        planCopy(volume, ref, dest, destIsDir, options.recursive, plan, outcome, (p, e) => fail(ref.image, p, e), g);
+      } catch (error) {
+        fail(ref.image, ref.path, error);
+        continue;
+      }
+      await runPlan(volume, plan, options.read, scanExtents, outcome, (p, e) => fail(ref.image, p, e), g);
+    }
+  } finally {
+    for (const v of volumes.values()) v.close();
+  }
+  if (g.json) printJson(outcome);
+  return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+function statOrNull(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function planCopy(
+  volume: Volume,
+  ref: ImageRef,
+  dest: string,
+  destIsDir: boolean,
+  recursive: boolean,
+  plan: PlanItem[],
+  outcome: Outcome,
+  fail: (path: string, error: unknown) => void,
+  g: GlobalOptions,
+): void {
+  const entry = volume.stat(ref.path);
+  const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
+  if (entry.type === 'file') {
+    const host = destIsDir ? join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) : dest;
+    plan.push({ kind: 'file', entry, host });
+    return;
+  }
+  if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
+  let root: string;
+  if (contentsOf) root = dest;
+  else if (destIsDir) root = join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g));
+  else {
+    const st = statOrNull(dest);
+    if (st && !st.isDirectory()) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with a directory`, { context: { path: entry.path } });
+    root = dest;
+  }
+  plan.push({ kind: 'dir', entry, host: root });
+  const rootResolved = resolve(root);
+  const walk = (dirEntry: EntryInfo, hostDir: string): void => {
+    const dirPath = dirEntry.path;
+    let children: EntryInfo[];
+    try {
+      children = volume.list(dirEntry);
+    } catch (error) {
+      fail(dirPath, error);
+      return;
+    }
+    const used = new Map<string, number>();
+    for (const child of children) {
+      const name = safeHostName(child.name, used, child.path, outcome, ref.image, g);
+      const host = join(hostDir, name);
+      // Defence in depth: whatever the name handling above, never leave the destination.
+      if (!(resolve(host) + sep).startsWith(rootResolved + sep) || resolve(host) === rootResolved) {
+        fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
+        continue;
+      }
+      if (child.type === 'dir') {
+        plan.push({ kind: 'dir', entry: child, host });
+        walk(child, host);
+      } else plan.push({ kind: 'file', entry: child, host });
+    }
+  };
+  walk(entry, root);
+}
+
+/** A host-safe, unique name for `name` in one destination directory (see the module comment). */
+export function safeHostName(name: string, used: Map<string, number>, path: string, outcome: Outcome, image: string, g: GlobalOptions): string {
+  let safe = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_');
+  const reasons: string[] = [];
+  if (safe !== name) reasons.push('contains /, \\, NUL or control characters');
+  if (safe === '' || safe === '.' || safe === '..') {
+    safe = '_' + safe;
+    reasons.push('is empty, . or ..');
+  }
+  if (Buffer.byteLength(safe) > HOST_NAME_MAX) {
+    const chars = [...safe];
+    while (Buffer.byteLength(chars.join('')) > HOST_NAME_MAX - 8) chars.pop();
+    safe = chars.join('');
+    reasons.push('is longer than 255 bytes');
+  }
+  const folded = safe.toLowerCase();
+  if (used.has(folded)) {
+    const dot = safe.lastIndexOf('.');
+    const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ''];
+    let n = used.get(folded)!;
+    let candidate: string;
+    do {
+      n++;
+      candidate = `${stem}~${n}${ext}`;
+    } while (used.has(candidate.toLowerCase()));
+    used.set(folded, n);
+    safe = candidate;
+    reasons.push('collides with another name (case-insensitively)');
+  }
+  used.set(safe.toLowerCase(), used.get(safe.toLowerCase()) ?? 0);
+  if (reasons.length > 0) {
+    outcome.renamed.push({ path, host: safe, reason: reasons.join('; ') });
+    warn(g, image, `${escapeName(path)}: name ${reasons.join('; ')}; written as '${escapeName(safe)}'`);
+  }
+  return safe;
+}
+
+type ScanFn = typeof import('../io/scan.js').scanExtents;
+
+async function runPlan(
+  volume: Volume,
+  plan: PlanItem[],
+  read: ReadOptionValues,
+  scanExtents: ScanFn,
+  outcome: Outcome,
+  fail: (path: string, error: unknown) => void,
+  g: GlobalOptions,
+): Promise<void> {
+  const total = plan.reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0);
+  const bar = await progressBar(total, g);
+  let doneBefore = 0;
+  const dirTimes: PlanItem[] = [];
+  const badDirs = new Set<string>();
+  try {
+    for (const item of plan) {
+      const parentBad = [...badDirs].some((d) => item.host.startsWith(d + sep));
+      if (parentBad) continue;
+      if (item.kind === 'dir') {
+        try {
+          makeDirectory(item.host);
+          outcome.directories++;
+          dirTimes.push(item);
+        } catch (error) {
+          badDirs.add(item.host);
+          fail(item.entry.path, error);
+        }
+        continue;
+      }
+      let fd: number | undefined;
+      try {
+        const extents = volume.fileExtents(item.entry);
+        try {
+          fd = openSync(item.host, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
+        } catch (error) {
+          throw fromSystemError(error, item.host, 'create');
+        }
+        const out = fd;
+        const result = await scanExtents(volume.source, extents, (chunk) => writeAllSync(out, chunk), {
+          mode: read.mode,
+          chunkSize: read.chunkSize,
+          onProgress: bar ? (done) => bar.update(doneBefore + done) : undefined,
+        });
+        if (item.entry.mtime) futimesSync(fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+        outcome.files++;
+        outcome.bytes += result.bytes;
+      } catch (error) {
+        fail(item.entry.path, error);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+        doneBefore += item.entry.size;
+        bar?.update(doneBefore);
+      }
+    }
+    // Directory times last (writing their contents changed them), deepest first.
+    for (const item of dirTimes.reverse()) {
+      if (item.entry.mtime) {
+        try {
+          utimesSync(item.host, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+        } catch {
+          // the directory itself was copied; a time we cannot set is not worth failing for
+        }
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+}
+
+function makeDirectory(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(error, path, 'create directory');
+    const st = lstatSync(path);
+    if (!st.isDirectory()) {
+      throw new DiskkitError(ErrorCode.EXISTS, `'${basename(path)}' exists on the host and is not a directory`, { context: { path } });
+    }
+  }
+}
+
+const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
+
+async function progressBar(total: number, g: GlobalOptions): Promise<{ update(n: number): void; stop(): void } | null> {
+  if (!process.stderr.isTTY || g.quiet || g.json || total < PROGRESS_MIN_BYTES) return null;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'copying [{bar}] {percentage}% {value}/{total} bytes | {eta_formatted}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}

@@ -1,0 +1,394 @@
+/**
+ * A FAT12/16/32 volume behind the format-neutral Volume interface: boot sector,
+ * FAT (through FatTable's cache), directories and files. This is the read side;
+ * write operations throw E_UNSUPPORTED until the write path lands.
+ */
+import { readBytes, type BlockSource } from '../../io/block-source.js';
+import { checkBound } from '../binary.js';
+import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
+import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WriteFileOptions } from '../volume.js';
+import { decodeBootSector, type BootSector } from './boot-sector.js';
+import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
+import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
+import { FatTable } from './fat-table.js';
+import { decodeFsInfo, type FsInfo } from './fsinfo.js';
+
+/** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
+export const MAX_DIRECTORY_BYTES = 65536 * 32;
+/** readFile returns one Buffer; bigger files are read through fileExtents + scanExtents. */
+export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
+/** How many parsed directories are kept for repeated lookups. */
+const DIRECTORY_CACHE_SIZE = 64;
+
+/** Where a directory lives: the fixed FAT12/16 root region (cluster 0) or a cluster chain. */
+export interface DirectoryRef {
+  /** First cluster, or 0 for the FAT12/16 fixed root region. */
+  cluster: number;
+  path: string;
+  /** The directory this one was reached from (null for the root), to refuse directory loops. */
+  parent?: DirectoryRef | null;
+}
+
+export interface FatVolumeInfo extends VolumeInfo {
+  format: 'fat';
+  fatType: 'FAT12' | 'FAT16' | 'FAT32';
+  /** Size of the volume as the boot sector declares it. */
+  volumeBytes: number;
+  bytesPerSector: number;
+  sectorsPerCluster: number;
+  bytesPerCluster: number;
+  reservedSectors: number;
+  numberOfFats: number;
+  sectorsPerFat: number;
+  totalSectors: number;
+  hiddenSectors: number;
+  media: number;
+  rootDirectory: { sector: number; entries: number } | { cluster: number };
+  firstDataSector: number;
+  clusters: { total: number; free: number; used: number };
+  /** The label in the root directory, else the boot sector's. */
+  label: string | null;
+  bootSectorLabel: string | null;
+  /** "XXXX-XXXX" as DOS shows it, or null when the boot sector has none. */
+  volumeId: string | null;
+  oemName: string;
+  /** FAT32 FSInfo hints as stored (they may be stale; free counts above come from the FAT). */
+  fsInfo: { freeCount: number | null; nextFree: number | null } | null;
+}
+
+export class FatVolume implements Volume {
+  readonly format = 'fat';
+  readonly warnings: DiskkitWarning[] = [];
+  readonly fat: FatTable;
+  private readonly directoryCache = new Map<number, ParsedDirectory>();
+  private readonly deletedCache = new Map<number, ParsedDirectory>();
+  /** Folded absolute path -> directory, for every directory met so far. */
+  private readonly knownDirectories = new Map<string, DirectoryRef>();
+  private readonly warnedDirectories = new Set<number>();
+  /** The record behind each EntryInfo handed out, so callers can come back without a path lookup. */
+  private readonly recordOf = new WeakMap<EntryInfo, { record: DirRecord; dir: DirectoryRef }>();
+
+  private constructor(
+    readonly source: BlockSource,
+    readonly boot: BootSector,
+    readonly writable: boolean,
+  ) {
+    this.fat = new FatTable(source, boot);
+  }
+
+  /** Opens the FAT file system that starts at byte 0 of `source`. */
+  static open(source: BlockSource, options: { writable?: boolean } = {}): FatVolume {
+    if (source.size < 512) {
+      throw new DiskkitError(ErrorCode.TRUNCATED, `image is ${source.size} bytes, too small for a FAT boot sector`, { context: { image: source.name } });
+    }
+    const first = readBytes(source, 0, 512);
+    const bps = first[11]! | (first[12]! << 8);
+    const sector = bps > 512 && bps <= 4096 && source.size >= bps ? readBytes(source, 0, bps) : first;
+    let boot: BootSector;
+    try {
+      boot = decodeBootSector(sector, source.size);
+    } catch (error) {
+      if (error instanceof DiskkitError) error.context.image ??= source.name;
+      throw error;
+    }
+    return new FatVolume(source, boot, Boolean(options.writable));
+  }
+
+  info(): FatVolumeInfo {
+    const b = this.boot;
+    const free = this.fat.countFree();
+    const root = this.readDirectory({ cluster: this.rootCluster, path: '/' });
+    let fsInfo: FsInfo | null = null;
+    if (b.fatType === 'fat32' && b.fsInfoSector > 0 && b.fsInfoSector < b.reservedSectors) {
+      fsInfo = decodeFsInfo(readBytes(this.source, b.fsInfoSector * b.bytesPerSector, 512), b.clusterCount);
+    }
+    const label = root.volumeLabel ?? b.volumeLabel;
+    return {
+      format: 'fat',
+      fatType: b.fatType.toUpperCase() as FatVolumeInfo['fatType'],
+      totalBytes: b.clusterCount * b.bytesPerCluster,
+      freeBytes: free * b.bytesPerCluster,
+      usedBytes: (b.clusterCount - free) * b.bytesPerCluster,
+      volumeBytes: b.totalSectors * b.bytesPerSector,
+      bytesPerSector: b.bytesPerSector,
+      sectorsPerCluster: b.sectorsPerCluster,
+      bytesPerCluster: b.bytesPerCluster,
+      reservedSectors: b.reservedSectors,
+      numberOfFats: b.numberOfFats,
+      sectorsPerFat: b.sectorsPerFat,
+      totalSectors: b.totalSectors,
+      hiddenSectors: b.hiddenSectors,
+      media: b.media,
+      rootDirectory: b.fatType === 'fat32' ? { cluster: b.rootCluster } : { sector: b.rootDirSector, entries: b.rootEntryCount },
+      firstDataSector: b.firstDataSector,
+      clusters: { total: b.clusterCount, free, used: b.clusterCount - free },
+      label: label && label !== 'NO NAME' ? label : null,
+      bootSectorLabel: b.volumeLabel,
+      volumeId: b.volumeId === null ? null : formatVolumeId(b.volumeId),
+      oemName: b.oemName,
+      fsInfo: fsInfo ? { freeCount: fsInfo.freeCount, nextFree: fsInfo.nextFree } : null,
+    };
+  }
+
+  /** Cluster of the root directory: FAT32's root cluster, or 0 for the fixed region. */
+  get rootCluster(): number {
+    return this.boot.fatType === 'fat32' ? this.boot.rootCluster : 0;
+  }
+
+  /** The raw bytes of a directory (bounded by MAX_DIRECTORY_BYTES). */
+  readDirectoryBytes(dir: DirectoryRef): Uint8Array {
+    const b = this.boot;
+    if (dir.cluster === 0) {
+      return readBytes(this.source, b.rootDirSector * b.bytesPerSector, b.rootDirSectors * b.bytesPerSector);
+    }
+    const limit = Math.ceil(MAX_DIRECTORY_BYTES / b.bytesPerCluster);
+    const runs = this.fat.runs(dir.cluster, limit + 1, `directory ${dir.path}`);
+    let clusters = runs.reduce((n, r) => n + r.count, 0);
+    if (clusters > limit) {
+      this.warnOnce(dir.cluster, { code: 'W_DIRECTORY_TOO_LONG', message: `directory is longer than 65536 entries; reading the first ${limit} clusters`, context: { path: dir.path } });
+      clusters = limit;
+    }
+    const buf = new Uint8Array(clusters * b.bytesPerCluster);
+    let at = 0;
+    for (const extent of this.fat.runsToExtents(runs, buf.length)) {
+      this.source.readAt(buf, at, extent.length, extent.position);
+      at += extent.length;
+    }
+    return buf;
+  }
+
+  /** Parses a directory, with a small cache so that path lookups do not re-read parents. */
+  readDirectory(dir: DirectoryRef, options: { deleted?: boolean } = {}): ParsedDirectory {
+    const cache = options.deleted ? this.deletedCache : this.directoryCache;
+    const hit = cache.get(dir.cluster);
+    if (hit) return hit;
+    const parsed = parseDirectory(this.readDirectoryBytes(dir), this.boot.fatType, { deleted: options.deleted, path: dir.path });
+    if (parsed.warnings.length > 0 && !this.warnedDirectories.has(dir.cluster)) {
+      this.warnedDirectories.add(dir.cluster);
+      this.warnings.push(...parsed.warnings);
+    }
+    if (cache.size >= DIRECTORY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(dir.cluster, parsed);
+    return parsed;
+  }
+
+  /** Resolves an absolute path to its record (null for the root). */
+  resolve(path: string): { record: DirRecord | null; path: string } {
+    const parts = splitPath(path);
+    if (parts.length === 0) return { record: null, path: '/' };
+    const parentPath = '/' + parts.slice(0, -1).join('/');
+    const parent = this.directoryAt(parentPath);
+    const name = parts[parts.length - 1]!;
+    const record = findRecord(this.readDirectory(parent).records, name);
+    if (!record) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: joinPath(parentPath, name) } });
+    return { record, path: joinPath(parent.path, record.name) };
+  }
+
+  /** The directory at `path`; throws E_NOT_FOUND / E_NOT_DIR. */
+  directoryAt(path: string): DirectoryRef {
+    const parts = splitPath(path);
+    const key = '/' + parts.map((p) => p.toUpperCase()).join('/');
+    const known = this.knownDirectories.get(key);
+    if (known) return known;
+    let dir: DirectoryRef = { cluster: this.rootCluster, path: '/', parent: null };
+    for (let i = 0; i < parts.length; i++) {
+      const record = findRecord(this.readDirectory(dir).records, parts[i]!);
+      const here = joinPath(dir.path, record?.name ?? parts[i]!);
+      if (!record) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: here } });
+      if (!record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: here } });
+      dir = this.childDirectory(record, here, dir);
+    }
+    this.remember(key, dir);
+    return dir;
+  }
+
+  stat(path: string): EntryInfo {
+    const { record, path: full } = this.resolve(path);
+    if (!record) return this.rootInfo();
+    return this.entryInfo(record, full);
+  }
+
+  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    let dir: DirectoryRef;
+    if (known) {
+      if (!known.record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: (path as EntryInfo).path } });
+      dir = this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
+    } else dir = this.directoryAt(typeof path === 'string' ? path : path.path);
+    const parsed = this.readDirectory(dir, { deleted: options.deleted });
+    const out: EntryInfo[] = [];
+    for (const record of parsed.records) {
+      if (record.isDot && !options.dotEntries) continue;
+      const childPath = record.isDot ? joinPath(dir.path, record.name) : joinPath(dir.path, record.name);
+      const info = this.entryInfo(record, childPath);
+      this.recordOf.set(info, { record, dir });
+      out.push(info);
+      if (record.isDirectory && !record.isDot && !record.deleted && !record.name.includes('/')) {
+        const key = '/' + splitPath(childPath).map((p) => p.toUpperCase()).join('/');
+        if (!this.knownDirectories.has(key)) {
+          try {
+            this.remember(key, this.childDirectory(record, childPath, dir));
+          } catch {
+            // a bad start cluster is reported when that directory itself is listed
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  fileExtents(path: string | EntryInfo): Extent[] {
+    const known = typeof path === 'string' ? undefined : this.recordOf.get(path);
+    const { record, path: full } = known ? { record: known.record, path: (path as EntryInfo).path } : this.resolve(typeof path === 'string' ? path : path.path);
+    if (!record || record.isDirectory) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: full } });
+    return this.recordExtents(record, full);
+  }
+
+  /** The byte extents of a file record, validated against its chain. */
+  recordExtents(record: DirRecord, path: string): Extent[] {
+    const size = record.entry.fileSize;
+    if (size === 0) return [];
+    const start = record.entry.startCluster;
+    const clusterBytes = this.boot.bytesPerCluster;
+    const needed = Math.ceil(size / clusterBytes);
+    if (start < 2 || start > this.fat.maxCluster) {
+      throw new DiskkitError(ErrorCode.CHAIN_RANGE, `file of ${size} bytes starts at cluster ${start}, outside 2..${this.fat.maxCluster}`, { context: { path, cluster: start } });
+    }
+    if (needed > this.boot.clusterCount) {
+      throw new DiskkitError(ErrorCode.CORRUPT, `file claims ${size} bytes, more than the volume holds`, { context: { path, size } });
+    }
+    let runs;
+    try {
+      // The whole chain is walked (loops and bad links are errors even past the size), but only `needed` clusters are kept.
+      let kept = 0;
+      runs = [] as { start: number; count: number }[];
+      let last: { start: number; count: number } | null = null;
+      let total = 0;
+      this.fat.walk(start, (cluster) => {
+        total++;
+        if (kept >= needed) return;
+        kept++;
+        if (last && cluster === last.start + last.count) last.count++;
+        else runs!.push((last = { start: cluster, count: 1 }));
+      }, `chain of ${path}`);
+      if (total < needed) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `file claims ${size} bytes but its cluster chain holds only ${total * clusterBytes}`, {
+          context: { path, size, clusters: total },
+        });
+      }
+    } catch (error) {
+      if (error instanceof DiskkitError) error.context.path ??= path;
+      throw error;
+    }
+    return this.fat.runsToExtents(runs, size);
+  }
+
+  readFile(path: string | EntryInfo): Buffer {
+    const extents = this.fileExtents(path);
+    const size = extents.reduce((n, e) => n + e.length, 0);
+    checkBound(size, MAX_READFILE_BYTES, 'file size for readFile');
+    const buf = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const e of extents) {
+      this.source.readAt(buf, at, e.length, e.position);
+      at += e.length;
+    }
+    return buf;
+  }
+
+  writeFile(_path: string, _data: Uint8Array | FileDataSource, _options?: WriteFileOptions): EntryInfo {
+    throw this.unsupported('write files');
+  }
+  mkdir(_path: string): EntryInfo {
+    throw this.unsupported('make directories');
+  }
+  remove(_path: string): void {
+    throw this.unsupported('remove');
+  }
+  rename(_from: string, _to: string): EntryInfo {
+    throw this.unsupported('rename');
+  }
+
+  flush(): void {
+    this.fat.flush();
+  }
+
+  close(): void {
+    this.source.close();
+  }
+
+  /** The EntryInfo of a record at `path`. */
+  entryInfo(record: DirRecord, path: string): EntryInfo {
+    const e = record.entry;
+    const info: EntryInfo = {
+      path,
+      name: record.name,
+      shortName: record.shortName,
+      type: record.isDirectory ? 'dir' : 'file',
+      size: record.isDirectory ? 0 : e.fileSize,
+      mtime: decodeDosDateTime(e.writeDate, e.writeTime),
+      ctime: decodeDosDateTime(e.createDate, e.createTime, e.createTimeTenth),
+      atime: decodeDosDateTime(e.accessDate, 0),
+      attributes: attributeNames(e.attributes),
+    };
+    if (record.deleted) info.deleted = true;
+    return info;
+  }
+
+  private rootInfo(): EntryInfo {
+    return { path: '/', name: '/', shortName: null, type: 'dir', size: 0, mtime: null, ctime: null, atime: null, attributes: ['dir'] };
+  }
+
+  /** The directory a record points at; ".." with cluster 0 means the root (fatgen103 section 6.2). */
+  private childDirectory(record: DirRecord, path: string, parent: DirectoryRef): DirectoryRef {
+    const cluster = record.entry.startCluster;
+    if (cluster < 2 || cluster > this.fat.maxCluster) {
+      throw new DiskkitError(ErrorCode.CHAIN_RANGE, `directory starts at cluster ${cluster}, outside 2..${this.fat.maxCluster}`, { context: { path, cluster } });
+    }
+    // A subdirectory that is one of its own ancestors would make every tree walk endless.
+    for (let up: DirectoryRef | null | undefined = parent; up; up = up.parent) {
+      if (up.cluster === cluster) {
+        throw new DiskkitError(ErrorCode.CHAIN_LOOP, `directory points back at its ancestor ${up.path} (cluster ${cluster})`, { context: { path, cluster } });
+      }
+    }
+    return { cluster, path, parent };
+  }
+
+  private remember(key: string, dir: DirectoryRef): void {
+    // Bounded like the rest: a million directories would cost tens of MiB, so start over past that.
+    if (this.knownDirectories.size >= 1_000_000) this.knownDirectories.clear();
+    this.knownDirectories.set(key, dir);
+  }
+
+  private warnOnce(cluster: number, warning: DiskkitWarning): void {
+    if (this.warnedDirectories.has(-cluster)) return;
+    this.warnedDirectories.add(-cluster);
+    this.warnings.push(warning);
+  }
+
+  private unsupported(what: string): DiskkitError {
+    return new DiskkitError(ErrorCode.UNSUPPORTED, `cannot ${what}: the FAT write path is not built yet`, { context: { image: this.source.name } });
+  }
+}
+
+/** Splits an absolute path into names, dropping empty parts and '.', resolving '..' lexically. */
+export function splitPath(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function formatVolumeId(id: number): string {
+  const hex = id.toString(16).toUpperCase().padStart(8, '0');
+  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
+}
+
+export { Attr };
