@@ -23,13 +23,14 @@ function fakeVolume(bytes: Uint8Array, files: Record<string, Extent[]>): Volume 
     warnings: [],
     info: () => ({ format: 'fake', totalBytes: bytes.length, freeBytes: 0, usedBytes: bytes.length, label: null }),
     stat: (p) => entry(p, dirs.has(p) ? 'dir' : 'file', 0),
-    list: (dir) => {
+    list: (at) => {
+      const dir = typeof at === 'string' ? at : at.path;
       const prefix = dir === '/' ? '/' : dir + '/';
       const children = new Set<string>();
       for (const p of [...Object.keys(files), ...dirs]) if (p !== dir && p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) children.add(p);
       return [...children].map((p) => (dirs.has(p) ? entry(p, 'dir', 0) : entry(p, 'file', files[p]!.reduce((s, e) => s + e.length, 0))));
     },
-    fileExtents: (p) => files[p]!,
+    fileExtents: (p) => files[typeof p === 'string' ? p : p.path]!,
     readFile: () => unsupported(),
     writeFile: unsupported,
     mkdir: unsupported,

@@ -33,22 +33,23 @@ export interface CacheDrop {
 
 /**
  * Empties the page cache for `path` as far as the OS allows. Node has no
- * posix_fadvise, so: as root, `sync` and write 1 to /proc/sys/vm/drop_caches (drops
- * the whole page cache); otherwise GNU dd's `iflag=nocache` (POSIX_FADV_DONTNEED on
- * the file). When neither works the runs are cached and the report says so.
+ * posix_fadvise, so GNU dd's `iflag=nocache count=0` asks for POSIX_FADV_DONTNEED on
+ * the whole image (only this file: other processes' caches stay). Failing that, as
+ * root, `sync` and write 1 to /proc/sys/vm/drop_caches (the whole page cache). When
+ * neither works the runs are cached and the report says so.
  */
 export function dropCache(path: string): CacheDrop {
+  try {
+    execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
+    return { dropped: true, action: 'dd if=IMAGE iflag=nocache count=0 before each run (POSIX_FADV_DONTNEED on the image)' };
+  } catch {
+    // no GNU dd
+  }
   try {
     execFileSync('sync', [], { stdio: 'ignore' });
     writeFileSync('/proc/sys/vm/drop_caches', '1');
     return { dropped: true, action: 'sync; echo 1 > /proc/sys/vm/drop_caches before each run (system-wide page cache dropped)' };
   } catch {
-    // not root, or not Linux
-  }
-  try {
-    execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
-    return { dropped: true, action: `dd if=IMAGE iflag=nocache count=0 before each run (POSIX_FADV_DONTNEED on the image; /proc/sys/vm/drop_caches not writable)` };
-  } catch {
-    return { dropped: false, action: 'could not drop the page cache here (no /proc/sys/vm/drop_caches access, no GNU dd): runs are cached' };
+    return { dropped: false, action: 'could not drop the page cache here (no GNU dd, no /proc/sys/vm/drop_caches access): runs are cached' };
   }
 }

@@ -23,18 +23,6 @@ export interface BenchTarget {
   close(): void;
 }
 
-type OpenVolume = (path: string, options?: { writable?: boolean; partition?: number }) => Volume;
-
-/** The FAT engine's opener; loaded lazily (and absent in builds without the FAT read engine). */
-async function loadOpenVolume(): Promise<OpenVolume | null> {
-  const specifier = '../open-volume.js';
-  try {
-    const mod = (await import(specifier)) as { openVolume?: OpenVolume };
-    return mod.openVolume ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function looksLikeFat(source: BlockSource): boolean {
   if (source.size < 512) return false;
@@ -50,9 +38,14 @@ export async function openBenchTarget(path: string): Promise<BenchTarget> {
   const source = FileBlockSource.open(path);
   const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, openWritable: null, close: () => source.close() });
   if (!looksLikeFat(source)) return raw('no file system recognised: reading the whole file (sequential read only)');
-  const openVolume = await loadOpenVolume();
-  if (!openVolume) return raw('FAT boot sector found, but this build has no FAT read engine: reading the whole file (sequential read only)');
-  const volume = openVolume(path);
+  const { openVolume } = await import('../open-volume.js');
+  let volume: Volume;
+  try {
+    volume = openVolume(path);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
   return {
     path,
     format: 'fat',

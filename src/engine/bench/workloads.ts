@@ -153,17 +153,17 @@ export function walkMetadata(volume: Volume, options: { collectExtents: boolean;
   const t0 = performance.now();
   const files: FileExtents[] = [];
   const maxEntries = options.maxEntries ?? 50_000_000;
-  const stack = ['/'];
+  // directories are kept as the EntryInfo the volume returned, so names holding '/' stay reachable
+  const stack: (string | EntryInfo)[] = ['/'];
   let entries = 0;
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let listing: EntryInfo[];
-    listing = volume.list(dir);
+    const listing: EntryInfo[] = volume.list(dir);
     for (const entry of listing) {
       if (entry.name === '.' || entry.name === '..') continue;
-      if (++entries > maxEntries) throw new DiskkitError(ErrorCode.LIMIT, `more than ${maxEntries} entries`, { context: { path: dir } });
-      if (entry.type === 'dir') stack.push(entry.path);
-      else if (options.collectExtents && entry.size > 0) files.push({ path: entry.path, size: entry.size, extents: volume.fileExtents(entry.path) });
+      if (++entries > maxEntries) throw new DiskkitError(ErrorCode.LIMIT, `more than ${maxEntries} entries`, { context: { path: entry.path } });
+      if (entry.type === 'dir') stack.push(entry);
+      else if (options.collectExtents && entry.size > 0) files.push({ path: entry.path, size: entry.size, extents: volume.fileExtents(entry) });
     }
   }
   return { entries, seconds: (performance.now() - t0) / 1000, files };
