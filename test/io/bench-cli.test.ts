@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { diskkit } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, diskkit } from '../helpers/cli.js';
 import { requireTools } from '../helpers/oracle.js';
 
 let dir: string;
@@ -64,6 +65,20 @@ describe('diskkit bench', () => {
     expect(seq.checksumsAgree).toBe(true);
     expect(report.workloads.randomRead.status).toBe('skipped');
     expect(report.process.peakRssMiB).toBeGreaterThan(0);
+  });
+
+  it('Ctrl-C (SIGINT) stops a parallel bench promptly with exit 130 and a clear message', async () => {
+    const file = join(dir, 'interrupt.bin');
+    writeFileSync(file, randomBytes(32 << 20));
+    const child = execa('node', [BIN, 'bench', file, '--mode', 'parallel', '--workers', '2', '--hash', 'sha256', '--runs', '100', '--json'], { reject: false, encoding: 'utf8' });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const r = await child;
+    expect(performance.now() - sent).toBeLessThan(1500);
+    expect(r.exitCode).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/interrupted/);
   });
 
   it('prints a plain table when stdout is not a terminal, best mode marked', async () => {

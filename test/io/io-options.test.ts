@@ -29,3 +29,15 @@ describe('read-mode options', () => {
     expect(() => parse(['--workers', '1.5'])).toThrow();
   });
 });
+
+describe('progress bars', () => {
+  it('are wanted only on a terminal and never under --quiet or --json', async () => {
+    const { progressWanted } = await import('../../src/commands/progress.js');
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    expect(progressWanted({ quiet: false, json: false }, tty)).toBe(true);
+    expect(progressWanted({ quiet: true, json: false }, tty)).toBe(false);
+    expect(progressWanted({ quiet: false, json: true }, tty)).toBe(false);
+    expect(progressWanted({ quiet: false, json: false }, pipe)).toBe(false);
+  });
+});
