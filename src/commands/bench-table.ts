@@ -43,6 +43,7 @@ function readSection(title: string, w: ReadWorkloadResult | Skipped): string[] {
   if (w.status === 'skipped') return [`${title}: skipped (${w.reason})`];
   const out = [`${title}: ${escapeName(w.what)}`];
   for (const l of table(modeTableHeader(w.unit), w.byMode.map(modeRowCells))) out.push('  ' + l);
+  for (const m of w.skippedModes) out.push(`  ${m.mode}: skipped (${m.reason})`);
   for (const row of w.byMode) if (row.autoReason) out.push(`  auto picked ${row.ranAs}: ${row.autoReason}`);
   if (w.byMode.length > 1) out.push(`  best: ${w.best}; checksums ${w.checksumsAgree ? 'agree' : 'DIFFER'} across modes`);
   return out;

@@ -4,6 +4,7 @@
  * let a live view follow progress.
  */
 import { resourceUsage } from 'node:process';
+import { DiskkitError, ErrorCode } from '../errors.js';
 import type { ReadMode } from '../../io/scan.js';
 import type { ScanStats } from '../../io/scan-stats.js';
 import type { DigestWork } from '../../io/workers/chunk-digest.js';
@@ -75,6 +76,8 @@ export interface ReadWorkloadResult {
   byMode: ModeRow[];
   best: ReadMode;
   checksumsAgree: boolean;
+  /** Modes that cannot read this source (e.g. mmap on a block device), with the reason. */
+  skippedModes: { mode: ReadMode; reason: string }[];
 }
 
 export type Skipped = { status: 'skipped'; reason: string };
@@ -98,6 +101,7 @@ const MB = 1e6;
 
 async function measureModes(target: BenchTarget, name: string, extents: Extent[], unit: 'MB/s' | 'reads/s', what: string, options: BenchOptions, perRun: { chunkSize?: number; count?: number }): Promise<ReadWorkloadResult> {
   const rows: ModeRow[] = [];
+  const skippedModes: { mode: ReadMode; reason: string }[] = [];
   let bytes = 0;
   for (const mode of options.modes) {
     const runs: ReadRun[] = [];
@@ -117,10 +121,18 @@ async function measureModes(target: BenchTarget, name: string, extents: Extent[]
           last = now;
           options.onEvent?.({ type: 'progress', workload: name, mode, run, runs: options.runs, fraction });
         },
+      }).catch((error: unknown) => {
+        if (error instanceof DiskkitError && error.code === ErrorCode.UNSUPPORTED) return error;
+        throw error;
       });
+      if (r instanceof DiskkitError) {
+        skippedModes.push({ mode, reason: r.message });
+        break;
+      }
       runs.push(r);
       bytes = r.bytes;
     }
+    if (runs.length === 0) continue;
     const rates = runs.map((r) => (unit === 'MB/s' ? r.bytes / MB / r.seconds : (perRun.count ?? r.scan.chunks) / r.seconds));
     const order = rates.map((rate, i) => ({ rate, i })).sort((a, b) => a.rate - b.rate);
     const median = runs[order[Math.floor((order.length - 1) / 2)]!.i]!;
@@ -144,11 +156,12 @@ async function measureModes(target: BenchTarget, name: string, extents: Extent[]
     rows.push(row);
     options.onEvent?.({ type: 'row', workload: name, row });
   }
+  if (rows.length === 0) throw new DiskkitError(ErrorCode.UNSUPPORTED, `no read mode can read this source: ${skippedModes.map((m) => `${m.mode}: ${m.reason}`).join('; ')}`, { context: { image: target.path } });
   let best = rows[0]!;
   for (const row of rows) if (row.rate.median > best.rate.median) best = row;
   best.best = true;
   const sums = new Set(rows.map((r) => r.checksum));
-  return { status: 'ran', unit, what, bytes, byMode: rows, best: best.mode, checksumsAgree: sums.size === 1 };
+  return { status: 'ran', unit, what, bytes, byMode: rows, best: best.mode, checksumsAgree: sums.size === 1, skippedModes };
 }
 
 export async function runBench(target: BenchTarget, options: BenchOptions): Promise<BenchReport> {

@@ -3,7 +3,7 @@
  * what it measured plus a checksum of what it read, so modes can be seen to agree.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import type { BlockSource } from '../../io/block-source.js';
@@ -190,6 +190,8 @@ export type AllocationResult =
  */
 export async function allocationWorkload(imagePath: string, openWritable: ((path: string) => Promise<Volume>) | null, clusters = 256): Promise<AllocationResult> {
   if (!openWritable) return { status: 'skipped', reason: 'this format cannot be written by diskkit' };
+  if (!statSync(imagePath).isFile()) return { status: 'skipped', reason: 'the image is not a regular file (the workload runs on a copy of an image file)' };
+  // next to the image: same file system, so the copy can be a reflink where supported
   const dir = mkdtempSync(join(dirname(imagePath), '.diskkit-bench-'));
   try {
     const copy = join(dir, 'copy.img');
