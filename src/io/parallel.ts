@@ -118,6 +118,8 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
       let plannerDone = false;
       let merging = false;
       let readyCount = 0;
+      // the merger's idle time: from "next chunk in order not ready" to its arrival
+      let waitingSince: number | null = performance.now();
 
       const finishIfDone = (): void => {
         if (!settled && plannerDone && jobs.size === 0 && done.size === 0 && !merging) {
@@ -181,6 +183,7 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
         } finally {
           merging = false;
         }
+        if (waitingSince === null && !done.has(nextMerge)) waitingSince = performance.now();
         finishIfDone();
       };
 
@@ -217,6 +220,10 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
               if (!fillOnMain) ctx.stats.recordRead(reply.readCalls, job.chunk.length, reply.readMs);
               ctx.stats.processMs += reply.processMs;
               done.set(reply.index, { chunk: job.chunk, slot: job.slot, result: reply.result });
+              if (reply.index === nextMerge && waitingSince !== null) {
+                ctx.stats.ioWaitMs += performance.now() - waitingSince;
+                waitingSince = null;
+              }
               dispatch();
               void merge();
               break;

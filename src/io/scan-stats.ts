@@ -23,7 +23,7 @@ export interface ScanStats {
   bytesRead: number;
   /** Wall time of the whole scan, worker start-up included. */
   wallMs: number;
-  /** Main-thread time spent waiting for the next chunk's bytes. */
+  /** Main-thread time spent waiting for the next chunk's bytes (parallel: for the next in-order result, worker start-up included). */
   ioWaitMs: number;
   /** Sum of the read durations (in whichever thread read). */
   readMs: number;
