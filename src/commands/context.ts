@@ -115,6 +115,7 @@ export async function runAction(
 }
 
 export function defaultExitCode(error: unknown): number {
+  if (isDiskkitError(error) && error.code === ErrorCode.CANCELLED) return ExitCode.INTERRUPTED;
   return isDiskkitError(error) && error.code === ErrorCode.USAGE ? ExitCode.USAGE : ExitCode.ERROR;
 }
 

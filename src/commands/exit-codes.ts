@@ -5,6 +5,8 @@ export const ExitCode = {
   ERROR: 1,
   /** The command line is wrong. */
   USAGE: 2,
+  /** Stopped by Ctrl-C (SIGINT), as shells report 128 + 2. */
+  INTERRUPTED: 130,
 } as const;
 
 /** fsck(8) exit codes, used by `diskkit fsck` only. */

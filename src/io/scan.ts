@@ -1,65 +1,226 @@
 /**
  * Bulk reads: every read-heavy path (cat, cp out, fsck's scan, the MFT index, bench)
- * reads a list of extents through `scanExtents`, in the read mode the user chose.
- * The consumer sees the bytes in logical order, chunk by chunk.
+ * reads a list of extents through `scanExtents` (main-thread consumer) or
+ * `scanParallel` (per-chunk work in a worker module), in the read mode the user chose.
+ * Consumers see the chunks in logical order; every mode yields the same bytes.
  *
- * This first version implements `streaming` only; the other modes (prefetch,
- * pipelined, parallel, mmap, auto) plug in behind the same call.
+ * Modes (one module each): streaming, prefetch, pipelined, parallel, mmap, and auto,
+ * which picks one of these and reports why in the result.
  */
+import { pathToFileURL } from 'node:url';
 import type { BlockSource } from './block-source.js';
 import type { Extent } from '../engine/volume.js';
+import { DiskkitError, ErrorCode } from '../engine/errors.js';
+import { ChunkPlanner, alignChunkSize, validateExtents } from './chunk-plan.js';
+import { StatsCollector, type CacheCounters, type ScanStats } from './scan-stats.js';
+import type { ChunkConsumer, ModeContext } from './scan-context.js';
+import { checkAborted } from './chunk-read.js';
+import { chooseMode, type ConcreteMode } from './auto.js';
+import { STREAMING_DEFAULT_CHUNK, scanStreaming } from './streaming.js';
+import { PREFETCH_DEFAULT_CHUNK, PREFETCH_DEFAULT_DEPTH, scanPrefetch } from './prefetch.js';
+import { PIPELINED_DEFAULT_CHUNK, PIPELINED_DEFAULT_DEPTH, scanPipelined } from './pipelined.js';
+import { PARALLEL_DEFAULT_CHUNK, defaultParallelDepth, defaultWorkerCount, runParallel, type WorkerWork } from './parallel.js';
+import { MMAP_DEFAULT_CHUNK, scanMmap } from './mmap.js';
 
-export const READ_MODES = ['streaming', 'prefetch', 'pipelined', 'parallel', 'mmap', 'auto'] as const;
-export type ReadMode = (typeof READ_MODES)[number];
+export type { ChunkConsumer } from './scan-context.js';
+export type { ScanStats, CacheCounters } from './scan-stats.js';
+export type { ConcreteMode } from './auto.js';
+export type { ChunkWorkerModule } from './parallel-worker.js';
+
+import { READ_MODES, type ReadMode } from './read-mode-names.js';
+export { READ_MODES, type ReadMode } from './read-mode-names.js';
+export const CONCRETE_MODES: readonly ConcreteMode[] = ['streaming', 'prefetch', 'pipelined', 'parallel', 'mmap'];
+
+/** Largest chunk accepted: bounded memory whatever the user asks for. */
+export const MAX_CHUNK_SIZE = 256 << 20;
+export const MAX_DEPTH = 1024;
+export const MAX_WORKERS = 256;
 
 export interface ScanOptions {
   mode?: ReadMode;
-  /** Bytes per chunk; each mode has its own default. */
+  /** Bytes per chunk; each mode has its own default (DEFAULT_CHUNK_SIZES). */
   chunkSize?: number;
-  /** Queue depth for pipelined/prefetch. */
+  /** Buffers for prefetch (2 = double buffering), queue entries for pipelined, shared slots for parallel. */
   depth?: number;
-  /** Worker count for parallel. */
+  /** Worker count for parallel (default: os.availableParallelism()). */
   workers?: number;
+  /** Chunk lengths are a multiple of this (e.g. the MFT record size), so records never straddle chunks. */
+  align?: number;
   /** Called after each chunk with the bytes done so far (for progress bars). */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Aborting rejects the scan promptly with E_CANCELLED. */
   signal?: AbortSignal;
+  /** Cache counters to copy into the stats when the scan ends (the FAT engine's caches). */
+  caches?: () => Record<string, CacheCounters>;
 }
 
-/**
- * Called with each chunk in logical order. `chunk` is only valid during the call
- * (its buffer is reused); `logicalOffset` is the chunk's offset within the
- * concatenation of the extents. May return a promise (e.g. to wait for a drained
- * output stream); the scan waits for it.
- */
-export type ChunkConsumer = (chunk: Uint8Array, logicalOffset: number) => void | Promise<void>;
-
 export interface ScanResult {
-  mode: ReadMode;
+  /** The mode that ran (auto resolved). */
+  mode: ConcreteMode;
+  requestedMode: ReadMode;
+  /** Why auto picked `mode` (null when a mode was named). */
+  autoReason: string | null;
   bytes: number;
   chunks: number;
   chunkSize: number;
+  depth: number;
+  workers: number;
+  stats: ScanStats;
 }
 
-export const DEFAULT_CHUNK_SIZE = 1 << 20;
+export const DEFAULT_CHUNK_SIZES: Record<ConcreteMode, number> = {
+  streaming: STREAMING_DEFAULT_CHUNK,
+  prefetch: PREFETCH_DEFAULT_CHUNK,
+  pipelined: PIPELINED_DEFAULT_CHUNK,
+  parallel: PARALLEL_DEFAULT_CHUNK,
+  mmap: MMAP_DEFAULT_CHUNK,
+};
+/** Kept for callers of the first version of this module. */
+export const DEFAULT_CHUNK_SIZE = STREAMING_DEFAULT_CHUNK;
 
-export async function scanExtents(source: BlockSource, extents: readonly Extent[], consume: ChunkConsumer, options: ScanOptions = {}): Promise<ScanResult> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const total = extents.reduce((sum, e) => sum + e.length, 0);
-  const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(total, 1)));
-  let logical = 0;
-  let chunks = 0;
-  for (const extent of extents) {
-    let done = 0;
-    while (done < extent.length) {
-      options.signal?.throwIfAborted();
-      const n = Math.min(buf.length, extent.length - done);
-      source.readAt(buf, 0, n, extent.position + done);
-      await consume(buf.subarray(0, n), logical);
-      done += n;
-      logical += n;
-      chunks++;
-      options.onProgress?.(logical, total);
-    }
+function defaultDepth(mode: ConcreteMode, workers: number): number {
+  if (mode === 'prefetch') return PREFETCH_DEFAULT_DEPTH;
+  if (mode === 'pipelined') return PIPELINED_DEFAULT_DEPTH;
+  if (mode === 'parallel') return defaultParallelDepth(workers);
+  return 1;
+}
+
+interface Prepared {
+  ctx: Omit<ModeContext, 'consume'>;
+  mode: ConcreteMode;
+  requestedMode: ReadMode;
+  autoReason: string | null;
+}
+
+function prepare(source: BlockSource, extents: readonly Extent[], options: ScanOptions, hasWorkerWork: boolean): Prepared {
+  const total = validateExtents(source.name, source.size, extents);
+  const requestedMode = options.mode ?? 'streaming';
+  if (!(READ_MODES as readonly string[]).includes(requestedMode)) throw new DiskkitError(ErrorCode.USAGE, `unknown read mode '${requestedMode}'`, { context: { mode: requestedMode } });
+  const workers = options.workers ?? defaultWorkerCount();
+  let mode: ConcreteMode;
+  let autoReason: string | null = null;
+  if (requestedMode === 'auto') {
+    const choice = chooseMode(source, total, defaultWorkerCount(), hasWorkerWork);
+    mode = choice.mode;
+    autoReason = choice.reason;
+  } else {
+    mode = requestedMode;
   }
-  return { mode: 'streaming', bytes: logical, chunks, chunkSize };
+  const chunkSize = alignChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZES[mode], options.align ?? 1);
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) throw new DiskkitError(ErrorCode.USAGE, `chunk size must be 1 byte to 256 MiB, not ${chunkSize}`, { context: { chunkSize } });
+  const depth = options.depth ?? defaultDepth(mode, workers);
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) throw new DiskkitError(ErrorCode.USAGE, `depth must be 1 to ${MAX_DEPTH}, not ${depth}`, { context: { depth } });
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new DiskkitError(ErrorCode.USAGE, `workers must be 1 to ${MAX_WORKERS}, not ${workers}`, { context: { workers } });
+  const stats = new StatsCollector();
+  const ctx = {
+    source,
+    planner: new ChunkPlanner(extents, chunkSize),
+    chunkSize,
+    depth,
+    workers,
+    total,
+    stats,
+    signal: options.signal,
+    progress: (done: number) => options.onProgress?.(done, total),
+  };
+  return { ctx, mode, requestedMode, autoReason };
+}
+
+function result(p: Prepared, options: ScanOptions): ScanResult {
+  const stats = p.ctx.stats.finish(options.caches?.() ?? {});
+  return {
+    mode: p.mode,
+    requestedMode: p.requestedMode,
+    autoReason: p.autoReason,
+    bytes: p.ctx.total,
+    chunks: p.ctx.planner.chunksIssued,
+    chunkSize: p.ctx.chunkSize,
+    depth: p.ctx.depth,
+    workers: p.mode === 'parallel' ? p.ctx.workers : 0,
+    stats,
+  };
+}
+
+async function runMode(mode: ConcreteMode, ctx: ModeContext): Promise<void> {
+  switch (mode) {
+    case 'streaming':
+      return scanStreaming(ctx);
+    case 'prefetch':
+      return scanPrefetch(ctx);
+    case 'pipelined':
+      return scanPipelined(ctx);
+    case 'mmap':
+      return scanMmap(ctx);
+    case 'parallel':
+      return runParallel(ctx, {}, ({ view, chunk }) => ctx.consume(view, chunk.logicalOffset));
+  }
+}
+
+/**
+ * Reads `extents` of `source` in order and hands each chunk to `consume` on the main
+ * thread. Past-end extents throw E_SHORT_READ before anything is read; an abort
+ * rejects with E_CANCELLED. In parallel mode the workers only read; use scanParallel
+ * to move per-chunk work into them.
+ */
+export async function scanExtents(source: BlockSource, extents: readonly Extent[], consume: ChunkConsumer, options: ScanOptions = {}): Promise<ScanResult> {
+  const p = prepare(source, extents, options, false);
+  checkAborted(options.signal);
+  const ctx: ModeContext = { ...p.ctx, consume };
+  await runMode(p.mode, ctx);
+  checkAborted(options.signal);
+  return result(p, options);
+}
+
+export interface ParallelScanOptions extends ScanOptions, WorkerWork {
+  /** The module whose `process(chunk, logicalOffset, data)` runs per chunk. */
+  workerModule: URL | string;
+}
+
+/** Receives each chunk's `process` result in logical order, on the main thread. */
+export type ResultConsumer<R> = (result: R, index: number, logicalOffset: number, length: number) => void | Promise<void>;
+
+/**
+ * Scans `extents` and runs a worker module's per-chunk work where it is cheapest.
+ *
+ * For the MFT indexer and any CPU-heavy scan: write a module exporting
+ * `process(chunk: Uint8Array, logicalOffset: number, data: unknown)` (and optionally
+ * `setup(data)`); in mode `parallel` (the default here) it runs IN the workers on the
+ * chunk in shared memory — parse in place, return a small structured-clonable result —
+ * and `onResult(result, index, logicalOffset, length)` merges the results in logical
+ * order on the main thread. In any other mode the same module runs on the main thread,
+ * so every mode gives the same results. Use `align` (e.g. 1024 for MFT records) so no
+ * record straddles two chunks. Worker errors reject with E_WORKER (the worker's
+ * message); an abort rejects with E_CANCELLED after the workers are terminated.
+ */
+export async function scanParallel<R>(source: BlockSource, extents: readonly Extent[], options: ParallelScanOptions, onResult: ResultConsumer<R>): Promise<ScanResult> {
+  const p = prepare(source, extents, { ...options, mode: options.mode ?? 'parallel' }, true);
+  checkAborted(options.signal);
+  const href = options.workerModule instanceof URL ? options.workerModule.href : options.workerModule.startsWith('file:') ? options.workerModule : pathToFileURL(options.workerModule).href;
+  const data = options.workerData ?? null;
+  if (p.mode === 'parallel') {
+    const ctx: ModeContext = { ...p.ctx, consume: () => {} };
+    await runParallel(ctx, { workerModule: href, workerData: data }, ({ result, chunk }) => onResult(result as R, chunk.index, chunk.logicalOffset, chunk.length));
+  } else {
+    const mod = (await import(href)) as { setup?: (d: unknown) => unknown; process: (c: Uint8Array, o: number, d: unknown) => unknown };
+    if (typeof mod.process !== 'function') throw new DiskkitError(ErrorCode.WORKER, `${href} exports no process(chunk, logicalOffset, data) function`);
+    await mod.setup?.(data);
+    let index = 0;
+    const ctx: ModeContext = {
+      ...p.ctx,
+      consume: async (chunk, logicalOffset) => {
+        let r: unknown;
+        try {
+          r = mod.process(chunk, logicalOffset, data);
+          if (r instanceof Promise) r = await r;
+        } catch (error) {
+          if (error instanceof DiskkitError) throw error;
+          throw new DiskkitError(ErrorCode.WORKER, `worker module failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        await onResult(r as R, index++, logicalOffset, chunk.length);
+      },
+    };
+    await runMode(p.mode, ctx);
+  }
+  checkAborted(options.signal);
+  return result(p, options);
 }

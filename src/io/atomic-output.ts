@@ -1,0 +1,97 @@
+/**
+ * Output files that appear whole or not at all: data goes to a temporary name in
+ * the destination's own directory (same file system, so the final rename is atomic)
+ * and is renamed over the destination only when the writer succeeded. On an error
+ * or an abort the temporary file is deleted; temporaries still open when the process
+ * exits (a second Ctrl-C) are deleted by an exit hook.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fromSystemError } from '../engine/errors.js';
+import { checkAborted } from './chunk-read.js';
+
+const pending = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const path of pending) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+export interface AtomicOutput {
+  /** The temporary file being written. */
+  readonly tempPath: string;
+  readonly fd: number;
+  /** Writes all of `data` at the current end of the file. */
+  write(data: Uint8Array): void;
+}
+
+/** Temporary files of atomic outputs not yet renamed or deleted (for tests). */
+export function pendingTempFiles(): string[] {
+  return [...pending];
+}
+
+/**
+ * Runs `writer` on a temporary file next to `destination`, then renames it into place.
+ * `mode` sets the new file's permissions (default 0o644 less the umask).
+ */
+export async function writeAtomically<T>(destination: string, writer: (out: AtomicOutput) => Promise<T> | T, options: { signal?: AbortSignal; mode?: number } = {}): Promise<T> {
+  installExitHook();
+  const tempPath = join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(tempPath, 'wx', options.mode ?? 0o644);
+  } catch (error) {
+    throw fromSystemError(error, destination, 'create output file');
+  }
+  pending.add(tempPath);
+  let closed = false;
+  const out: AtomicOutput = {
+    tempPath,
+    fd,
+    write(data) {
+      let done = 0;
+      while (done < data.length) {
+        try {
+          done += writeSync(fd, data, done, data.length - done);
+        } catch (error) {
+          throw fromSystemError(error, destination, 'write output file');
+        }
+      }
+    },
+  };
+  try {
+    const value = await writer(out);
+    checkAborted(options.signal);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    try {
+      renameSync(tempPath, destination);
+    } catch (error) {
+      throw fromSystemError(error, destination, 'rename output file into place');
+    }
+    pending.delete(tempPath);
+    return value;
+  } finally {
+    if (!closed) closeSync(fd);
+    if (pending.has(tempPath)) {
+      pending.delete(tempPath);
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        // nothing to clean up
+      }
+    }
+  }
+}

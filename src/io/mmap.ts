@@ -1,0 +1,105 @@
+/**
+ * `mmap`: zero-copy views of the image through @riaskov/mmap-io. The file is mapped
+ * read-only in page-aligned windows (a Node Buffer cannot exceed 4 GiB, and windows
+ * keep the address space small); a chunk that lies inside one window is handed to
+ * the consumer as a view of the mapping, with no copy; a chunk that gathers several
+ * pieces or crosses a window edge is copied into one buffer. Only regular files can
+ * be mapped: anything else gets a clear E_UNSUPPORTED naming the modes that work.
+ */
+import { createRequire } from 'node:module';
+import { fstatSync } from 'node:fs';
+import { DiskkitError, ErrorCode } from '../engine/errors.js';
+import type { MemoryBlockSource } from './block-source.js';
+import { checkAborted } from './chunk-read.js';
+import { consumeTimed, type ModeContext } from './scan-context.js';
+
+export const MMAP_DEFAULT_CHUNK = 4 << 20;
+const WINDOW_BYTES = 1 << 30;
+
+interface MmapBinding {
+  map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
+  PROT_READ: number;
+  MAP_SHARED: number;
+  MADV_SEQUENTIAL: number;
+  PAGESIZE: number;
+}
+
+let binding: MmapBinding | null = null;
+function loadBinding(name: string): MmapBinding {
+  if (binding) return binding;
+  try {
+    const require = createRequire(import.meta.url);
+    const mod = require('@riaskov/mmap-io') as MmapBinding & { default?: MmapBinding };
+    binding = mod.default ?? mod;
+    return binding;
+  } catch (error) {
+    throw new DiskkitError(ErrorCode.UNSUPPORTED, 'mmap mode is not available here (the @riaskov/mmap-io binding did not load)', {
+      context: { image: name },
+      hint: 'use --mode streaming or --mode prefetch',
+      cause: error,
+    });
+  }
+}
+
+function mmapUnsupported(name: string, why: string): DiskkitError {
+  return new DiskkitError(ErrorCode.UNSUPPORTED, `cannot memory-map: ${why}`, { context: { image: name }, hint: 'use --mode streaming or --mode prefetch' });
+}
+
+export async function scanMmap(ctx: ModeContext): Promise<void> {
+  const { source } = ctx;
+  ctx.stats.queueCapacity = 1;
+  let windowFor: (position: number, length: number) => { buf: Buffer; offset: number } | null;
+  if (source.kind === 'memory') {
+    const bytes = (source as MemoryBlockSource).bytes;
+    windowFor = (position) => ({ buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: position });
+  } else {
+    if (source.fd === undefined) throw mmapUnsupported(source.name, 'the source has no file descriptor');
+    const st = fstatSync(source.fd);
+    if (!st.isFile()) throw mmapUnsupported(source.name, 'only regular files can be mapped (this is a device or a pipe)');
+    const mm = loadBinding(source.name);
+    const page = mm.PAGESIZE;
+    const fileSize = st.size;
+    let current: { start: number; buf: Buffer } | null = null;
+    windowFor = (position, length) => {
+      const abs = source.baseOffset + position;
+      if (current && abs >= current.start && abs + length <= current.start + current.buf.length) return { buf: current.buf, offset: abs - current.start };
+      if (length > WINDOW_BYTES) return null;
+      const start = Math.floor(abs / page) * page;
+      const size = Math.min(Math.max(WINDOW_BYTES, abs + length - start), fileSize - start);
+      try {
+        current = { start, buf: mm.map(size, mm.PROT_READ, mm.MAP_SHARED, source.fd!, start, mm.MADV_SEQUENTIAL) };
+      } catch (error) {
+        throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)})`);
+      }
+      return { buf: current.buf, offset: abs - start };
+    };
+  }
+  let gather: Buffer | null = null;
+  for (let chunk = ctx.planner.next(); chunk; chunk = ctx.planner.next()) {
+    checkAborted(ctx.signal);
+    const t0 = performance.now();
+    let view: Uint8Array;
+    const only = chunk.pieces.length === 1 ? windowFor(chunk.pieces[0]!.position, chunk.length) : null;
+    if (only) {
+      view = only.buf.subarray(only.offset, only.offset + chunk.length);
+    } else {
+      gather ??= Buffer.allocUnsafe(Math.min(ctx.chunkSize, ctx.total));
+      let at = 0;
+      for (const piece of chunk.pieces) {
+        let done = 0;
+        while (done < piece.length) {
+          const n = Math.min(piece.length - done, WINDOW_BYTES / 2);
+          const w = windowFor(piece.position + done, n)!;
+          gather.set(w.buf.subarray(w.offset, w.offset + n), at);
+          at += n;
+          done += n;
+        }
+      }
+      view = gather.subarray(0, chunk.length);
+    }
+    // mapping costs no read call: pages fault in while the consumer touches them
+    ctx.stats.recordRead(0, chunk.length, performance.now() - t0);
+    await consumeTimed(ctx, view, chunk.logicalOffset);
+    ctx.progress(chunk.logicalOffset + chunk.length);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The worker side of `parallel` mode: reads its chunk into a SharedArrayBuffer slot
+ * with positional reads on the shared fd, runs the user module's `process` on the
+ * slot in place, and posts the (structured-cloned) result back to the merger.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readSync } from 'node:fs';
+import type { ChunkJob, WorkerReply, WorkerSetup } from './parallel-protocol.js';
+
+export interface ChunkWorkerModule {
+  /** Called once per worker before any chunk, with the `workerData` given to the scan. */
+  setup?: (data: unknown) => void | Promise<void>;
+  /** Runs per chunk, in a worker; `chunk` is a view of shared memory valid only during the call. */
+  process: (chunk: Uint8Array, logicalOffset: number, data: unknown) => unknown;
+}
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const post = (reply: WorkerReply): void => port.postMessage(reply);
+
+let module: ChunkWorkerModule | null = null;
+try {
+  if (setup.moduleHref) {
+    module = (await import(setup.moduleHref)) as ChunkWorkerModule;
+    if (typeof module.process !== 'function') throw new Error(`${setup.moduleHref} exports no process(chunk, logicalOffset, data) function`);
+    await module.setup?.(setup.data);
+  }
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'setup-error', message: error instanceof Error ? error.message : String(error) });
+}
+
+function readPieces(job: ChunkJob, view: Uint8Array): number {
+  let calls = 0;
+  let offset = 0;
+  for (const piece of job.pieces) {
+    let done = 0;
+    while (done < piece.length) {
+      const n = readSync(setup.fd!, view, offset + done, piece.length - done, setup.baseOffset + piece.position + done);
+      calls++;
+      if (n === 0) {
+        const error = new Error(`image ends before byte ${piece.position + piece.length} (read stopped at ${piece.position + done})`);
+        (error as Error & { diskkitCode: string }).diskkitCode = 'E_SHORT_READ';
+        throw error;
+      }
+      done += n;
+    }
+    offset += piece.length;
+  }
+  return calls;
+}
+
+port.on('message', async (job: ChunkJob) => {
+  try {
+    const view = new Uint8Array(setup.slots, job.slot * setup.slotSize, job.length);
+    const t0 = performance.now();
+    const readCalls = job.filled ? 0 : readPieces(job, view);
+    const t1 = performance.now();
+    let result: unknown = null;
+    if (module) {
+      result = module.process(view, job.logicalOffset, setup.data);
+      if (result instanceof Promise) result = await result;
+    }
+    post({ type: 'done', index: job.index, result, readCalls, readMs: t1 - t0, processMs: performance.now() - t1 });
+  } catch (error) {
+    const e = error as { message?: string; code?: unknown; diskkitCode?: string; context?: Record<string, unknown> };
+    const code = e?.diskkitCode ?? (typeof e?.code === 'string' && e.code.startsWith('E_') ? e.code : null);
+    post({ type: 'error', index: job.index, message: e?.message ?? String(error), code, context: e?.context ?? null });
+  }
+});

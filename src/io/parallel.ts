@@ -1,0 +1,241 @@
+/**
+ * `parallel`: a worker_threads pool. Each worker reads its chunk straight into a
+ * slot of one SharedArrayBuffer (positional reads on the shared fd, so several reads
+ * are in flight) and, when a worker module is given, runs that module's
+ * `process(chunk, logicalOffset, data)` on the slot in place. One merger on the main
+ * thread takes the results back in logical order. A slot is reused only after its
+ * chunk was merged, so the reorder window, and memory, stay bounded by the slot count.
+ *
+ * Workers are always terminated before the scan settles; a worker failure becomes
+ * E_WORKER (or the worker's own diskkit code, e.g. E_SHORT_READ); an abort rejects
+ * at once with E_CANCELLED.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { DiskkitError, ErrorCode, type ErrorCodeValue } from '../engine/errors.js';
+import { cancelledError, readChunkSync } from './chunk-read.js';
+import type { PlannedChunk } from './chunk-plan.js';
+import type { ChunkJob, WorkerReply, WorkerSetup } from './parallel-protocol.js';
+import type { ModeContext } from './scan-context.js';
+
+export const PARALLEL_DEFAULT_CHUNK = 1 << 20;
+/** Jobs queued per worker, so a worker never idles during a message round trip. */
+const JOBS_PER_WORKER = 2;
+
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export function defaultParallelDepth(workers: number): number {
+  return Math.max(4, workers * (JOBS_PER_WORKER + 1));
+}
+
+let liveWorkers = 0;
+/** Workers of this module still running (for tests: 0 once every scan has settled). */
+export function liveWorkerCount(): number {
+  return liveWorkers;
+}
+
+/**
+ * URL of a module that sits next to `base` once built. Under vitest, modules run from
+ * src/ where only the .ts exists and Node cannot start a worker on it, so the built
+ * copy under dist/ is used instead.
+ */
+export function builtModuleUrl(relative: string, base: string): URL {
+  const here = new URL(relative, base);
+  if (existsSync(fileURLToPath(here))) return here;
+  const path = fileURLToPath(here);
+  const marker = `${'/'}src${'/'}`;
+  const at = path.lastIndexOf(marker);
+  if (at >= 0) {
+    const built = new URL('file://' + path.slice(0, at) + '/dist/' + path.slice(at + marker.length));
+    if (existsSync(fileURLToPath(built))) return built;
+  }
+  return here;
+}
+
+export interface WorkerWork {
+  /** Module run in each worker; see ChunkWorkerModule in parallel-worker.ts. Omit to only read in the workers. */
+  workerModule?: URL | string;
+  workerData?: unknown;
+}
+
+export interface MergedChunk {
+  chunk: PlannedChunk;
+  /** The chunk's bytes in shared memory, valid only until the merge callback returns. */
+  view: Uint8Array;
+  /** What the worker module's process() returned (null without a module). */
+  result: unknown;
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+function workerError(message: string, code: string | null, context: Record<string, unknown> | null, image: string): DiskkitError {
+  if (code && KNOWN_CODES.has(code) && code !== ErrorCode.WORKER) {
+    return new DiskkitError(code as ErrorCodeValue, message, { context: { image, ...(context ?? {}) } });
+  }
+  return new DiskkitError(ErrorCode.WORKER, `worker failed: ${message}`, { context: { image, ...(context ?? {}) } });
+}
+
+export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: (merged: MergedChunk) => void | Promise<void>): Promise<void> {
+  if (ctx.total === 0) return;
+  const workerCount = Math.max(1, ctx.workers);
+  const slotSize = Math.min(ctx.chunkSize, ctx.total);
+  const slotCount = Math.max(ctx.depth, workerCount);
+  const slots = new SharedArrayBuffer(slotSize * slotCount);
+  const fillOnMain = ctx.source.fd === undefined;
+  const setup: WorkerSetup = {
+    fd: fillOnMain ? null : ctx.source.fd!,
+    baseOffset: ctx.source.baseOffset,
+    slots,
+    slotSize,
+    moduleHref: work.workerModule ? String(work.workerModule instanceof URL ? work.workerModule.href : work.workerModule) : null,
+    data: work.workerData ?? null,
+    imageName: ctx.source.name,
+  };
+  ctx.stats.queueCapacity = slotCount;
+  const started = performance.now();
+  const workers: Worker[] = [];
+  let shuttingDown = false;
+  let onAbort: (() => void) | null = null;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      const freeSlots = Array.from({ length: slotCount }, (_, i) => slotCount - 1 - i);
+      const outstanding = new Array<number>(workerCount).fill(0);
+      const ready = new Array<boolean>(workerCount).fill(false);
+      const jobs = new Map<number, { chunk: PlannedChunk; slot: number; issued: number; worker: number }>();
+      const done = new Map<number, { chunk: PlannedChunk; slot: number; result: unknown }>();
+      let nextMerge = 0;
+      let plannerDone = false;
+      let merging = false;
+      let readyCount = 0;
+      // the merger's idle time: from "next chunk in order not ready" to its arrival
+      let waitingSince: number | null = performance.now();
+
+      const finishIfDone = (): void => {
+        if (!settled && plannerDone && jobs.size === 0 && done.size === 0 && !merging) {
+          settled = true;
+          resolve();
+        }
+      };
+
+      const pickWorker = (): number => {
+        let best = -1;
+        for (let i = 0; i < workerCount; i++) {
+          if (ready[i] && outstanding[i]! < JOBS_PER_WORKER && (best < 0 || outstanding[i]! < outstanding[best]!)) best = i;
+        }
+        return best;
+      };
+
+      const dispatch = (): void => {
+        while (!settled && !plannerDone && freeSlots.length > 0) {
+          const w = pickWorker();
+          if (w < 0) break;
+          const chunk = ctx.planner.next();
+          if (!chunk) {
+            plannerDone = true;
+            break;
+          }
+          const slot = freeSlots.pop()!;
+          let filled = false;
+          if (fillOnMain) {
+            const t0 = performance.now();
+            const calls = readChunkSync(ctx.source, chunk, new Uint8Array(slots, slot * slotSize, chunk.length));
+            ctx.stats.recordRead(calls, chunk.length, performance.now() - t0);
+            filled = true;
+          }
+          const job: ChunkJob = { index: chunk.index, slot, logicalOffset: chunk.logicalOffset, length: chunk.length, pieces: chunk.pieces, filled };
+          jobs.set(chunk.index, { chunk, slot, issued: performance.now(), worker: w });
+          outstanding[w]!++;
+          workers[w]!.postMessage(job);
+        }
+        finishIfDone();
+      };
+
+      const merge = async (): Promise<void> => {
+        if (merging) return;
+        merging = true;
+        try {
+          while (!settled && done.has(nextMerge)) {
+            const entry = done.get(nextMerge)!;
+            done.delete(nextMerge);
+            ctx.stats.sampleQueue(slotCount - freeSlots.length);
+            const t0 = performance.now();
+            const r = onMerged({ chunk: entry.chunk, view: new Uint8Array(slots, entry.slot * slotSize, entry.chunk.length), result: entry.result });
+            if (r) await r;
+            ctx.stats.processMs += performance.now() - t0;
+            freeSlots.push(entry.slot);
+            nextMerge++;
+            ctx.progress(entry.chunk.logicalOffset + entry.chunk.length);
+            dispatch();
+          }
+        } catch (error) {
+          fail(error);
+        } finally {
+          merging = false;
+        }
+        if (waitingSince === null && !done.has(nextMerge)) waitingSince = performance.now();
+        finishIfDone();
+      };
+
+      onAbort = () => fail(cancelledError());
+      if (ctx.signal?.aborted) return fail(cancelledError());
+      ctx.signal?.addEventListener('abort', onAbort, { once: true });
+
+      for (let i = 0; i < workerCount; i++) {
+        const worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: setup });
+        liveWorkers++;
+        worker.once('exit', (code) => {
+          liveWorkers--;
+          if (!shuttingDown) fail(new DiskkitError(ErrorCode.WORKER, `worker stopped unexpectedly (exit code ${code})`, { context: { image: ctx.source.name } }));
+        });
+        worker.on('error', (error) => fail(new DiskkitError(ErrorCode.WORKER, `worker failed: ${error.message}`, { context: { image: ctx.source.name }, cause: error })));
+        worker.on('message', (reply: WorkerReply) => {
+          if (settled) return;
+          switch (reply.type) {
+            case 'ready':
+              ready[i] = true;
+              if (++readyCount === workerCount) ctx.stats.workerStartMs = performance.now() - started;
+              dispatch();
+              break;
+            case 'setup-error':
+              fail(new DiskkitError(ErrorCode.WORKER, `worker could not start: ${reply.message}`, { context: { image: ctx.source.name } }));
+              break;
+            case 'error':
+              fail(workerError(reply.message, reply.code, reply.context, ctx.source.name));
+              break;
+            case 'done': {
+              const job = jobs.get(reply.index)!;
+              jobs.delete(reply.index);
+              outstanding[i]!--;
+              if (!fillOnMain) ctx.stats.recordRead(reply.readCalls, job.chunk.length, reply.readMs);
+              ctx.stats.processMs += reply.processMs;
+              done.set(reply.index, { chunk: job.chunk, slot: job.slot, result: reply.result });
+              if (reply.index === nextMerge && waitingSince !== null) {
+                ctx.stats.ioWaitMs += performance.now() - waitingSince;
+                waitingSince = null;
+              }
+              dispatch();
+              void merge();
+              break;
+            }
+          }
+        });
+        workers.push(worker);
+      }
+    });
+  } finally {
+    shuttingDown = true;
+    if (onAbort) ctx.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
