@@ -12,6 +12,11 @@ export interface ChunkWorkerModule {
   setup?: (data: unknown) => void | Promise<void>;
   /** Runs per chunk, in a worker; `chunk` is a view of shared memory valid only during the call. */
   process: (chunk: Uint8Array, logicalOffset: number, data: unknown) => unknown;
+  /**
+   * Optional: the ArrayBuffers of a result to transfer (move) to the main thread
+   * instead of cloning them — for compact typed-array results.
+   */
+  transferList?: (result: unknown) => ArrayBuffer[];
 }
 
 const setup = workerData as WorkerSetup;
@@ -61,7 +66,9 @@ port.on('message', async (job: ChunkJob) => {
       result = module.process(view, job.logicalOffset, setup.data);
       if (result instanceof Promise) result = await result;
     }
-    post({ type: 'done', index: job.index, result, readCalls, readMs: t1 - t0, processMs: performance.now() - t1 });
+    const reply: WorkerReply = { type: 'done', index: job.index, result, readCalls, readMs: t1 - t0, processMs: performance.now() - t1 };
+    if (module?.transferList && result !== null) port.postMessage(reply, module.transferList(result));
+    else post(reply);
   } catch (error) {
     const e = error as { message?: string; code?: unknown; diskkitCode?: string; context?: Record<string, unknown> };
     const code = e?.diskkitCode ?? (typeof e?.code === 'string' && e.code.startsWith('E_') ? e.code : null);

@@ -156,19 +156,22 @@ export class NameList {
     return stringFromUnits(this.chars, start, start + this.charLength[i]!);
   }
 
-  /** A structured-clone-friendly copy trimmed to its length (what a worker sends back). */
+  /**
+   * Views of the list trimmed to its length, for a worker to transfer (move) back
+   * without copying; the list must not be used afterwards.
+   */
   toTransfer(): NameListTransfer {
     const n = this.length;
     return {
       length: n,
-      owner: this.owner.slice(0, n),
-      parent: this.parent.slice(0, n),
-      parentSequence: this.parentSequence.slice(0, n),
-      namespace: this.namespace.slice(0, n),
-      times: this.times.slice(0, n * 8),
-      charStart: this.charStart.slice(0, n),
-      charLength: this.charLength.slice(0, n),
-      chars: this.chars.slice(0, this.charsUsed),
+      owner: this.owner.subarray(0, n),
+      parent: this.parent.subarray(0, n),
+      parentSequence: this.parentSequence.subarray(0, n),
+      namespace: this.namespace.subarray(0, n),
+      times: this.times.subarray(0, n * 8),
+      charStart: this.charStart.subarray(0, n),
+      charLength: this.charLength.subarray(0, n),
+      chars: this.chars.subarray(0, this.charsUsed),
     };
   }
 
