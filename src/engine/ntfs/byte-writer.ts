@@ -45,11 +45,61 @@ export class ByteWriter {
   /** A non-negative or negative integer (or any finite number) in decimal. */
   number(n: number): void {
     this.ensure(24);
-    if (n >= 0 && n < 10) {
-      this.buf[this.pos++] = 0x30 + n;
+    if (n >= 0 && n <= MAX_DIGITS_FAST && Number.isInteger(n)) {
+      // Digits straight into the buffer, no string: counts, sizes and record numbers.
+      const b = this.buf;
+      let digits = 1;
+      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+      let at = this.pos + digits;
+      this.pos = at;
+      let x = n;
+      do {
+        const q = Math.floor(x / 10);
+        b[--at] = 0x30 + (x - q * 10);
+        x = q;
+      } while (x > 0);
       return;
     }
     this.pos += this.buf.write(String(n), this.pos, 'latin1');
+  }
+
+  /**
+   * UTF-16 units[start..end) as a JSON string body, UTF-8 encoded with the same
+   * escaping as jsonString (quotes, backslashes, controls, lone surrogates as \uXXXX),
+   * without building a string.
+   */
+  jsonUnits(units: Uint16Array, start: number, end: number): void {
+    this.ensure((end - start) * 6);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      const c = units[i]!;
+      if (c < 0x80) {
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) b[p++] = c;
+        else if (c === 0x22 || c === 0x5c) {
+          b[p++] = 0x5c;
+          b[p++] = c;
+        } else p = writeUnitEscape(b, p, c);
+      } else if (c < 0x800) {
+        b[p++] = 0xc0 | (c >>> 6);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < end ? units[i + 1]! : 0;
+        if (c < 0xdc00 && next >= 0xdc00 && next <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          b[p++] = 0xf0 | (cp >>> 18);
+          b[p++] = 0x80 | ((cp >>> 12) & 0x3f);
+          b[p++] = 0x80 | ((cp >>> 6) & 0x3f);
+          b[p++] = 0x80 | (cp & 0x3f);
+          i++;
+        } else p = writeUnitEscape(b, p, c);
+      } else {
+        b[p++] = 0xe0 | (c >>> 12);
+        b[p++] = 0x80 | ((c >>> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      }
+    }
+    this.pos = p;
   }
 
   /** UTF-8 of a string with no escaping (the caller knows it is safe). */
@@ -83,14 +133,21 @@ export class ByteWriter {
   }
 
   private escapeUnit(c: number): void {
-    const b = this.buf;
-    b[this.pos++] = 0x5c;
-    b[this.pos++] = 0x75;
-    b[this.pos++] = HEX.charCodeAt((c >>> 12) & 15);
-    b[this.pos++] = HEX.charCodeAt((c >>> 8) & 15);
-    b[this.pos++] = HEX.charCodeAt((c >>> 4) & 15);
-    b[this.pos++] = HEX.charCodeAt(c & 15);
+    this.pos = writeUnitEscape(this.buf, this.pos, c);
   }
+}
+
+const MAX_DIGITS_FAST = Number.MAX_SAFE_INTEGER;
+
+/** \uXXXX (lowercase hex) at b[p..]; returns the new offset. */
+function writeUnitEscape(b: Uint8Array, p: number, c: number): number {
+  b[p++] = 0x5c;
+  b[p++] = 0x75;
+  b[p++] = HEX.charCodeAt((c >>> 12) & 15);
+  b[p++] = HEX.charCodeAt((c >>> 8) & 15);
+  b[p++] = HEX.charCodeAt((c >>> 4) & 15);
+  b[p++] = HEX.charCodeAt(c & 15);
+  return p;
 }
 
 /** ASCII bytes of a constant (keys and punctuation are encoded once, at module load). */

@@ -8,7 +8,7 @@
 import { wellFormed, type ByteWriter } from './byte-writer.js';
 import { filetimeToUnixSeconds } from './filetime.js';
 import { rowPath, rowSize, type RowFormatter } from './format-rows.js';
-import { isDirectory, type MftIndex, type Row } from './mft-index.js';
+import { isDirectory, type MftIndex, type RowRef } from './mft-index.js';
 import { Present } from './record-table.js';
 
 const UNSAFE = /[|\u0000-\u001f\u007f\\]/g;
@@ -18,7 +18,7 @@ function escapeField(s: string): string {
 }
 
 export const bodyfileFormatter: RowFormatter = {
-  row(w: ByteWriter, index: MftIndex, row: Row): void {
+  row(w: ByteWriter, index: MftIndex, row: RowRef): void {
     const t = index.table;
     const r = row.record;
     const hasSi = (t.present[r]! & Present.STANDARD_INFORMATION) !== 0;

@@ -7,7 +7,7 @@
 import { ascii, wellFormed, type ByteWriter } from './byte-writer.js';
 import { writeFiletimeIso } from './filetime.js';
 import { flagsOf, rowName, rowPath, rowSize, type RowFormatter } from './format-rows.js';
-import { isDirectory, type MftIndex, type Row } from './mft-index.js';
+import { isDirectory, type MftIndex, type RowRef } from './mft-index.js';
 import { isInUse } from './paths.js';
 import { Present } from './record-table.js';
 
@@ -39,7 +39,7 @@ export const csvFormatter: RowFormatter = {
   header(w) {
     w.raw(HEADER);
   },
-  row(w: ByteWriter, index: MftIndex, row: Row): void {
+  row(w: ByteWriter, index: MftIndex, row: RowRef): void {
     const t = index.table;
     const r = row.record;
     const { size, allocated } = rowSize(index, row);

@@ -5,7 +5,7 @@ export { MftRecordHeader, RecordFlag, RecordStatus, ROOT_RECORD } from './mft-re
 export { decodeDataRuns, encodeDataRuns, type DataRun } from './data-runs.js';
 export { locateMft, type MftLayout } from './mft-source.js';
 export { scanMft, type ScanMftOptions, type ScannedMft } from './scan-mft.js';
-export { buildIndex, collectRows, type MftIndex, type Row, type RowOptions } from './mft-index.js';
+export { buildIndex, collectRows, forEachRow, type MftIndex, type Row, type RowRef, type RowOptions } from './mft-index.js';
 export { writeRows, countRows, OUTPUT_FORMATS, type OutputFormat, type RowTotals } from './format-rows.js';
 export { jsonlFormatter } from './format-jsonl.js';
 export { csvFormatter } from './format-csv.js';

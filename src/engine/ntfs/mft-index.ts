@@ -50,15 +50,29 @@ export interface RowOptions {
   streams?: boolean;
 }
 
-export interface Row {
+/** `RowRef.parentDir` of the root's own row. */
+export const ROW_ROOT = -3;
+/** `RowRef.parentDir` of a directory's own row (its path is its cached directory path). */
+export const ROW_SELF = -2;
+/** `RowRef.parentDir` of a row whose parent is unusable: it hangs under `/$Orphan`. */
+export const ROW_ORPHANED = -1;
+
+/** One output row, as indexes into the index (no strings): reused between rows. */
+export interface RowRef {
   record: number;
   /** Index into index.names of the $FILE_NAME giving this path. */
   name: number;
   /** Index into index.streams for a stream row, else -1. */
   stream: number;
+  /** The directory the path hangs from, or ROW_ROOT, ROW_SELF, ROW_ORPHANED. */
+  parentDir: number;
+  orphan: boolean;
+}
+
+/** A row with its path as a string (tests and callers that want one). */
+export interface Row extends RowRef {
   /** Full path of the row's file (without the stream suffix). */
   path: string;
-  orphan: boolean;
 }
 
 function addWarning(index: Pick<MftIndex, 'warnings' | 'warningCount'>, warning: DiskkitWarning): void {
@@ -160,13 +174,20 @@ export function isDirectory(table: RecordTable, r: number): boolean {
 }
 
 /**
- * Appends to `out` the rows of records [from, to): one per distinct (parent, name)
- * after dropping DOS names that duplicate a long name (edge case 8), plus one per
- * named stream when asked. Returns `out`.
+ * Calls `visit` for every row of records [from, to), in record order: one per
+ * distinct (parent, name) after dropping DOS names that duplicate a long name (edge
+ * case 8), plus one per named stream when asked. `visit` gets the same reused RowRef
+ * each time (copy what you keep).
  */
-export function collectRows(index: MftIndex, options: RowOptions, from: number, to: number, out: Row[]): Row[] {
+export function forEachRow(index: MftIndex, options: RowOptions, from: number, to: number, visit: (row: RowRef) => void): void {
   const { names, paths } = index;
   const { start, order } = index.namesByRecord;
+  const ss = index.streamsByRecord;
+  const row: RowRef = { record: 0, name: 0, stream: -1, parentDir: 0, orphan: false };
+  const wantStreams = Boolean(options.streams);
+  const pathNames: number[] = [];
+  const pathParents: number[] = [];
+  const pathOrphans: boolean[] = [];
   for (let r = from; r < to; r++) {
     if (!isListed(index, r, options)) continue;
     const first = start[r]!;
@@ -176,37 +197,68 @@ export function collectRows(index: MftIndex, options: RowOptions, from: number, 
     for (let k = first; k < last; k++) if (names.namespace[order[k]!] !== FileNamespace.DOS) hasLong = true;
     const dir = isDirectory(index.table, r);
     const primary = dir ? paths.primaryName(r) : -1;
-    const rowsBefore = out.length;
+    const streamFirst = wantStreams ? ss.start[r]! : 0;
+    const streamLast = wantStreams ? ss.start[r + 1]! : 0;
     for (let k = first; k < last; k++) {
       const i = order[k]!;
       if (hasLong && names.namespace[i] === FileNamespace.DOS) continue;
-      if (isDuplicateLink(names, order, first, k)) continue;
-      let path: string;
-      let orphan: boolean;
+      if (last - first > 1 && isDuplicateLink(names, order, first, k)) continue;
+      row.record = r;
+      row.name = i;
+      row.stream = -1;
       if (r === ROOT_RECORD && i === primary) {
-        path = '/';
-        orphan = false;
+        row.parentDir = ROW_ROOT;
+        row.orphan = false;
       } else if (i === primary) {
-        path = paths.dirPath(r);
-        orphan = path.startsWith(ORPHAN_DIR + '/');
+        row.parentDir = ROW_SELF;
+        row.orphan = paths.isOrphanDir(r);
       } else {
-        const parent = paths.parentPath(r, i);
-        path = parent.path + '/' + names.name(i);
-        orphan = parent.orphan || parent.path.startsWith(ORPHAN_DIR + '/');
-      }
-      out.push({ record: r, name: i, stream: -1, path, orphan });
-    }
-    if (options.streams && out.length > rowsBefore) {
-      const ss = index.streamsByRecord;
-      const rowsOfRecord = out.length;
-      for (let k = ss.start[r]!; k < ss.start[r + 1]!; k++) {
-        for (let j = rowsBefore; j < rowsOfRecord; j++) {
-          const row = out[j]!;
-          out.push({ record: r, name: row.name, stream: ss.order[k]!, path: row.path, orphan: row.orphan });
+        const parent = names.parent[i]!;
+        if (paths.parentOk(r, parent, names.parentSequence[i]!)) {
+          row.parentDir = parent;
+          row.orphan = paths.isOrphanDir(parent);
+        } else {
+          row.parentDir = ROW_ORPHANED;
+          row.orphan = true;
         }
       }
+      visit(row);
+      if (streamFirst < streamLast) {
+        pathNames.push(i);
+        pathParents.push(row.parentDir);
+        pathOrphans.push(row.orphan);
+      }
+    }
+    // Stream rows follow the record's path rows: for each stream, one per path.
+    if (pathNames.length > 0) {
+      for (let m = streamFirst; m < streamLast; m++) {
+        for (let j = 0; j < pathNames.length; j++) {
+          row.record = r;
+          row.name = pathNames[j]!;
+          row.parentDir = pathParents[j]!;
+          row.orphan = pathOrphans[j]!;
+          row.stream = ss.order[m]!;
+          visit(row);
+        }
+      }
+      pathNames.length = 0;
+      pathParents.length = 0;
+      pathOrphans.length = 0;
     }
   }
+}
+
+/** Full path of a row's file (without the stream suffix), as a string. */
+export function rowFilePath(index: MftIndex, row: RowRef): string {
+  if (row.parentDir === ROW_ROOT) return '/';
+  if (row.parentDir === ROW_SELF) return index.paths.dirPath(row.record);
+  const prefix = row.parentDir === ROW_ORPHANED ? ORPHAN_DIR : index.paths.dirPath(row.parentDir);
+  return prefix + '/' + index.names.name(row.name);
+}
+
+/** Appends to `out` the rows of records [from, to) with their paths as strings (see forEachRow). Returns `out`. */
+export function collectRows(index: MftIndex, options: RowOptions, from: number, to: number, out: Row[]): Row[] {
+  forEachRow(index, options, from, to, (row) => out.push({ ...row, path: rowFilePath(index, row) }));
   return out;
 }
 
@@ -231,7 +283,7 @@ function resolveDirectories(index: MftIndex): void {
   const t = index.table;
   for (let r = 0; r < t.count; r++) {
     if (!isDirectory(t, r) || !isListed(index, r, { deleted: true }) || index.namesByRecord.start[r] === index.namesByRecord.start[r + 1]) continue;
-    index.paths.dirPath(r);
+    index.paths.resolve(r);
   }
   for (const r of index.paths.cycles) {
     addWarning(index, { code: ErrorCode.CORRUPT, message: 'parent references form a loop; cut here into /$Orphan', context: { record: r } });

@@ -5,11 +5,12 @@
  * and the child is an orphan, listed under `/$Orphan/`. Resolution is iterative and
  * cycle-safe (self-parents, loops), and paths longer than NTFS allows are cut off
  * into the orphan bucket, so hostile tables cannot hang it or exhaust memory.
- * Directory paths are computed once and cached; file paths are built on output.
+ * Directory paths are computed once and cached as UTF-16 units; file paths are
+ * their directory's cached prefix plus their name, written straight to the output.
  */
 import { RecordFlag, RecordStatus, ROOT_RECORD } from './mft-record.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
-import type { NameList, RecordTable } from './record-table.js';
+import { stringFromUnits, type NameList, type RecordTable } from './record-table.js';
 
 export const ORPHAN_DIR = '/$Orphan';
 /** NTFS paths are limited to 32,767 UTF-16 units; longer chains are treated as broken. */
@@ -43,17 +44,55 @@ export function isInUse(table: RecordTable, r: number): boolean {
   return (table.flags[r]! & RecordFlag.IN_USE) !== 0;
 }
 
+/** Link values of a resolved directory (otherwise the parent directory's record). */
+const UNRESOLVED = -2;
+const ORPHAN_ROOT = -1;
+const NOT_POOLED = 0xffffffff;
+/**
+ * Directory paths are cached as UTF-16 units in one pool; past this many units
+ * (hostile or enormous trees) further paths are rebuilt from the parent chain on
+ * demand instead, so memory stays bounded.
+ */
+export const MAX_PATH_POOL_UNITS = 1 << 24;
+const ORPHAN_UNITS = Array.from(ORPHAN_DIR, (c) => c.charCodeAt(0));
+
+/**
+ * Directory paths through the parent chain. Each resolved directory keeps, in typed
+ * arrays sized by the record count, the directory its path hangs from (or "orphan
+ * root"), the name giving its path, the path's length and whether it lies under
+ * `/$Orphan`; the path itself is cached once per directory in a shared unit pool.
+ * A file's path is then its directory's cached prefix + '/' + its name: no string
+ * or object per file.
+ */
 export class PathResolver {
-  private readonly dirPaths = new Map<number, string>();
-  private readonly orphanRoots = new Set<number>();
+  /** Parent directory record of a resolved directory, ORPHAN_ROOT, or UNRESOLVED. */
+  private readonly link: Int32Array;
+  private readonly nameOf: Int32Array;
+  private readonly pathUnits: Uint32Array;
+  private readonly orphanFlag: Uint8Array;
+  private readonly poolStart: Uint32Array;
+  private pool = new Uint16Array(1 << 16);
+  private poolUsed = 0;
+  private scratch = new Uint16Array(1 << 16);
   /** Parent chains that looped back on themselves, by the record that closed the loop. */
   readonly cycles: number[] = [];
+  /** Where the last `dirUnits` result lies: units[start..end). */
+  units: Uint16Array = this.pool;
+  start = 0;
+  end = 0;
 
   constructor(
     private readonly table: RecordTable,
     private readonly names: NameList,
     private readonly byOwner: NameIndex,
-  ) {}
+  ) {
+    const n = table.count;
+    this.link = new Int32Array(n).fill(UNRESOLVED);
+    this.nameOf = new Int32Array(n);
+    this.pathUnits = new Uint32Array(n);
+    this.orphanFlag = new Uint8Array(n);
+    this.poolStart = new Uint32Array(n).fill(NOT_POOLED);
+  }
 
   /** The name that gives a directory its path: the first non-DOS name, else the first name. -1 when it has none. */
   primaryName(r: number): number {
@@ -84,63 +123,143 @@ export class PathResolver {
 
   /** Whether resolving `r`'s directory path ended in the orphan bucket. */
   isOrphanRoot(r: number): boolean {
-    return this.orphanRoots.has(r);
+    return this.link[r] === ORPHAN_ROOT;
   }
 
-  /** Path of directory `r` ('' for the root, so children are '' + '/' + name). */
-  dirPath(r: number): string {
-    if (r === ROOT_RECORD) return '';
-    const cached = this.dirPaths.get(r);
-    if (cached !== undefined) return cached;
+  /** Whether directory `r`'s path lies under `/$Orphan`. */
+  isOrphanDir(r: number): boolean {
+    if (r === ROOT_RECORD) return false;
+    this.resolve(r);
+    return this.orphanFlag[r] === 1;
+  }
+
+  /** Works out directory `r`'s path (parent chain, loops cut, overlong paths orphaned) once. */
+  resolve(r: number): void {
+    if (r === ROOT_RECORD || this.link[r] !== UNRESOLVED) return;
     // Walk up until a known path, the root, or a broken link; then unwind.
     const stack: number[] = [];
     const onStack = new Set<number>();
     let cur = r;
-    let base: string;
     for (;;) {
-      if (cur === ROOT_RECORD) {
-        base = '';
-        break;
-      }
-      const known = this.dirPaths.get(cur);
-      if (known !== undefined) {
-        base = known;
-        break;
-      }
+      if (cur === ROOT_RECORD || this.link[cur] !== UNRESOLVED) break;
       if (onStack.has(cur)) {
         // A loop: cut it where it closed; the record seen twice becomes an orphan root.
         this.cycles.push(cur);
         while (stack.length > 0 && stack[stack.length - 1] !== cur) stack.pop();
         stack.pop();
-        base = this.orphan(cur);
+        this.orphan(cur);
         break;
       }
       const i = this.primaryName(cur);
       if (i < 0 || !this.parentOk(cur, this.names.parent[i]!, this.names.parentSequence[i]!)) {
-        base = this.orphan(cur);
+        this.orphan(cur);
         break;
       }
       stack.push(cur);
       onStack.add(cur);
       cur = this.names.parent[i]!;
     }
+    let base = cur;
     while (stack.length > 0) {
       const d = stack.pop()!;
       const i = this.primaryName(d);
-      let path = base + '/' + this.names.name(i);
-      if (path.length > MAX_PATH_UNITS) path = this.orphan(d);
-      this.dirPaths.set(d, path);
-      base = path;
+      const units = (base === ROOT_RECORD ? 0 : this.pathUnits[base]!) + 1 + this.names.charLength[i]!;
+      if (units > MAX_PATH_UNITS) this.orphan(d);
+      else {
+        this.link[d] = base;
+        this.nameOf[d] = i;
+        this.pathUnits[d] = units;
+        this.orphanFlag[d] = base === ROOT_RECORD ? 0 : this.orphanFlag[base]!;
+        this.pool_(d, base);
+      }
+      base = d;
     }
-    return this.dirPaths.get(r)!;
   }
 
-  private orphan(r: number): string {
+  private orphan(r: number): void {
     const i = this.primaryName(r);
-    const path = ORPHAN_DIR + '/' + (i < 0 ? `$Record${r}` : this.names.name(i));
-    this.orphanRoots.add(r);
-    this.dirPaths.set(r, path);
-    return path;
+    this.link[r] = ORPHAN_ROOT;
+    this.nameOf[r] = i;
+    this.orphanFlag[r] = 1;
+    this.pathUnits[r] = ORPHAN_UNITS.length + 1 + (i < 0 ? `$Record${r}`.length : this.names.charLength[i]!);
+    this.pool_(r, ORPHAN_ROOT);
+  }
+
+  /** Caches directory d's path in the pool when its base is cached and room is left. */
+  private pool_(d: number, base: number): void {
+    const units = this.pathUnits[d]!;
+    if (base >= 0 && base !== ROOT_RECORD && this.poolStart[base] === NOT_POOLED) return;
+    if (this.poolUsed + units > MAX_PATH_POOL_UNITS) return;
+    if (this.poolUsed + units > this.pool.length) {
+      const grown = new Uint16Array(Math.min(MAX_PATH_POOL_UNITS, Math.max(this.pool.length * 2, this.poolUsed + units)));
+      grown.set(this.pool.subarray(0, this.poolUsed));
+      this.pool = grown;
+    }
+    const at = this.poolUsed;
+    const end = this.writeLast(d, base, this.pool, at);
+    this.poolStart[d] = at;
+    this.poolUsed = end;
+  }
+
+  /** Writes d's path at `to[at..]` given its base's path (pooled, root or orphan bucket); returns the end. */
+  private writeLast(d: number, base: number, to: Uint16Array, at: number): number {
+    if (base === ORPHAN_ROOT) {
+      for (const c of ORPHAN_UNITS) to[at++] = c;
+    } else if (base !== ROOT_RECORD) {
+      const from = this.poolStart[base]!;
+      to.copyWithin(at, from, from + this.pathUnits[base]!);
+      at += this.pathUnits[base]!;
+    }
+    return this.writeName(d, to, at);
+  }
+
+  private writeName(d: number, to: Uint16Array, at: number): number {
+    to[at++] = 0x2f;
+    const i = this.nameOf[d]!;
+    if (i < 0) {
+      const s = `$Record${d}`;
+      for (let k = 0; k < s.length; k++) to[at++] = s.charCodeAt(k);
+      return at;
+    }
+    const cs = this.names.charStart[i]!;
+    const n = this.names.charLength[i]!;
+    to.set(this.names.chars.subarray(cs, cs + n), at);
+    return at + n;
+  }
+
+  /**
+   * Points `units[start..end)` at directory r's path (empty for the root): the
+   * cached copy, or one rebuilt from the parent chain when the pool is full.
+   */
+  dirUnits(r: number): void {
+    if (r === ROOT_RECORD) {
+      this.units = this.pool;
+      this.start = this.end = 0;
+      return;
+    }
+    this.resolve(r);
+    const at = this.poolStart[r]!;
+    if (at !== NOT_POOLED) {
+      this.units = this.pool;
+      this.start = at;
+      this.end = at + this.pathUnits[r]!;
+      return;
+    }
+    const chain: number[] = [];
+    for (let d = r; d !== ROOT_RECORD && d !== ORPHAN_ROOT; d = this.link[d]!) chain.push(d);
+    let end = 0;
+    const top = chain[chain.length - 1]!;
+    if (this.link[top] === ORPHAN_ROOT) for (const c of ORPHAN_UNITS) this.scratch[end++] = c;
+    for (let k = chain.length - 1; k >= 0; k--) end = this.writeName(chain[k]!, this.scratch, end);
+    this.units = this.scratch;
+    this.start = 0;
+    this.end = end;
+  }
+
+  /** Path of directory `r` ('' for the root, so children are '' + '/' + name). */
+  dirPath(r: number): string {
+    this.dirUnits(r);
+    return stringFromUnits(this.units, this.start, this.end);
   }
 
   /** Path of the parent directory for name `i` of record `r`: '' for the root, `/$Orphan` when the parent is unusable. */
