@@ -69,7 +69,8 @@ function pickMode(mode: string, recordCount: number): ReadMode {
   return 'streaming';
 }
 
-type Sink = { write(bytes: Uint8Array): void | Promise<void>; close(): void };
+/** `sync`: write() is done with the bytes when it returns, so the caller may reuse them. */
+type Sink = { write(bytes: Uint8Array): void | Promise<void>; close(): void; sync: boolean };
 
 function stdoutSink(): Sink {
   let direct = false;
@@ -92,6 +93,7 @@ function stdoutSink(): Sink {
         }
       },
       close() {},
+      sync: true,
     };
   }
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -104,6 +106,7 @@ function stdoutSink(): Sink {
       if (!process.stdout.write(bytes)) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
     },
     close() {},
+    sync: false,
   };
 }
 
@@ -121,6 +124,7 @@ function fileSink(path: string): Sink {
     close() {
       closeSync(fd);
     },
+    sync: true,
   };
 }
 
@@ -150,7 +154,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     else {
       const sink = request.out ? fileSink(request.out) : stdoutSink();
       try {
-        totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, (bytes) => sink.write(bytes));
+        totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, (bytes) => sink.write(bytes), undefined, sink.sync);
       } finally {
         sink.close();
       }

@@ -6,35 +6,89 @@
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const HEX = '0123456789abcdef';
 
+/**
+ * A pre-encoded constant (a JSON key, punctuation) whose storage is padded to whole
+ * 32-bit words, so it can be copied a word at a time.
+ */
+export class ConstBytes {
+  readonly length: number;
+  readonly dv: DataView;
+  readonly words: number;
+
+  constructor(text: string) {
+    this.length = text.length;
+    this.words = Math.ceil(text.length / 4);
+    this.dv = new DataView(new ArrayBuffer(this.words * 4));
+    for (let i = 0; i < text.length; i++) this.dv.setUint8(i, text.charCodeAt(i) & 0xff);
+  }
+}
+
 export class ByteWriter {
   buf: Buffer;
+  /** The same bytes as `buf`, for word-sized copies. */
+  dv: DataView;
   pos = 0;
 
   constructor(capacity = 1 << 22) {
     this.buf = Buffer.allocUnsafe(capacity);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
-  /** Makes room for `n` more bytes. */
+  /** Makes room for `n` more bytes (and 4 bytes of slack for word copies). */
   ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    if (this.pos + n + 4 <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 4));
     this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    this.setBuffer(next);
+  }
+
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Takes the bytes written so far (a copy-free view valid until the next write) and resets. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.setBuffer(Buffer.allocUnsafe(this.buf.length));
     this.pos = 0;
     return out;
   }
 
+  /** A constant, copied a word at a time (the bytes past its end are scratch). */
+  constant(c: ConstBytes): void {
+    this.ensure(c.words * 4);
+    const dv = this.dv;
+    const src = c.dv;
+    const p = this.pos;
+    for (let i = 0; i < c.words; i++) dv.setUint32(p + 4 * i, src.getUint32(4 * i, true), true);
+    this.pos = p + c.length;
+  }
+
+  /** Copies `n` bytes written earlier at `from` to the end, a word at a time where possible. */
+  repeat(from: number, n: number): void {
+    this.ensure(n);
+    const dv = this.dv;
+    const p = this.pos;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) dv.setUint32(p + i, dv.getUint32(from + i, true), true);
+    for (; i < n; i++) this.buf[p + i] = this.buf[from + i]!;
+    this.pos = p + n;
+  }
+
   /** Pre-encoded bytes (keys, punctuation). */
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    // short constants: a loop beats the native call of set()
+    if (n <= 32) for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+    else {
+      b.set(bytes, p);
+      p += n;
+    }
+    this.pos = p;
   }
 
   byte(b: number): void {
@@ -45,6 +99,26 @@ export class ByteWriter {
   /** A non-negative or negative integer (or any finite number) in decimal. */
   number(n: number): void {
     this.ensure(24);
+    if (n >= 0 && n < 0x80000000 && (n | 0) === n) {
+      // two digits per step from a table: record numbers, sequences, sizes
+      const b = this.buf;
+      const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+      let at = this.pos + digits;
+      this.pos = at;
+      let x = n;
+      while (x >= 100) {
+        const q = (x / 100) | 0;
+        const r = (x - q * 100) * 2;
+        b[--at] = DIGIT_PAIRS[r + 1]!;
+        b[--at] = DIGIT_PAIRS[r]!;
+        x = q;
+      }
+      if (x >= 10) {
+        b[--at] = DIGIT_PAIRS[x * 2 + 1]!;
+        b[--at] = DIGIT_PAIRS[x * 2]!;
+      } else b[--at] = 0x30 + x;
+      return;
+    }
     if (n >= 0 && n <= MAX_DIGITS_FAST && Number.isInteger(n)) {
       // Digits straight into the buffer, no string: counts, sizes and record numbers.
       const b = this.buf;
@@ -138,6 +212,8 @@ export class ByteWriter {
 }
 
 const MAX_DIGITS_FAST = Number.MAX_SAFE_INTEGER;
+/** "00".."99" as bytes. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
 
 /** \uXXXX (lowercase hex) at b[p..]; returns the new offset. */
 function writeUnitEscape(b: Uint8Array, p: number, c: number): number {

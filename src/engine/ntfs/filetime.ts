@@ -35,25 +35,27 @@ function civil(days: number): [number, number, number] {
 const DIGITS = 0x30;
 
 /**
- * Formatting is the hot spot of JSONL output (eight times per row), so results are
- * memoised: a small direct-mapped cache of whole timestamps (a record's times often
- * repeat across $STANDARD_INFORMATION and $FILE_NAME) and the date part of the last day.
+ * Formatting is the hot spot of JSONL output (eight times per row), so the
+ * "YYYY-MM-DDThh:mm:ss." prefix of the last whole second is kept: files made
+ * together share their second, and then only the seven fractional digits are new.
  */
-const CACHE_SLOTS = 4096;
-const ISO_LENGTH = 28;
-const cacheLo = new Uint32Array(CACHE_SLOTS);
-const cacheHi = new Uint32Array(CACHE_SLOTS).fill(0xffffffff);
-const cacheBytes = new Uint8Array(CACHE_SLOTS * ISO_LENGTH);
-let lastDay = NaN;
-const lastDate = new Uint8Array(11);
-let lastDateLength = 0;
+let lastSeconds = NaN;
+const lastPrefix = new Uint8Array(32);
+let lastPrefixLength = 0;
 
-function writeDate(days: number): void {
+function formatPrefix(seconds: number): void {
+  const days = Math.floor(seconds / 86400);
+  let sod = seconds - days * 86400;
   const [y, m, d] = civil(days - DAYS_1601_TO_1970);
-  const s = (y > 9999 ? String(y) : String(y).padStart(4, '0')) + '-' + String(m).padStart(2, '0') + '-' + String(d).padStart(2, '0') + 'T';
-  lastDateLength = s.length;
-  for (let i = 0; i < s.length && i < lastDate.length; i++) lastDate[i] = s.charCodeAt(i);
-  lastDay = days;
+  const hh = Math.floor(sod / 3600);
+  sod -= hh * 3600;
+  const mm = Math.floor(sod / 60);
+  const ss = sod - mm * 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const s = `${y > 9999 ? String(y) : String(y).padStart(4, '0')}-${two(m)}-${two(d)}T${two(hh)}:${two(mm)}:${two(ss)}.`;
+  lastPrefixLength = s.length;
+  for (let i = 0; i < s.length; i++) lastPrefix[i] = s.charCodeAt(i);
+  lastSeconds = seconds;
 }
 
 /**
@@ -61,12 +63,6 @@ function writeDate(days: number): void {
  * into `out` at `at`; returns the new offset. `out` must have 40 bytes free.
  */
 export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
-  const slot = (lo ^ (lo >>> 13) ^ (hi << 3)) & (CACHE_SLOTS - 1);
-  if (cacheLo[slot] === lo && cacheHi[slot] === hi) {
-    const from = slot * ISO_LENGTH;
-    for (let i = 0; i < ISO_LENGTH; i++) out[at + i] = cacheBytes[from + i]!;
-    return at + ISO_LENGTH;
-  }
   let seconds: number;
   let frac: number;
   if (hi < 0x40000000) {
@@ -78,45 +74,17 @@ export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: nu
   } else {
     [seconds, frac] = split(lo, hi);
   }
-  const days = Math.floor(seconds / 86400);
-  let sod = seconds - days * 86400;
-  if (days !== lastDay) writeDate(days);
-  const start = at;
-  if (lastDateLength > 11) {
-    // years past 9999 (hostile data): not cached
-    const [y, m, d] = civil(days - DAYS_1601_TO_1970);
-    const s = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T`;
-    for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
-  } else {
-    for (let i = 0; i < 11; i++) out[at++] = lastDate[i]!;
-  }
-  const hh = Math.floor(sod / 3600);
-  sod -= hh * 3600;
-  const mm = Math.floor(sod / 60);
-  const ss = sod - mm * 60;
-  out[at++] = DIGITS + Math.floor(hh / 10);
-  out[at++] = DIGITS + (hh % 10);
-  out[at++] = 0x3a;
-  out[at++] = DIGITS + Math.floor(mm / 10);
-  out[at++] = DIGITS + (mm % 10);
-  out[at++] = 0x3a;
-  out[at++] = DIGITS + Math.floor(ss / 10);
-  out[at++] = DIGITS + (ss % 10);
-  out[at++] = 0x2e;
-  let f = frac;
+  if (seconds !== lastSeconds) formatPrefix(seconds);
+  for (let i = 0; i < lastPrefixLength; i++) out[at++] = lastPrefix[i]!;
+  // frac < 10^7 fits 32-bit integer arithmetic
+  let f = frac | 0;
   for (let i = 6; i >= 0; i--) {
-    const q = Math.floor(f / 10);
+    const q = (f / 10) | 0;
     out[at + i] = DIGITS + (f - q * 10);
     f = q;
   }
   at += 7;
   out[at++] = 0x5a;
-  if (at - start === ISO_LENGTH) {
-    cacheLo[slot] = lo;
-    cacheHi[slot] = hi;
-    const to = slot * ISO_LENGTH;
-    for (let i = 0; i < ISO_LENGTH; i++) cacheBytes[to + i] = out[start + i]!;
-  }
   return at;
 }
 

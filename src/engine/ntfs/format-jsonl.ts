@@ -4,7 +4,7 @@
  * fn, links, streams. Times are ISO 8601 UTC with 100 ns precision; `si` is null for
  * a record without $STANDARD_INFORMATION.
  */
-import { ascii, type ByteWriter } from './byte-writer.js';
+import { ConstBytes, type ByteWriter } from './byte-writer.js';
 import { writeFiletimeIso } from './filetime.js';
 import { FLAG_NAMES, flagMask, rowSize, type RowFormatter } from './format-rows.js';
 import { isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowRef } from './mft-index.js';
@@ -12,79 +12,81 @@ import { isInUse, ORPHAN_DIR } from './paths.js';
 import { Present } from './record-table.js';
 
 const K = {
-  record: ascii('{"record":'),
-  sequence: ascii(',"sequence":'),
-  parent: ascii(',"parent":'),
-  path: ascii(',"path":"'),
-  name: ascii('","name":"'),
-  size: ascii('","size":'),
-  allocated: ascii(',"allocated":'),
-  isDirTrue: ascii(',"isDir":true'),
-  isDirFalse: ascii(',"isDir":false'),
-  deletedTrue: ascii(',"deleted":true'),
-  deletedFalse: ascii(',"deleted":false'),
-  flags: ascii(',"flags":['),
-  si: ascii('],"si":'),
-  fn: ascii(',"fn":'),
-  created: ascii('{"created":"'),
-  modified: ascii('","modified":"'),
-  mftModified: ascii('","mftModified":"'),
-  accessed: ascii('","accessed":"'),
-  timesEnd: ascii('"}'),
-  nul: ascii('null'),
-  links: ascii(',"links":'),
-  streams: ascii(',"streams":['),
-  streamName: ascii('{"name":"'),
-  streamSize: ascii('","size":'),
-  end: ascii(']}\n'),
+  record: new ConstBytes('{"record":'),
+  sequence: new ConstBytes(',"sequence":'),
+  parent: new ConstBytes(',"parent":'),
+  path: new ConstBytes(',"path":"'),
+  name: new ConstBytes('","name":"'),
+  size: new ConstBytes('","size":'),
+  allocated: new ConstBytes(',"allocated":'),
+  isDirTrue: new ConstBytes(',"isDir":true'),
+  isDirFalse: new ConstBytes(',"isDir":false'),
+  deletedTrue: new ConstBytes(',"deleted":true'),
+  deletedFalse: new ConstBytes(',"deleted":false'),
+  flags: new ConstBytes(',"flags":['),
+  si: new ConstBytes('],"si":'),
+  fn: new ConstBytes(',"fn":'),
+  created: new ConstBytes('{"created":"'),
+  modified: new ConstBytes('","modified":"'),
+  mftModified: new ConstBytes('","mftModified":"'),
+  accessed: new ConstBytes('","accessed":"'),
+  timesEnd: new ConstBytes('"}'),
+  nul: new ConstBytes('null'),
+  links: new ConstBytes(',"links":'),
+  streams: new ConstBytes(',"streams":['),
+  streamName: new ConstBytes('{"name":"'),
+  streamSize: new ConstBytes('","size":'),
+  end: new ConstBytes(']}\n'),
 };
 const TIME_KEYS = [K.created, K.modified, K.mftModified, K.accessed];
-const ORPHAN_BYTES = ascii(ORPHAN_DIR);
+/** `,"isDir":…,"deleted":…,"flags":[` by (isDir << 1 | deleted). */
+const DIR_DELETED_FLAGS = [0, 1, 2, 3].map((v) => new ConstBytes(`,"isDir":${(v & 2) !== 0},"deleted":${(v & 1) !== 0},"flags":[`));
+const ORPHAN_BYTES = new ConstBytes(ORPHAN_DIR);
 
 /** `"a","b"` bytes of each flag mask, built on first use (at most 2^10 masks). */
-const FLAG_LISTS: (Uint8Array | undefined)[] = [];
-function flagListBytes(mask: number): Uint8Array {
+const FLAG_LISTS: (ConstBytes | undefined)[] = [];
+function flagListBytes(mask: number): ConstBytes {
   let b = FLAG_LISTS[mask];
-  if (!b) FLAG_LISTS[mask] = b = ascii(FLAG_NAMES.filter((_, k) => mask & (1 << k)).map((f) => `"${f}"`).join(','));
+  if (!b) FLAG_LISTS[mask] = b = new ConstBytes(FLAG_NAMES.filter((_, k) => mask & (1 << k)).map((f) => `"${f}"`).join(','));
   return b;
 }
 
 /**
- * The last timestamp written and where (a record's eight times are usually one
- * value): a repeat is a 28-byte copy within the output buffer, not a reformat.
+ * The last two distinct timestamps written and where (a record's eight times are
+ * usually one or two values): a repeat is a copy within the output buffer.
  */
-let lastLo = -1;
-let lastHi = -1;
-let lastBuf: Buffer | null = null;
-let lastAt = 0;
-let lastLength = 0;
+const seenLo = [-1, -1];
+const seenHi = [-1, -1];
+const seenAt = [0, 0];
+const seenLength = [0, 0];
+let seenBuf: Buffer | null = null;
+let seenNext = 0;
 
 /** Writes {created, modified, mftModified, accessed} from times[slot..slot+8). */
 export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number): void {
   w.ensure(200);
-  const b = w.buf;
-  let p = w.pos;
+  if (w.buf !== seenBuf) {
+    seenBuf = w.buf;
+    seenLo[0] = seenLo[1] = -1;
+  }
   for (let k = 0; k < 4; k++) {
-    const key = TIME_KEYS[k]!;
-    b.set(key, p);
-    p += key.length;
+    w.constant(TIME_KEYS[k]!);
     const lo = times[slot + 2 * k]!;
     const hi = times[slot + 2 * k + 1]!;
-    if (lo === lastLo && hi === lastHi && b === lastBuf) {
-      b.copyWithin(p, lastAt, lastAt + lastLength);
-      p += lastLength;
-    } else {
-      const end = writeFiletimeIso(b, p, lo, hi);
-      lastLo = lo;
-      lastHi = hi;
-      lastBuf = b;
-      lastAt = p;
-      lastLength = end - p;
-      p = end;
+    const hit = lo === seenLo[0] && hi === seenHi[0] ? 0 : lo === seenLo[1] && hi === seenHi[1] ? 1 : -1;
+    if (hit >= 0) w.repeat(seenAt[hit]!, seenLength[hit]!);
+    else {
+      const at = w.pos;
+      w.pos = writeFiletimeIso(w.buf, at, lo, hi);
+      const s = seenNext;
+      seenNext ^= 1;
+      seenLo[s] = lo;
+      seenHi[s] = hi;
+      seenAt[s] = at;
+      seenLength[s] = w.pos - at;
     }
   }
-  b.set(K.timesEnd, p);
-  w.pos = p + K.timesEnd.length;
+  w.constant(K.timesEnd);
 }
 
 /** The row's path (`/` for the root) straight from the cached directory prefix and the name's units. */
@@ -96,7 +98,7 @@ function writePath(w: ByteWriter, index: MftIndex, row: RowRef): void {
     paths.dirUnits(row.record);
     w.jsonUnits(paths.units, paths.start, paths.end);
   } else {
-    if (row.parentDir === ROW_ORPHANED) w.raw(ORPHAN_BYTES);
+    if (row.parentDir === ROW_ORPHANED) w.constant(ORPHAN_BYTES);
     else {
       paths.dirUnits(row.parentDir);
       w.jsonUnits(paths.units, paths.start, paths.end);
@@ -119,59 +121,57 @@ export const jsonlFormatter: RowFormatter = {
     const t = index.table;
     const names = index.names;
     const r = row.record;
-    w.raw(K.record);
+    w.constant(K.record);
     w.number(r);
-    w.raw(K.sequence);
+    w.constant(K.sequence);
     w.number(t.sequence[r]!);
-    w.raw(K.parent);
+    w.constant(K.parent);
     w.number(names.parent[row.name]!);
-    w.raw(K.path);
+    w.constant(K.path);
     writePath(w, index, row);
-    w.raw(K.name);
+    w.constant(K.name);
     if (row.parentDir !== ROW_ROOT) {
       const cs = names.charStart[row.name]!;
       w.jsonUnits(names.chars, cs, cs + names.charLength[row.name]!);
     }
     if (row.stream >= 0) writeStreamSuffix(w, index, row.stream);
-    w.raw(K.size);
+    w.constant(K.size);
     if (row.stream >= 0) {
       const { size, allocated } = rowSize(index, row);
       w.number(size);
-      w.raw(K.allocated);
+      w.constant(K.allocated);
       w.number(allocated);
     } else if (t.present[r]! & Present.DATA) {
       w.number(t.size[r]!);
-      w.raw(K.allocated);
+      w.constant(K.allocated);
       w.number(t.allocated[r]!);
     } else {
       w.byte(0x30);
-      w.raw(K.allocated);
+      w.constant(K.allocated);
       w.byte(0x30);
     }
-    w.raw(isDirectory(t, r) ? K.isDirTrue : K.isDirFalse);
-    w.raw(isInUse(t, r) ? K.deletedFalse : K.deletedTrue);
-    w.raw(K.flags);
+    w.constant(DIR_DELETED_FLAGS[(isDirectory(t, r) ? 2 : 0) | (isInUse(t, r) ? 0 : 1)]!);
     const mask = flagMask(index, row);
-    if (mask !== 0) w.raw(flagListBytes(mask));
-    w.raw(K.si);
+    if (mask !== 0) w.constant(flagListBytes(mask));
+    w.constant(K.si);
     if (t.present[r]! & Present.STANDARD_INFORMATION) writeTimes(w, t.siTimes, r * 8);
-    else w.raw(K.nul);
-    w.raw(K.fn);
+    else w.constant(K.nul);
+    w.constant(K.fn);
     writeTimes(w, names.times, row.name * 8);
-    w.raw(K.links);
+    w.constant(K.links);
     w.number(t.links[r]!);
-    w.raw(K.streams);
+    w.constant(K.streams);
     const ss = index.streamsByRecord;
     for (let k = ss.start[r]!; k < ss.start[r + 1]!; k++) {
       const s = ss.order[k]!;
       if (k > ss.start[r]!) w.byte(0x2c);
-      w.raw(K.streamName);
+      w.constant(K.streamName);
       const cs = index.streams.charStart[s]!;
       w.jsonUnits(index.streams.chars, cs, cs + index.streams.charLength[s]!);
-      w.raw(K.streamSize);
+      w.constant(K.streamSize);
       w.number(index.streams.parent[s]!);
       w.byte(0x7d);
     }
-    w.raw(K.end);
+    w.constant(K.end);
   },
 };

@@ -91,6 +91,8 @@ export async function writeRows(
   formatter: RowFormatter,
   sink: (bytes: Uint8Array) => void | Promise<void>,
   flushBytes = 1 << 21,
+  /** The sink is done with each buffer when it returns (synchronous writes): reuse one buffer. */
+  reuseBuffer = false,
 ): Promise<RowTotals> {
   const w = new ByteWriter(flushBytes + (1 << 20));
   const totals: RowTotals = { rows: 0, files: 0, dirs: 0, orphans: 0, deleted: 0, streams: 0 };
@@ -105,7 +107,12 @@ export async function writeRows(
     const to = Math.min(count, from + 256);
     forEachRow(index, options, from, to, visit);
     from = to;
-    if (w.pos >= flushBytes) await sink(w.take());
+    if (w.pos >= flushBytes) {
+      if (reuseBuffer) {
+        await sink(w.buf.subarray(0, w.pos));
+        w.pos = 0;
+      } else await sink(w.take());
+    }
   }
   if (w.pos > 0) await sink(w.take());
   return totals;

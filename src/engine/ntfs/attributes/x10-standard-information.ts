@@ -39,13 +39,9 @@ export const FileAttribute = {
  * Copies the four FILETIMEs (as lo/hi u32 pairs) into `times[slot..slot+8)` and
  * returns the file attributes. The caller has checked `length >= MIN_STANDARD_INFORMATION_LENGTH`.
  */
-export function readStandardInformation(buf: Uint8Array, at: number, times: Uint32Array, slot: number): number {
-  for (let i = 0; i < 8; i++) {
-    const o = at + 4 * i;
-    times[slot + i] = (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24)) >>> 0;
-  }
-  const o = at + 0x20;
-  return (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24)) >>> 0;
+export function readStandardInformation(dv: DataView, at: number, times: Uint32Array, slot: number): number {
+  for (let i = 0; i < 8; i++) times[slot + i] = dv.getUint32(at + 4 * i, true);
+  return dv.getUint32(at + 0x20, true);
 }
 
 /** Builds a $STANDARD_INFORMATION value (for builders). Times are FILETIME bigints. */
