@@ -41,6 +41,9 @@ export interface ParsedChunk {
 let table: RecordTable | null = null;
 let tableBuffer: ArrayBuffer | SharedArrayBuffer | null = null;
 let scratch: Uint8Array | null = null;
+/** A worker's lists, reused chunk after chunk (each chunk's part is packed and transferred). */
+let chunkNames: NameList | null = null;
+let chunkStreams: NameList | null = null;
 
 export function setup(data: unknown): void {
   const d = data as ParseChunkData;
@@ -58,8 +61,17 @@ export function process(chunk: Uint8Array, logicalOffset: number, data: unknown)
     chunk = scratch.subarray(0, chunk.length);
   }
   const recordsInChunk = Math.floor(chunk.length / recordSize);
-  const names = d.direct?.names ?? new NameList(recordsInChunk + 16, recordsInChunk * 24 + 256);
-  const streams = d.direct?.streams ?? new NameList(16, 256);
+  let names: NameList;
+  let streams: NameList;
+  if (d.direct) {
+    names = d.direct.names;
+    streams = d.direct.streams;
+  } else {
+    names = chunkNames ??= new NameList(recordsInChunk + 16, recordsInChunk * 24 + 256);
+    streams = chunkStreams ??= new NameList(16, 256);
+    names.truncate(0);
+    streams.truncate(0);
+  }
   const ctx: ParseContext = { table: table!, names, streams, recordSize, clusterCount: d.clusterCount, bitmap: d.bitmap ?? undefined };
   // Map the chunk's first logical record to its record number through the ranges read.
   let logical = logicalOffset / recordSize;

@@ -65,12 +65,18 @@ const ORPHAN_UNITS = Array.from(ORPHAN_DIR, (c) => c.charCodeAt(0));
  * or object per file.
  */
 export class PathResolver {
-  /** Parent directory record of a resolved directory, ORPHAN_ROOT, or UNRESOLVED. */
-  private readonly link: Int32Array;
-  private readonly nameOf: Int32Array;
-  private readonly pathUnits: Uint32Array;
-  private readonly orphanFlag: Uint8Array;
-  private readonly poolStart: Uint32Array;
+  /**
+   * Per-directory state lives in dense slots (directories are a small share of the
+   * records): slotOf[r] is record r's slot, -1 until it is resolved.
+   */
+  private readonly slotOf: Int32Array;
+  private slots = 0;
+  /** Parent directory record of a resolved directory, or ORPHAN_ROOT. */
+  private linkOf = new Int32Array(1024);
+  private nameOfSlot = new Int32Array(1024);
+  private unitsOf = new Uint32Array(1024);
+  private orphanOf = new Uint8Array(1024);
+  private poolStartOf = new Uint32Array(1024);
   private pool = new Uint16Array(1 << 16);
   private poolUsed = 0;
   private scratch = new Uint16Array(1 << 16);
@@ -86,12 +92,35 @@ export class PathResolver {
     private readonly names: NameList,
     private readonly byOwner: NameIndex,
   ) {
-    const n = table.count;
-    this.link = new Int32Array(n).fill(UNRESOLVED);
-    this.nameOf = new Int32Array(n);
-    this.pathUnits = new Uint32Array(n);
-    this.orphanFlag = new Uint8Array(n);
-    this.poolStart = new Uint32Array(n).fill(NOT_POOLED);
+    this.slotOf = new Int32Array(table.count).fill(-1);
+  }
+
+  /** Gives record r a slot (once); returns it. */
+  private slotFor(r: number): number {
+    let s = this.slotOf[r]!;
+    if (s >= 0) return s;
+    s = this.slots++;
+    if (s === this.linkOf.length) {
+      const grow = <T extends Int32Array | Uint32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a as never);
+        return b;
+      };
+      this.linkOf = grow(this.linkOf);
+      this.nameOfSlot = grow(this.nameOfSlot);
+      this.unitsOf = grow(this.unitsOf);
+      this.orphanOf = grow(this.orphanOf);
+      this.poolStartOf = grow(this.poolStartOf);
+    }
+    this.slotOf[r] = s;
+    this.poolStartOf[s] = NOT_POOLED;
+    return s;
+  }
+
+  /** Resolved link of record r (parent directory or ORPHAN_ROOT), UNRESOLVED when not yet resolved. */
+  private link(r: number): number {
+    const s = this.slotOf[r]!;
+    return s < 0 ? UNRESOLVED : this.linkOf[s]!;
   }
 
   /** The name that gives a directory its path: the first non-DOS name, else the first name. -1 when it has none. */
@@ -123,25 +152,25 @@ export class PathResolver {
 
   /** Whether resolving `r`'s directory path ended in the orphan bucket. */
   isOrphanRoot(r: number): boolean {
-    return this.link[r] === ORPHAN_ROOT;
+    return this.link(r) === ORPHAN_ROOT;
   }
 
   /** Whether directory `r`'s path lies under `/$Orphan`. */
   isOrphanDir(r: number): boolean {
     if (r === ROOT_RECORD) return false;
     this.resolve(r);
-    return this.orphanFlag[r] === 1;
+    return this.orphanOf[this.slotOf[r]!] === 1;
   }
 
   /** Works out directory `r`'s path (parent chain, loops cut, overlong paths orphaned) once. */
   resolve(r: number): void {
-    if (r === ROOT_RECORD || this.link[r] !== UNRESOLVED) return;
+    if (r === ROOT_RECORD || this.slotOf[r]! >= 0) return;
     // Walk up until a known path, the root, or a broken link; then unwind.
     const stack: number[] = [];
     const onStack = new Set<number>();
     let cur = r;
     for (;;) {
-      if (cur === ROOT_RECORD || this.link[cur] !== UNRESOLVED) break;
+      if (cur === ROOT_RECORD || this.slotOf[cur]! >= 0) break;
       if (onStack.has(cur)) {
         // A loop: cut it where it closed; the record seen twice becomes an orphan root.
         this.cycles.push(cur);
@@ -163,13 +192,15 @@ export class PathResolver {
     while (stack.length > 0) {
       const d = stack.pop()!;
       const i = this.primaryName(d);
-      const units = (base === ROOT_RECORD ? 0 : this.pathUnits[base]!) + 1 + this.names.charLength[i]!;
+      const baseSlot = base === ROOT_RECORD ? -1 : this.slotOf[base]!;
+      const units = (baseSlot < 0 ? 0 : this.unitsOf[baseSlot]!) + 1 + this.names.charLength[i]!;
       if (units > MAX_PATH_UNITS) this.orphan(d);
       else {
-        this.link[d] = base;
-        this.nameOf[d] = i;
-        this.pathUnits[d] = units;
-        this.orphanFlag[d] = base === ROOT_RECORD ? 0 : this.orphanFlag[base]!;
+        const s = this.slotFor(d);
+        this.linkOf[s] = base;
+        this.nameOfSlot[s] = i;
+        this.unitsOf[s] = units;
+        this.orphanOf[s] = baseSlot < 0 ? 0 : this.orphanOf[baseSlot]!;
         this.pool_(d, base);
       }
       base = d;
@@ -178,17 +209,18 @@ export class PathResolver {
 
   private orphan(r: number): void {
     const i = this.primaryName(r);
-    this.link[r] = ORPHAN_ROOT;
-    this.nameOf[r] = i;
-    this.orphanFlag[r] = 1;
-    this.pathUnits[r] = ORPHAN_UNITS.length + 1 + (i < 0 ? `$Record${r}`.length : this.names.charLength[i]!);
+    const s = this.slotFor(r);
+    this.linkOf[s] = ORPHAN_ROOT;
+    this.nameOfSlot[s] = i;
+    this.orphanOf[s] = 1;
+    this.unitsOf[s] = ORPHAN_UNITS.length + 1 + (i < 0 ? `$Record${r}`.length : this.names.charLength[i]!);
     this.pool_(r, ORPHAN_ROOT);
   }
 
   /** Caches directory d's path in the pool when its base is cached and room is left. */
   private pool_(d: number, base: number): void {
-    const units = this.pathUnits[d]!;
-    if (base >= 0 && base !== ROOT_RECORD && this.poolStart[base] === NOT_POOLED) return;
+    const units = this.unitsOf[this.slotOf[d]!]!;
+    if (base >= 0 && base !== ROOT_RECORD && this.poolStartOf[this.slotOf[base]!] === NOT_POOLED) return;
     if (this.poolUsed + units > MAX_PATH_POOL_UNITS) return;
     if (this.poolUsed + units > this.pool.length) {
       const grown = new Uint16Array(Math.min(MAX_PATH_POOL_UNITS, Math.max(this.pool.length * 2, this.poolUsed + units)));
@@ -197,7 +229,7 @@ export class PathResolver {
     }
     const at = this.poolUsed;
     const end = this.writeLast(d, base, this.pool, at);
-    this.poolStart[d] = at;
+    this.poolStartOf[this.slotOf[d]!] = at;
     this.poolUsed = end;
   }
 
@@ -206,16 +238,17 @@ export class PathResolver {
     if (base === ORPHAN_ROOT) {
       for (const c of ORPHAN_UNITS) to[at++] = c;
     } else if (base !== ROOT_RECORD) {
-      const from = this.poolStart[base]!;
-      to.copyWithin(at, from, from + this.pathUnits[base]!);
-      at += this.pathUnits[base]!;
+      const bs = this.slotOf[base]!;
+      const from = this.poolStartOf[bs]!;
+      to.copyWithin(at, from, from + this.unitsOf[bs]!);
+      at += this.unitsOf[bs]!;
     }
     return this.writeName(d, to, at);
   }
 
   private writeName(d: number, to: Uint16Array, at: number): number {
     to[at++] = 0x2f;
-    const i = this.nameOf[d]!;
+    const i = this.nameOfSlot[this.slotOf[d]!]!;
     if (i < 0) {
       const s = `$Record${d}`;
       for (let k = 0; k < s.length; k++) to[at++] = s.charCodeAt(k);
@@ -238,18 +271,19 @@ export class PathResolver {
       return;
     }
     this.resolve(r);
-    const at = this.poolStart[r]!;
+    const slot = this.slotOf[r]!;
+    const at = this.poolStartOf[slot]!;
     if (at !== NOT_POOLED) {
       this.units = this.pool;
       this.start = at;
-      this.end = at + this.pathUnits[r]!;
+      this.end = at + this.unitsOf[slot]!;
       return;
     }
     const chain: number[] = [];
-    for (let d = r; d !== ROOT_RECORD && d !== ORPHAN_ROOT; d = this.link[d]!) chain.push(d);
+    for (let d = r; d !== ROOT_RECORD && d !== ORPHAN_ROOT; d = this.link(d)) chain.push(d);
     let end = 0;
     const top = chain[chain.length - 1]!;
-    if (this.link[top] === ORPHAN_ROOT) for (const c of ORPHAN_UNITS) this.scratch[end++] = c;
+    if (this.link(top) === ORPHAN_ROOT) for (const c of ORPHAN_UNITS) this.scratch[end++] = c;
     for (let k = chain.length - 1; k >= 0; k--) end = this.writeName(chain[k]!, this.scratch, end);
     this.units = this.scratch;
     this.start = 0;
