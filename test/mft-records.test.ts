@@ -176,6 +176,22 @@ describe('MFT records: edge cases on crafted samples', () => {
     for (const r of rows) expect(r.path.length).toBeLessThanOrEqual(32767 + 40);
   });
 
+  it('11: directory paths rebuilt from the parent chain (path cache full) equal the cached ones, orphans and loops included', async () => {
+    const entries: [number, Uint8Array][] = [];
+    for (let i = 0; i < 40; i++) entries.push([16 + i, dirRecord(`level-${i}-\u00e9`, i === 0 ? 5 : 16 + i - 1)]);
+    entries.push([60, fileRecord('deep.txt', 55)], [61, dirRecord('loop-a', 62)], [62, dirRecord('loop-b', 61)], [63, fileRecord('in-loop.txt', 62)]);
+    entries.push([64, dirRecord('lost', 200)], [65, fileRecord('under-lost.txt', 64)], [66, fileRecord('top.txt', 5)]);
+    const bytes = dump(entries, 80);
+    const cached = await indexBytes(bytes.slice(), { deleted: true });
+    const rebuilt = await indexBytes(bytes.slice(), { deleted: true }, { pathPoolUnits: 0 });
+    const half = await indexBytes(bytes.slice(), { deleted: true }, { pathPoolUnits: 200 });
+    expect(rebuilt.text).toBe(cached.text);
+    expect(half.text).toBe(cached.text);
+    expect(cached.byPath.get(Array.from({ length: 40 }, (_, i) => `/level-${i}-\u00e9`).join('') + '/deep.txt')?.record).toBe(60);
+    expect(cached.rows.find((r) => r.record === 65)?.path).toBe('/$Orphan/lost/under-lost.txt');
+    expect(cached.rows.find((r) => r.record === 63)?.path.startsWith('/$Orphan/')).toBe(true);
+  });
+
   it('12: each named $DATA stream has its own size, and --streams gives it a row', async () => {
     const rec = buildRecord({ attributes: [si(), fn(5, 'with-ads.txt'), residentData(5), residentData(11, 'Zone.Identifier'), nonResidentData(9000, [{ vcn: 0, lcn: 50, length: 3 }], { name: 'big' })] });
     const { rows } = await indexBytes(dump([[16, rec]]), { streams: true });

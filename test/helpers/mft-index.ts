@@ -4,7 +4,7 @@ import { indexMftSource } from '../../src/engine/ntfs/open-mft.js';
 import { writeRows } from '../../src/engine/ntfs/format-rows.js';
 import { jsonlFormatter } from '../../src/engine/ntfs/format-jsonl.js';
 import type { ScanMftOptions } from '../../src/engine/ntfs/scan-mft.js';
-import type { RowOptions } from '../../src/engine/ntfs/mft-index.js';
+import type { BuildOptions, RowOptions } from '../../src/engine/ntfs/mft-index.js';
 
 export interface JsonRow {
   record: number;
@@ -23,7 +23,7 @@ export interface JsonRow {
   streams: { name: string; size: number }[];
 }
 
-export async function indexBytes(bytes: Uint8Array, rowOptions: RowOptions = {}, scan: ScanMftOptions = {}) {
+export async function indexBytes(bytes: Uint8Array, rowOptions: RowOptions = {}, scan: ScanMftOptions & BuildOptions = {}) {
   const timed = await indexMftSource(new MemoryBlockSource(bytes), scan);
   const parts: Buffer[] = [];
   await writeRows(timed.index, rowOptions, jsonlFormatter, (b) => {

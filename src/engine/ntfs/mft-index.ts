@@ -87,7 +87,12 @@ const STATUS_MESSAGES: Record<number, string> = {
   [RecordStatus.GARBAGE]: 'garbage record (no FILE signature)',
 };
 
-export function buildIndex(layout: MftLayout, scanned: ScannedMft): MftIndex {
+export interface BuildOptions {
+  /** Directory-path cache size in UTF-16 units (default MAX_PATH_POOL_UNITS); past it paths are rebuilt from the parent chain. */
+  pathPoolUnits?: number | undefined;
+}
+
+export function buildIndex(layout: MftLayout, scanned: ScannedMft, options: BuildOptions = {}): MftIndex {
   const { table, names, streams } = scanned;
   const index = {
     layout,
@@ -118,7 +123,7 @@ export function buildIndex(layout: MftLayout, scanned: ScannedMft): MftIndex {
   mergeExtensions(index);
   index.namesByRecord = groupByOwner(names, n);
   index.streamsByRecord = groupByOwner(streams, n);
-  index.paths = new PathResolver(table, names, index.namesByRecord);
+  index.paths = new PathResolver(table, names, index.namesByRecord, options.pathPoolUnits);
   resolveDirectories(index);
   return index;
 }

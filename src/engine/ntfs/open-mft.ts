@@ -13,7 +13,7 @@ import { SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { locateMft, type MftLayout } from './mft-source.js';
 import { scanMft, type ScanMftOptions } from './scan-mft.js';
-import { buildIndex, type MftIndex } from './mft-index.js';
+import { buildIndex, type BuildOptions, type MftIndex } from './mft-index.js';
 
 export interface OpenMftOptions {
   partition?: number | undefined;
@@ -50,10 +50,10 @@ export interface TimedIndex {
 }
 
 /** Locates, scans and indexes the MFT held by `source`. */
-export async function indexMftSource(source: BlockSource, options: ScanMftOptions = {}): Promise<TimedIndex> {
+export async function indexMftSource(source: BlockSource, options: ScanMftOptions & BuildOptions = {}): Promise<TimedIndex> {
   const t0 = performance.now();
   const layout = locateMft(source);
   const scanned = await scanMft(layout, options);
-  const index = buildIndex(layout, scanned);
+  const index = buildIndex(layout, scanned, options);
   return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, workers: scanned.workers };
 }

@@ -91,6 +91,8 @@ export class PathResolver {
     private readonly table: RecordTable,
     private readonly names: NameList,
     private readonly byOwner: NameIndex,
+    /** Units of directory paths cached at most (MAX_PATH_POOL_UNITS unless a test asks for less). */
+    private readonly poolLimit = MAX_PATH_POOL_UNITS,
   ) {
     this.slotOf = new Int32Array(table.count).fill(-1);
   }
@@ -221,9 +223,9 @@ export class PathResolver {
   private pool_(d: number, base: number): void {
     const units = this.unitsOf[this.slotOf[d]!]!;
     if (base >= 0 && base !== ROOT_RECORD && this.poolStartOf[this.slotOf[base]!] === NOT_POOLED) return;
-    if (this.poolUsed + units > MAX_PATH_POOL_UNITS) return;
+    if (this.poolUsed + units > this.poolLimit) return;
     if (this.poolUsed + units > this.pool.length) {
-      const grown = new Uint16Array(Math.min(MAX_PATH_POOL_UNITS, Math.max(this.pool.length * 2, this.poolUsed + units)));
+      const grown = new Uint16Array(Math.min(this.poolLimit, Math.max(this.pool.length * 2, this.poolUsed + units)));
       grown.set(this.pool.subarray(0, this.poolUsed));
       this.pool = grown;
     }
