@@ -8,7 +8,7 @@ import { ConstBytes, type ByteWriter } from './byte-writer.js';
 import { writeFiletimeIso } from './filetime.js';
 import { FLAG_NAMES, flagMask, rowSize, type RowFormatter } from './format-rows.js';
 import { isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowRef } from './mft-index.js';
-import { isInUse, ORPHAN_DIR } from './paths.js';
+import { isInUse, MAX_PATH_UNITS, ORPHAN_DIR } from './paths.js';
 import { Present } from './record-table.js';
 
 const K = {
@@ -89,31 +89,67 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number): voi
   w.constant(K.timesEnd);
 }
 
-/** The row's path (`/` for the root) straight from the cached directory prefix and the name's units. */
+/**
+ * Rows come in record order, and files of one directory mostly sit together, so
+ * the last directory prefix written is remembered (where, in the current buffer)
+ * and copied rather than re-encoded; the name, written in the path first, is copied
+ * into the `name` field the same way.
+ */
+let prefixDir = -1;
+let prefixBuf: Buffer | null = null;
+let prefixAt = 0;
+let prefixLength = 0;
+let nameAt = -1;
+let nameLength = 0;
+
+/** The row's path (`/` for the root) from the cached directory prefix and the name's units. */
 function writePath(w: ByteWriter, index: MftIndex, row: RowRef): void {
   const names = index.names;
   const paths = index.paths;
+  nameAt = -1;
   if (row.parentDir === ROW_ROOT) w.byte(0x2f);
   else if (row.parentDir === ROW_SELF) {
     paths.dirUnits(row.record);
     w.jsonUnits(paths.units, paths.start, paths.end);
   } else {
     if (row.parentDir === ROW_ORPHANED) w.constant(ORPHAN_BYTES);
+    else if (row.parentDir === prefixDir && w.buf === prefixBuf) w.repeat(prefixAt, prefixLength);
     else {
       paths.dirUnits(row.parentDir);
+      const at = w.pos;
       w.jsonUnits(paths.units, paths.start, paths.end);
+      prefixDir = row.parentDir;
+      prefixBuf = w.buf;
+      prefixAt = at;
+      prefixLength = w.pos - at;
     }
     w.byte(0x2f);
+    nameAt = w.pos;
     const cs = names.charStart[row.name]!;
     w.jsonUnits(names.chars, cs, cs + names.charLength[row.name]!);
   }
   if (row.stream >= 0) writeStreamSuffix(w, index, row.stream);
+  if (nameAt >= 0) nameLength = w.pos - nameAt;
 }
 
 function writeStreamSuffix(w: ByteWriter, index: MftIndex, s: number): void {
   w.byte(0x3a);
   const cs = index.streams.charStart[s]!;
   w.jsonUnits(index.streams.chars, cs, cs + index.streams.charLength[s]!);
+}
+
+/** The `name` field: the bytes just written at the end of the path when there are some. */
+function writeName(w: ByteWriter, index: MftIndex, row: RowRef, pathBuf: Buffer): void {
+  if (nameAt >= 0 && w.buf === pathBuf) {
+    w.repeat(nameAt, nameLength);
+    return;
+  }
+  const names = index.names;
+  if (row.parentDir !== ROW_ROOT) {
+    const cs = names.charStart[row.name]!;
+    w.jsonUnits(names.chars, cs, cs + names.charLength[row.name]!);
+  }
+  if (row.stream >= 0) writeStreamSuffix(w, index, row.stream);
 }
 
 export const jsonlFormatter: RowFormatter = {
@@ -128,13 +164,12 @@ export const jsonlFormatter: RowFormatter = {
     w.constant(K.parent);
     w.number(names.parent[row.name]!);
     w.constant(K.path);
+    // room for the whole path and name up front, so the buffer cannot move in between
+    w.ensure(6 * (MAX_PATH_UNITS + 1024));
+    const pathBuf = w.buf;
     writePath(w, index, row);
     w.constant(K.name);
-    if (row.parentDir !== ROW_ROOT) {
-      const cs = names.charStart[row.name]!;
-      w.jsonUnits(names.chars, cs, cs + names.charLength[row.name]!);
-    }
-    if (row.stream >= 0) writeStreamSuffix(w, index, row.stream);
+    writeName(w, index, row, pathBuf);
     w.constant(K.size);
     if (row.stream >= 0) {
       const { size, allocated } = rowSize(index, row);
