@@ -5,6 +5,7 @@
  * the consumer as a view of the mapping, with no copy; a chunk that gathers several
  * pieces or crosses a window edge is copied into one buffer. Only regular files can
  * be mapped: anything else gets a clear E_UNSUPPORTED naming the modes that work.
+ * Windows starting past 2 GiB cannot be mapped by the binding and are read instead.
  */
 import { createRequire } from 'node:module';
 import { fstatSync } from 'node:fs';
@@ -15,13 +16,17 @@ import { consumeTimed, type ModeContext } from './scan-context.js';
 
 export const MMAP_DEFAULT_CHUNK = 4 << 20;
 const WINDOW_BYTES = 1 << 30;
+/** Largest file offset @riaskov/mmap-io can pass to mmap(2) (it takes a C int). */
+const MAX_MAP_OFFSET = 0x7fffffff;
 
 interface MmapBinding {
   map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
   PROT_READ: number;
   MAP_SHARED: number;
   MADV_SEQUENTIAL: number;
+  MADV_DONTNEED: number;
   PAGESIZE: number;
+  advise(buffer: Buffer, offset: number, length: number, advise: number): void;
 }
 
 let binding: MmapBinding | null = null;
@@ -49,6 +54,8 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
   const { source } = ctx;
   ctx.stats.queueCapacity = 1;
   let windowFor: (position: number, length: number) => { buf: Buffer; offset: number } | null;
+  /** Lets go of the pages of a consumed chunk (file-backed windows only). */
+  let release: (buf: Buffer, offset: number, length: number) => void = () => {};
   if (source.kind === 'memory') {
     const bytes = (source as MemoryBlockSource).bytes;
     windowFor = (position) => ({ buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: position });
@@ -59,17 +66,26 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
     const mm = loadBinding(source.name);
     const page = mm.PAGESIZE;
     const fileSize = st.size;
+    // Pages of consumed chunks are dropped from the mapping (they stay in the page
+    // cache), so a scan's resident memory stays about one chunk, not the window.
+    release = (buf, offset, length) => {
+      const from = Math.ceil(offset / page) * page;
+      const to = Math.floor((offset + length) / page) * page;
+      if (to > from) mm.advise(buf, from, to - from, mm.MADV_DONTNEED);
+    };
     let current: { start: number; buf: Buffer } | null = null;
     windowFor = (position, length) => {
       const abs = source.baseOffset + position;
       if (current && abs >= current.start && abs + length <= current.start + current.buf.length) return { buf: current.buf, offset: abs - current.start };
       if (length > WINDOW_BYTES) return null;
       const start = Math.floor(abs / page) * page;
+      // the binding passes the file offset as a 32-bit int: windows past 2 GiB are read instead
+      if (start > MAX_MAP_OFFSET) return null;
       const size = Math.min(Math.max(WINDOW_BYTES, abs + length - start), fileSize - start);
       try {
         current = { start, buf: mm.map(size, mm.PROT_READ, mm.MAP_SHARED, source.fd!, start, mm.MADV_SEQUENTIAL) };
       } catch (error) {
-        throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)})`);
+        throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)}; ${size} bytes at ${start})`);
       }
       return { buf: current.buf, offset: abs - start };
     };
@@ -89,8 +105,11 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
         let done = 0;
         while (done < piece.length) {
           const n = Math.min(piece.length - done, WINDOW_BYTES / 2);
-          const w = windowFor(piece.position + done, n)!;
-          gather.set(w.buf.subarray(w.offset, w.offset + n), at);
+          const w = windowFor(piece.position + done, n);
+          if (w) {
+            gather.set(w.buf.subarray(w.offset, w.offset + n), at);
+            release(w.buf, w.offset, n);
+          } else source.readAt(gather, at, n, piece.position + done);
           at += n;
           done += n;
         }
@@ -100,6 +119,7 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
     // mapping costs no read call: pages fault in while the consumer touches them
     ctx.stats.recordRead(0, chunk.length, performance.now() - t0);
     await consumeTimed(ctx, view, chunk.logicalOffset);
+    if (only) release(only.buf, only.offset, chunk.length);
     ctx.progress(chunk.logicalOffset + chunk.length);
   }
 }
