@@ -9,9 +9,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { timeCommand, peakRssMiB, fmt, ratio } from './harness.js';
+import { fmt, ratio } from './harness.js';
 
 const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+
+/**
+ * Runs the commands in turn, `runs` rounds (after one warm-up round), each under
+ * /usr/bin/time: on a shared, loaded machine every command sees the same load.
+ * Returns per command the median wall and CPU (user + system) seconds and the peak RSS.
+ */
+function alternate(commands, runs) {
+  const samples = commands.map(() => []);
+  for (let round = -1; round < runs; round++) {
+    commands.forEach(([cmd, args], i) => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+      const [wall, user, sys, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+      if (round >= 0) samples[i].push({ wall, cpu: user + sys, rss: kb / 1024 });
+    });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  return samples.map((xs) => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)), rss: Math.max(...xs.map((x) => x.rss)) }));
+}
 const maker = fileURLToPath(new URL('./make-large-ntfs.sh', import.meta.url));
 
 export default async function ({ log }) {
@@ -27,38 +46,42 @@ export default async function ({ log }) {
   readFileSync(dump);
   spawnSync('icat', [image, '0'], { stdio: ['ignore', 'ignore', 'ignore'] });
 
-  log('mft bench (every read mode)...');
-  const benchRun = spawnSync(process.execPath, [bin, '--json', 'mft', 'bench', image, '--runs', '3'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  log('mft bench (every read mode, modes taking turns, median of 5)...');
+  const benchRun = spawnSync(process.execPath, [bin, '--json', 'mft', 'bench', image, '--runs', '5'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (benchRun.status !== 0) throw new Error(`mft bench failed: ${benchRun.stderr}`);
   const bench = JSON.parse(benchRun.stdout);
   const streaming = bench.modes.find((m) => m.mode === 'streaming');
   const parallel = bench.modes.find((m) => m.mode === 'parallel');
 
-  log('mft index --format jsonl vs fls -r -p...');
-  const ours = timeCommand(process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl'], { runs: 3 });
-  const fls = timeCommand('fls', ['-r', '-p', image], { runs: 3 });
-  const oursMem = peakRssMiB(process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl']);
-  const flsMem = peakRssMiB('fls', ['-r', '-p', image]);
-  const dumpRun = timeCommand(process.execPath, [bin, 'mft', 'index', dump, '--format', 'jsonl'], { runs: 3 });
+  log('mft index --format jsonl vs fls -r -p (alternating, median of 5)...');
+  const [fls, ours, oursParallel, dumpRun] = alternate([
+    ['fls', ['-r', '-p', image]],
+    [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl']],
+    [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl', '--mode', 'parallel']],
+    [process.execPath, [bin, 'mft', 'index', dump, '--format', 'jsonl']],
+  ], 5);
 
   const rows = bench.modes.map((m) =>
-    `| ${m.best ? '**' + m.mode + '**' : m.mode} | ${m.workers} | ${Math.round(m.recordsPerSecond).toLocaleString('en-US')} | ${m.mbPerSecond.toFixed(0)} | ${(m.cpuUse * 100).toFixed(0)}% | ${m.peakRssMiB.toFixed(0)} | ${m.seconds.toFixed(3)} |`);
+    `| ${m.best ? '**' + m.mode + '**' : m.mode} | ${m.workers} | ${Math.round(m.recordsPerSecond).toLocaleString('en-US')} | ${m.mbPerSecond.toFixed(0)} | ${(m.cpuUse * 100).toFixed(0)}% | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMiB.toFixed(0)} | ${m.seconds.toFixed(3)} |`);
   return `## NTFS MFT index (\`mft bench\`, \`mft index\` vs \`fls -r -p\`)
 
-Image: ${bench.records.toLocaleString('en-US')} MFT records (${bench.rows.toLocaleString('en-US')} paths), made by \`bench/make-large-ntfs.sh\` (mkntfs + ntfs-3g). \`mft bench\` builds the full index with paths, no output formatting; best of 3 runs per mode, each mode in its own process.
+Image: ${bench.records.toLocaleString('en-US')} MFT records (${bench.rows.toLocaleString('en-US')} paths), made by \`bench/make-large-ntfs.sh\` (mkntfs + ntfs-3g). \`mft bench\` builds the full index with paths, no output formatting; each mode in its own process, the modes taking turns, median of 5 runs. CPU s = user + system seconds of the process (less sensitive to machine load than wall time).
 
-| mode | workers | records/s | MB/s | CPU | peak MiB | seconds |
-| --- | --- | --- | --- | --- | --- | --- |
+| mode | workers | records/s | MB/s | CPU | CPU s | peak MiB | seconds |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 Best: **${bench.best}**. parallel / streaming: ${ratio(parallel.recordsPerSecond, streaming.recordsPerSecond)}.
 
-| command | median | peak MiB |
-| --- | --- | --- |
-| \`fls -r -p IMG\` | ${fmt(fls.median)} | ${flsMem?.toFixed(0) ?? 'n/a'} |
-| \`diskkit mft index IMG --format jsonl > /dev/null\` | ${fmt(ours.median)} | ${oursMem?.toFixed(0) ?? 'n/a'} |
-| \`diskkit mft index large.mft --format jsonl > /dev/null\` (the dump) | ${fmt(dumpRun.median)} | |
+The commands below ran in turn (fls, then each diskkit variant, 5 rounds after a warm-up), page cache warm; medians.
 
-diskkit is ${ratio(fls.median, ours.median)} faster than \`fls -r -p\` on the volume.
+| command | wall | CPU s (user+sys) | peak MiB |
+| --- | --- | --- | --- |
+| \`fls -r -p IMG\` | ${fmt(fls.wall)} | ${fls.cpu.toFixed(2)} | ${fls.rss.toFixed(0)} |
+| \`diskkit mft index IMG --format jsonl > /dev/null\` | ${fmt(ours.wall)} | ${ours.cpu.toFixed(2)} | ${ours.rss.toFixed(0)} |
+| \`diskkit mft index IMG --format jsonl --mode parallel > /dev/null\` | ${fmt(oursParallel.wall)} | ${oursParallel.cpu.toFixed(2)} | ${oursParallel.rss.toFixed(0)} |
+| \`diskkit mft index large.mft --format jsonl > /dev/null\` (the dump) | ${fmt(dumpRun.wall)} | ${dumpRun.cpu.toFixed(2)} | ${dumpRun.rss.toFixed(0)} |
+
+diskkit (default mode) is ${ratio(fls.wall, ours.wall)} faster than \`fls -r -p\` on the volume in wall time, ${ratio(fls.cpu, ours.cpu)} in CPU time.
 `;
 }

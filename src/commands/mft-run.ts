@@ -5,7 +5,6 @@
  */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
 import type { ReadMode } from '../io/scan.js';
@@ -56,18 +55,6 @@ export interface MftIndexSummary {
 }
 
 const FORMATTERS: Record<string, RowFormatter> = { jsonl: jsonlFormatter, csv: csvFormatter, bodyfile: bodyfileFormatter };
-
-/**
- * `auto` for the MFT: streaming. Measured on the 2-core bench machine, the worker
- * path does not yet beat streaming (see BENCHMARKS.md), so auto does not pick it;
- * revisit when it does (it needs more than one core and enough records to share out).
- */
-function pickMode(mode: string, recordCount: number): ReadMode {
-  if (mode !== 'auto') return mode as ReadMode;
-  void cpus;
-  void recordCount;
-  return 'streaming';
-}
 
 /** `sync`: write() is done with the bytes when it returns, so the caller may reuse them. */
 type Sink = { write(bytes: Uint8Array): void | Promise<void>; close(): void; sync: boolean };
@@ -133,10 +120,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
   const cpu0 = process.cpuUsage();
   const source = openMftSource(path, { partition: request.partition });
   try {
-    // Locating is cheap; do it first to choose the mode for `auto`.
-    const { locateMft } = await import('../engine/ntfs/mft-source.js');
-    const mode = pickMode(request.mode, locateMft(source).recordCount);
-    const timed = await indexMftSource(source, { mode, chunkSize: request.chunkSize, workers: request.workers, skipUnused: request.skipUnused });
+    const timed = await indexMftSource(source, { mode: request.mode as ReadMode, chunkSize: request.chunkSize, workers: request.workers, skipUnused: request.skipUnused });
     const { index } = timed;
     if (request.strict && index.warningCount > 0) {
       const first = index.warnings[0]!;
@@ -200,6 +184,8 @@ export interface BenchRow {
   mbPerSecond: number;
   /** CPU seconds / wall seconds: 1.0 = one core busy. */
   cpuUse: number;
+  /** User + system CPU seconds of the whole process. */
+  cpuSeconds: number;
   peakRssMiB: number;
   workers: number;
   best: boolean;
@@ -214,17 +200,16 @@ export interface BenchResult {
 }
 
 /**
- * Runs `mft index --format none` once per mode (each in its own process, so CPU and
- * peak memory are that mode's alone), keeping the fastest of `runs` runs.
+ * Runs `mft index --format none` per mode, each run in its own process (so CPU and
+ * peak memory are that mode's alone). With several runs the modes take turns (one
+ * run of each, then again), so a busy machine slows them alike, and each mode's
+ * median run is kept.
  */
 export async function runMftBench(path: string, options: { modes: string[]; runs: number; chunkSize?: string | undefined; workers?: string | undefined; skipUnused: boolean; partition: number | undefined }): Promise<BenchResult> {
   const bin = fileURLToPath(new URL('../../bin/diskkit.js', import.meta.url));
-  const rows: BenchRow[] = [];
-  let records = 0;
-  let rowCount = 0;
-  for (const mode of options.modes) {
-    let best: MftIndexSummary | null = null;
-    for (let i = 0; i < options.runs; i++) {
+  const samples = new Map<string, MftIndexSummary[]>(options.modes.map((m) => [m, []]));
+  for (let i = 0; i < options.runs; i++) {
+    for (const mode of options.modes) {
       const args = [bin, '--json', 'mft', 'index', path, '--format', 'none', '--mode', mode];
       if (options.chunkSize) args.push('--chunk-size', options.chunkSize);
       if (options.workers) args.push('--workers', options.workers);
@@ -232,38 +217,41 @@ export async function runMftBench(path: string, options: { modes: string[]; runs
       if (options.partition !== undefined) args.splice(1, 0, '--partition', String(options.partition));
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (r.status !== 0) throw new DiskkitError(ErrorCode.IO, `mode ${mode} failed: ${r.stderr.trim()}`, { context: { image: path, mode } });
-      const s = JSON.parse(r.stdout) as MftIndexSummary;
-      if (!best || s.seconds < best.seconds) best = s;
+      samples.get(mode)!.push(JSON.parse(r.stdout) as MftIndexSummary);
     }
-    records = best!.records;
-    rowCount = best!.rows;
-    rows.push({
-      mode,
-      records: best!.records,
-      seconds: best!.seconds,
-      recordsPerSecond: best!.recordsPerSecond,
-      mbPerSecond: best!.mbPerSecond,
-      cpuUse: best!.cpuSeconds / best!.seconds,
-      peakRssMiB: best!.peakRssMiB,
-      workers: best!.workers,
-      best: false,
-    });
   }
+  const rows: BenchRow[] = options.modes.map((mode) => {
+    const runs = [...samples.get(mode)!].sort((a, b) => a.seconds - b.seconds);
+    const median = runs[(runs.length - 1) >> 1]!;
+    return {
+      mode,
+      records: median.records,
+      seconds: median.seconds,
+      recordsPerSecond: median.recordsPerSecond,
+      mbPerSecond: median.mbPerSecond,
+      cpuUse: median.cpuSeconds / median.seconds,
+      cpuSeconds: median.cpuSeconds,
+      peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+      workers: median.workers,
+      best: false,
+    };
+  });
   const top = rows.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a), rows[0]!);
   top.best = true;
-  return { source: path, records, rows: rowCount, modes: rows, best: top.mode };
+  const first = samples.get(options.modes[0]!)![0]!;
+  return { source: path, records: first.records, rows: first.rows, modes: rows, best: top.mode };
 }
 
 export function renderBenchTable(result: BenchResult): string {
   const lines = [
     `mft bench ${result.source}: ${result.records} records, ${result.rows} paths`,
     '',
-    'mode        workers   records/s       MB/s    CPU   peak MiB   seconds',
+    'mode        workers   records/s       MB/s    CPU  CPU s   peak MiB   seconds',
   ];
   for (const r of result.modes) {
     lines.push(
       `${(r.best ? '* ' : '  ') + r.mode.padEnd(10)}${String(r.workers).padStart(7)}${Math.round(r.recordsPerSecond).toLocaleString('en-US').padStart(12)}${r.mbPerSecond.toFixed(0).padStart(11)}` +
-        `${(r.cpuUse * 100).toFixed(0).padStart(6)}%${r.peakRssMiB.toFixed(0).padStart(10)}${r.seconds.toFixed(3).padStart(10)}`,
+        `${(r.cpuUse * 100).toFixed(0).padStart(6)}%${r.cpuSeconds.toFixed(2).padStart(7)}${r.peakRssMiB.toFixed(0).padStart(10)}${r.seconds.toFixed(3).padStart(10)}`,
     );
   }
   lines.push('', `* best: ${result.best}`);

@@ -64,7 +64,7 @@ export function define(program: Command): void {
     .option('--chunk-size <bytes>', 'bytes per read, e.g. 4M')
     .option('--workers <n>', 'worker threads for parallel')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP")
-    .option('--runs <n>', 'runs per mode (the best is kept)', '1')
+    .option('--runs <n>', 'runs per mode, modes taking turns (the median is kept)', '1')
     .action((source: string, flags: { modes: string; chunkSize?: string; workers?: string; skipUnused?: boolean; runs: string }, command: Command) =>
       runAction(source, () => runBench(source, flags, command)));
 }

@@ -9,7 +9,7 @@
  */
 import { builtModuleUrl } from '../../io/parallel.js';
 import { scanParallel, type ConcreteMode, type ReadMode } from '../../io/scan.js';
-import { chooseMode } from '../../io/auto.js';
+import { AUTO_SMALL_SCAN } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
 import { allocateRecordTable, NameList, type RecordTable } from './record-table.js';
 import type { ParseChunkData, ParsedChunk } from './parse-chunk.js';
@@ -49,11 +49,22 @@ export function alignChunk(chunkSize: number, recordSize: number): number {
   return Math.max(recordSize, Math.floor(chunkSize / recordSize) * recordSize);
 }
 
+/**
+ * `auto` for the MFT: prefetch (reads run on the libuv pool while this thread
+ * parses) for anything but a small MFT. On the shared 2-core bench machine it
+ * was the fastest mode for both `--format none` and JSONL, in wall and CPU time;
+ * parallel parses in two workers but pays for it in CPU (BENCHMARKS.md), and a
+ * loaded machine has no idle core to give it.
+ */
+export function chooseMftMode(layout: MftLayout): ConcreteMode {
+  return layout.recordCount * layout.recordSize < AUTO_SMALL_SCAN ? 'streaming' : 'prefetch';
+}
+
 export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): Promise<ScannedMft> {
   const requested = options.mode ?? 'streaming';
   const workers = options.workers ?? 2;
-  // auto is resolved here (as src/io would) so the table is shared only when workers run.
-  const mode: ConcreteMode = requested === 'auto' ? chooseMode(layout.source, layout.recordCount * layout.recordSize, workers, true).mode : requested;
+  // auto is resolved here so the table is shared only when workers run.
+  const mode: ConcreteMode = requested === 'auto' ? chooseMftMode(layout) : requested;
   const { recordSize, recordCount } = layout;
   const ranges = rangesToRead(layout, Boolean(options.skipUnused));
   const bitmap = options.skipUnused && layout.bitmap ? layout.bitmap : null;
