@@ -192,6 +192,17 @@ describe('MFT records: edge cases on crafted samples', () => {
     expect(cached.rows.find((r) => r.record === 63)?.path.startsWith('/$Orphan/')).toBe(true);
   });
 
+  it('a record without $STANDARD_INFORMATION has si null and its $FILE_NAME times in fn', async () => {
+    const noSi = buildRecord({ attributes: [fn(5, 'no-si.txt'), residentData(3)] });
+    const withSi = fileRecord('with-si.txt', 5);
+    const { rows } = await indexBytes(dump([[16, noSi], [17, withSi]]));
+    const row = rows.find((r) => r.record === 16)!;
+    expect(row.si).toBeNull();
+    expect(Object.keys(row.fn)).toEqual(['created', 'modified', 'mftModified', 'accessed']);
+    expect(row.size).toBe(3);
+    expect(rows.find((r) => r.record === 17)?.si).not.toBeNull();
+  });
+
   it('12: each named $DATA stream has its own size, and --streams gives it a row', async () => {
     const rec = buildRecord({ attributes: [si(), fn(5, 'with-ads.txt'), residentData(5), residentData(11, 'Zone.Identifier'), nonResidentData(9000, [{ vcn: 0, lcn: 50, length: 3 }], { name: 'big' })] });
     const { rows } = await indexBytes(dump([[16, rec]]), { streams: true });

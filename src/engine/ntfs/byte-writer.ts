@@ -99,6 +99,10 @@ export class ByteWriter {
   /** A non-negative or negative integer (or any finite number) in decimal. */
   number(n: number): void {
     this.ensure(24);
+    if (n >= 0 && n < 10 && (n | 0) === n) {
+      this.buf[this.pos++] = 0x30 + n;
+      return;
+    }
     if (n >= 0 && n < 0x80000000 && (n | 0) === n) {
       // two digits per step from a table: record numbers, sequences, sizes
       const b = this.buf;

@@ -37,8 +37,15 @@ const K = {
   streamName: new ConstBytes('{"name":"'),
   streamSize: new ConstBytes('","size":'),
   end: new ConstBytes(']}\n'),
+  // Runs of constants that always follow each other, written as one
+  siOpen: new ConstBytes('],"si":{"created":"'),
+  siNullFnOpen: new ConstBytes('],"si":null,"fn":{"created":"'),
+  siCloseFnOpen: new ConstBytes('"},"fn":{"created":"'),
+  fnCloseLinks: new ConstBytes('"},"links":'),
+  noStreamsEnd: new ConstBytes(',"streams":[]}\n'),
 };
 const TIME_KEYS = [K.created, K.modified, K.mftModified, K.accessed];
+const EMPTY = new ConstBytes('');
 /** `,"isDir":…,"deleted":…,"flags":[` by (isDir << 1 | deleted). */
 const DIR_DELETED_FLAGS = [0, 1, 2, 3].map((v) => new ConstBytes(`,"isDir":${(v & 2) !== 0},"deleted":${(v & 1) !== 0},"flags":[`));
 const ORPHAN_BYTES = new ConstBytes(ORPHAN_DIR);
@@ -62,15 +69,19 @@ const seenLength = [0, 0];
 let seenBuf: Buffer | null = null;
 let seenNext = 0;
 
-/** Writes {created, modified, mftModified, accessed} from times[slot..slot+8). */
-export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number): void {
+/**
+ * Writes the four times from times[slot..slot+8) as `created":"…","modified":"…",
+ * "mftModified":"…","accessed":"…`, between `open` (which ends with `{"created":"`)
+ * and `close` (which starts with `"}`).
+ */
+export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open: ConstBytes, close: ConstBytes): void {
   w.ensure(200);
   if (w.buf !== seenBuf) {
     seenBuf = w.buf;
     seenLo[0] = seenLo[1] = -1;
   }
   for (let k = 0; k < 4; k++) {
-    w.constant(TIME_KEYS[k]!);
+    w.constant(k === 0 ? open : TIME_KEYS[k]!);
     const lo = times[slot + 2 * k]!;
     const hi = times[slot + 2 * k + 1]!;
     const hit = lo === seenLo[0] && hi === seenHi[0] ? 0 : lo === seenLo[1] && hi === seenHi[1] ? 1 : -1;
@@ -86,7 +97,7 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number): voi
       seenLength[s] = w.pos - at;
     }
   }
-  w.constant(K.timesEnd);
+  w.constant(close);
 }
 
 /**
@@ -188,15 +199,17 @@ export const jsonlFormatter: RowFormatter = {
     w.constant(DIR_DELETED_FLAGS[(isDirectory(t, r) ? 2 : 0) | (isInUse(t, r) ? 0 : 1)]!);
     const mask = flagMask(index, row);
     if (mask !== 0) w.constant(flagListBytes(mask));
-    w.constant(K.si);
-    if (t.present[r]! & Present.STANDARD_INFORMATION) writeTimes(w, t.siTimes, r * 8);
-    else w.constant(K.nul);
-    w.constant(K.fn);
-    writeTimes(w, names.times, row.name * 8);
-    w.constant(K.links);
+    if (t.present[r]! & Present.STANDARD_INFORMATION) {
+      writeTimes(w, t.siTimes, r * 8, K.siOpen, K.siCloseFnOpen);
+      writeTimes(w, names.times, row.name * 8, EMPTY, K.fnCloseLinks);
+    } else writeTimes(w, names.times, row.name * 8, K.siNullFnOpen, K.fnCloseLinks);
     w.number(t.links[r]!);
-    w.constant(K.streams);
     const ss = index.streamsByRecord;
+    if (ss.start[r] === ss.start[r + 1]) {
+      w.constant(K.noStreamsEnd);
+      return;
+    }
+    w.constant(K.streams);
     for (let k = ss.start[r]!; k < ss.start[r + 1]!; k++) {
       const s = ss.order[k]!;
       if (k > ss.start[r]!) w.byte(0x2c);
