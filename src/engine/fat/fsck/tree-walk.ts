@@ -85,9 +85,18 @@ export function walkChain(ctx: WalkContext, id: number, start: number, needed: n
     const v = next[c]!;
     if (v > bad) return r;
     if (v >= 2 && v <= maxCluster) {
-      prev = c;
-      c = v;
-      continue;
+      // A link to a free or bad cluster ends the chain here (the target is not part of it).
+      const target = next[v]!;
+      if (target !== 0 && target !== bad) {
+        prev = c;
+        c = v;
+        continue;
+      }
+      r.problem = 'range';
+      r.at = c;
+      r.value = target === 0 ? 0 : bad;
+      r.other = v;
+      return r;
     }
     r.problem = 'range';
     r.at = c;
@@ -96,8 +105,9 @@ export function walkChain(ctx: WalkContext, id: number, start: number, needed: n
   }
 }
 
-function rangeWhy(v: number, bad: number): string {
-  return v === 0 ? 'runs into a free cluster' : v === bad ? 'runs into a cluster marked bad' : `has the invalid link 0x${v.toString(16)}`;
+function rangeWhy(r: ChainResult, bad: number): string {
+  const v = r.value;
+  return v === 0 ? `runs into the free cluster ${r.other}` : v === bad ? `runs into the cluster ${r.other} marked bad` : `has the invalid link 0x${v.toString(16)}`;
 }
 
 /** Walks the whole tree from the root. */
@@ -130,7 +140,7 @@ function noteDirChain(ctx: WalkContext, id: number, path: string, r: ChainResult
     ctx.findings.add(FsckCode.LOOP, `directory chain loops back to cluster ${r.at}`, { path, clusters: [r.prev, r.at] });
     ctx.plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `broke the loop at cluster ${r.prev}` });
   } else if (r.problem === 'range') {
-    ctx.findings.add(FsckCode.CHAIN_RANGE, `directory chain ${rangeWhy(r.value, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
+    ctx.findings.add(FsckCode.CHAIN_RANGE, `directory chain ${rangeWhy(r, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
     ctx.plan.cuts.push({ owner: id, cutAt: r.at, free: 0, path, reason: `ended the chain at cluster ${r.at}` });
   } else if (r.problem === 'cross' && !isRoot) {
     // handled by the caller (it knows whether the start itself is shared)
@@ -319,7 +329,7 @@ function checkFileChain(ctx: WalkContext, id: number, path: string, start: numbe
     cutAt = r.prev;
     reason = `broke the loop at cluster ${r.prev}`;
   } else if (r.problem === 'range') {
-    findings.add(FsckCode.CHAIN_RANGE, `chain ${rangeWhy(r.value, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
+    findings.add(FsckCode.CHAIN_RANGE, `chain ${rangeWhy(r, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
     cutAt = r.at;
     reason = `ended the chain at cluster ${r.at}`;
   } else if (r.problem === 'cross') {
