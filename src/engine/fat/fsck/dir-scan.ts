@@ -119,8 +119,13 @@ const FORBIDDEN = new Set([...'*?<>|"\\/:'].map((c) => c.charCodeAt(0)));
  */
 export function badShortName(raw: Uint8Array): string | null {
   // OS/2 extended-attribute files use names with embedded spaces on purpose.
+  const why = badShortNameReason(raw);
+  if (why === null) return null;
   const text = String.fromCharCode(...raw);
-  if (text === 'EA DATA  SF' || text === 'WP ROOT  SF') return null;
+  return text === 'EA DATA  SF' || text === 'WP ROOT  SF' ? null : why;
+}
+
+function badShortNameReason(raw: Uint8Array): string | null {
   for (let i = 0; i < 11; i++) {
     const b = raw[i]!;
     if ((b < 0x20 && !(i === 0 && b === KANJI_E5_ESCAPE)) || b === 0x7f) return `control character 0x${b.toString(16).padStart(2, '0')}`;

@@ -237,8 +237,11 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
       continue;
     }
 
-    const display = e.longName ?? shortNameText(raw, bytes[at + 12]!);
-    const path = joinPath(dir.path, display.replace(/\//g, '\u2215'));
+    // Names and paths are built only when something needs them (a finding or an owner): most entries need neither.
+    let displayCache: string | null = null;
+    const display = (): string => (displayCache ??= e.longName ?? shortNameText(raw, bytes[at + 12]!));
+    let pathCache: string | null = null;
+    const pathOf = (): string => (pathCache ??= joinPath(dir.path, display().replace(/\//g, '\u2215')));
     const isDir = (attr & Attr.DIRECTORY) !== 0;
     if (isDir) ctx.dirs++;
     else ctx.files++;
@@ -249,32 +252,32 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     const why = badShortName(raw);
     if (why !== null) {
       newName = uniqueName(sanitizeShortName(raw), names);
-      findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path });
+      findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathOf() });
     } else if (names.has(key)) {
       newName = uniqueName(raw, names);
-      findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path });
+      findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathOf() });
     }
     if (newName) {
       key = latin1(newName);
       const lfnSlots: number[] = [];
       for (let s = e.firstSlot; s < e.slot; s++) lfnSlots.push(position(s));
-      plan.entryEdits.push({ position: position(e.slot), path, rawName: newName, lfnSlots });
+      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), rawName: newName, lfnSlots });
     }
     names.add(key);
 
     if (isDir && size !== 0) {
-      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path });
-      plan.entryEdits.push({ position: position(e.slot), path, size: 0 });
+      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathOf() });
+      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
     }
 
     // Start cluster.
     if (start === 0) {
       if (isDir) {
-        findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path, clusters: [0] });
-        deleteEntry(e.slot, e.firstSlot, path, 'directory without clusters');
+        findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path: pathOf(), clusters: [0] });
+        deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory without clusters');
       } else if (size > 0) {
-        findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path });
-        plan.entryEdits.push({ position: position(e.slot), path, size: 0 });
+        findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path: pathOf() });
+        plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
       }
       continue;
     }
@@ -283,31 +286,31 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     else if (ctx.next[start] === 0) startWhy = `start cluster ${start} is free`;
     else if (ctx.next[start] === bad) startWhy = `start cluster ${start} is marked bad`;
     if (startWhy !== null) {
-      findings.add(FsckCode.START_CLUSTER, startWhy, { path, clusters: [start] });
-      if (isDir) deleteEntry(e.slot, e.firstSlot, path, 'directory with an invalid start cluster');
-      else plan.entryEdits.push({ position: position(e.slot), path, start: 0, size: 0 });
+      findings.add(FsckCode.START_CLUSTER, startWhy, { path: pathOf(), clusters: [start] });
+      if (isDir) deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory with an invalid start cluster');
+      else plan.entryEdits.push({ position: position(e.slot), path: pathOf(), start: 0, size: 0 });
       continue;
     }
 
-    const id = owners.add(isDir ? OwnerKind.DIR : OwnerKind.FILE, display, dir.id, position(e.slot), start, size);
+    const id = owners.add(isDir ? OwnerKind.DIR : OwnerKind.FILE, display(), dir.id, position(e.slot), start, size);
     if (isDir) {
       const clusters: number[] = [];
       const r = walkChain(ctx, id, start, Infinity, clusters, clusterLimit);
-      noteDirChain(ctx, id, path, r, false);
+      noteDirChain(ctx, id, pathOf(), r, false);
       if (r.problem === 'cross') {
         const otherPath = owners.pathOf(r.other);
-        findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, path], clusters: [r.at] });
+        findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, pathOf()], clusters: [r.at] });
         if (r.prev === 0) {
           // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
-          deleteEntry(e.slot, e.firstSlot, path, 'directory entry aliasing another chain');
+          deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory entry aliasing another chain');
           continue;
         }
-        plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `ended the directory chain before the shared cluster ${r.at}` });
+        plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path: pathOf(), reason: `ended the directory chain before the shared cluster ${r.at}` });
       }
-      stack.push({ id, path, clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
+      stack.push({ id, path: pathOf(), clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
       continue;
     }
-    checkFileChain(ctx, id, path, start, size);
+    checkFileChain(ctx, id, pathOf(), start, size);
   }
   if (!dir.isRoot) {
     if (!sawDot) findings.add(FsckCode.DOT, "'.' entry is missing", { path: dir.path, fixable: false });
