@@ -1,14 +1,82 @@
+/**
+ * `diskkit fsck IMAGE [--repair|-y] [--free-lost] [-v] [--json] [--mode M]`: checks a
+ * FAT image and, with --repair, corrects it. Exit codes follow fsck(8): 0 clean,
+ * 1 errors found and all corrected, 4 errors left uncorrected, 8 operational error,
+ * 16 usage error. Without --repair the image is opened read-only.
+ */
 import type { Command } from 'commander';
-import { runAction, usageError } from './context.js';
+import { isDiskkitError, ErrorCode } from '../engine/errors.js';
+import { escapeName, globalOptions, printJson, runAction } from './context.js';
+import { FsckExitCode } from './exit-codes.js';
+import { addReadOptions, readOptions } from './read-options.js';
 
-// Placeholder until the issue that builds 'fsck' lands.
+interface FsckFlags {
+  repair?: boolean;
+  freeLost?: boolean;
+  verbose?: boolean;
+  mode?: string;
+  chunkSize?: string;
+}
+
+export function fsckExitCode(error: unknown): number {
+  return isDiskkitError(error) && error.code === ErrorCode.USAGE ? FsckExitCode.USAGE : FsckExitCode.OPERATIONAL;
+}
+
 export function define(program: Command): void {
-  program
+  const command = program
     .command('fsck')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => runAction(undefined, () => {
-      throw usageError("'fsck' is not built yet");
-    }));
+    .description('check a FAT image (and repair it with --repair); exit codes as fsck(8)')
+    .argument('<image>', 'image file or block device')
+    .option('-y, --repair', 'correct the errors found (writes to the image)')
+    .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')
+    .option('-v, --verbose', 'also print the statistics and every repair in detail');
+  addReadOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
+    const g = globalOptions(cmd);
+    return runAction(
+      image,
+      async () => {
+        const io = readOptions(flags);
+        if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
+        const { FileBlockSource } = await import('../io/block-source.js');
+        const { checkFat } = await import('../engine/fat/fsck/index.js');
+        const source = FileBlockSource.open(image, { writable: Boolean(flags.repair) });
+        try {
+          const report = await checkFat(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
+          const code = report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
+          if (g.json) {
+            printJson({
+              image,
+              clean: report.clean,
+              errors: report.errors.map(({ code: c, message, path, clusters }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}) })),
+              repairs: report.repairs,
+              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
+              stats: report.stats,
+              exitCode: code,
+            });
+            return code;
+          }
+          const out: string[] = [];
+          for (const f of report.errors) {
+            const where = f.path ? `${f.path.map(escapeName).join(' and ')}: ` : '';
+            out.push(`${f.code} ${where}${escapeName(f.message)}`);
+          }
+          if (flags.repair) {
+            for (const r of report.repairs) out.push(`fixed: ${r.path ? escapeName(r.path) + ': ' : ''}${escapeName(r.message)}`);
+            for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
+          }
+          const s = report.stats;
+          if (flags.verbose) {
+            out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
+          }
+          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
+          out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
+          process.stdout.write(out.join('\n') + '\n');
+          return code;
+        } finally {
+          source.close();
+        }
+      },
+      fsckExitCode,
+    );
+  });
 }
