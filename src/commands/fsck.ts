@@ -5,17 +5,15 @@
  * 16 usage error. Without --repair the image is opened read-only.
  */
 import type { Command } from 'commander';
-import { isDiskkitError, ErrorCode } from '../engine/errors.js';
+import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
-import { addReadOptions, readOptions } from './read-options.js';
+import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 
-interface FsckFlags {
+interface FsckFlags extends IoOptionValues {
   repair?: boolean;
   freeLost?: boolean;
   verbose?: boolean;
-  mode?: string;
-  chunkSize?: string;
 }
 
 export function fsckExitCode(error: unknown): number {
@@ -30,16 +28,20 @@ export function define(program: Command): void {
     .option('-y, --repair', 'correct the errors found (writes to the image)')
     .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')
     .option('-v, --verbose', 'also print the statistics and every repair in detail');
-  addReadOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
+  addIoOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
     const g = globalOptions(cmd);
     return runAction(
       image,
       async () => {
-        const io = readOptions(flags);
+        const io = scanOptionsFrom(flags);
         if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
-        const { FileBlockSource } = await import('../io/block-source.js');
-        const { checkFat } = await import('../engine/fat/fsck/index.js');
-        const source = FileBlockSource.open(image, { writable: Boolean(flags.repair) });
+        const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
+        // openImage picks the partition (--partition N, or the only FAT one) as every command does.
+        const { source, format } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
+        if (format === 'ntfs') {
+          source.close();
+          throw new DiskkitError(ErrorCode.UNSUPPORTED, 'this is an NTFS volume; diskkit fsck checks FAT file systems', { context: { image } });
+        }
         try {
           const report = await checkFat(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
           const code = report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;

@@ -83,6 +83,11 @@ export interface Volume {
   remove(path: string, options?: { recursive?: boolean }): void;
   rename(from: string, to: string): EntryInfo;
 
+  /** Cache hit/miss counters, when the format keeps caches (bench, --stats). */
+  cacheStats?(): Record<string, { hits: number; misses: number }>;
+  /** Times `count` allocations at the current fill level without writing anything, when the format can allocate. */
+  measureAllocation?(count: number): { allocations: number; microsPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number };
+
   /** Writes cached metadata back and marks the volume clean. */
   flush(): void;
   close(): void;

@@ -19,7 +19,6 @@ export interface BenchTarget {
   /** Why the target was treated the way it was (for the report). */
   note: string;
   /** Opens a writable volume on another path (a temporary copy), for write workloads; null when the format cannot write. */
-  openWritable: ((path: string) => Promise<Volume>) | null;
   close(): void;
 }
 
@@ -36,7 +35,7 @@ function looksLikeFat(source: BlockSource): boolean {
 
 export async function openBenchTarget(path: string): Promise<BenchTarget> {
   const source = FileBlockSource.open(path);
-  const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, openWritable: null, close: () => source.close() });
+  const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, close: () => source.close() });
   if (!looksLikeFat(source)) return raw('no file system recognised: reading the whole file (sequential read only)');
   const { openVolume } = await import('../open-volume.js');
   let volume: Volume;
@@ -52,7 +51,6 @@ export async function openBenchTarget(path: string): Promise<BenchTarget> {
     source: volume.source,
     volume,
     note: `FAT volume (${String(volume.info().format ?? volume.format)})`,
-    openWritable: async (copy) => openVolume(copy, { writable: true }),
     close: () => {
       volume.close();
       source.close();

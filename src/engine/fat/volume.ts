@@ -13,6 +13,7 @@ import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
+import { ClusterAllocator, measureAllocation } from './allocator.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
 export const MAX_DIRECTORY_BYTES = 65536 * 32;
@@ -67,6 +68,7 @@ export class FatVolume implements Volume {
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
   private writerValue: FatWriter | null = null;
+  private readonly directoryCacheCounters = { hits: 0, misses: 0 };
 
   private constructor(
     readonly source: BlockSource,
@@ -163,7 +165,11 @@ export class FatVolume implements Volume {
   readDirectory(dir: DirectoryRef, options: { deleted?: boolean } = {}): ParsedDirectory {
     const cache = options.deleted ? this.deletedCache : this.directoryCache;
     const hit = cache.get(dir.cluster);
-    if (hit) return hit;
+    if (hit) {
+      this.directoryCacheCounters.hits++;
+      return hit;
+    }
+    this.directoryCacheCounters.misses++;
     const parsed = parseDirectory(this.readDirectoryBytes(dir), this.boot.fatType, { deleted: options.deleted, path: dir.path });
     if (parsed.warnings.length > 0 && !this.warnedDirectories.has(dir.cluster)) {
       this.warnedDirectories.add(dir.cluster);
@@ -294,6 +300,24 @@ export class FatVolume implements Volume {
       at += e.length;
     }
     return buf;
+  }
+
+  /** Hit/miss counts of the FAT window cache and the parsed-directory cache (bench, --stats). */
+  cacheStats(): Record<string, { hits: number; misses: number }> {
+    return { fat: { ...this.fat.cacheCounters }, directory: { ...this.directoryCacheCounters } };
+  }
+
+  /**
+   * Times `count` single-cluster allocations at the volume's current fill level, in
+   * memory only: the free-cluster bitmap is built from the FAT, clusters are taken and
+   * given back, and nothing is written — safe on a read-only volume.
+   */
+  measureAllocation(count: number): { allocations: number; microsPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number } {
+    const t0 = performance.now();
+    const allocator = ClusterAllocator.fromFat(this.fat);
+    const bitmapBuildMs = performance.now() - t0;
+    const fillLevelPct = Math.round((1 - allocator.freeCount / this.boot.clusterCount) * 1000) / 10;
+    return { ...measureAllocation(allocator, count), bitmapBuildMs, fillLevelPct };
   }
 
   /** The write side, created on the first write (see volume-writer.ts). */
