@@ -11,6 +11,7 @@
  */
 import type { Command } from 'commander';
 import type { EntryInfo, WalkEntry } from '../engine/volume.js';
+import type { ByteWriter } from './stdout-writer.js';
 import { escapeName, globalOptions, parseImageRef, reportError, runAction } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -138,7 +139,7 @@ class ListingFormat {
   private lastTimeText: Uint8Array = NULL;
 
   constructor(
-    private readonly out: ByteWriterLike,
+    private readonly out: ByteWriter,
     private readonly opts: LsOptions,
     private readonly json: boolean,
   ) {}
@@ -225,8 +226,6 @@ class ListingFormat {
     return text;
   }
 }
-
-type ByteWriterLike = import('./stdout-writer.js').ByteWriter;
 
 const ATTR_LETTERS: [string, string][] = [
   ['readonly', 'r'],
