@@ -6,10 +6,11 @@
 import { readBytes, type BlockSource } from '../../io/block-source.js';
 import { checkBound } from '../binary.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
-import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WriteFileOptions } from '../volume.js';
+import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
+import { walkFatDirectories } from './directory-walk.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
@@ -216,13 +217,30 @@ export class FatVolume implements Volume {
     return this.entryInfo(record, full);
   }
 
-  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+  /** The directory a path or a listed EntryInfo names (an EntryInfo from a listing needs no path lookup). */
+  private directoryOf(path: string | EntryInfo): DirectoryRef {
     const known = path instanceof FatEntryInfo ? path.origin : undefined;
-    let dir: DirectoryRef;
     if (known) {
       if (!known.record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: (path as EntryInfo).path } });
-      dir = this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
-    } else dir = this.directoryAt(typeof path === 'string' ? path : path.path);
+      return this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
+    }
+    return this.directoryAt(typeof path === 'string' ? path : path.path);
+  }
+
+  /** See Volume.walk and directory-walk.ts. A start that cannot be resolved is reported to `visitor.error`. */
+  walk(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void {
+    let dir: DirectoryRef;
+    try {
+      dir = this.directoryOf(start);
+    } catch (error) {
+      visitor.error(typeof start === 'string' ? start : start.path, 0, error);
+      return;
+    }
+    walkFatDirectories(this, dir, options, visitor);
+  }
+
+  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+    const dir = this.directoryOf(path);
     const parsed = this.readDirectory(dir, { deleted: options.deleted });
     const out: EntryInfo[] = [];
     for (const record of parsed.records) {
@@ -385,7 +403,11 @@ export class FatVolume implements Volume {
 
   /** The directory a record points at; ".." with cluster 0 means the root (fatgen103 section 6.2). */
   private childDirectory(record: DirRecord, path: string, parent: DirectoryRef): DirectoryRef {
-    const cluster = record.entry.startCluster;
+    return this.childRefAt(record.entry.startCluster, path, parent);
+  }
+
+  /** The directory starting at `cluster`, reached from `parent`: range-checked, and refused when it is one of its own ancestors. */
+  childRefAt(cluster: number, path: string, parent: DirectoryRef): DirectoryRef {
     if (cluster < 2 || cluster > this.fat.maxCluster) {
       throw new DiskkitError(ErrorCode.CHAIN_RANGE, `directory starts at cluster ${cluster}, outside 2..${this.fat.maxCluster}`, { context: { path, cluster } });
     }
