@@ -47,8 +47,10 @@ export default async function ({ log }) {
   const pair = (what, ours, peer, target, runs = 5) => {
     const a = timeCommand(ours[0], ours.slice(1), { runs, env });
     const b = timeCommand(peer[0], peer.slice(1), { runs, env });
-    log(`${what}: diskkit ${fmt(a.median)} vs ${fmt(b.median)}`);
-    rows.push(`| ${what} | ${fmt(a.median)} | ${peer.join(' ').replace(work + '/', '').replace(node, 'node')} ${fmt(b.median)} | ${ratio(a.median, b.median)} | ${target} |`);
+    const cpu = (r) => (r.cpuMedian === null ? '' : ` (CPU ${fmt(r.cpuMedian)})`);
+    const cpuRatio = a.cpuMedian && b.cpuMedian ? ratio(a.cpuMedian, b.cpuMedian) : '—';
+    log(`${what}: diskkit ${fmt(a.median)}${cpu(a)} vs ${fmt(b.median)}${cpu(b)}`);
+    rows.push(`| ${what} | ${fmt(a.median)}${cpu(a)} | ${peer.join(' ').replace(work + '/', '').replace(node, 'node')} ${fmt(b.median)}${cpu(b)} | ${ratio(a.median, b.median)} (CPU ${cpuRatio}) | ${target} |`);
   };
   pair('cat 1 GiB > /dev/null', [node, bin, 'cat', `${big}:/big.bin`], ['mtype', '-i', big, '::/big.bin'], 'ratio ≤ 1.67 (≥ 60% throughput)');
   const outDir = mkdtempSync(join(work, 'cp-'));

@@ -66,7 +66,7 @@ export function formatBenchReport(report: BenchReport): string {
       ? `FAT cache: ${Object.entries(w.fatCache.caches).map(([k, v]) => `${k} ${v.hitRatePct}% hits (${v.hits}/${v.hits + v.misses})`).join(', ')}`
       : `FAT cache: skipped (${w.fatCache.reason})`,
     w.allocation.status === 'ran'
-      ? `allocation: ${w.allocation.usPerCluster} µs per cluster (${w.allocation.clusters} clusters at ${w.allocation.fillLevelPct}% full, on a temporary copy)`
+      ? `allocation: ${w.allocation.usPerAllocation} µs per cluster (${w.allocation.allocations} single-cluster allocations at ${w.allocation.fillLevelPct}% full, in memory; free-cluster bitmap built in ${w.allocation.bitmapBuildMs} ms)`
       : `allocation: skipped (${w.allocation.reason})`,
     `process: peak RSS ${report.process.peakRssMiB} MiB, CPU user ${report.process.cpuUserMs} ms, sys ${report.process.cpuSysMs} ms`,
   ];

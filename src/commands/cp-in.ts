@@ -29,7 +29,8 @@ export interface CopyInOptions {
 /** One thing to create: a directory, or a file from the host or from the image itself. */
 type PlanItem =
   | { kind: 'dir'; dest: string; from: string; mtime: Date | null }
-  | { kind: 'host-file'; dest: string; from: string }
+  /** `stat`: the host file's stat from the plan walk, so a small file needs no fstat of its own. */
+  | { kind: 'host-file'; dest: string; from: string; stat?: Stats }
   | { kind: 'image-file'; dest: string; from: EntryInfo };
 
 interface Outcome {
@@ -137,7 +138,7 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
   const contentsOf = /(^|\/)\.\/?$/.test(src);
   if (!st.isDirectory()) {
     if (!st.isFile()) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: src } });
-    plan.push({ kind: 'host-file', dest: target(basename(src), false, false, dest, destIsDir, destInfo, src), from: src });
+    plan.push({ kind: 'host-file', dest: target(basename(src), false, false, dest, destIsDir, destInfo, src), from: src, stat: st });
     return;
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: src } });
@@ -173,7 +174,7 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
         plan.push({ kind: 'dir', dest: inside, from: host, mtime: child.mtime });
         walk(host, inside);
         seen.delete(key);
-      } else if (child.isFile()) plan.push({ kind: 'host-file', dest: inside, from: host });
+      } else if (child.isFile()) plan.push({ kind: 'host-file', dest: inside, from: host, stat: child });
       else fail(host, new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: host } }));
     }
   };
@@ -237,7 +238,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           outcome.skipped.push({ path: item.dest, reason: 'exists (--no-clobber)' });
           continue;
         }
-        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore) : writeImageFile(volume, item.from, item.dest, times);
+        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat) : writeImageFile(volume, item.from, item.dest, times);
         outcome.files++;
         outcome.bytes += info.size;
         outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
@@ -256,7 +257,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   }
 }
 
-function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number): EntryInfo {
+function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number, planned?: Stats): EntryInfo {
   let fd: number;
   try {
     fd = openSync(host, 'r');
@@ -264,7 +265,9 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
     throw fromSystemError(error, host, 'open');
   }
   try {
-    const st = fstatSync(fd);
+    // Small files use the plan walk's stat (one syscall fewer per file; a file that shrank since
+    // is still caught by readFully). A big file is mapped, so its size must be the open file's.
+    const st = planned && planned.isFile() && planned.size <= READ_WHOLE_LIMIT ? planned : fstatSync(fd);
     const t = times.fromHost(st);
     let data: Uint8Array | FileDataSource;
     if (st.size <= READ_WHOLE_LIMIT) {
@@ -359,7 +362,7 @@ async function progressBar(plan: PlanItem[], g: GlobalOptions): Promise<Bar | nu
     if (item.kind === 'image-file') total += item.from.size;
     else if (item.kind === 'host-file') {
       try {
-        total += statSync(item.from).size;
+        total += (item.stat ?? statSync(item.from)).size;
       } catch {
         // reported when the file is copied
       }

@@ -14,14 +14,15 @@
  * read (bad chain, loop, size beyond its chain) is reported, the copy goes on, and
  * the exit code is 1.
  */
-import { closeSync, constants, futimesSync, lstatSync, mkdirSync, openSync, statSync, utimesSync } from 'node:fs';
+import { futimesSync, lstatSync, mkdirSync, statSync, utimesSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
-import type { ReadOptionValues } from './read-options.js';
-import { writeAllSync } from './stdout-writer.js';
+import type { ScanOptions, ScanResult } from '../io/scan.js';
+import { printScanStats, withInterrupt } from './io-options.js';
+import { startProgress } from './progress.js';
 
 interface PlanItem {
   kind: 'file' | 'dir';
@@ -42,11 +43,11 @@ const HOST_NAME_MAX = 255;
 export async function copyOut(
   refs: ImageRef[],
   dest: string,
-  options: { recursive: boolean; read: ReadOptionValues },
+  options: { recursive: boolean; read: ScanOptions; stats: boolean },
   g: GlobalOptions,
 ): Promise<number> {
   const { openVolume } = await import('../engine/open-volume.js');
-  const { scanExtents } = await import('../io/scan.js');
+  const [{ scanExtents }, { writeAtomically }] = await Promise.all([import('../io/scan.js'), import('../io/atomic-output.js')]);
   const destStat = statOrNull(dest);
   const destIsDir = destStat?.isDirectory() ?? false;
   if (refs.length > 1 && !destIsDir) throw usageError(`target '${dest}' is not a directory`);
@@ -72,7 +73,9 @@ export async function copyOut(
         fail(ref.image, ref.path, error);
         continue;
       }
-      await runPlan(volume, plan, options.read, scanExtents, outcome, (p, e) => fail(ref.image, p, e), g);
+      const io: PlanIo = { scanExtents, writeAtomically, read: options.read, stats: options.stats };
+      const v = volume;
+      await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, outcome, (p, e) => fail(ref.image, p, e), g));
     }
   } finally {
     for (const v of volumes.values()) v.close();
@@ -182,19 +185,20 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
   return safe;
 }
 
-type ScanFn = typeof import('../io/scan.js').scanExtents;
+interface PlanIo {
+  scanExtents: typeof import('../io/scan.js').scanExtents;
+  writeAtomically: typeof import('../io/atomic-output.js').writeAtomically;
+  read: ScanOptions;
+  stats: boolean;
+  signal?: AbortSignal;
+}
 
-async function runPlan(
-  volume: Volume,
-  plan: PlanItem[],
-  read: ReadOptionValues,
-  scanExtents: ScanFn,
-  outcome: Outcome,
-  fail: (path: string, error: unknown) => void,
-  g: GlobalOptions,
-): Promise<void> {
+/** Below this much data a progress bar only flickers. */
+const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
+
+async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Outcome, fail: (path: string, error: unknown) => void, g: GlobalOptions): Promise<void> {
   const total = plan.reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0);
-  const bar = await progressBar(total, g);
+  const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
   let doneBefore = 0;
   const dirTimes: PlanItem[] = [];
   const badDirs = new Set<string>();
@@ -213,27 +217,30 @@ async function runPlan(
         }
         continue;
       }
-      let fd: number | undefined;
       try {
         const extents = volume.fileExtents(item.entry);
-        try {
-          fd = openSync(item.host, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
-        } catch (error) {
-          throw fromSystemError(error, item.host, 'create');
-        }
-        const out = fd;
-        const result = await scanExtents(volume.source, extents, (chunk) => writeAllSync(out, chunk), {
-          mode: read.mode,
-          chunkSize: read.chunkSize,
-          onProgress: bar ? (done) => bar.update(doneBefore + done) : undefined,
-        });
-        if (item.entry.mtime) futimesSync(fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+        // Written under a temporary name and renamed into place: an error or Ctrl-C
+        // leaves no partial file. Opened exclusively, so no symlink is followed.
+        const result: ScanResult = await io.writeAtomically(
+          item.host,
+          async (out) => {
+            const scanned = await io.scanExtents(volume.source, extents, (chunk) => out.write(chunk), {
+              ...io.read,
+              signal: io.signal,
+              onProgress: bar ? (done) => bar.update(doneBefore + done) : undefined,
+            });
+            if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+            return scanned;
+          },
+          { signal: io.signal, durable: false },
+        );
+        if (io.stats) printScanStats(result);
         outcome.files++;
         outcome.bytes += result.bytes;
       } catch (error) {
+        if (error instanceof DiskkitError && error.code === ErrorCode.CANCELLED) throw error;
         fail(item.entry.path, error);
       } finally {
-        if (fd !== undefined) closeSync(fd);
         doneBefore += item.entry.size;
         bar?.update(doneBefore);
       }
@@ -265,15 +272,3 @@ function makeDirectory(path: string): void {
   }
 }
 
-const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
-
-async function progressBar(total: number, g: GlobalOptions): Promise<{ update(n: number): void; stop(): void } | null> {
-  if (!process.stderr.isTTY || g.quiet || g.json || total < PROGRESS_MIN_BYTES) return null;
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'copying [{bar}] {percentage}% {value}/{total} bytes | {eta_formatted}', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
-}

@@ -5,19 +5,17 @@
  */
 import type { Command } from 'commander';
 import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
-import { addReadOptions, readOptions } from './read-options.js';
+import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 
-export interface CpOptions {
+export interface CpOptions extends IoOptionValues {
   recursive?: boolean;
   /** commander turns --no-clobber into clobber: false. */
   clobber?: boolean;
   invariant?: boolean;
-  mode?: string;
-  chunkSize?: string;
 }
 
 export function define(program: Command): void {
-  addReadOptions(
+  addIoOptions(
     program
       .command('cp')
       .description('copy files out of an image (IMAGE:/SRC HOST_DEST), into one (HOST_SRC IMAGE:/DEST), or inside one (IMAGE:/A IMAGE:/B)')
@@ -36,10 +34,10 @@ export function define(program: Command): void {
     const destRef = parseImageRef(dest, false);
     const image = refs.find((r) => r !== null)?.image ?? destRef?.image;
     return runAction(image, async () => {
-      const read = readOptions(opts);
+      const read = scanOptionsFrom(opts);
       if (refs.every((r) => r !== null) && destRef === null) {
         const { copyOut } = await import('./cp-out.js');
-        return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read }, g);
+        return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats) }, g);
       }
       const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant) };
       if (refs.every((r) => r === null) && destRef !== null) {

@@ -10,7 +10,8 @@
  * rest of the listing goes on; the exit code is then 1.
  */
 import type { Command } from 'commander';
-import type { EntryInfo, Volume } from '../engine/volume.js';
+import type { EntryInfo, WalkEntry } from '../engine/volume.js';
+import type { ByteWriter } from './stdout-writer.js';
 import { escapeName, globalOptions, parseImageRef, reportError, runAction } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -34,51 +35,50 @@ export function define(program: Command): void {
       const g = globalOptions(command);
       const ref = parseImageRef(target)!;
       return runAction(ref.image, async () => {
-        const [{ openVolume }, { BufferedTextWriter }] = await Promise.all([import('../engine/open-volume.js'), import('./stdout-writer.js')]);
+        const [{ openVolume }, { walkVolume }, { ByteWriter }] = await Promise.all([
+          import('../engine/open-volume.js'),
+          import('../engine/walk.js'),
+          import('./stdout-writer.js'),
+        ]);
         const volume = openVolume(ref.image, { partition: g.partition });
-        const out = new BufferedTextWriter(1);
+        const out = new ByteWriter(1);
+        const format = new ListingFormat(out, opts, g.json);
         let failed = false;
         try {
           const top = volume.stat(ref.path);
-          const visible = (e: EntryInfo): boolean => opts.all === true || !(e.attributes.includes('hidden') || e.attributes.includes('system'));
-          let first = true;
-          const emitJson = (e: EntryInfo): void => {
-            out.write((first ? '\n  ' : ',\n  ') + jsonEntry(e));
-            first = false;
-          };
-          if (g.json) out.write('[');
+          if (g.json) out.ascii('[');
           if (top.type === 'file') {
-            if (g.json) emitJson(top);
-            else out.write(formatLine(top, opts) + '\n');
+            const single = walkEntryOf(top);
+            format.directory(single.parent);
+            format.entry(single);
           } else {
-            const walk = (dir: EntryInfo, header: boolean): void => {
-              const path = dir.path;
-              let entries: EntryInfo[];
-              try {
-                entries = listDir(volume, dir, opts);
-              } catch (error) {
+            const recursive = Boolean(opts.recursive);
+            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive }, {
+              directory(path, depth) {
+                if (!g.json) {
+                  if (depth > 0) out.ascii('\n');
+                  if (recursive) {
+                    out.escapedText(path, escapeName);
+                    out.ascii(':\n');
+                  }
+                }
+                format.directory(path);
+              },
+              entry(e) {
+                // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
+                if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
+                format.entry(e);
+                return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
+              },
+              error(_path, depth, error) {
+                if (!g.json && depth > 0) out.ascii('\n');
                 failed = true;
                 out.flush();
                 reportError(ref.image, error);
-                return;
-              }
-              if (!g.json && header) out.write(`${escapeName(path)}:\n`);
-              const shown = entries.filter(visible);
-              for (const e of shown) {
-                if (g.json) emitJson(e);
-                else out.write(formatLine(e, opts) + '\n');
-              }
-              if (opts.recursive) {
-                for (const e of shown) {
-                  if (e.type !== 'dir' || e.deleted || e.name === '.' || e.name === '..') continue;
-                  if (!g.json) out.write('\n');
-                  walk(e, true);
-                }
-              }
-            };
-            walk(top, Boolean(opts.recursive));
+              },
+            });
           }
-          if (g.json) out.write(first ? ']\n' : '\n]\n');
+          if (g.json) out.ascii(format.count === 0 ? ']\n' : '\n]\n');
           out.flush();
           if (!g.quiet && !g.json) for (const w of volume.warnings) process.stderr.write(`diskkit: ${escapeName(ref.image)}: warning: ${escapeName(w.message)}${w.context?.path ? ` (path ${escapeName(String(w.context.path))})` : ''}\n`);
         } finally {
@@ -89,51 +89,142 @@ export function define(program: Command): void {
     });
 }
 
-function listDir(volume: Volume, path: EntryInfo, opts: LsOptions): EntryInfo[] {
-  const list = volume.list as (p: string | EntryInfo, o: { deleted?: boolean; dotEntries?: boolean }) => EntryInfo[];
-  return list.call(volume, path, { deleted: opts.deleted, dotEntries: opts.all });
+function walkEntryOf(e: EntryInfo): WalkEntry {
+  const slash = e.path.lastIndexOf('/');
+  return {
+    parent: slash <= 0 ? '/' : e.path.slice(0, slash),
+    name: e.name,
+    shortName: e.shortName,
+    type: e.type,
+    size: e.size,
+    mtimeMs: e.mtime === null ? Number.NaN : e.mtime.getTime(),
+    attributes: e.attributes,
+    deleted: e.deleted === true,
+    dot: false,
+  };
 }
+
+const ASCII = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const UTF8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+const JSON_PATH = ASCII('{"path":"');
+const JSON_NAME = ASCII('","name":"');
+const JSON_SHORT = ASCII('","shortName":"');
+const JSON_SHORT_NULL = ASCII('","shortName":null');
+const JSON_FILE = ASCII(',"type":"file","size":');
+const JSON_DIR = ASCII(',"type":"dir","size":');
+const JSON_MTIME = ASCII(',"mtime":');
+const JSON_ATTRIBUTES = ASCII(',"attributes":');
+const JSON_DELETED_END = ASCII(',"deleted":true}');
+const JSON_FIRST = ASCII('\n  ');
+const JSON_NEXT = ASCII(',\n  ');
+const NULL = ASCII('null');
+const QUOTE = 0x22;
+const NO_TIME = ASCII('----------------');
+const DELETED_MARK = ASCII('  (deleted)');
 
 /**
- * One entry as JSON text. Written by hand because ls -R --json of a million entries
- * is mostly this function: timestamps and attribute lists repeat, so their text is
- * cached; names go through JSON.stringify for correct escaping.
+ * Writes entries as ls prints them, straight into the output buffer: ls -R of a
+ * million entries is mostly this, so the text that repeats (the directory's path,
+ * timestamps, attribute lists) is encoded once and copied, and names are escaped
+ * only when they need it.
  */
-function jsonEntry(e: EntryInfo): string {
-  return (
-    '{"path":' + JSON.stringify(e.path) +
-    ',"name":' + JSON.stringify(e.name) +
-    ',"shortName":' + (e.shortName === null ? 'null' : JSON.stringify(e.shortName)) +
-    ',"type":"' + e.type +
-    '","size":' + e.size +
-    ',"mtime":' + isoText(e.mtime) +
-    ',"attributes":' + attributesText(e.attributes) +
-    (e.deleted ? ',"deleted":true}' : '}')
-  );
-}
+class ListingFormat {
+  count = 0;
+  /** The current directory's path as JSON string text, with the trailing '/'. */
+  private dirPrefix: Uint8Array = ASCII('/');
+  private readonly isoCache = new Map<number, Uint8Array>();
+  private readonly localCache = new Map<number, Uint8Array>();
+  private readonly attributeCache = new Map<string[], Uint8Array>();
+  private lastTime = Number.NaN;
+  private lastTimeText: Uint8Array = NULL;
 
-const isoCache = new Map<number, string>();
-function isoText(d: Date | null): string {
-  if (d === null) return 'null';
-  const ms = d.getTime();
-  let text = isoCache.get(ms);
-  if (text === undefined) {
-    if (isoCache.size > 65536) isoCache.clear();
-    text = '"' + d.toISOString() + '"';
-    isoCache.set(ms, text);
-  }
-  return text;
-}
+  constructor(
+    private readonly out: ByteWriter,
+    private readonly opts: LsOptions,
+    private readonly json: boolean,
+  ) {}
 
-const attributesCache = new Map<string[], string>();
-function attributesText(attributes: string[]): string {
-  let text = attributesCache.get(attributes);
-  if (text === undefined) {
-    text = JSON.stringify(attributes);
-    // Volumes that share their attribute arrays make this a hit; others must not grow it.
-    if (attributesCache.size < 1024) attributesCache.set(attributes, text);
+  directory(path: string): void {
+    const text = path === '/' ? '/' : JSON.stringify(path).slice(1, -1) + '/';
+    this.dirPrefix = UTF8(text);
   }
-  return text;
+
+  entry(e: WalkEntry): void {
+    const out = this.out;
+    out.maybeFlush();
+    if (this.json) {
+      out.bytes(this.count === 0 ? JSON_FIRST : JSON_NEXT);
+      out.bytes(JSON_PATH);
+      out.bytes(this.dirPrefix);
+      out.jsonChars(e.name);
+      out.bytes(JSON_NAME);
+      out.jsonChars(e.name);
+      if (e.shortName === null) out.bytes(JSON_SHORT_NULL);
+      else {
+        out.bytes(JSON_SHORT);
+        out.jsonChars(e.shortName);
+        out.byte(QUOTE);
+      }
+      out.bytes(e.type === 'dir' ? JSON_DIR : JSON_FILE);
+      out.uint(e.size);
+      out.bytes(JSON_MTIME);
+      out.bytes(this.timeText(e.mtimeMs, true));
+      out.bytes(JSON_ATTRIBUTES);
+      out.bytes(this.attributesText(e.attributes));
+      if (e.deleted) out.bytes(JSON_DELETED_END);
+      else out.byte(0x7d);
+    } else {
+      if (this.opts.long) {
+        out.bytes(this.attributesText(e.attributes));
+        out.byte(0x20);
+        out.uint(e.size, 10);
+        out.byte(0x20);
+        out.bytes(this.timeText(e.mtimeMs, false));
+        out.byte(0x20);
+      }
+      out.escapedText(e.name, escapeName);
+      if (e.type === 'dir') out.byte(0x2f);
+      if (e.deleted) out.bytes(DELETED_MARK);
+      if (this.opts.long && e.shortName && e.shortName !== e.name) {
+        out.ascii('  [');
+        out.escapedText(e.shortName, escapeName);
+        out.byte(0x5d);
+      }
+      out.byte(0x0a);
+    }
+    this.count++;
+  }
+
+  /** A timestamp as JSON ("...Z" or null) or as local wall-clock text (ls -l), cached by its value. */
+  private timeText(ms: number, json: boolean): Uint8Array {
+    if (ms === this.lastTime) return this.lastTimeText;
+    let text: Uint8Array | undefined;
+    if (Number.isNaN(ms)) text = json ? NULL : NO_TIME;
+    else {
+      const cache = json ? this.isoCache : this.localCache;
+      text = cache.get(ms);
+      if (text === undefined) {
+        const d = new Date(ms);
+        text = ASCII(json ? '"' + d.toISOString() + '"' : formatTime(d));
+        if (cache.size > 65536) cache.clear();
+        cache.set(ms, text);
+      }
+      this.lastTime = ms;
+      this.lastTimeText = text;
+    }
+    return text;
+  }
+
+  /** JSON list or -l letters, per shared attribute array. */
+  private attributesText(attributes: string[]): Uint8Array {
+    let text = this.attributeCache.get(attributes);
+    if (text === undefined) {
+      text = UTF8(this.json ? JSON.stringify(attributes) : ATTR_LETTERS.map(([a, l]) => (attributes.includes(a) ? l : '-')).join(''));
+      // Volumes that share their attribute arrays make this a hit; others must not grow it.
+      if (this.attributeCache.size < 1024) this.attributeCache.set(attributes, text);
+    }
+    return text;
+  }
 }
 
 const ATTR_LETTERS: [string, string][] = [
@@ -152,12 +243,4 @@ function pad2(n: number): string {
 function formatTime(d: Date | null): string {
   if (!d) return '----------------';
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-}
-
-function formatLine(e: EntryInfo, opts: LsOptions): string {
-  const name = escapeName(e.name) + (e.type === 'dir' ? '/' : '') + (e.deleted ? '  (deleted)' : '');
-  if (!opts.long) return name;
-  const attrs = ATTR_LETTERS.map(([a, l]) => (e.attributes.includes(a) ? l : '-')).join('');
-  const short = e.shortName && e.shortName !== e.name ? `  [${escapeName(e.shortName)}]` : '';
-  return `${attrs} ${String(e.size).padStart(10)} ${formatTime(e.mtime)} ${name}${short}`;
 }

@@ -48,6 +48,50 @@ export interface ListOptions {
   deleted?: boolean;
 }
 
+/**
+ * One entry as Volume.walk reports it. The object is reused from one callback to the
+ * next (a walk of a million entries must not build a million objects): read its
+ * fields during the callback, copy what you keep.
+ */
+export interface WalkEntry {
+  /** Absolute path of the directory holding the entry; the entry's path is this joined with `name`. */
+  parent: string;
+  name: string;
+  shortName: string | null;
+  type: EntryType;
+  size: number;
+  /** Modification time in milliseconds since the epoch, NaN when the entry has none. */
+  mtimeMs: number;
+  /** Shared, frozen attribute-name list (see EntryInfo.attributes): do not modify. */
+  attributes: string[];
+  deleted: boolean;
+  /** True for the "." and ".." entries (only reported with `dotEntries`). */
+  dot: boolean;
+}
+
+export interface WalkOptions extends ListOptions {
+  /** Also report the "." and ".." entries. */
+  dotEntries?: boolean;
+  /** Descend into the subdirectories the visitor asks for. */
+  recursive?: boolean;
+}
+
+/**
+ * What a walk calls. Order, as `ls -R` prints it: a directory, then all its entries,
+ * then each subdirectory the visitor asked for, depth first, in entry order.
+ */
+export interface WalkVisitor {
+  /** A directory was read; its entries follow. `depth` is 0 for the start directory. */
+  directory(path: string, depth: number): void;
+  /**
+   * One entry. Return true to descend into it (recursive walks, directories only;
+   * deleted and dot entries are never descended into).
+   */
+  entry(entry: WalkEntry): boolean;
+  /** A directory could not be read (bad chain, loop); the walk goes on with the next one. */
+  error(path: string, depth: number, error: unknown): void;
+}
+
 export interface WriteFileOptions {
   mtime?: Date;
   atime?: Date;
@@ -73,6 +117,12 @@ export interface Volume {
    * no path lookup happens: that is how names holding '/' stay reachable.
    */
   list(path: string | EntryInfo, options?: ListOptions): EntryInfo[];
+  /**
+   * Optional fast listing: reports the entries of a directory (and, recursively, of
+   * the subdirectories the visitor picks) without building an EntryInfo per entry.
+   * Reports the same entries, names and warnings as list. Commands use it when present.
+   */
+  walk?(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void;
   /** The byte ranges of a file's data, in order; their lengths add up to the file size. Accepts an EntryInfo like list. */
   fileExtents(path: string | EntryInfo): Extent[];
   readFile(path: string): Buffer;
@@ -82,6 +132,11 @@ export interface Volume {
   mkdir(path: string, options?: { parents?: boolean; mtime?: Date }): EntryInfo;
   remove(path: string, options?: { recursive?: boolean }): void;
   rename(from: string, to: string): EntryInfo;
+
+  /** Cache hit/miss counters, when the format keeps caches (bench, --stats). */
+  cacheStats?(): Record<string, { hits: number; misses: number }>;
+  /** Times `count` allocations at the current fill level without writing anything, when the format can allocate. */
+  measureAllocation?(count: number): { allocations: number; microsPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number };
 
   /** Writes cached metadata back and marks the volume clean. */
   flush(): void;

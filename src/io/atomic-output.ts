@@ -45,7 +45,11 @@ export function pendingTempFiles(): string[] {
  * Runs `writer` on a temporary file next to `destination`, then renames it into place.
  * `mode` sets the new file's permissions (default 0o644 less the umask).
  */
-export async function writeAtomically<T>(destination: string, writer: (out: AtomicOutput) => Promise<T> | T, options: { signal?: AbortSignal; mode?: number } = {}): Promise<T> {
+export async function writeAtomically<T>(
+  destination: string,
+  writer: (out: AtomicOutput) => Promise<T> | T,
+  options: { signal?: AbortSignal; mode?: number; /** fsync before the rename (default true); cp skips it, as cp(1) does. */ durable?: boolean } = {},
+): Promise<T> {
   installExitHook();
   const tempPath = join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
@@ -73,7 +77,7 @@ export async function writeAtomically<T>(destination: string, writer: (out: Atom
   try {
     const value = await writer(out);
     checkAborted(options.signal);
-    fsyncSync(fd);
+    if (options.durable !== false) fsyncSync(fd);
     closeSync(fd);
     closed = true;
     try {

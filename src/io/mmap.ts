@@ -1,6 +1,6 @@
 /**
  * `mmap`: zero-copy views of the image through @riaskov/mmap-io. The file is mapped
- * read-only in page-aligned windows (a Node Buffer cannot exceed 4 GiB, and windows
+ * privately (copy-on-write) in page-aligned windows (a Node Buffer cannot exceed 4 GiB, and windows
  * keep the address space small); a chunk that lies inside one window is handed to
  * the consumer as a view of the mapping, with no copy; a chunk that gathers several
  * pieces or crosses a window edge is copied into one buffer. Only regular files can
@@ -22,7 +22,8 @@ const MAX_MAP_OFFSET = 0x7fffffff;
 interface MmapBinding {
   map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
   PROT_READ: number;
-  MAP_SHARED: number;
+  PROT_WRITE: number;
+  MAP_PRIVATE: number;
   MADV_SEQUENTIAL: number;
   MADV_DONTNEED: number;
   PAGESIZE: number;
@@ -83,7 +84,10 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
       if (start > MAX_MAP_OFFSET) return null;
       const size = Math.min(Math.max(WINDOW_BYTES, abs + length - start), fileSize - start);
       try {
-        current = { start, buf: mm.map(size, mm.PROT_READ, mm.MAP_SHARED, source.fd!, start, mm.MADV_SEQUENTIAL) };
+        // Private and writable: consumers may change a chunk in place (the MFT parser applies
+        // fixups there); such writes go to copy-on-write pages, never to the image, and a
+        // read-only mapping would turn them into a segmentation fault.
+        current = { start, buf: mm.map(size, mm.PROT_READ | mm.PROT_WRITE, mm.MAP_PRIVATE, source.fd!, start, mm.MADV_SEQUENTIAL) };
       } catch (error) {
         throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)}; ${size} bytes at ${start})`);
       }

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -93,6 +93,25 @@ describe('read modes', () => {
       }),
       { numRuns: 5 },
     );
+  });
+
+  it('a consumer may change chunks in place in every mode (the MFT parser does) without touching the image', async () => {
+    const path = join(dir, 'mutable.bin');
+    writeFileSync(path, bytes);
+    const source = FileBlockSource.open(path);
+    try {
+      for (const mode of CONCRETE_MODES) {
+        let seen = 0;
+        await scanExtents(source, [{ position: 0, length: SIZE }], (chunk) => {
+          seen += chunk.length;
+          chunk.fill(0xee);
+        }, { mode, chunkSize: 64 * 1024 });
+        expect(seen, mode).toBe(SIZE);
+      }
+    } finally {
+      source.close();
+    }
+    expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
   it('auto reports the mode it picked and why', async () => {

@@ -226,7 +226,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
     report.workloads.fatCache = caches
       ? { status: 'ran', caches: Object.fromEntries(Object.entries(caches).map(([k, c]) => [k, { ...c, hitRatePct: c.hits + c.misses ? Math.round((c.hits / (c.hits + c.misses)) * 1000) / 10 : 0 }])) }
       : { status: 'skipped', reason: 'this volume does not expose cache counters (cacheStats())' };
-    report.workloads.allocation = await allocationWorkload(target.path, target.openWritable);
+    report.workloads.allocation = allocationWorkload(volume);
     walk = { entries: 0, seconds: 0, files: [] };
   }
   const usage = resourceUsage();

@@ -4,8 +4,7 @@
  * (sequential read only: the raw-read limit of the machine). MFT sources and
  * Cartridge images get their own branch here as those engines land.
  */
-import { FileBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
-import { decodeBootSector } from '../fat/boot-sector.js';
+import type { BlockSource } from '../../io/block-source.js';
 import type { Volume } from '../volume.js';
 
 export type BenchFormat = 'fat' | 'raw';
@@ -19,29 +18,28 @@ export interface BenchTarget {
   /** Why the target was treated the way it was (for the report). */
   note: string;
   /** Opens a writable volume on another path (a temporary copy), for write workloads; null when the format cannot write. */
-  openWritable: ((path: string) => Promise<Volume>) | null;
   close(): void;
 }
 
 
-function looksLikeFat(source: BlockSource): boolean {
-  if (source.size < 512) return false;
-  try {
-    decodeBootSector(readBytes(source, 0, 512), source.size);
-    return true;
-  } catch {
-    return false;
+/**
+ * Opens what bench measures: a FAT volume (whole image or a partition, chosen as every
+ * command chooses) gets every workload; anything else — an NTFS volume, a raw dump, any
+ * file — gets the sequential read of its bytes only (the raw-read limit).
+ */
+export async function openBenchTarget(path: string, options: { partition?: number } = {}): Promise<BenchTarget> {
+  const [{ openImage }, { FatVolume }] = await Promise.all([import('../image.js'), import('../fat/volume.js')]);
+  const opened = openImage(path, { partition: options.partition });
+  const source = opened.source;
+  const where = opened.partition ? ` (partition ${opened.partition.index})` : '';
+  const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, close: () => source.close() });
+  if (opened.format !== 'fat') {
+    return raw(opened.format === 'ntfs' ? `NTFS volume${where}: sequential read only (use 'diskkit mft bench' for the index)` : 'no file system recognised: reading the whole file (sequential read only)');
   }
-}
-
-export async function openBenchTarget(path: string): Promise<BenchTarget> {
-  const source = FileBlockSource.open(path);
-  const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, openWritable: null, close: () => source.close() });
-  if (!looksLikeFat(source)) return raw('no file system recognised: reading the whole file (sequential read only)');
-  const { openVolume } = await import('../open-volume.js');
   let volume: Volume;
   try {
-    volume = openVolume(path);
+    volume = FatVolume.open(source);
+    volume.partition = opened.partition ? { index: opened.partition.index, start: opened.partition.start, size: opened.partition.size, type: opened.partition.type } : null;
   } catch (error) {
     source.close();
     throw error;
@@ -51,11 +49,7 @@ export async function openBenchTarget(path: string): Promise<BenchTarget> {
     format: 'fat',
     source: volume.source,
     volume,
-    note: `FAT volume (${String(volume.info().format ?? volume.format)})`,
-    openWritable: async (copy) => openVolume(copy, { writable: true }),
-    close: () => {
-      volume.close();
-      source.close();
-    },
+    note: `FAT volume (${String(volume.info().fatType ?? volume.format)})${where}`,
+    close: () => volume.close(),
   };
 }

@@ -181,42 +181,17 @@ export function cacheStatsOf(volume: Volume | null): Record<string, { hits: numb
 
 export type AllocationResult =
   | { status: 'skipped'; reason: string }
-  | { status: 'ran'; clusters: number; seconds: number; usPerCluster: number; fillLevelPct: number };
+  | { status: 'ran'; allocations: number; usPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number };
 
 /**
- * Cluster allocation at the image's fill level, on a temporary copy (the user's image
- * is never opened for writing): one file of up to `clusters` clusters is written and
- * the time per cluster reported. Skipped, with the reason, when the format cannot write.
+ * Cluster allocation at the image's fill level: single-cluster allocations timed on
+ * the volume's in-memory free-cluster bitmap, taken and given back. Nothing is
+ * written, so the user's image is never modified and no copy is needed. Skipped,
+ * with the reason, when the format cannot allocate.
  */
-export async function allocationWorkload(imagePath: string, openWritable: ((path: string) => Promise<Volume>) | null, clusters = 256): Promise<AllocationResult> {
-  if (!openWritable) return { status: 'skipped', reason: 'this format cannot be written by diskkit' };
-  if (!statSync(imagePath).isFile()) return { status: 'skipped', reason: 'the image is not a regular file (the workload runs on a copy of an image file)' };
-  // next to the image: same file system, so the copy can be a reflink where supported
-  const dir = mkdtempSync(join(dirname(imagePath), '.diskkit-bench-'));
-  try {
-    const copy = join(dir, 'copy.img');
-    copyFileSync(imagePath, copy, constants.COPYFILE_FICLONE);
-    const volume = await openWritable(copy);
-    try {
-      const info = volume.info();
-      const clusterBytes = Number(info.bytesPerCluster ?? 4096);
-      const n = Math.max(1, Math.min(clusters, Math.floor(info.freeBytes / clusterBytes) - 8));
-      if (info.freeBytes < clusterBytes * 9) return { status: 'skipped', reason: 'the image is full' };
-      const data = Buffer.alloc(n * clusterBytes, 0x5a);
-      const t0 = performance.now();
-      try {
-        volume.writeFile('/DKBENCH.BIN', data);
-        volume.flush();
-      } catch (error) {
-        if (error instanceof DiskkitError && error.code === ErrorCode.UNSUPPORTED) return { status: 'skipped', reason: `the write path is not available (${error.message})` };
-        throw error;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      return { status: 'ran', clusters: n, seconds, usPerCluster: Math.round((seconds * 1e6 * 100) / n) / 100, fillLevelPct: Math.round((info.usedBytes / Math.max(1, info.totalBytes)) * 1000) / 10 };
-    } finally {
-      volume.close();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function allocationWorkload(volume: Volume, count = 10_000): AllocationResult {
+  if (typeof volume.measureAllocation !== 'function') return { status: 'skipped', reason: 'this format cannot allocate' };
+  const r = volume.measureAllocation(count);
+  if (r.allocations === 0) return { status: 'skipped', reason: 'the image is full' };
+  return { status: 'ran', allocations: r.allocations, usPerAllocation: Math.round(r.microsPerAllocation * 1000) / 1000, bitmapBuildMs: Math.round(r.bitmapBuildMs * 10) / 10, fillLevelPct: r.fillLevelPct };
 }

@@ -125,10 +125,17 @@ export class ClusterAllocator {
     return -1;
   }
 
-  /** The first free cluster at or after `from` that is used (end of a free run), capped at maxCluster+1. */
-  private nextUsedFrom(from: number): number {
+  /**
+   * The first used cluster at or after `from` (the end of a free run), capped at
+   * maxCluster+1 and at `cap`: callers only need to know whether a run is long
+   * enough, and scanning a fresh volume's whole free tail per small file would make
+   * copying many files quadratic.
+   */
+  private nextUsedFrom(from: number, cap = Number.POSITIVE_INFINITY): number {
     let c = from;
-    while (c <= this.maxCluster) {
+    const limit = Math.min(this.maxCluster, cap - 1);
+    if (from > limit) return Math.min(from, this.maxCluster + 1);
+    while (c <= limit) {
       const w = this.bits[c >>> 5]!;
       if ((c & 31) === 0 && w === 0) {
         c += 32;
@@ -137,7 +144,7 @@ export class ClusterAllocator {
       if (w & (1 << (c & 31))) return c;
       c++;
     }
-    return this.maxCluster + 1;
+    return Math.min(c, this.maxCluster + 1);
   }
 
   /** One run of `count` free clusters, first fit from the hint, wrapping once. */
@@ -147,7 +154,7 @@ export class ClusterAllocator {
       while (c <= to) {
         const start = this.nextFreeFrom(c, to);
         if (start === -1) return null;
-        const end = this.nextUsedFrom(start);
+        const end = this.nextUsedFrom(start, start + count);
         if (end - start >= count) return [{ start, count }];
         c = end;
       }
@@ -165,7 +172,7 @@ export class ClusterAllocator {
       while (left > 0 && c <= to) {
         const start = this.nextFreeFrom(c, to);
         if (start === -1) return;
-        const end = Math.min(this.nextUsedFrom(start), to + 1);
+        const end = Math.min(this.nextUsedFrom(start, start + left), to + 1);
         const n = Math.min(end - start, left);
         runs.push({ start, count: n });
         left -= n;

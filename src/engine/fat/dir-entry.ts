@@ -109,6 +109,22 @@ export function decodeDosDateTime(date: number, time: number, tenths = 0): Date 
   return decoded === null ? null : new Date(decoded.getTime() + extra);
 }
 
+/**
+ * The same decoding as epoch milliseconds (NaN when unset or invalid), for listings
+ * that must not build a Date per entry. Shares decodeDosDateTime's cache.
+ */
+export function decodeDosDateTimeMs(date: number, time: number): number {
+  if (date === 0) return Number.NaN;
+  const key = date * 0x10000 + time;
+  const cached = dosTimeCache.get(key);
+  if (cached !== undefined) return cached;
+  const decoded = decodeDosDateTimeUncached(date, time);
+  if (dosTimeCache.size >= DOS_TIME_CACHE_LIMIT) dosTimeCache.clear();
+  const ms = decoded === null ? Number.NaN : decoded.getTime();
+  dosTimeCache.set(key, ms);
+  return ms;
+}
+
 function decodeDosDateTimeUncached(date: number, time: number): Date | null {
   const year = 1980 + (date >>> 9);
   const month = (date >>> 5) & 0x0f;

@@ -50,6 +50,8 @@ export class FatTable {
   /** The single window when the whole used part of the FAT is cached. */
   private whole: Window | null = null;
   private readonly usedBytes: number;
+  /** Window lookups answered from memory / needing a read (bench and --stats report them). */
+  readonly cacheCounters = { hits: 0, misses: 0 };
 
   constructor(
     private readonly source: BlockSource,
@@ -313,16 +315,21 @@ export class FatTable {
   }
 
   private windowFor(cluster: number): Window {
-    if (this.whole) return this.whole;
+    if (this.whole) {
+      this.cacheCounters.hits++;
+      return this.whole;
+    }
     return this.window(Math.floor(entryOffset(this.fatType, cluster) / this.windowBytes));
   }
 
   private window(index: number): Window {
     const hit = this.windows.get(index);
     if (hit) {
+      this.cacheCounters.hits++;
       hit.lastUse = ++this.useClock;
       return hit;
     }
+    this.cacheCounters.misses++;
     if (this.windows.size >= MAX_WINDOWS) this.evict();
     const offset = index * this.windowBytes;
     const length = Math.min(this.windowBytes, this.fatBytes - offset);

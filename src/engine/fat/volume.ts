@@ -6,13 +6,15 @@
 import { readBytes, type BlockSource } from '../../io/block-source.js';
 import { checkBound } from '../binary.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
-import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WriteFileOptions } from '../volume.js';
+import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
+import { walkFatDirectories } from './directory-walk.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
+import { ClusterAllocator, measureAllocation } from './allocator.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
 export const MAX_DIRECTORY_BYTES = 65536 * 32;
@@ -67,6 +69,7 @@ export class FatVolume implements Volume {
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
   private writerValue: FatWriter | null = null;
+  private readonly directoryCacheCounters = { hits: 0, misses: 0 };
 
   private constructor(
     readonly source: BlockSource,
@@ -163,7 +166,11 @@ export class FatVolume implements Volume {
   readDirectory(dir: DirectoryRef, options: { deleted?: boolean } = {}): ParsedDirectory {
     const cache = options.deleted ? this.deletedCache : this.directoryCache;
     const hit = cache.get(dir.cluster);
-    if (hit) return hit;
+    if (hit) {
+      this.directoryCacheCounters.hits++;
+      return hit;
+    }
+    this.directoryCacheCounters.misses++;
     const parsed = parseDirectory(this.readDirectoryBytes(dir), this.boot.fatType, { deleted: options.deleted, path: dir.path });
     if (parsed.warnings.length > 0 && !this.warnedDirectories.has(dir.cluster)) {
       this.warnedDirectories.add(dir.cluster);
@@ -210,13 +217,30 @@ export class FatVolume implements Volume {
     return this.entryInfo(record, full);
   }
 
-  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+  /** The directory a path or a listed EntryInfo names (an EntryInfo from a listing needs no path lookup). */
+  private directoryOf(path: string | EntryInfo): DirectoryRef {
     const known = path instanceof FatEntryInfo ? path.origin : undefined;
-    let dir: DirectoryRef;
     if (known) {
       if (!known.record.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: (path as EntryInfo).path } });
-      dir = this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
-    } else dir = this.directoryAt(typeof path === 'string' ? path : path.path);
+      return this.childDirectory(known.record, (path as EntryInfo).path, known.dir);
+    }
+    return this.directoryAt(typeof path === 'string' ? path : path.path);
+  }
+
+  /** See Volume.walk and directory-walk.ts. A start that cannot be resolved is reported to `visitor.error`. */
+  walk(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void {
+    let dir: DirectoryRef;
+    try {
+      dir = this.directoryOf(start);
+    } catch (error) {
+      visitor.error(typeof start === 'string' ? start : start.path, 0, error);
+      return;
+    }
+    walkFatDirectories(this, dir, options, visitor);
+  }
+
+  list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
+    const dir = this.directoryOf(path);
     const parsed = this.readDirectory(dir, { deleted: options.deleted });
     const out: EntryInfo[] = [];
     for (const record of parsed.records) {
@@ -296,6 +320,24 @@ export class FatVolume implements Volume {
     return buf;
   }
 
+  /** Hit/miss counts of the FAT window cache and the parsed-directory cache (bench, --stats). */
+  cacheStats(): Record<string, { hits: number; misses: number }> {
+    return { fat: { ...this.fat.cacheCounters }, directory: { ...this.directoryCacheCounters } };
+  }
+
+  /**
+   * Times `count` single-cluster allocations at the volume's current fill level, in
+   * memory only: the free-cluster bitmap is built from the FAT, clusters are taken and
+   * given back, and nothing is written — safe on a read-only volume.
+   */
+  measureAllocation(count: number): { allocations: number; microsPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number } {
+    const t0 = performance.now();
+    const allocator = ClusterAllocator.fromFat(this.fat);
+    const bitmapBuildMs = performance.now() - t0;
+    const fillLevelPct = Math.round((1 - allocator.freeCount / this.boot.clusterCount) * 1000) / 10;
+    return { ...measureAllocation(allocator, count), bitmapBuildMs, fillLevelPct };
+  }
+
   /** The write side, created on the first write (see volume-writer.ts). */
   get writer(): FatWriter {
     return (this.writerValue ??= new FatWriter(this));
@@ -361,7 +403,11 @@ export class FatVolume implements Volume {
 
   /** The directory a record points at; ".." with cluster 0 means the root (fatgen103 section 6.2). */
   private childDirectory(record: DirRecord, path: string, parent: DirectoryRef): DirectoryRef {
-    const cluster = record.entry.startCluster;
+    return this.childRefAt(record.entry.startCluster, path, parent);
+  }
+
+  /** The directory starting at `cluster`, reached from `parent`: range-checked, and refused when it is one of its own ancestors. */
+  childRefAt(cluster: number, path: string, parent: DirectoryRef): DirectoryRef {
     if (cluster < 2 || cluster > this.fat.maxCluster) {
       throw new DiskkitError(ErrorCode.CHAIN_RANGE, `directory starts at cluster ${cluster}, outside 2..${this.fat.maxCluster}`, { context: { path, cluster } });
     }

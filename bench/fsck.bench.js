@@ -1,0 +1,43 @@
+// fsck: `diskkit fsck` vs `fsck.fat -n` on FAT32 images of 20,000 and 1,000,000 files
+// (bench/make-fat-tree-image.js), whole-process medians and peak RSS of both.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { timeCommand, peakRssMiB, fmt, ratio } from './harness.js';
+
+const here = fileURLToPath(new URL('./', import.meta.url));
+const work = join(here, 'work');
+const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const node = process.execPath;
+
+function treeImage(name, dirs, files, mib, log) {
+  const img = join(work, name);
+  if (existsSync(img)) return img;
+  log(`building ${name} (${dirs} × ${files} files)`);
+  execFileSync(node, [join(here, 'make-fat-tree-image.js'), img, String(dirs), String(files), String(mib)], { stdio: 'ignore' });
+  return img;
+}
+
+/** fsck.fat exits 0 on a clean image; the harness requires exit 0 of both. */
+function measure(img, runs) {
+  const dk = timeCommand(node, [bin, 'fsck', img], { runs });
+  const peer = timeCommand('fsck.fat', ['-n', img], { runs });
+  const dkMem = peakRssMiB(node, [bin, 'fsck', img]);
+  const peerMem = peakRssMiB('fsck.fat', ['-n', img]);
+  return { dk, peer, dkMem, peerMem };
+}
+
+export default async function ({ log }) {
+  mkdirSync(work, { recursive: true });
+  const t20k = treeImage('t20k.img', 20, 1000, 512, log);
+  const t1m = treeImage('t1m.img', 1000, 1000, 1024, log);
+  const rows = [];
+  for (const [label, img, runs, target] of [['20,000 files', t20k, 7, '≤ 2×'], ['1,000,000 files', t1m, 3, '< 1×']]) {
+    log(`fsck ${label}`);
+    const m = measure(img, runs);
+    const mem = (v) => (v === null ? '?' : `${v.toFixed(0)} MiB`);
+    rows.push(`| fsck ${label} (FAT32) | ${fmt(m.dk.median)}, ${mem(m.dkMem)} | fsck.fat -n ${fmt(m.peer.median)}, ${mem(m.peerMem)} | ${ratio(m.dk.median, m.peer.median)} | ${target} |`);
+  }
+  return `## fsck\n\n| what | diskkit (time, peak RSS) | peer (time, peak RSS) | ratio | target |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
+}

@@ -1,0 +1,129 @@
+/**
+ * Checks of the reserved region: the boot sector's sanity beyond what decoding
+ * already refuses, the FAT32 backup boot sector (fatgen103 section 3.3, BPB_BkBootSec),
+ * the FSInfo sector (fatgen103 section 5) and the boot-sector dirty flag (the "state"
+ * byte Linux and Windows keep in BS_Reserved1: bit 0 set = mounted, not cleanly
+ * unmounted).
+ */
+import { readBytes, type BlockSource } from '../../../io/block-source.js';
+import { BOOT_SIGNATURE, BOOT_SIGNATURE_OFFSET, type BootSector } from '../boot-sector.js';
+import { FSINFO_UNKNOWN, decodeFsInfo, FsInfoSector, FSINFO_LEAD_SIGNATURE, FSINFO_STRUCT_SIGNATURE, FSINFO_TRAIL_SIGNATURE } from '../fsinfo.js';
+import { FindingList, FsckCode } from './findings.js';
+
+/** Offset of the state byte: BS_Reserved1 (FAT12/16 offset 37, FAT32 offset 65). */
+export function stateByteOffset(boot: BootSector): number {
+  return boot.fatType === 'fat32' ? 65 : 37;
+}
+export const STATE_DIRTY = 0x01;
+
+export interface BootState {
+  primary: Uint8Array;
+  dirtyFlag: boolean;
+  /** FAT32: the backup exists (its sector is inside the reserved region) and differs. */
+  backupDiffers: boolean;
+  backupSector: number | null;
+  /** FAT32: the FSInfo sector number, when it is usable. */
+  fsInfoSector: number | null;
+  fsInfoValid: boolean;
+  fsInfoFreeCount: number | null;
+  fsInfoNextFree: number | null;
+  rawFreeCount: number;
+  rawNextFree: number;
+}
+
+/** Checks the boot sector, its backup and the FSInfo signatures; free count and hint are checked later against the FAT. */
+export function checkBootRegion(source: BlockSource, boot: BootSector, findings: FindingList): BootState {
+  const bps = boot.bytesPerSector;
+  const primary = readBytes(source, 0, bps);
+  const signature = primary[BOOT_SIGNATURE_OFFSET]! | (primary[BOOT_SIGNATURE_OFFSET + 1]! << 8);
+  if (signature !== BOOT_SIGNATURE) {
+    findings.add(FsckCode.BOOT, `boot sector signature is 0x${signature.toString(16)}, not 0xaa55`, { fixable: false });
+  }
+  // fatgen103 section 3.1 BPB_Media: 0xF0 or 0xF8..0xFF.
+  if (boot.media !== 0xf0 && boot.media < 0xf8) {
+    findings.add(FsckCode.MEDIA, `boot sector media byte 0x${boot.media.toString(16)} is not a valid media descriptor`, { fixable: false });
+  }
+  const state: BootState = {
+    primary,
+    dirtyFlag: (primary[stateByteOffset(boot)]! & STATE_DIRTY) !== 0,
+    backupDiffers: false,
+    backupSector: null,
+    fsInfoSector: null,
+    fsInfoValid: false,
+    fsInfoFreeCount: null,
+    fsInfoNextFree: null,
+    rawFreeCount: FSINFO_UNKNOWN,
+    rawNextFree: FSINFO_UNKNOWN,
+  };
+  if (state.dirtyFlag) findings.add(FsckCode.DIRTY, 'boot sector dirty flag is set: the volume was not cleanly unmounted');
+  if (boot.fatType !== 'fat32') return state;
+
+  const reserved = boot.reservedSectors;
+  if (boot.backupBootSector !== 0 && boot.backupBootSector !== 0xffff) {
+    if (boot.backupBootSector >= reserved) {
+      findings.add(FsckCode.BOOT, `backup boot sector ${boot.backupBootSector} lies outside the ${reserved} reserved sectors`, { fixable: false });
+    } else {
+      state.backupSector = boot.backupBootSector;
+      const backup = readBytes(source, boot.backupBootSector * bps, bps);
+      if (!sameBytes(primary, backup)) {
+        state.backupDiffers = true;
+        const first = firstDifference(primary, backup);
+        findings.add(FsckCode.BOOT_BACKUP, `backup boot sector (sector ${boot.backupBootSector}) differs from the primary (first at byte ${first})`);
+      }
+    }
+  }
+  if (boot.fsInfoSector !== 0 && boot.fsInfoSector !== 0xffff) {
+    if (boot.fsInfoSector >= reserved || boot.fsInfoSector === boot.backupBootSector) {
+      findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} is not a usable reserved sector`, { fixable: false });
+    } else {
+      state.fsInfoSector = boot.fsInfoSector;
+      const sector = readBytes(source, boot.fsInfoSector * bps, 512);
+      const info = decodeFsInfo(sector, boot.clusterCount);
+      const raw = FsInfoSector.decode(sector);
+      state.fsInfoValid = info.valid;
+      state.rawFreeCount = info.rawFreeCount;
+      state.rawNextFree = info.rawNextFree;
+      state.fsInfoFreeCount = info.freeCount;
+      state.fsInfoNextFree = info.nextFree;
+      if (!info.valid) {
+        const bad = [
+          raw.leadSignature !== FSINFO_LEAD_SIGNATURE ? 'lead' : null,
+          raw.structSignature !== FSINFO_STRUCT_SIGNATURE ? 'structure' : null,
+          raw.trailSignature !== FSINFO_TRAIL_SIGNATURE ? 'trail' : null,
+        ].filter(Boolean);
+        findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} has a bad ${bad.join(' and ')} signature`);
+      }
+    }
+  }
+  return state;
+}
+
+/**
+ * Checks the FSInfo hints against the FAT: the free count must equal the real count
+ * (0xFFFFFFFF means unknown and is accepted), and the next-free hint must be unknown
+ * or a cluster number in range (fatgen103 section 5).
+ */
+export function checkFsInfoHints(state: BootState, clustersFree: number, maxCluster: number, findings: FindingList): boolean {
+  if (state.fsInfoSector === null || !state.fsInfoValid) return false;
+  let wrong = false;
+  if (state.rawFreeCount !== FSINFO_UNKNOWN && state.rawFreeCount !== clustersFree) {
+    wrong = true;
+    findings.add(FsckCode.FSINFO, `FSInfo free cluster count is ${state.rawFreeCount}, the FAT has ${clustersFree} free`);
+  }
+  if (state.rawNextFree !== FSINFO_UNKNOWN && (state.rawNextFree < 2 || state.rawNextFree > maxCluster)) {
+    wrong = true;
+    findings.add(FsckCode.FSINFO, `FSInfo next-free hint ${state.rawNextFree} is outside clusters 2..${maxCluster}`);
+  }
+  return wrong;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return a.length;
+}

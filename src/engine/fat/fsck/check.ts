@@ -1,0 +1,170 @@
+/**
+ * `fsck` for FAT12/16/32: reads the reserved region and every FAT copy, walks the
+ * directory tree over a cluster-ownership map, groups lost clusters, and reports
+ * findings with stable codes. With `repair` it carries out the plan the analysis
+ * made and checks the image again, so what it reports as corrected is verified.
+ */
+import { readBytes, type BlockSource } from '../../../io/block-source.js';
+import type { ReadMode } from '../../../io/scan.js';
+import { DiskkitError, ErrorCode } from '../../errors.js';
+import { decodeBootSector, type BootSector } from '../boot-sector.js';
+import { badClusterValue, endOfChainValue } from '../fat-entry.js';
+import { checkBootRegion, checkFsInfoHints } from './boot-checks.js';
+import { checkReservedEntries, readFatCopies } from './fat-copies.js';
+import { FindingList, FsckCode, type Finding, type FsckReport, type FsckStats } from './findings.js';
+import { findLostChains } from './lost-chains.js';
+import { Owners } from './ownership.js';
+import { emptyPlan, type RepairPlan } from './plan.js';
+import { applyPlan } from './repair.js';
+import { walkTree, type WalkContext } from './tree-walk.js';
+
+export interface FsckOptions {
+  /** Correct what can be corrected (the source must be writable). */
+  repair?: boolean;
+  /** Free lost chains instead of saving them under /FOUND.nnn. */
+  freeLost?: boolean;
+  /** Read mode for the bulk reads (FAT copies, directories). */
+  mode?: ReadMode;
+}
+
+/** Decodes the boot sector of `source`, as FatVolume.open does (bytes per sector may exceed 512). */
+export function readBootSector(source: BlockSource): BootSector {
+  if (source.size < 512) {
+    throw new DiskkitError(ErrorCode.TRUNCATED, `image is ${source.size} bytes, too small for a FAT boot sector`, { context: { image: source.name } });
+  }
+  const first = readBytes(source, 0, 512);
+  const bps = first[11]! | (first[12]! << 8);
+  const sector = bps > 512 && bps <= 4096 && source.size >= bps ? readBytes(source, 0, bps) : first;
+  try {
+    return decodeBootSector(sector, source.size);
+  } catch (error) {
+    if (error instanceof DiskkitError) error.context.image ??= source.name;
+    throw error;
+  }
+}
+
+interface Analysis {
+  findings: FindingList;
+  plan: RepairPlan;
+  owners: Owners;
+  files: number;
+  dirs: number;
+}
+
+async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, mode: ReadMode | undefined): Promise<Analysis> {
+  const ctx: WalkContext = {
+    source,
+    boot,
+    next,
+    owners: new Owners(boot.clusterCount + 1),
+    findings: new FindingList(),
+    plan: emptyPlan(),
+    mode,
+    files: 0,
+    dirs: 0,
+  };
+  await walkTree(ctx);
+  findLostChains(ctx);
+  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs };
+}
+
+/** Checks (and with `repair`, repairs) the FAT file system at byte 0 of `source`. */
+export async function checkFat(source: BlockSource, options: FsckOptions = {}): Promise<FsckReport> {
+  const first = await analyze(source, options.mode);
+  if (!options.repair || first.report.clean) return first.report;
+  if (!source.writable) throw new DiskkitError(ErrorCode.USAGE, 'repair needs the image opened for writing', { context: { image: source.name } });
+  const fixable = first.report.errors.filter((f) => f.fixable);
+  let repairs: FsckReport['repairs'] = [];
+  if (fixable.length > 0) {
+    const outcome = applyPlan({
+      source,
+      boot: first.boot,
+      next: first.next,
+      owners: first.analysis.owners,
+      bootState: first.bootState,
+      plan: first.analysis.plan,
+      freeLost: Boolean(options.freeLost),
+      fat1: first.fat1,
+    });
+    repairs = outcome.repairs;
+  }
+  // Check again: what is still found was not corrected.
+  const second = await analyze(source, options.mode);
+  return { ...first.report, repairs, uncorrected: second.report.errors, stats: second.report.stats };
+}
+
+async function analyze(source: BlockSource, mode: ReadMode | undefined) {
+  const boot = readBootSector(source);
+  const findings = new FindingList();
+  const bootState = checkBootRegion(source, boot, findings);
+  const copies = await readFatCopies(source, boot, mode);
+  const maxCluster = boot.clusterCount + 1;
+
+  // With differing copies, the copy whose chains agree best with the directory tree wins.
+  let chosen = 0;
+  let analysis = await analyzeTree(source, boot, copies.tables[0]!, mode);
+  if (copies.differs.some(Boolean)) {
+    for (let k = 1; k < copies.tables.length; k++) {
+      if (!copies.differs[k] || copies.tables[k] === copies.tables[0]) continue;
+      const other = await analyzeTree(source, boot, copies.tables[k]!, mode);
+      if (other.findings.items.length < analysis.findings.items.length) {
+        analysis = other;
+        chosen = k;
+      }
+    }
+    const differing = copies.differing.flat();
+    const shown = [...new Set(differing)].sort((a, b) => a - b).slice(0, 8);
+    findings.add(FsckCode.FAT_MISMATCH, `FAT copies differ${shown.length ? ` (first at cluster${shown.length > 1 ? 's' : ''} ${shown.join(', ')})` : ' (in reserved bits)'}; FAT ${chosen + 1} agrees best with the directory tree`, {
+      clusters: shown,
+    });
+  }
+  const next = copies.tables[chosen]!;
+  const reserved = checkReservedEntries(next, boot, findings);
+  findings.items.push(...analysis.findings.items);
+  findings.omitted += analysis.findings.omitted;
+
+  const bad = badClusterValue(boot.fatType);
+  let free = 0;
+  let badCount = 0;
+  for (let c = 2; c <= maxCluster; c++) {
+    const v = next[c]!;
+    if (v === 0) free++;
+    else if (v === bad) badCount++;
+  }
+  const fsInfoWrong = checkFsInfoHints(bootState, free, maxCluster, findings);
+  const plan = analysis.plan;
+  plan.chosenCopy = chosen;
+  plan.syncFats = copies.differs.some(Boolean);
+  plan.fixFat0 = reserved.fat0Bad;
+  plan.fixFat1 = reserved.fat1NotEnd || reserved.dirtyBit || reserved.hardErrorBit;
+  plan.clearDirty = bootState.dirtyFlag;
+  plan.restoreBackup = bootState.backupDiffers;
+  plan.rewriteFsInfo = fsInfoWrong || (bootState.fsInfoSector !== null && !bootState.fsInfoValid);
+
+  let lostClusters = 0;
+  for (const l of plan.lostChains) lostClusters += l.length;
+  const stats: FsckStats = {
+    fatType: boot.fatType.toUpperCase() as FsckStats['fatType'],
+    files: analysis.files,
+    dirs: analysis.dirs,
+    clustersTotal: boot.clusterCount,
+    clustersUsed: boot.clusterCount - free - badCount,
+    clustersFree: free,
+    clustersBad: badCount,
+    lostChains: plan.lostChains.length,
+    lostClusters,
+  };
+  const errors: Finding[] = findings.items;
+  if (findings.omitted > 0) {
+    errors.push({ code: errors[errors.length - 1]!.code, message: `... and ${findings.omitted} more findings not listed`, fixable: true });
+  }
+  const fat1 = reserved.fat1NotEnd ? endOfChainValue(boot.fatType) : next[1]!;
+  return {
+    boot,
+    bootState,
+    next,
+    analysis,
+    fat1,
+    report: { clean: errors.length === 0, errors, repairs: [], uncorrected: errors.filter(() => true), stats } satisfies FsckReport,
+  };
+}

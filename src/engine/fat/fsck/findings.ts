@@ -1,0 +1,104 @@
+/**
+ * What fsck reports: every finding carries a stable code (callers and --json branch
+ * on it, never on the message), the path(s) and clusters it concerns, and whether the
+ * repair pass can correct it. Repairs are listed as they are made.
+ */
+
+/** Stable finding codes of `diskkit fsck`. */
+export const FsckCode = {
+  /** Boot sector fields that decode but are not sane (signature, media, jump...). */
+  BOOT: 'E_FSCK_BOOT',
+  /** FAT32 backup boot sector differs from the primary. */
+  BOOT_BACKUP: 'E_FSCK_BOOT_BACKUP',
+  /** FSInfo signatures, free count or next-free hint wrong. */
+  FSINFO: 'E_FSCK_FSINFO',
+  /** The FAT copies differ. */
+  FAT_MISMATCH: 'E_FSCK_FAT_MISMATCH',
+  /** FAT[0] does not carry the media byte, or the BPB media byte is not a valid one. */
+  MEDIA: 'E_FSCK_MEDIA',
+  /** FAT[1] is not an end-of-chain mark. */
+  FAT_RESERVED: 'E_FSCK_FAT_RESERVED',
+  /** The volume was not cleanly unmounted (boot-sector state byte or FAT[1] clean bit). */
+  DIRTY: 'E_FSCK_DIRTY',
+  /** FAT[1] hard-error bit says the last mount met disk I/O errors. */
+  HARD_ERROR: 'E_FSCK_HARD_ERROR',
+  /** An 8.3 name holds characters DOS forbids. */
+  BAD_NAME: 'E_FSCK_BAD_NAME',
+  /** '.' or '..' missing, misplaced or pointing at the wrong cluster. */
+  DOT: 'E_FSCK_DOT',
+  /** Start cluster out of range, free or bad. */
+  START_CLUSTER: 'E_FSCK_START_CLUSTER',
+  /** File size and cluster chain length disagree. */
+  CHAIN_SIZE: 'E_FSCK_CHAIN_SIZE',
+  /** A directory entry has a non-zero size. */
+  DIR_SIZE: 'E_FSCK_DIR_SIZE',
+  /** Long-name slots out of order, with a wrong checksum, or without their short entry. */
+  LFN_ORPHAN: 'E_FSCK_LFN_ORPHAN',
+  /** Two entries of one directory share a short name. */
+  DUPLICATE: 'E_FSCK_DUPLICATE',
+  /** A cluster belongs to two chains. */
+  CROSSLINK: 'E_FSCK_CROSSLINK',
+  /** A chain comes back on itself. */
+  LOOP: 'E_FSCK_LOOP',
+  /** A chain runs out of range or into a free or bad cluster. */
+  CHAIN_RANGE: 'E_FSCK_CHAIN_RANGE',
+  /** Allocated clusters no entry reaches. */
+  LOST: 'E_FSCK_LOST',
+} as const;
+
+export type FsckCodeValue = (typeof FsckCode)[keyof typeof FsckCode];
+
+export interface Finding {
+  code: FsckCodeValue;
+  message: string;
+  /** Path(s) of the entries concerned: one, or two for a cross-link. */
+  path?: string[];
+  clusters?: number[];
+  /** True when --repair knows how to correct it. */
+  fixable: boolean;
+}
+
+export interface Repair {
+  /** The finding code the change answers. */
+  code: FsckCodeValue;
+  message: string;
+  path?: string;
+}
+
+export interface FsckStats {
+  files: number;
+  dirs: number;
+  clustersTotal: number;
+  clustersUsed: number;
+  clustersFree: number;
+  clustersBad: number;
+  lostChains: number;
+  lostClusters: number;
+  fatType: 'FAT12' | 'FAT16' | 'FAT32';
+}
+
+export interface FsckReport {
+  /** No findings. */
+  clean: boolean;
+  errors: Finding[];
+  repairs: Repair[];
+  /** Findings a repair run could not correct. */
+  uncorrected: Finding[];
+  stats: FsckStats;
+}
+
+/** Collects findings; keeps at most `limit` in the list (the count of the rest is kept). */
+export class FindingList {
+  readonly items: Finding[] = [];
+  omitted = 0;
+  constructor(private readonly limit = 100_000) {}
+
+  add(code: FsckCodeValue, message: string, extra: { path?: string | string[]; clusters?: number[]; fixable?: boolean } = {}): Finding {
+    const finding: Finding = { code, message, fixable: extra.fixable ?? true };
+    if (extra.path !== undefined) finding.path = Array.isArray(extra.path) ? extra.path : [extra.path];
+    if (extra.clusters !== undefined) finding.clusters = extra.clusters;
+    if (this.items.length < this.limit) this.items.push(finding);
+    else this.omitted++;
+    return finding;
+  }
+}

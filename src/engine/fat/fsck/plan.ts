@@ -1,0 +1,88 @@
+/**
+ * The repairs the analysis decides on, as data: the check never writes, it fills a
+ * plan, and `applyPlan` (repair.ts) carries it out only under --repair.
+ */
+
+/** A change to one 32-byte directory slot. */
+export interface EntryEdit {
+  /** Byte position of the slot in the image. */
+  position: number;
+  path: string;
+  start?: number;
+  size?: number;
+  rawName?: Uint8Array;
+  /** Attribute byte to write (dot entries that are not marked as directories). */
+  attributes?: number;
+  /** Mark the slot deleted. */
+  delete?: boolean;
+  /** Long-name slots of the entry whose checksum must follow a new short name. */
+  lfnSlots?: number[];
+}
+
+/** Cut a chain: `cutAt` becomes end-of-chain (0: the entry loses its whole chain); `free` clusters after it are freed. */
+export interface ChainCut {
+  owner: number;
+  cutAt: number;
+  /** Number of the owner's clusters past `cutAt` to free. */
+  free: number;
+  path: string;
+  reason: string;
+}
+
+export interface CrossLinkFix {
+  /** The owner that gets its own copy of the shared clusters. */
+  owner: number;
+  other: number;
+  /** Last cluster of `owner` before the shared part (0: the entry's start is shared). */
+  prev: number;
+  shared: number;
+  /** Clusters of its own the owner already has before the shared part. */
+  ownCount: number;
+  /** File: clusters the size needs; directories: Infinity. */
+  needed: number;
+  isDir: boolean;
+  path: string;
+  otherPath: string;
+}
+
+export interface LostChain {
+  owner: number;
+  head: number;
+  length: number;
+  /** Last cluster kept in the chain; its FAT entry is set to end-of-chain when it is not already. */
+  last: number;
+  terminated: boolean;
+}
+
+export interface RepairPlan {
+  chosenCopy: number;
+  syncFats: boolean;
+  fixFat0: boolean;
+  fixFat1: boolean;
+  clearDirty: boolean;
+  restoreBackup: boolean;
+  rewriteFsInfo: boolean;
+  entryEdits: EntryEdit[];
+  /** Long-name slots to mark deleted, by byte position. */
+  slotDeletes: { position: number; path: string; why: string }[];
+  cuts: ChainCut[];
+  crossLinks: CrossLinkFix[];
+  lostChains: LostChain[];
+}
+
+export function emptyPlan(): RepairPlan {
+  return {
+    chosenCopy: 0,
+    syncFats: false,
+    fixFat0: false,
+    fixFat1: false,
+    clearDirty: false,
+    restoreBackup: false,
+    rewriteFsInfo: false,
+    entryEdits: [],
+    slotDeletes: [],
+    cuts: [],
+    crossLinks: [],
+    lostChains: [],
+  };
+}

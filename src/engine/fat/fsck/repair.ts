@@ -1,0 +1,283 @@
+/**
+ * Carries out a repair plan on a writable image. FAT changes go through FatTable
+ * (its dirty sectors are flushed to every copy at the end, which is also how the copies
+ * are synchronised); directory changes are read-modify-write of single 32-byte slots.
+ * Every change is listed. Order: FAT copies, chain cuts, entry edits, cross-link copies,
+ * lost chains, then boot sector, backup, reserved FAT entries and FSInfo last, so
+ * the summary structures describe the final state.
+ */
+import type { BlockSource } from '../../../io/block-source.js';
+import { readBytes } from '../../../io/block-source.js';
+import type { BootSector } from '../boot-sector.js';
+import { DELETED_MARK, DIR_ENTRY_SIZE } from '../dir-entry.js';
+import { endOfChainValue, writeFatValue } from '../fat-entry.js';
+import { FatTable } from '../fat-table.js';
+import { encodeFsInfo } from '../fsinfo.js';
+import { shortNameChecksum } from '../long-name.js';
+import { stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
+import { CLEAN_SHUTDOWN_BIT, HARD_ERROR_BIT, expectedFat0 } from './fat-copies.js';
+import { FsckCode, type FsckCodeValue, type Repair } from './findings.js';
+import { saveLostChains } from './found-dir.js';
+import { OwnerKind, type Owners } from './ownership.js';
+import type { EntryEdit, RepairPlan } from './plan.js';
+
+export interface RepairContext {
+  source: BlockSource;
+  boot: BootSector;
+  next: Uint32Array;
+  owners: Owners;
+  rootOwner: number;
+  clusterPosition(cluster: number): number;
+  setNext(cluster: number, value: number): void;
+  setEnd(cluster: number): void;
+  /** Finds `count` free clusters (lowest first) and reserves them; null when the volume lacks them. */
+  allocate(count: number): number[] | null;
+  writeZeroCluster(cluster: number): void;
+}
+
+export interface RepairInput {
+  source: BlockSource;
+  boot: BootSector;
+  next: Uint32Array;
+  owners: Owners;
+  bootState: BootState;
+  plan: RepairPlan;
+  freeLost: boolean;
+  /** FAT[1] as it should end up (chosen copy, flags set). */
+  fat1: number;
+}
+
+export interface RepairOutcome {
+  repairs: Repair[];
+  /** Codes of findings the repair could not correct. */
+  failed: FsckCodeValue[];
+}
+
+export function applyPlan(input: RepairInput): RepairOutcome {
+  const { source, boot, next, owners, plan } = input;
+  const repairs: Repair[] = [];
+  const failed: FsckCodeValue[] = [];
+  const list = (code: FsckCodeValue, message: string, path?: string): void => {
+    repairs.push(path === undefined ? { code, message } : { code, message, path });
+  };
+  const fat = new FatTable(source, boot);
+  const maxCluster = boot.clusterCount + 1;
+  const eoc = endOfChainValue(boot.fatType);
+  const bpc = boot.bytesPerCluster;
+  let cursor = 2;
+  const ctx: RepairContext = {
+    source,
+    boot,
+    next,
+    owners,
+    rootOwner: 1,
+    clusterPosition: (c) => (boot.firstDataSector + (c - 2) * boot.sectorsPerCluster) * boot.bytesPerSector,
+    setNext(c, v) {
+      next[c] = v;
+      fat.set(c, v);
+    },
+    setEnd(c) {
+      ctx.setNext(c, eoc);
+    },
+    allocate(count) {
+      const out: number[] = [];
+      for (let c = cursor; c <= maxCluster && out.length < count; c++) {
+        if (next[c] === 0 && owners.owner[c] === 0) out.push(c);
+      }
+      if (out.length < count) return null;
+      for (const c of out) {
+        owners.owner[c] = 0xffffffff;
+        // Reserve it in the FAT now so no later allocation takes it twice.
+        ctx.setEnd(c);
+      }
+      cursor = out[out.length - 1]! + 1;
+      return out;
+    },
+    writeZeroCluster(c) {
+      source.writeAt(new Uint8Array(bpc), 0, bpc, ctx.clusterPosition(c));
+    },
+  };
+  const freeFrom = (owner: number, first: number, count: number): number => {
+    let c = first;
+    let freed = 0;
+    for (let i = 0; i < count && c >= 2 && c <= maxCluster && owners.owner[c] === owner; i++) {
+      const v = next[c]!;
+      ctx.setNext(c, 0);
+      owners.owner[c] = 0;
+      freed++;
+      c = v;
+    }
+    return freed;
+  };
+  const editEntry = (edit: EntryEdit): void => {
+    const slot = readBytes(source, edit.position, DIR_ENTRY_SIZE);
+    if (edit.delete) slot[0] = DELETED_MARK;
+    if (edit.rawName) slot.set(edit.rawName, 0);
+    if (edit.attributes !== undefined) slot[11] = edit.attributes;
+    if (edit.start !== undefined) {
+      slot.writeUInt16LE(edit.start & 0xffff, 26);
+      if (boot.fatType === 'fat32') slot.writeUInt16LE(Math.floor(edit.start / 0x10000) & 0xffff, 20);
+    }
+    if (edit.size !== undefined) slot.writeUInt32LE(edit.size >>> 0, 28);
+    source.writeAt(slot, 0, DIR_ENTRY_SIZE, edit.position);
+    if (edit.rawName && edit.lfnSlots) {
+      const sum = Uint8Array.of(shortNameChecksum(edit.rawName));
+      for (const p of edit.lfnSlots) source.writeAt(sum, 0, 1, p + 13);
+    }
+  };
+
+  // 1. FAT copies: every entry of the chosen copy goes to every copy at flush.
+  if (plan.syncFats) {
+    for (let c = 2; c <= maxCluster; c++) fat.set(c, next[c]!);
+    list(FsckCode.FAT_MISMATCH, `copied FAT ${plan.chosenCopy + 1} (the copy consistent with the directory tree) over the other ${boot.numberOfFats - 1}`);
+  }
+
+  // 2. Chain cuts: loops broken, bad links ended, over-long chains truncated to the size.
+  for (const cut of plan.cuts) {
+    if (cut.cutAt === 0) {
+      const start = owners.start[cut.owner]!;
+      const freed = freeFrom(cut.owner, start, cut.free);
+      editEntry({ position: owners.entryPos[cut.owner]!, path: cut.path, start: 0 });
+      list(FsckCode.CHAIN_SIZE, `cleared the start cluster and freed ${freed} cluster(s) past the size`, cut.path);
+      continue;
+    }
+    const after = next[cut.cutAt]!;
+    ctx.setEnd(cut.cutAt);
+    const freed = cut.free > 0 ? freeFrom(cut.owner, after, cut.free) : 0;
+    list(cut.free > 0 ? FsckCode.CHAIN_SIZE : FsckCode.CHAIN_RANGE, `${cut.reason}${freed > 0 ? `, freed ${freed} cluster(s)` : ''}`, cut.path);
+  }
+
+  // 3. Directory slots.
+  for (const d of plan.slotDeletes) {
+    source.writeAt(Uint8Array.of(DELETED_MARK), 0, 1, d.position);
+    list(FsckCode.LFN_ORPHAN, `removed a stray long-name slot (${d.why})`, d.path);
+  }
+  for (const edit of plan.entryEdits) {
+    editEntry(edit);
+    const what = edit.delete
+      ? 'removed the entry'
+      : [
+          edit.rawName ? `renamed the short name to "${Buffer.from(edit.rawName).toString('latin1', 0, 8).trimEnd()}.${Buffer.from(edit.rawName).toString('latin1', 8, 11).trimEnd()}"` : null,
+          edit.start !== undefined ? `set the start cluster to ${edit.start}` : null,
+          edit.size !== undefined ? `set the size to ${edit.size}` : null,
+          edit.attributes !== undefined ? 'marked it as a directory' : null,
+        ]
+          .filter(Boolean)
+          .join(', ');
+    list(edit.delete ? FsckCode.START_CLUSTER : edit.rawName ? FsckCode.BAD_NAME : FsckCode.CHAIN_SIZE, what, edit.path);
+  }
+
+  // 4. Cross-links: the later owner gets its own copy of the shared clusters.
+  const buf = new Uint8Array(bpc);
+  for (const x of plan.crossLinks) {
+    const shared: number[] = [];
+    const want = x.needed - x.ownCount;
+    for (let c = x.shared; shared.length < want && c >= 2 && c <= maxCluster && owners.owner[c] === x.other; c = next[c]!) shared.push(c);
+    const fresh = shared.length > 0 ? ctx.allocate(shared.length) : [];
+    if (!fresh) {
+      // No room for a copy: end the file before the shared part (its size follows).
+      if (x.prev !== 0) ctx.setEnd(x.prev);
+      else editEntry({ position: owners.entryPos[x.owner]!, path: x.path, start: 0 });
+      editEntry({ position: owners.entryPos[x.owner]!, path: x.path, size: x.ownCount * bpc });
+      list(FsckCode.CROSSLINK, `no free space for a copy: ended the file before the shared cluster ${x.shared}, size ${x.ownCount * bpc}`, x.path);
+      continue;
+    }
+    fresh.forEach((c, i) => {
+      source.readAt(buf, 0, bpc, ctx.clusterPosition(shared[i]!));
+      source.writeAt(buf, 0, bpc, ctx.clusterPosition(c));
+      if (i + 1 < fresh.length) ctx.setNext(c, fresh[i + 1]!);
+      else ctx.setEnd(c);
+      owners.owner[c] = x.owner;
+    });
+    if (fresh.length > 0) {
+      if (x.prev !== 0) ctx.setNext(x.prev, fresh[0]!);
+      else editEntry({ position: owners.entryPos[x.owner]!, path: x.path, start: fresh[0]! });
+    } else if (x.prev !== 0) ctx.setEnd(x.prev);
+    list(FsckCode.CROSSLINK, `gave the file its own copy of ${fresh.length} cluster(s) shared with ${x.otherPath}`, x.path);
+    const have = x.ownCount + fresh.length;
+    if (have < x.needed) {
+      const size = owners.size[x.owner]!;
+      const newSize = Math.min(size, have * bpc);
+      editEntry({ position: owners.entryPos[x.owner]!, path: x.path, size: newSize });
+      list(FsckCode.CHAIN_SIZE, `set the size to ${newSize} (the chain holds ${have} clusters)`, x.path);
+    }
+  }
+
+  // 5. Lost chains: saved as files (or freed with --free-lost).
+  if (plan.lostChains.length > 0) {
+    for (const lost of plan.lostChains) if (!lost.terminated) ctx.setEnd(lost.last);
+    if (input.freeLost) {
+      let freed = 0;
+      for (const lost of plan.lostChains) freed += freeFrom(lost.owner, lost.head, lost.length);
+      list(FsckCode.LOST, `freed ${freed} lost cluster(s) in ${plan.lostChains.length} chain(s)`);
+    } else {
+      const { saved, directory } = saveLostChains(
+        ctx,
+        plan.lostChains.map((l) => ({ head: l.head, clusters: l.length })),
+      );
+      if (saved > 0) list(FsckCode.LOST, `saved ${saved} lost chain(s) as ${directory}/FILE0000.CHK...`, directory);
+      if (saved < plan.lostChains.length) failed.push(FsckCode.LOST);
+    }
+  }
+
+  // 6. The boot sector: dirty flag, then the backup equal to the primary.
+  const primary = Uint8Array.from(input.bootState.primary);
+  let primaryChanged = false;
+  if (plan.clearDirty && primary[stateByteOffset(boot)]! & STATE_DIRTY) {
+    primary[stateByteOffset(boot)]! &= ~STATE_DIRTY;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.DIRTY, 'cleared the dirty flag of the boot sector');
+  }
+  const backupSector = input.bootState.backupSector;
+  if (backupSector !== null && (plan.restoreBackup || primaryChanged)) {
+    source.writeAt(primary, 0, primary.length, backupSector * boot.bytesPerSector);
+    if (plan.restoreBackup) list(FsckCode.BOOT_BACKUP, `copied the primary boot sector to the backup (sector ${backupSector})`);
+  }
+
+  // 7. FAT: flush, then the reserved entries FAT[0] and FAT[1] in every copy.
+  fat.flush();
+  if (plan.syncFats || plan.fixFat0 || plan.fixFat1) {
+    const bps = boot.bytesPerSector;
+    for (let copy = 0; copy < boot.numberOfFats; copy++) {
+      const at = (boot.firstFatSector + copy * boot.sectorsPerFat) * bps;
+      const sector = readBytes(source, at, bps);
+      writeFatValue(sector, boot.fatType, 0, expectedFat0(boot));
+      writeFatValue(sector, boot.fatType, 1, input.fat1 | CLEAN_SHUTDOWN_BIT[boot.fatType] | HARD_ERROR_BIT[boot.fatType]);
+      source.writeAt(sector, 0, bps, at);
+    }
+    if (plan.fixFat0) list(FsckCode.MEDIA, `set FAT[0] to the media byte 0x${boot.media.toString(16)}`);
+    if (plan.fixFat1) list(FsckCode.FAT_RESERVED, 'set FAT[1] to end-of-chain with the clean and no-error bits');
+  }
+
+  // 8. FSInfo from the final FAT.
+  const bs = input.bootState;
+  if (bs.fsInfoSector !== null) {
+    let free = 0;
+    let firstFree = 0;
+    for (let c = 2; c <= maxCluster; c++) {
+      if (next[c] === 0) {
+        free++;
+        if (firstFree === 0) firstFree = c;
+      }
+    }
+    const hint = bs.fsInfoValid && bs.fsInfoNextFree !== null ? bs.fsInfoNextFree : firstFree || null;
+    const sector = encodeFsInfo(free, hint, boot.bytesPerSector);
+    const at = bs.fsInfoSector * boot.bytesPerSector;
+    const current = readBytes(source, at, boot.bytesPerSector);
+    // Keep whatever else the sector holds (reserved bytes) unless the signatures were wrong.
+    if (bs.fsInfoValid) {
+      current.writeUInt32LE(free, 488);
+      current.writeUInt32LE(hint ?? 0xffffffff, 492);
+    }
+    const out = bs.fsInfoValid ? current : sector;
+    if (plan.rewriteFsInfo || bs.rawFreeCount !== free && bs.rawFreeCount !== 0xffffffff) {
+      source.writeAt(out, 0, out.length, at);
+      list(FsckCode.FSINFO, `rewrote FSInfo: ${free} free clusters, next-free hint ${hint ?? 'unknown'}`);
+    }
+  }
+  source.sync();
+  return { repairs, failed };
+}
+
+export { OwnerKind };

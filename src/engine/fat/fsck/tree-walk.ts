@@ -1,0 +1,370 @@
+/**
+ * The directory-tree walk of the check: every directory is read once (an explicit
+ * stack, no recursion), every entry checked (name, dot entries, start cluster, size
+ * against chain, long-name runs, duplicates), and every chain walked over the
+ * ownership map. A cluster already owned ends the walk: by its own owner it is a
+ * loop, by another a cross-link; so each cluster is visited once per check, the
+ * walk is O(clusters + entries), and directory cycles cannot recur.
+ */
+import type { BlockSource } from '../../../io/block-source.js';
+import { scanExtents, type ReadMode } from '../../../io/scan.js';
+import type { Extent } from '../../volume.js';
+import type { BootSector } from '../boot-sector.js';
+import { Attr, DIR_ENTRY_SIZE, isDotEntry, shortNameText } from '../dir-entry.js';
+import { badClusterValue } from '../fat-entry.js';
+import { badShortName, sanitizeShortName, scanDirectorySlots, shortNameForMessage } from './dir-scan.js';
+import { FindingList, FsckCode } from './findings.js';
+import { OwnerKind, Owners, joinPath } from './ownership.js';
+import type { RepairPlan } from './plan.js';
+
+/** fatgen103 section 6: at most 65,536 entries in a directory; slots past that are not read. */
+export const MAX_DIRECTORY_SLOTS = 65536;
+
+export interface WalkContext {
+  source: BlockSource;
+  boot: BootSector;
+  /** Raw FAT values of the copy being checked. */
+  next: Uint32Array;
+  owners: Owners;
+  findings: FindingList;
+  plan: RepairPlan;
+  mode?: ReadMode;
+  files: number;
+  dirs: number;
+}
+
+interface PendingDir {
+  id: number;
+  path: string;
+  /** Clusters of the directory (the first MAX_DIRECTORY_SLOTS slots' worth); empty for the fixed root. */
+  clusters: number[];
+  isRoot: boolean;
+  selfStart: number;
+  /** What '..' must hold: the parent's start cluster, 0 when the parent is the root. */
+  parentStart: number;
+}
+
+export interface ChainResult {
+  count: number;
+  /** Cluster number `needed` of the chain (0 when the chain is shorter). */
+  keepLast: number;
+  problem: 'loop' | 'range' | 'cross' | null;
+  /** Where the problem sits: the cluster met again, the cluster with the bad link, the shared cluster. */
+  at: number;
+  prev: number;
+  value: number;
+  other: number;
+}
+
+/**
+ * Walks a chain from `start`, marking each cluster as `id`'s. Stops at end of chain,
+ * at a bad link, or at a cluster some chain already owns. At most one step per
+ * cluster of the volume.
+ */
+export function walkChain(ctx: WalkContext, id: number, start: number, needed: number, collect: number[] | null, collectLimit = Infinity): ChainResult {
+  const { next } = ctx;
+  const owner = ctx.owners.owner;
+  const maxCluster = ctx.boot.clusterCount + 1;
+  const bad = badClusterValue(ctx.boot.fatType);
+  const r: ChainResult = { count: 0, keepLast: 0, problem: null, at: 0, prev: 0, value: 0, other: 0 };
+  let c = start;
+  let prev = 0;
+  for (;;) {
+    const o = owner[c]!;
+    if (o !== 0) {
+      r.problem = o === id ? 'loop' : 'cross';
+      r.at = c;
+      r.prev = prev;
+      r.other = o;
+      return r;
+    }
+    owner[c] = id;
+    r.count++;
+    if (r.count === needed) r.keepLast = c;
+    if (collect && collect.length < collectLimit) collect.push(c);
+    const v = next[c]!;
+    if (v > bad) return r;
+    if (v >= 2 && v <= maxCluster) {
+      // A link to a free or bad cluster ends the chain here (the target is not part of it).
+      const target = next[v]!;
+      if (target !== 0 && target !== bad) {
+        prev = c;
+        c = v;
+        continue;
+      }
+      r.problem = 'range';
+      r.at = c;
+      r.value = target === 0 ? 0 : bad;
+      r.other = v;
+      return r;
+    }
+    r.problem = 'range';
+    r.at = c;
+    r.value = v;
+    return r;
+  }
+}
+
+function rangeWhy(r: ChainResult, bad: number): string {
+  const v = r.value;
+  return v === 0 ? `runs into the free cluster ${r.other}` : v === bad ? `runs into the cluster ${r.other} marked bad` : `has the invalid link 0x${v.toString(16)}`;
+}
+
+/** Walks the whole tree from the root. */
+export async function walkTree(ctx: WalkContext): Promise<void> {
+  const b = ctx.boot;
+  const slotsPerCluster = b.bytesPerCluster / DIR_ENTRY_SIZE;
+  const clusterLimit = Math.ceil(MAX_DIRECTORY_SLOTS / slotsPerCluster);
+  const stack: PendingDir[] = [];
+  if (b.fatType === 'fat32') {
+    const id = ctx.owners.add(OwnerKind.ROOT, '', 0, -1, b.rootCluster, 0);
+    const clusters: number[] = [];
+    const r = walkChain(ctx, id, b.rootCluster, Infinity, clusters, clusterLimit);
+    noteDirChain(ctx, id, '/', r, true);
+    stack.push({ id, path: '/', clusters, isRoot: true, selfStart: b.rootCluster, parentStart: 0 });
+  } else {
+    const id = ctx.owners.add(OwnerKind.ROOT, '', 0, -1, 0, 0);
+    stack.push({ id, path: '/', clusters: [], isRoot: true, selfStart: 0, parentStart: 0 });
+  }
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    await checkDirectory(ctx, dir, stack, clusterLimit);
+  }
+}
+
+/** Findings and cuts for a directory's own chain. */
+function noteDirChain(ctx: WalkContext, id: number, path: string, r: ChainResult, isRoot: boolean): void {
+  ctx.owners.clusters[id] = r.count;
+  const bad = badClusterValue(ctx.boot.fatType);
+  if (r.problem === 'loop') {
+    ctx.findings.add(FsckCode.LOOP, `directory chain loops back to cluster ${r.at}`, { path, clusters: [r.prev, r.at] });
+    ctx.plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `broke the loop at cluster ${r.prev}` });
+  } else if (r.problem === 'range') {
+    ctx.findings.add(FsckCode.CHAIN_RANGE, `directory chain ${rangeWhy(r, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
+    ctx.plan.cuts.push({ owner: id, cutAt: r.at, free: 0, path, reason: `ended the chain at cluster ${r.at}` });
+  } else if (r.problem === 'cross' && !isRoot) {
+    // handled by the caller (it knows whether the start itself is shared)
+  } else if (r.problem === 'cross') {
+    ctx.findings.add(FsckCode.CROSSLINK, `root directory chain runs into cluster ${r.at} of ${ctx.owners.pathOf(r.other)}`, {
+      path: ['/', ctx.owners.pathOf(r.other)],
+      clusters: [r.at],
+    });
+    ctx.plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `ended the root chain before cluster ${r.at}` });
+  }
+}
+
+async function readDirectoryBytes(ctx: WalkContext, dir: PendingDir): Promise<{ bytes: Uint8Array; position: (slot: number) => number }> {
+  const b = ctx.boot;
+  if (dir.clusters.length === 0 && dir.isRoot && b.fatType !== 'fat32') {
+    const base = b.rootDirSector * b.bytesPerSector;
+    const bytes = new Uint8Array(b.rootDirSectors * b.bytesPerSector);
+    await scanExtents(ctx.source, [{ position: base, length: bytes.length }], (chunk, at) => bytes.set(chunk, at), { mode: ctx.mode });
+    return { bytes, position: (slot) => base + slot * DIR_ENTRY_SIZE };
+  }
+  const bpc = b.bytesPerCluster;
+  const clusterPos = (c: number): number => (b.firstDataSector + (c - 2) * b.sectorsPerCluster) * b.bytesPerSector;
+  const extents: Extent[] = [];
+  for (const c of dir.clusters) {
+    const last = extents[extents.length - 1];
+    const pos = clusterPos(c);
+    if (last && last.position + last.length === pos) last.length += bpc;
+    else extents.push({ position: pos, length: bpc });
+  }
+  const bytes = new Uint8Array(dir.clusters.length * bpc);
+  if (bytes.length > 0) await scanExtents(ctx.source, extents, (chunk, at) => bytes.set(chunk, at), { mode: ctx.mode });
+  const clusters = dir.clusters;
+  return { bytes, position: (slot) => clusterPos(clusters[Math.floor((slot * DIR_ENTRY_SIZE) / bpc)]!) + ((slot * DIR_ENTRY_SIZE) % bpc) };
+}
+
+function latin1(raw: Uint8Array): string {
+  return String.fromCharCode(raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, raw[5]!, raw[6]!, raw[7]!, raw[8]!, raw[9]!, raw[10]!);
+}
+
+async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingDir[], clusterLimit: number): Promise<void> {
+  const b = ctx.boot;
+  const { findings, plan, owners } = ctx;
+  const bpc = b.bytesPerCluster;
+  const maxCluster = b.clusterCount + 1;
+  const bad = badClusterValue(b.fatType);
+  const { bytes, position } = await readDirectoryBytes(ctx, dir);
+  const slotCount = Math.min(MAX_DIRECTORY_SLOTS, Math.floor(bytes.length / DIR_ENTRY_SIZE));
+  const scan = scanDirectorySlots(bytes, slotCount);
+  for (const orphan of scan.orphans) {
+    findings.add(FsckCode.LFN_ORPHAN, `${orphan.why} (slots ${orphan.slots[0]}..${orphan.slots[orphan.slots.length - 1]})`, { path: dir.path });
+    for (const s of orphan.slots) plan.slotDeletes.push({ position: position(s), path: dir.path, why: orphan.why });
+  }
+  const names = new Set<string>();
+  let sawDot = false;
+  let sawDotDot = false;
+  const deleteEntry = (slot: number, firstSlot: number, path: string, why: string): void => {
+    for (let s = firstSlot; s < slot; s++) plan.slotDeletes.push({ position: position(s), path, why });
+    plan.entryEdits.push({ position: position(slot), path, delete: true });
+  };
+
+  for (const e of scan.entries) {
+    const at = e.slot * DIR_ENTRY_SIZE;
+    const raw = bytes.subarray(at, at + 11);
+    const attr = bytes[at + 11]!;
+    const start = (b.fatType === 'fat32' ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
+    const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
+
+    if (isDotEntry(raw)) {
+      const dotdot = raw[1] === 0x2e;
+      const label = dotdot ? "'..'" : "'.'";
+      const proper = !dir.isRoot && e.slot === (dotdot ? 1 : 0);
+      if (!proper) {
+        findings.add(FsckCode.DOT, `${label} entry ${dir.isRoot ? 'in the root directory' : `at slot ${e.slot}, not ${dotdot ? 1 : 0}`}`, { path: dir.path });
+        plan.entryEdits.push({ position: position(e.slot), path: dir.path, delete: true });
+        continue;
+      }
+      if (dotdot) sawDotDot = true;
+      else sawDot = true;
+      const want = dotdot ? dir.parentStart : dir.selfStart;
+      const edit: { start?: number; attributes?: number; size?: number } = {};
+      if (start !== want) {
+        findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
+        edit.start = want;
+      }
+      if (!(attr & Attr.DIRECTORY)) {
+        findings.add(FsckCode.DOT, `${label} entry is not marked as a directory`, { path: dir.path });
+        edit.attributes = (attr | Attr.DIRECTORY) & 0x3f;
+      }
+      if (size !== 0) {
+        findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
+        edit.size = 0;
+      }
+      if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(e.slot), path: dir.path, ...edit });
+      continue;
+    }
+
+    // Names and paths are built only when something needs them (a finding or an owner): most entries need neither.
+    let displayCache: string | null = null;
+    const display = (): string => (displayCache ??= e.longName ?? shortNameText(raw, bytes[at + 12]!));
+    let pathCache: string | null = null;
+    const pathOf = (): string => (pathCache ??= joinPath(dir.path, display().replace(/\//g, '\u2215')));
+    const isDir = (attr & Attr.DIRECTORY) !== 0;
+    if (isDir) ctx.dirs++;
+    else ctx.files++;
+
+    // Names: the 8.3 characters, then uniqueness within the directory.
+    let key = latin1(raw);
+    let newName: Uint8Array | null = null;
+    const why = badShortName(raw);
+    if (why !== null) {
+      newName = uniqueName(sanitizeShortName(raw), names);
+      findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathOf() });
+    } else if (names.has(key)) {
+      newName = uniqueName(raw, names);
+      findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathOf() });
+    }
+    if (newName) {
+      key = latin1(newName);
+      const lfnSlots: number[] = [];
+      for (let s = e.firstSlot; s < e.slot; s++) lfnSlots.push(position(s));
+      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), rawName: newName, lfnSlots });
+    }
+    names.add(key);
+
+    if (isDir && size !== 0) {
+      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathOf() });
+      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
+    }
+
+    // Start cluster.
+    if (start === 0) {
+      if (isDir) {
+        findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path: pathOf(), clusters: [0] });
+        deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory without clusters');
+      } else if (size > 0) {
+        findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path: pathOf() });
+        plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
+      }
+      continue;
+    }
+    let startWhy: string | null = null;
+    if (start < 2 || start > maxCluster) startWhy = `start cluster ${start} is outside 2..${maxCluster}`;
+    else if (ctx.next[start] === 0) startWhy = `start cluster ${start} is free`;
+    else if (ctx.next[start] === bad) startWhy = `start cluster ${start} is marked bad`;
+    if (startWhy !== null) {
+      findings.add(FsckCode.START_CLUSTER, startWhy, { path: pathOf(), clusters: [start] });
+      if (isDir) deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory with an invalid start cluster');
+      else plan.entryEdits.push({ position: position(e.slot), path: pathOf(), start: 0, size: 0 });
+      continue;
+    }
+
+    const id = owners.add(isDir ? OwnerKind.DIR : OwnerKind.FILE, display(), dir.id, position(e.slot), start, size);
+    if (isDir) {
+      const clusters: number[] = [];
+      const r = walkChain(ctx, id, start, Infinity, clusters, clusterLimit);
+      noteDirChain(ctx, id, pathOf(), r, false);
+      if (r.problem === 'cross') {
+        const otherPath = owners.pathOf(r.other);
+        findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, pathOf()], clusters: [r.at] });
+        if (r.prev === 0) {
+          // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
+          deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory entry aliasing another chain');
+          continue;
+        }
+        plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path: pathOf(), reason: `ended the directory chain before the shared cluster ${r.at}` });
+      }
+      stack.push({ id, path: pathOf(), clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
+      continue;
+    }
+    checkFileChain(ctx, id, pathOf(), start, size);
+  }
+  if (!dir.isRoot) {
+    if (!sawDot) findings.add(FsckCode.DOT, "'.' entry is missing", { path: dir.path, fixable: false });
+    if (!sawDotDot) findings.add(FsckCode.DOT, "'..' entry is missing", { path: dir.path, fixable: false });
+  }
+}
+
+function checkFileChain(ctx: WalkContext, id: number, path: string, start: number, size: number): void {
+  const { findings, plan, owners } = ctx;
+  const bpc = ctx.boot.bytesPerCluster;
+  const bad = badClusterValue(ctx.boot.fatType);
+  const needed = Math.ceil(size / bpc);
+  const r = walkChain(ctx, id, start, needed, null);
+  owners.clusters[id] = r.count;
+  let cutAt = -1;
+  let reason = '';
+  if (r.problem === 'loop') {
+    findings.add(FsckCode.LOOP, `chain loops back from cluster ${r.prev} to cluster ${r.at}`, { path, clusters: [r.prev, r.at] });
+    cutAt = r.prev;
+    reason = `broke the loop at cluster ${r.prev}`;
+  } else if (r.problem === 'range') {
+    findings.add(FsckCode.CHAIN_RANGE, `chain ${rangeWhy(r, bad)} after cluster ${r.at}`, { path, clusters: [r.at] });
+    cutAt = r.at;
+    reason = `ended the chain at cluster ${r.at}`;
+  } else if (r.problem === 'cross') {
+    const otherPath = owners.pathOf(r.other);
+    findings.add(FsckCode.CROSSLINK, `cluster ${r.at} belongs to both ${otherPath} and ${path}`, { path: [otherPath, path], clusters: [r.at] });
+    if (r.count >= needed) {
+      // The shared part lies past the file's size: the file simply ends before it.
+      cutAt = needed === 0 ? 0 : r.keepLast;
+      reason = `ended the chain before the shared cluster ${r.at}`;
+    } else {
+      plan.crossLinks.push({ owner: id, other: r.other, prev: r.prev, shared: r.at, ownCount: r.count, needed, isDir: false, path, otherPath });
+      return;
+    }
+  }
+  if (r.count > needed) {
+    findings.add(FsckCode.CHAIN_SIZE, `chain holds ${r.count} clusters but the size of ${size} bytes needs ${needed}`, { path, clusters: [start] });
+    plan.cuts.push({ owner: id, cutAt: needed === 0 ? 0 : r.keepLast, free: r.count - needed, path, reason: `truncated the chain to ${needed} clusters (the size)` });
+    return;
+  }
+  if (cutAt >= 0) plan.cuts.push({ owner: id, cutAt, free: 0, path, reason });
+  if (r.count < needed) {
+    findings.add(FsckCode.CHAIN_SIZE, `size is ${size} bytes but the chain holds only ${r.count} clusters (${r.count * bpc} bytes)`, { path, clusters: [start] });
+    ctx.plan.entryEdits.push({ position: owners.entryPos[id]!, path, size: r.count * bpc });
+  }
+}
+
+/** `raw` if no entry of the directory has it, else "FSCK0000REN"-style names until one is free. */
+function uniqueName(raw: Uint8Array, names: Set<string>): Uint8Array {
+  if (!names.has(latin1(raw))) return raw;
+  for (let n = 0; n < 10000; n++) {
+    const candidate = new TextEncoder().encode(`FSCK${String(n).padStart(4, '0')}REN`);
+    if (!names.has(latin1(candidate))) return candidate;
+  }
+  return raw;
+}
