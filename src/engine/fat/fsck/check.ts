@@ -17,6 +17,7 @@ import { Owners } from './ownership.js';
 import { emptyPlan, type RepairPlan } from './plan.js';
 import { applyPlan } from './repair.js';
 import { walkTree, type WalkContext } from './tree-walk.js';
+import { checkVolumeLabel, type RootLabel } from './volume-label.js';
 
 export interface FsckOptions {
   /** Correct what can be corrected (the source must be writable). */
@@ -49,6 +50,7 @@ interface Analysis {
   owners: Owners;
   files: number;
   dirs: number;
+  rootLabel: RootLabel | null;
 }
 
 async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, mode: ReadMode | undefined): Promise<Analysis> {
@@ -62,10 +64,11 @@ async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Ar
     mode,
     files: 0,
     dirs: 0,
+    rootLabel: null,
   };
   await walkTree(ctx);
   findLostChains(ctx);
-  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs };
+  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel };
 }
 
 /** Checks (and with `repair`, repairs) the FAT file system at byte 0 of `source`. */
@@ -133,6 +136,10 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   }
   const fsInfoWrong = checkFsInfoHints(bootState, free, maxCluster, findings);
   const plan = analysis.plan;
+  const label = checkVolumeLabel(boot, bootState.primary, analysis.rootLabel, findings);
+  plan.bootLabel = label.bootLabel;
+  if (label.removeRootEntry !== null) plan.entryEdits.push({ position: label.removeRootEntry, path: '/', delete: true, attributes: 0, code: FsckCode.LABEL });
+  plan.rewriteFsInfoBackup = bootState.fsInfoBackupDamaged;
   plan.chosenCopy = chosen;
   plan.syncFats = copies.differs.some(Boolean);
   plan.fixFat0 = reserved.fat0Bad;

@@ -23,12 +23,15 @@ export interface OrphanRun {
 export interface ScanResult {
   entries: ScannedEntry[];
   orphans: OrphanRun[];
+  /** Long-name slots whose reserved fields are not 0 (LDIR_Type at 12, LDIR_FstClusLO at 26; fatgen103 section 7). */
+  lfnReserved: number[];
 }
 
 /** Scans `slotCount` slots of `bytes`. Stops at the end marker. */
 export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanResult {
   const entries: ScannedEntry[] = [];
   const orphans: OrphanRun[] = [];
+  const lfnReserved: number[] = [];
   let run: number[] = [];
   let runWhy: string | null = null;
   let expected = 0;
@@ -51,6 +54,7 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
       const order = first;
       const seq = order & 0x3f & ~LAST_LONG_ENTRY;
       const sum = bytes[at + 13]!;
+      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0) lfnReserved.push(slot);
       if (order & LAST_LONG_ENTRY) {
         drop('long-name slots not followed by their entry');
         run = [slot];
@@ -97,7 +101,7 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
     entries.push({ slot, firstSlot, longName });
   }
   drop('long-name slots at the end of the directory without their entry');
-  return { entries, orphans };
+  return { entries, orphans, lfnReserved };
 }
 
 function decodeName(bytes: Uint8Array, run: number[]): string | null {

@@ -10,12 +10,16 @@ import type { BlockSource } from '../../../io/block-source.js';
 import { scanExtents, type ReadMode } from '../../../io/scan.js';
 import type { Extent } from '../../volume.js';
 import type { BootSector } from '../boot-sector.js';
-import { Attr, DIR_ENTRY_SIZE, isDotEntry, shortNameText } from '../dir-entry.js';
+import { Attr, DIR_ENTRY_SIZE, NT_LOWER_BASE, NT_LOWER_EXT, isDotEntry, shortNameText } from '../dir-entry.js';
 import { badClusterValue } from '../fat-entry.js';
 import { badShortName, sanitizeShortName, scanDirectorySlots, shortNameForMessage } from './dir-scan.js';
 import { FindingList, FsckCode } from './findings.js';
 import { OwnerKind, Owners, joinPath } from './ownership.js';
 import type { RepairPlan } from './plan.js';
+import { findRootLabel, type RootLabel } from './volume-label.js';
+
+/** The NT case byte's only meaningful bits (lower-case base and extension); others are garbage some tools leave. */
+const CASE_BYTE_MEANINGFUL = NT_LOWER_BASE | NT_LOWER_EXT;
 
 /** fatgen103 section 6: at most 65,536 entries in a directory; slots past that are not read. */
 export const MAX_DIRECTORY_SLOTS = 65536;
@@ -31,6 +35,8 @@ export interface WalkContext {
   mode?: ReadMode;
   files: number;
   dirs: number;
+  /** The root directory's volume label entry, found during the walk. */
+  rootLabel: RootLabel | null;
 }
 
 interface PendingDir {
@@ -189,6 +195,11 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
   const { bytes, position } = await readDirectoryBytes(ctx, dir);
   const slotCount = Math.min(MAX_DIRECTORY_SLOTS, Math.floor(bytes.length / DIR_ENTRY_SIZE));
   const scan = scanDirectorySlots(bytes, slotCount);
+  if (dir.isRoot) ctx.rootLabel = findRootLabel(bytes, slotCount, position);
+  for (const s of scan.lfnReserved) {
+    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
+    plan.lfnReservedFixes.push({ position: position(s), path: dir.path });
+  }
   for (const orphan of scan.orphans) {
     findings.add(FsckCode.LFN_ORPHAN, `${orphan.why} (slots ${orphan.slots[0]}..${orphan.slots[orphan.slots.length - 1]})`, { path: dir.path });
     for (const s of orphan.slots) plan.slotDeletes.push({ position: position(s), path: dir.path, why: orphan.why });
@@ -207,6 +218,9 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     const attr = bytes[at + 11]!;
     const start = (b.fatType === 'fat32' ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
     const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
+    const caseByte = bytes[at + 12]!;
+    // Garbage in the case byte (mtools once wrote random data there; bit 0x20 is a "no 8.3 name" flag fsck.fat reads): clear it.
+    const caseGarbage = (caseByte & ~CASE_BYTE_MEANINGFUL) !== 0;
 
     if (isDotEntry(raw)) {
       const dotdot = raw[1] === 0x2e;
@@ -220,7 +234,7 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
       if (dotdot) sawDotDot = true;
       else sawDot = true;
       const want = dotdot ? dir.parentStart : dir.selfStart;
-      const edit: { start?: number; attributes?: number; size?: number } = {};
+      const edit: { start?: number; attributes?: number; size?: number; ntFlags?: number } = {};
       if (start !== want) {
         findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
         edit.start = want;
@@ -232,6 +246,10 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
       if (size !== 0) {
         findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
         edit.size = 0;
+      }
+      if (caseGarbage) {
+        findings.add(FsckCode.CASE_BYTE, `${label} entry has garbage 0x${caseByte.toString(16)} in its case byte`, { path: dir.path });
+        edit.ntFlags = caseByte & CASE_BYTE_MEANINGFUL;
       }
       if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(e.slot), path: dir.path, ...edit });
       continue;
@@ -264,6 +282,11 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
       plan.entryEdits.push({ position: position(e.slot), path: pathOf(), rawName: newName, lfnSlots });
     }
     names.add(key);
+
+    if (caseGarbage) {
+      findings.add(FsckCode.CASE_BYTE, `case byte is 0x${caseByte.toString(16)}: bits other than the lower-case flags 0x08 and 0x10 are set`, { path: pathOf() });
+      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), ntFlags: caseByte & CASE_BYTE_MEANINGFUL });
+    }
 
     if (isDir && size !== 0) {
       findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathOf() });
