@@ -35,10 +35,11 @@ export function usedFatBytes(boot: BootSector): number {
   return Math.min(boot.sectorsPerFat * boot.bytesPerSector, Math.ceil(((boot.clusterCount + 2) * bits) / 8));
 }
 
-function decode(bytes: Uint8Array, type: FatType, maxCluster: number): Uint32Array {
+function decode(bytes: Uint8Array, type: FatType, maxCluster: number, inPlace = false): Uint32Array {
   if (type === 'fat32') {
-    const out = new Uint32Array(maxCluster + 1);
+    // FAT32 entries are already 32-bit little-endian words: mask the reserved top bits, in place when the bytes are ours to change.
     const view = new Uint32Array(bytes.buffer, bytes.byteOffset, maxCluster + 1);
+    const out = inPlace ? view : new Uint32Array(maxCluster + 1);
     for (let c = 0; c <= maxCluster; c++) out[c] = view[c]! & 0x0fffffff;
     return out;
   }
@@ -51,7 +52,9 @@ async function readCopy(source: BlockSource, boot: BootSector, copy: number, use
   // 4-byte aligned buffer so FAT32 can be viewed as Uint32 entries.
   const bytes = new Uint8Array(Math.ceil(used / 4) * 4);
   const position = (boot.firstFatSector + copy * boot.sectorsPerFat) * boot.bytesPerSector;
-  await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
+  // Without a chosen read mode, one positional read straight into the table's buffer (no chunk copies).
+  if (mode === undefined) source.readAt(bytes, 0, used, position);
+  else await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
   return bytes;
 }
 
@@ -60,20 +63,17 @@ export async function readFatCopies(source: BlockSource, boot: BootSector, mode?
   const used = usedFatBytes(boot);
   const maxCluster = boot.clusterCount + 1;
   const first = await readCopy(source, boot, 0, used, mode);
-  const firstTable = decode(first, boot.fatType, maxCluster);
+  const copies = [first];
+  for (let copy = 1; copy < boot.numberOfFats; copy++) copies.push(await readCopy(source, boot, copy, used, mode));
+  // Compare the raw bytes (memcmp) before the first copy is decoded in place.
+  const sameAsFirst = copies.map((bytes) => bytes === first || Buffer.compare(Buffer.from(bytes.buffer, bytes.byteOffset, used), Buffer.from(first.buffer, first.byteOffset, used)) === 0);
+  const firstTable = decode(first, boot.fatType, maxCluster, sameAsFirst.every(Boolean));
   const tables = [firstTable];
   const differing: number[][] = [[]];
   const differs = [false];
   for (let copy = 1; copy < boot.numberOfFats; copy++) {
-    const bytes = await readCopy(source, boot, copy, used, mode);
-    let same = true;
-    for (let i = 0; i < used; i++) {
-      if (bytes[i] !== first[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
+    const bytes = copies[copy]!;
+    if (sameAsFirst[copy]) {
       tables.push(firstTable);
       differing.push([]);
       differs.push(false);

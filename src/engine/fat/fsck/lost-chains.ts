@@ -16,15 +16,21 @@ export function findLostChains(ctx: WalkContext): void {
   const maxCluster = ctx.boot.clusterCount + 1;
   const bad = badClusterValue(ctx.boot.fatType);
   const isLost = (c: number): boolean => owner[c] === 0 && next[c] !== 0 && next[c] !== bad;
-  const pointed = new Uint8Array(maxCluster + 1);
-  let any = false;
+  // A clean volume has no lost cluster: find that out without allocating anything.
+  let firstLost = 0;
   for (let c = 2; c <= maxCluster; c++) {
+    if (owner[c] === 0 && next[c] !== 0 && next[c] !== bad) {
+      firstLost = c;
+      break;
+    }
+  }
+  if (firstLost === 0) return;
+  const pointed = new Uint8Array(maxCluster + 1);
+  for (let c = firstLost; c <= maxCluster; c++) {
     if (!isLost(c)) continue;
-    any = true;
     const v = next[c]!;
     if (v >= 2 && v <= maxCluster && isLost(v)) pointed[v] = 1;
   }
-  if (!any) return;
   const take = (head: number): void => {
     const id = owners.add(OwnerKind.LOST, '', 0, -1, head, 0);
     const r = walkChain(ctx, id, head, Infinity, null);
