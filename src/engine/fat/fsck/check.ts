@@ -15,7 +15,6 @@ import { FindingList, FsckCode, type Finding, type FsckReport, type FsckStats } 
 import { findLostChains } from './lost-chains.js';
 import { Owners } from './ownership.js';
 import { emptyPlan, type RepairPlan } from './plan.js';
-import { applyPlan } from './repair.js';
 import { walkTree, type WalkContext } from './tree-walk.js';
 import { checkVolumeLabel, type RootLabel } from './volume-label.js';
 
@@ -51,6 +50,9 @@ interface Analysis {
   files: number;
   dirs: number;
   rootLabel: RootLabel | null;
+  /** Free and bad clusters of the table the tree was checked against. */
+  free: number;
+  bad: number;
 }
 
 async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, mode: ReadMode | undefined): Promise<Analysis> {
@@ -67,8 +69,8 @@ async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Ar
     rootLabel: null,
   };
   await walkTree(ctx);
-  findLostChains(ctx);
-  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel };
+  const counts = findLostChains(ctx);
+  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel, free: counts.free, bad: counts.bad };
 }
 
 /** Checks (and with `repair`, repairs) the FAT file system at byte 0 of `source`. */
@@ -79,6 +81,8 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
   const fixable = first.report.errors.filter((f) => f.fixable);
   let repairs: FsckReport['repairs'] = [];
   if (fixable.length > 0) {
+    // The repair code (and the FAT writer it uses) is loaded only when there is something to repair.
+    const { applyPlan } = await import('./repair.js');
     const outcome = applyPlan({
       source,
       boot: first.boot,
@@ -126,14 +130,8 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   findings.items.push(...analysis.findings.items);
   findings.omitted += analysis.findings.omitted;
 
-  const bad = badClusterValue(boot.fatType);
-  let free = 0;
-  let badCount = 0;
-  for (let c = 2; c <= maxCluster; c++) {
-    const v = next[c]!;
-    if (v === 0) free++;
-    else if (v === bad) badCount++;
-  }
+  const free = analysis.free;
+  const badCount = analysis.bad;
   const fsInfoWrong = checkFsInfoHints(bootState, free, maxCluster, findings);
   const plan = analysis.plan;
   const label = checkVolumeLabel(boot, bootState.primary, analysis.rootLabel, findings);

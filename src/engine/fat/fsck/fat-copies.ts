@@ -6,7 +6,7 @@
  * bits, fatgen103 section 4 "FAT[1]").
  */
 import type { BlockSource } from '../../../io/block-source.js';
-import { scanExtents, type ReadMode } from '../../../io/scan.js';
+import type { ReadMode } from '../../../io/scan.js';
 import type { BootSector, FatType } from '../boot-sector.js';
 import { readFatValue } from '../fat-entry.js';
 import { FindingList, FsckCode } from './findings.js';
@@ -54,7 +54,10 @@ async function readCopy(source: BlockSource, boot: BootSector, copy: number, use
   const position = (boot.firstFatSector + copy * boot.sectorsPerFat) * boot.bytesPerSector;
   // Without a chosen read mode, one positional read straight into the table's buffer (no chunk copies).
   if (mode === undefined) source.readAt(bytes, 0, used, position);
-  else await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
+  else {
+    const { scanExtents } = await import('../../../io/scan.js');
+    await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
+  }
   return bytes;
 }
 

@@ -10,21 +10,31 @@ import { FsckCode } from './findings.js';
 import { OwnerKind } from './ownership.js';
 import { walkChain, type WalkContext } from './tree-walk.js';
 
-export function findLostChains(ctx: WalkContext): void {
+/** Free and bad cluster counts of the table, found on the same pass. */
+export interface ClusterCounts {
+  free: number;
+  bad: number;
+}
+
+export function findLostChains(ctx: WalkContext): ClusterCounts {
   const { next, owners, plan, findings } = ctx;
   const owner = owners.owner;
   const maxCluster = ctx.boot.clusterCount + 1;
   const bad = badClusterValue(ctx.boot.fatType);
   const isLost = (c: number): boolean => owner[c] === 0 && next[c] !== 0 && next[c] !== bad;
-  // A clean volume has no lost cluster: find that out without allocating anything.
+  // One pass over the table counts free and bad clusters and finds whether any is lost
+  // (a clean volume has none: then nothing is allocated).
   let firstLost = 0;
+  let free = 0;
+  let badCount = 0;
   for (let c = 2; c <= maxCluster; c++) {
-    if (owner[c] === 0 && next[c] !== 0 && next[c] !== bad) {
-      firstLost = c;
-      break;
-    }
+    const v = next[c]!;
+    if (v === 0) free++;
+    else if (v === bad) badCount++;
+    else if (firstLost === 0 && owner[c] === 0) firstLost = c;
   }
-  if (firstLost === 0) return;
+  const counts = { free, bad: badCount };
+  if (firstLost === 0) return counts;
   const pointed = new Uint8Array(maxCluster + 1);
   for (let c = firstLost; c <= maxCluster; c++) {
     if (!isLost(c)) continue;
@@ -53,4 +63,5 @@ export function findLostChains(ctx: WalkContext): void {
   for (let c = 2; c <= maxCluster; c++) if (isLost(c) && pointed[c] === 0) take(c);
   // What is left lies on cycles.
   for (let c = 2; c <= maxCluster; c++) if (isLost(c)) take(c);
+  return counts;
 }

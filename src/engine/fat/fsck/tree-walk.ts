@@ -7,7 +7,7 @@
  * walk is O(clusters + entries), and directory cycles cannot recur.
  */
 import type { BlockSource } from '../../../io/block-source.js';
-import { scanExtents, type ReadMode } from '../../../io/scan.js';
+import type { ReadMode } from '../../../io/scan.js';
 import type { Extent } from '../../volume.js';
 import type { BootSector } from '../boot-sector.js';
 import { Attr, DIR_ENTRY_SIZE, NT_LOWER_BASE, NT_LOWER_EXT, isDotEntry } from '../dir-entry.js';
@@ -180,6 +180,8 @@ function noteDirChain(ctx: WalkContext, id: number, path: string, r: ChainResult
  */
 async function readExtents(ctx: WalkContext, extents: Extent[], into: Uint8Array): Promise<void> {
   if (ctx.mode !== undefined) {
+    // The read-mode machinery (a dozen modules) is loaded only when a mode was asked for.
+    const { scanExtents } = await import('../../../io/scan.js');
     await scanExtents(ctx.source, extents, (chunk, at) => into.set(chunk, at), { mode: ctx.mode });
     return;
   }
