@@ -12,7 +12,7 @@ import { badClusterValue, endOfChainValue } from '../fat-entry.js';
 import { checkBootRegion, checkFsInfoHints } from './boot-checks.js';
 import { checkReservedEntries, readFatCopies } from './fat-copies.js';
 import { FindingList, FsckCode, type Finding, type FsckReport, type FsckStats } from './findings.js';
-import { findLostChains } from './lost-chains.js';
+import { findLostChains, type ClusterCounts } from './lost-chains.js';
 import { Owners } from './ownership.js';
 import { emptyPlan, type RepairPlan } from './plan.js';
 import { walkTree, type WalkContext } from './tree-walk.js';
@@ -55,7 +55,7 @@ interface Analysis {
   bad: number;
 }
 
-async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, mode: ReadMode | undefined): Promise<Analysis> {
+async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, counts: ClusterCounts, mode: ReadMode | undefined): Promise<Analysis> {
   const ctx: WalkContext = {
     source,
     boot,
@@ -69,7 +69,7 @@ async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Ar
     rootLabel: null,
   };
   await walkTree(ctx);
-  const counts = findLostChains(ctx);
+  findLostChains(ctx, counts);
   return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel, free: counts.free, bad: counts.bad };
 }
 
@@ -109,11 +109,11 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
 
   // With differing copies, the copy whose chains agree best with the directory tree wins.
   let chosen = 0;
-  let analysis = await analyzeTree(source, boot, copies.tables[0]!, mode);
+  let analysis = await analyzeTree(source, boot, copies.tables[0]!, copies.counts[0]!, mode);
   if (copies.differs.some(Boolean)) {
     for (let k = 1; k < copies.tables.length; k++) {
       if (!copies.differs[k] || copies.tables[k] === copies.tables[0]) continue;
-      const other = await analyzeTree(source, boot, copies.tables[k]!, mode);
+      const other = await analyzeTree(source, boot, copies.tables[k]!, copies.counts[k]!, mode);
       if (other.findings.items.length < analysis.findings.items.length) {
         analysis = other;
         chosen = k;

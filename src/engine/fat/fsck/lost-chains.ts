@@ -10,31 +10,23 @@ import { FsckCode } from './findings.js';
 import { OwnerKind } from './ownership.js';
 import { walkChain, type WalkContext } from './tree-walk.js';
 
-/** Free and bad cluster counts of the table, found on the same pass. */
+/** Free and bad cluster counts of the table (fat-copies.ts counts them while decoding). */
 export interface ClusterCounts {
   free: number;
   bad: number;
 }
 
-export function findLostChains(ctx: WalkContext): ClusterCounts {
+export function findLostChains(ctx: WalkContext, counts: ClusterCounts): void {
   const { next, owners, plan, findings } = ctx;
   const owner = owners.owner;
   const maxCluster = ctx.boot.clusterCount + 1;
   const bad = badClusterValue(ctx.boot.fatType);
+  // Every allocated cluster owned by some chain means nothing is lost: a clean volume needs no pass over the table here.
+  if (owners.allocatedOwned === ctx.boot.clusterCount - counts.free - counts.bad) return;
   const isLost = (c: number): boolean => owner[c] === 0 && next[c] !== 0 && next[c] !== bad;
-  // One pass over the table counts free and bad clusters and finds whether any is lost
-  // (a clean volume has none: then nothing is allocated).
   let firstLost = 0;
-  let free = 0;
-  let badCount = 0;
-  for (let c = 2; c <= maxCluster; c++) {
-    const v = next[c]!;
-    if (v === 0) free++;
-    else if (v === bad) badCount++;
-    else if (firstLost === 0 && owner[c] === 0) firstLost = c;
-  }
-  const counts = { free, bad: badCount };
-  if (firstLost === 0) return counts;
+  for (let c = 2; c <= maxCluster && firstLost === 0; c++) if (isLost(c)) firstLost = c;
+  if (firstLost === 0) return;
   const pointed = new Uint8Array(maxCluster + 1);
   for (let c = firstLost; c <= maxCluster; c++) {
     if (!isLost(c)) continue;
@@ -63,5 +55,4 @@ export function findLostChains(ctx: WalkContext): ClusterCounts {
   for (let c = 2; c <= maxCluster; c++) if (isLost(c) && pointed[c] === 0) take(c);
   // What is left lies on cycles.
   for (let c = 2; c <= maxCluster; c++) if (isLost(c)) take(c);
-  return counts;
 }

@@ -13,6 +13,8 @@ export class Owners {
   private capacity = 1024;
   /** Number of ids handed out plus one (id 0 is "nobody"). */
   count = 1;
+  /** Clusters some owner holds whose FAT entry is allocated (not free, not bad): equal to the allocated count when nothing is lost. */
+  allocatedOwned = 0;
   kind = new Uint8Array(this.capacity);
   /** Byte position in the image of the owner's short entry (-1 for the root and lost chains). */
   entryPos = new Float64Array(this.capacity);

@@ -41,9 +41,24 @@ export class ShortNameSet {
     }
   }
 
-  /** Adds the name at `at` of `bytes` (the caller checked `has` first). */
-  add(bytes: Uint8Array, at = 0): void {
-    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+  /** Adds the name at `at` of `bytes` unless it is there; true when it was added. One hash for both. */
+  addIfAbsent(bytes: Uint8Array, at = 0): boolean {
+    let h = this.hash(bytes, at);
+    for (; ; h = (h + 1) & this.mask) {
+      const v = this.table[h]!;
+      if (v === -1) break;
+      if (this.same(v, bytes, at)) return false;
+    }
+    if ((this.count + 1) * 2 > this.table.length) {
+      this.add(bytes, at);
+      return true;
+    }
+    this.copyIn(bytes, at);
+    this.table[h] = this.count++;
+    return true;
+  }
+
+  private copyIn(bytes: Uint8Array, at: number): void {
     if ((this.count + 1) * NAME_BYTES > this.store.length) {
       const grown = new Uint8Array(this.store.length * 2);
       grown.set(this.store);
@@ -51,6 +66,12 @@ export class ShortNameSet {
     }
     const base = this.count * NAME_BYTES;
     for (let i = 0; i < NAME_BYTES; i++) this.store[base + i] = bytes[at + i]!;
+  }
+
+  /** Adds the name at `at` of `bytes` (the caller checked `has` first). */
+  add(bytes: Uint8Array, at = 0): void {
+    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    this.copyIn(bytes, at);
     let h = this.hash(bytes, at);
     while (this.table[h] !== -1) h = (h + 1) & this.mask;
     this.table[h] = this.count++;

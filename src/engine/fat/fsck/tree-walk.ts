@@ -101,6 +101,7 @@ export function walkChain(ctx: WalkContext, id: number, start: number, needed: n
     if (r.count === needed) r.keepLast = c;
     if (collect && collect.length < collectLimit) collect.push(c);
     const v = next[c]!;
+    if (v !== 0 && v !== bad) ctx.owners.allocatedOwned++;
     if (v > bad) return r;
     if (v >= 2 && v <= maxCluster) {
       // A link to a free or bad cluster ends the chain here (the target is not part of it).
@@ -295,7 +296,7 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
 
     // Names: the 8.3 characters, then uniqueness within the directory.
     const why = badShortName(bytes, at);
-    if (why !== null || names.has(bytes, at)) {
+    if (why !== null || !names.addIfAbsent(bytes, at)) {
       const raw = bytes.subarray(at, at + 11);
       let newName: Uint8Array;
       if (why !== null) {
@@ -308,8 +309,8 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
       const lfnSlots: number[] = [];
       for (let s = firstSlot; s < slot; s++) lfnSlots.push(position(s));
       plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), rawName: newName, lfnSlots });
-      if (!names.has(newName)) names.add(newName);
-    } else names.add(bytes, at);
+      names.addIfAbsent(newName);
+    }
 
     if (caseGarbage) {
       findings.add(FsckCode.CASE_BYTE, `case byte is 0x${caseByte.toString(16)}: bits other than the lower-case flags 0x08 and 0x10 are set`, { path: pathAt(slot, firstSlot) });
