@@ -218,9 +218,24 @@ async function readDirectoryBytes(ctx: WalkContext, dir: PendingDir): Promise<{ 
 
 const names = new ShortNameSet();
 
+/** What the per-entry helpers of one directory share. */
+interface DirState {
+  ctx: WalkContext;
+  dir: PendingDir;
+  bytes: Uint8Array;
+  position: (slot: number) => number;
+  stack: PendingDir[];
+  clusterLimit: number;
+}
+
+/**
+ * Checks one directory. The loop is kept small, with the common case (a valid, unique
+ * name and a valid start cluster) inline and every anomaly in its own function: the
+ * loop runs once per entry of the volume, and a small function is optimised sooner.
+ */
 async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingDir[], clusterLimit: number): Promise<void> {
   const b = ctx.boot;
-  const { findings, plan, owners } = ctx;
+  const { findings, plan, owners, next } = ctx;
   const maxCluster = b.clusterCount + 1;
   const bad = badClusterValue(b.fatType);
   const fat32 = b.fatType === 'fat32';
@@ -237,130 +252,48 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     for (const s of orphan.slots) plan.slotDeletes.push({ position: position(s), path: dir.path, why: orphan.why });
   }
   names.reset(scan.count);
+  const state: DirState = { ctx, dir, bytes, position, stack, clusterLimit };
   let sawDot = false;
   let sawDotDot = false;
-  const deleteEntry = (slot: number, firstSlot: number, path: string, why: string): void => {
-    for (let s = firstSlot; s < slot; s++) plan.slotDeletes.push({ position: position(s), path, why });
-    plan.entryEdits.push({ position: position(slot), path, delete: true });
-  };
-  // Paths are built only for findings and directories: most entries need none.
-  const pathAt = (slot: number, firstSlot: number): string => joinPath(dir.path, entryDisplayName(bytes, slot, firstSlot));
 
   for (let i = 0; i < scan.count; i++) {
     const slot = scan.slot[i]!;
     const firstSlot = scan.firstSlot[i]!;
     const at = slot * DIR_ENTRY_SIZE;
+    if (bytes[at] === 0x2e && isDotEntry(bytes.subarray(at, at + 11))) {
+      const dotdot = bytes[at + 1] === 0x2e;
+      if (checkDotEntry(state, slot, dotdot)) {
+        if (dotdot) sawDotDot = true;
+        else sawDot = true;
+      }
+      continue;
+    }
     const attr = bytes[at + 11]!;
     const start = (fat32 ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
     const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
-    const caseByte = bytes[at + 12]!;
-    // Garbage in the case byte (mtools once wrote random data there; bit 0x20 is a "no 8.3 name" flag fsck.fat reads): clear it.
-    const caseGarbage = (caseByte & ~CASE_BYTE_MEANINGFUL) !== 0;
-
-    if (bytes[at] === 0x2e && isDotEntry(bytes.subarray(at, at + 11))) {
-      const dotdot = bytes[at + 1] === 0x2e;
-      const label = dotdot ? "'..'" : "'.'";
-      const proper = !dir.isRoot && slot === (dotdot ? 1 : 0);
-      if (!proper) {
-        findings.add(FsckCode.DOT, `${label} entry ${dir.isRoot ? 'in the root directory' : `at slot ${slot}, not ${dotdot ? 1 : 0}`}`, { path: dir.path });
-        plan.entryEdits.push({ position: position(slot), path: dir.path, delete: true });
-        continue;
-      }
-      if (dotdot) sawDotDot = true;
-      else sawDot = true;
-      const want = dotdot ? dir.parentStart : dir.selfStart;
-      const edit: { start?: number; attributes?: number; size?: number; ntFlags?: number } = {};
-      if (start !== want) {
-        findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
-        edit.start = want;
-      }
-      if (!(attr & Attr.DIRECTORY)) {
-        findings.add(FsckCode.DOT, `${label} entry is not marked as a directory`, { path: dir.path });
-        edit.attributes = (attr | Attr.DIRECTORY) & 0x3f;
-      }
-      if (size !== 0) {
-        findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
-        edit.size = 0;
-      }
-      if (caseGarbage) {
-        findings.add(FsckCode.CASE_BYTE, `${label} entry has garbage 0x${caseByte.toString(16)} in its case byte`, { path: dir.path });
-        edit.ntFlags = caseByte & CASE_BYTE_MEANINGFUL;
-      }
-      if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(slot), path: dir.path, ...edit });
-      continue;
-    }
-
     const isDir = (attr & Attr.DIRECTORY) !== 0;
     if (isDir) ctx.dirs++;
     else ctx.files++;
 
     // Names: the 8.3 characters, then uniqueness within the directory.
     const why = badShortName(bytes, at);
-    if (why !== null || !names.addIfAbsent(bytes, at)) {
-      const raw = bytes.subarray(at, at + 11);
-      let newName: Uint8Array;
-      if (why !== null) {
-        newName = uniqueName(sanitizeShortName(raw), names);
-        findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathAt(slot, firstSlot) });
-      } else {
-        newName = uniqueName(raw, names);
-        findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathAt(slot, firstSlot) });
-      }
-      const lfnSlots: number[] = [];
-      for (let s = firstSlot; s < slot; s++) lfnSlots.push(position(s));
-      plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), rawName: newName, lfnSlots });
-      names.addIfAbsent(newName);
-    }
-
-    if (caseGarbage) {
-      findings.add(FsckCode.CASE_BYTE, `case byte is 0x${caseByte.toString(16)}: bits other than the lower-case flags 0x08 and 0x10 are set`, { path: pathAt(slot, firstSlot) });
-      plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), ntFlags: caseByte & CASE_BYTE_MEANINGFUL });
-    }
-
+    if (why !== null || !names.addIfAbsent(bytes, at)) renameEntry(state, slot, firstSlot, why);
+    if ((bytes[at + 12]! & ~CASE_BYTE_MEANINGFUL) !== 0) noteCaseByte(state, slot, firstSlot);
     if (isDir && size !== 0) {
-      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathAt(slot, firstSlot) });
-      plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), size: 0 });
+      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathAt(state, slot, firstSlot) });
+      plan.entryEdits.push({ position: position(slot), path: pathAt(state, slot, firstSlot), size: 0 });
     }
 
-    // Start cluster.
     if (start === 0) {
-      if (isDir) {
-        findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path: pathAt(slot, firstSlot), clusters: [0] });
-        deleteEntry(slot, firstSlot, pathAt(slot, firstSlot), 'directory without clusters');
-      } else if (size > 0) {
-        findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path: pathAt(slot, firstSlot) });
-        plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), size: 0 });
-      }
+      if (isDir || size > 0) noteNoStart(state, slot, firstSlot, isDir, size);
       continue;
     }
-    let startWhy: string | null = null;
-    if (start < 2 || start > maxCluster) startWhy = `start cluster ${start} is outside 2..${maxCluster}`;
-    else if (ctx.next[start] === 0) startWhy = `start cluster ${start} is free`;
-    else if (ctx.next[start] === bad) startWhy = `start cluster ${start} is marked bad`;
-    if (startWhy !== null) {
-      findings.add(FsckCode.START_CLUSTER, startWhy, { path: pathAt(slot, firstSlot), clusters: [start] });
-      if (isDir) deleteEntry(slot, firstSlot, pathAt(slot, firstSlot), 'directory with an invalid start cluster');
-      else plan.entryEdits.push({ position: position(slot), path: pathAt(slot, firstSlot), start: 0, size: 0 });
+    if (start < 2 || start > maxCluster || next[start] === 0 || next[start] === bad) {
+      noteBadStart(state, slot, firstSlot, isDir, start);
       continue;
     }
-
     if (isDir) {
-      const path = pathAt(slot, firstSlot);
-      const id = owners.add(OwnerKind.DIR, path.slice(path.lastIndexOf('/') + 1), dir.id, position(slot), start, size);
-      const clusters: number[] = [];
-      const r = walkChain(ctx, id, start, Infinity, clusters, clusterLimit);
-      noteDirChain(ctx, id, path, r, false);
-      if (r.problem === 'cross') {
-        const otherPath = owners.pathOf(r.other);
-        findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, path], clusters: [r.at] });
-        if (r.prev === 0) {
-          // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
-          deleteEntry(slot, firstSlot, path, 'directory entry aliasing another chain');
-          continue;
-        }
-        plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `ended the directory chain before the shared cluster ${r.at}` });
-      }
-      stack.push({ id, path, clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
+      enterDirectory(state, slot, firstSlot, start, size);
       continue;
     }
     const id = owners.add(OwnerKind.FILE, null, dir.id, position(slot), start, size);
@@ -370,6 +303,129 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     if (!sawDot) findings.add(FsckCode.DOT, "'.' entry is missing", { path: dir.path, fixable: false });
     if (!sawDotDot) findings.add(FsckCode.DOT, "'..' entry is missing", { path: dir.path, fixable: false });
   }
+}
+
+/** Path of the entry at `slot` (built only for findings and directories). */
+function pathAt(state: DirState, slot: number, firstSlot: number): string {
+  return joinPath(state.dir.path, entryDisplayName(state.bytes, slot, firstSlot));
+}
+
+/** Marks an entry and its long-name slots deleted. */
+function deleteEntry(state: DirState, slot: number, firstSlot: number, path: string, why: string): void {
+  const { plan } = state.ctx;
+  for (let s = firstSlot; s < slot; s++) plan.slotDeletes.push({ position: state.position(s), path, why });
+  plan.entryEdits.push({ position: state.position(slot), path, delete: true });
+}
+
+/** Checks a '.' or '..' entry; true when it sits where it belongs (slot 0 or 1 of a subdirectory). */
+function checkDotEntry(state: DirState, slot: number, dotdot: boolean): boolean {
+  const { ctx, dir, bytes, position } = state;
+  const { findings, plan } = ctx;
+  const at = slot * DIR_ENTRY_SIZE;
+  const attr = bytes[at + 11]!;
+  const start = (ctx.boot.fatType === 'fat32' ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
+  const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
+  const caseByte = bytes[at + 12]!;
+  const label = dotdot ? "'..'" : "'.'";
+  if (dir.isRoot || slot !== (dotdot ? 1 : 0)) {
+    findings.add(FsckCode.DOT, `${label} entry ${dir.isRoot ? 'in the root directory' : `at slot ${slot}, not ${dotdot ? 1 : 0}`}`, { path: dir.path });
+    plan.entryEdits.push({ position: position(slot), path: dir.path, delete: true });
+    return false;
+  }
+  const want = dotdot ? dir.parentStart : dir.selfStart;
+  const edit: { start?: number; attributes?: number; size?: number; ntFlags?: number } = {};
+  if (start !== want) {
+    findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
+    edit.start = want;
+  }
+  if (!(attr & Attr.DIRECTORY)) {
+    findings.add(FsckCode.DOT, `${label} entry is not marked as a directory`, { path: dir.path });
+    edit.attributes = (attr | Attr.DIRECTORY) & 0x3f;
+  }
+  if (size !== 0) {
+    findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
+    edit.size = 0;
+  }
+  // Garbage in the case byte (mtools once wrote random data there; bit 0x20 is a "no 8.3 name" flag fsck.fat reads): clear it.
+  if ((caseByte & ~CASE_BYTE_MEANINGFUL) !== 0) {
+    findings.add(FsckCode.CASE_BYTE, `${label} entry has garbage 0x${caseByte.toString(16)} in its case byte`, { path: dir.path });
+    edit.ntFlags = caseByte & CASE_BYTE_MEANINGFUL;
+  }
+  if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(slot), path: dir.path, ...edit });
+  return true;
+}
+
+/** A bad or duplicate short name: a finding and a new name (the name was not added to the set). */
+function renameEntry(state: DirState, slot: number, firstSlot: number, why: string | null): void {
+  const { findings, plan } = state.ctx;
+  const at = slot * DIR_ENTRY_SIZE;
+  const raw = state.bytes.subarray(at, at + 11);
+  let newName: Uint8Array;
+  if (why !== null) {
+    newName = uniqueName(sanitizeShortName(raw), names);
+    findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathAt(state, slot, firstSlot) });
+  } else {
+    newName = uniqueName(raw, names);
+    findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathAt(state, slot, firstSlot) });
+  }
+  const lfnSlots: number[] = [];
+  for (let s = firstSlot; s < slot; s++) lfnSlots.push(state.position(s));
+  plan.entryEdits.push({ position: state.position(slot), path: pathAt(state, slot, firstSlot), rawName: newName, lfnSlots });
+  names.addIfAbsent(newName);
+}
+
+/** Case-byte bits besides the lower-case flags: cleared on repair. */
+function noteCaseByte(state: DirState, slot: number, firstSlot: number): void {
+  const caseByte = state.bytes[slot * DIR_ENTRY_SIZE + 12]!;
+  state.ctx.findings.add(FsckCode.CASE_BYTE, `case byte is 0x${caseByte.toString(16)}: bits other than the lower-case flags 0x08 and 0x10 are set`, { path: pathAt(state, slot, firstSlot) });
+  state.ctx.plan.entryEdits.push({ position: state.position(slot), path: pathAt(state, slot, firstSlot), ntFlags: caseByte & CASE_BYTE_MEANINGFUL });
+}
+
+/** Start cluster 0: fine for an empty file, wrong for a directory or a file with a size. */
+function noteNoStart(state: DirState, slot: number, firstSlot: number, isDir: boolean, size: number): void {
+  const { findings, plan } = state.ctx;
+  const path = pathAt(state, slot, firstSlot);
+  if (isDir) {
+    findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path, clusters: [0] });
+    deleteEntry(state, slot, firstSlot, path, 'directory without clusters');
+  } else {
+    findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path });
+    plan.entryEdits.push({ position: state.position(slot), path, size: 0 });
+  }
+}
+
+/** Start cluster out of range, free or bad. */
+function noteBadStart(state: DirState, slot: number, firstSlot: number, isDir: boolean, start: number): void {
+  const { ctx } = state;
+  const maxCluster = ctx.boot.clusterCount + 1;
+  const path = pathAt(state, slot, firstSlot);
+  const why =
+    start < 2 || start > maxCluster ? `start cluster ${start} is outside 2..${maxCluster}` : ctx.next[start] === 0 ? `start cluster ${start} is free` : `start cluster ${start} is marked bad`;
+  ctx.findings.add(FsckCode.START_CLUSTER, why, { path, clusters: [start] });
+  if (isDir) deleteEntry(state, slot, firstSlot, path, 'directory with an invalid start cluster');
+  else ctx.plan.entryEdits.push({ position: state.position(slot), path, start: 0, size: 0 });
+}
+
+/** A subdirectory: its chain is walked now, its entries later (pushed on the stack). */
+function enterDirectory(state: DirState, slot: number, firstSlot: number, start: number, size: number): void {
+  const { ctx, dir } = state;
+  const { findings, plan, owners } = ctx;
+  const path = pathAt(state, slot, firstSlot);
+  const id = owners.add(OwnerKind.DIR, path.slice(path.lastIndexOf('/') + 1), dir.id, state.position(slot), start, size);
+  const clusters: number[] = [];
+  const r = walkChain(ctx, id, start, Infinity, clusters, state.clusterLimit);
+  noteDirChain(ctx, id, path, r, false);
+  if (r.problem === 'cross') {
+    const otherPath = owners.pathOf(r.other);
+    findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, path], clusters: [r.at] });
+    if (r.prev === 0) {
+      // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
+      deleteEntry(state, slot, firstSlot, path, 'directory entry aliasing another chain');
+      return;
+    }
+    plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `ended the directory chain before the shared cluster ${r.at}` });
+  }
+  state.stack.push({ id, path, clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
 }
 
 function checkFileChain(ctx: WalkContext, id: number, dirPath: string, bytes: Uint8Array, slot: number, firstSlot: number, start: number, size: number): void {
