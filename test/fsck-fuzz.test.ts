@@ -18,6 +18,7 @@ import { DiskkitError } from '../src/engine/errors.js';
 import { newIoCounters, type BlockSource } from '../src/io/block-source.js';
 import { diskkit } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
+import { seededRandom } from '../src/engine/seeded-random.js';
 
 const tools = requireTools('mkfs.fat', 'mcopy', 'mmd');
 const RUNS = 10_200;
@@ -69,16 +70,6 @@ class OverlaySource implements BlockSource {
   close(): void {}
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Base {
   type: string;
@@ -89,7 +80,7 @@ interface Base {
 
 /** The mutation list for a seed: [position, new byte] pairs. */
 function mutationsFor(base: Base, seed: number): [number, number][] {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const count = 1 + Math.floor(rnd() * 8);
   const out: [number, number][] = [];
   for (let i = 0; i < count; i++) {

@@ -14,6 +14,7 @@ import { buildIndex } from '../src/engine/ntfs/mft-index.js';
 import { countRows } from '../src/engine/ntfs/format-rows.js';
 import { isDiskkitError } from '../src/engine/errors.js';
 import { collectRows } from '../src/engine/ntfs/mft-index.js';
+import { seededRandom } from '../src/engine/seeded-random.js';
 
 const dump = readFileSync(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const RECORD = 1024;
@@ -21,20 +22,10 @@ const CASES = 10_000;
 /** Records that hold files (past the metadata records), in a window to keep cases fast. */
 const WINDOW = 96;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('MFT parser fuzzing (seeded)', () => {
   it(`survives ${CASES} mutated dumps with consistent counts`, async () => {
-    const rand = mulberry32(0x5eed_0006);
+    const rand = seededRandom(0x5eed_0006);
     const int = (n: number) => Math.floor(rand() * n);
     // The first WINDOW records of the dump (root, metadata, first directories and files).
     const base = Buffer.from(dump.subarray(0, WINDOW * RECORD));

@@ -12,6 +12,7 @@ import { builtModuleUrl } from '../../io/parallel.js';
 import { crc32Combine } from '../../io/crc32-combine.js';
 import type { ChunkDigest, DigestWork } from '../../io/workers/chunk-digest.js';
 import type { EntryInfo, Extent, Volume } from '../volume.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface ReadSettings {
   mode: ReadMode;
@@ -74,17 +75,6 @@ export async function readExtents(source: BlockSource, extents: readonly Extent[
   };
 }
 
-/** Deterministic PRNG (mulberry32) so every mode reads the same random offsets. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const RANDOM_READ_BYTES = 4096;
 

@@ -29,6 +29,9 @@ export interface BootState {
   fsInfoNextFree: number | null;
   rawFreeCount: number;
   rawNextFree: number;
+  /** FAT32: sector number of the backup FSInfo (the sector after the backup boot sector), when it is present. */
+  fsInfoBackupSector: number | null;
+  fsInfoBackupDamaged: boolean;
 }
 
 /** Checks the boot sector, its backup and the FSInfo signatures; free count and hint are checked later against the FAT. */
@@ -54,6 +57,8 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
     fsInfoNextFree: null,
     rawFreeCount: FSINFO_UNKNOWN,
     rawNextFree: FSINFO_UNKNOWN,
+    fsInfoBackupSector: null,
+    fsInfoBackupDamaged: false,
   };
   if (state.dirtyFlag) findings.add(FsckCode.DIRTY, 'boot sector dirty flag is set: the volume was not cleanly unmounted');
   if (boot.fatType !== 'fat32') return state;
@@ -93,9 +98,39 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
         ].filter(Boolean);
         findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} has a bad ${bad.join(' and ')} signature`);
       }
+      checkBackupFsInfo(source, boot, state, findings);
     }
   }
   return state;
+}
+
+/**
+ * The backup FSInfo sits in the sector after the backup boot sector (fatgen103 section
+ * 3.3: the backup boot record is the boot sector, FSInfo and a third sector). An all-zero
+ * sector means the formatter wrote no backup (mformat does not) and is accepted. A
+ * present one must carry the three signatures and in-range hints. Its free count and
+ * hint are not compared with the primary: the kernel and Windows update only the primary,
+ * so a backup that lags is normal, not damage (fsck.fat does not read it at all).
+ */
+function checkBackupFsInfo(source: BlockSource, boot: BootSector, state: BootState, findings: FindingList): void {
+  if (state.backupSector === null) return;
+  const sectorNo = state.backupSector + 1;
+  if (sectorNo >= boot.reservedSectors || sectorNo === state.fsInfoSector) return;
+  const sector = readBytes(source, sectorNo * boot.bytesPerSector, 512);
+  if (sector.every((b) => b === 0)) return;
+  state.fsInfoBackupSector = sectorNo;
+  const raw = FsInfoSector.decode(sector);
+  const why: string[] = [];
+  if (raw.leadSignature !== FSINFO_LEAD_SIGNATURE) why.push('bad lead signature');
+  if (raw.structSignature !== FSINFO_STRUCT_SIGNATURE) why.push('bad structure signature');
+  if (raw.trailSignature !== FSINFO_TRAIL_SIGNATURE) why.push('bad trail signature');
+  const free = sector[488]! + sector[489]! * 0x100 + sector[490]! * 0x10000 + sector[491]! * 0x1000000;
+  const hint = sector[492]! + sector[493]! * 0x100 + sector[494]! * 0x10000 + sector[495]! * 0x1000000;
+  if (free !== FSINFO_UNKNOWN && free > boot.clusterCount) why.push(`free count ${free} above the ${boot.clusterCount} clusters`);
+  if (hint !== FSINFO_UNKNOWN && (hint < 2 || hint > boot.clusterCount + 1)) why.push(`next-free hint ${hint} outside clusters 2..${boot.clusterCount + 1}`);
+  if (why.length === 0) return;
+  state.fsInfoBackupDamaged = true;
+  findings.add(FsckCode.FSINFO_BACKUP, `backup FSInfo sector ${sectorNo} is damaged: ${why.join(', ')}`);
 }
 
 /**

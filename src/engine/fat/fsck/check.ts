@@ -12,11 +12,11 @@ import { badClusterValue, endOfChainValue } from '../fat-entry.js';
 import { checkBootRegion, checkFsInfoHints } from './boot-checks.js';
 import { checkReservedEntries, readFatCopies } from './fat-copies.js';
 import { FindingList, FsckCode, type Finding, type FsckReport, type FsckStats } from './findings.js';
-import { findLostChains } from './lost-chains.js';
+import { findLostChains, type ClusterCounts } from './lost-chains.js';
 import { Owners } from './ownership.js';
 import { emptyPlan, type RepairPlan } from './plan.js';
-import { applyPlan } from './repair.js';
 import { walkTree, type WalkContext } from './tree-walk.js';
+import { checkVolumeLabel, type RootLabel } from './volume-label.js';
 
 export interface FsckOptions {
   /** Correct what can be corrected (the source must be writable). */
@@ -49,9 +49,13 @@ interface Analysis {
   owners: Owners;
   files: number;
   dirs: number;
+  rootLabel: RootLabel | null;
+  /** Free and bad clusters of the table the tree was checked against. */
+  free: number;
+  bad: number;
 }
 
-async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, mode: ReadMode | undefined): Promise<Analysis> {
+async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Array, counts: ClusterCounts, mode: ReadMode | undefined): Promise<Analysis> {
   const ctx: WalkContext = {
     source,
     boot,
@@ -62,10 +66,11 @@ async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Ar
     mode,
     files: 0,
     dirs: 0,
+    rootLabel: null,
   };
   await walkTree(ctx);
-  findLostChains(ctx);
-  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs };
+  findLostChains(ctx, counts);
+  return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel, free: counts.free, bad: counts.bad };
 }
 
 /** Checks (and with `repair`, repairs) the FAT file system at byte 0 of `source`. */
@@ -76,6 +81,8 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
   const fixable = first.report.errors.filter((f) => f.fixable);
   let repairs: FsckReport['repairs'] = [];
   if (fixable.length > 0) {
+    // The repair code (and the FAT writer it uses) is loaded only when there is something to repair.
+    const { applyPlan } = await import('./repair.js');
     const outcome = applyPlan({
       source,
       boot: first.boot,
@@ -102,11 +109,11 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
 
   // With differing copies, the copy whose chains agree best with the directory tree wins.
   let chosen = 0;
-  let analysis = await analyzeTree(source, boot, copies.tables[0]!, mode);
+  let analysis = await analyzeTree(source, boot, copies.tables[0]!, copies.counts[0]!, mode);
   if (copies.differs.some(Boolean)) {
     for (let k = 1; k < copies.tables.length; k++) {
       if (!copies.differs[k] || copies.tables[k] === copies.tables[0]) continue;
-      const other = await analyzeTree(source, boot, copies.tables[k]!, mode);
+      const other = await analyzeTree(source, boot, copies.tables[k]!, copies.counts[k]!, mode);
       if (other.findings.items.length < analysis.findings.items.length) {
         analysis = other;
         chosen = k;
@@ -123,16 +130,14 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   findings.items.push(...analysis.findings.items);
   findings.omitted += analysis.findings.omitted;
 
-  const bad = badClusterValue(boot.fatType);
-  let free = 0;
-  let badCount = 0;
-  for (let c = 2; c <= maxCluster; c++) {
-    const v = next[c]!;
-    if (v === 0) free++;
-    else if (v === bad) badCount++;
-  }
+  const free = analysis.free;
+  const badCount = analysis.bad;
   const fsInfoWrong = checkFsInfoHints(bootState, free, maxCluster, findings);
   const plan = analysis.plan;
+  const label = checkVolumeLabel(boot, bootState.primary, analysis.rootLabel, findings);
+  plan.bootLabel = label.bootLabel;
+  if (label.removeRootEntry !== null) plan.entryEdits.push({ position: label.removeRootEntry, path: '/', delete: true, attributes: 0, code: FsckCode.LABEL });
+  plan.rewriteFsInfoBackup = bootState.fsInfoBackupDamaged;
   plan.chosenCopy = chosen;
   plan.syncFats = copies.differs.some(Boolean);
   plan.fixFat0 = reserved.fat0Bad;

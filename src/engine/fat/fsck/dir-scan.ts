@@ -6,36 +6,71 @@
  * the repair can delete them.
  */
 import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE } from '../dir-entry.js';
-import { LAST_LONG_ENTRY, MAX_LONG_NAME_SLOTS, decodeLongNameSlot, shortNameChecksum } from '../long-name.js';
-
-export interface ScannedEntry {
-  slot: number;
-  /** Slot of the first long-name slot, or `slot` when there is no valid long name. */
-  firstSlot: number;
-  longName: string | null;
-}
+import { LAST_LONG_ENTRY, MAX_LONG_NAME_SLOTS, decodeLongNameSlot } from '../long-name.js';
 
 export interface OrphanRun {
   slots: number[];
   why: string;
 }
 
+/**
+ * The live short entries of a directory as two parallel lists (no object per entry:
+ * a million-file volume would otherwise allocate a million of them): `slot[i]` is the
+ * short entry's slot, `firstSlot[i]` the first slot of its valid long name (or
+ * `slot[i]` when it has none; the long name then fills slots firstSlot..slot-1).
+ */
 export interface ScanResult {
-  entries: ScannedEntry[];
+  count: number;
+  slot: Int32Array;
+  firstSlot: Int32Array;
   orphans: OrphanRun[];
+  /** Long-name slots whose reserved fields are not 0 (LDIR_Type at 12, LDIR_FstClusLO at 26; fatgen103 section 7). */
+  lfnReserved: number[];
+}
+
+/** fatgen103 section 7: the short-name checksum, over the 11 name bytes at `at`. */
+function checksumAt(bytes: Uint8Array, at: number): number {
+  let sum = 0;
+  for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) | (sum >>> 1)) + bytes[at + i]! & 0xff;
+  return sum;
+}
+
+/** Byte offsets of the 13 UTF-16 units in a long-name slot (fatgen103 section 7). */
+const UNIT_OFFSETS = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+
+/** Whether the long name in slots first..last (on-disk order) is empty: its first unit ends it. */
+function longNameEmpty(bytes: Uint8Array, lastSlotOfName: number): boolean {
+  // The slot right before the short entry holds the name's first 13 units.
+  const at = lastSlotOfName * DIR_ENTRY_SIZE;
+  for (const o of UNIT_OFFSETS) {
+    const u = bytes[at + o]! | (bytes[at + o + 1]! << 8);
+    if (u === 0) return true;
+    if (u !== 0xffff) return false;
+  }
+  return true;
 }
 
 /** Scans `slotCount` slots of `bytes`. Stops at the end marker. */
 export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanResult {
-  const entries: ScannedEntry[] = [];
+  const slotList = new Int32Array(slotCount);
+  const firstList = new Int32Array(slotCount);
+  let count = 0;
   const orphans: OrphanRun[] = [];
-  let run: number[] = [];
+  const lfnReserved: number[] = [];
+  // The current run of long-name slots: always consecutive slots runStart..runStart+runLength-1.
+  let runStart = 0;
+  let runLength = 0;
   let runWhy: string | null = null;
   let expected = 0;
   let checksum = -1;
+  const orphan = (why: string): void => {
+    const slots: number[] = [];
+    for (let i = 0; i < runLength; i++) slots.push(runStart + i);
+    orphans.push({ slots, why });
+  };
   const drop = (why: string): void => {
-    if (run.length > 0) orphans.push({ slots: run, why: runWhy ?? why });
-    run = [];
+    if (runLength > 0) orphan(runWhy ?? why);
+    runLength = 0;
     runWhy = null;
   };
   for (let slot = 0; slot < slotCount; slot++) {
@@ -51,20 +86,23 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
       const order = first;
       const seq = order & 0x3f & ~LAST_LONG_ENTRY;
       const sum = bytes[at + 13]!;
+      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0) lfnReserved.push(slot);
       if (order & LAST_LONG_ENTRY) {
         drop('long-name slots not followed by their entry');
-        run = [slot];
+        runStart = slot;
+        runLength = 1;
         checksum = sum;
         expected = seq - 1;
         if (seq < 1 || seq > MAX_LONG_NAME_SLOTS || (order & 0x80) !== 0) runWhy = `long-name slot has sequence number ${seq}`;
         continue;
       }
-      if (run.length === 0) {
-        run = [slot];
+      if (runLength === 0) {
+        runStart = slot;
+        runLength = 1;
         runWhy = 'long-name slot without the first slot of its name';
         continue;
       }
-      run.push(slot);
+      runLength++;
       if (runWhy === null) {
         if (seq !== expected || seq === 0) runWhy = 'long-name slots out of order';
         else if (sum !== checksum) runWhy = 'long-name slots disagree on the checksum';
@@ -76,33 +114,31 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
       drop('long-name slots before a volume label');
       continue;
     }
-    let longName: string | null = null;
     let firstSlot = slot;
-    if (run.length > 0) {
-      const isDot = first === 0x2e;
+    if (runLength > 0) {
       let why = runWhy;
       if (why === null && expected !== 0) why = 'long-name slots out of order (a slot is missing)';
-      if (why === null && isDot) why = 'long-name slots before a dot entry';
-      if (why === null && checksum !== shortNameChecksum(bytes.subarray(at, at + 11))) why = 'long-name checksum does not match its short entry';
-      if (why === null) {
-        longName = decodeName(bytes, run);
-        if (longName === null) why = 'long name is empty';
-      }
-      if (why !== null) {
-        orphans.push({ slots: run, why });
-      } else firstSlot = run[0]!;
-      run = [];
+      if (why === null && first === 0x2e) why = 'long-name slots before a dot entry';
+      if (why === null && checksum !== checksumAt(bytes, at)) why = 'long-name checksum does not match its short entry';
+      if (why === null && longNameEmpty(bytes, slot - 1)) why = 'long name is empty';
+      if (why !== null) orphan(why);
+      else firstSlot = runStart;
+      runLength = 0;
       runWhy = null;
     }
-    entries.push({ slot, firstSlot, longName });
+    slotList[count] = slot;
+    firstList[count] = firstSlot;
+    count++;
   }
   drop('long-name slots at the end of the directory without their entry');
-  return { entries, orphans };
+  return { count, slot: slotList, firstSlot: firstList, orphans, lfnReserved };
 }
 
-function decodeName(bytes: Uint8Array, run: number[]): string | null {
+/** The long name held in slots firstSlot..slot-1 (a run scanDirectorySlots accepted), or null when there is none. */
+export function longNameAt(bytes: Uint8Array, firstSlot: number, slot: number): string | null {
+  if (firstSlot === slot) return null;
   const units: number[] = [];
-  for (let i = run.length - 1; i >= 0; i--) units.push(...decodeLongNameSlot(bytes, run[i]! * DIR_ENTRY_SIZE).units);
+  for (let s = slot - 1; s >= firstSlot; s--) units.push(...decodeLongNameSlot(bytes, s * DIR_ENTRY_SIZE).units);
   let end = units.indexOf(0);
   if (end === -1) end = units.length;
   while (end > 0 && units[end - 1] === 0xffff) end--;
@@ -111,18 +147,30 @@ function decodeName(bytes: Uint8Array, run: number[]): string | null {
 
 /** Characters fsck.fat and DOS refuse in a short name (besides control characters and 0x7F). */
 const FORBIDDEN = new Set([...'*?<>|"\\/:'].map((c) => c.charCodeAt(0)));
+/** Per byte value: 1 when it can never appear in a short name (control, 0x7F, forbidden punctuation). */
+const NEVER = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) NEVER[b] = 1;
+NEVER[0x7f] = 1;
+for (const b of FORBIDDEN) NEVER[b] = 1;
 
 /**
- * Why an 11-byte short name is invalid, or null (fatgen103 section 6.1: no control
- * characters, none of the forbidden punctuation, no leading space, no space inside
- * the base or the extension followed by another character).
+ * Why the 11-byte short name at `at` of `bytes` is invalid, or null (fatgen103 section
+ * 6.1: no control characters, none of the forbidden punctuation, no leading space, no
+ * space inside the base or the extension followed by another character). Allocates
+ * nothing for a valid name: it runs once per entry of the volume.
  */
-export function badShortName(raw: Uint8Array): string | null {
+export function badShortName(bytes: Uint8Array, at = 0): string | null {
+  let bad = bytes[at] === 0x20;
+  for (let i = 0; i < 11 && !bad; i++) {
+    const b = bytes[at + i]!;
+    if (NEVER[b] === 1 && !(i === 0 && b === KANJI_E5_ESCAPE)) bad = true;
+    else if (b !== 0x20 && i !== 0 && i !== 8 && bytes[at + i - 1] === 0x20) bad = true;
+  }
+  if (!bad) return null;
+  const raw = bytes.subarray(at, at + 11);
   // OS/2 extended-attribute files use names with embedded spaces on purpose.
-  const why = badShortNameReason(raw);
-  if (why === null) return null;
   const text = String.fromCharCode(...raw);
-  return text === 'EA DATA  SF' || text === 'WP ROOT  SF' ? null : why;
+  return text === 'EA DATA  SF' || text === 'WP ROOT  SF' ? null : badShortNameReason(raw);
 }
 
 function badShortNameReason(raw: Uint8Array): string | null {

@@ -6,9 +6,10 @@
  * bits, fatgen103 section 4 "FAT[1]").
  */
 import type { BlockSource } from '../../../io/block-source.js';
-import { scanExtents, type ReadMode } from '../../../io/scan.js';
+import type { ReadMode } from '../../../io/scan.js';
 import type { BootSector, FatType } from '../boot-sector.js';
-import { readFatValue } from '../fat-entry.js';
+import { badClusterValue, readFatValue } from '../fat-entry.js';
+import type { ClusterCounts } from './lost-chains.js';
 import { FindingList, FsckCode } from './findings.js';
 
 /** fatgen103 section 4: FAT16 bit 15 / FAT32 bit 27 of FAT[1] set = volume cleanly unmounted. */
@@ -19,6 +20,8 @@ export const HARD_ERROR_BIT: Record<FatType, number> = { fat12: 0, fat16: 0x4000
 export interface FatCopies {
   /** Decoded raw values (FAT32 masked to 28 bits) of each copy; identical copies share one array. */
   tables: Uint32Array[];
+  /** Free and bad clusters of each table. */
+  counts: ClusterCounts[];
   /** Cluster numbers where copy k differs from copy 0 (at most MAX_LISTED kept), per copy. */
   differing: number[][];
   /** Whether copy k differs from copy 0 at all (reserved entries included). */
@@ -35,23 +38,51 @@ export function usedFatBytes(boot: BootSector): number {
   return Math.min(boot.sectorsPerFat * boot.bytesPerSector, Math.ceil(((boot.clusterCount + 2) * bits) / 8));
 }
 
-function decode(bytes: Uint8Array, type: FatType, maxCluster: number): Uint32Array {
+/**
+ * Decodes clusters 0..maxCluster of one copy into raw values, counting free and bad
+ * clusters (2..maxCluster) on the same pass: the check needs both and a second pass
+ * over a multi-million-entry table is not free.
+ */
+function decode(bytes: Uint8Array, type: FatType, maxCluster: number, inPlace = false): { table: Uint32Array; counts: ClusterCounts } {
+  const bad = badClusterValue(type);
+  let free = 0;
+  let badCount = 0;
+  let out: Uint32Array;
   if (type === 'fat32') {
-    const out = new Uint32Array(maxCluster + 1);
+    // FAT32 entries are already 32-bit little-endian words: mask the reserved top bits, in place when the bytes are ours to change.
     const view = new Uint32Array(bytes.buffer, bytes.byteOffset, maxCluster + 1);
-    for (let c = 0; c <= maxCluster; c++) out[c] = view[c]! & 0x0fffffff;
-    return out;
+    out = inPlace ? view : new Uint32Array(maxCluster + 1);
+    out[0] = view[0]! & 0x0fffffff;
+    out[1] = view[1]! & 0x0fffffff;
+    for (let c = 2; c <= maxCluster; c++) {
+      const v = view[c]! & 0x0fffffff;
+      out[c] = v;
+      if (v === 0) free++;
+      else if (v === bad) badCount++;
+    }
+  } else {
+    out = new Uint32Array(maxCluster + 1);
+    for (let c = 0; c <= maxCluster; c++) {
+      const v = readFatValue(bytes, type, c);
+      out[c] = v;
+      if (c < 2) continue;
+      if (v === 0) free++;
+      else if (v === bad) badCount++;
+    }
   }
-  const out = new Uint32Array(maxCluster + 1);
-  for (let c = 0; c <= maxCluster; c++) out[c] = readFatValue(bytes, type, c);
-  return out;
+  return { table: out, counts: { free, bad: badCount } };
 }
 
 async function readCopy(source: BlockSource, boot: BootSector, copy: number, used: number, mode: ReadMode | undefined): Promise<Uint8Array> {
   // 4-byte aligned buffer so FAT32 can be viewed as Uint32 entries.
   const bytes = new Uint8Array(Math.ceil(used / 4) * 4);
   const position = (boot.firstFatSector + copy * boot.sectorsPerFat) * boot.bytesPerSector;
-  await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
+  // Without a chosen read mode, one positional read straight into the table's buffer (no chunk copies).
+  if (mode === undefined) source.readAt(bytes, 0, used, position);
+  else {
+    const { scanExtents } = await import('../../../io/scan.js');
+    await scanExtents(source, [{ position, length: used }], (chunk, at) => bytes.set(chunk, at), { mode });
+  }
   return bytes;
 }
 
@@ -60,26 +91,28 @@ export async function readFatCopies(source: BlockSource, boot: BootSector, mode?
   const used = usedFatBytes(boot);
   const maxCluster = boot.clusterCount + 1;
   const first = await readCopy(source, boot, 0, used, mode);
-  const firstTable = decode(first, boot.fatType, maxCluster);
+  const copies = [first];
+  for (let copy = 1; copy < boot.numberOfFats; copy++) copies.push(await readCopy(source, boot, copy, used, mode));
+  // Compare the raw bytes (memcmp) before the first copy is decoded in place.
+  const sameAsFirst = copies.map((bytes) => bytes === first || Buffer.compare(Buffer.from(bytes.buffer, bytes.byteOffset, used), Buffer.from(first.buffer, first.byteOffset, used)) === 0);
+  const decoded = decode(first, boot.fatType, maxCluster, sameAsFirst.every(Boolean));
+  const firstTable = decoded.table;
   const tables = [firstTable];
+  const counts = [decoded.counts];
   const differing: number[][] = [[]];
   const differs = [false];
   for (let copy = 1; copy < boot.numberOfFats; copy++) {
-    const bytes = await readCopy(source, boot, copy, used, mode);
-    let same = true;
-    for (let i = 0; i < used; i++) {
-      if (bytes[i] !== first[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
+    const bytes = copies[copy]!;
+    if (sameAsFirst[copy]) {
       tables.push(firstTable);
+      counts.push(decoded.counts);
       differing.push([]);
       differs.push(false);
       continue;
     }
-    const table = decode(bytes, boot.fatType, maxCluster);
+    const other = decode(bytes, boot.fatType, maxCluster);
+    const table = other.table;
+    counts.push(other.counts);
     const list: number[] = [];
     for (let c = 0; c <= maxCluster && list.length < MAX_LISTED; c++) if (table[c] !== firstTable[c]) list.push(c);
     tables.push(table);
@@ -87,7 +120,7 @@ export async function readFatCopies(source: BlockSource, boot: BootSector, mode?
     // Differences only in FAT32's reserved top bits leave the decoded tables equal but the bytes not.
     differs.push(true);
   }
-  return { tables, differing, differs, usedBytes: used };
+  return { tables, counts, differing, differs, usedBytes: used };
 }
 
 /** The value FAT[0] must hold: the media byte with every other bit set. */

@@ -44,6 +44,14 @@ export const FsckCode = {
   CHAIN_RANGE: 'E_FSCK_CHAIN_RANGE',
   /** Allocated clusters no entry reaches. */
   LOST: 'E_FSCK_LOST',
+  /** The boot sector's volume label disagrees with the root directory's label entry, or a label is invalid. */
+  LABEL: 'E_FSCK_LABEL',
+  /** The NT case byte (offset 12) of a short entry has bits set besides the lower-case flags 0x08 and 0x10. */
+  CASE_BYTE: 'E_FSCK_CASE_BYTE',
+  /** A long-name slot has a non-zero reserved field (type byte 12 or start cluster 26..27). */
+  LFN_RESERVED: 'E_FSCK_LFN_RESERVED',
+  /** The FAT32 backup FSInfo sector (after the backup boot sector) is present but damaged. */
+  FSINFO_BACKUP: 'E_FSCK_FSINFO_BACKUP',
 } as const;
 
 export type FsckCodeValue = (typeof FsckCode)[keyof typeof FsckCode];

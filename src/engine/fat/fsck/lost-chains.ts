@@ -10,21 +10,29 @@ import { FsckCode } from './findings.js';
 import { OwnerKind } from './ownership.js';
 import { walkChain, type WalkContext } from './tree-walk.js';
 
-export function findLostChains(ctx: WalkContext): void {
+/** Free and bad cluster counts of the table (fat-copies.ts counts them while decoding). */
+export interface ClusterCounts {
+  free: number;
+  bad: number;
+}
+
+export function findLostChains(ctx: WalkContext, counts: ClusterCounts): void {
   const { next, owners, plan, findings } = ctx;
   const owner = owners.owner;
   const maxCluster = ctx.boot.clusterCount + 1;
   const bad = badClusterValue(ctx.boot.fatType);
+  // Every allocated cluster owned by some chain means nothing is lost: a clean volume needs no pass over the table here.
+  if (owners.allocatedOwned === ctx.boot.clusterCount - counts.free - counts.bad) return;
   const isLost = (c: number): boolean => owner[c] === 0 && next[c] !== 0 && next[c] !== bad;
+  let firstLost = 0;
+  for (let c = 2; c <= maxCluster && firstLost === 0; c++) if (isLost(c)) firstLost = c;
+  if (firstLost === 0) return;
   const pointed = new Uint8Array(maxCluster + 1);
-  let any = false;
-  for (let c = 2; c <= maxCluster; c++) {
+  for (let c = firstLost; c <= maxCluster; c++) {
     if (!isLost(c)) continue;
-    any = true;
     const v = next[c]!;
     if (v >= 2 && v <= maxCluster && isLost(v)) pointed[v] = 1;
   }
-  if (!any) return;
   const take = (head: number): void => {
     const id = owners.add(OwnerKind.LOST, '', 0, -1, head, 0);
     const r = walkChain(ctx, id, head, Infinity, null);

@@ -13,6 +13,8 @@ export class Owners {
   private capacity = 1024;
   /** Number of ids handed out plus one (id 0 is "nobody"). */
   count = 1;
+  /** Clusters some owner holds whose FAT entry is allocated (not free, not bad): equal to the allocated count when nothing is lost. */
+  allocatedOwned = 0;
   kind = new Uint8Array(this.capacity);
   /** Byte position in the image of the owner's short entry (-1 for the root and lost chains). */
   entryPos = new Float64Array(this.capacity);
@@ -22,15 +24,17 @@ export class Owners {
   parent = new Uint32Array(this.capacity);
   /** Clusters the owner holds (after the walk). */
   clusters = new Uint32Array(this.capacity);
-  /** Entry name (long name when valid); directories also keep their full path. */
-  private readonly names: string[] = [''];
+  /** Full paths of directories (few; files keep no name: `resolveName` finds it when a message needs it). */
   private readonly dirPaths = new Map<number, string>();
+  /** Name of a file owner, read again from its directory on demand. */
+  resolveName: (id: number) => string = (id) => `<entry ${id}>`;
 
   constructor(maxCluster: number) {
     this.owner = new Uint32Array(maxCluster + 1);
   }
 
-  add(kind: OwnerKindValue, name: string, parent: number, entryPos: number, start: number, size: number): number {
+  /** Adds an owner; `name` is needed for directories only. */
+  add(kind: OwnerKindValue, name: string | null, parent: number, entryPos: number, start: number, size: number): number {
     if (this.count === this.capacity) this.grow();
     const id = this.count++;
     this.kind[id] = kind;
@@ -38,8 +42,7 @@ export class Owners {
     this.start[id] = start;
     this.size[id] = size;
     this.parent[id] = parent;
-    this.names[id] = name;
-    if (kind === OwnerKind.DIR || kind === OwnerKind.ROOT) this.dirPaths.set(id, kind === OwnerKind.ROOT ? '/' : joinPath(this.pathOf(parent), name));
+    if (kind === OwnerKind.DIR || kind === OwnerKind.ROOT) this.dirPaths.set(id, kind === OwnerKind.ROOT ? '/' : joinPath(this.pathOf(parent), name ?? '?'));
     return id;
   }
 
@@ -49,7 +52,7 @@ export class Owners {
     const dir = this.dirPaths.get(id);
     if (dir !== undefined) return dir;
     if (this.kind[id] === OwnerKind.LOST) return `<lost chain at cluster ${this.start[id]}>`;
-    return joinPath(this.pathOf(this.parent[id]!), this.names[id]!);
+    return joinPath(this.pathOf(this.parent[id]!), this.resolveName(id));
   }
 
   private grow(): void {

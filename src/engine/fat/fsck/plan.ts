@@ -3,16 +3,22 @@
  * plan, and `applyPlan` (repair.ts) carries it out only under --repair.
  */
 
+import type { FsckCodeValue } from './findings.js';
+
 /** A change to one 32-byte directory slot. */
 export interface EntryEdit {
+  /** The finding the change answers, when it is not implied by the fields. */
+  code?: FsckCodeValue;
   /** Byte position of the slot in the image. */
   position: number;
   path: string;
   start?: number;
   size?: number;
   rawName?: Uint8Array;
-  /** Attribute byte to write (dot entries that are not marked as directories). */
+  /** Attribute byte to write (dot entries that are not marked as directories; 0 for a removed label). */
   attributes?: number;
+  /** NT case byte to write (garbage bits cleared). */
+  ntFlags?: number;
   /** Mark the slot deleted. */
   delete?: boolean;
   /** Long-name slots of the entry whose checksum must follow a new short name. */
@@ -62,9 +68,15 @@ export interface RepairPlan {
   clearDirty: boolean;
   restoreBackup: boolean;
   rewriteFsInfo: boolean;
+  /** Copy the (final) primary FSInfo sector over the damaged backup FSInfo sector. */
+  rewriteFsInfoBackup: boolean;
+  /** 11 bytes to write as the boot sector's volume label (and its FAT32 backup's), or null. */
+  bootLabel: Uint8Array | null;
   entryEdits: EntryEdit[];
   /** Long-name slots to mark deleted, by byte position. */
   slotDeletes: { position: number; path: string; why: string }[];
+  /** Long-name slots whose reserved fields (byte 12, bytes 26..27) are set to 0, by byte position. */
+  lfnReservedFixes: { position: number; path: string }[];
   cuts: ChainCut[];
   crossLinks: CrossLinkFix[];
   lostChains: LostChain[];
@@ -79,8 +91,11 @@ export function emptyPlan(): RepairPlan {
     clearDirty: false,
     restoreBackup: false,
     rewriteFsInfo: false,
+    rewriteFsInfoBackup: false,
+    bootLabel: null,
     entryEdits: [],
     slotDeletes: [],
+    lfnReservedFixes: [],
     cuts: [],
     crossLinks: [],
     lostChains: [],

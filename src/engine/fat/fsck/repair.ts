@@ -20,6 +20,7 @@ import { FsckCode, type FsckCodeValue, type Repair } from './findings.js';
 import { saveLostChains } from './found-dir.js';
 import { OwnerKind, type Owners } from './ownership.js';
 import type { EntryEdit, RepairPlan } from './plan.js';
+import { bootLabelOffset } from './volume-label.js';
 
 export interface RepairContext {
   source: BlockSource;
@@ -114,6 +115,7 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     if (edit.delete) slot[0] = DELETED_MARK;
     if (edit.rawName) slot.set(edit.rawName, 0);
     if (edit.attributes !== undefined) slot[11] = edit.attributes;
+    if (edit.ntFlags !== undefined) slot[12] = edit.ntFlags;
     if (edit.start !== undefined) {
       slot.writeUInt16LE(edit.start & 0xffff, 26);
       if (boot.fatType === 'fat32') slot.writeUInt16LE(Math.floor(edit.start / 0x10000) & 0xffff, 20);
@@ -152,6 +154,14 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     source.writeAt(Uint8Array.of(DELETED_MARK), 0, 1, d.position);
     list(FsckCode.LFN_ORPHAN, `removed a stray long-name slot (${d.why})`, d.path);
   }
+  for (const f of plan.lfnReservedFixes) {
+    const slot = readBytes(source, f.position, DIR_ENTRY_SIZE);
+    slot[12] = 0;
+    slot[26] = 0;
+    slot[27] = 0;
+    source.writeAt(slot, 0, DIR_ENTRY_SIZE, f.position);
+    list(FsckCode.LFN_RESERVED, 'set the reserved fields of a long-name slot to 0', f.path);
+  }
   for (const edit of plan.entryEdits) {
     editEntry(edit);
     const what = edit.delete
@@ -161,10 +171,12 @@ export function applyPlan(input: RepairInput): RepairOutcome {
           edit.start !== undefined ? `set the start cluster to ${edit.start}` : null,
           edit.size !== undefined ? `set the size to ${edit.size}` : null,
           edit.attributes !== undefined ? 'marked it as a directory' : null,
+          edit.ntFlags !== undefined ? `cleared the garbage bits of the case byte (now 0x${edit.ntFlags.toString(16)})` : null,
         ]
           .filter(Boolean)
           .join(', ');
-    list(edit.delete ? FsckCode.START_CLUSTER : edit.rawName ? FsckCode.BAD_NAME : FsckCode.CHAIN_SIZE, what, edit.path);
+    const code = edit.code ?? (edit.delete ? FsckCode.START_CLUSTER : edit.rawName ? FsckCode.BAD_NAME : edit.ntFlags !== undefined ? FsckCode.CASE_BYTE : FsckCode.CHAIN_SIZE);
+    list(code, edit.delete && edit.code === FsckCode.LABEL ? 'removed the invalid volume label entry' : what, edit.path);
   }
 
   // 4. Cross-links: the later owner gets its own copy of the shared clusters.
@@ -229,6 +241,13 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     source.writeAt(primary, 0, primary.length, 0);
     list(FsckCode.DIRTY, 'cleared the dirty flag of the boot sector');
   }
+  if (plan.bootLabel) {
+    const at = bootLabelOffset(boot);
+    primary.set(plan.bootLabel, at);
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.LABEL, `set the boot sector label to "${Buffer.from(plan.bootLabel).toString('latin1').trimEnd()}" (as the root directory says)`);
+  }
   const backupSector = input.bootState.backupSector;
   if (backupSector !== null && (plan.restoreBackup || primaryChanged)) {
     source.writeAt(primary, 0, primary.length, backupSector * boot.bytesPerSector);
@@ -274,6 +293,11 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     if (plan.rewriteFsInfo || bs.rawFreeCount !== free && bs.rawFreeCount !== 0xffffffff) {
       source.writeAt(out, 0, out.length, at);
       list(FsckCode.FSINFO, `rewrote FSInfo: ${free} free clusters, next-free hint ${hint ?? 'unknown'}`);
+    }
+    if (plan.rewriteFsInfoBackup && bs.fsInfoBackupSector !== null) {
+      const final = readBytes(source, at, boot.bytesPerSector);
+      source.writeAt(final, 0, final.length, bs.fsInfoBackupSector * boot.bytesPerSector);
+      list(FsckCode.FSINFO_BACKUP, `copied the FSInfo sector over the backup (sector ${bs.fsInfoBackupSector})`);
     }
   }
   source.sync();

@@ -7,15 +7,21 @@
  * walk is O(clusters + entries), and directory cycles cannot recur.
  */
 import type { BlockSource } from '../../../io/block-source.js';
-import { scanExtents, type ReadMode } from '../../../io/scan.js';
+import type { ReadMode } from '../../../io/scan.js';
 import type { Extent } from '../../volume.js';
 import type { BootSector } from '../boot-sector.js';
-import { Attr, DIR_ENTRY_SIZE, isDotEntry, shortNameText } from '../dir-entry.js';
+import { Attr, DIR_ENTRY_SIZE, NT_LOWER_BASE, NT_LOWER_EXT, isDotEntry } from '../dir-entry.js';
 import { badClusterValue } from '../fat-entry.js';
 import { badShortName, sanitizeShortName, scanDirectorySlots, shortNameForMessage } from './dir-scan.js';
+import { entryDisplayName, nameResolver } from './entry-names.js';
+import { ShortNameSet } from './short-name-set.js';
 import { FindingList, FsckCode } from './findings.js';
 import { OwnerKind, Owners, joinPath } from './ownership.js';
 import type { RepairPlan } from './plan.js';
+import { findRootLabel, type RootLabel } from './volume-label.js';
+
+/** The NT case byte's only meaningful bits (lower-case base and extension); others are garbage some tools leave. */
+const CASE_BYTE_MEANINGFUL = NT_LOWER_BASE | NT_LOWER_EXT;
 
 /** fatgen103 section 6: at most 65,536 entries in a directory; slots past that are not read. */
 export const MAX_DIRECTORY_SLOTS = 65536;
@@ -31,6 +37,8 @@ export interface WalkContext {
   mode?: ReadMode;
   files: number;
   dirs: number;
+  /** The root directory's volume label entry, found during the walk. */
+  rootLabel: RootLabel | null;
 }
 
 interface PendingDir {
@@ -56,17 +64,27 @@ export interface ChainResult {
   other: number;
 }
 
+/** The one result object walkChain fills (a million chains must not mean a million objects). */
+const chainResult: ChainResult = { count: 0, keepLast: 0, problem: null, at: 0, prev: 0, value: 0, other: 0 };
+
 /**
  * Walks a chain from `start`, marking each cluster as `id`'s. Stops at end of chain,
  * at a bad link, or at a cluster some chain already owns. At most one step per
- * cluster of the volume.
+ * cluster of the volume. The result is valid until the next call.
  */
 export function walkChain(ctx: WalkContext, id: number, start: number, needed: number, collect: number[] | null, collectLimit = Infinity): ChainResult {
   const { next } = ctx;
   const owner = ctx.owners.owner;
   const maxCluster = ctx.boot.clusterCount + 1;
   const bad = badClusterValue(ctx.boot.fatType);
-  const r: ChainResult = { count: 0, keepLast: 0, problem: null, at: 0, prev: 0, value: 0, other: 0 };
+  const r = chainResult;
+  r.count = 0;
+  r.keepLast = 0;
+  r.problem = null;
+  r.at = 0;
+  r.prev = 0;
+  r.value = 0;
+  r.other = 0;
   let c = start;
   let prev = 0;
   for (;;) {
@@ -83,6 +101,7 @@ export function walkChain(ctx: WalkContext, id: number, start: number, needed: n
     if (r.count === needed) r.keepLast = c;
     if (collect && collect.length < collectLimit) collect.push(c);
     const v = next[c]!;
+    if (v !== 0 && v !== bad) ctx.owners.allocatedOwned++;
     if (v > bad) return r;
     if (v >= 2 && v <= maxCluster) {
       // A link to a free or bad cluster ends the chain here (the target is not part of it).
@@ -116,6 +135,7 @@ export async function walkTree(ctx: WalkContext): Promise<void> {
   const slotsPerCluster = b.bytesPerCluster / DIR_ENTRY_SIZE;
   const clusterLimit = Math.ceil(MAX_DIRECTORY_SLOTS / slotsPerCluster);
   const stack: PendingDir[] = [];
+  ctx.owners.resolveName = nameResolver(ctx.source, b, ctx.next, ctx.owners, MAX_DIRECTORY_SLOTS);
   if (b.fatType === 'fat32') {
     const id = ctx.owners.add(OwnerKind.ROOT, '', 0, -1, b.rootCluster, 0);
     const clusters: number[] = [];
@@ -153,12 +173,32 @@ function noteDirChain(ctx: WalkContext, id: number, path: string, r: ChainResult
   }
 }
 
+/**
+ * Reads `extents` into `into`, in order. With a read mode chosen (--mode) through
+ * scanExtents; by default with one positional read per extent straight into `into`
+ * (a directory is a few clusters: the scan machinery's buffers and copies would cost
+ * more than the read).
+ */
+async function readExtents(ctx: WalkContext, extents: Extent[], into: Uint8Array): Promise<void> {
+  if (ctx.mode !== undefined) {
+    // The read-mode machinery (a dozen modules) is loaded only when a mode was asked for.
+    const { scanExtents } = await import('../../../io/scan.js');
+    await scanExtents(ctx.source, extents, (chunk, at) => into.set(chunk, at), { mode: ctx.mode });
+    return;
+  }
+  let at = 0;
+  for (const e of extents) {
+    ctx.source.readAt(into, at, e.length, e.position);
+    at += e.length;
+  }
+}
+
 async function readDirectoryBytes(ctx: WalkContext, dir: PendingDir): Promise<{ bytes: Uint8Array; position: (slot: number) => number }> {
   const b = ctx.boot;
   if (dir.clusters.length === 0 && dir.isRoot && b.fatType !== 'fat32') {
     const base = b.rootDirSector * b.bytesPerSector;
     const bytes = new Uint8Array(b.rootDirSectors * b.bytesPerSector);
-    await scanExtents(ctx.source, [{ position: base, length: bytes.length }], (chunk, at) => bytes.set(chunk, at), { mode: ctx.mode });
+    await readExtents(ctx, [{ position: base, length: bytes.length }], bytes);
     return { bytes, position: (slot) => base + slot * DIR_ENTRY_SIZE };
   }
   const bpc = b.bytesPerCluster;
@@ -171,146 +211,93 @@ async function readDirectoryBytes(ctx: WalkContext, dir: PendingDir): Promise<{ 
     else extents.push({ position: pos, length: bpc });
   }
   const bytes = new Uint8Array(dir.clusters.length * bpc);
-  if (bytes.length > 0) await scanExtents(ctx.source, extents, (chunk, at) => bytes.set(chunk, at), { mode: ctx.mode });
+  if (bytes.length > 0) await readExtents(ctx, extents, bytes);
   const clusters = dir.clusters;
   return { bytes, position: (slot) => clusterPos(clusters[Math.floor((slot * DIR_ENTRY_SIZE) / bpc)]!) + ((slot * DIR_ENTRY_SIZE) % bpc) };
 }
 
-function latin1(raw: Uint8Array): string {
-  return String.fromCharCode(raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, raw[5]!, raw[6]!, raw[7]!, raw[8]!, raw[9]!, raw[10]!);
+const names = new ShortNameSet();
+
+/** What the per-entry helpers of one directory share. */
+interface DirState {
+  ctx: WalkContext;
+  dir: PendingDir;
+  bytes: Uint8Array;
+  position: (slot: number) => number;
+  stack: PendingDir[];
+  clusterLimit: number;
 }
 
+/**
+ * Checks one directory. The loop is kept small, with the common case (a valid, unique
+ * name and a valid start cluster) inline and every anomaly in its own function: the
+ * loop runs once per entry of the volume, and a small function is optimised sooner.
+ */
 async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingDir[], clusterLimit: number): Promise<void> {
   const b = ctx.boot;
-  const { findings, plan, owners } = ctx;
-  const bpc = b.bytesPerCluster;
+  const { findings, plan, owners, next } = ctx;
   const maxCluster = b.clusterCount + 1;
   const bad = badClusterValue(b.fatType);
+  const fat32 = b.fatType === 'fat32';
   const { bytes, position } = await readDirectoryBytes(ctx, dir);
   const slotCount = Math.min(MAX_DIRECTORY_SLOTS, Math.floor(bytes.length / DIR_ENTRY_SIZE));
   const scan = scanDirectorySlots(bytes, slotCount);
+  if (dir.isRoot) ctx.rootLabel = findRootLabel(bytes, slotCount, position);
+  for (const s of scan.lfnReserved) {
+    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
+    plan.lfnReservedFixes.push({ position: position(s), path: dir.path });
+  }
   for (const orphan of scan.orphans) {
     findings.add(FsckCode.LFN_ORPHAN, `${orphan.why} (slots ${orphan.slots[0]}..${orphan.slots[orphan.slots.length - 1]})`, { path: dir.path });
     for (const s of orphan.slots) plan.slotDeletes.push({ position: position(s), path: dir.path, why: orphan.why });
   }
-  const names = new Set<string>();
+  names.reset(scan.count);
+  const state: DirState = { ctx, dir, bytes, position, stack, clusterLimit };
   let sawDot = false;
   let sawDotDot = false;
-  const deleteEntry = (slot: number, firstSlot: number, path: string, why: string): void => {
-    for (let s = firstSlot; s < slot; s++) plan.slotDeletes.push({ position: position(s), path, why });
-    plan.entryEdits.push({ position: position(slot), path, delete: true });
-  };
 
-  for (const e of scan.entries) {
-    const at = e.slot * DIR_ENTRY_SIZE;
-    const raw = bytes.subarray(at, at + 11);
-    const attr = bytes[at + 11]!;
-    const start = (b.fatType === 'fat32' ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
-    const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
-
-    if (isDotEntry(raw)) {
-      const dotdot = raw[1] === 0x2e;
-      const label = dotdot ? "'..'" : "'.'";
-      const proper = !dir.isRoot && e.slot === (dotdot ? 1 : 0);
-      if (!proper) {
-        findings.add(FsckCode.DOT, `${label} entry ${dir.isRoot ? 'in the root directory' : `at slot ${e.slot}, not ${dotdot ? 1 : 0}`}`, { path: dir.path });
-        plan.entryEdits.push({ position: position(e.slot), path: dir.path, delete: true });
-        continue;
+  for (let i = 0; i < scan.count; i++) {
+    const slot = scan.slot[i]!;
+    const firstSlot = scan.firstSlot[i]!;
+    const at = slot * DIR_ENTRY_SIZE;
+    if (bytes[at] === 0x2e && isDotEntry(bytes.subarray(at, at + 11))) {
+      const dotdot = bytes[at + 1] === 0x2e;
+      if (checkDotEntry(state, slot, dotdot)) {
+        if (dotdot) sawDotDot = true;
+        else sawDot = true;
       }
-      if (dotdot) sawDotDot = true;
-      else sawDot = true;
-      const want = dotdot ? dir.parentStart : dir.selfStart;
-      const edit: { start?: number; attributes?: number; size?: number } = {};
-      if (start !== want) {
-        findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
-        edit.start = want;
-      }
-      if (!(attr & Attr.DIRECTORY)) {
-        findings.add(FsckCode.DOT, `${label} entry is not marked as a directory`, { path: dir.path });
-        edit.attributes = (attr | Attr.DIRECTORY) & 0x3f;
-      }
-      if (size !== 0) {
-        findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
-        edit.size = 0;
-      }
-      if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(e.slot), path: dir.path, ...edit });
       continue;
     }
-
-    // Names and paths are built only when something needs them (a finding or an owner): most entries need neither.
-    let displayCache: string | null = null;
-    const display = (): string => (displayCache ??= e.longName ?? shortNameText(raw, bytes[at + 12]!));
-    let pathCache: string | null = null;
-    const pathOf = (): string => (pathCache ??= joinPath(dir.path, display().replace(/\//g, '\u2215')));
+    const attr = bytes[at + 11]!;
+    const start = (fat32 ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
+    const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
     const isDir = (attr & Attr.DIRECTORY) !== 0;
     if (isDir) ctx.dirs++;
     else ctx.files++;
 
     // Names: the 8.3 characters, then uniqueness within the directory.
-    let key = latin1(raw);
-    let newName: Uint8Array | null = null;
-    const why = badShortName(raw);
-    if (why !== null) {
-      newName = uniqueName(sanitizeShortName(raw), names);
-      findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathOf() });
-    } else if (names.has(key)) {
-      newName = uniqueName(raw, names);
-      findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathOf() });
-    }
-    if (newName) {
-      key = latin1(newName);
-      const lfnSlots: number[] = [];
-      for (let s = e.firstSlot; s < e.slot; s++) lfnSlots.push(position(s));
-      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), rawName: newName, lfnSlots });
-    }
-    names.add(key);
-
+    const why = badShortName(bytes, at);
+    if (why !== null || !names.addIfAbsent(bytes, at)) renameEntry(state, slot, firstSlot, why);
+    if ((bytes[at + 12]! & ~CASE_BYTE_MEANINGFUL) !== 0) noteCaseByte(state, slot, firstSlot);
     if (isDir && size !== 0) {
-      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathOf() });
-      plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
+      findings.add(FsckCode.DIR_SIZE, `directory has size ${size}, not 0`, { path: pathAt(state, slot, firstSlot) });
+      plan.entryEdits.push({ position: position(slot), path: pathAt(state, slot, firstSlot), size: 0 });
     }
 
-    // Start cluster.
     if (start === 0) {
-      if (isDir) {
-        findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path: pathOf(), clusters: [0] });
-        deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory without clusters');
-      } else if (size > 0) {
-        findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path: pathOf() });
-        plan.entryEdits.push({ position: position(e.slot), path: pathOf(), size: 0 });
-      }
+      if (isDir || size > 0) noteNoStart(state, slot, firstSlot, isDir, size);
       continue;
     }
-    let startWhy: string | null = null;
-    if (start < 2 || start > maxCluster) startWhy = `start cluster ${start} is outside 2..${maxCluster}`;
-    else if (ctx.next[start] === 0) startWhy = `start cluster ${start} is free`;
-    else if (ctx.next[start] === bad) startWhy = `start cluster ${start} is marked bad`;
-    if (startWhy !== null) {
-      findings.add(FsckCode.START_CLUSTER, startWhy, { path: pathOf(), clusters: [start] });
-      if (isDir) deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory with an invalid start cluster');
-      else plan.entryEdits.push({ position: position(e.slot), path: pathOf(), start: 0, size: 0 });
+    if (start < 2 || start > maxCluster || next[start] === 0 || next[start] === bad) {
+      noteBadStart(state, slot, firstSlot, isDir, start);
       continue;
     }
-
-    const id = owners.add(isDir ? OwnerKind.DIR : OwnerKind.FILE, display(), dir.id, position(e.slot), start, size);
     if (isDir) {
-      const clusters: number[] = [];
-      const r = walkChain(ctx, id, start, Infinity, clusters, clusterLimit);
-      noteDirChain(ctx, id, pathOf(), r, false);
-      if (r.problem === 'cross') {
-        const otherPath = owners.pathOf(r.other);
-        findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, pathOf()], clusters: [r.at] });
-        if (r.prev === 0) {
-          // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
-          deleteEntry(e.slot, e.firstSlot, pathOf(), 'directory entry aliasing another chain');
-          continue;
-        }
-        plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path: pathOf(), reason: `ended the directory chain before the shared cluster ${r.at}` });
-      }
-      stack.push({ id, path: pathOf(), clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
+      enterDirectory(state, slot, firstSlot, start, size);
       continue;
     }
-    checkFileChain(ctx, id, pathOf(), start, size);
+    const id = owners.add(OwnerKind.FILE, null, dir.id, position(slot), start, size);
+    checkFileChain(ctx, id, dir.path, bytes, slot, firstSlot, start, size);
   }
   if (!dir.isRoot) {
     if (!sawDot) findings.add(FsckCode.DOT, "'.' entry is missing", { path: dir.path, fixable: false });
@@ -318,13 +305,139 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
   }
 }
 
-function checkFileChain(ctx: WalkContext, id: number, path: string, start: number, size: number): void {
+/** Path of the entry at `slot` (built only for findings and directories). */
+function pathAt(state: DirState, slot: number, firstSlot: number): string {
+  return joinPath(state.dir.path, entryDisplayName(state.bytes, slot, firstSlot));
+}
+
+/** Marks an entry and its long-name slots deleted. */
+function deleteEntry(state: DirState, slot: number, firstSlot: number, path: string, why: string): void {
+  const { plan } = state.ctx;
+  for (let s = firstSlot; s < slot; s++) plan.slotDeletes.push({ position: state.position(s), path, why });
+  plan.entryEdits.push({ position: state.position(slot), path, delete: true });
+}
+
+/** Checks a '.' or '..' entry; true when it sits where it belongs (slot 0 or 1 of a subdirectory). */
+function checkDotEntry(state: DirState, slot: number, dotdot: boolean): boolean {
+  const { ctx, dir, bytes, position } = state;
+  const { findings, plan } = ctx;
+  const at = slot * DIR_ENTRY_SIZE;
+  const attr = bytes[at + 11]!;
+  const start = (ctx.boot.fatType === 'fat32' ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
+  const size = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
+  const caseByte = bytes[at + 12]!;
+  const label = dotdot ? "'..'" : "'.'";
+  if (dir.isRoot || slot !== (dotdot ? 1 : 0)) {
+    findings.add(FsckCode.DOT, `${label} entry ${dir.isRoot ? 'in the root directory' : `at slot ${slot}, not ${dotdot ? 1 : 0}`}`, { path: dir.path });
+    plan.entryEdits.push({ position: position(slot), path: dir.path, delete: true });
+    return false;
+  }
+  const want = dotdot ? dir.parentStart : dir.selfStart;
+  const edit: { start?: number; attributes?: number; size?: number; ntFlags?: number } = {};
+  if (start !== want) {
+    findings.add(FsckCode.DOT, `${label} entry points at cluster ${start}, not ${want}`, { path: dir.path, clusters: [start] });
+    edit.start = want;
+  }
+  if (!(attr & Attr.DIRECTORY)) {
+    findings.add(FsckCode.DOT, `${label} entry is not marked as a directory`, { path: dir.path });
+    edit.attributes = (attr | Attr.DIRECTORY) & 0x3f;
+  }
+  if (size !== 0) {
+    findings.add(FsckCode.DOT, `${label} entry has size ${size}`, { path: dir.path });
+    edit.size = 0;
+  }
+  // Garbage in the case byte (mtools once wrote random data there; bit 0x20 is a "no 8.3 name" flag fsck.fat reads): clear it.
+  if ((caseByte & ~CASE_BYTE_MEANINGFUL) !== 0) {
+    findings.add(FsckCode.CASE_BYTE, `${label} entry has garbage 0x${caseByte.toString(16)} in its case byte`, { path: dir.path });
+    edit.ntFlags = caseByte & CASE_BYTE_MEANINGFUL;
+  }
+  if (Object.keys(edit).length > 0) plan.entryEdits.push({ position: position(slot), path: dir.path, ...edit });
+  return true;
+}
+
+/** A bad or duplicate short name: a finding and a new name (the name was not added to the set). */
+function renameEntry(state: DirState, slot: number, firstSlot: number, why: string | null): void {
+  const { findings, plan } = state.ctx;
+  const at = slot * DIR_ENTRY_SIZE;
+  const raw = state.bytes.subarray(at, at + 11);
+  let newName: Uint8Array;
+  if (why !== null) {
+    newName = uniqueName(sanitizeShortName(raw), names);
+    findings.add(FsckCode.BAD_NAME, `short name "${shortNameForMessage(raw)}" is invalid (${why})`, { path: pathAt(state, slot, firstSlot) });
+  } else {
+    newName = uniqueName(raw, names);
+    findings.add(FsckCode.DUPLICATE, `another entry of this directory is also named "${shortNameForMessage(raw)}"`, { path: pathAt(state, slot, firstSlot) });
+  }
+  const lfnSlots: number[] = [];
+  for (let s = firstSlot; s < slot; s++) lfnSlots.push(state.position(s));
+  plan.entryEdits.push({ position: state.position(slot), path: pathAt(state, slot, firstSlot), rawName: newName, lfnSlots });
+  names.addIfAbsent(newName);
+}
+
+/** Case-byte bits besides the lower-case flags: cleared on repair. */
+function noteCaseByte(state: DirState, slot: number, firstSlot: number): void {
+  const caseByte = state.bytes[slot * DIR_ENTRY_SIZE + 12]!;
+  state.ctx.findings.add(FsckCode.CASE_BYTE, `case byte is 0x${caseByte.toString(16)}: bits other than the lower-case flags 0x08 and 0x10 are set`, { path: pathAt(state, slot, firstSlot) });
+  state.ctx.plan.entryEdits.push({ position: state.position(slot), path: pathAt(state, slot, firstSlot), ntFlags: caseByte & CASE_BYTE_MEANINGFUL });
+}
+
+/** Start cluster 0: fine for an empty file, wrong for a directory or a file with a size. */
+function noteNoStart(state: DirState, slot: number, firstSlot: number, isDir: boolean, size: number): void {
+  const { findings, plan } = state.ctx;
+  const path = pathAt(state, slot, firstSlot);
+  if (isDir) {
+    findings.add(FsckCode.START_CLUSTER, 'directory has no start cluster', { path, clusters: [0] });
+    deleteEntry(state, slot, firstSlot, path, 'directory without clusters');
+  } else {
+    findings.add(FsckCode.CHAIN_SIZE, `file size is ${size} bytes but it has no clusters`, { path });
+    plan.entryEdits.push({ position: state.position(slot), path, size: 0 });
+  }
+}
+
+/** Start cluster out of range, free or bad. */
+function noteBadStart(state: DirState, slot: number, firstSlot: number, isDir: boolean, start: number): void {
+  const { ctx } = state;
+  const maxCluster = ctx.boot.clusterCount + 1;
+  const path = pathAt(state, slot, firstSlot);
+  const why =
+    start < 2 || start > maxCluster ? `start cluster ${start} is outside 2..${maxCluster}` : ctx.next[start] === 0 ? `start cluster ${start} is free` : `start cluster ${start} is marked bad`;
+  ctx.findings.add(FsckCode.START_CLUSTER, why, { path, clusters: [start] });
+  if (isDir) deleteEntry(state, slot, firstSlot, path, 'directory with an invalid start cluster');
+  else ctx.plan.entryEdits.push({ position: state.position(slot), path, start: 0, size: 0 });
+}
+
+/** A subdirectory: its chain is walked now, its entries later (pushed on the stack). */
+function enterDirectory(state: DirState, slot: number, firstSlot: number, start: number, size: number): void {
+  const { ctx, dir } = state;
+  const { findings, plan, owners } = ctx;
+  const path = pathAt(state, slot, firstSlot);
+  const id = owners.add(OwnerKind.DIR, path.slice(path.lastIndexOf('/') + 1), dir.id, state.position(slot), start, size);
+  const clusters: number[] = [];
+  const r = walkChain(ctx, id, start, Infinity, clusters, state.clusterLimit);
+  noteDirChain(ctx, id, path, r, false);
+  if (r.problem === 'cross') {
+    const otherPath = owners.pathOf(r.other);
+    findings.add(FsckCode.CROSSLINK, `directory chain shares cluster ${r.at} with ${otherPath}`, { path: [otherPath, path], clusters: [r.at] });
+    if (r.prev === 0) {
+      // The entry names clusters another owner holds from their start: an alias (or a cycle back to an ancestor).
+      deleteEntry(state, slot, firstSlot, path, 'directory entry aliasing another chain');
+      return;
+    }
+    plan.cuts.push({ owner: id, cutAt: r.prev, free: 0, path, reason: `ended the directory chain before the shared cluster ${r.at}` });
+  }
+  state.stack.push({ id, path, clusters, isRoot: false, selfStart: start, parentStart: dir.isRoot ? 0 : dir.selfStart });
+}
+
+function checkFileChain(ctx: WalkContext, id: number, dirPath: string, bytes: Uint8Array, slot: number, firstSlot: number, start: number, size: number): void {
   const { findings, plan, owners } = ctx;
   const bpc = ctx.boot.bytesPerCluster;
-  const bad = badClusterValue(ctx.boot.fatType);
   const needed = Math.ceil(size / bpc);
   const r = walkChain(ctx, id, start, needed, null);
   owners.clusters[id] = r.count;
+  // The common case: the chain is exactly as long as the size needs.
+  if (r.problem === null && r.count === needed) return;
+  const bad = badClusterValue(ctx.boot.fatType);
+  const path = joinPath(dirPath, entryDisplayName(bytes, slot, firstSlot));
   let cutAt = -1;
   let reason = '';
   if (r.problem === 'loop') {
@@ -360,11 +473,11 @@ function checkFileChain(ctx: WalkContext, id: number, path: string, start: numbe
 }
 
 /** `raw` if no entry of the directory has it, else "FSCK0000REN"-style names until one is free. */
-function uniqueName(raw: Uint8Array, names: Set<string>): Uint8Array {
-  if (!names.has(latin1(raw))) return raw;
+function uniqueName(raw: Uint8Array, taken: ShortNameSet): Uint8Array {
+  if (!taken.has(raw)) return raw;
   for (let n = 0; n < 10000; n++) {
     const candidate = new TextEncoder().encode(`FSCK${String(n).padStart(4, '0')}REN`);
-    if (!names.has(latin1(candidate))) return candidate;
+    if (!taken.has(candidate)) return candidate;
   }
   return raw;
 }
