@@ -21,8 +21,10 @@ export interface ParseChunkData {
   rangeFirst: number[];
   rangeCount: number[];
   /**
-   * The chunks are read-only views (mmap mode maps the image read-only): fixups are
-   * then applied to a private copy of each chunk instead of in place.
+   * The chunks are views of a memory mapping (mmap mode). The mapping is private, so
+   * writing it is safe, but each written page would be copied by a copy-on-write
+   * fault; one copy of the chunk into a reused buffer is cheaper, and fixups are
+   * applied there.
    */
   readOnlyChunks: boolean;
   /**
