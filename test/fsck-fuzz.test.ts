@@ -24,7 +24,6 @@ const tools = requireTools('mkfs.fat', 'mcopy', 'mmd');
 const RUNS = 10_200;
 const REPAIR_EVERY = 25;
 /** Generous: a run takes milliseconds; a hang would take forever. */
-const RUN_TIME_LIMIT_MS = 3000;
 const regressionsFile = new URL('./fixtures/fsck-fuzz-regressions.json', import.meta.url);
 
 /** A copy-on-write view of a base image: mutations and repair writes live in 512-byte overlay sectors. */
@@ -102,7 +101,6 @@ type Outcome = 'clean' | 'errors' | 'operational';
 async function runOne(base: Base, mutations: [number, number][], repair: boolean): Promise<Outcome> {
   const source = new OverlaySource(base.bytes, `${base.type}-fuzz`);
   for (const [at, v] of mutations) source.poke(at, v);
-  const started = Date.now();
   let outcome: Outcome;
   try {
     const report = await checkFat(source);
@@ -119,7 +117,7 @@ async function runOne(base: Base, mutations: [number, number][], repair: boolean
     if (!(error instanceof DiskkitError)) throw new Error(`seed run threw a non-DiskkitError: ${String(error)}\n${(error as Error).stack}`);
     outcome = 'operational';
   }
-  expect(Date.now() - started).toBeLessThan(RUN_TIME_LIMIT_MS);
+  // A hang is caught by the test's own timeout (the time bound for the whole corpus), not by timing runs here.
   return outcome;
 }
 

@@ -219,8 +219,8 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
       }
       try {
         const extents = volume.fileExtents(item.entry);
-        // Written under a temporary name and renamed into place: an error or Ctrl-C
-        // leaves no partial file. Opened exclusively, so no symlink is followed.
+        // Written in place (O_NOFOLLOW: no symlink is followed) and deleted again if the
+        // copy fails or is interrupted: an error or Ctrl-C leaves no partial file.
         const result: ScanResult = await io.writeAtomically(
           item.host,
           async (out) => {
@@ -232,7 +232,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
             if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
             return scanned;
           },
-          { signal: io.signal, durable: false },
+          { signal: io.signal, durable: false, inPlace: true },
         );
         if (io.stats) printScanStats(result);
         outcome.files++;

@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
-import type { ReadMode } from '../io/scan.js';
+import type { ReadMode, ScanResult } from '../io/scan.js';
 import { openMftSource, indexMftSource } from '../engine/ntfs/open-mft.js';
 import { countRows, writeRows, type RowFormatter } from '../engine/ntfs/format-rows.js';
 import { jsonlFormatter } from '../engine/ntfs/format-jsonl.js';
@@ -24,11 +24,18 @@ export interface MftIndexRequest {
   skipUnused: boolean;
   mode: string;
   chunkSize: number | undefined;
+  depth?: number | undefined;
   workers: number | undefined;
   partition: number | undefined;
+  signal?: AbortSignal;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Include the read layer's statistics in the summary (--stats). */
+  stats?: boolean;
 }
 
 export interface MftIndexSummary {
+  /** The read layer's statistics, with --stats. */
+  scan?: ScanResult;
   source: string;
   kind: 'dump' | 'volume';
   recordSize: number;
@@ -97,30 +104,20 @@ function stdoutSink(): Sink {
   };
 }
 
-function fileSink(path: string): Sink {
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-  } catch (error) {
-    throw fromSystemError(error, path, 'create output file');
-  }
-  return {
-    write(bytes) {
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-    },
-    close() {
-      closeSync(fd);
-    },
-    sync: true,
-  };
-}
-
 export async function runMftIndex(path: string, request: MftIndexRequest): Promise<MftIndexSummary> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const source = openMftSource(path, { partition: request.partition });
   try {
-    const timed = await indexMftSource(source, { mode: request.mode as ReadMode, chunkSize: request.chunkSize, workers: request.workers, skipUnused: request.skipUnused });
+    const timed = await indexMftSource(source, {
+      mode: request.mode as ReadMode,
+      chunkSize: request.chunkSize,
+      depth: request.depth,
+      workers: request.workers,
+      skipUnused: request.skipUnused,
+      signal: request.signal,
+      onProgress: request.onProgress,
+    });
     const { index } = timed;
     if (request.strict && index.warningCount > 0) {
       const first = index.warnings[0]!;
@@ -135,8 +132,16 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     const rowOptions = { deleted: request.deleted, streams: request.streams };
     let totals;
     if (request.format === 'none' || (!request.out && !request.toStdout)) totals = countRows(index, rowOptions);
-    else {
-      const sink = request.out ? fileSink(request.out) : stdoutSink();
+    else if (request.out) {
+      // Under a temporary name, renamed into place at the end: an error or Ctrl-C leaves no partial file.
+      const { writeAtomically } = await import('../io/atomic-output.js');
+      const formatter = FORMATTERS[request.format]!;
+      totals = await writeAtomically(request.out, (out) => writeRows(index, rowOptions, formatter, (bytes) => out.write(bytes), undefined, true), {
+        signal: request.signal,
+        durable: false,
+      });
+    } else {
+      const sink = stdoutSink();
       try {
         totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, (bytes) => sink.write(bytes), undefined, sink.sync);
       } finally {
@@ -170,6 +175,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       warningCount: index.warningCount,
       warnings: index.warnings,
+      ...(request.stats ? { scan: timed.scan } : {}),
     };
   } finally {
     source.close();

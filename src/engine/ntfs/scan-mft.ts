@@ -8,7 +8,7 @@
  * table and lists.
  */
 import { builtModuleUrl } from '../../io/parallel.js';
-import { scanParallel, type ConcreteMode, type ReadMode } from '../../io/scan.js';
+import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
 import { AUTO_SMALL_SCAN } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
 import { allocateRecordTable, NameList, type RecordTable } from './record-table.js';
@@ -34,6 +34,8 @@ export interface ScannedMft {
   /** The read mode that ran (auto resolved by src/io). */
   mode: string;
   workers: number;
+  /** What the read layer reports: calls, bytes, waits, latency (for --stats). */
+  scan: ScanResult;
 }
 
 const PARSE_MODULE = builtModuleUrl('./parse-chunk.js', import.meta.url);
@@ -96,5 +98,5 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
       streams.append(parsed.streams);
     },
   );
-  return { table, names, streams, bytesRead: result.bytes, mode: result.mode, workers: result.mode === 'parallel' ? result.workers : 1 };
+  return { table, names, streams, bytesRead: result.bytes, mode: result.mode, workers: result.mode === 'parallel' ? result.workers : 1, scan: result };
 }
