@@ -50,7 +50,7 @@ export default async function ({ log }) {
     const cpu = (r) => (r.cpuMedian === null ? '' : ` (CPU ${fmt(r.cpuMedian)})`);
     const cpuRatio = a.cpuMedian && b.cpuMedian ? ratio(a.cpuMedian, b.cpuMedian) : '—';
     log(`${what}: diskkit ${fmt(a.median)}${cpu(a)} vs ${fmt(b.median)}${cpu(b)}`);
-    rows.push(`| ${what} | ${fmt(a.median)}${cpu(a)} | ${peer.join(' ').replace(work + '/', '').replace(node, 'node')} ${fmt(b.median)}${cpu(b)} | ${ratio(a.median, b.median)} (CPU ${cpuRatio}) | ${target} |`);
+    rows.push(`| ${what} | ${fmt(a.median)}${cpu(a)} | ${peer.join(' ').replaceAll(work + '/', '').replace(/cp-[A-Za-z0-9]+\//g, '').replace(node, 'node')} ${fmt(b.median)}${cpu(b)} | ${ratio(a.median, b.median)} (CPU ${cpuRatio}) | ${target} |`);
   };
   pair('cat 1 GiB > /dev/null', [node, bin, 'cat', `${big}:/big.bin`], ['mtype', '-i', big, '::/big.bin'], 'ratio ≤ 1.67 (≥ 60% throughput)');
   const outDir = mkdtempSync(join(work, 'cp-'));
