@@ -74,7 +74,19 @@ function parsePartition(value: string): number {
   return n;
 }
 
+/**
+ * `diskkit ls IMG | head`: when the reader of stdout goes away, stop quietly, as
+ * cat(1) does on SIGPIPE (Node ignores the signal and reports EPIPE instead).
+ */
+function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedStdout();
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);

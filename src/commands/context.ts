@@ -109,6 +109,11 @@ export async function runAction(
     const code = await action();
     process.exitCode = typeof code === 'number' ? code : ExitCode.OK;
   } catch (error) {
+    // The reader of stdout went away (`| head`): stop quietly, as cat(1) does.
+    if ((error as NodeJS.ErrnoException)?.code === 'EPIPE' || (error as { context?: { errno?: string } })?.context?.errno === 'EPIPE') {
+      process.exitCode = ExitCode.OK;
+      return;
+    }
     reportError(image, error);
     process.exitCode = exitCodeFor(error);
   }
