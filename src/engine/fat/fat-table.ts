@@ -159,20 +159,9 @@ export class FatTable {
    */
   countFree(): number {
     let free = 0;
-    if (this.fatType !== 'fat32') {
-      const w = this.window(0);
-      for (let c = 2; c <= this.maxCluster; c++) if (readFatValue(w.bytes, this.fatType, c) === 0) free++;
-      return free;
-    }
-    for (let c = 2; c <= this.maxCluster; ) {
-      const w = this.windowFor(c);
-      const b = w.bytes;
-      const last = Math.min(this.maxCluster, (w.offset + b.length) / 4 - 1);
-      for (; c <= last; c++) {
-        const o = c * 4 - w.offset;
-        if (b[o] === 0 && b[o + 1] === 0 && b[o + 2] === 0 && (b[o + 3]! & 0x0f) === 0) free++;
-      }
-    }
+    this.scanEntries((_cluster, value) => {
+      if (value === 0) free++;
+    });
     return free;
   }
 
