@@ -28,6 +28,12 @@ export class ByteWriter {
   /** The same bytes as `buf`, for word-sized copies. */
   dv: DataView;
   pos = 0;
+  /**
+   * Changes whenever earlier bytes stop being readable at their offsets (a new
+   * buffer, or a rewind to reuse this one): caches of "bytes written at offset x"
+   * (format-jsonl's repeats) are valid only within one epoch.
+   */
+  epoch = 0;
 
   constructor(capacity = 1 << 22) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -42,7 +48,14 @@ export class ByteWriter {
     this.setBuffer(next);
   }
 
+  /** Starts over in the same buffer (the caller is done with the bytes written). */
+  rewind(): void {
+    this.pos = 0;
+    this.epoch++;
+  }
+
   private setBuffer(buf: Buffer): void {
+    this.epoch++;
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }

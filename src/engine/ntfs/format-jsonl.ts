@@ -66,7 +66,7 @@ const seenLo = [-1, -1];
 const seenHi = [-1, -1];
 const seenAt = [0, 0];
 const seenLength = [0, 0];
-let seenBuf: Buffer | null = null;
+let seenEpoch = -1;
 let seenNext = 0;
 
 /**
@@ -76,8 +76,8 @@ let seenNext = 0;
  */
 export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open: ConstBytes, close: ConstBytes): void {
   w.ensure(200);
-  if (w.buf !== seenBuf) {
-    seenBuf = w.buf;
+  if (w.epoch !== seenEpoch) {
+    seenEpoch = w.epoch;
     seenLo[0] = seenLo[1] = -1;
   }
   for (let k = 0; k < 4; k++) {
@@ -107,7 +107,7 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open
  * into the `name` field the same way.
  */
 let prefixDir = -1;
-let prefixBuf: Buffer | null = null;
+let prefixEpoch = -1;
 let prefixAt = 0;
 let prefixLength = 0;
 let nameAt = -1;
@@ -124,13 +124,13 @@ function writePath(w: ByteWriter, index: MftIndex, row: RowRef): void {
     w.jsonUnits(paths.units, paths.start, paths.end);
   } else {
     if (row.parentDir === ROW_ORPHANED) w.constant(ORPHAN_BYTES);
-    else if (row.parentDir === prefixDir && w.buf === prefixBuf) w.repeat(prefixAt, prefixLength);
+    else if (row.parentDir === prefixDir && w.epoch === prefixEpoch) w.repeat(prefixAt, prefixLength);
     else {
       paths.dirUnits(row.parentDir);
       const at = w.pos;
       w.jsonUnits(paths.units, paths.start, paths.end);
       prefixDir = row.parentDir;
-      prefixBuf = w.buf;
+      prefixEpoch = w.epoch;
       prefixAt = at;
       prefixLength = w.pos - at;
     }
@@ -150,8 +150,8 @@ function writeStreamSuffix(w: ByteWriter, index: MftIndex, s: number): void {
 }
 
 /** The `name` field: the bytes just written at the end of the path when there are some. */
-function writeName(w: ByteWriter, index: MftIndex, row: RowRef, pathBuf: Buffer): void {
-  if (nameAt >= 0 && w.buf === pathBuf) {
+function writeName(w: ByteWriter, index: MftIndex, row: RowRef, pathEpoch: number): void {
+  if (nameAt >= 0 && w.epoch === pathEpoch) {
     w.repeat(nameAt, nameLength);
     return;
   }
@@ -177,10 +177,10 @@ export const jsonlFormatter: RowFormatter = {
     w.constant(K.path);
     // room for the whole path and name up front, so the buffer cannot move in between
     w.ensure(6 * (MAX_PATH_UNITS + 1024));
-    const pathBuf = w.buf;
+    const pathEpoch = w.epoch;
     writePath(w, index, row);
     w.constant(K.name);
-    writeName(w, index, row, pathBuf);
+    writeName(w, index, row, pathEpoch);
     w.constant(K.size);
     if (row.stream >= 0) {
       const { size, allocated } = rowSize(index, row);

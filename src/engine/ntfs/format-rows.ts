@@ -110,7 +110,7 @@ export async function writeRows(
     if (w.pos >= flushBytes) {
       if (reuseBuffer) {
         await sink(w.buf.subarray(0, w.pos));
-        w.pos = 0;
+        w.rewind();
       } else await sink(w.take());
     }
   }
