@@ -1,0 +1,32 @@
+/**
+ * JSONL output written through a small, reused output buffer (how --out and
+ * /dev/null are written) must be byte-identical to output written through fresh
+ * buffers: the formatter's repeat caches (directory prefix, timestamps) copy bytes
+ * from earlier in the buffer and must notice when the buffer was rewound.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildDump, dirRecord, fileRecord } from './helpers/mft-builder.js';
+import { MemoryBlockSource } from '../src/io/block-source.js';
+import { indexMftSource } from '../src/engine/ntfs/open-mft.js';
+import { writeRows } from '../src/engine/ntfs/format-rows.js';
+import { jsonlFormatter } from '../src/engine/ntfs/format-jsonl.js';
+
+describe('MFT JSONL output buffers', () => {
+  it('a reused buffer flushed every few rows gives the same bytes as fresh buffers, inside one large directory', async () => {
+    const records = new Map<number, Uint8Array>();
+    records.set(16, dirRecord('a directory with a long enough name to be worth repeating', 5));
+    const files = 300;
+    for (let i = 0; i < files; i++) records.set(17 + i, fileRecord(`file-${String(i).padStart(4, '0')}.txt`, 16, { size: i }));
+    const { index } = await indexMftSource(new MemoryBlockSource(buildDump(records, 17 + files)));
+
+    const fresh: Buffer[] = [];
+    await writeRows(index, {}, jsonlFormatter, (b) => void fresh.push(Buffer.from(b)));
+    const reused: Buffer[] = [];
+    // 1 KiB flushes: the buffer is rewound every couple of rows, mid-directory
+    await writeRows(index, {}, jsonlFormatter, (b) => void reused.push(Buffer.from(b)), 1024, true);
+
+    const expected = Buffer.concat(fresh);
+    expect(expected.toString('utf8').split('\n').filter(Boolean).length).toBeGreaterThan(files);
+    expect(Buffer.concat(reused).equals(expected)).toBe(true);
+  });
+});
