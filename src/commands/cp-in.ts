@@ -19,6 +19,7 @@ import type { EntryInfo, Extent, FileDataSource, Volume } from '../engine/volume
 import { printJson, reportError, usageError, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
+import { startProgress, type Progress } from './progress.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -350,10 +351,7 @@ function writeImageFile(volume: Volume, from: EntryInfo, dest: string, times: Ti
   return volume.writeFile(dest, data, { mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
 }
 
-interface Bar {
-  update(n: number): void;
-  stop(): void;
-}
+type Bar = Progress;
 
 async function progressBar(plan: PlanItem[], g: GlobalOptions): Promise<Bar | null> {
   if (!process.stderr.isTTY || g.quiet || g.json) return null;
@@ -369,11 +367,5 @@ async function progressBar(plan: PlanItem[], g: GlobalOptions): Promise<Bar | nu
     }
   }
   if (total < PROGRESS_MIN_BYTES) return null;
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'copying [{bar}] {percentage}% {value}/{total} bytes | {eta_formatted}', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
+  return startProgress(g, 'copying', total);
 }
