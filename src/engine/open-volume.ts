@@ -4,7 +4,7 @@
  * the Volume interface.
  */
 import { DiskkitError, ErrorCode } from './errors.js';
-import { openImage } from './image.js';
+import { openImage, type OpenedImage } from './image.js';
 import { FatVolume } from './fat/volume.js';
 import type { Volume } from './volume.js';
 
@@ -15,14 +15,22 @@ export interface OpenVolumeOptions {
 }
 
 export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): Volume {
-  const opened = openImage(imagePath, options);
+  return volumeOf(openImage(imagePath, options), options);
+}
+
+/**
+ * The Volume on an image openImage already opened (and picked the partition of). On
+ * failure the image's source is closed.
+ */
+export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Volume {
   try {
     if (opened.format === 'ntfs') {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: imagePath } });
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: opened.source.name } });
     }
     // 'unknown' goes to FatVolume too: its boot-sector validation names the bad field.
     const volume: Volume = FatVolume.open(opened.source, { writable: options.writable });
-    volume.partition = opened.partition ? { index: opened.partition.index, start: opened.partition.start, size: opened.partition.size, type: opened.partition.type } : null;
+    const p = opened.partition;
+    volume.partition = p ? { index: p.index, start: p.start, size: p.size, type: p.type } : null;
     return volume;
   } catch (error) {
     opened.source.close();

@@ -28,7 +28,7 @@ export interface BenchTarget {
  * file — gets the sequential read of its bytes only (the raw-read limit).
  */
 export async function openBenchTarget(path: string, options: { partition?: number } = {}): Promise<BenchTarget> {
-  const [{ openImage }, { FatVolume }] = await Promise.all([import('../image.js'), import('../fat/volume.js')]);
+  const [{ openImage }, { volumeOf }] = await Promise.all([import('../image.js'), import('../open-volume.js')]);
   const opened = openImage(path, { partition: options.partition });
   const source = opened.source;
   const where = opened.partition ? ` (partition ${opened.partition.index})` : '';
@@ -36,14 +36,7 @@ export async function openBenchTarget(path: string, options: { partition?: numbe
   if (opened.format !== 'fat') {
     return raw(opened.format === 'ntfs' ? `NTFS volume${where}: sequential read only (use 'diskkit mft bench' for the index)` : 'no file system recognised: reading the whole file (sequential read only)');
   }
-  let volume: Volume;
-  try {
-    volume = FatVolume.open(source);
-    volume.partition = opened.partition ? { index: opened.partition.index, start: opened.partition.start, size: opened.partition.size, type: opened.partition.type } : null;
-  } catch (error) {
-    source.close();
-    throw error;
-  }
+  const volume: Volume = volumeOf(opened);
   return {
     path,
     format: 'fat',
