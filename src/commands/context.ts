@@ -114,6 +114,7 @@ export async function runAction(
       process.exitCode = ExitCode.OK;
       return;
     }
+    if (process.stderr.isTTY) await loadErrorColour();
     reportError(image, error);
     process.exitCode = exitCodeFor(error);
   }
@@ -124,16 +125,29 @@ export function defaultExitCode(error: unknown): number {
   return isDiskkitError(error) && error.code === ErrorCode.USAGE ? ExitCode.USAGE : ExitCode.ERROR;
 }
 
+/** Paints the `diskkit:` prefix of error lines; identity unless stderr is a colour terminal. */
+let errorPrefix = (text: string): string => text;
+
+/**
+ * Colour for error lines on a terminal, unless `--no-color` or `NO_COLOR` says no.
+ * chalk is loaded only here, when an error is about to be shown on a TTY.
+ */
+async function loadErrorColour(): Promise<void> {
+  if (process.env.NO_COLOR || process.argv.includes('--no-color')) return;
+  const { chalkStderr } = await import('chalk');
+  if (chalkStderr.level > 0) errorPrefix = (text) => chalkStderr.red.bold(text);
+}
+
 export function reportError(image: string | undefined, error: unknown): void {
   if (process.env.DISKKIT_DEBUG === '1' && error instanceof Error) process.stderr.write((error.stack ?? String(error)) + '\n');
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
     const details = describeContext(error.context);
-    process.stderr.write(`diskkit: ${where ? where + ': ' : ''}${error.message}${details}\n`);
+    process.stderr.write(`${errorPrefix('diskkit:')} ${where ? where + ': ' : ''}${error.message}${details}\n`);
     if (error.hint) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`diskkit: ${image ? image + ': ' : ''}internal error: ${message}\n`);
+    process.stderr.write(`${errorPrefix('diskkit:')} ${image ? image + ': ' : ''}internal error: ${message}\n`);
   }
 }
 
