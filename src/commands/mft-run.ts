@@ -4,12 +4,14 @@
  * for a slow pipe, stopping quietly on EPIPE), and assembles the summary.
  */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
 import type { ReadMode, ScanResult } from '../io/scan.js';
 import { openMftSource, indexMftSource } from '../engine/ntfs/open-mft.js';
-import { countRows, writeRows, type RowFormatter } from '../engine/ntfs/format-rows.js';
+import { countRows, writeRows, type RowFormatter, type RowTotals } from '../engine/ntfs/format-rows.js';
+import { PARALLEL_FORMAT_MIN_RECORDS, startFormatWorker, writeRowsToFd, type FormatWorker } from '../engine/ntfs/format-parallel.js';
 import { jsonlFormatter } from '../engine/ntfs/format-jsonl.js';
 import { csvFormatter } from '../engine/ntfs/format-csv.js';
 import { bodyfileFormatter } from '../engine/ntfs/format-bodyfile.js';
@@ -55,6 +57,8 @@ export interface MftIndexSummary {
   mbPerSecond: number;
   mode: string;
   workers: number;
+  /** Threads that formatted rows: 2 for a large index written to a file or device (format-parallel.ts), else 1. */
+  formatThreads: number;
   cpuSeconds: number;
   peakRssMiB: number;
   warningCount: number;
@@ -66,14 +70,18 @@ const FORMATTERS: Record<string, RowFormatter> = { jsonl: jsonlFormatter, csv: c
 /** `sync`: write() is done with the bytes when it returns, so the caller may reuse them. */
 type Sink = { write(bytes: Uint8Array): void | Promise<void>; close(): void; sync: boolean };
 
-function stdoutSink(): Sink {
-  let direct = false;
+/** Whether stdout is a file or a device, written with synchronous writes (not a pipe or a socket). */
+function stdoutIsSync(): boolean {
   try {
     const st = fstatSync(1);
-    direct = st.isFile() || st.isCharacterDevice();
+    return st.isFile() || st.isCharacterDevice();
   } catch {
-    direct = false;
+    return false;
   }
+}
+
+function stdoutSink(): Sink {
+  const direct = stdoutIsSync();
   let broken = false;
   if (direct) {
     return {
@@ -104,17 +112,45 @@ function stdoutSink(): Sink {
   };
 }
 
+/**
+ * For tests only: the record count from which rows are formatted on two threads
+ * (default PARALLEL_FORMAT_MIN_RECORDS), so small fixtures take that path too.
+ */
+function formatWorkerMinRecords(): number {
+  const value = process.env.DISKKIT_FORMAT_WORKER_MIN_RECORDS;
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : PARALLEL_FORMAT_MIN_RECORDS;
+}
+
+/**
+ * Rows written with synchronous writes (--out's temporary file, or stdout redirected
+ * to a file or a device; a pipe is written asynchronously) are formatted on two
+ * threads when there are two cores and the source may hold enough records. The worker
+ * starts before the index is built, so its start-up overlaps the build.
+ */
+function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, minRecords: number): FormatWorker | null {
+  if (request.format === 'none') return null;
+  if (request.out === undefined && !(request.toStdout && stdoutIsSync())) return null;
+  // No MFT record is smaller than a 512-byte sector: a smaller source cannot reach minRecords.
+  if (availableParallelism() < 2 || sourceBytes < minRecords * 512) return null;
+  return startFormatWorker(request.format);
+}
+
 export async function runMftIndex(path: string, request: MftIndexRequest): Promise<MftIndexSummary> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const source = openMftSource(path, { partition: request.partition });
+  const minRecords = formatWorkerMinRecords();
+  let formatWorker: FormatWorker | null = null;
   try {
+    formatWorker = startFormatWorkerFor(request, source.size, minRecords);
     const timed = await indexMftSource(source, {
       mode: request.mode as ReadMode,
       chunkSize: request.chunkSize,
       depth: request.depth,
       workers: request.workers,
       skipUnused: request.skipUnused,
+      // A second thread formats half of the rows, reading the index in shared memory.
+      shareIndex: formatWorker !== null,
       signal: request.signal,
       onProgress: request.onProgress,
     });
@@ -130,16 +166,25 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       index.warningCount++;
     }
     const rowOptions = { deleted: request.deleted, streams: request.streams };
-    let totals;
+    let totals: RowTotals;
+    let formatThreads = 1;
+    const worker = formatWorker;
+    const parallel = { signal: request.signal, minRecords };
     if (request.format === 'none' || (!request.out && !request.toStdout)) totals = countRows(index, rowOptions);
     else if (request.out) {
+      const out = request.out;
       // Under a temporary name, renamed into place at the end: an error or Ctrl-C leaves no partial file.
       const { writeAtomically } = await import('../io/atomic-output.js');
       const formatter = FORMATTERS[request.format]!;
-      totals = await writeAtomically(request.out, (out) => writeRows(index, rowOptions, formatter, (bytes) => out.write(bytes), undefined, true), {
+      const written = await writeAtomically(out, (file) => worker
+        ? writeRowsToFd(index, rowOptions, formatter, { fd: file.fd, name: out, action: 'write output file' }, worker, parallel)
+        : writeRows(index, rowOptions, formatter, (bytes) => file.write(bytes), undefined, true).then((t) => ({ totals: t, threads: 1 })), {
         signal: request.signal,
         durable: false,
       });
+      ({ totals, threads: formatThreads } = written);
+    } else if (worker) {
+      ({ totals, threads: formatThreads } = await writeRowsToFd(index, rowOptions, FORMATTERS[request.format]!, { fd: 1, name: 'stdout', action: 'write' }, worker, parallel));
     } else {
       const sink = stdoutSink();
       try {
@@ -171,6 +216,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       mbPerSecond: timed.bytesRead / 2 ** 20 / seconds,
       mode: timed.mode,
       workers: timed.workers,
+      formatThreads,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       warningCount: index.warningCount,
@@ -178,6 +224,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       ...(request.stats ? { scan: timed.scan } : {}),
     };
   } finally {
+    // Not used (an error before output, or one thread after all): it holds no resources worth waiting for.
+    void formatWorker?.worker.terminate();
     source.close();
   }
 }

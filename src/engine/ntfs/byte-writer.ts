@@ -23,6 +23,9 @@ export class ConstBytes {
   }
 }
 
+/** Epochs are unique across writers: the repeat caches are module-wide, and a second writer must not match the first's. */
+let lastEpoch = 0;
+
 export class ByteWriter {
   buf: Buffer;
   /** The same bytes as `buf`, for word-sized copies. */
@@ -33,7 +36,7 @@ export class ByteWriter {
    * buffer, or a rewind to reuse this one): caches of "bytes written at offset x"
    * (format-jsonl's repeats) are valid only within one epoch.
    */
-  epoch = 0;
+  epoch = ++lastEpoch;
 
   constructor(capacity = 1 << 22) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -51,11 +54,11 @@ export class ByteWriter {
   /** Starts over in the same buffer (the caller is done with the bytes written). */
   rewind(): void {
     this.pos = 0;
-    this.epoch++;
+    this.epoch = ++lastEpoch;
   }
 
   private setBuffer(buf: Buffer): void {
-    this.epoch++;
+    this.epoch = ++lastEpoch;
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }

@@ -30,6 +30,10 @@ export interface RowTotals {
   streams: number;
 }
 
+export function emptyTotals(): RowTotals {
+  return { rows: 0, files: 0, dirs: 0, orphans: 0, deleted: 0, streams: 0 };
+}
+
 /** Flag names in output order; bit k of a flag mask is FLAG_NAMES[k]. */
 export const FLAG_NAMES = ['readonly', 'hidden', 'system', 'archive', 'sparse', 'compressed', 'encrypted', 'reparse', 'orphan', 'torn'] as const;
 
@@ -95,7 +99,7 @@ export async function writeRows(
   reuseBuffer = false,
 ): Promise<RowTotals> {
   const w = new ByteWriter(flushBytes + (1 << 20));
-  const totals: RowTotals = { rows: 0, files: 0, dirs: 0, orphans: 0, deleted: 0, streams: 0 };
+  const totals = emptyTotals();
   formatter.header?.(w);
   const count = index.table.count;
   const visit = (row: RowRef): void => {
@@ -120,12 +124,13 @@ export async function writeRows(
 
 /** Counts rows without formatting them (what `mft bench` measures: the full index with paths). */
 export function countRows(index: MftIndex, options: RowOptions): RowTotals {
-  const totals: RowTotals = { rows: 0, files: 0, dirs: 0, orphans: 0, deleted: 0, streams: 0 };
+  const totals = emptyTotals();
   forEachRow(index, options, 0, index.table.count, (row) => countRow(index, row, totals));
   return totals;
 }
 
-function countRow(index: MftIndex, row: RowRef, totals: RowTotals): void {
+/** Adds one row to the totals. */
+export function countRow(index: MftIndex, row: RowRef, totals: RowTotals): void {
   totals.rows++;
   if (row.stream >= 0) {
     totals.streams++;

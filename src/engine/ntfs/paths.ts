@@ -24,7 +24,9 @@ export interface NameIndex {
 
 /** Groups list entries by owner record, keeping list order within a record. */
 export function groupByOwner(list: NameList, recordCount: number): NameIndex {
-  const start = new Uint32Array(recordCount + 1);
+  // Shared lists get shared groupings, so format workers read them without a copy.
+  const make = (n: number): Uint32Array => new Uint32Array((list.shared ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n)) as ArrayBuffer, 0, n);
+  const start = make(recordCount + 1);
   const n = list.length;
   for (let i = 0; i < n; i++) {
     const o = list.owner[i]!;
@@ -32,7 +34,7 @@ export function groupByOwner(list: NameList, recordCount: number): NameIndex {
   }
   for (let r = 0; r < recordCount; r++) start[r + 1]! += start[r]!;
   const fill = start.slice(0, recordCount);
-  const order = new Uint32Array(start[recordCount]!);
+  const order = make(start[recordCount]!);
   for (let i = 0; i < n; i++) {
     const o = list.owner[i]!;
     if (o < recordCount) order[fill[o]!++] = i;
@@ -42,6 +44,17 @@ export function groupByOwner(list: NameList, recordCount: number): NameIndex {
 
 export function isInUse(table: RecordTable, r: number): boolean {
   return (table.flags[r]! & RecordFlag.IN_USE) !== 0;
+}
+
+export interface PathSnapshot {
+  slotOf: Int32Array;
+  slots: number;
+  linkOf: Int32Array<ArrayBuffer>;
+  nameOfSlot: Int32Array<ArrayBuffer>;
+  unitsOf: Uint32Array<ArrayBuffer>;
+  orphanOf: Uint8Array<ArrayBuffer>;
+  poolStartOf: Uint32Array<ArrayBuffer>;
+  pool: Uint16Array<ArrayBuffer>;
 }
 
 /** Link values of a resolved directory (otherwise the parent directory's record). */
@@ -95,6 +108,44 @@ export class PathResolver {
     private readonly poolLimit = MAX_PATH_POOL_UNITS,
   ) {
     this.slotOf = new Int32Array(table.count).fill(-1);
+  }
+
+  /** The resolved state (a structured-clone copy is small: directories only, plus slotOf), for a format worker. */
+  snapshot(): PathSnapshot {
+    const n = this.slots;
+    return {
+      slotOf: this.slotOf,
+      slots: n,
+      linkOf: this.linkOf.slice(0, n),
+      nameOfSlot: this.nameOfSlot.slice(0, n),
+      unitsOf: this.unitsOf.slice(0, n),
+      orphanOf: this.orphanOf.slice(0, n),
+      poolStartOf: this.poolStartOf.slice(0, n),
+      pool: this.pool.slice(0, this.poolUsed),
+    };
+  }
+
+  /**
+   * A resolver continuing from another thread's snapshot: directories resolve the
+   * same way (loops are cut where the first resolution order cut them).
+   */
+  static fromSnapshot(table: RecordTable, names: NameList, byOwner: NameIndex, snap: PathSnapshot, poolLimit = MAX_PATH_POOL_UNITS): PathResolver {
+    const p = new PathResolver(table, names, byOwner, poolLimit);
+    p.slotOf.set(snap.slotOf);
+    const grow = <T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer>>(a: T, min: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(Math.max(1024, min * 2));
+      b.set(a as never);
+      return b;
+    };
+    p.slots = snap.slots;
+    p.linkOf = grow(snap.linkOf, snap.slots);
+    p.nameOfSlot = grow(snap.nameOfSlot, snap.slots);
+    p.unitsOf = grow(snap.unitsOf, snap.slots);
+    p.orphanOf = grow(snap.orphanOf, snap.slots);
+    p.poolStartOf = grow(snap.poolStartOf, snap.slots);
+    p.pool = grow(snap.pool, snap.pool.length);
+    p.poolUsed = snap.pool.length;
+    return p;
   }
 
   /** Gives record r a slot (once); returns it. */

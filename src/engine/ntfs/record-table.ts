@@ -84,6 +84,19 @@ export function attachRecordTable(buffer: ArrayBuffer | SharedArrayBuffer, count
   return table as unknown as RecordTable;
 }
 
+export interface NameListColumns {
+  length: number;
+  charsUsed: number;
+  owner: Uint32Array;
+  parent: Float64Array;
+  parentSequence: Uint16Array;
+  namespace: Uint8Array;
+  times: Uint32Array;
+  charStart: Uint32Array;
+  charLength: Uint16Array;
+  chars: Uint16Array;
+}
+
 /** A growable list of $FILE_NAME attributes (or named streams) with a UTF-16 character pool. */
 export class NameList {
   length = 0;
@@ -102,22 +115,44 @@ export class NameList {
   chars: Uint16Array;
   charsUsed = 0;
 
-  constructor(capacity = 1024, charCapacity = capacity * 16) {
-    this.owner = new Uint32Array(capacity);
-    this.parent = new Float64Array(capacity);
-    this.parentSequence = new Uint16Array(capacity);
-    this.namespace = new Uint8Array(capacity);
-    this.times = new Uint32Array(capacity * 8);
-    this.charStart = new Uint32Array(capacity);
-    this.charLength = new Uint16Array(capacity);
-    this.chars = new Uint16Array(charCapacity);
+  /** Columns live on SharedArrayBuffers, so format workers can read them without a copy. */
+  readonly shared: boolean;
+
+  constructor(capacity = 1024, charCapacity = capacity * 16, shared = false) {
+    this.shared = shared;
+    this.owner = this.column(Uint32Array, capacity);
+    this.parent = this.column(Float64Array, capacity);
+    this.parentSequence = this.column(Uint16Array, capacity);
+    this.namespace = this.column(Uint8Array, capacity);
+    this.times = this.column(Uint32Array, capacity * 8);
+    this.charStart = this.column(Uint32Array, capacity);
+    this.charLength = this.column(Uint16Array, capacity);
+    this.chars = this.column(Uint16Array, charCapacity);
+  }
+
+  private column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array>(Type: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, n: number): T {
+    const bytes = n * Type.BYTES_PER_ELEMENT;
+    return new Type((this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)) as ArrayBuffer, 0, n);
+  }
+
+  /** The columns (typed arrays) and counts, to post to a worker: shared columns are not copied. */
+  columns(): NameListColumns {
+    const { length, charsUsed, owner, parent, parentSequence, namespace, times, charStart, charLength, chars } = this;
+    return { length, charsUsed, owner, parent, parentSequence, namespace, times, charStart, charLength, chars };
+  }
+
+  /** A read-only list over columns received from another thread. */
+  static attach(c: NameListColumns): NameList {
+    const list = Object.create(NameList.prototype) as NameList;
+    Object.assign(list, c, { shared: true });
+    return list;
   }
 
   /** Makes room for one more entry with `units` characters; returns its index. */
   reserve(units: number): number {
     if (this.length === this.owner.length) this.grow(this.owner.length * 2);
     if (this.charsUsed + units > this.chars.length) {
-      const chars = new Uint16Array(Math.max(this.chars.length * 2, this.charsUsed + units));
+      const chars = this.column(Uint16Array, Math.max(this.chars.length * 2, this.charsUsed + units));
       chars.set(this.chars.subarray(0, this.charsUsed));
       this.chars = chars;
     }
@@ -137,7 +172,7 @@ export class NameList {
 
   private grow(capacity: number): void {
     const grow = <T extends Uint32Array | Float64Array | Uint16Array | Uint8Array>(a: T, per = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(capacity * per);
+      const b = this.column(a.constructor as unknown as { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, capacity * per);
       b.set(a as never);
       return b;
     };
@@ -185,7 +220,7 @@ export class NameList {
     const buffer = other.buffer;
     while (this.owner.length < this.length + n) this.grow(this.owner.length * 2);
     if (this.charsUsed + c > this.chars.length) {
-      const chars = new Uint16Array(Math.max(this.chars.length * 2, this.charsUsed + c));
+      const chars = this.column(Uint16Array, Math.max(this.chars.length * 2, this.charsUsed + c));
       chars.set(this.chars.subarray(0, this.charsUsed));
       this.chars = chars;
     }

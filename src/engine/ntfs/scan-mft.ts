@@ -24,6 +24,8 @@ export interface ScanMftOptions {
   skipUnused?: boolean;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Put the table and name lists in shared memory (for format workers) whatever the mode. */
+  shareIndex?: boolean;
 }
 
 export interface ScannedMft {
@@ -71,9 +73,10 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
   const ranges = rangesToRead(layout, Boolean(options.skipUnused));
   const bitmap = options.skipUnused && layout.bitmap ? layout.bitmap : null;
   // Workers fill the table in place, so it lives in shared memory whenever workers may run.
-  const table = allocateRecordTable(recordCount, mode === 'parallel');
-  const names = new NameList(Math.max(1024, Math.ceil(recordCount * 1.1)), Math.max(16384, recordCount * 20));
-  const streams = new NameList(256, 4096);
+  const shared = mode === 'parallel' || Boolean(options.shareIndex);
+  const table = allocateRecordTable(recordCount, shared);
+  const names = new NameList(Math.max(1024, Math.ceil(recordCount * 1.1)), Math.max(16384, recordCount * 20), Boolean(options.shareIndex));
+  const streams = new NameList(256, 4096, Boolean(options.shareIndex));
   const extents: Extent[] = [];
   for (const r of ranges) extents.push(...recordRangeExtents(layout, r.first, r.count));
   const data: ParseChunkData = {
