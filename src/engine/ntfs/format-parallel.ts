@@ -19,7 +19,7 @@ import { ByteWriter } from './byte-writer.js';
 import { countRow, emptyTotals, writeRows, type OutputFormat, type RowFormatter, type RowTotals } from './format-rows.js';
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import type { FormatWorkerSetup, FormatWorkerReply } from './format-worker.js';
-import { abortTurns, claimBlock, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
+import { abortTurns, blockClaimer, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
 
 /** Records per block at most: about 0.5 MB of JSONL, few enough hand-overs to cost nothing. */
 export const MAX_BLOCK_RECORDS = 1024;
@@ -59,6 +59,8 @@ export interface ParallelFormatOptions {
   signal?: AbortSignal | undefined;
   /** Fewer records than this are formatted on one thread (default PARALLEL_FORMAT_MIN_RECORDS; tests lower it). */
   minRecords?: number | undefined;
+  /** For tests: the threads take every other block instead of the next free one, so both certainly format. */
+  alternateBlocks?: boolean | undefined;
 }
 
 /**
@@ -103,8 +105,7 @@ export async function writeRowsToFd(
   const { worker } = started;
   const { signal } = parallel;
   const writeError = (error: unknown): DiskkitError => fromSystemError(error, target.name, target.action);
-  const workerError = (message: string, cause?: unknown): DiskkitError =>
-    new DiskkitError(ErrorCode.WORKER, `format worker failed: ${message}`, { context: { path: target.name }, ...(cause === undefined ? {} : { cause }) });
+  const workerError = (message: string, cause?: unknown): DiskkitError => new DiskkitError(ErrorCode.WORKER, `format worker failed: ${message}`, cause === undefined ? {} : { cause });
   if (started.early) {
     await worker.terminate();
     throw workerError(started.early.message, started.early);
@@ -174,6 +175,7 @@ export async function writeRowsToFd(
       streamsByRecord: index.streamsByRecord,
       paths: index.paths.snapshot(),
       blockRecords,
+      alternateBlocks: Boolean(parallel.alternateBlocks),
       fd: target.fd,
       control,
     };
@@ -207,9 +209,10 @@ export async function writeRowsToFd(
         if (failure) return false;
       }
     };
+    const claim = blockClaimer(control, blocks, parallel.alternateBlocks ? { thread: 0 } : null);
     let claimed = 0;
     for (;;) {
-      const k = claimBlock(control, blocks);
+      const k = claim();
       if (k < 0) break;
       const from = k * blockRecords;
       forEachRow(index, options, from, Math.min(count, from + blockRecords), visit);

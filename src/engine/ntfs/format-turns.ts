@@ -25,11 +25,18 @@ export const enum TurnResult {
   WAITING = -2,
 }
 
-/** Claims the next block, or -1 when none is left or the run was aborted. */
-export function claimBlock(control: FormatControl, blocks: number): number {
-  if (Atomics.load(control, FormatSlot.ABORT) !== 0) return -1;
-  const k = Atomics.add(control, FormatSlot.NEXT, 1);
-  return k < blocks ? k : -1;
+/**
+ * Hands a thread its blocks: the next unclaimed one from the shared counter (the
+ * faster thread takes more), or with `alternate` (tests, so both threads certainly
+ * format) block `thread`, then every second one. -1 when none is left or the run was aborted.
+ */
+export function blockClaimer(control: FormatControl, blocks: number, alternate: { thread: 0 | 1 } | null): () => number {
+  let mine = alternate ? alternate.thread - 2 : 0;
+  return () => {
+    if (Atomics.load(control, FormatSlot.ABORT) !== 0) return -1;
+    const k = alternate ? (mine += 2) : Atomics.add(control, FormatSlot.NEXT, 1);
+    return k < blocks ? k : -1;
+  };
 }
 
 /** Tells both threads to stop: claims fail and waits for a turn return ABORTED. */

@@ -11,7 +11,7 @@ import { countRow, emptyTotals, type OutputFormat, type RowFormatter, type RowTo
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { NameList, attachRecordTable, type NameListColumns } from './record-table.js';
 import { PathResolver, type NameIndex, type PathSnapshot } from './paths.js';
-import { abortTurns, claimBlock, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
+import { abortTurns, blockClaimer, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
 import { writeAll } from './format-parallel.js';
 
 export interface FormatWorkerSetup {
@@ -24,6 +24,8 @@ export interface FormatWorkerSetup {
   streamsByRecord: NameIndex;
   paths: PathSnapshot;
   blockRecords: number;
+  /** Every other block is this thread's (ParallelFormatOptions.alternateBlocks). */
+  alternateBlocks: boolean;
   /** Written synchronously, in block order (format-turns.ts). */
   fd: number;
   control: FormatControl;
@@ -78,9 +80,9 @@ function formatBlocks(setup: FormatWorkerSetup, formatter: RowFormatter, totals:
     formatter.row(w, index, row);
     countRow(index, row, totals);
   };
-  const blocks = Math.ceil(setup.count / setup.blockRecords);
+  const claim = blockClaimer(setup.control, Math.ceil(setup.count / setup.blockRecords), setup.alternateBlocks ? { thread: 1 } : null);
   for (;;) {
-    const k = claimBlock(setup.control, blocks);
+    const k = claim();
     if (k < 0) break;
     const from = k * setup.blockRecords;
     forEachRow(index, setup.options, from, Math.min(setup.count, from + setup.blockRecords), visit);
