@@ -12,15 +12,30 @@ const HEX = '0123456789abcdef';
  */
 export class ConstBytes {
   readonly length: number;
-  readonly dv: DataView;
   readonly words: number;
+  /** The bytes as little-endian 32-bit values (written back with setUint32(…, true): the same bytes on any platform). */
+  readonly u32: Uint32Array;
 
   constructor(text: string) {
     this.length = text.length;
     this.words = Math.ceil(text.length / 4);
-    this.dv = new DataView(new ArrayBuffer(this.words * 4));
-    for (let i = 0; i < text.length; i++) this.dv.setUint8(i, text.charCodeAt(i) & 0xff);
+    const dv = new DataView(new ArrayBuffer(this.words * 4));
+    for (let i = 0; i < text.length; i++) dv.setUint8(i, text.charCodeAt(i) & 0xff);
+    this.u32 = Uint32Array.from({ length: this.words }, (_, i) => dv.getUint32(4 * i, true));
   }
+}
+
+/** Writes constant c at dv[p..] (room ensured, 4 bytes of slack); returns the offset after it. */
+export function putConstant(dv: DataView, p: number, c: ConstBytes): number {
+  const u = c.u32;
+  for (let i = 0; i < u.length; i++) dv.setUint32(p + 4 * i, u[i]!, true);
+  return p + c.length;
+}
+
+/** Copies n bytes at dv[from..] to dv[p..], a word at a time (room ensured, 4 bytes of slack; no overlap); returns p + n. */
+export function copyWords(dv: DataView, p: number, from: number, n: number): number {
+  for (let i = 0; i < n; i += 4) dv.setUint32(p + i, dv.getUint32(from + i, true), true);
+  return p + n;
 }
 
 /** Epochs are unique across writers: the repeat caches are module-wide, and a second writer must not match the first's. */
@@ -74,11 +89,7 @@ export class ByteWriter {
   /** A constant, copied a word at a time (the bytes past its end are scratch). */
   constant(c: ConstBytes): void {
     this.ensure(c.words * 4);
-    const dv = this.dv;
-    const src = c.dv;
-    const p = this.pos;
-    for (let i = 0; i < c.words; i++) dv.setUint32(p + 4 * i, src.getUint32(4 * i, true), true);
-    this.pos = p + c.length;
+    this.pos = putConstant(this.dv, this.pos, c);
   }
 
   /** Copies `n` bytes written earlier at `from` to the end, a word at a time where possible. */

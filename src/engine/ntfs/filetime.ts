@@ -38,9 +38,11 @@ const DIGITS = 0x30;
  * Formatting is the hot spot of JSONL output (eight times per row), so the
  * "YYYY-MM-DDThh:mm:ss." prefix of the last whole second is kept: files made
  * together share their second, and then only the seven fractional digits are new.
+ * The prefix is kept padded to whole words (`lastPrefixWords`) for word copies.
  */
 let lastSeconds = NaN;
 const lastPrefix = new Uint8Array(32);
+const lastPrefixWords = new DataView(lastPrefix.buffer);
 let lastPrefixLength = 0;
 
 function formatPrefix(seconds: number): void {
@@ -58,11 +60,15 @@ function formatPrefix(seconds: number): void {
   lastSeconds = seconds;
 }
 
+/** "00".."99" as little-endian 16-bit words (two ASCII digits each). */
+const DIGIT_PAIR_WORDS = Uint16Array.from({ length: 100 }, (_, n) => (DIGITS + Math.floor(n / 10)) | ((DIGITS + (n % 10)) << 8));
+
 /**
  * Writes the ISO form ("YYYY-MM-DDThh:mm:ss.fffffffZ", 28 bytes for years 1601..9999)
- * into `out` at `at`; returns the new offset. `out` must have 40 bytes free.
+ * into `out` (viewed by `dv` too) at `at`; returns the new offset. `out` must have 44
+ * bytes free (the prefix is copied in whole words).
  */
-export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
+export function writeFiletimeIsoWords(out: Uint8Array, dv: DataView, at: number, lo: number, hi: number): number {
   let seconds: number;
   let frac: number;
   if (hi < 0x40000000) {
@@ -75,22 +81,35 @@ export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: nu
     [seconds, frac] = split(lo, hi);
   }
   if (seconds !== lastSeconds) formatPrefix(seconds);
-  for (let i = 0; i < lastPrefixLength; i++) out[at++] = lastPrefix[i]!;
-  // frac < 10^7 fits 32-bit integer arithmetic
-  let f = frac | 0;
-  for (let i = 6; i >= 0; i--) {
-    const q = (f / 10) | 0;
-    out[at + i] = DIGITS + (f - q * 10);
-    f = q;
-  }
-  at += 7;
-  out[at++] = 0x5a;
-  return at;
+  const n = lastPrefixLength;
+  for (let i = 0; i < n; i += 4) dv.setUint32(at + i, lastPrefixWords.getUint32(i, true), true);
+  at += n;
+  // frac < 10^7: digits 1, 2+2+2 from the pair table, then 'Z'
+  const f = frac | 0;
+  const top = (f / 1000000) | 0;
+  let rest = f - top * 1000000;
+  out[at] = DIGITS + top;
+  const a = (rest / 10000) | 0;
+  rest -= a * 10000;
+  const b = (rest / 100) | 0;
+  dv.setUint16(at + 1, DIGIT_PAIR_WORDS[a]!, true);
+  dv.setUint16(at + 3, DIGIT_PAIR_WORDS[b]!, true);
+  dv.setUint16(at + 5, DIGIT_PAIR_WORDS[rest - b * 100]!, true);
+  out[at + 7] = 0x5a;
+  return at + 8;
+}
+
+/**
+ * Writes the ISO form ("YYYY-MM-DDThh:mm:ss.fffffffZ", 28 bytes for years 1601..9999)
+ * into `out` at `at`; returns the new offset. `out` must have 44 bytes free.
+ */
+export function writeFiletimeIso(out: Uint8Array, at: number, lo: number, hi: number): number {
+  return writeFiletimeIsoWords(out, new DataView(out.buffer, out.byteOffset, out.byteLength), at, lo, hi);
 }
 
 /** The ISO string of a FILETIME (tests, summaries). */
 export function filetimeToIso(lo: number, hi: number): string {
-  const out = new Uint8Array(40);
+  const out = new Uint8Array(48);
   const end = writeFiletimeIso(out, 0, lo, hi);
   return Buffer.from(out.subarray(0, end)).toString('latin1');
 }

@@ -5,7 +5,7 @@
  * become U+FFFD (CSV has no escape for them).
  */
 import { ascii, wellFormed, type ByteWriter } from './byte-writer.js';
-import { writeFiletimeIso } from './filetime.js';
+import { writeFiletimeIsoWords } from './filetime.js';
 import { flagsOf, rowName, rowPath, rowSize, type RowFormatter } from './format-rows.js';
 import { isDirectory, type MftIndex, type RowRef } from './mft-index.js';
 import { isInUse } from './paths.js';
@@ -28,10 +28,10 @@ function field(w: ByteWriter, s: string): void {
 }
 
 function times(w: ByteWriter, t: Uint32Array | null, slot: number): void {
-  w.ensure(160);
+  w.ensure(200);
   for (let k = 0; k < 4; k++) {
     w.buf[w.pos++] = 0x2c;
-    if (t) w.pos = writeFiletimeIso(w.buf, w.pos, t[slot + 2 * k]!, t[slot + 2 * k + 1]!);
+    if (t) w.pos = writeFiletimeIsoWords(w.buf, w.dv, w.pos, t[slot + 2 * k]!, t[slot + 2 * k + 1]!);
   }
 }
 

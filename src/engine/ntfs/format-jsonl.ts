@@ -4,8 +4,8 @@
  * fn, links, streams. Times are ISO 8601 UTC with 100 ns precision; `si` is null for
  * a record without $STANDARD_INFORMATION.
  */
-import { ConstBytes, type ByteWriter } from './byte-writer.js';
-import { writeFiletimeIso } from './filetime.js';
+import { ConstBytes, copyWords, putConstant, type ByteWriter } from './byte-writer.js';
+import { writeFiletimeIsoWords } from './filetime.js';
 import { FLAG_NAMES, flagMask, rowSize, type RowFormatter } from './format-rows.js';
 import { isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowRef } from './mft-index.js';
 import { isInUse, MAX_PATH_UNITS, ORPHAN_DIR } from './paths.js';
@@ -44,11 +44,14 @@ const K = {
   fnCloseLinks: new ConstBytes('"},"links":'),
   noStreamsEnd: new ConstBytes(',"streams":[]}\n'),
 };
-const TIME_KEYS = [K.created, K.modified, K.mftModified, K.accessed];
+/** Bytes of an ISO time for years 1601..9999 (filetime.ts). */
+const ISO_LENGTH = 28;
 const EMPTY = new ConstBytes('');
 /** `,"isDir":…,"deleted":…,"flags":[` by (isDir << 1 | deleted). */
 const DIR_DELETED_FLAGS = [0, 1, 2, 3].map((v) => new ConstBytes(`,"isDir":${(v & 2) !== 0},"deleted":${(v & 1) !== 0},"flags":[`));
 const ORPHAN_BYTES = new ConstBytes(ORPHAN_DIR);
+/** Bytes a row needs at most before its streams: path and name (6 bytes per unit at worst), times, numbers, constants. */
+const ROW_ROOM = 6 * (MAX_PATH_UNITS + 1024) + 8192;
 
 /** `"a","b"` bytes of each flag mask, built on first use (at most 2^10 masks). */
 const FLAG_LISTS: (ConstBytes | undefined)[] = [];
@@ -59,15 +62,41 @@ function flagListBytes(mask: number): ConstBytes {
 }
 
 /**
- * The last two distinct timestamps written and where (a record's eight times are
- * usually one or two values): a repeat is a copy within the output buffer.
+ * Repeat caches for the times, valid within one ByteWriter epoch (bytes written
+ * earlier in the current buffer are copied, not formatted again):
+ *
+ * - blocks: the last two distinct sets of four times and where their body
+ *   (`created":"…","modified":…,"accessed":"…`) was written. $FILE_NAME times often
+ *   equal $STANDARD_INFORMATION's (a file never modified), and files made together
+ *   share them, so a whole block is one copy.
+ * - times: the last two distinct single times and where: within a block the times
+ *   are usually one or two values (created, then modified = mftModified = accessed).
  */
-const seenLo = [-1, -1];
-const seenHi = [-1, -1];
-const seenAt = [0, 0];
-const seenLength = [0, 0];
-let seenEpoch = -1;
-let seenNext = 0;
+const blockWords = new Uint32Array(16);
+const blockAt = new Int32Array([-1, -1]);
+const blockLength = new Int32Array(2);
+let blockNext = 0;
+const timeLo = new Float64Array([-1, -1]);
+const timeHi = new Float64Array([-1, -1]);
+const timeAt = new Int32Array(2);
+let timeNext = 0;
+let cacheEpoch = -1;
+
+/** Time k of the block at dv[p..]: a copy of an equal time written before, else formatted (and remembered). Returns the offset after it. */
+function putTime(w: ByteWriter, p: number, lo: number, hi: number): number {
+  if (lo === timeLo[0] && hi === timeHi[0]) return copyWords(w.dv, p, timeAt[0]!, ISO_LENGTH);
+  if (lo === timeLo[1] && hi === timeHi[1]) return copyWords(w.dv, p, timeAt[1]!, ISO_LENGTH);
+  const end = writeFiletimeIsoWords(w.buf, w.dv, p, lo, hi);
+  // Only the common 28-byte form is remembered (years 1601..9999; others are rare).
+  if (end - p === ISO_LENGTH) {
+    const s = timeNext;
+    timeNext = s ^ 1;
+    timeLo[s] = lo;
+    timeHi[s] = hi;
+    timeAt[s] = p;
+  }
+  return end;
+}
 
 /**
  * Writes the four times from times[slot..slot+8) as `created":"…","modified":"…",
@@ -75,29 +104,46 @@ let seenNext = 0;
  * and `close` (which starts with `"}`).
  */
 export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open: ConstBytes, close: ConstBytes): void {
-  w.ensure(200);
-  if (w.epoch !== seenEpoch) {
-    seenEpoch = w.epoch;
-    seenLo[0] = seenLo[1] = -1;
+  w.ensure(320);
+  if (w.epoch !== cacheEpoch) {
+    cacheEpoch = w.epoch;
+    blockAt[0] = blockAt[1] = -1;
+    timeLo[0] = timeLo[1] = -1;
   }
-  for (let k = 0; k < 4; k++) {
-    w.constant(k === 0 ? open : TIME_KEYS[k]!);
-    const lo = times[slot + 2 * k]!;
-    const hi = times[slot + 2 * k + 1]!;
-    const hit = lo === seenLo[0] && hi === seenHi[0] ? 0 : lo === seenLo[1] && hi === seenHi[1] ? 1 : -1;
-    if (hit >= 0) w.repeat(seenAt[hit]!, seenLength[hit]!);
-    else {
-      const at = w.pos;
-      w.pos = writeFiletimeIso(w.buf, at, lo, hi);
-      const s = seenNext;
-      seenNext ^= 1;
-      seenLo[s] = lo;
-      seenHi[s] = hi;
-      seenAt[s] = at;
-      seenLength[s] = w.pos - at;
+  const dv = w.dv;
+  let p = putConstant(dv, w.pos, open);
+  const l0 = times[slot]!, h0 = times[slot + 1]!, l1 = times[slot + 2]!, h1 = times[slot + 3]!;
+  const l2 = times[slot + 4]!, h2 = times[slot + 5]!, l3 = times[slot + 6]!, h3 = times[slot + 7]!;
+  for (let e = 0; e < 2; e++) {
+    const b = 8 * e;
+    if (blockAt[e]! >= 0 && blockWords[b] === l0 && blockWords[b + 1] === h0 && blockWords[b + 2] === l1 && blockWords[b + 3] === h1 &&
+      blockWords[b + 4] === l2 && blockWords[b + 5] === h2 && blockWords[b + 6] === l3 && blockWords[b + 7] === h3) {
+      w.pos = putConstant(dv, copyWords(dv, p, blockAt[e]!, blockLength[e]!), close);
+      return;
     }
   }
-  w.constant(close);
+  const at = p;
+  p = putTime(w, p, l0, h0);
+  p = putConstant(dv, p, K.modified);
+  p = putTime(w, p, l1, h1);
+  p = putConstant(dv, p, K.mftModified);
+  p = putTime(w, p, l2, h2);
+  p = putConstant(dv, p, K.accessed);
+  p = putTime(w, p, l3, h3);
+  const e = blockNext;
+  blockNext = e ^ 1;
+  const b = 8 * e;
+  blockWords[b] = l0;
+  blockWords[b + 1] = h0;
+  blockWords[b + 2] = l1;
+  blockWords[b + 3] = h1;
+  blockWords[b + 4] = l2;
+  blockWords[b + 5] = h2;
+  blockWords[b + 6] = l3;
+  blockWords[b + 7] = h3;
+  blockAt[e] = at;
+  blockLength[e] = p - at;
+  w.pos = putConstant(dv, p, close);
 }
 
 /**
@@ -168,37 +214,38 @@ export const jsonlFormatter: RowFormatter = {
     const t = index.table;
     const names = index.names;
     const r = row.record;
-    w.constant(K.record);
+    // Room for the whole row up to the streams (the path and name at their longest,
+    // the times), so the buffer cannot move within it: constants go in unchecked.
+    w.ensure(ROW_ROOM);
+    w.pos = putConstant(w.dv, w.pos, K.record);
     w.number(r);
-    w.constant(K.sequence);
+    w.pos = putConstant(w.dv, w.pos, K.sequence);
     w.number(t.sequence[r]!);
-    w.constant(K.parent);
+    w.pos = putConstant(w.dv, w.pos, K.parent);
     w.number(names.parent[row.name]!);
-    w.constant(K.path);
-    // room for the whole path and name up front, so the buffer cannot move in between
-    w.ensure(6 * (MAX_PATH_UNITS + 1024));
+    w.pos = putConstant(w.dv, w.pos, K.path);
     const pathEpoch = w.epoch;
     writePath(w, index, row);
-    w.constant(K.name);
+    w.pos = putConstant(w.dv, w.pos, K.name);
     writeName(w, index, row, pathEpoch);
-    w.constant(K.size);
+    w.pos = putConstant(w.dv, w.pos, K.size);
     if (row.stream >= 0) {
       const { size, allocated } = rowSize(index, row);
       w.number(size);
-      w.constant(K.allocated);
+      w.pos = putConstant(w.dv, w.pos, K.allocated);
       w.number(allocated);
     } else if (t.present[r]! & Present.DATA) {
       w.number(t.size[r]!);
-      w.constant(K.allocated);
+      w.pos = putConstant(w.dv, w.pos, K.allocated);
       w.number(t.allocated[r]!);
     } else {
       w.byte(0x30);
-      w.constant(K.allocated);
+      w.pos = putConstant(w.dv, w.pos, K.allocated);
       w.byte(0x30);
     }
-    w.constant(DIR_DELETED_FLAGS[(isDirectory(t, r) ? 2 : 0) | (isInUse(t, r) ? 0 : 1)]!);
+    w.pos = putConstant(w.dv, w.pos, DIR_DELETED_FLAGS[(isDirectory(t, r) ? 2 : 0) | (isInUse(t, r) ? 0 : 1)]!);
     const mask = flagMask(index, row);
-    if (mask !== 0) w.constant(flagListBytes(mask));
+    if (mask !== 0) w.pos = putConstant(w.dv, w.pos, flagListBytes(mask));
     if (t.present[r]! & Present.STANDARD_INFORMATION) {
       writeTimes(w, t.siTimes, r * 8, K.siOpen, K.siCloseFnOpen);
       writeTimes(w, names.times, row.name * 8, EMPTY, K.fnCloseLinks);
@@ -206,7 +253,7 @@ export const jsonlFormatter: RowFormatter = {
     w.number(t.links[r]!);
     const ss = index.streamsByRecord;
     if (ss.start[r] === ss.start[r + 1]) {
-      w.constant(K.noStreamsEnd);
+      w.pos = putConstant(w.dv, w.pos, K.noStreamsEnd);
       return;
     }
     w.constant(K.streams);
