@@ -84,7 +84,13 @@ export function writeFiletimeIsoWords(out: Uint8Array, dv: DataView, at: number,
   const n = lastPrefixLength;
   for (let i = 0; i < n; i += 4) dv.setUint32(at + i, lastPrefixWords.getUint32(i, true), true);
   at += n;
-  // frac < 10^7: digits 1, 2+2+2 from the pair table, then 'Z'
+  writeFraction(out, dv, at, frac);
+  out[at + 7] = 0x5a;
+  return at + 8;
+}
+
+/** The seven fractional digits of frac (< 10^7) at out[at..at+7): one digit, then pairs from the table. */
+function writeFraction(out: Uint8Array, dv: DataView, at: number, frac: number): void {
   const f = frac | 0;
   const top = (f / 1000000) | 0;
   let rest = f - top * 1000000;
@@ -95,8 +101,34 @@ export function writeFiletimeIsoWords(out: Uint8Array, dv: DataView, at: number,
   dv.setUint16(at + 1, DIGIT_PAIR_WORDS[a]!, true);
   dv.setUint16(at + 3, DIGIT_PAIR_WORDS[b]!, true);
   dv.setUint16(at + 5, DIGIT_PAIR_WORDS[rest - b * 100]!, true);
-  out[at + 7] = 0x5a;
-  return at + 8;
+}
+
+/** Bytes of the ISO form of a FILETIME whose high word is below ISO_28_HI_LIMIT. */
+export const ISO_28_LENGTH = 28;
+/**
+ * FILETIMEs with a high word below this are before the year 10000, so their ISO form
+ * is 28 bytes ("YYYY-MM-DDThh:mm:ss.fffffffZ"; FILETIME 0 is 1601).
+ */
+export const ISO_28_HI_LIMIT = Number(((BigInt(Date.UTC(10000, 0, 1)) * 10000n + BigInt(DAYS_1601_TO_1970) * 86400n * 10_000_000n) >> 32n));
+
+/** Whole seconds since 1601 of a FILETIME whose high word is below ISO_28_HI_LIMIT. */
+export function filetimeSeconds28(lo: number, hi: number): number {
+  return hi * 429 + Math.floor((hi * 4967296 + lo) / TICKS_PER_SECOND);
+}
+
+/**
+ * Rewrites the 28-byte ISO time at out[at..at+28), which holds a time of second
+ * `heldSeconds`, as the FILETIME (lo, hi) (high word below ISO_28_HI_LIMIT): only the
+ * fractional digits when the second is the same. Returns the new time's second.
+ */
+export function overwriteFiletimeIso28(out: Uint8Array, dv: DataView, at: number, lo: number, hi: number, heldSeconds: number): number {
+  // As in writeFiletimeIsoWords: exact for hi < 2^30.
+  const rest = hi * 4967296 + lo;
+  const q = Math.floor(rest / TICKS_PER_SECOND);
+  const seconds = hi * 429 + q;
+  if (seconds !== heldSeconds) writeFiletimeIsoWords(out, dv, at, lo, hi);
+  else writeFraction(out, dv, at + 20, rest - q * TICKS_PER_SECOND);
+  return seconds;
 }
 
 /**

@@ -5,7 +5,7 @@
  * a record without $STANDARD_INFORMATION.
  */
 import { ConstBytes, copyWords, putConstant, type ByteWriter } from './byte-writer.js';
-import { writeFiletimeIsoWords } from './filetime.js';
+import { filetimeSeconds28, ISO_28_HI_LIMIT, ISO_28_LENGTH, overwriteFiletimeIso28, writeFiletimeIsoWords } from './filetime.js';
 import { FLAG_NAMES, flagMask, rowSize, type RowFormatter } from './format-rows.js';
 import { isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowRef } from './mft-index.js';
 import { isInUse, MAX_PATH_UNITS, ORPHAN_DIR } from './paths.js';
@@ -44,8 +44,6 @@ const K = {
   fnCloseLinks: new ConstBytes('"},"links":'),
   noStreamsEnd: new ConstBytes(',"streams":[]}\n'),
 };
-/** Bytes of an ISO time for years 1601..9999 (filetime.ts). */
-const ISO_LENGTH = 28;
 const EMPTY = new ConstBytes('');
 /** `,"isDir":…,"deleted":…,"flags":[` by (isDir << 1 | deleted). */
 const DIR_DELETED_FLAGS = [0, 1, 2, 3].map((v) => new ConstBytes(`,"isDir":${(v & 2) !== 0},"deleted":${(v & 1) !== 0},"flags":[`));
@@ -84,11 +82,11 @@ let cacheEpoch = -1;
 
 /** Time k of the block at dv[p..]: a copy of an equal time written before, else formatted (and remembered). Returns the offset after it. */
 function putTime(w: ByteWriter, p: number, lo: number, hi: number): number {
-  if (lo === timeLo[0] && hi === timeHi[0]) return copyWords(w.dv, p, timeAt[0]!, ISO_LENGTH);
-  if (lo === timeLo[1] && hi === timeHi[1]) return copyWords(w.dv, p, timeAt[1]!, ISO_LENGTH);
+  if (lo === timeLo[0] && hi === timeHi[0]) return copyWords(w.dv, p, timeAt[0]!, ISO_28_LENGTH);
+  if (lo === timeLo[1] && hi === timeHi[1]) return copyWords(w.dv, p, timeAt[1]!, ISO_28_LENGTH);
   const end = writeFiletimeIsoWords(w.buf, w.dv, p, lo, hi);
   // Only the common 28-byte form is remembered (years 1601..9999; others are rare).
-  if (end - p === ISO_LENGTH) {
+  if (end - p === ISO_28_LENGTH) {
     const s = timeNext;
     timeNext = s ^ 1;
     timeLo[s] = lo;
@@ -144,6 +142,89 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open
   blockAt[e] = at;
   blockLength[e] = p - at;
   w.pos = putConstant(dv, p, close);
+}
+
+/**
+ * The whole time section of a row (`],"si":{…},"fn":{…},"links":`) has a fixed layout
+ * when every time is in the years 1601..9999 (28 bytes each), and consecutive rows'
+ * times mostly fall in the same second: so the last section written is copied whole
+ * (one native copy) and only its times that differ are rewritten, most often just
+ * their fractional digits. `sectionSlots` says where each time lies in it.
+ */
+let sectionEpoch = -1;
+let sectionAt = 0;
+let sectionLength = 0;
+/** 1: with si (eight times), 0: si null (four). */
+let sectionWithSi = -1;
+const sectionLo = new Float64Array(8);
+const sectionHi = new Float64Array(8);
+const sectionSeconds = new Float64Array(8);
+
+function slotOffsets(open: ConstBytes, middle: ConstBytes | null): Int32Array {
+  const slots: number[] = [];
+  let at = open.length;
+  for (const block of middle ? [0, 1] : [0]) {
+    if (block === 1) at += middle!.length;
+    for (let k = 0; k < 4; k++) {
+      if (k > 0) at += [K.modified, K.mftModified, K.accessed][k - 1]!.length;
+      slots.push(at);
+      at += ISO_28_LENGTH;
+    }
+  }
+  return Int32Array.from(slots);
+}
+const SLOTS_WITH_SI = slotOffsets(K.siOpen, K.siCloseFnOpen);
+const SLOTS_WITHOUT_SI = slotOffsets(K.siNullFnOpen, null);
+
+/** Time k of the section at out[at..]: rewritten in place when it differs from the last section's. */
+function rewriteSlot(w: ByteWriter, at: number, k: number, lo: number, hi: number): void {
+  if (lo === sectionLo[k] && hi === sectionHi[k]) return;
+  sectionSeconds[k] = overwriteFiletimeIso28(w.buf, w.dv, at, lo, hi, sectionSeconds[k]!);
+  sectionLo[k] = lo;
+  sectionHi[k] = hi;
+}
+
+function rememberSlot(k: number, lo: number, hi: number): void {
+  sectionLo[k] = lo;
+  sectionHi[k] = hi;
+  sectionSeconds[k] = filetimeSeconds28(lo, hi);
+}
+
+/** The row's si and fn times, from `],"si":` to `,"links":` inclusive. */
+function writeTimeSection(w: ByteWriter, si: Uint32Array | null, siSlot: number, fn: Uint32Array, fnSlot: number): void {
+  w.ensure(640);
+  const withSi = si ? 1 : 0;
+  let fits = true;
+  for (let k = 1; k < 8; k += 2) {
+    if (fn[fnSlot + k]! >= ISO_28_HI_LIMIT || (si !== null && si[siSlot + k]! >= ISO_28_HI_LIMIT)) fits = false;
+  }
+  const start = w.pos;
+  if (fits && sectionEpoch === w.epoch && sectionWithSi === withSi) {
+    // The last section, its differing times rewritten in place.
+    w.buf.copyWithin(start, sectionAt, sectionAt + sectionLength);
+    const slots = si ? SLOTS_WITH_SI : SLOTS_WITHOUT_SI;
+    let k = 0;
+    if (si) for (let j = 0; j < 8; j += 2, k++) rewriteSlot(w, start + slots[k]!, k, si[siSlot + j]!, si[siSlot + j + 1]!);
+    for (let j = 0; j < 8; j += 2, k++) rewriteSlot(w, start + slots[k]!, k, fn[fnSlot + j]!, fn[fnSlot + j + 1]!);
+    sectionAt = start;
+    w.pos = start + sectionLength;
+    return;
+  }
+  if (si) {
+    writeTimes(w, si, siSlot, K.siOpen, K.siCloseFnOpen);
+    writeTimes(w, fn, fnSlot, EMPTY, K.fnCloseLinks);
+  } else writeTimes(w, fn, fnSlot, K.siNullFnOpen, K.fnCloseLinks);
+  if (!fits) {
+    sectionEpoch = -1;
+    return;
+  }
+  sectionEpoch = w.epoch;
+  sectionAt = start;
+  sectionLength = w.pos - start;
+  sectionWithSi = withSi;
+  let k = 0;
+  if (si) for (let j = 0; j < 8; j += 2, k++) rememberSlot(k, si[siSlot + j]!, si[siSlot + j + 1]!);
+  for (let j = 0; j < 8; j += 2, k++) rememberSlot(k, fn[fnSlot + j]!, fn[fnSlot + j + 1]!);
 }
 
 /**
@@ -246,10 +327,7 @@ export const jsonlFormatter: RowFormatter = {
     w.pos = putConstant(w.dv, w.pos, DIR_DELETED_FLAGS[(isDirectory(t, r) ? 2 : 0) | (isInUse(t, r) ? 0 : 1)]!);
     const mask = flagMask(index, row);
     if (mask !== 0) w.pos = putConstant(w.dv, w.pos, flagListBytes(mask));
-    if (t.present[r]! & Present.STANDARD_INFORMATION) {
-      writeTimes(w, t.siTimes, r * 8, K.siOpen, K.siCloseFnOpen);
-      writeTimes(w, names.times, row.name * 8, EMPTY, K.fnCloseLinks);
-    } else writeTimes(w, names.times, row.name * 8, K.siNullFnOpen, K.fnCloseLinks);
+    writeTimeSection(w, t.present[r]! & Present.STANDARD_INFORMATION ? t.siTimes : null, r * 8, names.times, row.name * 8);
     w.number(t.links[r]!);
     const ss = index.streamsByRecord;
     if (ss.start[r] === ss.start[r + 1]) {

@@ -19,14 +19,12 @@ import { ByteWriter } from './byte-writer.js';
 import { countRow, emptyTotals, writeRows, type OutputFormat, type RowFormatter, type RowTotals } from './format-rows.js';
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import type { FormatWorkerSetup, FormatWorkerReply } from './format-worker.js';
-import { abortTurns, blockClaimer, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
+import { abortTurns, blockClaimer, FormatSlot, TURN_BUFFER_BYTES, TURN_BUFFERS, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
 
 /** Records per block at most: about 0.5 MB of JSONL, few enough hand-overs to cost nothing. */
 export const MAX_BLOCK_RECORDS = 1024;
 /** Below this many records a second thread costs more than it saves (start-up, the path copy). */
 export const PARALLEL_FORMAT_MIN_RECORDS = 200_000;
-/** Bytes per buffer; a block that outgrows it makes the writer grow it. */
-const BLOCK_BUFFER_BYTES = 3 << 19;
 /** How long the main thread blocks waiting for its turn before it lets events (a worker's exit, Ctrl-C) through. */
 const TURN_PATIENCE_MS = 100;
 
@@ -155,7 +153,7 @@ export async function writeRowsToFd(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) throw cancelledError();
-    const first = new ByteWriter(BLOCK_BUFFER_BYTES);
+    const first = new ByteWriter(TURN_BUFFER_BYTES);
     if (formatter.header) {
       formatter.header(first);
       try {
@@ -181,8 +179,8 @@ export async function writeRowsToFd(
     };
     worker.postMessage(setup);
     const totals = emptyTotals();
-    // Two buffers: the next block is formatted while the last one waits for its turn.
-    const queue = new TurnQueue(control, [first, new ByteWriter(BLOCK_BUFFER_BYTES)], (bytes, length) => writeAll(target.fd, bytes, length));
+    const buffers = [first, ...Array.from({ length: TURN_BUFFERS - 1 }, () => new ByteWriter(TURN_BUFFER_BYTES))];
+    const queue = new TurnQueue(control, buffers, (bytes, length) => writeAll(target.fd, bytes, length));
     let current = queue.take();
     const visit = (row: RowRef): void => {
       formatter.row(current, index, row);

@@ -11,7 +11,7 @@ import { countRow, emptyTotals, type OutputFormat, type RowFormatter, type RowTo
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { NameList, attachRecordTable, type NameListColumns } from './record-table.js';
 import { PathResolver, type NameIndex, type PathSnapshot } from './paths.js';
-import { abortTurns, blockClaimer, FormatSlot, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
+import { abortTurns, blockClaimer, FormatSlot, TURN_BUFFER_BYTES, TURN_BUFFERS, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
 import { writeAll } from './format-parallel.js';
 
 export interface FormatWorkerSetup {
@@ -73,8 +73,8 @@ function formatBlocks(setup: FormatWorkerSetup, formatter: RowFormatter, totals:
       throw error;
     }
   };
-  // Two buffers: the next block is formatted while the last one waits for its turn.
-  const queue = new TurnQueue(setup.control, [new ByteWriter(3 << 19), new ByteWriter(3 << 19)], write);
+  const buffers = Array.from({ length: TURN_BUFFERS }, () => new ByteWriter(TURN_BUFFER_BYTES));
+  const queue = new TurnQueue(setup.control, buffers, write);
   let w = queue.take();
   const visit = (row: RowRef): void => {
     formatter.row(w, index, row);
