@@ -60,27 +60,19 @@ function flagListBytes(mask: number): ConstBytes {
 }
 
 /**
- * Repeat caches for the times, valid within one ByteWriter epoch (bytes written
- * earlier in the current buffer are copied, not formatted again):
- *
- * - blocks: the last two distinct sets of four times and where their body
- *   (`created":"…","modified":…,"accessed":"…`) was written. $FILE_NAME times often
- *   equal $STANDARD_INFORMATION's (a file never modified), and files made together
- *   share them, so a whole block is one copy.
- * - times: the last two distinct single times and where: within a block the times
- *   are usually one or two values (created, then modified = mftModified = accessed).
+ * The last two distinct times written and where, valid within one ByteWriter epoch:
+ * within a block the times are usually one or two values (created, then modified =
+ * mftModified = accessed), and $FILE_NAME's often repeat $STANDARD_INFORMATION's, so
+ * a repeat is a copy of bytes written earlier in the buffer. (Rows after the first
+ * in a buffer mostly take writeTimeSection's faster path below.)
  */
-const blockWords = new Uint32Array(16);
-const blockAt = new Int32Array([-1, -1]);
-const blockLength = new Int32Array(2);
-let blockNext = 0;
 const timeLo = new Float64Array([-1, -1]);
 const timeHi = new Float64Array([-1, -1]);
 const timeAt = new Int32Array(2);
 let timeNext = 0;
 let cacheEpoch = -1;
 
-/** Time k of the block at dv[p..]: a copy of an equal time written before, else formatted (and remembered). Returns the offset after it. */
+/** A time at dv[p..]: a copy of an equal time written before, else formatted (and remembered). Returns the offset after it. */
 function putTime(w: ByteWriter, p: number, lo: number, hi: number): number {
   if (lo === timeLo[0] && hi === timeHi[0]) return copyWords(w.dv, p, timeAt[0]!, ISO_28_LENGTH);
   if (lo === timeLo[1] && hi === timeHi[1]) return copyWords(w.dv, p, timeAt[1]!, ISO_28_LENGTH);
@@ -105,42 +97,17 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open
   w.ensure(320);
   if (w.epoch !== cacheEpoch) {
     cacheEpoch = w.epoch;
-    blockAt[0] = blockAt[1] = -1;
     timeLo[0] = timeLo[1] = -1;
   }
   const dv = w.dv;
   let p = putConstant(dv, w.pos, open);
-  const l0 = times[slot]!, h0 = times[slot + 1]!, l1 = times[slot + 2]!, h1 = times[slot + 3]!;
-  const l2 = times[slot + 4]!, h2 = times[slot + 5]!, l3 = times[slot + 6]!, h3 = times[slot + 7]!;
-  for (let e = 0; e < 2; e++) {
-    const b = 8 * e;
-    if (blockAt[e]! >= 0 && blockWords[b] === l0 && blockWords[b + 1] === h0 && blockWords[b + 2] === l1 && blockWords[b + 3] === h1 &&
-      blockWords[b + 4] === l2 && blockWords[b + 5] === h2 && blockWords[b + 6] === l3 && blockWords[b + 7] === h3) {
-      w.pos = putConstant(dv, copyWords(dv, p, blockAt[e]!, blockLength[e]!), close);
-      return;
-    }
-  }
-  const at = p;
-  p = putTime(w, p, l0, h0);
+  p = putTime(w, p, times[slot]!, times[slot + 1]!);
   p = putConstant(dv, p, K.modified);
-  p = putTime(w, p, l1, h1);
+  p = putTime(w, p, times[slot + 2]!, times[slot + 3]!);
   p = putConstant(dv, p, K.mftModified);
-  p = putTime(w, p, l2, h2);
+  p = putTime(w, p, times[slot + 4]!, times[slot + 5]!);
   p = putConstant(dv, p, K.accessed);
-  p = putTime(w, p, l3, h3);
-  const e = blockNext;
-  blockNext = e ^ 1;
-  const b = 8 * e;
-  blockWords[b] = l0;
-  blockWords[b + 1] = h0;
-  blockWords[b + 2] = l1;
-  blockWords[b + 3] = h1;
-  blockWords[b + 4] = l2;
-  blockWords[b + 5] = h2;
-  blockWords[b + 6] = l3;
-  blockWords[b + 7] = h3;
-  blockAt[e] = at;
-  blockLength[e] = p - at;
+  p = putTime(w, p, times[slot + 6]!, times[slot + 7]!);
   w.pos = putConstant(dv, p, close);
 }
 
@@ -149,7 +116,8 @@ export function writeTimes(w: ByteWriter, times: Uint32Array, slot: number, open
  * when every time is in the years 1601..9999 (28 bytes each), and consecutive rows'
  * times mostly fall in the same second: so the last section written is copied whole
  * (one native copy) and only its times that differ are rewritten, most often just
- * their fractional digits. `sectionSlots` says where each time lies in it.
+ * their fractional digits. SLOTS_WITH_SI / SLOTS_WITHOUT_SI say where each time
+ * lies in it. A section equal to the last one (e.g. files made together) is one copy.
  */
 let sectionEpoch = -1;
 let sectionAt = 0;
@@ -160,13 +128,15 @@ const sectionLo = new Float64Array(8);
 const sectionHi = new Float64Array(8);
 const sectionSeconds = new Float64Array(8);
 
+/** Where each time lies in a section opened by `open`, with `middle` (closing si, opening fn) when si is present. */
 function slotOffsets(open: ConstBytes, middle: ConstBytes | null): Int32Array {
+  const keys = [K.modified, K.mftModified, K.accessed];
   const slots: number[] = [];
   let at = open.length;
-  for (const block of middle ? [0, 1] : [0]) {
+  for (let block = 0; block < (middle ? 2 : 1); block++) {
     if (block === 1) at += middle!.length;
     for (let k = 0; k < 4; k++) {
-      if (k > 0) at += [K.modified, K.mftModified, K.accessed][k - 1]!.length;
+      if (k > 0) at += keys[k - 1]!.length;
       slots.push(at);
       at += ISO_28_LENGTH;
     }
