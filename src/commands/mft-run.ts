@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
 import type { ReadMode, ScanResult } from '../io/scan.js';
+import type { WorkerPool } from '../io/parallel.js';
 import { openMftSource, indexMftSource } from '../engine/ntfs/open-mft.js';
 import { countRows, writeRows, type RowFormatter } from '../engine/ntfs/format-rows.js';
 import { jsonlFormatter } from '../engine/ntfs/format-jsonl.js';
@@ -29,6 +30,8 @@ export interface MftIndexRequest {
   partition: number | undefined;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Parse workers started ahead by the command (parallel mode). */
+  pool?: WorkerPool | undefined;
   /** Include the read layer's statistics in the summary (--stats). */
   stats?: boolean;
 }
@@ -117,6 +120,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       skipUnused: request.skipUnused,
       signal: request.signal,
       onProgress: request.onProgress,
+      pool: request.pool,
     });
     const { index } = timed;
     if (request.strict && index.warningCount > 0) {

@@ -15,7 +15,8 @@ import { DATA_ALLOCATED_SIZE_OFFSET, DATA_REAL_SIZE_OFFSET } from './attributes/
 import { REPARSE_TAG_LENGTH } from './attributes/xc0-reparse-point.js';
 import { checkDataRuns, RunCheck } from './data-runs.js';
 import { isBitSet } from './attributes/xb0-bitmap.js';
-import { Present, type NameList, type RecordTable } from './record-table.js';
+import { Present, type RecordTable } from './record-table.js';
+import type { NameList } from './name-list.js';
 
 export interface ParseContext {
   table: RecordTable;
@@ -87,11 +88,11 @@ function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: num
     table.status[record] = RecordStatus.CORRUPT;
     return;
   }
-  const namesBefore = ctx.names.length;
-  const streamsBefore = ctx.streams.length;
+  const namesMark = ctx.names.beginRecord();
+  const streamsMark = ctx.streams.beginRecord();
   if (!parseAttributes(ctx, buf, at + firstAttribute, at + bytesInUse, record)) {
-    ctx.names.truncate(namesBefore);
-    ctx.streams.truncate(streamsBefore);
+    ctx.names.dropRecord(namesMark);
+    ctx.streams.dropRecord(streamsMark);
     table.present[record] = 0;
     table.status[record] = RecordStatus.CORRUPT;
     return;
