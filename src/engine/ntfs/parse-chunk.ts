@@ -1,7 +1,8 @@
 /**
  * The MFT's per-chunk work module for src/io's `scanParallel` (see ChunkWorkerModule):
- * in `parallel` mode it runs in each worker on the chunk in shared memory — fixups
- * applied in place, records parsed without copying, straight into the shared record
+ * in `parallel` mode it runs in each worker on the chunk where it lies (shared memory,
+ * or the worker's mapping of the file), records parsed without copying (the chunk is
+ * only read: parse-records.ts), straight into the shared record
  * table and the shared name and stream lists — and returns only the entry ranges the
  * chunk filled in those lists (a few numbers). In every other mode the same code
  * runs on the main thread, so all modes fill the table and the lists identically.
@@ -23,13 +24,6 @@ export interface ParseChunkData {
   /** The record ranges read, back to back in logical order: first record and count of each. */
   rangeFirst: number[];
   rangeCount: number[];
-  /**
-   * The chunks are views of a memory mapping (mmap mode). The mapping is private, so
-   * writing it is safe, but each written page would be copied by a copy-on-write
-   * fault; one copy of the chunk into a reused buffer is cheaper, and fixups are
-   * applied there.
-   */
-  readOnlyChunks: boolean;
 }
 
 /** The entry ranges ([start, end) pairs) this chunk filled in the name and stream lists. */
@@ -40,7 +34,6 @@ export interface ParsedChunk {
 
 let attachedTo: ParseChunkData | null = null;
 let ctx: ParseContext | null = null;
-let scratch: Uint8Array | null = null;
 
 export function setup(data: unknown): void {
   const d = data as ParseChunkData;
@@ -54,11 +47,6 @@ export function process(chunk: Uint8Array, logicalOffset: number, data: unknown)
   if (attachedTo !== d) setup(d);
   const c = ctx!;
   const { recordSize } = d;
-  if (d.readOnlyChunks) {
-    if (!scratch || scratch.length < chunk.length) scratch = new Uint8Array(chunk.length);
-    scratch.set(chunk);
-    chunk = scratch.subarray(0, chunk.length);
-  }
   const recordsInChunk = Math.floor(chunk.length / recordSize);
   // Map the chunk's first logical record to its record number through the ranges read.
   let logical = logicalOffset / recordSize;

@@ -97,7 +97,6 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
     bitmap,
     rangeFirst: ranges.map((r) => r.first),
     rangeCount: ranges.map((r) => r.count),
-    readOnlyChunks: mode === 'mmap',
   };
   // Workers take 4 MiB (4,096 records) per job: fewer round trips to the merger than the 1 MiB default.
   const chunkSize = options.chunkSize === undefined ? (mode === 'parallel' ? PARALLEL_MFT_CHUNK : undefined) : alignChunk(options.chunkSize, recordSize);
