@@ -26,6 +26,9 @@ export function entriesPerRecordBound(recordSize: number): number {
   return Math.ceil(recordSize / 24);
 }
 
+/** Largest growable SharedArrayBuffer V8 allows. */
+const MAX_COLUMN_BYTES = 2 ** 32;
+
 const ENTRY_COLUMNS = [
   ['owner', Uint32Array, 1],
   ['parent', Float64Array, 1],
@@ -109,13 +112,12 @@ export class NameList {
     const entryBlock = Math.max(limits.entryBlock ?? 4096, 2 * recordEntries);
     const charBlock = Math.max(limits.charBlock ?? 65536, 2 * recordChars);
     // Each block wastes less than one record's bound at its end; one partly filled block per thread.
+    // A growable SharedArrayBuffer holds at most 4 GiB, which caps the widest column
+    // (times, 32 bytes an entry) and the characters: far beyond any real volume.
     const needEntries = Math.max(1, limits.recordCount) * recordEntries;
-    const maxEntries = (Math.ceil(needEntries / (entryBlock - recordEntries)) + 64) * entryBlock;
+    const maxEntries = Math.min((Math.ceil(needEntries / (entryBlock - recordEntries)) + 64) * entryBlock, Math.floor(MAX_COLUMN_BYTES / 32 / entryBlock) * entryBlock);
     const needChars = Math.max(1, limits.recordCount) * recordChars;
-    const maxChars = (Math.ceil(needChars / (charBlock - recordChars)) + 64) * charBlock;
-    if (maxChars > 0xffffffff) {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, `an MFT of ${limits.recordCount} records is too large to index (names would overflow 32-bit offsets)`, { context: { records: limits.recordCount } });
-    }
+    const maxChars = Math.min((Math.ceil(needChars / (charBlock - recordChars)) + 64) * charBlock, Math.floor(MAX_COLUMN_BYTES / 2 / charBlock) * charBlock);
     const grow = (bytesPerEntry: number, max: number): SharedArrayBuffer => new SharedArrayBuffer(0, { maxByteLength: bytesPerEntry * max });
     const share: NameListShare = {
       entryBuffers: ENTRY_COLUMNS.map(([, Type, per]) => grow(Type.BYTES_PER_ELEMENT * per, maxEntries)),
@@ -172,7 +174,7 @@ export class NameList {
     const s = this.share;
     const block = Atomics.add(this.counters, 0, 1);
     const start = block * s.entryBlock;
-    if (start + s.entryBlock > s.maxEntries) throw new DiskkitError(ErrorCode.CORRUPT, 'more MFT names than the records can hold', { context: { entries: start } });
+    if (start + s.entryBlock > s.maxEntries) throw new DiskkitError(ErrorCode.UNSUPPORTED, `more than ${s.maxEntries} names or streams: too many to index`, { context: { entries: start } });
     this.ensureCapacity(start + s.entryBlock, 0);
     // Unfilled entries must read as empty whoever scans the list.
     this.owner.fill(NO_OWNER, start, start + s.entryBlock);
@@ -188,7 +190,7 @@ export class NameList {
     const s = this.share;
     const block = Atomics.add(this.counters, 1, 1);
     const start = block * s.charBlock;
-    if (start + s.charBlock > s.maxChars) throw new DiskkitError(ErrorCode.CORRUPT, 'more MFT name characters than the records can hold', { context: { chars: start } });
+    if (start + s.charBlock > s.maxChars) throw new DiskkitError(ErrorCode.UNSUPPORTED, `more than ${s.maxChars} name characters: too many to index`, { context: { chars: start } });
     this.ensureCapacity(0, start + s.charBlock);
     this.charNext = start;
     this.charEnd = start + s.charBlock;

@@ -67,6 +67,11 @@ export interface RecordTable extends Columns {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
+/** Bytes a table for `count` records takes. */
+export function recordTableBytes(count: number): number {
+  return layout(count).bytes;
+}
+
 /** Allocates a table for `count` records, on a SharedArrayBuffer when `shared`. */
 export function allocateRecordTable(count: number, shared = false): RecordTable {
   const { bytes } = layout(count);

@@ -12,7 +12,9 @@ import { PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
 import { AUTO_SMALL_SCAN } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
-import { allocateRecordTable, type RecordTable } from './record-table.js';
+import { totalmem } from 'node:os';
+import { allocateRecordTable, recordTableBytes, type RecordTable } from './record-table.js';
+import { DiskkitError, ErrorCode } from '../errors.js';
 import { NameList } from './name-list.js';
 import { NameGroupBuilder, type NameIndex } from './name-groups.js';
 import type { ParseChunkData, ParsedChunk } from './parse-chunk.js';
@@ -78,6 +80,12 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
   const { recordSize, recordCount } = layout;
   const ranges = rangesToRead(layout, Boolean(options.skipUnused));
   const bitmap = options.skipUnused && layout.bitmap ? layout.bitmap : null;
+  // A claimed MFT size is bounded by the image, but a sparse image can still claim more than memory holds.
+  const tableBytes = recordTableBytes(recordCount);
+  if (tableBytes > totalmem()) {
+    await options.pool?.close();
+    throw new DiskkitError(ErrorCode.UNSUPPORTED, `an MFT of ${recordCount} records needs ${Math.ceil(tableBytes / 2 ** 20)} MiB for its index, more than this machine has`, { context: { image: layout.source.name, records: recordCount } });
+  }
   // Workers fill the table in place, so it lives in shared memory whenever workers may run.
   const table = allocateRecordTable(recordCount, mode === 'parallel');
   // Most records hold one or two names of ~10-20 characters.
