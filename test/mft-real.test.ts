@@ -13,7 +13,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,5 +203,18 @@ describe('mft index CLI on the shipped fixture', () => {
     const missing = await diskkit(['mft', 'index', '/nonexistent/x.mft']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/no such file/);
+  });
+
+  it('a sparse dump claiming more records than memory can index is refused up front, in every mode', async () => {
+    const huge = join(mkdtempSync(join(tmpdir(), 'diskkit-mft-huge-')), 'huge.mft');
+    // One real record at the start makes it a dump; the rest is a hole: 2^43 bytes, 2^33 records.
+    writeFileSync(huge, readFileSync(shipped).subarray(0, 1024));
+    truncateSync(huge, 2 ** 43);
+    for (const mode of ['streaming', 'parallel']) {
+      const r = await diskkit(['mft', 'index', huge, '--mode', mode]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/^diskkit: .*huge\.mft: an MFT of 8589934592 records needs \d+ MiB for its index, more than this machine has/);
+    }
+    rmSync(huge);
   });
 });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
 import type { ReadMode, ScanResult } from '../io/scan.js';
+import type { WorkerPool } from '../io/parallel.js';
 import { openMftSource, indexMftSource } from '../engine/ntfs/open-mft.js';
 import { countRows, writeRows, type RowFormatter, type RowTotals } from '../engine/ntfs/format-rows.js';
 import { PARALLEL_FORMAT_MIN_RECORDS, startFormatWorker, writeRowsToFd, type FormatWorker } from '../engine/ntfs/format-parallel.js';
@@ -31,6 +32,8 @@ export interface MftIndexRequest {
   partition: number | undefined;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Parse workers started ahead by the command (parallel mode). */
+  pool?: WorkerPool | undefined;
   /** Include the read layer's statistics in the summary (--stats). */
   stats?: boolean;
 }
@@ -153,6 +156,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       shareIndex: formatWorker !== null,
       signal: request.signal,
       onProgress: request.onProgress,
+      pool: request.pool,
     });
     const { index } = timed;
     if (request.strict && index.warningCount > 0) {

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
 import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
+import type { WorkerPool } from '../io/parallel.js';
 
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'none'];
 const MODES: readonly string[] = READ_MODES;
@@ -57,8 +58,18 @@ export function define(program: Command): void {
 }
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
-  const g = globalOptions(command);
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
+  // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located.
+  const pool = flags.mode === 'parallel' ? (await import('../engine/ntfs/parse-module.js')).startParseWorkers(flags.workers) : undefined;
+  try {
+    return await indexWith(source, flags, command, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function indexWith(source: string, flags: IndexFlags, command: Command, pool: WorkerPool | undefined): Promise<number> {
+  const g = globalOptions(command);
   const [{ runMftIndex }, { withInterrupt }, { startProgress }] = await Promise.all([import('./mft-run.js'), import('./io-options.js'), import('./progress.js')]);
   // A bar only where it helps: indexing a large MFT takes seconds.
   const bar = await startProgress(g, 'indexing $MFT', 1);
@@ -77,6 +88,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
     partition: g.partition,
     stats: Boolean(flags.stats),
     signal,
+    pool,
     onProgress: (done, total) => bar.update(done, total),
   })).finally(() => bar.stop());
   if (flags.stats && summary.scan && !g.json) printScanStats(summary.scan);

@@ -13,6 +13,17 @@ export interface WorkerSetup {
   imageName: string;
 }
 
+/**
+ * A worker's workerData: its setup, or only the module to load when the worker was
+ * started ahead of its scan (WorkerPool) and gets the setup later in a SetupMessage.
+ */
+export type WorkerBoot = { deferred: false; moduleHref: string | null; setup: WorkerSetup } | { deferred: true; moduleHref: string | null };
+
+export interface SetupMessage {
+  type: 'setup';
+  setup: WorkerSetup;
+}
+
 export interface ChunkJob {
   index: number;
   slot: number;

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readSync } from 'node:fs';
-import type { ChunkJob, WorkerReply, WorkerSetup } from './parallel-protocol.js';
+import type { ChunkJob, SetupMessage, WorkerBoot, WorkerReply, WorkerSetup } from './parallel-protocol.js';
 
 export interface ChunkWorkerModule {
   /** Called once per worker before any chunk, with the `workerData` given to the scan. */
@@ -19,21 +19,34 @@ export interface ChunkWorkerModule {
   transferList?: (result: unknown) => ArrayBuffer[];
 }
 
-const setup = workerData as WorkerSetup;
+const boot = workerData as WorkerBoot;
 const port = parentPort!;
 const post = (reply: WorkerReply): void => port.postMessage(reply);
 
+// The module loads at once, even when the setup comes later (a worker started ahead of its scan).
+const loading: Promise<ChunkWorkerModule | null> = boot.moduleHref ? loadModule(boot.moduleHref) : Promise.resolve(null);
+loading.catch(() => {});
+let setup: WorkerSetup = boot.deferred ? (null as unknown as WorkerSetup) : boot.setup;
 let module: ChunkWorkerModule | null = null;
-try {
-  if (setup.moduleHref) {
-    module = (await import(setup.moduleHref)) as ChunkWorkerModule;
-    if (typeof module.process !== 'function') throw new Error(`${setup.moduleHref} exports no process(chunk, logicalOffset, data) function`);
-    await module.setup?.(setup.data);
-  }
-  post({ type: 'ready' });
-} catch (error) {
-  post({ type: 'setup-error', message: error instanceof Error ? error.message : String(error) });
+
+async function loadModule(href: string): Promise<ChunkWorkerModule> {
+  const loaded = (await import(href)) as ChunkWorkerModule;
+  if (typeof loaded.process !== 'function') throw new Error(`${href} exports no process(chunk, logicalOffset, data) function`);
+  return loaded;
 }
+
+async function start(given: WorkerSetup): Promise<void> {
+  setup = given;
+  try {
+    module = await loading;
+    await module?.setup?.(setup.data);
+    post({ type: 'ready' });
+  } catch (error) {
+    post({ type: 'setup-error', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+if (!boot.deferred) void start(boot.setup);
 
 function readPieces(job: ChunkJob, view: Uint8Array): number {
   let calls = 0;
@@ -55,7 +68,13 @@ function readPieces(job: ChunkJob, view: Uint8Array): number {
   return calls;
 }
 
-port.on('message', async (job: ChunkJob) => {
+port.on('message', async (message: ChunkJob | SetupMessage) => {
+  if ('type' in message) {
+    void start(message.setup);
+    return;
+  }
+  // Jobs come only after 'ready', so the setup and module are in place.
+  const job = message;
   try {
     const view = new Uint8Array(setup.slots, job.slot * setup.slotSize, job.length);
     const t0 = performance.now();

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { DiskkitError, ErrorCode, type ErrorCodeValue } from '../engine/errors.js';
 import { cancelledError, readChunkSync } from './chunk-read.js';
 import type { PlannedChunk } from './chunk-plan.js';
-import type { ChunkJob, WorkerReply, WorkerSetup } from './parallel-protocol.js';
+import type { ChunkJob, WorkerBoot, WorkerReply, WorkerSetup } from './parallel-protocol.js';
 import type { ModeContext } from './scan-context.js';
 
 export const PARALLEL_DEFAULT_CHUNK = 1 << 20;
@@ -60,6 +60,75 @@ export interface WorkerWork {
   /** Module run in each worker; see ChunkWorkerModule in parallel-worker.ts. Omit to only read in the workers. */
   workerModule?: URL | string;
   workerData?: unknown;
+  /** Workers started ahead (startWorkerPool) for this module; used when their count matches, else terminated. */
+  pool?: WorkerPool | undefined;
+}
+
+function hrefOf(module: URL | string | undefined): string | null {
+  return module ? String(module instanceof URL ? module.href : module) : null;
+}
+
+/**
+ * Workers started before their scan is set up, each loading the work module at
+ * once: a worker takes tens of milliseconds to boot, which then overlaps whatever
+ * the caller does first (loading its modules, locating the data). A pool serves one
+ * scan; close() ends it when no scan took it.
+ */
+export class WorkerPool {
+  readonly workers: Worker[] = [];
+  /** Set when a worker failed or stopped before a scan took the pool. */
+  failed: Error | null = null;
+  private taken = false;
+  /** Whether a scan ran on these workers. */
+  served = false;
+  private readonly listeners = new Map<Worker, { error: (e: Error) => void; exit: (code: number) => void }>();
+
+  constructor(
+    readonly moduleHref: string | null,
+    count: number,
+  ) {
+    const boot: WorkerBoot = { deferred: true, moduleHref };
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: boot });
+      liveWorkers++;
+      worker.once('exit', () => liveWorkers--);
+      const l = { error: (e: Error) => (this.failed ??= e), exit: (code: number) => (this.failed ??= new Error(`worker stopped (exit code ${code})`)) };
+      worker.on('error', l.error);
+      worker.on('exit', l.exit);
+      // An unused pool must not keep the process alive.
+      worker.unref();
+      this.listeners.set(worker, l);
+      this.workers.push(worker);
+    }
+  }
+
+  /** The workers, for one scan of `moduleHref` with `count` workers; null (and the pool closed) when they do not fit. */
+  take(moduleHref: string | null, count: number): Worker[] | null {
+    if (this.taken) return null;
+    this.taken = true;
+    if (this.failed || moduleHref !== this.moduleHref || count !== this.workers.length) {
+      void this.close();
+      return null;
+    }
+    for (const [worker, l] of this.listeners) {
+      worker.off('error', l.error);
+      worker.off('exit', l.exit);
+      worker.ref();
+    }
+    this.served = true;
+    return this.workers;
+  }
+
+  /** Ends the workers (all of them, taken or not); resolves when they have stopped. */
+  async close(): Promise<void> {
+    this.taken = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Starts `count` workers for `workerModule` ahead of the scan that will use them (see WorkerPool). */
+export function startWorkerPool(count: number, workerModule: URL | string | null): WorkerPool {
+  return new WorkerPool(hrefOf(workerModule ?? undefined), Math.max(1, count));
 }
 
 export interface MergedChunk {
@@ -80,7 +149,10 @@ function workerError(message: string, code: string | null, context: Record<strin
 }
 
 export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: (merged: MergedChunk) => void | Promise<void>): Promise<void> {
-  if (ctx.total === 0) return;
+  if (ctx.total === 0) {
+    await work.pool?.close();
+    return;
+  }
   const workerCount = Math.max(1, ctx.workers);
   const slotSize = Math.min(ctx.chunkSize, ctx.total);
   const slotCount = Math.max(ctx.depth, workerCount);
@@ -91,13 +163,14 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
     baseOffset: ctx.source.baseOffset,
     slots,
     slotSize,
-    moduleHref: work.workerModule ? String(work.workerModule instanceof URL ? work.workerModule.href : work.workerModule) : null,
+    moduleHref: hrefOf(work.workerModule),
     data: work.workerData ?? null,
     imageName: ctx.source.name,
   };
   ctx.stats.queueCapacity = slotCount;
   const started = performance.now();
   const workers: Worker[] = [];
+  const pooled = work.pool?.take(setup.moduleHref, workerCount) ?? null;
   let shuttingDown = false;
   let onAbort: (() => void) | null = null;
 
@@ -192,10 +265,17 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
       ctx.signal?.addEventListener('abort', onAbort, { once: true });
 
       for (let i = 0; i < workerCount; i++) {
-        const worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: setup });
-        liveWorkers++;
+        let worker: Worker;
+        if (pooled) {
+          worker = pooled[i]!;
+          worker.postMessage({ type: 'setup', setup });
+        } else {
+          const boot: WorkerBoot = { deferred: false, moduleHref: setup.moduleHref, setup };
+          worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: boot });
+          liveWorkers++;
+          worker.once('exit', () => liveWorkers--);
+        }
         worker.once('exit', (code) => {
-          liveWorkers--;
           if (!shuttingDown) fail(new DiskkitError(ErrorCode.WORKER, `worker stopped unexpectedly (exit code ${code})`, { context: { image: ctx.source.name } }));
         });
         worker.on('error', (error) => fail(new DiskkitError(ErrorCode.WORKER, `worker failed: ${error.message}`, { context: { image: ctx.source.name }, cause: error })));

@@ -193,14 +193,21 @@ export type ResultConsumer<R> = (result: R, index: number, logicalOffset: number
  * message); an abort rejects with E_CANCELLED after the workers are terminated.
  */
 export async function scanParallel<R>(source: BlockSource, extents: readonly Extent[], options: ParallelScanOptions, onResult: ResultConsumer<R>): Promise<ScanResult> {
-  const p = prepare(source, extents, { ...options, mode: options.mode ?? 'parallel' }, true);
-  checkAborted(options.signal);
+  let p: Prepared;
+  try {
+    p = prepare(source, extents, { ...options, mode: options.mode ?? 'parallel' }, true);
+    checkAborted(options.signal);
+  } catch (error) {
+    await options.pool?.close();
+    throw error;
+  }
   const href = options.workerModule instanceof URL ? options.workerModule.href : options.workerModule.startsWith('file:') ? options.workerModule : pathToFileURL(options.workerModule).href;
   const data = options.workerData ?? null;
   if (p.mode === 'parallel') {
     const ctx: ModeContext = { ...p.ctx, consume: () => {} };
-    await runParallel(ctx, { workerModule: href, workerData: data }, ({ result, chunk }) => onResult(result as R, chunk.index, chunk.logicalOffset, chunk.length));
+    await runParallel(ctx, { workerModule: href, workerData: data, pool: options.pool }, ({ result, chunk }) => onResult(result as R, chunk.index, chunk.logicalOffset, chunk.length));
   } else {
+    await options.pool?.close();
     const mod = (await import(href)) as { setup?: (d: unknown) => unknown; process: (c: Uint8Array, o: number, d: unknown) => unknown };
     if (typeof mod.process !== 'function') throw new DiskkitError(ErrorCode.WORKER, `${href} exports no process(chunk, logicalOffset, data) function`);
     await mod.setup?.(data);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { FileBlockSource, MemoryBlockSource, SliceBlockSource, type BlockSource } from '../../src/io/block-source.js';
 import { CONCRETE_MODES, scanExtents, scanParallel, type ConcreteMode } from '../../src/io/scan.js';
-import { liveWorkerCount } from '../../src/io/parallel.js';
+import { liveWorkerCount, startWorkerPool } from '../../src/io/parallel.js';
 import { crc32Combine } from '../../src/io/crc32-combine.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { DiskkitError } from '../../src/engine/errors.js';
@@ -152,6 +152,38 @@ describe('scanParallel (per-chunk work in a worker module)', () => {
       offset += r.length;
     }
     expect(offset).toBe(flat.length);
+  });
+
+  async function sums(options: { pool?: ReturnType<typeof startWorkerPool>; mode?: ConcreteMode; workers?: number }): Promise<number[]> {
+    const out: number[] = [];
+    await scanParallel<{ sum: number }>(file, [{ position: 0, length: SIZE }], { workerModule: sumWorker, chunkSize: 7_000, workers: 2, ...options }, (r) => void out.push(r.sum));
+    return out;
+  }
+
+  it('workers started ahead (startWorkerPool) run the scan with the same results, and stop after it', async () => {
+    const fresh = await sums({});
+    const pool = startWorkerPool(2, sumWorker);
+    expect(liveWorkerCount()).toBe(2);
+    expect(await sums({ pool })).toEqual(fresh);
+    expect(pool.served).toBe(true);
+    expect(liveWorkerCount()).toBe(0);
+  });
+
+  it('a pool that does not fit the scan (other worker count, other mode) is closed and the scan still runs', async () => {
+    const fresh = await sums({});
+    const pool3 = startWorkerPool(3, sumWorker);
+    expect(await sums({ pool: pool3, workers: 2 })).toEqual(fresh);
+    const poolStreaming = startWorkerPool(2, sumWorker);
+    expect(await sums({ pool: poolStreaming, mode: 'streaming' })).toEqual(fresh);
+    expect([pool3.served, poolStreaming.served]).toEqual([false, false]);
+    await Promise.all([pool3.close(), poolStreaming.close()]);
+    expect(liveWorkerCount()).toBe(0);
+  });
+
+  it('an unused pool closes without running anything', async () => {
+    const pool = startWorkerPool(2, new URL('throwing-worker.mjs', FIXTURES));
+    await pool.close();
+    expect(liveWorkerCount()).toBe(0);
   });
 
   it('CRCs computed per chunk in workers combine into zlib.crc32 of the whole stream', async () => {

@@ -44,6 +44,26 @@ export function applyFixups(buf: Uint8Array, offset: number, size: number, usaOf
 }
 
 /**
+ * applyFixups without writing: the status only. A reader that uses no byte at a
+ * stride's end (a record whose used part ends before the first one) needs nothing
+ * restored, and can then read a buffer it must not change (a memory mapping).
+ */
+export function checkFixups(buf: Uint8Array, offset: number, size: number, usaOffset: number, usaCount: number): FixupStatusValue {
+  const strides = size / FIXUP_STRIDE;
+  if (usaCount !== strides + 1 || usaOffset < 8 || (usaOffset & 1) !== 0 || usaOffset + 2 * usaCount > FIXUP_STRIDE - 2) {
+    return FixupStatus.BAD_ARRAY;
+  }
+  const usa = offset + usaOffset;
+  const usn0 = buf[usa]!;
+  const usn1 = buf[usa + 1]!;
+  for (let i = 0; i < strides; i++) {
+    const end = offset + i * FIXUP_STRIDE + FIXUP_STRIDE - 2;
+    if (buf[end] !== usn0 || buf[end + 1] !== usn1) return FixupStatus.TORN;
+  }
+  return FixupStatus.OK;
+}
+
+/**
  * The inverse, for builders and the synthetic-MFT generator: saves each stride's last
  * two bytes in the array and stamps the sequence number there.
  */

@@ -75,9 +75,9 @@ export function startFormatWorker(format: OutputFormat): FormatWorker {
   return started;
 }
 
-/** Whether the index lives in shared memory and has at least `minRecords` records. */
+/** Whether the record table lives in shared memory (the name lists always do) and has at least `minRecords` records. */
 export function canFormatInParallel(index: MftIndex, minRecords = PARALLEL_FORMAT_MIN_RECORDS): boolean {
-  return index.table.buffer instanceof SharedArrayBuffer && index.names.shared && index.streams.shared && index.table.count >= minRecords;
+  return index.table.buffer instanceof SharedArrayBuffer && index.table.count >= minRecords;
 }
 
 /** Records per block: up to MAX_BLOCK_RECORDS, smaller for small tables so both threads get several blocks. */
@@ -167,8 +167,8 @@ export async function writeRowsToFd(
       options,
       table: index.table.buffer as SharedArrayBuffer,
       count,
-      names: index.names.columns(),
-      streams: index.streams.columns(),
+      names: index.names.share,
+      streams: index.streams.share,
       namesByRecord: index.namesByRecord,
       streamsByRecord: index.streamsByRecord,
       paths: index.paths.snapshot(),

@@ -9,8 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ByteWriter } from './byte-writer.js';
 import { countRow, emptyTotals, type OutputFormat, type RowFormatter, type RowTotals } from './format-rows.js';
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
-import { NameList, attachRecordTable, type NameListColumns } from './record-table.js';
-import { PathResolver, type NameIndex, type PathSnapshot } from './paths.js';
+import { attachRecordTable } from './record-table.js';
+import { NameList, type NameListShare } from './name-list.js';
+import type { NameIndex } from './name-groups.js';
+import { PathResolver, type PathSnapshot } from './paths.js';
 import { abortTurns, blockClaimer, FormatSlot, TURN_BUFFER_BYTES, TURN_BUFFERS, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
 import { writeAll } from './format-parallel.js';
 
@@ -18,8 +20,8 @@ export interface FormatWorkerSetup {
   options: RowOptions;
   table: SharedArrayBuffer;
   count: number;
-  names: NameListColumns;
-  streams: NameListColumns;
+  names: NameListShare;
+  streams: NameListShare;
   namesByRecord: NameIndex;
   streamsByRecord: NameIndex;
   paths: PathSnapshot;

@@ -8,14 +8,15 @@
 import { ErrorCode, type DiskkitWarning } from '../errors.js';
 import { RecordFlag, RecordStatus, RECORD_STATUS_NAMES, ROOT_RECORD } from './mft-record.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
-import { Present, type NameList, type RecordTable } from './record-table.js';
-import { groupByOwner, isInUse, ORPHAN_DIR, PathResolver, type NameIndex } from './paths.js';
+import { Present, type RecordTable } from './record-table.js';
+import { NO_OWNER, type NameList } from './name-list.js';
+import { regroupByOwner, type NameIndex } from './name-groups.js';
+import { isInUse, ORPHAN_DIR, PathResolver } from './paths.js';
 import type { MftLayout } from './mft-source.js';
 import type { ScannedMft } from './scan-mft.js';
 
 /** Warnings kept in full; beyond this only the counts grow. */
 export const MAX_WARNINGS = 100;
-const DROPPED = 0xffffffff;
 
 export interface RecordCounts {
   /** Records read and examined. */
@@ -120,9 +121,9 @@ export function buildIndex(layout: MftLayout, scanned: ScannedMft, options: Buil
     }
   }
   index.counts = counts;
+  index.namesByRecord = scanned.namesByRecord;
+  index.streamsByRecord = scanned.streamsByRecord;
   mergeExtensions(index);
-  index.namesByRecord = groupByOwner(names, n);
-  index.streamsByRecord = groupByOwner(streams, n);
   index.paths = new PathResolver(table, names, index.namesByRecord, options.pathPoolUnits);
   resolveDirectories(index);
   return index;
@@ -135,13 +136,19 @@ function baseMatches(table: RecordTable, r: number, b: number): boolean {
 
 function mergeExtensions(index: MftIndex): void {
   const { table, names, streams } = index;
-  const reassign = (list: NameList): void => {
-    for (let i = 0; i < list.length; i++) {
+  /** Points an extension record's entries at its base record (or drops them); true when any moved. */
+  const reassign = (list: NameList, groups: NameIndex): boolean => {
+    let moved = false;
+    const { order } = groups;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
       const o = list.owner[i]!;
       const b = table.baseRecord[o]!;
       if (b === 0) continue;
-      list.owner[i] = table.status[o] === RecordStatus.OK && isInUse(table, o) === isInUse(table, b < table.count ? b : o) && baseMatches(table, o, b) ? b : DROPPED;
+      list.owner[i] = table.status[o] === RecordStatus.OK && isInUse(table, o) === isInUse(table, b < table.count ? b : o) && baseMatches(table, o, b) ? b : NO_OWNER;
+      moved = true;
     }
+    return moved;
   };
   for (let r = 0; r < table.count; r++) {
     const b = table.baseRecord[r]!;
@@ -161,8 +168,9 @@ function mergeExtensions(index: MftIndex): void {
     }
     table.present[b]! |= table.present[r]! & (Present.INDEX_ALLOCATION | Present.INDEX_ROOT | Present.REPARSE_POINT);
   }
-  reassign(names);
-  reassign(streams);
+  // Rare (names or streams held in extension records): regroup under the base records.
+  if (reassign(names, index.namesByRecord)) index.namesByRecord = regroupByOwner(names, index.namesByRecord.order, table.count);
+  if (reassign(streams, index.streamsByRecord)) index.streamsByRecord = regroupByOwner(streams, index.streamsByRecord.order, table.count);
 }
 
 /** Whether record r gets rows at all: a trusted-enough base record, in use unless deleted ones are wanted. */

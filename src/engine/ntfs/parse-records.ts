@@ -1,11 +1,11 @@
 /**
  * The hot path: parses a run of consecutive MFT records from a buffer into the
- * record table and the name/stream lists. It applies fixups in place (so a worker
- * can run it directly on a shared chunk, without copying records), bounds-checks
+ * record table and the name/stream lists. It never writes the buffer (so it can
+ * parse a memory-mapped or shared chunk where it lies, without copying), bounds-checks
  * every header, attribute and run list against the record, and never throws on bad
  * data: a record that fails a check gets a status and the chunk goes on.
  */
-import { applyFixups, FixupStatus } from './fixup.js';
+import { applyFixups, checkFixups, FIXUP_STRIDE, FixupStatus, type FixupStatusValue } from './fixup.js';
 import { RecordStatus, SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
 import { AttributeFlag, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH } from './attributes/attribute-header.js';
 import { MIN_STANDARD_INFORMATION_LENGTH, readStandardInformation } from './attributes/x10-standard-information.js';
@@ -15,7 +15,8 @@ import { DATA_ALLOCATED_SIZE_OFFSET, DATA_REAL_SIZE_OFFSET } from './attributes/
 import { REPARSE_TAG_LENGTH } from './attributes/xc0-reparse-point.js';
 import { checkDataRuns, RunCheck } from './data-runs.js';
 import { isBitSet } from './attributes/xb0-bitmap.js';
-import { Present, type NameList, type RecordTable } from './record-table.js';
+import { Present, type RecordTable } from './record-table.js';
+import type { NameList } from './name-list.js';
 
 export interface ParseContext {
   table: RecordTable;
@@ -63,6 +64,14 @@ export function parseRecords(ctx: ParseContext, buf: Uint8Array, byteOffset: num
   }
 }
 
+/**
+ * The chunk is never written (it may be a read-only view of a memory mapping, or
+ * shared memory): a record whose used part ends before the first stride end needs
+ * no byte restored, only its fixups checked; the others are fixed up in a copy.
+ */
+let scratch = new Uint8Array(0);
+let scratchView = new DataView(scratch.buffer);
+
 function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: number): void {
   const { table, recordSize } = ctx;
   const signature = u32(buf, at);
@@ -70,7 +79,30 @@ function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: num
     table.status[record] = signature === 0 ? RecordStatus.EMPTY : signature === SIGNATURE_BAAD ? RecordStatus.BAAD : RecordStatus.GARBAGE;
     return;
   }
-  const fixup = applyFixups(buf, at, recordSize, u16(buf, at + 4), u16(buf, at + 6));
+  const usaOffset = u16(buf, at + 4);
+  const usaCount = u16(buf, at + 6);
+  const bytesInUse = u32(buf, at + 0x18);
+  if (bytesInUse <= FIXUP_STRIDE - 2) {
+    parseFixedRecord(ctx, buf, at, record, checkFixups(buf, at, recordSize, usaOffset, usaCount));
+    return;
+  }
+  if (scratch.length < recordSize) {
+    scratch = new Uint8Array(recordSize);
+    scratchView = new DataView(scratch.buffer);
+  }
+  scratch.set(buf.subarray(at, at + recordSize));
+  const chunkView = dv;
+  dv = scratchView;
+  try {
+    parseFixedRecord(ctx, scratch, 0, record, applyFixups(scratch, 0, recordSize, usaOffset, usaCount));
+  } finally {
+    dv = chunkView;
+  }
+}
+
+/** The rest of parseRecord, on a record whose fixups were checked (`fixup`) and, where needed, applied. */
+function parseFixedRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: number, fixup: FixupStatusValue): void {
+  const { table, recordSize } = ctx;
   if (fixup === FixupStatus.BAD_ARRAY) {
     table.status[record] = RecordStatus.CORRUPT;
     return;
@@ -87,11 +119,11 @@ function parseRecord(ctx: ParseContext, buf: Uint8Array, at: number, record: num
     table.status[record] = RecordStatus.CORRUPT;
     return;
   }
-  const namesBefore = ctx.names.length;
-  const streamsBefore = ctx.streams.length;
+  const namesMark = ctx.names.beginRecord();
+  const streamsMark = ctx.streams.beginRecord();
   if (!parseAttributes(ctx, buf, at + firstAttribute, at + bytesInUse, record)) {
-    ctx.names.truncate(namesBefore);
-    ctx.streams.truncate(streamsBefore);
+    ctx.names.dropRecord(namesMark);
+    ctx.streams.dropRecord(streamsMark);
     table.present[record] = 0;
     table.status[record] = RecordStatus.CORRUPT;
     return;

@@ -10,37 +10,13 @@
  */
 import { RecordFlag, RecordStatus, ROOT_RECORD } from './mft-record.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
-import { stringFromUnits, type NameList, type RecordTable } from './record-table.js';
+import type { RecordTable } from './record-table.js';
+import { stringFromUnits, type NameList } from './name-list.js';
+import type { NameIndex } from './name-groups.js';
 
 export const ORPHAN_DIR = '/$Orphan';
 /** NTFS paths are limited to 32,767 UTF-16 units; longer chains are treated as broken. */
 export const MAX_PATH_UNITS = 32767;
-
-export interface NameIndex {
-  /** names.owner-ordered CSR: the names of record r are order[start[r] .. start[r+1]). */
-  start: Uint32Array;
-  order: Uint32Array;
-}
-
-/** Groups list entries by owner record, keeping list order within a record. */
-export function groupByOwner(list: NameList, recordCount: number): NameIndex {
-  // Shared lists get shared groupings, so format workers read them without a copy.
-  const make = (n: number): Uint32Array => new Uint32Array((list.shared ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n)) as ArrayBuffer, 0, n);
-  const start = make(recordCount + 1);
-  const n = list.length;
-  for (let i = 0; i < n; i++) {
-    const o = list.owner[i]!;
-    if (o < recordCount) start[o + 1]!++;
-  }
-  for (let r = 0; r < recordCount; r++) start[r + 1]! += start[r]!;
-  const fill = start.slice(0, recordCount);
-  const order = make(start[recordCount]!);
-  for (let i = 0; i < n; i++) {
-    const o = list.owner[i]!;
-    if (o < recordCount) order[fill[o]!++] = i;
-  }
-  return { start, order };
-}
 
 export function isInUse(table: RecordTable, r: number): boolean {
   return (table.flags[r]! & RecordFlag.IN_USE) !== 0;

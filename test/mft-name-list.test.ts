@@ -1,0 +1,107 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { NameList, NO_OWNER, entriesPerRecordBound } from '../src/engine/ntfs/name-list.js';
+import { NameGroupBuilder, regroupByOwner } from '../src/engine/ntfs/name-groups.js';
+
+/**
+ * The name list is filled by several parse threads at once, each claiming blocks;
+ * here two attached views of one list play those threads, taking chunks of records
+ * in an arbitrary interleaving, and the grouping is checked against a plain model:
+ * per record, its names in the order they were added, corrupt records dropped.
+ */
+const RECORD_SIZE = 512;
+
+interface Chunk {
+  records: { names: string[]; corrupt: boolean }[];
+  thread: number;
+}
+
+function fill(list: NameList, firstRecord: number, chunk: Chunk): number[] {
+  chunk.records.forEach((rec, k) => {
+    const record = firstRecord + k;
+    const mark = list.beginRecord();
+    for (const name of rec.names) {
+      const i = list.reserve(name.length);
+      list.owner[i] = record;
+      list.parent[i] = record * 10;
+      for (let c = 0; c < name.length; c++) list.chars[list.charStart[i]! + c] = name.charCodeAt(c);
+    }
+    if (rec.corrupt) list.dropRecord(mark);
+  });
+  return list.takeRanges();
+}
+
+const nameArb = fc.string({ minLength: 1, maxLength: 12 });
+const recordArb = fc.record({ names: fc.array(nameArb, { maxLength: entriesPerRecordBound(RECORD_SIZE) - 1 }), corrupt: fc.boolean({ freq: 8 }) });
+const chunkArb = fc.record({ records: fc.array(recordArb, { minLength: 1, maxLength: 30 }), thread: fc.integer({ min: 0, max: 1 }) });
+
+describe('NameList: block claims from several threads, grouped in record order', () => {
+  it('any interleaving of two fillers groups every record’s names as the model says', () => {
+    fc.assert(
+      fc.property(fc.array(chunkArb, { minLength: 1, maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 11 })), (chunks, fillOrder) => {
+        const recordCount = chunks.reduce((n, c) => n + c.records.length, 0);
+        // Small blocks and no room reserved up front, so claims and growth happen often.
+        const main = NameList.create({ recordCount, recordSize: RECORD_SIZE, entryBlock: 1, charBlock: 1 });
+        const threads = [NameList.attach(main.share), NameList.attach(main.share)];
+        const firsts: number[] = [];
+        chunks.reduce((first, c) => (firsts.push(first), first + c.records.length), 0);
+        // Chunks are filled in a scrambled order (threads finish out of order) but grouped in chunk order.
+        const order = [...chunks.keys()].sort((a, b) => (fillOrder[a] ?? a) - (fillOrder[b] ?? b) || a - b);
+        const ranges: number[][] = [];
+        for (const c of order) ranges[c] = fill(threads[chunks[c]!.thread]!, firsts[c]!, chunks[c]!);
+        const groups = new NameGroupBuilder(main, recordCount);
+        for (const r of ranges) groups.add(r);
+        const { start, order: entries } = groups.finish();
+        main.refreshViews();
+        chunks.forEach((c, ci) =>
+          c.records.forEach((rec, k) => {
+            const record = firsts[ci]! + k;
+            const got: string[] = [];
+            for (let j = start[record]!; j < start[record + 1]!; j++) {
+              const i = entries[j]!;
+              expect(main.owner[i]).toBe(record);
+              expect(main.parent[i]).toBe(record * 10);
+              got.push(main.name(i));
+            }
+            expect(got).toEqual(rec.corrupt ? [] : rec.names);
+          }),
+        );
+        // Nothing else is listed: block tails and dropped entries read as empty.
+        const listed = chunks.flatMap((c) => c.records.filter((r) => !r.corrupt).flatMap((r) => r.names)).length;
+        expect(entries.length).toBe(listed);
+        let live = 0;
+        for (let i = 0; i < main.length; i++) if (main.owner[i] !== NO_OWNER) live++;
+        expect(live).toBe(listed);
+      }),
+      { numRuns: 200, seed: 6 },
+    );
+  });
+
+  it('regrouping after extension entries move to their base keeps record order within the base', () => {
+    const list = NameList.create({ recordCount: 10, recordSize: RECORD_SIZE });
+    const add = (record: number, name: string): void => {
+      list.beginRecord();
+      const i = list.reserve(name.length);
+      list.owner[i] = record;
+      for (let c = 0; c < name.length; c++) list.chars[list.charStart[i]! + c] = name.charCodeAt(c);
+    };
+    add(2, 'ext-of-7');
+    add(7, 'base');
+    add(9, 'ext-of-7-late');
+    add(8, 'other');
+    const groups = new NameGroupBuilder(list, 10);
+    groups.add(list.takeRanges());
+    const byOriginal = groups.finish();
+    // Record 8 was added after 9: out of record order, the builder sorts by owner.
+    expect([...byOriginal.order].map((i) => list.owner[i])).toEqual([2, 7, 8, 9]);
+    for (let k = 0; k < byOriginal.order.length; k++) {
+      const i = byOriginal.order[k]!;
+      if (list.owner[i] === 2 || list.owner[i] === 9) list.owner[i] = 7;
+    }
+    const merged = regroupByOwner(list, byOriginal.order, 10);
+    const namesOf = (r: number): string[] => [...merged.order.subarray(merged.start[r], merged.start[r + 1])].map((i) => list.name(i));
+    expect(namesOf(7)).toEqual(['ext-of-7', 'base', 'ext-of-7-late']);
+    expect(namesOf(8)).toEqual(['other']);
+    expect(namesOf(2)).toEqual([]);
+  });
+});
