@@ -72,9 +72,9 @@ function expectCleanError(stderr: string, message: RegExp): void {
 
 describe('two-thread row formatting, engine', () => {
   /**
-   * A synthetic MFT: a few directories, 40 levels deep in one branch, files spread
-   * over them in record order (so blocks split directories), deleted files, named
-   * streams and hard links.
+   * A synthetic MFT: 40 directories nested in one branch and two in a parent loop,
+   * files spread over them in record order (so blocks split directories), deleted
+   * files, named streams, hard links and files whose parent reference is stale.
    */
   async function syntheticIndex(share: boolean) {
     const records = new Map<number, Uint8Array>();
@@ -84,12 +84,19 @@ describe('two-thread row formatting, engine', () => {
       records.set(next, dirRecord(`level-${d}-${'x'.repeat(d % 7)}`, dirs[dirs.length - 1]!));
       dirs.push(next++);
     }
+    // Two directories whose parents point at each other (a loop, cut into /$Orphan when the index is built)
+    const loopA = next++;
+    const loopB = next++;
+    records.set(loopA, dirRecord('loop-a', loopB));
+    records.set(loopB, dirRecord('loop-b', loopA));
+    dirs.push(loopA, loopB);
     for (let i = 0; i < 2400; i++) {
       const parent = dirs[(i * 7) % dirs.length]!;
       const r = next++;
       if (i % 50 === 7) records.set(r, fileRecord(`gone-${i}.tmp`, parent, { inUse: false }));
       else if (i % 60 === 3) records.set(r, buildRecord({ attributes: [si(), fn(parent, `ads-${i}.txt`), residentData(10), residentData(i % 300, `stream-${i}`)] }));
       else if (i % 70 === 5) records.set(r, buildRecord({ links: 2, attributes: [si(), fn(parent, `linked-${i}`), fn(5, `link-in-root-${i}`), residentData(4)] }));
+      else if (i % 90 === 11) records.set(r, fileRecord(`stale-parent-${i}`, parent, { parentSequence: 9 }));
       else records.set(r, fileRecord(`file-${i}-\u00e9\u{1f600}.dat`, parent, { size: i % 500 }));
     }
     const { index } = await indexMftSource(new MemoryBlockSource(buildDump(records, next)), { shareIndex: share });
@@ -127,6 +134,7 @@ describe('two-thread row formatting, engine', () => {
     const index = await syntheticIndex(true);
     const expected = await oneThread(index, format, options);
     expect(expected.totals.rows).toBeGreaterThan(2400);
+    expect(expected.totals.orphans).toBeGreaterThan(20);
     const got = await twoThreads(index, format, options, { alternateBlocks: true });
     expect(got.threads).toBe(2);
     expect(got.bytes.equals(expected.bytes)).toBe(true);

@@ -22,6 +22,7 @@ export function isInUse(table: RecordTable, r: number): boolean {
   return (table.flags[r]! & RecordFlag.IN_USE) !== 0;
 }
 
+/** A PathResolver's resolved state (PathResolver.snapshot), posted to a format worker. */
 export interface PathSnapshot {
   slotOf: Int32Array;
   slots: number;
@@ -82,8 +83,10 @@ export class PathResolver {
     private readonly byOwner: NameIndex,
     /** Units of directory paths cached at most (MAX_PATH_POOL_UNITS unless a test asks for less). */
     private readonly poolLimit = MAX_PATH_POOL_UNITS,
+    /** Slots of records resolved already (fromSnapshot), taken over as they are. */
+    slotOf?: Int32Array,
   ) {
-    this.slotOf = new Int32Array(table.count).fill(-1);
+    this.slotOf = slotOf ?? new Int32Array(table.count).fill(-1);
   }
 
   /** The resolved state (a structured-clone copy is small: directories only, plus slotOf), for a format worker. */
@@ -102,12 +105,13 @@ export class PathResolver {
   }
 
   /**
-   * A resolver continuing from another thread's snapshot: directories resolve the
-   * same way (loops are cut where the first resolution order cut them).
+   * A resolver continuing from another thread's snapshot (a private copy: its slotOf
+   * is taken over). Paths come out the same as on that thread: buildIndex resolved
+   * every directory with a name before the snapshot, so loops were cut there, and
+   * what is left (nameless parents) becomes an orphan in any order.
    */
   static fromSnapshot(table: RecordTable, names: NameList, byOwner: NameIndex, snap: PathSnapshot, poolLimit = MAX_PATH_POOL_UNITS): PathResolver {
-    const p = new PathResolver(table, names, byOwner, poolLimit);
-    p.slotOf.set(snap.slotOf);
+    const p = new PathResolver(table, names, byOwner, poolLimit, snap.slotOf);
     const grow = <T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer>>(a: T, min: number): T => {
       const b = new (a.constructor as new (n: number) => T)(Math.max(1024, min * 2));
       b.set(a as never);
