@@ -47,3 +47,31 @@ export function fmt(seconds) {
 export function ratio(a, b) {
   return `${(a / b).toFixed(2)}×`;
 }
+
+/**
+ * How much two threads get done against one on this machine right now: bare SHA-256
+ * of 1 MiB buffers, 1,024 in one worker vs 512 in each of two (no I/O, no diskkit).
+ * 2.0 is two free cores; a shared VM often gives less, and then no parallel mode can
+ * scale further. Medians of 3 alternating runs.
+ */
+export async function threadScalingControl() {
+  const { Worker } = await import('node:worker_threads');
+  const code = `const {createHash}=require('crypto');const {parentPort,workerData}=require('worker_threads');const b=Buffer.alloc(1<<20,1);for(let i=0;i<workerData;i++)createHash('sha256').update(b).digest();parentPort.postMessage(0);`;
+  const run = async (threads) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: 1024 / threads });
+      w.on('message', resolve);
+      w.on('error', reject);
+    })));
+    return performance.now() - t0;
+  };
+  const one = [];
+  const two = [];
+  for (let i = 0; i < 3; i++) {
+    one.push(await run(1));
+    two.push(await run(2));
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[1];
+  return med(one) / med(two);
+}

@@ -9,7 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { timeCommand, ratio } from './harness.js';
+import { threadScalingControl, timeCommand, ratio } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 const GiB = 1 << 30;
@@ -28,27 +28,6 @@ function bench(file, args) {
   const r = spawnSync(process.execPath, [BIN, 'bench', file, '--json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`diskkit bench ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-/** Control: bare SHA-256 of 1 GiB in memory on 1 thread vs 2 threads — what the cores give right now, with no I/O and no diskkit. */
-async function threadScalingControl() {
-  const { Worker } = await import('node:worker_threads');
-  const code = `const {createHash}=require('crypto');const {parentPort,workerData}=require('worker_threads');const b=Buffer.alloc(1<<20,1);for(let i=0;i<workerData;i++)createHash('sha256').update(b).digest();parentPort.postMessage(0);`;
-  const run = async (threads) => {
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => {
-      const w = new Worker(code, { eval: true, workerData: 1024 / threads });
-      w.on('message', resolve);
-      w.on('error', reject);
-    })));
-    return performance.now() - t0;
-  };
-  const one = [], two = [];
-  for (let i = 0; i < 3; i++) {
-    one.push(await run(1));
-    two.push(await run(2));
-  }
-  return median(one) / median(two);
 }
 
 function median(xs) {
