@@ -5,12 +5,17 @@
  * or an abort the temporary file is deleted; temporaries still open when the process
  * exits (a second Ctrl-C) are deleted by an exit hook.
  *
+ * A destination that is not a regular file (a device such as /dev/null, a pipe, a
+ * socket) is written directly: there is no file to replace, and renaming over it
+ * would destroy it. A symbolic link to a regular file is written through: the
+ * temporary goes next to the file it points to and replaces that file.
+ *
  * `inPlace` writes the destination itself instead (as cp(1) does) and deletes it when
  * the writer fails: no partial file is left either, but a reader may see the file
  * grow. For gigabyte copies it avoids a second inode whose blocks are allocated while
  * the old file's are freed, which the page cache's writeback makes costly here.
  */
-import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fromSystemError } from '../engine/errors.js';
@@ -63,6 +68,16 @@ export async function writeAtomically<T>(
   } = {},
 ): Promise<T> {
   installExitHook();
+  let existing: Stats | null = null;
+  if (!options.inPlace) {
+    try {
+      existing = statSync(destination);
+    } catch {
+      existing = null;
+    }
+    if (existing && !existing.isFile() && !existing.isDirectory()) return writeDirectly(destination, writer, options.signal);
+    if (existing?.isFile() && lstatSync(destination).isSymbolicLink()) destination = realpathSync(destination);
+  }
   const tempPath = options.inPlace ? destination : join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {
@@ -71,7 +86,9 @@ export async function writeAtomically<T>(
   } catch (error) {
     throw fromSystemError(error, destination, 'create output file');
   }
-  pending.add(tempPath);
+  // In place on something that is not a regular file (cp to /dev/null): nothing to delete on failure.
+  const regular = !options.inPlace || fstatSync(fd).isFile();
+  if (regular) pending.add(tempPath);
   let closed = false;
   const out: AtomicOutput = {
     tempPath,
@@ -90,7 +107,7 @@ export async function writeAtomically<T>(
   try {
     const value = await writer(out);
     checkAborted(options.signal);
-    if (options.durable !== false) fsyncSync(fd);
+    if (options.durable !== false && regular) fsyncSync(fd);
     closeSync(fd);
     closed = true;
     if (!options.inPlace) {
@@ -112,5 +129,35 @@ export async function writeAtomically<T>(
         // nothing to clean up
       }
     }
+  }
+}
+
+/** A device, pipe or socket destination: written as it is (nothing to rename, nothing to delete). */
+async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput) => Promise<T> | T, signal: AbortSignal | undefined): Promise<T> {
+  let fd: number;
+  try {
+    fd = openSync(destination, constants.O_WRONLY);
+  } catch (error) {
+    throw fromSystemError(error, destination, 'open output');
+  }
+  try {
+    const value = await writer({
+      tempPath: destination,
+      fd,
+      write(data) {
+        let done = 0;
+        while (done < data.length) {
+          try {
+            done += writeSync(fd, data, done, data.length - done);
+          } catch (error) {
+            throw fromSystemError(error, destination, 'write output');
+          }
+        }
+      },
+    });
+    checkAborted(signal);
+    return value;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,6 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync, lstatSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -260,6 +262,45 @@ describe('cancellation', () => {
     const out = mkdtempSync(join(dir, 'ok-'));
     await writeAtomically(join(out, 'copy.bin'), (o) => scanExtents(file, [{ position: 0, length: SIZE }], (c) => o.write(c), { mode: 'pipelined' }));
     expect(readdirSync(out)).toEqual(['copy.bin']);
+  });
+
+  it('a device or pipe destination is written as it is, never replaced by a file', async () => {
+    const out = mkdtempSync(join(dir, 'fifo-'));
+    // Through a link in the test's own directory: an implementation that renamed over
+    // the destination would replace the link, never /dev/null itself.
+    const devLink = join(out, 'null-link');
+    symlinkSync('/dev/null', devLink);
+    await writeAtomically(devLink, (o) => o.write(bytes.subarray(0, 1000)));
+    expect(lstatSync(devLink).isSymbolicLink()).toBe(true);
+    expect(statSync(devLink).isCharacterDevice()).toBe(true);
+    rmSync(devLink);
+    const fifo = join(out, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = execa('cat', [fifo], { encoding: 'buffer' });
+    await writeAtomically(fifo, (o) => o.write(bytes.subarray(0, 5000)));
+    expect(Buffer.compare((await reader).stdout as Uint8Array, bytes.subarray(0, 5000))).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(out)).toEqual(['pipe']);
+  });
+
+  // mknod needs root; the node is a private copy of /dev/full, so a regression deletes only the copy.
+  it.runIf(process.getuid?.() === 0)('in place on a device (cp to /dev/full): a failed write is reported and the device is left alone', async () => {
+    const out = mkdtempSync(join(dir, 'dev-'));
+    const full = join(out, 'full');
+    execFileSync('mknod', [full, 'c', '1', '7']);
+    const error = await writeAtomically(full, (o) => o.write(bytes.subarray(0, 100)), { inPlace: true, durable: false }).catch((e: unknown) => e);
+    expect((error as DiskkitError).message).toMatch(/no space|ENOSPC/i);
+    expect(statSync(full).isCharacterDevice()).toBe(true);
+  });
+
+  it('a symbolic link to a file is written through: the link stays, the file it names is replaced', async () => {
+    const out = mkdtempSync(join(dir, 'link-'));
+    writeFileSync(join(out, 'target.bin'), 'old');
+    symlinkSync('target.bin', join(out, 'link.bin'));
+    await writeAtomically(join(out, 'link.bin'), (o) => o.write(bytes.subarray(0, 777)));
+    expect(lstatSync(join(out, 'link.bin')).isSymbolicLink()).toBe(true);
+    expect(Buffer.compare(readFileSync(join(out, 'target.bin')), bytes.subarray(0, 777))).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['link.bin', 'target.bin']);
   });
 });
 
