@@ -8,6 +8,8 @@ import { globalOptions, printJson, runAction, usageError, warn } from './context
 import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'none'];
 const MODES: readonly string[] = READ_MODES;
@@ -59,12 +61,25 @@ export function define(program: Command): void {
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
-  // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located.
-  const pool = flags.mode === 'parallel' ? (await import('../engine/ntfs/parse-module.js')).startParseWorkers(flags.workers) : undefined;
+  // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
+  // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
+  const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/parse-module.js');
+  const auto = flags.mode === undefined || flags.mode === 'auto';
+  const pool = flags.mode === 'parallel' || (auto && mayIndexInParallel(source, AUTO_PARALLEL_MFT_BYTES)) ? startParseWorkers(flags.workers) : undefined;
   try {
     return await indexWith(source, flags, command, pool);
   } finally {
     await pool?.close();
+  }
+}
+
+/** Whether `auto` may pick parallel: two cores and a source at least as large as the smallest MFT it parses in workers. */
+function mayIndexInParallel(source: string, minBytes: number): boolean {
+  if (availableParallelism() < 2) return false;
+  try {
+    return statSync(source).size >= minBytes;
+  } catch {
+    return false;
   }
 }
 

@@ -7,45 +7,14 @@
  * be mapped: anything else gets a clear E_UNSUPPORTED naming the modes that work.
  * Windows starting past 2 GiB cannot be mapped by the binding and are read instead.
  */
-import { createRequire } from 'node:module';
 import { fstatSync } from 'node:fs';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import type { MemoryBlockSource } from './block-source.js';
 import { checkAborted } from './chunk-read.js';
 import { consumeTimed, type ModeContext } from './scan-context.js';
+import { FileWindows, loadMmapBinding, WINDOW_BYTES } from './mmap-window.js';
 
 export const MMAP_DEFAULT_CHUNK = 4 << 20;
-const WINDOW_BYTES = 1 << 30;
-/** Largest file offset @riaskov/mmap-io can pass to mmap(2) (it takes a C int). */
-const MAX_MAP_OFFSET = 0x7fffffff;
-
-interface MmapBinding {
-  map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
-  PROT_READ: number;
-  PROT_WRITE: number;
-  MAP_PRIVATE: number;
-  MADV_SEQUENTIAL: number;
-  MADV_DONTNEED: number;
-  PAGESIZE: number;
-  advise(buffer: Buffer, offset: number, length: number, advise: number): void;
-}
-
-let binding: MmapBinding | null = null;
-function loadBinding(name: string): MmapBinding {
-  if (binding) return binding;
-  try {
-    const require = createRequire(import.meta.url);
-    const mod = require('@riaskov/mmap-io') as MmapBinding & { default?: MmapBinding };
-    binding = mod.default ?? mod;
-    return binding;
-  } catch (error) {
-    throw new DiskkitError(ErrorCode.UNSUPPORTED, 'mmap mode is not available here (the @riaskov/mmap-io binding did not load)', {
-      context: { image: name },
-      hint: 'use --mode streaming or --mode prefetch',
-      cause: error,
-    });
-  }
-}
 
 function mmapUnsupported(name: string, why: string): DiskkitError {
   return new DiskkitError(ErrorCode.UNSUPPORTED, `cannot memory-map: ${why}`, { context: { image: name }, hint: 'use --mode streaming or --mode prefetch' });
@@ -64,34 +33,20 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
     if (source.fd === undefined) throw mmapUnsupported(source.name, 'the source has no file descriptor');
     const st = fstatSync(source.fd);
     if (!st.isFile()) throw mmapUnsupported(source.name, 'only regular files can be mapped (this is a device or a pipe)');
-    const mm = loadBinding(source.name);
-    const page = mm.PAGESIZE;
-    const fileSize = st.size;
+    const mm = loadMmapBinding();
+    if (!mm) {
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'mmap mode is not available here (the @riaskov/mmap-io binding did not load)', { context: { image: source.name }, hint: 'use --mode streaming or --mode prefetch' });
+    }
+    const windows = new FileWindows(mm, source.fd, source.baseOffset, st.size);
     // Pages of consumed chunks are dropped from the mapping (they stay in the page
     // cache), so a scan's resident memory stays about one chunk, not the window.
-    release = (buf, offset, length) => {
-      const from = Math.ceil(offset / page) * page;
-      const to = Math.floor((offset + length) / page) * page;
-      if (to > from) mm.advise(buf, from, to - from, mm.MADV_DONTNEED);
-    };
-    let current: { start: number; buf: Buffer } | null = null;
+    release = (buf, offset, length) => windows.release(buf, offset, length);
     windowFor = (position, length) => {
-      const abs = source.baseOffset + position;
-      if (current && abs >= current.start && abs + length <= current.start + current.buf.length) return { buf: current.buf, offset: abs - current.start };
-      if (length > WINDOW_BYTES) return null;
-      const start = Math.floor(abs / page) * page;
-      // the binding passes the file offset as a 32-bit int: windows past 2 GiB are read instead
-      if (start > MAX_MAP_OFFSET) return null;
-      const size = Math.min(Math.max(WINDOW_BYTES, abs + length - start), fileSize - start);
       try {
-        // Private and writable: consumers may change a chunk in place (the MFT parser applies
-        // fixups there); such writes go to copy-on-write pages, never to the image, and a
-        // read-only mapping would turn them into a segmentation fault.
-        current = { start, buf: mm.map(size, mm.PROT_READ | mm.PROT_WRITE, mm.MAP_PRIVATE, source.fd!, start, mm.MADV_SEQUENTIAL) };
+        return windows.view(position, length);
       } catch (error) {
-        throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)}; ${size} bytes at ${start})`);
+        throw mmapUnsupported(source.name, `mapping failed (${error instanceof Error ? error.message : String(error)}; ${length} bytes at ${source.baseOffset + position})`);
       }
-      return { buf: current.buf, offset: abs - start };
     };
   }
   let gather: Buffer | null = null;

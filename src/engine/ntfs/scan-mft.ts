@@ -7,8 +7,8 @@
  * chunk reports which list entries it filled; grouping them by record in chunk order,
  * as chunks are merged, gives every mode the same per-record names and streams.
  */
-import type { WorkerPool } from '../../io/parallel.js';
-import { PARSE_MODULE } from './parse-module.js';
+import { defaultWorkerCount, type WorkerPool } from '../../io/parallel.js';
+import { AUTO_PARALLEL_MFT_BYTES, PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
 import { AUTO_SMALL_SCAN } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
@@ -64,14 +64,16 @@ export function alignChunk(chunkSize: number, recordSize: number): number {
 }
 
 /**
- * `auto` for the MFT: prefetch (reads run on the libuv pool while this thread
- * parses) for anything but a small MFT. On the shared 2-core bench machine it
- * was the fastest mode for both `--format none` and JSONL, in wall and CPU time;
- * parallel parses in two workers but pays for it in CPU (BENCHMARKS.md), and a
- * loaded machine has no idle core to give it.
+ * `auto` for the MFT: streaming for a small MFT; from AUTO_PARALLEL_MFT_BYTES up,
+ * parallel on two or more cores (workers parse in shared memory and write names
+ * straight into the shared lists: the fastest mode in BENCHMARKS.md whenever the
+ * second core was free); prefetch otherwise (reads run on the libuv pool while
+ * this thread parses).
  */
-export function chooseMftMode(layout: MftLayout): ConcreteMode {
-  return layout.recordCount * layout.recordSize < AUTO_SMALL_SCAN ? 'streaming' : 'prefetch';
+export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount()): ConcreteMode {
+  const bytes = layout.recordCount * layout.recordSize;
+  if (bytes < AUTO_SMALL_SCAN) return 'streaming';
+  return bytes >= AUTO_PARALLEL_MFT_BYTES && cores >= 2 ? 'parallel' : 'prefetch';
 }
 
 export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): Promise<ScannedMft> {
