@@ -77,6 +77,12 @@ describe('NameList: block claims from several threads, grouped in record order',
     );
   });
 
+  it('room asked for in fractions (an estimate like records × 1.1) is rounded up, not grown forever', () => {
+    const list = NameList.create({ recordCount: 1001, recordSize: 1024, expectEntries: 1001 * 1.1, expectChars: 1001 * 20.5 });
+    expect(list.owner.length).toBeGreaterThanOrEqual(Math.ceil(1001 * 1.1));
+    expect(list.chars.length).toBeGreaterThanOrEqual(Math.ceil(1001 * 20.5));
+  });
+
   it('regrouping after extension entries move to their base keeps record order within the base', () => {
     const list = NameList.create({ recordCount: 10, recordSize: RECORD_SIZE });
     const add = (record: number, name: string): void => {

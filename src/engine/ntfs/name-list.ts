@@ -246,8 +246,9 @@ export class NameList {
   }
 }
 
-function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, entries: number, maxEntries: number): void {
-  const want = Math.min(maxEntries, Math.max(entries, 2 * (buffer.byteLength / bytesPerEntry), 65536)) * bytesPerEntry;
+function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, wanted: number, maxEntries: number): void {
+  const entries = Math.ceil(wanted);
+  const want = Math.min(maxEntries, Math.max(entries, 2 * Math.ceil(buffer.byteLength / bytesPerEntry), 65536)) * bytesPerEntry;
   // Another thread may grow it meanwhile (then grow() refuses a smaller size): retry while that is the reason.
   while (buffer.byteLength < entries * bytesPerEntry) {
     const before = buffer.byteLength;
@@ -256,6 +257,7 @@ function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, entries: numbe
     } catch (error) {
       if (buffer.byteLength === before) throw new DiskkitError(ErrorCode.IO, `cannot grow the MFT name list to ${want} bytes: ${(error as Error).message}`);
     }
+    if (buffer.byteLength === before) throw new DiskkitError(ErrorCode.IO, `cannot grow the MFT name list past ${before} bytes`);
   }
 }
 
