@@ -77,6 +77,21 @@ describe('NameList: block claims from several threads, grouped in record order',
     );
   });
 
+  it('a thread that finds the columns grown only in part (another thread mid-growth) still sees and writes whole entries', () => {
+    const main = NameList.create({ recordCount: 100_000, recordSize: 1024 });
+    const other = NameList.attach(main.share);
+    // The owner column grown by "another thread" that has not reached the other columns yet.
+    main.share.entryBuffers[0]!.grow(1 << 20);
+    expect(() => other.refreshViews()).not.toThrow();
+    other.beginRecord();
+    const i = other.reserve(3);
+    other.owner[i] = 42;
+    other.parent[i] = 9;
+    other.times[i * 8 + 7] = 7;
+    main.refreshViews();
+    expect([main.owner[i], main.parent[i], main.times[i * 8 + 7]]).toEqual([42, 9, 7]);
+  });
+
   it('room asked for in fractions (an estimate like records × 1.1) is rounded up, not grown forever', () => {
     const list = NameList.create({ recordCount: 1001, recordSize: 1024, expectEntries: 1001 * 1.1, expectChars: 1001 * 20.5 });
     expect(list.owner.length).toBeGreaterThanOrEqual(Math.ceil(1001 * 1.1));

@@ -90,20 +90,7 @@ export async function writeAtomically<T>(
   const regular = !options.inPlace || fstatSync(fd).isFile();
   if (regular) pending.add(tempPath);
   let closed = false;
-  const out: AtomicOutput = {
-    tempPath,
-    fd,
-    write(data) {
-      let done = 0;
-      while (done < data.length) {
-        try {
-          done += writeSync(fd, data, done, data.length - done);
-        } catch (error) {
-          throw fromSystemError(error, destination, 'write output file');
-        }
-      }
-    },
-  };
+  const out: AtomicOutput = { tempPath, fd, write: (data) => writeAll(fd, data, destination, 'write output file') };
   try {
     const value = await writer(out);
     checkAborted(options.signal);
@@ -141,23 +128,21 @@ async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput)
     throw fromSystemError(error, destination, 'open output');
   }
   try {
-    const value = await writer({
-      tempPath: destination,
-      fd,
-      write(data) {
-        let done = 0;
-        while (done < data.length) {
-          try {
-            done += writeSync(fd, data, done, data.length - done);
-          } catch (error) {
-            throw fromSystemError(error, destination, 'write output');
-          }
-        }
-      },
-    });
+    const value = await writer({ tempPath: destination, fd, write: (data) => writeAll(fd, data, destination, 'write output') });
     checkAborted(signal);
     return value;
   } finally {
     closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, data: Uint8Array, destination: string, what: string): void {
+  let done = 0;
+  while (done < data.length) {
+    try {
+      done += writeSync(fd, data, done, data.length - done);
+    } catch (error) {
+      throw fromSystemError(error, destination, what);
+    }
   }
 }

@@ -16,6 +16,11 @@ export const FixupStatus = {
 } as const;
 export type FixupStatusValue = (typeof FixupStatus)[keyof typeof FixupStatus];
 
+/** The array holds one entry per stride plus the sequence number, inside the first stride. */
+function arrayFits(size: number, usaOffset: number, usaCount: number): boolean {
+  return usaCount === size / FIXUP_STRIDE + 1 && usaOffset >= 8 && (usaOffset & 1) === 0 && usaOffset + 2 * usaCount <= FIXUP_STRIDE - 2;
+}
+
 /**
  * Checks and restores the strides of the structure at `buf[offset..offset+size)` in
  * place. `usaOffset`/`usaCount` come from the header (count includes the sequence
@@ -23,10 +28,8 @@ export type FixupStatusValue = (typeof FixupStatus)[keyof typeof FixupStatus];
  * torn, so that a torn record can still be shown for what it is.
  */
 export function applyFixups(buf: Uint8Array, offset: number, size: number, usaOffset: number, usaCount: number): FixupStatusValue {
+  if (!arrayFits(size, usaOffset, usaCount)) return FixupStatus.BAD_ARRAY;
   const strides = size / FIXUP_STRIDE;
-  if (usaCount !== strides + 1 || usaOffset < 8 || (usaOffset & 1) !== 0 || usaOffset + 2 * usaCount > FIXUP_STRIDE - 2) {
-    return FixupStatus.BAD_ARRAY;
-  }
   const usa = offset + usaOffset;
   const usn0 = buf[usa]!;
   const usn1 = buf[usa + 1]!;
@@ -49,14 +52,11 @@ export function applyFixups(buf: Uint8Array, offset: number, size: number, usaOf
  * restored, and can then read a buffer it must not change (a memory mapping).
  */
 export function checkFixups(buf: Uint8Array, offset: number, size: number, usaOffset: number, usaCount: number): FixupStatusValue {
-  const strides = size / FIXUP_STRIDE;
-  if (usaCount !== strides + 1 || usaOffset < 8 || (usaOffset & 1) !== 0 || usaOffset + 2 * usaCount > FIXUP_STRIDE - 2) {
-    return FixupStatus.BAD_ARRAY;
-  }
+  if (!arrayFits(size, usaOffset, usaCount)) return FixupStatus.BAD_ARRAY;
   const usa = offset + usaOffset;
   const usn0 = buf[usa]!;
   const usn1 = buf[usa + 1]!;
-  for (let i = 0; i < strides; i++) {
+  for (let i = 0; i < size / FIXUP_STRIDE; i++) {
     const end = offset + i * FIXUP_STRIDE + FIXUP_STRIDE - 2;
     if (buf[end] !== usn0 || buf[end + 1] !== usn1) return FixupStatus.TORN;
   }

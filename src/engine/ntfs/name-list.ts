@@ -150,24 +150,33 @@ export class NameList {
     return this.length * BYTES_PER_ENTRY + 2 * Atomics.load(this.counters, 1) * this.share.charBlock;
   }
 
-  /** Recreates the views when another thread grew the columns (views have a fixed length: length-tracking views are much slower). */
+  /**
+   * Recreates the views when another thread grew the columns (views have a fixed
+   * length: length-tracking views are much slower). Each view spans its own column
+   * as it is now: another thread may be between growing one column and the next.
+   */
   refreshViews(): void {
     const s = this.share;
-    const entries = s.entryBuffers[0]!.byteLength / 4;
-    ENTRY_COLUMNS.forEach(([name, Type, per], k) => {
-      (this as unknown as Record<EntryColumnName, unknown>)[name] = new Type(s.entryBuffers[k]! as unknown as ArrayBuffer, 0, entries * per);
+    ENTRY_COLUMNS.forEach(([name, Type], k) => {
+      const buffer = s.entryBuffers[k]!;
+      (this as unknown as Record<EntryColumnName, unknown>)[name] = new Type(buffer as unknown as ArrayBuffer, 0, Math.floor(buffer.byteLength / Type.BYTES_PER_ELEMENT));
     });
-    this.chars = new Uint16Array(s.chars, 0, s.chars.byteLength / 2);
+    this.chars = new Uint16Array(s.chars, 0, Math.floor(s.chars.byteLength / 2));
+  }
+
+  /** Whether this thread's views reach entry `entries` - 1 in every column and character `chars` - 1. */
+  private viewsCover(entries: number, chars: number): boolean {
+    const views = this as unknown as Record<EntryColumnName, { length: number }>;
+    return ENTRY_COLUMNS.every(([name, , per]) => views[name].length >= entries * per) && this.chars.length >= chars;
   }
 
   /** Makes every entry below `entries` and character below `chars` addressable from this thread. */
   private ensureCapacity(entries: number, chars: number): void {
     const s = this.share;
-    if (s.entryBuffers[0]!.byteLength < entries * 4) {
-      ENTRY_COLUMNS.forEach(([, Type, per], k) => growTo(s.entryBuffers[k]!, Type.BYTES_PER_ELEMENT * per, entries, s.maxEntries));
-    }
-    if (s.chars.byteLength < chars * 2) growTo(s.chars, 2, chars, s.maxChars);
-    if (this.owner.length < entries || this.chars.length < chars) this.refreshViews();
+    // Every column, not just the first: another thread may have grown some of them only so far.
+    ENTRY_COLUMNS.forEach(([, Type, per], k) => growTo(s.entryBuffers[k]!, Type.BYTES_PER_ELEMENT * per, entries, s.maxEntries));
+    growTo(s.chars, 2, chars, s.maxChars);
+    if (!this.viewsCover(entries, chars)) this.refreshViews();
   }
 
   private claimEntries(): void {
