@@ -316,6 +316,7 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
   } finally {
     shuttingDown = true;
     if (onAbort) ctx.signal?.removeEventListener('abort', onAbort);
-    await Promise.all(workers.map((w) => w.terminate()));
+    // Pooled workers too: an abort before the loop above took them leaves them out of `workers`.
+    await Promise.all([...new Set([...workers, ...(pooled ?? [])])].map((w) => w.terminate()));
   }
 }

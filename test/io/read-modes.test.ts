@@ -156,7 +156,7 @@ describe('scanParallel (per-chunk work in a worker module)', () => {
     expect(offset).toBe(flat.length);
   });
 
-  async function sums(options: { pool?: ReturnType<typeof startWorkerPool>; mode?: ConcreteMode; workers?: number }): Promise<number[]> {
+  async function sums(options: { pool?: ReturnType<typeof startWorkerPool>; mode?: ConcreteMode; workers?: number; signal?: AbortSignal }): Promise<number[]> {
     const out: number[] = [];
     await scanParallel<{ sum: number }>(file, [{ position: 0, length: SIZE }], { workerModule: sumWorker, chunkSize: 7_000, workers: 2, ...options }, (r) => void out.push(r.sum));
     return out;
@@ -179,6 +179,15 @@ describe('scanParallel (per-chunk work in a worker module)', () => {
     expect(await sums({ pool: poolStreaming, mode: 'streaming' })).toEqual(fresh);
     expect([pool3.served, poolStreaming.served]).toEqual([false, false]);
     await Promise.all([pool3.close(), poolStreaming.close()]);
+    expect(liveWorkerCount()).toBe(0);
+  });
+
+  it('a scan cancelled before it starts still ends the pool it was given', async () => {
+    const pool = startWorkerPool(2, sumWorker);
+    const controller = new AbortController();
+    controller.abort();
+    const error = await sums({ pool, signal: controller.signal }).catch((e: unknown) => e);
+    expect((error as DiskkitError).code).toBe('E_CANCELLED');
     expect(liveWorkerCount()).toBe(0);
   });
 
