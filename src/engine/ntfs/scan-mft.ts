@@ -7,12 +7,12 @@
  * chunk reports which list entries it filled; grouping them by record in chunk order,
  * as chunks are merged, gives every mode the same per-record names and streams.
  */
+import { totalmem } from 'node:os';
 import { defaultWorkerCount, type WorkerPool } from '../../io/parallel.js';
 import { AUTO_PARALLEL_MFT_BYTES, PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
 import { AUTO_SMALL_SCAN } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
-import { totalmem } from 'node:os';
 import { allocateRecordTable, recordTableBytes, type RecordTable } from './record-table.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { NameList } from './name-list.js';
