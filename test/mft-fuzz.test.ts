@@ -15,6 +15,7 @@ import { countRows } from '../src/engine/ntfs/format-rows.js';
 import { isDiskkitError } from '../src/engine/errors.js';
 import { collectRows } from '../src/engine/ntfs/mft-index.js';
 import { seededRandom } from '../src/engine/seeded-random.js';
+import { indexBytes } from './helpers/mft-index.js';
 
 const dump = readFileSync(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const RECORD = 1024;
@@ -57,6 +58,10 @@ describe('MFT parser fuzzing (seeded)', () => {
         if (badRecords > 0) badSeen++;
         if (c % 500 === 0) {
           for (const row of collectRows(index, { deleted: true }, 0, index.table.count, [])) expect(row.path.length).toBeLessThan(40000);
+          // Workers parse the same mutated bytes into the same rows (names claimed from shared blocks, dropped records included).
+          const options = { deleted: true, streams: true };
+          const [one, two] = await Promise.all([indexBytes(bytes, options, { mode: 'streaming' }), indexBytes(bytes, options, { mode: 'parallel', workers: 2, chunkSize: 3 * RECORD })]);
+          expect(two.text).toBe(one.text);
         }
       } catch (error) {
         if (!isDiskkitError(error)) throw error;
