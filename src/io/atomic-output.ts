@@ -125,10 +125,10 @@ async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput)
   try {
     fd = openSync(destination, constants.O_WRONLY);
   } catch (error) {
-    throw fromSystemError(error, destination, 'open output');
+    throw fromSystemError(error, destination, 'open output file');
   }
   try {
-    const value = await writer({ tempPath: destination, fd, write: (data) => writeAll(fd, data, destination, 'write output') });
+    const value = await writer({ tempPath: destination, fd, write: (data) => writeAll(fd, data, destination, 'write output file') });
     checkAborted(signal);
     return value;
   } finally {
