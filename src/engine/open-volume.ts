@@ -3,9 +3,9 @@
  * (openImage decides which, by content). Commands call this and then talk only to
  * the Volume interface.
  */
-import { DiskkitError, ErrorCode } from './errors.js';
 import { openImage, type OpenedImage } from './image.js';
 import { FatVolume } from './fat/volume.js';
+import { NtfsVolume } from './ntfs/index.js';
 import type { Volume } from './volume.js';
 
 export interface OpenVolumeOptions {
@@ -24,11 +24,8 @@ export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): 
  */
 export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Volume {
   try {
-    if (opened.format === 'ntfs') {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: opened.source.name } });
-    }
     // 'unknown' goes to FatVolume too: its boot-sector validation names the bad field.
-    const volume: Volume = FatVolume.open(opened.source, { writable: options.writable });
+    const volume: Volume = opened.format === 'ntfs' ? NtfsVolume.open(opened.source) : FatVolume.open(opened.source, { writable: options.writable });
     const p = opened.partition;
     volume.partition = p ? { index: p.index, start: p.start, size: p.size, type: p.type } : null;
     return volume;

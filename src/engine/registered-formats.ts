@@ -5,5 +5,7 @@
  */
 import { registerFormat } from './formats.js';
 import { fatFormat } from './fat/index.js';
+import { ntfsFormat } from './ntfs/index.js';
 
+registerFormat(ntfsFormat);
 registerFormat(fatFormat);

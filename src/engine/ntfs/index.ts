@@ -1,4 +1,18 @@
-/** The NTFS MFT indexer's public surface (re-exports only). */
+/** NTFS's public surface: the format's registry entry (read-only volumes) and the MFT indexer. */
+import type { FormatDefinition } from '../formats.js';
+import { isNtfsBootSector as isNtfsVolumeBootSector } from '../image.js';
+import { NtfsVolume } from './ntfs-volume.js';
+
+export const ntfsFormat: FormatDefinition = {
+  name: 'ntfs',
+  title: 'NTFS (read-only)',
+  capabilities: ['read'],
+  probe: (head) => head.length >= 512 && isNtfsVolumeBootSector(head.subarray(0, 512)),
+  open: (source) => NtfsVolume.open(source),
+};
+
+export { NtfsVolume } from './ntfs-volume.js';
+export { decompressLznt1 } from './lznt1.js';
 export { decodeNtfsBootSector, isNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 export { applyFixups, encodeFixups, FixupStatus } from './fixup.js';
 export { MftRecordHeader, RecordFlag, RecordStatus, ROOT_RECORD } from './mft-record.js';

@@ -1,0 +1,403 @@
+/**
+ * An NTFS volume, read-only, behind the format-neutral Volume interface.
+ *
+ * Paths resolve from the root (record 5) through each directory's `$I30` index,
+ * comparing names through the volume's `$UpCase` table (nameKey). A path's last
+ * component may name a stream: `/dir/file:stream` (an alternate data stream; the
+ * whole name is tried first, so a name holding ':' still resolves). Entries carry
+ * their MFT record, so list/openFile given an EntryInfo need no lookup.
+ *
+ * Listings read `$I30` for one directory and the entries' own records (sizes, times
+ * and DOS attributes come from `$STANDARD_INFORMATION` and `$DATA`, not from the
+ * possibly stale copies in the index). Why not the MFT indexer (scan-mft + mft-index)
+ * for whole-tree walks: measured on the 1M-file volume of bench/make-large-ntfs.sh,
+ * `mft index` builds the whole tree in ~1 s, far ahead of a per-directory walk; but
+ * the indexer is asynchronous (read modes, worker threads) while Volume.walk is
+ * synchronous, so for now walks go directory by directory through `$I30` and a block
+ * cache of MFT records (record-reader.ts); one directory costs one index read plus
+ * one record per entry, independent of the volume's size.
+ *
+ * Deleted entries (`--deleted`) cannot come from `$I30`: the first listing that asks
+ * scans the MFT once for records not in use and groups their names by parent.
+ *
+ * Raw extents: `capabilities.rawExtents` is true, but per file: `fileExtents` returns
+ * extents only for a plain non-resident stream (not compressed, no sparse run, fully
+ * initialized) and throws E_UNSUPPORTED otherwise; callers then read through openFile
+ * (rawExtentsOf in extent-reader.ts does that fallback).
+ */
+import type { BlockSource } from '../../io/block-source.js';
+import { readBytes } from '../../io/block-source.js';
+import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
+import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkEntry, WalkOptions, WalkVisitor } from '../volume.js';
+import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
+import { locateMft } from './mft-source.js';
+import { RecordReader } from './record-reader.js';
+import { attributeNames, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
+import { forEachIndexEntry } from './directory-index.js';
+import { readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
+import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
+import { FileNamespace } from './attributes/x30-file-name.js';
+import { ROOT_RECORD } from './mft-record.js';
+
+const UPCASE_RECORD = 10;
+/** readFile holds the whole file in memory: the same cap as FAT's. */
+export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
+/** Entries of one directory; a hostile index claiming more is cut off with an error. */
+const MAX_DIRECTORY_ENTRIES = 10_000_000;
+
+/** An EntryInfo that remembers its MFT record and stream (list/openFile given one need no lookup). */
+class NtfsEntryInfo implements EntryInfo {
+  name: string;
+  shortName: string | null = null;
+  type: 'file' | 'dir';
+  size: number;
+  mtime: Date | null;
+  ctime: Date | null;
+  atime: Date | null;
+  attributes: string[];
+  deleted?: boolean;
+  streams?: { name: string; size: number }[];
+  readonly #record: number;
+  readonly #stream: string;
+
+  constructor(readonly path: string, name: string, file: FileRecord, stream: string, size: number) {
+    this.#record = file.record;
+    this.#stream = stream;
+    this.name = name;
+    this.type = file.isDirectory && stream === '' ? 'dir' : 'file';
+    this.size = size;
+    this.mtime = Number.isNaN(file.modifiedMs) ? null : new Date(file.modifiedMs);
+    this.ctime = Number.isNaN(file.createdMs) ? null : new Date(file.createdMs);
+    this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
+    this.attributes = attributeNames(file);
+    if (!file.inUse) this.deleted = true;
+  }
+
+  get origin(): { record: number; stream: string } {
+    return { record: this.#record, stream: this.#stream };
+  }
+}
+
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function splitPath(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+interface Resolved {
+  file: FileRecord;
+  stream: string;
+  path: string;
+  name: string;
+}
+
+export class NtfsVolume implements Volume {
+  readonly format = 'ntfs';
+  readonly capabilities: VolumeCapabilities = {
+    writable: false,
+    formatWritable: false,
+    caseInsensitive: true,
+    shortNames: false,
+    streams: true,
+    hardLinks: true,
+    deletedEntries: true,
+    snapshots: false,
+    encryption: false,
+    rawExtents: true,
+  };
+  readonly warnings: DiskkitWarning[] = [];
+  partition?: { index: number; start: number; size: number; type: string } | null = null;
+  readonly geometry: NtfsGeometry;
+  private readonly records: RecordReader;
+  private readonly volumeGeometry: VolumeGeometry;
+  private readonly upcase: UpcaseTable;
+  private deletedByParent: Map<number, number[]> | null = null;
+
+  private constructor(readonly source: BlockSource) {
+    this.geometry = decodeNtfsBootSector(readBytes(source, 0, 512));
+    const layout = locateMft(source);
+    this.warnings.push(...layout.warnings);
+    this.records = new RecordReader(layout);
+    this.volumeGeometry = { source, clusterSize: this.geometry.clusterSize, clusterCount: this.geometry.clusterCount };
+    let upcaseBytes: Uint8Array | null = null;
+    try {
+      const stream = openDataStream(this.volumeGeometry, this.file(UPCASE_RECORD), '');
+      if (stream) upcaseBytes = readWholeStream(stream, UPCASE_BYTES, '$UpCase');
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+      this.warnings.push({ code: error.code, message: `$UpCase unreadable (${error.message}); names compare by code unit`, context: { record: UPCASE_RECORD } });
+    }
+    this.upcase = decodeUpcase(upcaseBytes);
+  }
+
+  /** Opens the NTFS volume on `source` (read-only whatever `writable` asks). */
+  static open(source: BlockSource): NtfsVolume {
+    return new NtfsVolume(source);
+  }
+
+  info(): VolumeInfo {
+    let volumeFile: FileRecord | null = null;
+    let used = NaN;
+    try {
+      volumeFile = this.file(VOLUME_RECORD);
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+    }
+    try {
+      used = countUsedClusters(this.volumeGeometry, this.file(BITMAP_RECORD), this.geometry.clusterCount);
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+    }
+    return describeVolume(this.source, this.geometry, volumeFile, used, this.records.recordCount * this.records.recordSize);
+  }
+
+  nameKey(name: string): string {
+    return upcaseName(this.upcase, name);
+  }
+
+  stat(path: string): EntryInfo {
+    const r = this.resolve(path);
+    return this.entryInfo(r.path, r.name, r.file, r.stream);
+  }
+
+  list(path: string | EntryInfo, options: ListOptions = {}): EntryInfo[] {
+    const dir = this.resolve(path);
+    if (!dir.file.isDirectory || dir.stream !== '') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
+    const out: EntryInfo[] = [];
+    this.readDirectory(dir.file, options.deleted === true, (name, file) => {
+      const info = this.entryInfo(childPath(dir.path, name), name, file, '');
+      if (options.streams) info.streams = this.streamsOf(file);
+      out.push(info);
+    });
+    return out;
+  }
+
+  walk(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void {
+    let dir: Resolved;
+    try {
+      dir = this.resolve(start);
+      if (!dir.file.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
+    } catch (error) {
+      visitor.error(typeof start === 'string' ? start : start.path, 0, error);
+      return;
+    }
+    const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
+    const ancestors = new Set<number>();
+    const visit = (file: FileRecord, path: string, depth: number): void => {
+      ancestors.add(file.record);
+      const descend: { file: FileRecord; path: string }[] = [];
+      try {
+        this.readDirectory(file, options.deleted === true, (name, child) => {
+          entry.parent = path;
+          entry.name = name;
+          entry.type = child.isDirectory ? 'dir' : 'file';
+          entry.size = child.isDirectory ? 0 : this.unnamedSize(child);
+          entry.mtimeMs = child.modifiedMs;
+          entry.attributes = attributeNames(child);
+          entry.deleted = !child.inUse;
+          if (visitor.entry(entry) && options.recursive && child.isDirectory && child.inUse) descend.push({ file: child, path: childPath(path, name) });
+        }, () => visitor.directory(path, depth));
+      } catch (error) {
+        visitor.error(path, depth, error);
+      }
+      for (const d of descend) {
+        if (ancestors.has(d.file.record)) {
+          visitor.error(d.path, depth + 1, new DiskkitError(ErrorCode.CORRUPT, 'directory contains one of its own ancestors (a loop)', { context: { path: d.path, record: d.file.record } }));
+          continue;
+        }
+        visit(d.file, d.path, depth + 1);
+      }
+      ancestors.delete(file.record);
+    };
+    visit(dir.file, dir.path, 0);
+  }
+
+  openFile(path: string | EntryInfo): FileDataSource {
+    return this.stream(path);
+  }
+
+  /** Raw extents for plain streams only; E_UNSUPPORTED for resident, compressed, sparse or partly initialized ones (read those through openFile). */
+  fileExtents(path: string | EntryInfo): Extent[] {
+    return this.stream(path).extents();
+  }
+
+  readFile(path: string | EntryInfo): Buffer {
+    const stream = this.stream(path);
+    if (stream.size > MAX_READFILE_BYTES) {
+      throw new DiskkitError(ErrorCode.LIMIT, `file of ${stream.size} bytes is too big to read into memory`, { context: { size: stream.size, limit: MAX_READFILE_BYTES } });
+    }
+    const out = Buffer.alloc(stream.size);
+    stream.read(out, stream.size, 0);
+    return out;
+  }
+
+  writeFile(): EntryInfo {
+    throw this.readOnly('write files');
+  }
+
+  mkdir(): EntryInfo {
+    throw this.readOnly('make directories');
+  }
+
+  remove(): void {
+    throw this.readOnly('remove entries');
+  }
+
+  rename(): EntryInfo {
+    throw this.readOnly('rename entries');
+  }
+
+  /** Nothing to commit: the volume is never changed. */
+  commit(): void {}
+
+  close(): void {
+    this.source.close();
+  }
+
+  // ---- internals ----
+
+  private readOnly(what: string): DiskkitError {
+    return new DiskkitError(ErrorCode.READ_ONLY, `NTFS volumes are read-only in diskkit: cannot ${what}`, { context: { format: 'ntfs', image: this.source.name } });
+  }
+
+  private file(record: number): FileRecord {
+    return loadFile(this.records, this.volumeGeometry, record);
+  }
+
+  private unnamedSize(file: FileRecord): number {
+    const pieces = dataStreams(file).get('');
+    return pieces ? streamSize(pieces) : 0;
+  }
+
+  private streamsOf(file: FileRecord): { name: string; size: number }[] {
+    const out: { name: string; size: number }[] = [];
+    for (const [name, pieces] of dataStreams(file)) if (name !== '') out.push({ name, size: streamSize(pieces) });
+    return out;
+  }
+
+  private entryInfo(path: string, name: string, file: FileRecord, stream: string): NtfsEntryInfo {
+    let size = 0;
+    if (stream !== '' || !file.isDirectory) {
+      const pieces = dataStreams(file).get(stream);
+      size = pieces ? streamSize(pieces) : 0;
+    }
+    return new NtfsEntryInfo(path, stream === '' ? name : `${name}:${stream}`, file, stream, size);
+  }
+
+  private stream(path: string | EntryInfo): StreamSource {
+    const r = this.resolve(path);
+    if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
+    const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
+    if (!stream) throw new DiskkitError(ErrorCode.NOT_FOUND, r.stream === '' ? 'file has no data stream' : `no stream named '${r.stream}'`, { context: { path: r.path } });
+    return stream;
+  }
+
+  /** The entries of a directory (the names shown, each with its record), `$I30` order, then deleted ones when asked. */
+  private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, file: FileRecord) => void, started?: () => void): void {
+    const entries: { name: string; record: number }[] = [];
+    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+      if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
+      if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
+      entries.push({ name: e.name, record: e.record });
+    });
+    started?.();
+    for (const e of entries) {
+      let file: FileRecord;
+      try {
+        file = this.file(e.record);
+      } catch (error) {
+        if (!(error instanceof DiskkitError)) throw error;
+        this.warnings.push({ code: error.code, message: `entry '${e.name}' skipped: ${error.message}`, context: { record: e.record } });
+        continue;
+      }
+      each(e.name, file);
+    }
+    if (!deleted) return;
+    for (const record of this.deletedChildren().get(dir.record) ?? []) {
+      let file: FileRecord;
+      try {
+        file = this.file(record);
+      } catch {
+        continue;
+      }
+      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, file);
+    }
+  }
+
+  /** Records not in use, grouped by the parent their names point at (one MFT pass, kept). */
+  private deletedChildren(): Map<number, number[]> {
+    if (this.deletedByParent) return this.deletedByParent;
+    const map = new Map<number, number[]>();
+    for (let n = 16; n < this.records.recordCount; n++) {
+      let file: FileRecord;
+      try {
+        const raw = this.records.raw(n);
+        // Not in use: flags bit 0 clear; skip empty and in-use records before decoding.
+        if (raw[0] !== 0x46 || (raw[0x16]! & 1) !== 0) continue;
+        file = this.file(n);
+      } catch {
+        continue;
+      }
+      if (file.inUse) continue;
+      for (const name of visibleNames(file)) {
+        const list = map.get(name.parentRecord);
+        if (list) {
+          if (list[list.length - 1] !== n) list.push(n);
+        } else map.set(name.parentRecord, [n]);
+      }
+    }
+    this.deletedByParent = map;
+    return map;
+  }
+
+  private resolve(path: string | EntryInfo): Resolved {
+    if (path instanceof NtfsEntryInfo) {
+      const { record, stream } = path.origin;
+      return { file: this.file(record), stream, path: path.path, name: path.name };
+    }
+    const text = typeof path === 'string' ? path : path.path;
+    const parts = splitPath(text);
+    let file = this.file(ROOT_RECORD);
+    let current = '/';
+    let stream = '';
+    for (let i = 0; i < parts.length; i++) {
+      if (!file.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: current } });
+      let part = parts[i]!;
+      let found = this.lookup(file, part);
+      if (found === null && i === parts.length - 1 && part.includes(':')) {
+        const colon = part.indexOf(':');
+        stream = part.slice(colon + 1);
+        part = part.slice(0, colon);
+        found = this.lookup(file, part);
+      }
+      if (found === null) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: childPath(current, parts[i]!) } });
+      file = this.file(found.record);
+      current = childPath(current, found.name);
+    }
+    const name = current === '/' ? '/' : current.slice(current.lastIndexOf('/') + 1);
+    if (stream !== '' && !dataStreams(file).has(stream)) {
+      throw new DiskkitError(ErrorCode.NOT_FOUND, `no stream named '${stream}'`, { context: { path: `${current}:${stream}` } });
+    }
+    return { file, stream, path: stream === '' ? current : `${current}:${stream}`, name };
+  }
+
+  /** The entry of `dir` whose name equals `name` under $UpCase, or null. */
+  private lookup(dir: FileRecord, name: string): { record: number; name: string } | null {
+    const key = this.nameKey(name);
+    let found: { record: number; name: string } | null = null;
+    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+      if (found !== null || e.namespace === FileNamespace.DOS || e.name === '.') return;
+      if (e.name === name || this.nameKey(e.name) === key) found = { record: e.record, name: e.name };
+    });
+    return found;
+  }
+}
