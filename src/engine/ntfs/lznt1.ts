@@ -63,6 +63,13 @@ function decompressChunk(src: Uint8Array, inAt: number, inEnd: number, dst: Uint
   let threshold = 0x10;
   while (inAt < inEnd) {
     const flags = src[inAt++]!;
+    if (flags === 0 && inAt + 8 <= inEnd && out + 8 <= chunkEnd) {
+      // Eight literals, the common case in poorly compressible stretches.
+      for (let k = 0; k < 8; k++) dst[out + k] = src[inAt + k]!;
+      inAt += 8;
+      out += 8;
+      continue;
+    }
     for (let bit = 0; bit < 8; bit++) {
       if (inAt >= inEnd || out >= chunkEnd) return out;
       if ((flags & (1 << bit)) === 0) {
