@@ -25,6 +25,7 @@ import { rawExtentsOf } from '../src/engine/extent-reader.js';
 import { DiskkitError, ErrorCode } from '../src/engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../src/engine/volume.js';
 import { requireTools } from './helpers/oracle.js';
+import { diskkit } from './helpers/cli.js';
 
 const tools = requireTools('mkntfs', 'ntfs-3g', 'setfattr', 'icat', 'fls', 'istat', 'fsstat', 'tsk_recover');
 const script = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
@@ -349,5 +350,26 @@ describe.runIf(tools)('NtfsVolume on a real NTFS volume (mkntfs + ntfs-3g)', () 
       }
     }
     expect(failures).toBe(0);
+  });
+
+  it('CLI: ls -R --json lists what fls -r -p lists; ls --streams adds NAME:STREAM rows; write commands exit 1 with E_READ_ONLY and leave the image alone', async () => {
+    const rows = fls().filter((r) => !r.deleted);
+    const r = await diskkit(['--json', 'ls', '-R', '-a', '--streams', `${image}:/`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const listed = (JSON.parse(r.stdout) as { path: string; type: string; size: number }[]).map((e) => `${shown(e.path)}\t${e.type}\t${e.type === 'dir' ? 0 : e.size}`);
+    const expected = rows.map((row) => `${row.path}\t${row.type}\t${row.type === 'dir' ? 0 : row.size}`);
+    // fls lists every named attribute as NAME:ATTR (metadata index attributes such as
+    // $Secure:$SDH too); diskkit lists named $DATA streams only, and lists metadata
+    // files fls shows only through their attributes.
+    const metadataAttribute = (line: string): boolean => line.startsWith('/$') && line.split('\t')[0]!.split('/').pop()!.includes(':');
+    expect(expected.filter((line) => !listed.includes(line) && !metadataAttribute(line))).toEqual([]);
+    expect(listed.filter((line) => !expected.includes(line)).every((line) => line.startsWith('/$'))).toBe(true);
+    const before = sha(readFileSync(image));
+    for (const args of [['mkdir', `${image}:/new`], ['rm', `${image}:/hello.txt`], ['cp', image, `${image}:/copy`]]) {
+      const w = await diskkit(args);
+      expect(w.exitCode, args.join(' ')).toBe(1);
+      expect(w.stderr).toMatch(/NTFS volumes are read-only/);
+    }
+    expect(sha(readFileSync(image))).toBe(before);
   });
 });

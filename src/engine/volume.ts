@@ -108,6 +108,8 @@ export interface WalkEntry {
   deleted: boolean;
   /** True for the "." and ".." entries (only reported with `dotEntries`). */
   dot: boolean;
+  /** Named data streams, when walked with `streams` on a format that has them. */
+  streams?: { name: string; size: number }[];
 }
 
 export interface WalkOptions extends ListOptions {

@@ -142,8 +142,16 @@ export function openDataStream(geometry: VolumeGeometry, file: FileRecord, strea
   return pieces ? openStream(geometry, pieces) : null;
 }
 
-/** Attribute names as EntryInfo lists them, from the DOS attribute bits. */
+const ATTRIBUTE_BITS_SHOWN = FileAttribute.READONLY | FileAttribute.HIDDEN | FileAttribute.SYSTEM | FileAttribute.ARCHIVE |
+  FileAttribute.COMPRESSED | FileAttribute.SPARSE | FileAttribute.ENCRYPTED | FileAttribute.REPARSE;
+/** One frozen list per combination of bits, shared (ls caches its output text per list). */
+const attributeLists = new Map<number, string[]>();
+
+/** Attribute names as EntryInfo lists them, from the DOS attribute bits: a shared, frozen list. */
 export function attributeNames(file: FileRecord): string[] {
+  const key = (file.fileAttributes & ATTRIBUTE_BITS_SHOWN) | (file.isDirectory ? 0x10000 : 0);
+  let list = attributeLists.get(key);
+  if (list) return list;
   const out: string[] = [];
   const bits = file.fileAttributes;
   if (bits & FileAttribute.READONLY) out.push('readonly');
@@ -155,5 +163,7 @@ export function attributeNames(file: FileRecord): string[] {
   if (bits & FileAttribute.SPARSE) out.push('sparse');
   if (bits & FileAttribute.ENCRYPTED) out.push('encrypted');
   if (bits & FileAttribute.REPARSE) out.push('reparse');
-  return out;
+  list = Object.freeze(out) as string[];
+  attributeLists.set(key, list);
+  return list;
 }

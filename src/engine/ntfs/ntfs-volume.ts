@@ -191,10 +191,18 @@ export class NtfsVolume implements Volume {
       return;
     }
     const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
-    const ancestors = new Set<number>();
-    const visit = (file: FileRecord, path: string, depth: number): void => {
-      ancestors.add(file.record);
-      const descend: { file: FileRecord; path: string }[] = [];
+    // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
+    const seen = new Set<number>();
+    // An explicit stack, not recursion: a hostile image may nest directories very deep.
+    const stack: { file: FileRecord; path: string; depth: number }[] = [{ file: dir.file, path: dir.path, depth: 0 }];
+    while (stack.length > 0) {
+      const { file, path, depth } = stack.pop()!;
+      if (seen.has(file.record)) {
+        visitor.error(path, depth, new DiskkitError(ErrorCode.CORRUPT, 'directory is reached twice (a loop in the directory tree)', { context: { path, record: file.record } }));
+        continue;
+      }
+      seen.add(file.record);
+      const descend: { file: FileRecord; path: string; depth: number }[] = [];
       try {
         this.readDirectory(file, options.deleted === true, (name, child) => {
           entry.parent = path;
@@ -204,21 +212,14 @@ export class NtfsVolume implements Volume {
           entry.mtimeMs = child.modifiedMs;
           entry.attributes = attributeNames(child);
           entry.deleted = !child.inUse;
-          if (visitor.entry(entry) && options.recursive && child.isDirectory && child.inUse) descend.push({ file: child, path: childPath(path, name) });
+          if (options.streams) entry.streams = this.streamsOf(child);
+          if (visitor.entry(entry) && options.recursive && child.isDirectory && child.inUse) descend.push({ file: child, path: childPath(path, name), depth: depth + 1 });
         }, () => visitor.directory(path, depth));
       } catch (error) {
         visitor.error(path, depth, error);
       }
-      for (const d of descend) {
-        if (ancestors.has(d.file.record)) {
-          visitor.error(d.path, depth + 1, new DiskkitError(ErrorCode.CORRUPT, 'directory contains one of its own ancestors (a loop)', { context: { path: d.path, record: d.file.record } }));
-          continue;
-        }
-        visit(d.file, d.path, depth + 1);
-      }
-      ancestors.delete(file.record);
-    };
-    visit(dir.file, dir.path, 0);
+      for (let i = descend.length - 1; i >= 0; i--) stack.push(descend[i]!);
+    }
   }
 
   openFile(path: string | EntryInfo): FileDataSource {
