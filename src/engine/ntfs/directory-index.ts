@@ -70,10 +70,11 @@ export function forEachIndexEntry(geometry: VolumeGeometry, dir: FileRecord, vis
       }
       if (flags & ENTRY_LAST) return;
       if (16 + keyLength > length) throw corrupt(dir.record, 'entry key overflows the entry', { offset: p });
-      const name = decodeFileName(buf, p + 16, p + 16 + keyLength);
-      if (name) {
-        const record = readU32(buf, p) + (buf[p + 4]! | (buf[p + 5]! << 8)) * 4294967296;
-        visit({ ...name, record, sequence: buf[p + 6]! | (buf[p + 7]! << 8) });
+      const entry = decodeFileName(buf, p + 16, p + 16 + keyLength) as IndexEntry | null;
+      if (entry) {
+        entry.record = readU32(buf, p) + (buf[p + 4]! | (buf[p + 5]! << 8)) * 4294967296;
+        entry.sequence = buf[p + 6]! | (buf[p + 7]! << 8);
+        visit(entry);
       }
       p += length;
     }

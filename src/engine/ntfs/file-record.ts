@@ -108,7 +108,7 @@ export function decodeFileName(value: Uint8Array, at = 0, end = value.length): F
   return {
     parentRecord,
     parentSequence: value[at + 6]! | (value[at + 7]! << 8),
-    name: decodeUtf16Name(value, at + FILE_NAME_FIXED_LENGTH, units),
+    name: units > 16 ? Buffer.from(value.buffer, value.byteOffset + at + FILE_NAME_FIXED_LENGTH, 2 * units).toString('utf16le') : decodeUtf16Name(value, at + FILE_NAME_FIXED_LENGTH, units),
     namespace: value[at + 0x41]!,
   };
 }
@@ -149,15 +149,19 @@ const attributeLists = new Map<number, string[]>();
 
 /** Attribute names as EntryInfo lists them, from the DOS attribute bits: a shared, frozen list. */
 export function attributeNames(file: FileRecord): string[] {
-  const key = (file.fileAttributes & ATTRIBUTE_BITS_SHOWN) | (file.isDirectory ? 0x10000 : 0);
+  return attributeNamesOf(file.fileAttributes, file.isDirectory);
+}
+
+/** attributeNames from the bits and the directory flag. */
+export function attributeNamesOf(bits: number, isDirectory: boolean): string[] {
+  const key = (bits & ATTRIBUTE_BITS_SHOWN) | (isDirectory ? 0x10000 : 0);
   let list = attributeLists.get(key);
   if (list) return list;
   const out: string[] = [];
-  const bits = file.fileAttributes;
   if (bits & FileAttribute.READONLY) out.push('readonly');
   if (bits & FileAttribute.HIDDEN) out.push('hidden');
   if (bits & FileAttribute.SYSTEM) out.push('system');
-  if (file.isDirectory) out.push('dir');
+  if (isDirectory) out.push('dir');
   if (bits & FileAttribute.ARCHIVE) out.push('archive');
   if (bits & FileAttribute.COMPRESSED) out.push('compressed');
   if (bits & FileAttribute.SPARSE) out.push('sparse');

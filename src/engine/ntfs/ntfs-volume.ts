@@ -31,8 +31,8 @@ import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkEntry, WalkOptions, WalkVisitor } from '../volume.js';
 import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 import { locateMft } from './mft-source.js';
-import { RecordReader } from './record-reader.js';
-import { attributeNames, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
+import { RecordReader, type RecordSummary } from './record-reader.js';
+import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
 import { forEachIndexEntry } from './directory-index.js';
 import { readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
@@ -173,7 +173,15 @@ export class NtfsVolume implements Volume {
     const dir = this.resolve(path);
     if (!dir.file.isDirectory || dir.stream !== '') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
     const out: EntryInfo[] = [];
-    this.readDirectory(dir.file, options.deleted === true, (name, file) => {
+    this.readDirectory(dir.file, options.deleted === true, (name, record, loaded) => {
+      let file: FileRecord;
+      try {
+        file = loaded ?? this.file(record);
+      } catch (error) {
+        if (!(error instanceof DiskkitError)) throw error;
+        this.warnings.push({ code: error.code, message: `entry '${name}' skipped: ${error.message}`, context: { record } });
+        return;
+      }
       const info = this.entryInfo(childPath(dir.path, name), name, file, '');
       if (options.streams) info.streams = this.streamsOf(file);
       out.push(info);
@@ -191,6 +199,7 @@ export class NtfsVolume implements Volume {
       return;
     }
     const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
     // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
     const seen = new Set<number>();
     // An explicit stack, not recursion: a hostile image may nest directories very deep.
@@ -204,16 +213,30 @@ export class NtfsVolume implements Volume {
       seen.add(file.record);
       const descend: { file: FileRecord; path: string; depth: number }[] = [];
       try {
-        this.readDirectory(file, options.deleted === true, (name, child) => {
+        this.readDirectory(file, options.deleted === true, (name, record, loaded) => {
+          // The record read in place when it is plain; the full decoder otherwise.
+          const quick = loaded === null ? this.records.summary(record, summary) : null;
+          const child = loaded ?? (quick === null ? this.file(record) : null);
           entry.parent = path;
           entry.name = name;
-          entry.type = child.isDirectory ? 'dir' : 'file';
-          entry.size = child.isDirectory ? 0 : this.unnamedSize(child);
-          entry.mtimeMs = child.modifiedMs;
-          entry.attributes = attributeNames(child);
-          entry.deleted = !child.inUse;
-          if (options.streams) entry.streams = this.streamsOf(child);
-          if (visitor.entry(entry) && options.recursive && child.isDirectory && child.inUse) descend.push({ file: child, path: childPath(path, name), depth: depth + 1 });
+          if (child) {
+            entry.type = child.isDirectory ? 'dir' : 'file';
+            entry.size = child.isDirectory ? 0 : this.unnamedSize(child);
+            entry.mtimeMs = child.modifiedMs;
+            entry.attributes = attributeNames(child);
+            entry.deleted = !child.inUse;
+            if (options.streams) entry.streams = this.streamsOf(child);
+          } else {
+            entry.type = quick!.isDirectory ? 'dir' : 'file';
+            entry.size = quick!.isDirectory ? 0 : quick!.size;
+            entry.mtimeMs = quick!.modifiedMs;
+            entry.attributes = attributeNamesOf(quick!.fileAttributes, quick!.isDirectory);
+            entry.deleted = !quick!.inUse;
+            // Named streams need the decoded record.
+            if (options.streams) entry.streams = this.streamsOf(this.file(record));
+          }
+          const isDir = entry.type === 'dir';
+          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) descend.push({ file: child ?? this.file(record), path: childPath(path, name), depth: depth + 1 });
         }, () => visitor.directory(path, depth));
       } catch (error) {
         visitor.error(path, depth, error);
@@ -302,8 +325,11 @@ export class NtfsVolume implements Volume {
     return stream;
   }
 
-  /** The entries of a directory (the names shown, each with its record), `$I30` order, then deleted ones when asked. */
-  private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, file: FileRecord) => void, started?: () => void): void {
+  /**
+   * The entries of a directory (the names shown, each with its record number), `$I30`
+   * order, then deleted ones when asked (those come with their decoded record).
+   */
+  private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
     const entries: { name: string; record: number }[] = [];
     forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
@@ -312,15 +338,11 @@ export class NtfsVolume implements Volume {
     });
     started?.();
     for (const e of entries) {
-      let file: FileRecord;
-      try {
-        file = this.file(e.record);
-      } catch (error) {
-        if (!(error instanceof DiskkitError)) throw error;
-        this.warnings.push({ code: error.code, message: `entry '${e.name}' skipped: ${error.message}`, context: { record: e.record } });
+      if (e.record >= this.records.recordCount) {
+        this.warnings.push({ code: ErrorCode.BAD_RECORD, message: `entry '${e.name}' skipped: it names MFT record ${e.record}, past the end of the MFT`, context: { record: e.record } });
         continue;
       }
-      each(e.name, file);
+      each(e.name, e.record, null);
     }
     if (!deleted) return;
     for (const record of this.deletedChildren().get(dir.record) ?? []) {
@@ -330,7 +352,7 @@ export class NtfsVolume implements Volume {
       } catch {
         continue;
       }
-      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, file);
+      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, record, file);
     }
   }
 
@@ -338,12 +360,14 @@ export class NtfsVolume implements Volume {
   private deletedChildren(): Map<number, number[]> {
     if (this.deletedByParent) return this.deletedByParent;
     const map = new Map<number, number[]>();
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
     for (let n = 16; n < this.records.recordCount; n++) {
       let file: FileRecord;
       try {
-        const raw = this.records.raw(n);
-        // Not in use: flags bit 0 clear; skip empty and in-use records before decoding.
-        if (raw[0] !== 0x46 || (raw[0x16]! & 1) !== 0) continue;
+        // Skip records without a FILE signature and in-use ones before decoding.
+        if (this.records.status(n) === 255) continue;
+        const quick = this.records.summary(n, summary);
+        if (quick?.inUse) continue;
         file = this.file(n);
       } catch {
         continue;

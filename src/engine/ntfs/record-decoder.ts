@@ -49,12 +49,13 @@ function corrupt(message: string, context: Record<string, unknown>): DiskkitErro
  * E_BAD_RECORD for a missing FILE signature, a bad fixup array, or an attribute
  * that overflows the record; `clusterCount` bounds run lists.
  */
-export function decodeRecord(record: Uint8Array, clusterCount = Infinity, recordNumber?: number): DecodedRecord {
+export function decodeRecord(record: Uint8Array, clusterCount = Infinity, recordNumber?: number, fixupStatus?: number): DecodedRecord {
   const where = { record: recordNumber };
   if (record.length < MftRecordHeader.size) throw corrupt('MFT record shorter than its header', where);
   const header = MftRecordHeader.decode(record);
   if (header.signature !== SIGNATURE_FILE) throw corrupt('MFT record has no FILE signature', where);
-  const fixup = applyFixups(record, 0, record.length, header.usaOffset, header.usaCount);
+  // A caller that applied the fixups already (record-reader.ts, per cached block) passes their status.
+  const fixup = fixupStatus ?? applyFixups(record, 0, record.length, header.usaOffset, header.usaCount);
   if (fixup === FixupStatus.BAD_ARRAY) throw corrupt('MFT record fixup array does not fit the record', where);
   const end = Math.min(header.bytesInUse, record.length);
   const attributes: DecodedAttribute[] = [];
