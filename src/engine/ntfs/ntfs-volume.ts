@@ -9,13 +9,18 @@
  *
  * Listings read `$I30` for one directory and the entries' own records (sizes, times
  * and DOS attributes come from `$STANDARD_INFORMATION` and `$DATA`, not from the
- * possibly stale copies in the index). Why not the MFT indexer (scan-mft + mft-index)
- * for whole-tree walks: measured on the 1M-file volume of bench/make-large-ntfs.sh,
- * `mft index` builds the whole tree in ~1 s, far ahead of a per-directory walk; but
- * the indexer is asynchronous (read modes, worker threads) while Volume.walk is
- * synchronous, so for now walks go directory by directory through `$I30` and a block
- * cache of MFT records (record-reader.ts); one directory costs one index read plus
- * one record per entry, independent of the volume's size.
+ * possibly stale copies in the index). Measured (100,000-file volume of
+ * bench/make-large-ntfs.sh, a 2-core machine at load average ~21, so figures are
+ * inflated and only comparable within one run): one directory of 1,000 entries
+ * through `$I30` 0.5–0.65 s in process (most of it opening the volume and the
+ * first record blocks) where the MFT index must scan the whole 100 MB MFT
+ * (`mft index` 4.7–4.9 s); the whole tree through `$I30` 1.7 s in process
+ * (`ls -R --json` 5.5–6.6 s as a command) against `mft index` 4.7–4.9 s and
+ * `fls -r -p` 3.5–4.7 s. So both jobs use `$I30` here; walks read each entry's
+ * record in place from a fixed-up block cache (RecordReader.summary). The MFT
+ * indexer is also asynchronous (read modes, worker threads) while Volume.walk is
+ * synchronous. To revisit on a quiet machine with the 1M-file volume
+ * (bench/ntfs-read.bench.js measures both).
  *
  * Deleted entries (`--deleted`) cannot come from `$I30`: the first listing that asks
  * scans the MFT once for records not in use and groups their names by parent.
