@@ -33,7 +33,7 @@ import type { EntryInfo, FileDataSource, Volume } from '../src/engine/volume.js'
 import { requireTools } from './helpers/oracle.js';
 import { diskkit } from './helpers/cli.js';
 
-const tools = requireTools('mkntfs', 'ntfs-3g', 'setfattr', 'icat', 'fls', 'istat', 'fsstat', 'tsk_recover');
+const tools = requireTools('mkntfs', 'ntfs-3g', 'setfattr', 'icat', 'fls', 'istat', 'fsstat', 'tsk_recover', 'sfdisk');
 const script = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
 let dir = '';
 let image = '';
@@ -417,5 +417,16 @@ describe.runIf(tools)('NtfsVolume on a real NTFS volume (mkntfs + ntfs-3g)', () 
     } finally {
       volume.close();
     }
+  });
+
+  it('reads the volume inside a partitioned disk image (MBR, NTFS partition at 1 MiB) like the bare image', async () => {
+    const disk = join(dir, 'disk.img');
+    execFileSync('sh', ['-c', `truncate -s 1M ${disk} && cat ${image} >> ${disk} && truncate -s +1M ${disk} && echo 'start=2048, type=7' | sfdisk -q ${disk}`]);
+    const bare = await diskkit(['--json', 'ls', '-R', `${image}:/dir`]);
+    const inDisk = await diskkit(['--json', 'ls', '-R', `${disk}:/dir`]);
+    expect(inDisk.exitCode, inDisk.stderr).toBe(0);
+    expect(inDisk.stdout).toBe(bare.stdout);
+    const info = await diskkit(['--json', 'info', disk]);
+    expect(JSON.parse(info.stdout).label).toBe('diskkit-read');
   });
 });

@@ -207,10 +207,8 @@ class NonResidentStream implements StreamSource {
     const unitBytes = this.unitClusters * cs;
     this.unitBuffer ??= new Uint8Array(unitBytes);
     this.cachedUnit = -1;
-    if (stored === 0) {
-      const beyond = this.runAt(firstVcn);
-      if (beyond >= 0 && this.runLcn[beyond]! < 0) return null;
-    }
+    // A unit with no stored cluster is all zeros (sparse).
+    if (stored === 0) return null;
     const unitStart = firstVcn * cs;
     const readable = Math.min(unitBytes, this.runVcn[this.count]! * cs - unitStart);
     if (stored === this.unitClusters || (stored * cs >= readable && stored > 0)) {
