@@ -8,6 +8,7 @@ import { checkBound } from '../binary.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { EntryInfo, Extent, FileDataSource, InfoDetail, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
 import { extentReader } from '../extent-reader.js';
+import { joinPath, splitPath } from '../volume-path.js';
 import { fatInfoDetails } from './info-details.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
@@ -522,20 +523,7 @@ class FatEntryInfo implements EntryInfo {
   }
 }
 
-/** Splits an absolute path into names, dropping empty parts and '.', resolving '..' lexically. */
-export function splitPath(path: string): string[] {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out;
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
+export { joinPath, splitPath };
 
 function formatVolumeId(id: number): string {
   const hex = id.toString(16).toUpperCase().padStart(8, '0');
