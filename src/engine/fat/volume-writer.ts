@@ -20,7 +20,7 @@ import { dotEntry, newDirEntry, validateNewName, WritableDirectory, type SlotRes
 import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
-import type { DirectoryRef, FatVolume } from './volume.js';
+import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
 import { joinPath, splitPath } from '../volume-path.js';
 
 /** FAT's file size field is 32 bits (fatgen103 section 6). */

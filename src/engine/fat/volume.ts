@@ -17,6 +17,7 @@ import { walkFatDirectories } from './directory-walk.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
+import type { DirectoryRef, FatVolumeState } from './volume-state.js';
 import { ClusterAllocator, measureAllocation } from './allocator.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
@@ -26,14 +27,7 @@ export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
 /** How many parsed directories are kept for repeated lookups. */
 const DIRECTORY_CACHE_SIZE = 8;
 
-/** Where a directory lives: the fixed FAT12/16 root region (cluster 0) or a cluster chain. */
-export interface DirectoryRef {
-  /** First cluster, or 0 for the FAT12/16 fixed root region. */
-  cluster: number;
-  path: string;
-  /** The directory this one was reached from (null for the root), to refuse directory loops. */
-  parent?: DirectoryRef | null;
-}
+export type { DirectoryRef } from './volume-state.js';
 
 export interface FatVolumeInfo extends VolumeInfo {
   format: 'fat';
@@ -62,7 +56,7 @@ export interface FatVolumeInfo extends VolumeInfo {
   fsInfo: { freeCount: number | null; nextFree: number | null } | null;
 }
 
-export class FatVolume implements Volume {
+export class FatVolume implements Volume, FatVolumeState {
   readonly format = 'fat';
   readonly capabilities: VolumeCapabilities;
   readonly warnings: DiskkitWarning[] = [];
