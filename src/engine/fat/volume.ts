@@ -9,7 +9,7 @@ import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { EntryInfo, Extent, FileDataSource, InfoDetail, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
 import { extentReader } from '../extent-reader.js';
 import { joinPath, splitPath } from '../volume-path.js';
-import { fatInfoDetails } from './info-details.js';
+import { fatInfoDetails, type FatVolumeInfo } from './info-details.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, foldName, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
@@ -29,32 +29,7 @@ const DIRECTORY_CACHE_SIZE = 8;
 
 export type { DirectoryRef } from './volume-state.js';
 
-export interface FatVolumeInfo extends VolumeInfo {
-  format: 'fat';
-  fatType: 'FAT12' | 'FAT16' | 'FAT32';
-  /** Size of the volume as the boot sector declares it. */
-  volumeBytes: number;
-  bytesPerSector: number;
-  sectorsPerCluster: number;
-  bytesPerCluster: number;
-  reservedSectors: number;
-  numberOfFats: number;
-  sectorsPerFat: number;
-  totalSectors: number;
-  hiddenSectors: number;
-  media: number;
-  rootDirectory: { sector: number; entries: number } | { cluster: number };
-  firstDataSector: number;
-  clusters: { total: number; free: number; used: number };
-  /** The label in the root directory, else the boot sector's. */
-  label: string | null;
-  bootSectorLabel: string | null;
-  /** "XXXX-XXXX" as DOS shows it, or null when the boot sector has none. */
-  volumeId: string | null;
-  oemName: string;
-  /** FAT32 FSInfo hints as stored (they may be stale; free counts above come from the FAT). */
-  fsInfo: { freeCount: number | null; nextFree: number | null } | null;
-}
+export type { FatVolumeInfo } from './info-details.js';
 
 export class FatVolume implements Volume, FatVolumeState {
   readonly format = 'fat';
