@@ -11,5 +11,7 @@ export { jsonlFormatter } from './format-jsonl.js';
 export { csvFormatter } from './format-csv.js';
 export { bodyfileFormatter } from './format-bodyfile.js';
 export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
+export { runMftIndex, type MftIndexRequest, type MftIndexSummary, type RowStream } from './index-run.js';
+export { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } from './parse-module.js';
 export { filetimeToIso } from './filetime.js';
 export { ntfsFormat } from './registry-placeholder.js';
