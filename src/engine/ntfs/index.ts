@@ -1,13 +1,13 @@
 /** NTFS's public surface: the format's registry entry (read-only volumes) and the MFT indexer. */
 import type { FormatDefinition } from '../formats.js';
-import { isNtfsBootSector as isNtfsVolumeBootSector } from '../image.js';
+import { startsNtfsVolume } from './volume-probe.js';
 import { NtfsVolume } from './ntfs-volume.js';
 
 export const ntfsFormat: FormatDefinition = {
   name: 'ntfs',
   title: 'NTFS (read-only)',
   capabilities: ['read'],
-  probe: (head) => head.length >= 512 && isNtfsVolumeBootSector(head.subarray(0, 512)),
+  probe: (head) => head.length >= 512 && startsNtfsVolume(head.subarray(0, 512)),
   open: (source) => NtfsVolume.open(source),
 };
 
@@ -25,4 +25,7 @@ export { jsonlFormatter } from './format-jsonl.js';
 export { csvFormatter } from './format-csv.js';
 export { bodyfileFormatter } from './format-bodyfile.js';
 export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
+export { runMftIndex, type MftIndexRequest, type MftIndexSummary, type RowStream } from './index-run.js';
+export { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } from './parse-module.js';
 export { filetimeToIso } from './filetime.js';
+export { startsNtfsVolume } from './volume-probe.js';
