@@ -39,7 +39,7 @@ import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
 import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
 import { forEachIndexEntry } from './directory-index.js';
-import { readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { emptyStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
 import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
@@ -296,8 +296,10 @@ export class NtfsVolume implements Volume {
     const r = this.resolve(path);
     if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
     const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
-    if (!stream) throw new DiskkitError(ErrorCode.NOT_FOUND, r.stream === '' ? 'file has no data stream' : `no stream named '${r.stream}'`, { context: { path: r.path } });
-    return stream;
+    if (stream) return stream;
+    // A file without an unnamed $DATA ($Secure, $Extend/$Quota...) lists as size 0 and reads as nothing.
+    if (r.stream === '') return emptyStream();
+    throw new DiskkitError(ErrorCode.NOT_FOUND, `no stream named '${r.stream}'`, { context: { path: r.path } });
   }
 
   /**

@@ -53,6 +53,11 @@ export function openStream(geometry: VolumeGeometry, pieces: readonly DecodedAtt
   return new NonResidentStream(geometry, first, [...pieces].filter((p) => p.nonResident).sort((a, b) => a.startVcn - b.startVcn));
 }
 
+/** A stream of no bytes (a metadata file without an unnamed $DATA, such as $Secure, lists as size 0). */
+export function emptyStream(): StreamSource {
+  return residentStream(new Uint8Array(0));
+}
+
 function residentStream(value: Uint8Array): StreamSource {
   return {
     size: value.length,
