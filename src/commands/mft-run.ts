@@ -4,7 +4,7 @@
  * for a slow pipe, stopping quietly on EPIPE), and assembles the summary.
  */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { threadBudget } from '../io/thread-budget.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../engine/errors.js';
@@ -18,7 +18,7 @@ import { csvFormatter } from '../engine/ntfs/format-csv.js';
 import { bodyfileFormatter } from '../engine/ntfs/format-bodyfile.js';
 
 export interface MftIndexRequest {
-  format: 'jsonl' | 'csv' | 'bodyfile' | 'none';
+  format: 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none';
   out: string | undefined;
   toStdout: boolean;
   streams: boolean;
@@ -131,10 +131,10 @@ function formatWorkerMinRecords(): number {
  * starts before the index is built, so its start-up overlaps the build.
  */
 function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, minRecords: number): FormatWorker | null {
-  if (request.format === 'none') return null;
+  if (request.format === 'none' || request.format === 'parquet') return null;
   if (request.out === undefined && !(request.toStdout && stdoutIsSync())) return null;
   // No MFT record is smaller than a 512-byte sector: a smaller source cannot reach minRecords.
-  if (availableParallelism() < 2 || sourceBytes < minRecords * 512) return null;
+  if (threadBudget() < 2 || sourceBytes < minRecords * 512) return null;
   return startFormatWorker(request.format);
 }
 
@@ -175,7 +175,11 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     const worker = formatWorker;
     const parallel = { signal: request.signal, minRecords };
     if (request.format === 'none' || (!request.out && !request.toStdout)) totals = countRows(index, rowOptions);
-    else if (request.out) {
+    else if (request.format === 'parquet') {
+      // Loaded only here: Arrow and the Parquet writer's WebAssembly are large.
+      const { writeParquetFile } = await import('../engine/ntfs/format-parquet.js');
+      totals = await writeParquetFile(index, rowOptions, path, request.out!, { signal: request.signal });
+    } else if (request.out) {
       const out = request.out;
       // Under a temporary name, renamed into place at the end: an error or Ctrl-C leaves no partial file.
       const { writeAtomically } = await import('../io/atomic-output.js');

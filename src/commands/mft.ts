@@ -9,9 +9,9 @@ import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { threadBudget } from '../io/thread-budget.js';
 
-const FORMATS = ['jsonl', 'csv', 'bodyfile', 'none'];
+const FORMATS = ['jsonl', 'csv', 'bodyfile', 'parquet', 'none'];
 const MODES: readonly string[] = READ_MODES;
 
 interface IndexFlags extends IoOptionValues {
@@ -21,6 +21,8 @@ interface IndexFlags extends IoOptionValues {
   deleted?: boolean;
   strict?: boolean;
   skipUnused?: boolean;
+  outDir?: string;
+  jobs?: string;
 }
 
 interface BenchFlags {
@@ -36,15 +38,20 @@ export function define(program: Command): void {
   const index = mft
     .command('index')
     .description('list every file of an $MFT dump or NTFS volume with its full path, one row per path')
-    .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
-    .option('--format <format>', 'jsonl, csv or bodyfile (TSK mactime input)', 'jsonl')
+    .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
+    .option('--format <format>', 'jsonl, csv, bodyfile (TSK mactime input) or parquet', 'jsonl')
     .option('-o, --out <file>', 'write rows to FILE instead of stdout')
+    .option('--out-dir <dir>', 'one output file per source in DIR, named from the source')
+    .option('--jobs <n>', 'sources indexed at once (default: the core count)')
     .option('--streams', 'a row per named $DATA stream (file:stream) too')
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
-  addIoOptions(index).action((source: string, flags: IndexFlags, command: Command) => runAction(source, () => runIndex(source, flags, command)));
+  addIoOptions(index).action((sources: string[], flags: IndexFlags, command: Command) =>
+    sources.length > 1 || flags.outDir !== undefined || flags.jobs !== undefined
+      ? runAction(undefined, () => runFleet(sources, flags, command))
+      : runAction(sources[0], () => runIndex(sources[0]!, flags, command)));
 
   mft
     .command('bench')
@@ -60,7 +67,8 @@ export function define(program: Command): void {
 }
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
-  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
+  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
+  if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json) throw usageError('--format parquet writes a file: give --out FILE (or --out-dir DIR)');
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
   const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/parse-module.js');
@@ -75,7 +83,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
 
 /** Whether `auto` may pick parallel: two cores and a source at least as large as the smallest MFT it parses in workers. */
 function mayIndexInParallel(source: string, minBytes: number): boolean {
-  if (availableParallelism() < 2) return false;
+  if (threadBudget() < 2) return false;
   try {
     return statSync(source).size >= minBytes;
   } catch {
@@ -89,7 +97,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
   // A bar only where it helps: indexing a large MFT takes seconds.
   const bar = await startProgress(g, 'indexing $MFT', 1);
   const summary = await withInterrupt((signal) => runMftIndex(source, {
-    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'none',
+    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
     out: flags.out,
     toStdout: !g.json,
     streams: Boolean(flags.streams),
@@ -129,4 +137,49 @@ async function runBench(source: string, flags: BenchFlags, command: Command): Pr
   if (g.json) printJson(result);
   else process.stdout.write(renderBenchTable(result));
   return 0;
+}
+
+/** Several sources, --out-dir or --jobs: one pipeline per source (mft-fleet.ts). */
+async function runFleet(sources: string[], flags: IndexFlags, command: Command): Promise<number> {
+  const g = globalOptions(command);
+  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
+  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
+  if (flags.out !== undefined && flags.outDir !== undefined) throw usageError('give --out FILE (all rows in one file) or --out-dir DIR (a file per source), not both');
+  if (flags.format === 'parquet' && flags.outDir === undefined && !(sources.length === 1 && flags.out !== undefined)) {
+    throw usageError('--format parquet with several sources needs --out-dir DIR (a file per source, each with a source column: query DIR/*.parquet)');
+  }
+  const [{ runFleetIndex }, { withInterrupt }] = await Promise.all([import('./mft-fleet.js'), import('./io-options.js')]);
+  const passArgs: string[] = [];
+  if (flags.streams) passArgs.push('--streams');
+  if (flags.deleted) passArgs.push('--deleted');
+  if (flags.strict) passArgs.push('--strict');
+  if (flags.skipUnused) passArgs.push('--skip-unused');
+  if (flags.stats) passArgs.push('--stats');
+  if (flags.mode !== undefined) passArgs.push('--mode', flags.mode);
+  if (flags.chunkSize !== undefined) passArgs.push('--chunk-size', String(flags.chunkSize));
+  if (flags.depth !== undefined) passArgs.push('--depth', String(flags.depth));
+  const summary = await withInterrupt((signal) => runFleetIndex({
+    sources,
+    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
+    outDir: flags.outDir,
+    out: flags.out,
+    toStdout: !g.json,
+    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
+    passArgs,
+    partition: g.partition,
+    workers: flags.workers,
+    signal,
+  }));
+  if (g.json) printJson(summary);
+  else {
+    for (const s of summary.sources) {
+      if (!s.ok) process.stderr.write(`diskkit: ${s.source}: ${s.error!.message}\n`);
+      else if (s.summary!.warningCount > 0) warn(g, s.source, `${s.summary!.warningCount} problem(s): ${s.summary!.badRecords} bad record(s); run with --json for details`);
+      if (s.renamed) warn(g, s.source, `written to ${s.output} (another source has the same name)`);
+    }
+    if (!g.quiet && process.stderr.isTTY) {
+      process.stderr.write(`${sources.length - summary.failed} of ${sources.length} sources indexed: ${summary.rows} rows from ${summary.records} records in ${summary.seconds.toFixed(3)} s, ${Math.round(summary.recordsPerSecond)} records/s, ${summary.jobs} at once\n`);
+    }
+  }
+  return summary.failed > 0 ? 1 : 0;
 }
