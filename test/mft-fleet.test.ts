@@ -168,6 +168,24 @@ describe('mft index with several sources', () => {
   }, 60_000);
 });
 
+describe('mft bench with several sources', () => {
+  it('gives each source its mode table, then all sources at once against the first alone', async () => {
+    const r = await diskkit(['--json', 'mft', 'bench', SHIPPED, built, '--modes', 'streaming', '--jobs', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { perSource: { source: string; records: number; modes: { mode: string }[] }[]; aggregate: { sources: number; jobs: number; records: number; recordsPerSecond: number }; alone: { sources: number; records: number; recordsPerSecond: number }; scaling: number };
+    expect(result.perSource.map((s) => [s.source, s.modes.map((m) => m.mode)])).toEqual([[SHIPPED, ['streaming']], [built, ['streaming']]]);
+    expect(result.aggregate).toMatchObject({ sources: 2, jobs: 2, records: result.perSource[0]!.records + result.perSource[1]!.records });
+    expect(result.alone).toMatchObject({ sources: 1, records: result.perSource[0]!.records });
+    expect(result.scaling).toBeCloseTo(result.aggregate.recordsPerSecond / result.alone.recordsPerSecond, 6);
+  }, 60_000);
+
+  it('names the failing source when one of them cannot be indexed', async () => {
+    const r = await diskkit(['mft', 'bench', SHIPPED, missing, '--modes', 'streaming']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(missing);
+  });
+});
+
 describe('fleet pieces', () => {
   it('threadsPerJob shares the budget among the sources running at once, never below one', () => {
     expect(threadsPerJob(2, 2, 4)).toBe(1);

@@ -31,6 +31,7 @@ interface BenchFlags {
   workers?: string;
   skipUnused?: boolean;
   runs: string;
+  jobs?: string;
 }
 
 export function define(program: Command): void {
@@ -56,14 +57,15 @@ export function define(program: Command): void {
   mft
     .command('bench')
     .description('build the full index in each read mode in turn and compare records/s, MB/s, CPU and memory')
-    .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
+    .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
     .option('--modes <list>', 'all, or a comma-separated list of read modes', 'all')
     .option('--chunk-size <bytes>', 'bytes per read, e.g. 4M', parseByteSize)
     .option('--workers <n>', 'worker threads for parallel')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP")
     .option('--runs <n>', 'runs per mode, modes taking turns (the median is kept)', '1')
-    .action((source: string, flags: BenchFlags, command: Command) =>
-      runAction(source, () => runBench(source, flags, command)));
+    .option('--jobs <n>', 'with several sources: sources indexed at once for the aggregate (default: the core count)')
+    .action((sources: string[], flags: BenchFlags, command: Command) =>
+      runAction(sources.length === 1 ? sources[0] : undefined, () => runBench(sources, flags, command)));
 }
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
@@ -125,13 +127,15 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
   return 0;
 }
 
-async function runBench(source: string, flags: BenchFlags, command: Command): Promise<number> {
+async function runBench(sources: string[], flags: BenchFlags, command: Command): Promise<number> {
+  const source = sources[0]!;
   const g = globalOptions(command);
   const modes = flags.modes === 'all' ? MODES.filter((m) => m !== 'auto') : flags.modes.split(',').map((m) => m.trim());
   for (const m of modes) if (!MODES.includes(m)) throw usageError(`--modes: unknown read mode '${m}' (known: ${MODES.join(', ')})`);
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
+  if (sources.length > 1) return runFleetBenchCommand(sources, flags, command, { modes, runs });
   const { runMftBench, renderBenchTable } = await import('./mft-run.js');
   const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
   if (g.json) printJson(result);
@@ -182,4 +186,22 @@ async function runFleet(sources: string[], flags: IndexFlags, command: Command):
     }
   }
   return summary.failed > 0 ? 1 : 0;
+}
+
+/** `mft bench SRC SRC...`: each source's table, then all sources at once against one alone (mft-fleet-bench.ts). */
+async function runFleetBenchCommand(sources: string[], flags: BenchFlags, command: Command, parsed: { modes: string[]; runs: number }): Promise<number> {
+  const g = globalOptions(command);
+  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
+  const { runFleetBench, renderFleetBench } = await import('./mft-fleet-bench.js');
+  const result = await runFleetBench(sources, {
+    ...parsed,
+    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
+    chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize),
+    workers: flags.workers,
+    skipUnused: Boolean(flags.skipUnused),
+    partition: g.partition,
+  });
+  if (g.json) printJson(result);
+  else process.stdout.write(renderFleetBench(result));
+  return 0;
 }
