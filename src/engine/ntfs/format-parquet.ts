@@ -13,12 +13,11 @@
  * are UTF-8; JSONL keeps the surrogate as a \u escape).
  *
  * Rows are gathered a batch at a time into Arrow columns built straight from the
- * index (no per-row objects), handed to parquet-wasm (Apache Arrow's Rust Parquet
- * writer compiled to WebAssembly), which writes row groups of ROW_GROUP_ROWS rows,
- * zstd-compressed, with statistics.
+ * index (no per-row objects), and written by ../parquet/write-stream.ts (row
+ * groups of about a million rows, zstd, statistics).
  */
 import * as arrow from 'apache-arrow';
-import * as pq from 'parquet-wasm';
+import { ROW_GROUP_ROWS, writeParquetStream } from '../parquet/write-stream.js';
 import { FLAG_NAMES, flagMask, countRow, emptyTotals, rowSize, type RowTotals } from './format-rows.js';
 import { forEachRow, isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { isInUse, ORPHAN_DIR } from './paths.js';
@@ -27,8 +26,6 @@ import { wellFormed } from './byte-writer.js';
 import { checkAborted } from '../../io/chunk-read.js';
 import { writeAtomically } from '../../io/atomic-output.js';
 
-/** Rows per row group: about a million, the size scanners read best (issue 13). */
-export const ROW_GROUP_ROWS = 1 << 20;
 /** Rows per Arrow batch handed to the writer: bounds the JS-side memory. */
 const BATCH_ROWS = 1 << 16;
 
@@ -187,26 +184,26 @@ const STREAM_STRUCT = new arrow.Struct([new arrow.Field('name', new arrow.Utf8()
 /** One batch of rows as Arrow columns, built from the index. */
 class Batch {
   n = 0;
-  readonly record: Uint32Array;
-  readonly sequence: Uint32Array;
-  readonly links: Uint32Array;
-  readonly parent: Int32Array;
-  readonly size: Int32Array;
-  readonly allocated: Int32Array;
-  readonly isDir: Uint8Array;
-  readonly deleted: Uint8Array;
-  readonly siValid: Uint8Array;
-  readonly times: Int32Array[];
+  record: Uint32Array;
+  sequence: Uint32Array;
+  links: Uint32Array;
+  parent: Int32Array;
+  size: Int32Array;
+  allocated: Int32Array;
+  isDir: Uint8Array;
+  deleted: Uint8Array;
+  siValid: Uint8Array;
+  times: Int32Array[];
   readonly path: StringColumn;
   readonly name: StringColumn;
-  readonly flagOffsets: Int32Array;
+  flagOffsets: Int32Array;
   readonly flagValues: StringColumn;
-  readonly streamOffsets: Int32Array;
+  streamOffsets: Int32Array;
   readonly streamNames: StringColumn;
   streamSizes: Int32Array;
   streamCount = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(public capacity: number) {
     const c = capacity;
     this.record = new Uint32Array(c);
     this.sequence = new Uint32Array(c);
@@ -299,8 +296,32 @@ class Batch {
     setInt64(this.streamSizes, this.streamCount++, size);
   }
 
+  /** Doubles the room for rows (a record with many links and streams can overfill a batch). */
+  private grow(): void {
+    const c = this.capacity * 2;
+    const more = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.record = more(this.record, c);
+    this.sequence = more(this.sequence, c);
+    this.links = more(this.links, c);
+    this.parent = more(this.parent, 2 * c);
+    this.size = more(this.size, 2 * c);
+    this.allocated = more(this.allocated, 2 * c);
+    this.isDir = more(this.isDir, (c + 7) >> 3);
+    this.deleted = more(this.deleted, (c + 7) >> 3);
+    this.siValid = more(this.siValid, (c + 7) >> 3);
+    this.times = this.times.map((t) => more(t, 2 * c));
+    this.flagOffsets = more(this.flagOffsets, c + 1);
+    this.streamOffsets = more(this.streamOffsets, c + 1);
+    this.capacity = c;
+  }
+
   /** Adds one row (the JSONL row's fields, in the same form). */
   add(index: MftIndex, row: RowRef): void {
+    if (this.n === this.capacity) this.grow();
     const i = this.n++;
     const t = index.table;
     const names = index.names;
@@ -392,7 +413,7 @@ export async function writeParquetRows(
 ): Promise<RowTotals> {
   const totals = emptyTotals();
   const batchRows = Math.max(1, Math.min(settings.batchRows ?? BATCH_ROWS, settings.rowGroupRows ?? ROW_GROUP_ROWS));
-  const batch = new Batch(batchRows + 1024);
+  const batch = new Batch(batchRows + 64);
   const sourceBytes = new TextEncoder().encode(wellFormed(source));
   const count = index.table.count;
   let from = 0;
@@ -400,8 +421,9 @@ export async function writeParquetRows(
     batch.add(index, row);
     countRow(index, row, totals);
   };
-  /** The next batch of rows, converted to the writer's record batches; null at the end. */
-  const nextBatches = (): pq.RecordBatch[] | null => {
+  let emitted = false;
+  /** The next batch of rows; null at the end (after at least one table, which carries the schema). */
+  const nextTable = (): arrow.Table | null => {
     checkAborted(settings.signal);
     batch.reset();
     // A record adds at most a few rows: stop taking records when the batch is nearly full.
@@ -410,32 +432,11 @@ export async function writeParquetRows(
       forEachRow(index, options, from, to, visit);
       from = to;
     }
-    if (batch.n === 0) return totals.rows === 0 && !emitted ? emptyBatch() : null;
+    if (batch.n === 0 && emitted) return null;
     emitted = true;
-    return pq.Table.fromIPCStream(arrow.tableToIPC(batch.toTable(sourceBytes), 'stream')).recordBatches();
+    return batch.toTable(sourceBytes);
   };
-  let emitted = false;
-  const emptyBatch = (): pq.RecordBatch[] => {
-    emitted = true;
-    return pq.Table.fromIPCStream(arrow.tableToIPC(batch.toTable(sourceBytes), 'stream')).recordBatches();
-  };
-  let queued: pq.RecordBatch[] = [];
-  const input = new ReadableStream<pq.RecordBatch>({
-    pull(controller) {
-      if (queued.length === 0) queued = nextBatches() ?? [];
-      const next = queued.shift();
-      if (next) controller.enqueue(next);
-      else controller.close();
-    },
-  });
-  const properties = new pq.WriterPropertiesBuilder()
-    .setCompression(pq.Compression.ZSTD)
-    .setMaxRowGroupSize(settings.rowGroupRows ?? ROW_GROUP_ROWS)
-    .setStatisticsEnabled(pq.EnabledStatistics.Chunk)
-    .setCreatedBy('diskkit')
-    .build();
-  const output = await pq.transformParquetStream(input, properties);
-  for await (const piece of output as unknown as AsyncIterable<Uint8Array>) await sink(piece);
+  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows });
   return totals;
 }
 
