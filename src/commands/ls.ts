@@ -20,6 +20,8 @@ interface LsOptions {
   recursive?: boolean;
   all?: boolean;
   deleted?: boolean;
+  format?: string;
+  out?: string;
 }
 
 export function define(program: Command): void {
@@ -31,9 +33,14 @@ export function define(program: Command): void {
     .option('-R, --recursive', 'list subdirectories recursively')
     .option('-a, --all', 'include hidden and system entries, and . and ..')
     .option('--deleted', 'include entries marked deleted')
+    .option('--format <format>', 'a table, one row per entry: jsonl, csv or parquet (with --out)')
+    .option('-o, --out <file>', 'with --format: write the table to FILE')
     .action((target: string, opts: LsOptions, command: Command) => {
       const g = globalOptions(command);
       const ref = parseImageRef(target)!;
+      if (opts.format !== undefined || opts.out !== undefined) {
+        return runAction(ref.image, async () => (await import('./ls-export.js')).runListingExport(ref.image, ref.path, { ...opts, format: opts.format ?? 'jsonl' }, g));
+      }
       return runAction(ref.image, async () => {
         const [{ openVolume }, { walkVolume }, { ByteWriter }] = await Promise.all([
           import('../engine/open-volume.js'),
