@@ -50,7 +50,7 @@ export function define(program: Command): void {
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
   addIoOptions(index).action((sources: string[], flags: IndexFlags, command: Command) =>
-    sources.length > 1 || flags.outDir !== undefined
+    sources.length > 1 || flags.outDir !== undefined || flags.jobs !== undefined
       ? runAction(undefined, () => runFleet(sources, flags, command))
       : runAction(sources[0], () => runIndex(sources[0]!, flags, command)));
 
