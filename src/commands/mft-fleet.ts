@@ -21,6 +21,7 @@ import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { outputNamesFor, prefixRows, runSources, threadsPerJob, type SourceOutcome } from '../engine/fleet/index.js';
 import { threadBudget } from '../io/thread-budget.js';
 import type { MftIndexSummary } from './mft-run.js';
+import { writeAllSync } from './stdout-writer.js';
 
 export interface FleetRequest {
   sources: string[];
@@ -146,15 +147,10 @@ class CombinedStream {
 }
 
 function writeAll(fd: number, bytes: Uint8Array, name: string): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let at = 0; at < bytes.length; ) {
-    try {
-      at += writeSync(fd, bytes, at, bytes.length - at);
-    } catch (error) {
-      // stdout may be a non-blocking pipe whose reader is behind: wait a moment and go on.
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
-      else throw fromSystemError(error, name, 'write');
-    }
+  try {
+    writeAllSync(fd, bytes);
+  } catch (error) {
+    throw fromSystemError(error, name, 'write');
   }
 }
 
@@ -187,6 +183,9 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       }
       stream = new CombinedStream(outFd, request.out ?? 'stdout', request.format as 'jsonl' | 'csv' | 'bodyfile', sources, temps);
     }
+    // Where source i's pipeline writes: its file in --out-dir, its temporary part of the combined stream, or (one source, Parquet) --out itself.
+    const outputOf = (i: number): string | null =>
+      names ? join(request.outDir!, names[i]!.file) : combined ? temps[i]! : request.format === 'parquet' && request.out !== undefined ? request.out : null;
     const pending: Promise<void>[] = [];
     const outcomes: SourceOutcome<MftIndexSummary>[] = await runSources(sources, {
       jobs: request.jobs,
@@ -194,7 +193,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       onDone: (outcome, i) => {
         if (stream) pending.push(stream.finished(i, outcome.ok));
       },
-    }, (source, i) => runPipeline(source, names ? join(request.outDir!, names[i]!.file) : combined ? temps[i]! : null, request, threads));
+    }, (source, i) => runPipeline(source, outputOf(i), request, threads));
     await Promise.all(pending);
     await stream?.flushed();
     if (request.signal.aborted) throw new DiskkitError(ErrorCode.CANCELLED, 'interrupted');
