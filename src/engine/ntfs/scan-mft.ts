@@ -71,11 +71,11 @@ export function alignChunk(chunkSize: number, recordSize: number): number {
  * second core was free); prefetch otherwise (reads run on the libuv pool while
  * this thread parses); pipelined on a rotational disk.
  */
-export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount()): ConcreteMode {
+export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount(), rotational = layout.source !== undefined && onRotationalDisk(layout.source)): ConcreteMode {
   const bytes = layout.recordCount * layout.recordSize;
   if (bytes < AUTO_SMALL_SCAN) return 'streaming';
   // A spinning disk: one sequential reader with parsing beside it beats the workers' scattered reads (issue 13).
-  if (onRotationalDisk(layout.source)) return 'pipelined';
+  if (rotational) return 'pipelined';
   return bytes >= AUTO_PARALLEL_MFT_BYTES && cores >= 2 ? 'parallel' : 'prefetch';
 }
 
