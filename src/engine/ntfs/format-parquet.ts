@@ -17,7 +17,7 @@
  * groups of about a million rows, zstd, statistics).
  */
 import * as arrow from 'apache-arrow';
-import { ROW_GROUP_ROWS, writeParquetStream } from '../parquet/write-stream.js';
+import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd } from '../parquet/write-stream.js';
 import { FLAG_NAMES, flagMask, countRow, emptyTotals, rowSize, type RowTotals } from './format-rows.js';
 import { forEachRow, isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { isInUse, ORPHAN_DIR } from './paths.js';
@@ -33,6 +33,9 @@ const BATCH_ROWS = 1 << 16;
 const EPOCH_LO = 0xd53e8000;
 const EPOCH_HI = 0x019db1de;
 const TWO_32 = 0x100000000;
+
+/** Columns with few distinct values; the others (paths, names, numbers, times) are mostly unique. */
+const DICTIONARY_COLUMNS = ['source', 'flags.list.element', 'streams.list.element.name'];
 
 const TIME_COLUMNS = ['created', 'modified', 'mftModified', 'accessed'] as const;
 
@@ -179,6 +182,7 @@ function setBit(bitmap: Uint8Array, i: number, on: boolean): void {
 }
 
 const TIMESTAMP = new arrow.TimestampMicrosecond('UTC');
+const SOURCE_TYPE = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
 const STREAM_STRUCT = new arrow.Struct([new arrow.Field('name', new arrow.Utf8(), false), new arrow.Field('size', new arrow.Int64(), false)]);
 
 /** One batch of rows as Arrow columns, built from the index. */
@@ -239,11 +243,11 @@ class Batch {
   /** The record batch of the rows gathered so far, with `source` repeated. */
   toTable(source: Uint8Array): arrow.Table {
     const n = this.n;
-    const sourceColumn = new StringColumn(n, n * source.length);
-    for (let i = 0; i < n; i++) {
-      sourceColumn.raw(source);
-      sourceColumn.end();
-    }
+    // One value for every row: a dictionary of one string and a zero index per row (Parquet stores it dictionary-encoded).
+    const sourceValue = new StringColumn(1, source.length);
+    sourceValue.raw(source);
+    sourceValue.end();
+    const sourceColumn = arrow.makeData({ type: SOURCE_TYPE, length: n, data: new Int32Array(n), dictionary: arrow.makeVector(sourceValue.data()) });
     const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer.slice(0, 8 * n)) });
     const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.slice(0, n) });
     const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.slice(0, (n + 7) >> 3) });
@@ -263,7 +267,7 @@ class Batch {
     });
     const streamList = arrow.makeData({ type: new arrow.List(new arrow.Field('element', STREAM_STRUCT, false)), length: n, valueOffsets: this.streamOffsets.slice(0, n + 1), child: streamChild });
     const columns: Record<string, arrow.Data> = {
-      source: sourceColumn.data(),
+      source: sourceColumn,
       record: uint32(this.record),
       sequence: uint32(this.sequence),
       parent: int64(this.parent),
@@ -404,13 +408,8 @@ class Batch {
  * each piece of the file in order; may return a promise to wait for a slow
  * destination). Returns the row totals.
  */
-export async function writeParquetRows(
-  index: MftIndex,
-  options: RowOptions,
-  source: string,
-  sink: (bytes: Uint8Array) => void | Promise<void>,
-  settings: ParquetSettings = {},
-): Promise<RowTotals> {
+/** The batches of an index's rows, and the totals counted while they are built. */
+function rowBatches(index: MftIndex, options: RowOptions, source: string, settings: ParquetSettings): { nextTable: () => arrow.Table | null; totals: RowTotals } {
   const totals = emptyTotals();
   const batchRows = Math.max(1, Math.min(settings.batchRows ?? BATCH_ROWS, settings.rowGroupRows ?? ROW_GROUP_ROWS));
   const batch = new Batch(batchRows + 64);
@@ -436,15 +435,28 @@ export async function writeParquetRows(
     emitted = true;
     return batch.toTable(sourceBytes);
   };
-  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows });
+  return { nextTable, totals };
+}
+
+/**
+ * Writes every row of the index as one Parquet file through `sink` (called with
+ * each piece of the file in order; may return a promise to wait for a slow
+ * destination), encoding in this thread. Returns the row totals.
+ */
+export async function writeParquetRows(index: MftIndex, options: RowOptions, source: string, sink: (bytes: Uint8Array) => void | Promise<void>, settings: ParquetSettings = {}): Promise<RowTotals> {
+  const { nextTable, totals } = rowBatches(index, options, source, settings);
+  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS });
   return totals;
 }
 
 /**
  * Writes the Parquet file `out` whole or not at all: under a temporary name renamed
  * into place at the end, deleted on an error or Ctrl-C (a half-written Parquet file
- * has no footer and no reader can open it).
+ * has no footer and no reader can open it). Encoded on a second thread when there is
+ * a second core (../parquet/write-stream.ts).
  */
 export async function writeParquetFile(index: MftIndex, options: RowOptions, source: string, out: string, settings: ParquetSettings = {}): Promise<RowTotals> {
-  return writeAtomically(out, (file) => writeParquetRows(index, options, source, (bytes) => file.write(bytes), settings), { signal: settings.signal, durable: false });
+  const { nextTable, totals } = rowBatches(index, options, source, settings);
+  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS }), { signal: settings.signal, durable: false });
+  return totals;
 }
