@@ -97,6 +97,21 @@ describe('mft index with several sources', () => {
     }
   });
 
+  it('shares one thread budget: pipelines running at once never start more parse or format threads than it holds', async () => {
+    const env = { NO_COLOR: '1', DISKKIT_THREADS: '2', DISKKIT_FORMAT_WORKER_MIN_RECORDS: '0' };
+    for (const jobs of [1, 3]) {
+      const r = await runCli(['--json', 'mft', 'index', SHIPPED, built, twin, '--out-dir', join(dir, `budget-${jobs}`), '--jobs', String(jobs), '--mode', 'parallel'], { env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout) as FleetJson & { sources: { summary?: { workers: number; formatThreads: number } }[] };
+      const budget = Math.min(2, (await import('node:os')).availableParallelism());
+      expect(summary.threadsPerSource).toBe(Math.max(1, Math.floor(budget / jobs)));
+      for (const s of summary.sources) {
+        expect(s.summary!.workers).toBeLessThanOrEqual(summary.threadsPerSource);
+        expect(s.summary!.formatThreads).toBeLessThanOrEqual(summary.threadsPerSource);
+      }
+    }
+  });
+
   it('reports a renamed output file in the summary', async () => {
     const r = await diskkit(['--json', 'mft', 'index', SHIPPED, twin, '--out-dir', join(dir, 'out-renamed')]);
     expect(r.exitCode, r.stderr).toBe(0);
