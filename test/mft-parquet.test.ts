@@ -17,6 +17,8 @@ import { diskkit as runCli } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
 import { openMftSource, indexMftSource } from '../src/engine/ntfs/open-mft.js';
 import { writeParquetFile } from '../src/engine/ntfs/format-parquet.js';
+import { buildDump, dirRecord, fileRecord } from './helpers/mft-builder.js';
+import { writeFileSync } from 'node:fs';
 
 const SHIPPED = fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
@@ -115,6 +117,17 @@ describe('mft index --format parquet', () => {
     }
     const j = await diskkit(['mft', 'index', SHIPPED, '--deleted', '--streams']);
     expect(await parquetRows(out)).toEqual(j.stdout.trim().split('\n').map((l) => expectedRow(SHIPPED, JSON.parse(l) as JsonlRow)));
+  });
+
+  it('a name with a lone UTF-16 surrogate gets U+FFFD in Parquet (UTF-8 strings), where JSONL keeps the escape', async () => {
+    const dump = join(dir, 'surrogate.mft');
+    writeFileSync(dump, buildDump(new Map([[16, dirRecord('d', 5)], [17, fileRecord('bad\ud800x.txt', 16)]]), 32));
+    const out = join(dir, 'surrogate.parquet');
+    expect((await diskkit(['mft', 'index', dump, '--format', 'parquet', '--out', out])).exitCode).toBe(0);
+    const j = await diskkit(['mft', 'index', dump]);
+    expect(j.stdout).toContain('"path":"/d/bad\\ud800x.txt"');
+    const rows = (await db.runAndReadAll(`SELECT path, name FROM '${out}' WHERE record = 17`)).getRowObjectsJson();
+    expect(rows).toEqual([{ path: '/d/bad\ufffdx.txt', name: 'bad\ufffdx.txt' }]);
   });
 
   it('leaves no .parquet file when the source is unusable, and needs --out', async () => {
