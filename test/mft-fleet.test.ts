@@ -151,6 +151,15 @@ describe('mft index with several sources', () => {
     expect(readFileSync(out, 'utf8')).toBe((await diskkit(['mft', 'index', SHIPPED, built])).stdout);
   });
 
+  it('stops quietly when the reader of the combined stream goes away (| head), and reports a full disk clearly', async () => {
+    const piped = await execa('bash', ['-c', `node '${BIN}' mft index '${SHIPPED}' '${twin}' '${built}' | head -c 100 > /dev/null; echo "\${PIPESTATUS[0]}"`], { reject: false, encoding: 'utf8', env: { NO_COLOR: '1' } });
+    expect(piped.stdout.trim()).toBe('0');
+    expect(piped.stderr).toBe('');
+    const full = await execa('bash', ['-c', `node '${BIN}' mft index '${SHIPPED}' '${built}' --format csv > /dev/full`], { reject: false, encoding: 'utf8', env: { NO_COLOR: '1' } });
+    expect(full.exitCode).toBe(1);
+    expect(full.stderr.trim()).toBe('diskkit: cannot write: ENOSPC: no space left on device, write (path stdout)');
+  });
+
   it('refuses parquet with several sources and no --out-dir, and --out with --out-dir (usage, exit 2)', async () => {
     const a = await diskkit(['mft', 'index', SHIPPED, built, '--format', 'parquet']);
     expect(a.exitCode).toBe(2);

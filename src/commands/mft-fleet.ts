@@ -109,6 +109,8 @@ class CombinedStream {
   private headerWritten = false;
   private copying: Promise<void> = Promise.resolve();
   private readonly done: (boolean | undefined)[];
+  /** The first write error (e.g. EPIPE: the reader went away); copying stops there. */
+  error: unknown = null;
 
   constructor(
     private readonly fd: number,
@@ -116,6 +118,7 @@ class CombinedStream {
     private readonly format: 'jsonl' | 'csv' | 'bodyfile',
     private readonly sources: string[],
     private readonly temps: string[],
+    private readonly onError: (error: unknown) => void,
   ) {
     this.done = new Array(sources.length);
   }
@@ -126,7 +129,12 @@ class CombinedStream {
     this.copying = this.copying.then(async () => {
       while (this.nextToCopy < this.sources.length && this.done[this.nextToCopy] !== undefined) {
         const k = this.nextToCopy++;
-        if (this.done[k]) await this.copy(k);
+        try {
+          if (this.done[k] && this.error === null) await this.copy(k);
+        } catch (error) {
+          this.error = error;
+          this.onError(error);
+        }
         rmSync(this.temps[k]!, { force: true });
       }
     });
@@ -171,6 +179,11 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
   const combined = !request.outDir && request.format !== 'none' && request.format !== 'parquet' && (request.toStdout || request.out !== undefined);
   const tempDir = combined ? mkdtempSync(join(tmpdir(), 'diskkit-fleet-')) : null;
   const temps = sources.map((_, i) => (tempDir ? join(tempDir, `${i}.${extension}`) : ''));
+  // Stops the pipelines on Ctrl-C, or when the combined output cannot be written (a reader that went away).
+  const stop = new AbortController();
+  const onInterrupt = (): void => stop.abort();
+  request.signal.addEventListener('abort', onInterrupt, { once: true });
+  const pipelineRequest: FleetRequest = { ...request, signal: stop.signal };
   let stream: CombinedStream | null = null;
   let outFd = 1;
   let outTemp: string | null = null;
@@ -181,7 +194,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
         outTemp = `${request.out}.diskkit-${process.pid}.tmp`;
         outFd = openSync(outTemp, 'wx');
       }
-      stream = new CombinedStream(outFd, request.out ?? 'stdout', request.format as 'jsonl' | 'csv' | 'bodyfile', sources, temps);
+      stream = new CombinedStream(outFd, request.out ?? 'stdout', request.format as 'jsonl' | 'csv' | 'bodyfile', sources, temps, () => stop.abort());
     }
     // Where source i's pipeline writes: its file in --out-dir, its temporary part of the combined stream, or (one source, Parquet) --out itself.
     const outputOf = (i: number): string | null =>
@@ -189,13 +202,14 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
     const pending: Promise<void>[] = [];
     const outcomes: SourceOutcome<MftIndexSummary>[] = await runSources(sources, {
       jobs: request.jobs,
-      signal: request.signal,
+      signal: stop.signal,
       onDone: (outcome, i) => {
         if (stream) pending.push(stream.finished(i, outcome.ok));
       },
-    }, (source, i) => runPipeline(source, outputOf(i), request, threads));
+    }, (source, i) => runPipeline(source, outputOf(i), pipelineRequest, threads));
     await Promise.all(pending);
     await stream?.flushed();
+    if (stream?.error) throw stream.error;
     if (request.signal.aborted) throw new DiskkitError(ErrorCode.CANCELLED, 'interrupted');
     if (outTemp !== null) {
       closeSync(outFd);
@@ -226,6 +240,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       coordinatorPeakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
+    request.signal.removeEventListener('abort', onInterrupt);
     if (outTemp !== null) {
       if (outFd >= 0) closeSync(outFd);
       rmSync(outTemp, { force: true });
