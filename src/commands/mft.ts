@@ -14,7 +14,7 @@ import { threadBudget } from '../io/thread-budget.js';
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'parquet', 'none'];
 const MODES: readonly string[] = READ_MODES;
 
-interface IndexFlags extends IoOptionValues {
+export interface IndexFlags extends IoOptionValues {
   format: string;
   out?: string;
   streams?: boolean;
@@ -25,7 +25,7 @@ interface IndexFlags extends IoOptionValues {
   jobs?: string;
 }
 
-interface BenchFlags {
+export interface BenchFlags {
   modes: string;
   chunkSize?: number;
   workers?: string;
@@ -51,7 +51,7 @@ export function define(program: Command): void {
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
   addIoOptions(index).action((sources: string[], flags: IndexFlags, command: Command) =>
     sources.length > 1 || flags.outDir !== undefined || flags.jobs !== undefined
-      ? runAction(undefined, () => runFleet(sources, flags, command))
+      ? runAction(undefined, async () => (await import('./mft-fleet-action.js')).runFleet(sources, flags, command, FORMATS))
       : runAction(sources[0], () => runIndex(sources[0]!, flags, command)));
 
   mft
@@ -135,73 +135,10 @@ async function runBench(sources: string[], flags: BenchFlags, command: Command):
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
-  if (sources.length > 1) return runFleetBenchCommand(sources, flags, command, { modes, runs });
+  if (sources.length > 1) return (await import('./mft-fleet-action.js')).runFleetBench(sources, flags, command, { modes, runs });
   const { runMftBench, renderBenchTable } = await import('./mft-run.js');
   const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
   if (g.json) printJson(result);
   else process.stdout.write(renderBenchTable(result));
-  return 0;
-}
-
-/** Several sources, --out-dir or --jobs: one pipeline per source (mft-fleet.ts). */
-async function runFleet(sources: string[], flags: IndexFlags, command: Command): Promise<number> {
-  const g = globalOptions(command);
-  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
-  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
-  if (flags.out !== undefined && flags.outDir !== undefined) throw usageError('give --out FILE (all rows in one file) or --out-dir DIR (a file per source), not both');
-  if (flags.format === 'parquet' && flags.outDir === undefined && !(sources.length === 1 && flags.out !== undefined)) {
-    throw usageError('--format parquet with several sources needs --out-dir DIR (a file per source, each with a source column: query DIR/*.parquet)');
-  }
-  const [{ runFleetIndex }, { withInterrupt }] = await Promise.all([import('./mft-fleet.js'), import('./io-options.js')]);
-  const passArgs: string[] = [];
-  if (flags.streams) passArgs.push('--streams');
-  if (flags.deleted) passArgs.push('--deleted');
-  if (flags.strict) passArgs.push('--strict');
-  if (flags.skipUnused) passArgs.push('--skip-unused');
-  if (flags.stats) passArgs.push('--stats');
-  if (flags.mode !== undefined) passArgs.push('--mode', flags.mode);
-  if (flags.chunkSize !== undefined) passArgs.push('--chunk-size', String(flags.chunkSize));
-  if (flags.depth !== undefined) passArgs.push('--depth', String(flags.depth));
-  const summary = await withInterrupt((signal) => runFleetIndex({
-    sources,
-    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
-    outDir: flags.outDir,
-    out: flags.out,
-    toStdout: !g.json,
-    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
-    passArgs,
-    partition: g.partition,
-    workers: flags.workers,
-    signal,
-  }));
-  if (g.json) printJson(summary);
-  else {
-    for (const s of summary.sources) {
-      if (!s.ok) process.stderr.write(`diskkit: ${s.source}: ${s.error!.message}\n`);
-      else if (s.summary!.warningCount > 0) warn(g, s.source, `${s.summary!.warningCount} problem(s): ${s.summary!.badRecords} bad record(s); run with --json for details`);
-      if (s.renamed) warn(g, s.source, `written to ${s.output} (another source has the same name)`);
-    }
-    if (!g.quiet && process.stderr.isTTY) {
-      process.stderr.write(`${sources.length - summary.failed} of ${sources.length} sources indexed: ${summary.rows} rows from ${summary.records} records in ${summary.seconds.toFixed(3)} s, ${Math.round(summary.recordsPerSecond)} records/s, ${summary.jobs} at once\n`);
-    }
-  }
-  return summary.failed > 0 ? 1 : 0;
-}
-
-/** `mft bench SRC SRC...`: each source's table, then all sources at once against one alone (mft-fleet-bench.ts). */
-async function runFleetBenchCommand(sources: string[], flags: BenchFlags, command: Command, parsed: { modes: string[]; runs: number }): Promise<number> {
-  const g = globalOptions(command);
-  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
-  const { runFleetBench, renderFleetBench } = await import('./mft-fleet-bench.js');
-  const result = await runFleetBench(sources, {
-    ...parsed,
-    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
-    chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize),
-    workers: flags.workers,
-    skipUnused: Boolean(flags.skipUnused),
-    partition: g.partition,
-  });
-  if (g.json) printJson(result);
-  else process.stdout.write(renderFleetBench(result));
   return 0;
 }
