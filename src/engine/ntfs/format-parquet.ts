@@ -113,7 +113,13 @@ class Batch {
     this.flagValues.reset();
     this.streamNames.reset();
     this.streamCount = 0;
+    this.lastDir = -1;
   }
+
+  /** The directory whose path (with its '/') was last written, and where in path.bytes: files of one directory mostly follow each other. */
+  private lastDir = -1;
+  private lastDirAt = 0;
+  private lastDirEnd = 0;
 
   /** The record batch of the rows gathered so far, with `source` repeated. */
   toTable(source: Uint8Array): arrow.Table {
@@ -226,12 +232,19 @@ class Batch {
       paths.dirUnits(r);
       path.units(paths.units, paths.start, paths.end);
     } else {
-      if (row.parentDir === ROW_ORPHANED) path.units(ORPHAN_UNITS, 0, ORPHAN_UNITS.length);
+      if (row.parentDir === ROW_ORPHANED) {
+        path.units(ORPHAN_UNITS, 0, ORPHAN_UNITS.length);
+        path.units(SLASH, 0, 1);
+      } else if (row.parentDir === this.lastDir) path.raw(path.bytes, this.lastDirAt, this.lastDirEnd);
       else {
+        const at = path.at;
         paths.dirUnits(row.parentDir);
         path.units(paths.units, paths.start, paths.end);
+        path.units(SLASH, 0, 1);
+        this.lastDir = row.parentDir;
+        this.lastDirAt = at;
+        this.lastDirEnd = path.at;
       }
-      path.units(SLASH, 0, 1);
       nameFrom = path.at;
       path.units(names.chars, cs, ce);
     }
