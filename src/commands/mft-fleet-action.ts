@@ -67,6 +67,6 @@ export async function runFleetBench(sources: string[], flags: BenchFlags, comman
     partition: g.partition,
   });
   if (g.json) printJson(result);
-  else process.stdout.write(renderFleetBench(result));
+  else process.stdout.write(await renderFleetBench(result));
   return 0;
 }

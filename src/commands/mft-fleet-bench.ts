@@ -9,7 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
-import { renderBenchTable, runMftBench, type BenchResult } from './mft-run.js';
+import { runMftBench, type BenchResult } from '../engine/bench/mft-bench.js';
+import { renderMftBenchTable } from './mft.js';
 import type { FleetSummary } from './mft-fleet.js';
 
 export interface FleetRun {
@@ -76,11 +77,11 @@ export async function runFleetBench(
   return { perSource, aggregate: a, alone: b, scaling: a.recordsPerSecond / b.recordsPerSecond };
 }
 
-export function renderFleetBench(result: FleetBenchResult): string {
+export async function renderFleetBench(result: FleetBenchResult): Promise<string> {
   const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
   const { aggregate: a, alone: b } = result;
   return [
-    ...result.perSource.map(renderBenchTable),
+    ...(await Promise.all(result.perSource.map(renderMftBenchTable))),
     `all ${a.sources} sources at once (--jobs ${a.jobs}, ${a.threadsPerSource} thread(s) each): ${rate(a.records)} records in ${a.seconds.toFixed(3)} s, ${rate(a.recordsPerSecond)} records/s, peak ${a.peakRssMiB.toFixed(0)} MiB per source`,
     `the first source alone: ${rate(b.records)} records in ${b.seconds.toFixed(3)} s, ${rate(b.recordsPerSecond)} records/s`,
     `scaling: ${result.scaling.toFixed(2)}× one source's records/s with ${a.sources} sources`,

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { outputNamesFor, prefixRows, runSources, threadsPerJob, type SourceOutcome } from '../engine/fleet/index.js';
 import { threadBudget } from '../io/thread-budget.js';
-import type { MftIndexSummary } from './mft-run.js';
+import type { MftIndexSummary } from '../engine/ntfs/index.js';
 import { writeAllSync } from './stdout-writer.js';
 
 export interface FleetRequest {

@@ -8,6 +8,7 @@ import { globalOptions, printJson, runAction, usageError, warn } from './context
 import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
+import type { BenchResult } from '../engine/bench/mft-bench.js';
 import { statSync } from 'node:fs';
 import { threadBudget } from '../io/thread-budget.js';
 
@@ -73,7 +74,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
   if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json) throw usageError('--format parquet writes a file: give --out FILE (or --out-dir DIR)');
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
-  const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/parse-module.js');
+  const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/index.js');
   const auto = flags.mode === undefined || flags.mode === 'auto';
   const pool = flags.mode === 'parallel' || (auto && mayIndexInParallel(source, AUTO_PARALLEL_MFT_BYTES)) ? startParseWorkers(flags.workers) : undefined;
   try {
@@ -95,13 +96,13 @@ function mayIndexInParallel(source: string, minBytes: number): boolean {
 
 async function indexWith(source: string, flags: IndexFlags, command: Command, pool: WorkerPool | undefined): Promise<number> {
   const g = globalOptions(command);
-  const [{ runMftIndex }, { withInterrupt }, { startProgress }] = await Promise.all([import('./mft-run.js'), import('./io-options.js'), import('./progress.js')]);
+  const [{ runMftIndex }, { withInterrupt }, { startProgress }, { stdoutRowStream }] = await Promise.all([import('../engine/ntfs/index.js'), import('./io-options.js'), import('./progress.js'), import('./stdout-writer.js')]);
   // A bar only where it helps: indexing a large MFT takes seconds.
   const bar = await startProgress(g, 'indexing $MFT', 1);
   const summary = await withInterrupt((signal) => runMftIndex(source, {
     format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
     out: flags.out,
-    toStdout: !g.json,
+    stdout: g.json ? undefined : stdoutRowStream(),
     streams: Boolean(flags.streams),
     deleted: Boolean(flags.deleted),
     strict: Boolean(flags.strict),
@@ -136,9 +137,27 @@ async function runBench(sources: string[], flags: BenchFlags, command: Command):
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
   if (sources.length > 1) return (await import('./mft-fleet-action.js')).runFleetBench(sources, flags, command, { modes, runs });
-  const { runMftBench, renderBenchTable } = await import('./mft-run.js');
+  const { runMftBench } = await import('../engine/bench/mft-bench.js');
   const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
   if (g.json) printJson(result);
-  else process.stdout.write(renderBenchTable(result));
+  else process.stdout.write(await renderMftBenchTable(result));
   return 0;
+}
+
+/** One source's `mft bench` table (also printed per source by the many-source form). */
+export async function renderMftBenchTable(result: BenchResult): Promise<string> {
+  const { formatTable } = await import('./table.js');
+  const header = ['  mode', 'workers', 'records/s', 'MB/s', 'CPU', 'CPU s', 'peak MiB', 'seconds'];
+  const rows = result.modes.map((r) => [
+    (r.best ? '* ' : '  ') + r.mode,
+    String(r.workers),
+    Math.round(r.recordsPerSecond).toLocaleString('en-US'),
+    r.mbPerSecond.toFixed(0),
+    `${(r.cpuUse * 100).toFixed(0)}%`,
+    r.cpuSeconds.toFixed(2),
+    r.peakRssMiB.toFixed(0),
+    r.seconds.toFixed(3),
+  ]);
+  const lines = [`mft bench ${result.source}: ${result.records} records, ${result.rows} paths`, '', ...formatTable(header, rows, (i) => i > 0), '', `* best: ${result.best}`];
+  return lines.join('\n') + '\n';
 }
