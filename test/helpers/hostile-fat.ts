@@ -1,0 +1,97 @@
+/**
+ * Hostile FAT16 images built by hand on top of an mkfs.fat image: raw bytes written
+ * at offsets computed from the boot sector here (not through diskkit's encoders), so
+ * the expectation does not come from the code under test.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface Fat16Geometry {
+  bytesPerSector: number;
+  sectorsPerCluster: number;
+  bytesPerCluster: number;
+  fatOffsets: number[];
+  rootOffset: number;
+  rootEntries: number;
+  dataOffset: number;
+}
+
+/** An empty FAT16 image of `mib` MiB with 512-byte clusters, made by mkfs.fat. */
+export function makeFat16(path: string, mib = 8): Buffer {
+  execFileSync('mkfs.fat', ['-F', '16', '-s', '1', '-n', 'HOSTILE', '-C', path, String(mib * 1024)], { stdio: 'ignore' });
+  return readFileSync(path);
+}
+
+export function geometry(img: Buffer): Fat16Geometry {
+  const bps = img.readUInt16LE(11);
+  const spc = img[13]!;
+  const reserved = img.readUInt16LE(14);
+  const fats = img[16]!;
+  const rootEntries = img.readUInt16LE(17);
+  const spf = img.readUInt16LE(22);
+  const fatOffsets = Array.from({ length: fats }, (_, i) => (reserved + i * spf) * bps);
+  const rootOffset = (reserved + fats * spf) * bps;
+  return { bytesPerSector: bps, sectorsPerCluster: spc, bytesPerCluster: bps * spc, fatOffsets, rootOffset, rootEntries, dataOffset: rootOffset + rootEntries * 32 };
+}
+
+/** Sets FAT16 entry `cluster` to `value` in every FAT copy. */
+export function setFat(img: Buffer, g: Fat16Geometry, cluster: number, value: number): void {
+  for (const at of g.fatOffsets) img.writeUInt16LE(value, at + cluster * 2);
+}
+
+export function clusterOffset(g: Fat16Geometry, cluster: number): number {
+  return g.dataOffset + (cluster - 2) * g.bytesPerCluster;
+}
+
+/** Writes an 8.3 entry ("NAME", "EXT" upper case, padded here) at byte `at`. */
+export function writeEntry(img: Buffer, at: number, name: string, ext: string, attributes: number, start: number, size: number): void {
+  img.fill(0, at, at + 32);
+  img.write(name.padEnd(8, ' ') + ext.padEnd(3, ' '), at, 11, 'latin1');
+  img[at + 11] = attributes;
+  img.writeUInt16LE(0x5000, at + 22); // 10:00:00
+  img.writeUInt16LE(0x5a21, at + 24); // 2025-01-01
+  img.writeUInt16LE(start, at + 26);
+  img.writeUInt32LE(size, at + 28);
+}
+
+export const DIR = 0x10;
+export const EOC = 0xffff;
+
+/**
+ * A directory chain c, c+1, ..., c+n-1 where every cluster but the last starts with
+ * two subdirectory entries, A.k and B.k, both starting at the next cluster (then the
+ * end-of-directory mark). The directory starting at cluster k reads clusters k..end
+ * but lists only those two: no directory is its own ancestor by start cluster, yet
+ * the tree is 2^(n-1) directories deep along every path. Reached from the root as /LOOP.
+ */
+export function writeSharedClusterTree(path: string, n = 24, first = 3): void {
+  const img = makeFat16(path);
+  const g = geometry(img);
+  for (let k = 0; k < n; k++) setFat(img, g, first + k, k + 1 < n ? first + k + 1 : EOC);
+  writeEntry(img, g.rootOffset + 32, 'LOOP', '', DIR, first, 0);
+  for (let k = 0; k + 1 < n; k++) {
+    const at = clusterOffset(g, first + k);
+    writeEntry(img, at, 'A', String(k), DIR, first + k + 1, 0);
+    writeEntry(img, at + 32, 'B', String(k), DIR, first + k + 1, 0);
+  }
+  writeFileSync(path, img);
+}
+
+/**
+ * A valid tree `levels` directories deep (/D/D/D/...), one cluster each, with '.' and
+ * '..' entries as mkfs.fat/mmd would write them.
+ */
+export function writeDeepTree(path: string, levels: number, first = 3): void {
+  const img = makeFat16(path);
+  const g = geometry(img);
+  writeEntry(img, g.rootOffset + 32, 'D', '', DIR, first, 0);
+  for (let k = 0; k < levels; k++) {
+    const c = first + k;
+    setFat(img, g, c, EOC);
+    const at = clusterOffset(g, c);
+    writeEntry(img, at, '.', '', DIR, c, 0);
+    writeEntry(img, at + 32, '..', '', DIR, k === 0 ? 0 : c - 1, 0);
+    if (k + 1 < levels) writeEntry(img, at + 64, 'D', '', DIR, c + 1, 0);
+  }
+  writeFileSync(path, img);
+}
