@@ -82,17 +82,26 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
   let repairs: FsckReport['repairs'] = [];
   if (fixable.length > 0) {
     // The repair code (and the FAT writer it uses) is loaded only when there is something to repair.
-    const { applyPlan } = await import('./repair.js');
-    const outcome = applyPlan({
-      source,
+    const [{ applyPlan }, { StagedWrites }] = await Promise.all([import('./repair.js'), import('../../../io/staged-writes.js')]);
+    // The whole repair is carried out in memory first: an error anywhere in it leaves the image as it was.
+    const staged = new StagedWrites(source);
+    let outcome;
+    try {
+      outcome = applyPlan({
+        source: staged,
       boot: first.boot,
       next: first.next,
       owners: first.analysis.owners,
       bootState: first.bootState,
       plan: first.analysis.plan,
-      freeLost: Boolean(options.freeLost),
-      fat1: first.fat1,
-    });
+        freeLost: Boolean(options.freeLost),
+        fat1: first.fat1,
+      });
+    } catch (error) {
+      if (error instanceof DiskkitError) throw error;
+      throw new DiskkitError(ErrorCode.CORRUPT, `the repair could not be planned, nothing was written: ${error instanceof Error ? error.message : String(error)}`, { context: { image: source.name }, cause: error });
+    }
+    staged.commit();
     repairs = outcome.repairs;
   }
   // Check again: what is still found was not corrected.
