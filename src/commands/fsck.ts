@@ -35,7 +35,7 @@ export function define(program: Command): void {
       async () => {
         const io = scanOptionsFrom(flags);
         if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
-        const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
+        const [{ openImage }, { checkFat, countFindings }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
         // openImage picks the partition (--partition N, or the only FAT one) as every command does.
         const { source, format } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
         if (format === 'ntfs') {
@@ -49,9 +49,9 @@ export function define(program: Command): void {
             printJson({
               image,
               clean: report.clean,
-              errors: report.errors.map(({ code: c, message, path, clusters }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}) })),
+              errors: report.errors.map(({ code: c, message, path, clusters, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}), ...(omitted ? { omitted } : {}) })),
               repairs: report.repairs,
-              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
+              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })) : undefined,
               stats: report.stats,
               exitCode: code,
             });
@@ -70,7 +70,7 @@ export function define(program: Command): void {
           if (flags.verbose) {
             out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
           }
-          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
+          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${countFindings(report.uncorrected)} errors left)`) : ` (${countFindings(report.errors)} errors, not corrected)`;
           out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;

@@ -95,3 +95,31 @@ export function writeDeepTree(path: string, levels: number, first = 3): void {
   }
   writeFileSync(path, img);
 }
+
+/**
+ * `dirs` subdirectories of the root (/F0, /F1...), each a chain of `clusters`
+ * clusters full of file entries (after '.' and '..') that claim 1 byte but have no
+ * start cluster: one E_FSCK_CHAIN_SIZE finding each. Returns how many such entries.
+ */
+export function writeFindingFlood(path: string, dirs: number, clusters: number, mib = 8): number {
+  const img = makeFat16(path, mib);
+  const g = geometry(img);
+  const slotsPerDir = (clusters * g.bytesPerCluster) / 32;
+  let next = 3;
+  let files = 0;
+  for (let d = 0; d < dirs; d++) {
+    const first = next;
+    for (let k = 0; k < clusters; k++) setFat(img, g, first + k, k + 1 < clusters ? first + k + 1 : EOC);
+    next += clusters;
+    writeEntry(img, g.rootOffset + 32 * (d + 1), `F${d}`, '', DIR, first, 0);
+    const base = clusterOffset(g, first);
+    writeEntry(img, base, '.', '', DIR, first, 0);
+    writeEntry(img, base + 32, '..', '', DIR, 0, 0);
+    for (let s = 2; s < slotsPerDir; s++) {
+      writeEntry(img, base + s * 32, `N${String(s).padStart(7, '0')}`, 'TXT', 0x20, 0, 1);
+      files++;
+    }
+  }
+  writeFileSync(path, img);
+  return files;
+}

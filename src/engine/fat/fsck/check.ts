@@ -123,7 +123,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
     for (let k = 1; k < copies.tables.length; k++) {
       if (!copies.differs[k] || copies.tables[k] === copies.tables[0]) continue;
       const other = await analyzeTree(source, boot, copies.tables[k]!, copies.counts[k]!, mode);
-      if (other.findings.items.length < analysis.findings.items.length) {
+      if (other.findings.items.length + other.findings.omitted < analysis.findings.items.length + analysis.findings.omitted) {
         analysis = other;
         chosen = k;
       }
@@ -136,8 +136,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   }
   const next = copies.tables[chosen]!;
   const reserved = checkReservedEntries(next, boot, findings);
-  findings.items.push(...analysis.findings.items);
-  findings.omitted += analysis.findings.omitted;
+  findings.merge(analysis.findings);
 
   const free = analysis.free;
   const badCount = analysis.bad;
@@ -168,10 +167,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
     lostChains: plan.lostChains.length,
     lostClusters,
   };
-  const errors: Finding[] = findings.items;
-  if (findings.omitted > 0) {
-    errors.push({ code: errors[errors.length - 1]!.code, message: `... and ${findings.omitted} more findings not listed`, fixable: true });
-  }
+  const errors: Finding[] = findings.withSummaries();
   const fat1 = reserved.fat1NotEnd ? endOfChainValue(boot.fatType) : next[1]!;
   return {
     boot,

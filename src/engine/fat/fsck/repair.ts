@@ -7,6 +7,7 @@
  * the summary structures describe the final state.
  */
 import type { BlockSource } from '../../../io/block-source.js';
+import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
 import { readBytes } from '../../../io/block-source.js';
 import type { BootSector } from '../boot-sector.js';
 import { DELETED_MARK, DIR_ENTRY_SIZE } from '../dir-entry.js';
@@ -58,7 +59,16 @@ export function applyPlan(input: RepairInput): RepairOutcome {
   const { source, boot, next, owners, plan } = input;
   const repairs: Repair[] = [];
   const failed: FsckCodeValue[] = [];
+  // Repairs of one code past MAX_FINDINGS_PER_CODE are counted, then summarised at the end.
+  const listed = new Map<FsckCodeValue, number>();
+  const unlisted = new Map<FsckCodeValue, number>();
   const list = (code: FsckCodeValue, message: string, path?: string): void => {
+    const n = listed.get(code) ?? 0;
+    if (n >= MAX_FINDINGS_PER_CODE) {
+      unlisted.set(code, (unlisted.get(code) ?? 0) + 1);
+      return;
+    }
+    listed.set(code, n + 1);
     repairs.push(path === undefined ? { code, message } : { code, message, path });
   };
   const fat = new FatTable(source, boot);
@@ -301,6 +311,7 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     }
   }
   source.sync();
+  for (const [code, n] of unlisted) repairs.push({ code, message: `... and ${n.toLocaleString('en-US')} more repairs of ${code} not listed` });
   return { repairs, failed };
 }
 
