@@ -143,11 +143,12 @@ export function reportError(image: string | undefined, error: unknown): void {
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
     const details = describeContext(error.context);
-    process.stderr.write(`${errorPrefix('diskkit:')} ${where ? where + ': ' : ''}${error.message}${details}\n`);
-    if (error.hint) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
+    // Messages name paths and labels from the image: one escaping for all of it (see escapeName).
+    process.stderr.write(`${errorPrefix('diskkit:')} ${where ? escapeName(where) + ': ' : ''}${escapeName(error.message)}${details}\n`);
+    if (error.hint) process.stderr.write(`diskkit: hint: ${escapeName(error.hint)}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${errorPrefix('diskkit:')} ${image ? image + ': ' : ''}internal error: ${message}\n`);
+    process.stderr.write(`${errorPrefix('diskkit:')} ${image ? escapeName(image) + ': ' : ''}internal error: ${escapeName(message)}\n`);
   }
 }
 

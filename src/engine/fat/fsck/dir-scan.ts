@@ -5,7 +5,7 @@
  * Unlike the read path's parser it reports the exact slots of every broken run, so
  * the repair can delete them.
  */
-import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE } from '../dir-entry.js';
+import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE, decodeOemChar } from '../dir-entry.js';
 import { LAST_LONG_ENTRY, MAX_LONG_NAME_SLOTS, decodeLongNameSlot } from '../long-name.js';
 
 export interface OrphanRun {
@@ -213,17 +213,18 @@ export function sanitizeShortName(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The short name as printable text for messages ("NAME.EXT"), bytes outside ASCII shown as \xNN. */
+/**
+ * The short name as text for messages ("NAME.EXT", code page 437 as ls shows it).
+ * Control characters stay as they are: the one escaping every name gets happens where
+ * the message is printed (escapeName), so nothing is escaped twice.
+ */
 export function shortNameForMessage(raw: Uint8Array): string {
   const part = (a: number, b: number): string => {
     let s = '';
-    for (let i = a; i < b; i++) {
-      const c = raw[i]!;
-      s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
-    }
+    for (let i = a; i < b; i++) s += decodeOemChar(raw[i]!);
     return s.replace(/ +$/, '');
   };
   const ext = part(8, 11);
-  const base = raw[0] === KANJI_E5_ESCAPE ? '\\xe5' + part(1, 8) : part(0, 8);
+  const base = raw[0] === KANJI_E5_ESCAPE ? decodeOemChar(0xe5) + part(1, 8) : part(0, 8);
   return ext ? `${base}.${ext}` : base;
 }
