@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { DiskkitError, ErrorCode, isDiskkitError, toDiskkitError } from '../engine/errors.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface GlobalOptions {
@@ -108,7 +108,8 @@ export async function runAction(
   try {
     const code = await action();
     process.exitCode = typeof code === 'number' ? code : ExitCode.OK;
-  } catch (error) {
+  } catch (thrown) {
+    const error = toDiskkitError(thrown, 'standard output');
     // The reader of stdout went away (`| head`): stop quietly, as cat(1) does.
     if ((error as NodeJS.ErrnoException)?.code === 'EPIPE' || (error as { context?: { errno?: string } })?.context?.errno === 'EPIPE') {
       process.exitCode = ExitCode.OK;
