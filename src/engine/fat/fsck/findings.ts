@@ -54,6 +54,8 @@ export const FsckCode = {
   LFN_RESERVED: 'E_FSCK_LFN_RESERVED',
   /** The FAT32 backup FSInfo sector (after the backup boot sector) is present but damaged. */
   FSINFO_BACKUP: 'E_FSCK_FSINFO_BACKUP',
+  /** Slots after a directory's end-of-directory mark (a 0x00 first byte) are not empty; fsck.fat reads them as entries. */
+  AFTER_END: 'E_FSCK_AFTER_END',
 } as const;
 
 export type FsckCodeValue = (typeof FsckCode)[keyof typeof FsckCode];

@@ -225,6 +225,16 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     }
   }
 
+  // 4b. Slots past end marks emptied, then entries moved down and '.'/'..' created (after every
+  // other slot edit, so an edited entry moves with its edits).
+  for (const m of plan.endMarks) source.writeAt(Uint8Array.of(0), 0, 1, m.position);
+  if (plan.endMarks.length > 0) list(FsckCode.AFTER_END, `emptied ${plan.endMarks.length} slot(s) after end-of-directory marks`);
+  for (const w of plan.slotWrites) {
+    const bytes = w.bytes ?? readBytes(source, w.moveFrom!, DIR_ENTRY_SIZE);
+    source.writeAt(bytes, 0, DIR_ENTRY_SIZE, w.position);
+    list(FsckCode.DOT, w.what, w.path);
+  }
+
   // 5. Lost chains: saved as files (or freed with --free-lost).
   if (plan.lostChains.length > 0) {
     for (const lost of plan.lostChains) if (!lost.terminated) ctx.setEnd(lost.last);
