@@ -211,6 +211,19 @@ function judge(c, r, caseDir, imgName, before) {
   return problems;
 }
 
+// ---- replay: --write-case I PATH writes case I's image and says which command it ran ----
+const replay = process.argv.indexOf('--write-case');
+if (replay >= 0) {
+  const i = Number(process.argv[replay + 1]);
+  const base = bases[i % bases.length];
+  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const c = commands[Math.floor(i / bases.length) % commands.length];
+  writeFileSync(process.argv[replay + 2], mutate(base, seededRandom(seed0 + i)).bytes);
+  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT').join(' ')}`);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
 // ---- the run ------------------------------------------------------------------
 const state = stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, maxRssKiB: 0, seconds: 0 };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
