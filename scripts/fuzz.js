@@ -31,7 +31,9 @@ const arg = (name, fallback) => {
 const total = Number(arg('--cases', '2000'));
 const seed0 = Number(arg('--seed', '1'));
 const jobs = Number(arg('--jobs', '2'));
-const timeoutMs = Number(arg('--timeout', '20000'));
+/** Wall-clock backstop; hangs are caught by the CPU limit, which a loaded machine does not trip. */
+const timeoutMs = Number(arg('--timeout', '300000'));
+const cpuSeconds = Number(arg('--cpu', '30'));
 const heapMiB = Number(arg('--heap', '256'));
 const stateFile = arg('--state', null);
 const outFile = arg('--out', null);
@@ -42,6 +44,14 @@ const RSS_LIMIT_KIB = (heapMiB + 256) * 1024;
 const work = mkdtempSync(join(tmpdir(), 'diskkit-fuzz-'));
 const env = { ...process.env, NO_COLOR: '1', MTOOLS_SKIP_CHECK: '1', NODE_OPTIONS: `--max-old-space-size=${heapMiB}` };
 const timeTool = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const prlimit = (() => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 // ---- base images ----------------------------------------------------------
 function makeImage(name, mkfsArgs, kib) {
@@ -152,7 +162,9 @@ const MFT_COMMANDS = [
 function runChild(args) {
   return new Promise((resolve) => {
     const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
-    const argv = timeTool ? [timeTool, '-f', '%M', '-o', rssFile, 'node', BIN, ...args] : ['node', BIN, ...args];
+    // prlimit --cpu: a command spinning for CPU_SECONDS of CPU time gets SIGXCPU (a hang, however busy the machine is).
+    const node = prlimit ? ['prlimit', `--cpu=${cpuSeconds}`, 'node', BIN, ...args] : ['node', BIN, ...args];
+    const argv = timeTool ? [timeTool, '-f', '%M', '-o', rssFile, ...node] : node;
     const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdoutBytes = 0;
     let stderr = '';
@@ -197,7 +209,7 @@ const listTree = (dir) => {
 function judge(c, r, caseDir, imgName, before) {
   const problems = [];
   if (r.timedOut) problems.push(`timeout after ${timeoutMs} ms`);
-  else if (r.signal !== null) problems.push(`killed by signal ${r.signal}`);
+  else if (r.signal !== null) problems.push(r.signal === 24 || r.signal === 'SIGXCPU' ? `over ${cpuSeconds} s of CPU time (hang)` : `killed by signal ${r.signal}`);
   else if (!c.codes.includes(r.code)) problems.push(`exit ${r.code} (expected one of ${c.codes.join(', ')})`);
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
   const stray = lines.filter((l) => !l.startsWith('diskkit: '));

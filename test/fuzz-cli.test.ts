@@ -18,7 +18,7 @@ const script = fileURLToPath(new URL('../scripts/fuzz.js', import.meta.url));
 
 describe.runIf(tools)('fuzz (CI size)', () => {
   it(`${CASES} mutated images: no crash, hang, stray stderr, or write where none belongs`, async () => {
-    const run = await promisify(execFile)(process.execPath, [script, '--cases', String(CASES), '--seed', '20261206', '--jobs', '2', '--timeout', '60000'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
+    const run = await promisify(execFile)(process.execPath, [script, '--cases', String(CASES), '--seed', '20261206', '--jobs', '2'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
     const lines = run.stdout.trim().split('\n');
     const summary = JSON.parse(lines.at(-1)!) as { cases: number; failures: number; byCommand: Record<string, number> };
     expect(lines.slice(0, -1), run.stderr).toEqual([]);
