@@ -24,6 +24,8 @@ const count = Number(arg('--count', '400'));
 const firstSeed = Number(arg('--seed', '1'));
 const verbose = process.argv.includes('--verbose');
 const jsonOut = arg('--json', null);
+/** --keep DIR: keep each disagreeing case's image as it was before the repair (DIR/case-SEED.img). */
+const keepDir = arg('--keep', null);
 
 const BASES = {
   fat12: join(root, 'fixtures/fat12.img'),
@@ -128,6 +130,7 @@ for (let seed = firstSeed; seed < firstSeed + count; seed++) {
     continue;
   }
   tally.repaired++;
+  if (keepDir) writeFileSync(join(keepDir, `case-${seed}.img`), img);
   let again;
   try {
     await check(path, true);
@@ -141,6 +144,7 @@ for (let seed = firstSeed; seed < firstSeed + count; seed++) {
   const left = again.clean ? [] : again.errors.map((e) => `${e.code} ${e.message}`);
   if (left.length === 0 && peer.complaint === null) {
     tally.converged++;
+    if (keepDir) rmSync(join(keepDir, `case-${seed}.img`), { force: true });
   } else {
     if (left.length > 0) tally.diskkitLeft++;
     if (peer.complaint !== null) tally.fsckFatLeft++;

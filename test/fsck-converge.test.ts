@@ -83,6 +83,28 @@ describe.runIf(tools)('repairs that converge', () => {
     expect(execFileSync('mtype', ['-i', path, '::/SUB/FILE.TXT'], { encoding: 'latin1' })).toBe('0123456789');
   });
 
+  it('clears the reserved top bits of a long-name slot attribute (fsck.fat takes only 0x0F), keeping the name', async () => {
+    const path = build('lfn-attr', (img, sub) => {
+      // FILE.TXT moves to slot 3 and gets the long name "file name.txt" in slot 2, whose attribute is 0x8F.
+      img.copy(img, sub + 96, sub + 64, sub + 96);
+      const units = [...'file name.txt'].map((c) => c.charCodeAt(0));
+      const slot = Buffer.alloc(32, 0xff);
+      slot[0] = 0x41;
+      const offsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+      offsets.forEach((o, k) => slot.writeUInt16LE(k < units.length ? units[k]! : k === units.length ? 0 : 0xffff, o));
+      slot[11] = 0x8f;
+      slot[12] = 0;
+      // fatgen103 section 7: the checksum of the 11 short-name bytes.
+      let sum = 0;
+      for (let i = 0; i < 11; i++) sum = ((((sum & 1) << 7) | (sum >>> 1)) + img[sub + 96 + i]!) & 0xff;
+      slot[13] = sum;
+      slot.writeUInt16LE(0, 26);
+      slot.copy(img, sub + 64);
+    });
+    await repairAndCheck(path, 'E_FSCK_LFN_RESERVED');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/file name.txt']);
+  });
+
   it('empties old entries after the end-of-directory mark', async () => {
     const path = build('after-end', (img, _sub, root) => {
       // Root: SUB, then an end mark, then an old entry claiming cluster 4 (FILE.TXT's).

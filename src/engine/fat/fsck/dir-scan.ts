@@ -86,7 +86,8 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
       const order = first;
       const seq = order & 0x3f & ~LAST_LONG_ENTRY;
       const sum = bytes[at + 13]!;
-      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0) lfnReserved.push(slot);
+      // The attribute's top two bits are reserved too: fsck.fat takes only exactly 0x0F for a long-name slot.
+      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0 || (attr & 0xc0) !== 0) lfnReserved.push(slot);
       if (order & LAST_LONG_ENTRY) {
         drop('long-name slots not followed by their entry');
         runStart = slot;

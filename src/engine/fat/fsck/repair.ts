@@ -166,6 +166,7 @@ export function applyPlan(input: RepairInput): RepairOutcome {
   }
   for (const f of plan.lfnReservedFixes) {
     const slot = readBytes(source, f.position, DIR_ENTRY_SIZE);
+    slot[11] &= 0x3f;
     slot[12] = 0;
     slot[26] = 0;
     slot[27] = 0;

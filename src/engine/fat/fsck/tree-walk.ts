@@ -244,7 +244,7 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
   const scan = scanDirectorySlots(bytes, slotCount);
   if (dir.isRoot) ctx.rootLabel = findRootLabel(bytes, slotCount, position);
   for (const s of scan.lfnReserved) {
-    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
+    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (attribute 0x${bytes[s * DIR_ENTRY_SIZE + 11]!.toString(16)}, type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
     plan.lfnReservedFixes.push({ position: position(s), path: dir.path });
   }
   for (const orphan of scan.orphans) {
