@@ -123,10 +123,12 @@ for (let seed = firstSeed; seed < firstSeed + count; seed++) {
     first = await check(path, false);
   } catch {
     tally.operational++;
+    rmSync(path, { force: true });
     continue;
   }
   if (first.clean) {
     tally.clean++;
+    rmSync(path, { force: true });
     continue;
   }
   tally.repaired++;
@@ -138,6 +140,7 @@ for (let seed = firstSeed; seed < firstSeed + count; seed++) {
   } catch (error) {
     tally.disagreements.push({ seed, type, region, diskkit: [`operational: ${error.message}`], fsckFat: null });
     tally.diskkitLeft++;
+    rmSync(path, { force: true });
     continue;
   }
   const peer = fsckFat(path);
