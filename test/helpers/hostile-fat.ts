@@ -123,3 +123,47 @@ export function writeFindingFlood(path: string, dirs: number, clusters: number, 
   writeFileSync(path, img);
   return files;
 }
+
+/** fatgen103 section 7: the checksum of an 11-byte short name. */
+export function shortNameChecksum(raw: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < 11; i++) sum = ((((sum & 1) << 7) | (sum >>> 1)) + raw[i]!) & 0xff;
+  return sum;
+}
+
+/**
+ * Writes `name` as long-name slots followed by the 8.3 entry (`short` = 11 bytes as
+ * stored) at byte `at`; returns the byte after the entry.
+ */
+export function writeLongEntry(img: Buffer, at: number, name: string, short: string, attributes: number, start: number, size: number): number {
+  const units = [...name].flatMap((c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? [0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff)] : [code];
+  });
+  const slots = Math.ceil(units.length / 13);
+  const raw = Buffer.from(short, 'latin1');
+  const sum = shortNameChecksum(raw);
+  const offsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+  for (let k = slots; k >= 1; k--) {
+    const slot = Buffer.alloc(32, 0xff);
+    slot[0] = k | (k === slots ? 0x40 : 0);
+    offsets.forEach((o, j) => {
+      const i = (k - 1) * 13 + j;
+      slot.writeUInt16LE(i < units.length ? units[i]! : i === units.length ? 0 : 0xffff, o);
+    });
+    slot[11] = 0x0f;
+    slot[12] = 0;
+    slot[13] = sum;
+    slot.writeUInt16LE(0, 26);
+    slot.copy(img, at);
+    at += 32;
+  }
+  img.fill(0, at, at + 32);
+  raw.copy(img, at);
+  img[at + 11] = attributes;
+  img.writeUInt16LE(0x5000, at + 22);
+  img.writeUInt16LE(0x5a21, at + 24);
+  img.writeUInt16LE(start, at + 26);
+  img.writeUInt32LE(size, at + 28);
+  return at + 32;
+}
