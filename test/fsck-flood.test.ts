@@ -63,5 +63,5 @@ describe.runIf(tools)('fsck on a flood of findings', () => {
     expect(r.stdout).toContain(`... and ${(bad - MAX_FINDINGS_PER_CODE).toLocaleString('en-US')} more repairs of E_FSCK_CHAIN_SIZE not listed`);
     expect((await diskkit(['fsck', image])).exitCode).toBe(0);
     expect(spawnSync('fsck.fat', ['-n', image]).status).toBe(0);
-  });
+  }, 600_000);
 });
