@@ -282,14 +282,25 @@ function saveState() {
   if (stateFile) writeFileSync(stateFile, JSON.stringify(state, null, 2));
 }
 
-const workers = Array.from({ length: jobs }, async () => {
-  for (let i = next++; i < end; i = next++) {
-    await runCase(i);
-    if (state.cases % 50 === 0) saveState();
-  }
-});
-await Promise.all(workers);
-saveState();
+// --only I,J,...: rerun just these cases (a failure list), without touching the state file.
+const only = arg('--only', null);
+if (only !== null) {
+  const list = only.split(',').map(Number);
+  const workers = Array.from({ length: jobs }, async () => {
+    for (let i = list.shift(); i !== undefined; i = list.shift()) await runCase(i);
+  });
+  await Promise.all(workers);
+  state.seconds = (Date.now() - startedAt) / 1000;
+} else {
+  const workers = Array.from({ length: jobs }, async () => {
+    for (let i = next++; i < end; i = next++) {
+      await runCase(i);
+      if (state.cases % 50 === 0) saveState();
+    }
+  });
+  await Promise.all(workers);
+  saveState();
+}
 rmSync(work, { recursive: true, force: true });
 const rate = state.cases / Math.max(1e-9, state.seconds);
 const summary = { cases: state.cases, failures: state.failures, seconds: Math.round(state.seconds), casesPerSecond: Number(rate.toFixed(2)), maxRssMiB: Math.round(state.maxRssKiB / 1024), byExit: state.byExit, byCommand: state.byCommand };
