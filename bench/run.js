@@ -26,6 +26,6 @@ for (const file of files) {
   sections.push(section.trim());
 }
 
-const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Every figure is measured side by side with its peer in the same run, page cache warm, medians of repeated whole-process runs; ratios are what to compare across machines.\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
+const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Figures are measured in the same run as their peer or limit, page cache warm. Command rows are medians of repeated whole-process runs; the I/O, allocation and \`mft bench\` rows are in-process measurements against the raw-read limit. Ratios are what to compare across machines.\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
 if (only.length === 0) writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
 else process.stdout.write(doc);

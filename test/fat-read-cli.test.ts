@@ -14,7 +14,7 @@ import { requireTools } from './helpers/oracle.js';
 import { decodeBootSector } from '../src/engine/fat/boot-sector.js';
 import { writeFatValue, readFatValue } from '../src/engine/fat/fat-entry.js';
 
-const HAVE = requireTools('mkfs.fat', 'mcopy', 'mdir', 'mtype');
+const HAVE = requireTools('mkfs.fat', 'mcopy', 'mdir', 'mtype', 'mdel', 'minfo');
 const MENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 let work = '';
 

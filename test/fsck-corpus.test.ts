@@ -12,7 +12,7 @@
  * are asserted on the first check and on the repair).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,34 @@ async function checkInProcess(img: string) {
   }
 }
 
+/**
+ * The code each injected fault must be reported with (and no other): the fault
+ * classes of fixtures/make-fsck-corpus.js, each of which breaks exactly one rule.
+ */
+const EXPECTED_CODE: Record<string, string> = {
+  'fat-mismatch': 'E_FSCK_FAT_MISMATCH', media: 'E_FSCK_MEDIA', dirty: 'E_FSCK_DIRTY', 'bad-name': 'E_FSCK_BAD_NAME', dot: 'E_FSCK_DOT',
+  'dir-size': 'E_FSCK_DIR_SIZE', 'start-range': 'E_FSCK_START_CLUSTER', 'start-free': 'E_FSCK_START_CLUSTER', 'size-too-big': 'E_FSCK_CHAIN_SIZE',
+  'chain-too-long': 'E_FSCK_CHAIN_SIZE', 'lfn-checksum': 'E_FSCK_LFN_ORPHAN', 'lfn-order': 'E_FSCK_LFN_ORPHAN', duplicate: 'E_FSCK_DUPLICATE',
+  crosslink: 'E_FSCK_CROSSLINK', loop: 'E_FSCK_LOOP', 'chain-free': 'E_FSCK_CHAIN_RANGE', 'chain-invalid': 'E_FSCK_CHAIN_RANGE', 'chain-bad': 'E_FSCK_CHAIN_RANGE',
+  lost: 'E_FSCK_LOST', 'label-mismatch': 'E_FSCK_LABEL', 'label-boot-only': 'E_FSCK_LABEL', 'label-root-only': 'E_FSCK_LABEL', 'label-invalid': 'E_FSCK_LABEL',
+  'case-byte': 'E_FSCK_CASE_BYTE', 'case-byte-lfn': 'E_FSCK_CASE_BYTE', 'case-dot': 'E_FSCK_CASE_BYTE', 'lfn-reserved': 'E_FSCK_LFN_RESERVED',
+  'boot-backup': 'E_FSCK_BOOT_BACKUP', 'fsinfo-free': 'E_FSCK_FSINFO', 'fsinfo-signature': 'E_FSCK_FSINFO', 'fsinfo-next': 'E_FSCK_FSINFO',
+  'fsinfo-backup': 'E_FSCK_FSINFO_BACKUP', 'dotdot-root': 'E_FSCK_DOT',
+};
+
+/** Every regular file under `root` (an mcopy -s copy of an image). */
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** Whether the shorter of two contents is a prefix of the longer: data kept up to where a repair cut or extended it. */
+function prefixCompatible(a: Buffer, b: Buffer): boolean {
+  const n = Math.min(a.length, b.length);
+  return a.subarray(0, n).equals(b.subarray(0, n));
+}
+
 let dir = '';
 let manifest: Manifest = { types: {}, images: [] };
 
@@ -108,9 +136,11 @@ describe.runIf(tools)('fsck fault corpus vs fsck.fat', () => {
       const [peer, check] = await Promise.all([fsckFatAsync(img), diskkit(['fsck', '--json', img])]);
       const peerDetects = peer.status !== 0 || peer.complaints.length > 0;
       const report = JSON.parse(check.stdout) as { clean: boolean; errors: { code: string }[] };
-      // A fault was injected in every image: diskkit must always see it, and always when fsck.fat does.
+      // A fault was injected in every image: diskkit must always see it, and always when fsck.fat does,
+      // under the code of its class and no other.
       expect({ image: image.file, exit: check.exitCode, clean: report.clean }).toEqual({ image: image.file, exit: 4, clean: false });
       if (peerDetects) expect(report.errors.length, image.file).toBeGreaterThan(0);
+      expect({ image: image.file, codes: [...new Set(report.errors.map((e) => e.code))] }).toEqual({ image: image.file, codes: [EXPECTED_CODE[image.fault]] });
 
       const copy = join(dir, `repaired-${image.file}`);
       copyFileSync(img, copy);
@@ -125,6 +155,15 @@ describe.runIf(tools)('fsck fault corpus vs fsck.fat', () => {
       for (const path of image.untouched) {
         expect(repaired(path).equals(clean(path)), `${image.file}: ${path} changed`).toBe(true);
       }
+      // Each touched file's data survives the repair up to the fault (cut or extended, possibly renamed):
+      // some file of the repaired image agrees with it as far as both go.
+      const after = filesUnder(join(dir, `tree-${image.file}`)).map((f) => readFileSync(f));
+      for (const path of image.touches) {
+        const original = clean(path);
+        const kept = after.some((content) => content.length > 0 && prefixCompatible(content, original));
+        // start-range and start-free free the file's clusters when the fault is made: nothing is left to keep.
+        if (!['start-range', 'start-free'].includes(image.fault)) expect(kept, `${image.file}: the data of ${path} is gone`).toBe(true);
+      }
       rows.push(image.file);
     };
     // A few images at a time: most of the time is process start-up.
@@ -133,5 +172,5 @@ describe.runIf(tools)('fsck fault corpus vs fsck.fat', () => {
       for (let next = queue.shift(); next; next = queue.shift()) await checkImage(next);
     }));
     expect(rows.length).toBe(manifest.images.length);
-  }, 180_000);
+  }, 900_000);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { diskkit } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
 
-const haveMtools = requireTools('fsck.fat', 'minfo', 'mdir', 'mcopy', 'mtype');
+const haveMtools = requireTools('fsck.fat', 'minfo', 'mdir', 'mcopy', 'mtype', 'mlabel');
 const haveMkfsFat = requireTools('mkfs.fat', 'minfo', 'fsck.fat');
 
 let dir: string;

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { DiskkitError, ErrorCode, isDiskkitError, toDiskkitError } from '../engine/errors.js';
 import { EXIT_CODE_BY_ERROR, ExitCode } from './exit-codes.js';
 
 export interface GlobalOptions {
@@ -108,7 +108,8 @@ export async function runAction(
   try {
     const code = await action();
     process.exitCode = typeof code === 'number' ? code : ExitCode.OK;
-  } catch (error) {
+  } catch (thrown) {
+    const error = toDiskkitError(thrown, 'standard output');
     // The reader of stdout went away (`| head`): stop quietly, as cat(1) does.
     if ((error as NodeJS.ErrnoException)?.code === 'EPIPE' || (error as { context?: { errno?: string } })?.context?.errno === 'EPIPE') {
       process.exitCode = ExitCode.OK;
@@ -142,11 +143,12 @@ export function reportError(image: string | undefined, error: unknown): void {
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
     const details = describeContext(error.context);
-    process.stderr.write(`${errorPrefix('diskkit:')} ${where ? where + ': ' : ''}${error.message}${details}\n`);
-    if (error.hint) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
+    // Messages name paths and labels from the image: one escaping for all of it (see escapeName).
+    process.stderr.write(`${errorPrefix('diskkit:')} ${where ? escapeName(where) + ': ' : ''}${escapeName(error.message)}${details}\n`);
+    if (error.hint) process.stderr.write(`diskkit: hint: ${escapeName(error.hint)}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${errorPrefix('diskkit:')} ${image ? image + ': ' : ''}internal error: ${message}\n`);
+    process.stderr.write(`${errorPrefix('diskkit:')} ${image ? escapeName(image) + ': ' : ''}internal error: ${escapeName(message)}\n`);
   }
 }
 

@@ -52,9 +52,9 @@ export function define(program: Command): void {
             printJson({
               image,
               clean: report.clean,
-              errors: report.errors.map(({ code: c, message, path, clusters }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}) })),
+              errors: report.errors.map(({ code: c, message, path, clusters, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}), ...(omitted ? { omitted } : {}) })),
               repairs: report.repairs,
-              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
+              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })) : undefined,
               stats: report.stats,
               exitCode: code,
             });
@@ -70,7 +70,7 @@ export function define(program: Command): void {
             for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
           }
           if (flags.verbose) out.push(report.statsLine);
-          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
+          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${countFindings(report.uncorrected)} errors left)`) : ` (${countFindings(report.errors)} errors, not corrected)`;
           out.push(`${escapeName(image)}: ${report.summary}${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;
@@ -81,4 +81,11 @@ export function define(program: Command): void {
       fsckExitCode,
     );
   });
+}
+
+/** Findings a list stands for: each listed one, plus the count a summary line carries (fsck summarises past a limit per code). */
+function countFindings(findings: readonly { omitted?: number }[]): number {
+  let n = 0;
+  for (const f of findings) n += f.omitted ?? 1;
+  return n;
 }

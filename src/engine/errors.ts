@@ -53,6 +53,8 @@ export const ErrorCode = {
   WORKER: 'E_WORKER',
   /** A --strict run met a warning. */
   STRICT: 'E_STRICT',
+  /** Something needed more memory than the process may use (what, and which limit to raise, are in the message). */
+  NO_MEMORY: 'E_NO_MEMORY',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -102,4 +104,38 @@ export function fromSystemError(error: unknown, path: string, action: string): D
   const code = sys?.code === 'ENOENT' ? ErrorCode.NOT_FOUND : ErrorCode.IO;
   const detail = sys?.code === 'ENOENT' ? 'no such file' : sys?.code === 'EACCES' ? 'permission denied' : (sys?.message ?? String(error));
   return new DiskkitError(code, `cannot ${action}: ${detail}`, { context: { path, errno: reason }, cause: error });
+}
+
+/** What the output-side system errors mean, by errno. */
+const OUTPUT_ERRNO: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EFBIG: 'the file would exceed the largest size allowed (file system or ulimit -f)',
+  EDQUOT: 'the disk quota is exhausted',
+  EIO: 'an I/O error occurred',
+  EROFS: 'the file system is read-only',
+};
+
+/** RangeError messages V8 and Node give when an allocation is refused. */
+const ALLOCATION_FAILED = /Array buffer allocation failed|Invalid string length|Invalid array length|Invalid typed array length|Cannot create a string longer|allocation failed/i;
+
+/**
+ * Gives every error that reaches the top a code: Node system errors (ENOSPC, EFBIG...)
+ * become E_IO naming the errno and what was being written, refused allocations
+ * become E_NO_MEMORY naming the limit to raise. Anything else is returned as it is.
+ */
+export function toDiskkitError(error: unknown, output = 'the output'): unknown {
+  if (error instanceof DiskkitError) return error;
+  const sys = error as NodeJS.ErrnoException | null;
+  if (sys && typeof sys === 'object' && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+    const what = OUTPUT_ERRNO[sys.code] ?? sys.message;
+    const target = sys.path ?? output;
+    return new DiskkitError(ErrorCode.IO, `cannot ${sys.syscall} ${target}: ${what} (${sys.code})`, { context: { errno: sys.code }, cause: error });
+  }
+  if (error instanceof RangeError && (ALLOCATION_FAILED.test(error.message) || (error as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG' || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')) {
+    return new DiskkitError(ErrorCode.NO_MEMORY, `out of memory: a buffer or string was too big for this process (${error.message})`, {
+      hint: 'raise the heap limit (NODE_OPTIONS=--max-old-space-size=MiB), or list less at once (no -R, a subdirectory, --json to a file)',
+      cause: error,
+    });
+  }
+  return error;
 }

@@ -82,6 +82,8 @@ export interface FsckFinding {
   message: string;
   path?: string[];
   clusters?: number[];
+  /** On a summary line: how many more findings of `code` were counted but not listed. */
+  omitted?: number;
 }
 
 /** What a format's fsck reports; `stats` goes into --json as it is, `statsLine`/`summary` are for people. */

@@ -3,6 +3,8 @@
  * format has one (FAT decodes straight from directory bytes), else the same walk
  * built on Volume.list, so commands have one code path for every format.
  */
+import { DiskkitError, ErrorCode } from './errors.js';
+import { walkLimitExceeded } from './limits.js';
 import type { EntryInfo, Volume, WalkEntry, WalkOptions, WalkVisitor } from './volume.js';
 
 /** Walks from `start` with the volume's own walk when it has one. */
@@ -21,6 +23,11 @@ export function walkWithList(volume: Volume, start: string | EntryInfo, options:
     const { dir, depth } = stack.pop()!;
     const path = typeof dir === 'string' ? dir : dir.path;
     let entries: EntryInfo[];
+    const tooDeep = walkLimitExceeded(path, depth);
+    if (tooDeep) {
+      visitor.error(path, depth, new DiskkitError(ErrorCode.LIMIT, tooDeep, { context: { path } }));
+      continue;
+    }
     try {
       entries = list.call(volume, dir, { deleted: options.deleted, dotEntries: options.dotEntries });
     } catch (error) {

@@ -27,6 +27,16 @@ export default function setup(): void {
   const fresh = GENERATED_IMAGES.every((name) => existsSync(`${FIXTURES}generated/${name}.img`)) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (fresh) return;
   if (!TOOLS.every(hasTool)) return;
+  // The script writes fixtures/<name>.manifest.json; the committed manifests are the
+  // expectation, so the fresh ones are compared with them (and the committed ones put back).
+  const manifests = ['fat12', ...GENERATED_IMAGES].map((name) => `${FIXTURES}${name}.manifest.json`);
+  const committed = new Map(manifests.filter(existsSync).map((path) => [path, readFileSync(path, 'utf8')]));
   execFileSync('bash', [`${FIXTURES}make-fat-fixtures.sh`, 'generated'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const differing: string[] = [];
+  for (const [path, text] of committed) {
+    if (readFileSync(path, 'utf8') !== text) differing.push(path);
+    writeFileSync(path, text);
+  }
+  if (differing.length > 0) throw new Error(`generated fixtures differ from the committed manifests: ${differing.join(', ')} (rerun fixtures/make-fat-fixtures.sh and review the diff)`);
   writeFileSync(stampFile, stamp);
 }

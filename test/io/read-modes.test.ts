@@ -16,6 +16,7 @@ import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { FileDataBlockSource } from '../../src/io/file-data-source.js';
 import type { FileDataSource } from '../../src/engine/volume.js';
 import type { Extent } from '../../src/engine/volume.js';
+import { requireRoot } from '../helpers/oracle.js';
 
 const FIXTURES = new URL('../fixtures/io/', import.meta.url);
 const SIZE = 300_000;
@@ -353,7 +354,7 @@ describe('cancellation', () => {
   });
 
   // mknod needs root; the node is a private copy of /dev/full, so a regression deletes only the copy.
-  it.runIf(process.getuid?.() === 0)('in place on a device (cp to /dev/full): a failed write is reported and the device is left alone', async () => {
+  it.runIf(requireRoot('mknod of a /dev/full copy'))('in place on a device (cp to /dev/full): a failed write is reported and the device is left alone', async () => {
     const out = mkdtempSync(join(dir, 'dev-'));
     const full = join(out, 'full');
     execFileSync('mknod', [full, 'c', '1', '7']);

@@ -189,6 +189,7 @@ export function walkFatDirectories(volume: FatVolume, start: DirectoryRef, optio
     children = [];
     let bytes: Uint8Array;
     try {
+      volume.claimDirectory(dir);
       bytes = volume.readDirectoryBytes(dir);
     } catch (error) {
       visitor.error(dir.path, depth, error);

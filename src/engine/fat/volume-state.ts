@@ -27,6 +27,8 @@ export interface FatVolumeState {
   /** Cluster of the root directory: FAT32's root cluster, or 0 for the fixed region. */
   readonly rootCluster: number;
   readDirectoryBytes(dir: DirectoryRef): Uint8Array;
+  /** Refuses a directory whose clusters a directory listed under another path already holds (see FatVolume). */
+  claimDirectory(dir: DirectoryRef): void;
   readDirectory(dir: DirectoryRef, options?: { deleted?: boolean }): ParsedDirectory;
   directoryAt(path: string): DirectoryRef;
   stat(path: string): EntryInfo;

@@ -19,6 +19,7 @@ import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
 import type { DirectoryRef, FatVolumeState } from './volume-state.js';
 import { ClusterAllocator, measureAllocation } from './allocator.js';
+import { walkLimitExceeded } from '../limits.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
 export const MAX_DIRECTORY_BYTES = 65536 * 32;
@@ -41,6 +42,8 @@ export class FatVolume implements Volume, FatVolumeState {
   /** Folded absolute path -> directory, for every directory met so far. */
   private readonly knownDirectories = new Map<string, DirectoryRef>();
   private readonly warnedDirectories = new Set<number>();
+  /** Cluster -> path of the directory listed from it (see claimDirectory). */
+  private readonly listedClusters = new Map<number, string>();
   private writerValue: FatWriter | null = null;
   private readonly directoryCacheCounters = { hits: 0, misses: 0 };
 
@@ -161,6 +164,28 @@ export class FatVolume implements Volume, FatVolumeState {
     return buf;
   }
 
+  /**
+   * Records that `dir` is being listed, and refuses it when one of its clusters
+   * belongs to a directory already listed under another path: a cycle through an
+   * ancestor, or two entries sharing clusters. Each such directory is reported once
+   * (by the caller) and not descended into, so a walk reads every cluster at most
+   * once whatever the image claims.
+   */
+  claimDirectory(dir: DirectoryRef): void {
+    if (dir.cluster === 0) return;
+    const limit = Math.ceil(MAX_DIRECTORY_BYTES / this.boot.bytesPerCluster);
+    const runs = this.fat.runs(dir.cluster, limit, `directory ${dir.path}`);
+    for (const run of runs) {
+      for (let c = run.start; c < run.start + run.count; c++) {
+        const owner = this.listedClusters.get(c);
+        if (owner !== undefined && owner !== dir.path) {
+          throw new DiskkitError(ErrorCode.CHAIN_LOOP, `directory shares cluster ${c} with ${owner}, which was listed already; not descended into`, { context: { path: dir.path, cluster: c } });
+        }
+      }
+    }
+    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) this.listedClusters.set(c, dir.path);
+  }
+
   /** Parses a directory, with a small cache so that path lookups do not re-read parents. */
   readDirectory(dir: DirectoryRef, options: { deleted?: boolean } = {}): ParsedDirectory {
     const cache = options.deleted ? this.deletedCache : this.directoryCache;
@@ -240,6 +265,7 @@ export class FatVolume implements Volume, FatVolumeState {
 
   list(path: string | EntryInfo, options: ListOptions & { dotEntries?: boolean } = {}): EntryInfo[] {
     const dir = this.directoryOf(path);
+    this.claimDirectory(dir);
     const parsed = this.readDirectory(dir, { deleted: options.deleted });
     const out: EntryInfo[] = [];
     for (const record of parsed.records) {
@@ -371,11 +397,14 @@ export class FatVolume implements Volume, FatVolumeState {
   forgetDirectory(cluster: number): void {
     this.directoryCache.delete(cluster);
     this.deletedCache.delete(cluster);
+    // A write may have given clusters to another directory: listings start afresh.
+    if (this.listedClusters.size > 0) this.listedClusters.clear();
   }
 
   /** Forgets every path -> directory mapping (after a directory was moved or removed). */
   forgetPaths(): void {
     this.knownDirectories.clear();
+    this.listedClusters.clear();
   }
 
   /** Records a directory the write side created, so later lookups need no parse. */
@@ -408,11 +437,15 @@ export class FatVolume implements Volume, FatVolumeState {
       throw new DiskkitError(ErrorCode.CHAIN_RANGE, `directory starts at cluster ${cluster}, outside 2..${this.fat.maxCluster}`, { context: { path, cluster } });
     }
     // A subdirectory that is one of its own ancestors would make every tree walk endless.
+    let depth = 1;
     for (let up: DirectoryRef | null | undefined = parent; up; up = up.parent) {
       if (up.cluster === cluster) {
         throw new DiskkitError(ErrorCode.CHAIN_LOOP, `directory points back at its ancestor ${up.path} (cluster ${cluster})`, { context: { path, cluster } });
       }
+      if (up.parent) depth++;
     }
+    const tooDeep = walkLimitExceeded(path, depth);
+    if (tooDeep) throw new DiskkitError(ErrorCode.LIMIT, tooDeep, { context: { path: path.length > 200 ? `${path.slice(0, 100)}...${path.slice(-100)}` : path } });
     return { cluster, path, parent };
   }
 

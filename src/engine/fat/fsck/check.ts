@@ -82,17 +82,26 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
   let repairs: FsckReport['repairs'] = [];
   if (fixable.length > 0) {
     // The repair code (and the FAT writer it uses) is loaded only when there is something to repair.
-    const { applyPlan } = await import('./repair.js');
-    const outcome = applyPlan({
-      source,
+    const [{ applyPlan }, { StagedWrites }] = await Promise.all([import('./repair.js'), import('../../../io/staged-writes.js')]);
+    // The whole repair is carried out in memory first: an error anywhere in it leaves the image as it was.
+    const staged = new StagedWrites(source);
+    let outcome;
+    try {
+      outcome = applyPlan({
+        source: staged,
       boot: first.boot,
       next: first.next,
       owners: first.analysis.owners,
       bootState: first.bootState,
       plan: first.analysis.plan,
-      freeLost: Boolean(options.freeLost),
-      fat1: first.fat1,
-    });
+        freeLost: Boolean(options.freeLost),
+        fat1: first.fat1,
+      });
+    } catch (error) {
+      if (error instanceof DiskkitError) throw error;
+      throw new DiskkitError(ErrorCode.CORRUPT, `the repair could not be planned, nothing was written: ${error instanceof Error ? error.message : String(error)}`, { context: { image: source.name }, cause: error });
+    }
+    staged.commit();
     repairs = outcome.repairs;
   }
   // Check again: what is still found was not corrected.
@@ -114,7 +123,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
     for (let k = 1; k < copies.tables.length; k++) {
       if (!copies.differs[k] || copies.tables[k] === copies.tables[0]) continue;
       const other = await analyzeTree(source, boot, copies.tables[k]!, copies.counts[k]!, mode);
-      if (other.findings.items.length < analysis.findings.items.length) {
+      if (other.findings.items.length + other.findings.omitted < analysis.findings.items.length + analysis.findings.omitted) {
         analysis = other;
         chosen = k;
       }
@@ -127,8 +136,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   }
   const next = copies.tables[chosen]!;
   const reserved = checkReservedEntries(next, boot, findings);
-  findings.items.push(...analysis.findings.items);
-  findings.omitted += analysis.findings.omitted;
+  findings.merge(analysis.findings);
 
   const free = analysis.free;
   const badCount = analysis.bad;
@@ -159,10 +167,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
     lostChains: plan.lostChains.length,
     lostClusters,
   };
-  const errors: Finding[] = findings.items;
-  if (findings.omitted > 0) {
-    errors.push({ code: errors[errors.length - 1]!.code, message: `... and ${findings.omitted} more findings not listed`, fixable: true });
-  }
+  const errors: Finding[] = findings.withSummaries();
   const fat1 = reserved.fat1NotEnd ? endOfChainValue(boot.fatType) : next[1]!;
   return {
     boot,

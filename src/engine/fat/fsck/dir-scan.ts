@@ -5,7 +5,7 @@
  * Unlike the read path's parser it reports the exact slots of every broken run, so
  * the repair can delete them.
  */
-import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE } from '../dir-entry.js';
+import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE, decodeOemChar } from '../dir-entry.js';
 import { LAST_LONG_ENTRY, MAX_LONG_NAME_SLOTS, decodeLongNameSlot } from '../long-name.js';
 
 export interface OrphanRun {
@@ -86,7 +86,8 @@ export function scanDirectorySlots(bytes: Uint8Array, slotCount: number): ScanRe
       const order = first;
       const seq = order & 0x3f & ~LAST_LONG_ENTRY;
       const sum = bytes[at + 13]!;
-      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0) lfnReserved.push(slot);
+      // The attribute's top two bits are reserved too: fsck.fat takes only exactly 0x0F for a long-name slot.
+      if (bytes[at + 12] !== 0 || bytes[at + 26] !== 0 || bytes[at + 27] !== 0 || (attr & 0xc0) !== 0) lfnReserved.push(slot);
       if (order & LAST_LONG_ENTRY) {
         drop('long-name slots not followed by their entry');
         runStart = slot;
@@ -213,17 +214,18 @@ export function sanitizeShortName(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The short name as printable text for messages ("NAME.EXT"), bytes outside ASCII shown as \xNN. */
+/**
+ * The short name as text for messages ("NAME.EXT", code page 437 as ls shows it).
+ * Control characters stay as they are: the one escaping every name gets happens where
+ * the message is printed (escapeName), so nothing is escaped twice.
+ */
 export function shortNameForMessage(raw: Uint8Array): string {
   const part = (a: number, b: number): string => {
     let s = '';
-    for (let i = a; i < b; i++) {
-      const c = raw[i]!;
-      s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
-    }
+    for (let i = a; i < b; i++) s += decodeOemChar(raw[i]!);
     return s.replace(/ +$/, '');
   };
   const ext = part(8, 11);
-  const base = raw[0] === KANJI_E5_ESCAPE ? '\\xe5' + part(1, 8) : part(0, 8);
+  const base = raw[0] === KANJI_E5_ESCAPE ? decodeOemChar(0xe5) + part(1, 8) : part(0, 8);
   return ext ? `${base}.${ext}` : base;
 }

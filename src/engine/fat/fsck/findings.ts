@@ -4,6 +4,8 @@
  * repair pass can correct it. Repairs are listed as they are made.
  */
 
+import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
+
 /** Stable finding codes of `diskkit fsck`. */
 export const FsckCode = {
   /** Boot sector fields that decode but are not sane (signature, media, jump...). */
@@ -52,6 +54,8 @@ export const FsckCode = {
   LFN_RESERVED: 'E_FSCK_LFN_RESERVED',
   /** The FAT32 backup FSInfo sector (after the backup boot sector) is present but damaged. */
   FSINFO_BACKUP: 'E_FSCK_FSINFO_BACKUP',
+  /** Slots after a directory's end-of-directory mark (a 0x00 first byte) are not empty; fsck.fat reads them as entries. */
+  AFTER_END: 'E_FSCK_AFTER_END',
 } as const;
 
 export type FsckCodeValue = (typeof FsckCode)[keyof typeof FsckCode];
@@ -64,6 +68,8 @@ export interface Finding {
   clusters?: number[];
   /** True when --repair knows how to correct it. */
   fixable: boolean;
+  /** Set on a summary line: how many more findings of `code` were counted but not listed. */
+  omitted?: number;
 }
 
 export interface Repair {
@@ -95,18 +101,70 @@ export interface FsckReport {
   stats: FsckStats;
 }
 
-/** Collects findings; keeps at most `limit` in the list (the count of the rest is kept). */
+/**
+ * Collects findings; lists at most `perCode` of each code and counts the rest, so a
+ * garbage volume with a million bad entries costs a bounded report (see `summaries`).
+ */
 export class FindingList {
   readonly items: Finding[] = [];
-  omitted = 0;
-  constructor(private readonly limit = 100_000) {}
+  /** Findings counted but not listed, by code. */
+  readonly omittedByCode = new Map<FsckCodeValue, number>();
+  private readonly listedByCode = new Map<FsckCodeValue, number>();
+  constructor(private readonly perCode = MAX_FINDINGS_PER_CODE) {}
 
-  add(code: FsckCodeValue, message: string, extra: { path?: string | string[]; clusters?: number[]; fixable?: boolean } = {}): Finding {
+  /** Findings counted but not listed, all codes. */
+  get omitted(): number {
+    let n = 0;
+    for (const v of this.omittedByCode.values()) n += v;
+    return n;
+  }
+
+  add(code: FsckCodeValue, message: string, extra: { path?: string | string[]; clusters?: number[]; fixable?: boolean } = {}): void {
+    const listed = this.listedByCode.get(code) ?? 0;
+    if (listed >= this.perCode) {
+      this.omittedByCode.set(code, (this.omittedByCode.get(code) ?? 0) + 1);
+      return;
+    }
+    this.listedByCode.set(code, listed + 1);
     const finding: Finding = { code, message, fixable: extra.fixable ?? true };
     if (extra.path !== undefined) finding.path = Array.isArray(extra.path) ? extra.path : [extra.path];
     if (extra.clusters !== undefined) finding.clusters = extra.clusters;
-    if (this.items.length < this.limit) this.items.push(finding);
-    else this.omitted++;
-    return finding;
+    this.items.push(finding);
   }
+
+  /** Adds another list's findings (its listed ones through the same per-code limit, its counts as they are). */
+  merge(other: FindingList): void {
+    for (const f of other.items) {
+      const listed = this.listedByCode.get(f.code) ?? 0;
+      if (listed >= this.perCode) this.omittedByCode.set(f.code, (this.omittedByCode.get(f.code) ?? 0) + 1);
+      else {
+        this.listedByCode.set(f.code, listed + 1);
+        this.items.push(f);
+      }
+    }
+    for (const [code, n] of other.omittedByCode) this.omittedByCode.set(code, (this.omittedByCode.get(code) ?? 0) + n);
+  }
+
+  /** The listed findings, each code's summary ("... and N more CODE") after its last listed one. */
+  withSummaries(): Finding[] {
+    if (this.omittedByCode.size === 0) return this.items;
+    const lastIndex = new Map<FsckCodeValue, number>();
+    this.items.forEach((f, i) => lastIndex.set(f.code, i));
+    const out: Finding[] = [];
+    this.items.forEach((f, i) => {
+      out.push(f);
+      const n = this.omittedByCode.get(f.code);
+      if (n !== undefined && lastIndex.get(f.code) === i) {
+        out.push({ code: f.code, message: `... and ${n.toLocaleString('en-US')} more ${f.code} findings not listed`, fixable: f.fixable, omitted: n });
+      }
+    });
+    return out;
+  }
+}
+
+/** Number of findings a list stands for: each listed one, plus the count a summary line carries. */
+export function countFindings(findings: readonly Finding[]): number {
+  let n = 0;
+  for (const f of findings) n += f.omitted ?? 1;
+  return n;
 }

@@ -32,6 +32,15 @@ function entryFor(name: string, attributes: number, start: number, size: number)
   };
 }
 
+/**
+ * The 8.3 name (11 bytes, as stored) of the i-th saved chain: FILE0000.CHK to
+ * FILE9999.CHK as CHKDSK names them, then F0010000.CHK onwards (an 8-character base
+ * cannot hold "FILE" and five digits).
+ */
+export function lostFileName(i: number): string {
+  return i < 10000 ? `FILE${String(i).padStart(4, '0')}CHK` : `F${String(i).padStart(7, '0')}CHK`;
+}
+
 /** Root slot positions in order, and the FAT32 root's last cluster. */
 function rootSlots(ctx: RepairContext): { positions: number[]; lastCluster: number } {
   const b = ctx.boot;
@@ -78,6 +87,8 @@ export function saveLostChains(ctx: RepairContext, chains: SavedChain[]): { save
   }
   let n = 0;
   while (n < 1000 && used.has(`FOUND   ${String(n).padStart(3, '0')}`)) n++;
+  // FOUND.000 to FOUND.999 all taken: nothing is saved (the chains stay lost and are reported).
+  if (n === 1000) return { saved: 0, directory: '' };
   const dirName = `FOUND   ${String(n).padStart(3, '0')}`;
   let rootEntryPos: number;
   if (freeSlot >= 0) rootEntryPos = root.positions[freeSlot]!;
@@ -101,7 +112,7 @@ export function saveLostChains(ctx: RepairContext, chains: SavedChain[]): { save
   for (let i = 0; i < count; i++) {
     const chain = chains[i]!;
     const size = Math.min(0xffffffff, chain.clusters * bpc);
-    encodeDirEntry(entryFor(`FILE${String(i).padStart(4, '0')}CHK`, Attr.ARCHIVE, chain.head, size), bytes, (i + 2) * DIR_ENTRY_SIZE, b.fatType);
+    encodeDirEntry(entryFor(lostFileName(i), Attr.ARCHIVE, chain.head, size), bytes, (i + 2) * DIR_ENTRY_SIZE, b.fatType);
   }
   dirClusters.forEach((c, i) => {
     ctx.source.writeAt(bytes, i * bpc, bpc, ctx.clusterPosition(c));

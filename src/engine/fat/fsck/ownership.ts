@@ -4,8 +4,7 @@
  * with a start cluster, the root, lost chains). Memory is 4 bytes per cluster plus
  * about 40 bytes per owner, so a million-file image stays in tens of MiB.
  */
-import { joinPath } from '../../volume-path.js';
-
+import { MAX_PATH_CHARS } from '../../limits.js';
 export const OwnerKind = { FILE: 0, DIR: 1, ROOT: 2, LOST: 3 } as const;
 export type OwnerKindValue = (typeof OwnerKind)[keyof typeof OwnerKind];
 
@@ -73,4 +72,12 @@ export class Owners {
   }
 }
 
-export { joinPath };
+/**
+ * `dir/name`; past MAX_PATH_CHARS the middle is elided ("/A/B/.../name"), so a
+ * directory nested thousands of levels deep (garbage often is) costs a bounded path.
+ */
+export function joinPath(dir: string, name: string): string {
+  const joined = dir === '/' ? `/${name}` : `${dir}/${name}`;
+  if (joined.length <= MAX_PATH_CHARS) return joined;
+  return `${dir.slice(0, MAX_PATH_CHARS / 2)}/.../${name}`;
+}

@@ -80,6 +80,23 @@ export interface RepairPlan {
   cuts: ChainCut[];
   crossLinks: CrossLinkFix[];
   lostChains: LostChain[];
+  /**
+   * Whole-slot writes done after every other directory edit, in order: an entry moved
+   * down to a free slot (`moveFrom`), then a created '.' or '..' entry (`bytes`).
+   */
+  slotWrites: SlotWrite[];
+  /** Slots past a directory's end mark that are not empty: their first byte becomes 0x00, as the end mark says. */
+  endMarks: { position: number; path: string }[];
+}
+
+export interface SlotWrite {
+  position: number;
+  path: string;
+  /** The 32 bytes to write. */
+  bytes?: Uint8Array;
+  /** Copy the slot at this position here (then `bytes` is not set). */
+  moveFrom?: number;
+  what: string;
 }
 
 export function emptyPlan(): RepairPlan {
@@ -99,5 +116,7 @@ export function emptyPlan(): RepairPlan {
     cuts: [],
     crossLinks: [],
     lostChains: [],
+    slotWrites: [],
+    endMarks: [],
   };
 }

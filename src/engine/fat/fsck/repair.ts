@@ -7,6 +7,7 @@
  * the summary structures describe the final state.
  */
 import type { BlockSource } from '../../../io/block-source.js';
+import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
 import { readBytes } from '../../../io/block-source.js';
 import type { BootSector } from '../boot-sector.js';
 import { DELETED_MARK, DIR_ENTRY_SIZE } from '../dir-entry.js';
@@ -47,7 +48,16 @@ export function applyPlan(input: RepairInput): RepairOutcome {
   const { source, boot, next, owners, plan } = input;
   const repairs: Repair[] = [];
   const failed: FsckCodeValue[] = [];
+  // Repairs of one code past MAX_FINDINGS_PER_CODE are counted, then summarised at the end.
+  const listed = new Map<FsckCodeValue, number>();
+  const unlisted = new Map<FsckCodeValue, number>();
   const list = (code: FsckCodeValue, message: string, path?: string): void => {
+    const n = listed.get(code) ?? 0;
+    if (n >= MAX_FINDINGS_PER_CODE) {
+      unlisted.set(code, (unlisted.get(code) ?? 0) + 1);
+      return;
+    }
+    listed.set(code, n + 1);
     repairs.push(path === undefined ? { code, message } : { code, message, path });
   };
   const fat = new FatTable(source, boot);
@@ -145,6 +155,7 @@ export function applyPlan(input: RepairInput): RepairOutcome {
   }
   for (const f of plan.lfnReservedFixes) {
     const slot = readBytes(source, f.position, DIR_ENTRY_SIZE);
+    slot[11] &= 0x3f;
     slot[12] = 0;
     slot[26] = 0;
     slot[27] = 0;
@@ -202,6 +213,16 @@ export function applyPlan(input: RepairInput): RepairOutcome {
       editEntry({ position: owners.entryPos[x.owner]!, path: x.path, size: newSize });
       list(FsckCode.CHAIN_SIZE, `set the size to ${newSize} (the chain holds ${have} clusters)`, x.path);
     }
+  }
+
+  // 4b. Slots past end marks emptied, then entries moved down and '.'/'..' created (after every
+  // other slot edit, so an edited entry moves with its edits).
+  for (const m of plan.endMarks) source.writeAt(Uint8Array.of(0), 0, 1, m.position);
+  if (plan.endMarks.length > 0) list(FsckCode.AFTER_END, `emptied ${plan.endMarks.length} slot(s) after end-of-directory marks`);
+  for (const w of plan.slotWrites) {
+    const bytes = w.bytes ?? readBytes(source, w.moveFrom!, DIR_ENTRY_SIZE);
+    source.writeAt(bytes, 0, DIR_ENTRY_SIZE, w.position);
+    list(FsckCode.DOT, w.what, w.path);
   }
 
   // 5. Lost chains: saved as files (or freed with --free-lost).
@@ -290,6 +311,7 @@ export function applyPlan(input: RepairInput): RepairOutcome {
     }
   }
   source.sync();
+  for (const [code, n] of unlisted) repairs.push({ code, message: `... and ${n.toLocaleString('en-US')} more repairs of ${code} not listed` });
   return { repairs, failed };
 }
 

@@ -10,7 +10,7 @@ import type { BlockSource } from '../../../io/block-source.js';
 import type { ReadMode } from '../../../io/scan.js';
 import type { Extent } from '../../volume.js';
 import type { BootSector } from '../boot-sector.js';
-import { Attr, DIR_ENTRY_SIZE, NT_LOWER_BASE, NT_LOWER_EXT, isDotEntry } from '../dir-entry.js';
+import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, NT_LOWER_BASE, NT_LOWER_EXT, isDotEntry } from '../dir-entry.js';
 import { badClusterValue } from '../fat-entry.js';
 import { badShortName, sanitizeShortName, scanDirectorySlots, shortNameForMessage } from './dir-scan.js';
 import { entryDisplayName, nameResolver } from './entry-names.js';
@@ -244,7 +244,7 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
   const scan = scanDirectorySlots(bytes, slotCount);
   if (dir.isRoot) ctx.rootLabel = findRootLabel(bytes, slotCount, position);
   for (const s of scan.lfnReserved) {
-    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
+    findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (attribute 0x${bytes[s * DIR_ENTRY_SIZE + 11]!.toString(16)}, type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
     plan.lfnReservedFixes.push({ position: position(s), path: dir.path });
   }
   for (const orphan of scan.orphans) {
@@ -299,10 +299,92 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
     const id = owners.add(OwnerKind.FILE, null, dir.id, position(slot), start, size);
     checkFileChain(ctx, id, dir.path, bytes, slot, firstSlot, start, size);
   }
+  const endSlot = checkAfterEnd(state, slotCount, dir.isRoot ? 0 : 2);
   if (!dir.isRoot) {
-    if (!sawDot) findings.add(FsckCode.DOT, "'.' entry is missing", { path: dir.path, fixable: false });
-    if (!sawDotDot) findings.add(FsckCode.DOT, "'..' entry is missing", { path: dir.path, fixable: false });
+    if (!sawDot) restoreDotEntry(state, 0, dir.selfStart, endSlot, slotCount);
+    if (!sawDotDot) restoreDotEntry(state, 1, dir.parentStart, endSlot, slotCount);
   }
+}
+
+/**
+ * Slots past the end mark (the first slot whose first byte is 0x00) must be empty:
+ * DOS and diskkit never read them, but fsck.fat does, and finds the old entries
+ * there. Each non-empty one gets 0x00 as first byte. Slots below `keep` are left to
+ * restoreDotEntry. Returns the end mark's slot (slotCount when there is none).
+ */
+function checkAfterEnd(state: DirState, slotCount: number, keep: number): number {
+  const { bytes, ctx, dir } = state;
+  let end = 0;
+  while (end < slotCount && bytes[end * DIR_ENTRY_SIZE] !== 0) end++;
+  let stray = 0;
+  for (let s = Math.max(end + 1, keep); s < slotCount; s++) {
+    if (bytes[s * DIR_ENTRY_SIZE] === 0) continue;
+    stray++;
+    ctx.plan.endMarks.push({ position: state.position(s), path: dir.path });
+  }
+  if (stray > 0) ctx.findings.add(FsckCode.AFTER_END, `${stray} slot(s) after the end-of-directory mark at slot ${end} are not empty`, { path: dir.path });
+  return end;
+}
+
+/** A '.' (slot 0) or '..' (slot 1) entry pointing at `target`, as mkfs.fat/mtools write them (no times). */
+function dotEntryBytes(dotdot: boolean, target: number): Uint8Array {
+  const e = new Uint8Array(DIR_ENTRY_SIZE);
+  e.fill(0x20, 0, 11);
+  e[0] = 0x2e;
+  if (dotdot) e[1] = 0x2e;
+  e[11] = Attr.DIRECTORY;
+  e[20] = (target >>> 16) & 0xff;
+  e[21] = (target >>> 24) & 0xff;
+  e[26] = target & 0xff;
+  e[27] = (target >>> 8) & 0xff;
+  return e;
+}
+
+/**
+ * A missing '.' or '..': written into its slot when that slot is free; when a plain
+ * 8.3 entry (no long name) sits there, the entry is first moved down to a free slot
+ * of the directory, as fsck.fat does. Anything else there (a long-name run) is left
+ * and reported as not fixable.
+ */
+function restoreDotEntry(state: DirState, slot: number, target: number, endSlot: number, slotCount: number): void {
+  const { ctx, dir, bytes, position } = state;
+  const label = slot === 0 ? "'.'" : "'..'";
+  const at = slot * DIR_ENTRY_SIZE;
+  const write = { position: position(slot), path: dir.path, bytes: dotEntryBytes(slot === 1, target), what: `created the ${label} entry` };
+  if (slot >= slotCount) {
+    ctx.findings.add(FsckCode.DOT, `${label} entry is missing`, { path: dir.path, fixable: false });
+    return;
+  }
+  const first = bytes[at]!;
+  if (first === 0 || first === DELETED_MARK || slot >= endSlot) {
+    ctx.findings.add(FsckCode.DOT, `${label} entry is missing`, { path: dir.path });
+    ctx.plan.slotWrites.push(write);
+    return;
+  }
+  const attr = bytes[at + 11]!;
+  const longNameSlot = (attr & 0x3f) === Attr.LONG_NAME;
+  const followsLongName = slot === 1 && (bytes[11]! & 0x3f) === Attr.LONG_NAME;
+  // A free slot to move the entry to: a deleted one before the end mark, else the end mark itself when a slot after it remains.
+  let free = -1;
+  for (let s = 2; s < Math.min(endSlot, slotCount); s++) {
+    if (bytes[s * DIR_ENTRY_SIZE] === DELETED_MARK && !isClaimed(ctx, position(s))) {
+      free = s;
+      break;
+    }
+  }
+  if (free < 0 && endSlot >= 2 && endSlot + 1 < slotCount && !isClaimed(ctx, position(endSlot))) free = endSlot;
+  if (longNameSlot || followsLongName || free < 0) {
+    ctx.findings.add(FsckCode.DOT, `${label} entry is missing (slot ${slot} holds another entry)`, { path: dir.path, fixable: false });
+    return;
+  }
+  ctx.findings.add(FsckCode.DOT, `${label} entry is missing (slot ${slot} holds another entry)`, { path: dir.path });
+  ctx.plan.slotWrites.push({ position: position(free), path: dir.path, moveFrom: position(slot), what: `moved the entry in slot ${slot} to slot ${free}` });
+  ctx.plan.slotWrites.push(write);
+}
+
+/** Whether an earlier restoreDotEntry already moved an entry into the slot at `position`. */
+function isClaimed(ctx: WalkContext, position: number): boolean {
+  return ctx.plan.slotWrites.some((w) => w.position === position);
 }
 
 /** Path of the entry at `slot` (built only for findings and directories). */

@@ -7,7 +7,7 @@
  * entry is reset to "NO NAME", and an invalid root label is removed from both places.
  */
 import { EXTENDED_BOOT_SIGNATURE, type BootSector } from '../boot-sector.js';
-import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE } from '../dir-entry.js';
+import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, KANJI_E5_ESCAPE, decodeOemChar } from '../dir-entry.js';
 import { FindingList, FsckCode } from './findings.js';
 
 /** fatgen103 section 3.2: the label a volume without one carries. */
@@ -70,9 +70,10 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** The label as text (code page 437, as ls shows names); control characters are escaped where it is printed. */
 function shown(name: Uint8Array): string {
   let s = '';
-  for (const b of name) s += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  for (const b of name) s += decodeOemChar(b);
   return s.replace(/ +$/, '');
 }
 

@@ -1,0 +1,308 @@
+#!/usr/bin/env node
+// Fuzzing from the outside (issue 12): mutated real images run through every read
+// command and fsck / fsck --repair as child processes, each under a time limit and
+// a heap limit, and every run is judged on
+//   - how it ended: an exit code the command documents (no signal, no timeout);
+//   - stderr: only `diskkit: ` lines, no "internal error", no stack trace;
+//   - writes: a read-only command leaves the image byte-identical; nothing appears
+//     outside the case's destination directory;
+//   - memory: peak RSS (from /usr/bin/time) under the limit.
+// Images: fixtures (fat12.img, generated fat16/fat32, ntfs/small.mft) and images made
+// here by mkfs.fat + mmd + mcopy (long names, subdirectories). Mutations: boot sector,
+// FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
+// Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
+// the next case, so a killed run continues where it stopped.
+//   node scripts/fuzz.js [--cases N] [--seed S] [--jobs J] [--state FILE] [--timeout MS] [--heap MIB] [--out FILE]
+// Exit status 1 when any case failed (the failures are in --out, JSON lines).
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../dist/engine/seeded-random.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(root, 'bin/diskkit.js');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const total = Number(arg('--cases', '2000'));
+const seed0 = Number(arg('--seed', '1'));
+const jobs = Number(arg('--jobs', '2'));
+/** Wall-clock backstop; hangs are caught by the CPU limit, which a loaded machine does not trip. */
+const timeoutMs = Number(arg('--timeout', '300000'));
+const cpuSeconds = Number(arg('--cpu', '30'));
+const heapMiB = Number(arg('--heap', '256'));
+const stateFile = arg('--state', null);
+const outFile = arg('--out', null);
+const quiet = process.argv.includes('--quiet');
+/** Peak RSS allowed: the heap limit plus what V8, Node and buffers outside the heap take. */
+const RSS_LIMIT_KIB = (heapMiB + 256) * 1024;
+
+const work = mkdtempSync(join(tmpdir(), 'diskkit-fuzz-'));
+const env = { ...process.env, NO_COLOR: '1', MTOOLS_SKIP_CHECK: '1', NODE_OPTIONS: `--max-old-space-size=${heapMiB}` };
+const timeTool = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const prlimit = (() => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// ---- base images ----------------------------------------------------------
+function makeImage(name, mkfsArgs, kib) {
+  const img = join(work, `${name}.img`);
+  execFileSync('mkfs.fat', ['-C', ...mkfsArgs, '-n', 'FUZZ', img, String(kib)], { stdio: 'ignore' });
+  const src = join(work, `${name}-src`);
+  mkdirSync(src, { recursive: true });
+  const files = [
+    ['a.txt', 100], ['A long file name with spaces.text', 3000], ['Ünïcödé näme.dat', 700],
+    ['b.bin', 9000], ['UPPER.TXT', 10], ['lower.txt', 1],
+  ];
+  for (const [f, n] of files) writeFileSync(join(src, f), Buffer.alloc(n, f.length));
+  const run = (cmd, a) => execFileSync(cmd, a, { stdio: 'ignore', env });
+  run('mmd', ['-i', img, '::/dir', '::/dir/sub dir with a long name', '::/dir/sub dir with a long name/deeper']);
+  for (const [f] of files) run('mcopy', ['-i', img, join(src, f), `::/${f}`]);
+  for (const [f] of files.slice(0, 3)) run('mcopy', ['-i', img, join(src, f), `::/dir/sub dir with a long name/${f}`]);
+  run('mcopy', ['-i', img, join(src, 'b.bin'), '::/dir/sub dir with a long name/deeper/x.bin']);
+  return img;
+}
+const bases = [];
+const add = (path, kind) => existsSync(path) && bases.push({ path, kind, bytes: readFileSync(path) });
+add(join(root, 'fixtures/fat12.img'), 'fat');
+add(join(root, 'fixtures/generated/fat16.img'), 'fat');
+add(join(root, 'fixtures/generated/fat32.img'), 'fat');
+add(makeImage('fresh12', ['-F', '12'], 1440), 'fat');
+add(makeImage('fresh16', ['-F', '16', '-s', '1'], 8192), 'fat');
+add(makeImage('fresh32', ['-F', '32', '-s', '1'], 34000), 'fat');
+add(join(root, 'fixtures/ntfs/small.mft'), 'mft');
+
+// ---- mutations ------------------------------------------------------------
+function fatRegions(b) {
+  const bps = b.readUInt16LE(11) || 512;
+  const spc = b[13] || 1;
+  const reserved = b.readUInt16LE(14);
+  const fats = b[16] || 2;
+  const rootEntries = b.readUInt16LE(17);
+  const spf = b.readUInt16LE(22) || b.readUInt32LE(36);
+  const fatStart = reserved * bps;
+  const rootStart = (reserved + fats * spf) * bps;
+  const dataStart = rootStart + rootEntries * 32;
+  const bpc = bps * spc;
+  const dirs = [];
+  const lfn = [];
+  for (let at = rootStart; at + 32 <= Math.min(b.length, dataStart + bpc * 4000); at += 32) {
+    if (b[at + 11] === 0x0f && b[at] !== 0xe5 && b[at] !== 0) lfn.push(at);
+    if (at >= dataStart && (at - dataStart) % bpc === 0 && b.toString('latin1', at, at + 11) === '.          ') dirs.push(at);
+  }
+  return { fat: [fatStart, fatStart + Math.min(spf * bps, 8192)], root: [rootStart, rootStart + Math.max(64, Math.min(rootEntries * 32, 4096))], dirs, lfn, bpc };
+}
+
+function mutate(base, rnd) {
+  const b = Buffer.from(base.bytes);
+  const pick = (n) => Math.floor(rnd() * n);
+  const flip = (lo, hi, count) => {
+    for (let i = 0; i < count; i++) {
+      const at = lo + pick(Math.max(1, hi - lo));
+      if (at < b.length) b[at] = rnd() < 0.5 ? b[at] ^ (1 << pick(8)) : pick(256);
+    }
+  };
+  if (base.kind === 'mft') {
+    const r = rnd();
+    if (r < 0.1) return { bytes: b.subarray(0, pick(b.length)), what: 'truncate' };
+    const record = 1024 * pick(b.length / 1024);
+    flip(record, record + 1024, 1 + pick(8));
+    return { bytes: b, what: `record ${record / 1024}` };
+  }
+  const g = fatRegions(b);
+  const r = rnd();
+  if (r < 0.12) flip(11, 90, 1 + pick(3));
+  else if (r < 0.4) flip(g.fat[0], g.fat[1], 1 + pick(8));
+  else if (r < 0.6) flip(g.root[0], g.root[1], 1 + pick(8));
+  else if (r < 0.75 && g.dirs.length > 0) {
+    const at = g.dirs[pick(g.dirs.length)];
+    flip(at, at + g.bpc, 1 + pick(8));
+  } else if (r < 0.9 && g.lfn.length > 0) {
+    const at = g.lfn[pick(g.lfn.length)];
+    flip(at, at + 32, 1 + pick(4));
+  } else if (r < 0.95) {
+    return { bytes: b.subarray(0, 512 + pick(b.length - 512)), what: 'truncate' };
+  } else {
+    flip(g.fat[0], g.fat[1], 20 + pick(200));
+    flip(g.root[0], g.root[1], 20 + pick(200));
+    return { bytes: b, what: 'heavy' };
+  }
+  return { bytes: b, what: ['boot', 'fat', 'root', 'dir', 'lfn'][r < 0.12 ? 0 : r < 0.4 ? 1 : r < 0.6 ? 2 : r < 0.75 ? 3 : 4] };
+}
+
+// ---- commands ---------------------------------------------------------------
+const FAT_COMMANDS = [
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+  { name: 'info --json', args: (img) => ['--json', 'info', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R -a -l --deleted', args: (img) => ['ls', '-R', '-a', '-l', '--deleted', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R --json', args: (img) => ['--json', 'ls', '-R', '-a', img], readOnly: true, codes: [0, 1] },
+  { name: 'cat', args: (img) => ['cat', `${img}:/A long file name with spaces.text`], readOnly: true, codes: [0, 1] },
+  { name: 'cat b.bin', args: (img) => ['cat', `${img}:/b.bin`], readOnly: true, codes: [0, 1] },
+  { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
+  { name: 'fsck', args: (img) => ['fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'fsck --json', args: (img) => ['--json', 'fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'fsck --repair', args: (img) => ['fsck', '--repair', img], readOnly: false, codes: [0, 1, 4, 8] },
+];
+const MFT_COMMANDS = [
+  { name: 'mft index', args: (img) => ['mft', 'index', img], readOnly: true, codes: [0, 1] },
+  { name: 'mft index --deleted csv', args: (img) => ['mft', 'index', '--deleted', '--streams', '--format', 'csv', img], readOnly: true, codes: [0, 1] },
+  { name: 'mft index bodyfile', args: (img) => ['mft', 'index', '--format', 'bodyfile', img], readOnly: true, codes: [0, 1] },
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+];
+
+function runChild(args) {
+  return new Promise((resolve) => {
+    const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
+    // prlimit --cpu: a command spinning for CPU_SECONDS of CPU time gets SIGXCPU (a hang, however busy the machine is).
+    const node = prlimit ? ['prlimit', `--cpu=${cpuSeconds}`, 'node', BIN, ...args] : ['node', BIN, ...args];
+    const argv = timeTool ? [timeTool, '-f', '%M', '-o', rssFile, ...node] : node;
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdoutBytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdoutBytes += d.length));
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 200_000) stderr += d.toString('utf8');
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const started = Date.now();
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let rssKiB = null;
+      try {
+        rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
+        rmSync(rssFile, { force: true });
+      } catch {}
+      // /usr/bin/time reports a signal death as "Command terminated by signal N" and exits 128+N.
+      const bySignal = /terminated by signal (\d+)/.exec(stderr);
+      if (timeTool) stderr = stderr.split('\n').filter((l) => !/^Command (terminated|exited)/.test(l)).join('\n');
+      resolve({ code, signal: signal ?? (bySignal ? Number(bySignal[1]) : null), timedOut, stderr, stdoutBytes, rssKiB, ms: Date.now() - started });
+    });
+  });
+}
+
+const sha = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const listTree = (dir) => {
+  const out = [];
+  const walk = (d, rel) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      out.push(rel + e.name);
+      if (e.isDirectory()) walk(join(d, e.name), rel + e.name + '/');
+    }
+  };
+  walk(dir, '');
+  return out;
+};
+
+function judge(c, r, caseDir, imgName, before) {
+  const problems = [];
+  if (r.timedOut) problems.push(`timeout after ${timeoutMs} ms`);
+  else if (r.signal !== null) problems.push(r.signal === 24 || r.signal === 'SIGXCPU' ? `over ${cpuSeconds} s of CPU time (hang)` : `killed by signal ${r.signal}`);
+  else if (!c.codes.includes(r.code)) problems.push(`exit ${r.code} (expected one of ${c.codes.join(', ')})`);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  const stray = lines.filter((l) => !l.startsWith('diskkit: '));
+  if (stray.length > 0) problems.push(`stderr not diskkit: ${JSON.stringify(stray[0].slice(0, 200))}`);
+  if (lines.some((l) => l.includes('internal error'))) problems.push(`internal error: ${lines.find((l) => l.includes('internal error')).slice(0, 200)}`);
+  if (/\n\s+at .+\(.+:\d+:\d+\)/.test(r.stderr) || r.stderr.includes('FATAL ERROR')) problems.push('stack trace on stderr');
+  if (r.rssKiB !== null && r.rssKiB > RSS_LIMIT_KIB) problems.push(`peak RSS ${Math.round(r.rssKiB / 1024)} MiB over ${RSS_LIMIT_KIB / 1024} MiB`);
+  if (c.readOnly && sha(join(caseDir, imgName)) !== before) problems.push('read-only command changed the image');
+  const outside = listTree(caseDir).filter((p) => p !== imgName && p !== 'out' && !p.startsWith('out/'));
+  if (outside.length > 0) problems.push(`wrote outside the destination: ${outside.slice(0, 3).join(', ')}`);
+  return problems;
+}
+
+// ---- replay: --write-case I PATH writes case I's image and says which command it ran ----
+const replay = process.argv.indexOf('--write-case');
+if (replay >= 0) {
+  const i = Number(process.argv[replay + 1]);
+  const base = bases[i % bases.length];
+  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const c = commands[Math.floor(i / bases.length) % commands.length];
+  writeFileSync(process.argv[replay + 2], mutate(base, seededRandom(seed0 + i)).bytes);
+  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT').join(' ')}`);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
+// ---- the run ------------------------------------------------------------------
+const state = stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, maxRssKiB: 0, seconds: 0 };
+if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
+const startedAt = Date.now();
+const secondsBefore = state.seconds;
+let next = state.next;
+const end = state.next + total;
+const doneIndices = new Set();
+
+async function runCase(i) {
+  const rnd = seededRandom(seed0 + i);
+  const base = bases[i % bases.length];
+  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const c = commands[Math.floor(i / bases.length) % commands.length];
+  const { bytes, what } = mutate(base, rnd);
+  const caseDir = join(work, `case-${i}`);
+  mkdirSync(caseDir);
+  const imgName = 'image.img';
+  writeFileSync(join(caseDir, imgName), bytes);
+  const before = sha(join(caseDir, imgName));
+  const r = await runChild(c.args(join(caseDir, imgName), join(caseDir, 'out')));
+  const problems = judge(c, r, caseDir, imgName, before);
+  rmSync(caseDir, { recursive: true, force: true });
+  state.cases++;
+  state.byCommand[c.name] = (state.byCommand[c.name] ?? 0) + 1;
+  const exitKey = r.timedOut ? 'timeout' : r.signal !== null ? `signal ${r.signal}` : String(r.code);
+  state.byExit[exitKey] = (state.byExit[exitKey] ?? 0) + 1;
+  if (r.rssKiB !== null) state.maxRssKiB = Math.max(state.maxRssKiB, r.rssKiB);
+  if (problems.length > 0) {
+    state.failures++;
+    const record = { case: i, seed: seed0 + i, base: base.path.replace(root, ''), mutation: what, command: c.name, exit: exitKey, problems, stderr: r.stderr.slice(0, 2000) };
+    if (!quiet) console.log(JSON.stringify(record));
+    if (outFile) appendFileSync(outFile, JSON.stringify(record) + '\n');
+  }
+  doneIndices.add(i);
+}
+
+function saveState() {
+  // Resume point: the lowest index not yet done (cases finish out of order with several jobs).
+  let resume = state.next;
+  while (doneIndices.has(resume)) doneIndices.delete(resume++);
+  state.next = resume;
+  state.seconds = secondsBefore + (Date.now() - startedAt) / 1000;
+  if (stateFile) writeFileSync(stateFile, JSON.stringify(state, null, 2));
+}
+
+// --only I,J,...: rerun just these cases (a failure list), without touching the state file.
+const only = arg('--only', null);
+if (only !== null) {
+  const list = only.split(',').map(Number);
+  const workers = Array.from({ length: jobs }, async () => {
+    for (let i = list.shift(); i !== undefined; i = list.shift()) await runCase(i);
+  });
+  await Promise.all(workers);
+  state.seconds = (Date.now() - startedAt) / 1000;
+} else {
+  const workers = Array.from({ length: jobs }, async () => {
+    for (let i = next++; i < end; i = next++) {
+      await runCase(i);
+      if (state.cases % 50 === 0) saveState();
+    }
+  });
+  await Promise.all(workers);
+  saveState();
+}
+rmSync(work, { recursive: true, force: true });
+const rate = state.cases / Math.max(1e-9, state.seconds);
+const summary = { cases: state.cases, failures: state.failures, seconds: Math.round(state.seconds), casesPerSecond: Number(rate.toFixed(2)), maxRssMiB: Math.round(state.maxRssKiB / 1024), byExit: state.byExit, byCommand: state.byCommand };
+console.log(JSON.stringify(summary));
+process.exitCode = state.failures > 0 ? 1 : 0;

@@ -1,0 +1,117 @@
+/**
+ * Issue 12, defect 4: repairs that converge. Each image below is one case the
+ * mutation corpus (scripts/fsck-convergence.js) found where `fsck --repair` left
+ * errors for diskkit's own re-check or for `fsck.fat -n`: a missing '.'/'..' (free
+ * slot, or a plain entry sitting in the slot), and old entries after the
+ * end-of-directory mark (fsck.fat reads them, DOS does not). After --repair both
+ * checkers must be clean, and the entries that were there must still be listed by
+ * mdir. Images are raw writes on mkfs.fat images (test/helpers/hostile-fat.ts).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diskkit } from './helpers/cli.js';
+import { DIR, EOC, clusterOffset, geometry, makeFat16, setFat, writeEntry } from './helpers/hostile-fat.js';
+import { requireTools } from './helpers/oracle.js';
+
+const tools = requireTools('mkfs.fat', 'fsck.fat', 'mdir');
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'diskkit-converge-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** /SUB at cluster 3 with '.', '..' and FILE.TXT (cluster 4, 10 bytes); `edit` then breaks it. */
+function build(name: string, edit: (img: Buffer, sub: number, root: number) => void): string {
+  const path = join(dir, `${name}.img`);
+  const img = makeFat16(path);
+  const g = geometry(img);
+  setFat(img, g, 3, EOC);
+  setFat(img, g, 4, EOC);
+  writeEntry(img, g.rootOffset + 32, 'SUB', '', DIR, 3, 0);
+  const sub = clusterOffset(g, 3);
+  writeEntry(img, sub, '.', '', DIR, 3, 0);
+  writeEntry(img, sub + 32, '..', '', DIR, 0, 0);
+  writeEntry(img, sub + 64, 'FILE', 'TXT', 0x20, 4, 10);
+  img.write('0123456789', clusterOffset(g, 4), 'latin1');
+  edit(img, sub, g.rootOffset);
+  writeFileSync(path, img);
+  return path;
+}
+
+async function repairAndCheck(path: string, code: string): Promise<void> {
+  const before = await diskkit(['--json', 'fsck', path]);
+  expect(before.exitCode).toBe(4);
+  expect((JSON.parse(before.stdout) as { errors: { code: string }[] }).errors.map((e) => e.code)).toContain(code);
+  const r = await diskkit(['fsck', '--repair', path]);
+  expect(r.exitCode, r.stdout).toBe(1);
+  expect((await diskkit(['fsck', path])).exitCode).toBe(0);
+  const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'utf8' });
+  expect(peer.status, peer.stdout).toBe(0);
+  expect(peer.stdout).not.toMatch(/Expected a valid|outside a LFN|share clusters/);
+}
+
+const mdir = (path: string, at: string): string[] => execFileSync('mdir', ['-i', path, '-b', at], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+
+describe.runIf(tools)('repairs that converge', () => {
+  it("creates a missing '..' in its free slot", async () => {
+    const path = build('dotdot-free', (img, sub) => {
+      img[sub + 32] = 0xe5;
+    });
+    await repairAndCheck(path, 'E_FSCK_DOT');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+  });
+
+  it("creates '.' and '..' when the directory starts with its end mark", async () => {
+    const path = build('dots-end', (img, sub) => {
+      img.fill(0, sub, sub + 96);
+    });
+    await repairAndCheck(path, 'E_FSCK_DOT');
+    expect(mdir(path, '::/SUB')).toEqual([]);
+  });
+
+  it("moves a plain entry out of the '.' slot, keeping it", async () => {
+    const path = build('dot-taken', (img, sub) => {
+      // FILE.TXT now sits in slot 0; slot 2 is deleted.
+      img.copy(img, sub, sub + 64, sub + 96);
+      img[sub + 64] = 0xe5;
+    });
+    await repairAndCheck(path, 'E_FSCK_DOT');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+    expect(execFileSync('mtype', ['-i', path, '::/SUB/FILE.TXT'], { encoding: 'latin1' })).toBe('0123456789');
+  });
+
+  it('clears the reserved top bits of a long-name slot attribute (fsck.fat takes only 0x0F), keeping the name', async () => {
+    const path = build('lfn-attr', (img, sub) => {
+      // FILE.TXT moves to slot 3 and gets the long name "file name.txt" in slot 2, whose attribute is 0x8F.
+      img.copy(img, sub + 96, sub + 64, sub + 96);
+      const units = [...'file name.txt'].map((c) => c.charCodeAt(0));
+      const slot = Buffer.alloc(32, 0xff);
+      slot[0] = 0x41;
+      const offsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+      offsets.forEach((o, k) => slot.writeUInt16LE(k < units.length ? units[k]! : k === units.length ? 0 : 0xffff, o));
+      slot[11] = 0x8f;
+      slot[12] = 0;
+      // fatgen103 section 7: the checksum of the 11 short-name bytes.
+      let sum = 0;
+      for (let i = 0; i < 11; i++) sum = ((((sum & 1) << 7) | (sum >>> 1)) + img[sub + 96 + i]!) & 0xff;
+      slot[13] = sum;
+      slot.writeUInt16LE(0, 26);
+      slot.copy(img, sub + 64);
+    });
+    await repairAndCheck(path, 'E_FSCK_LFN_RESERVED');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/file name.txt']);
+  });
+
+  it('empties old entries after the end-of-directory mark', async () => {
+    const path = build('after-end', (img, _sub, root) => {
+      // Root: SUB, then an end mark, then an old entry claiming cluster 4 (FILE.TXT's).
+      writeEntry(img, root + 96, 'OLD', 'TXT', 0x20, 4, 10);
+    });
+    await repairAndCheck(path, 'E_FSCK_AFTER_END');
+    expect(mdir(path, '::/')).toEqual(['::/SUB/']);
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The CI-sized run of scripts/fuzz.js (issue 12): FUZZ_CASES mutated images (2,000
+ * by default) through every read command and fsck / fsck --repair as child
+ * processes under a time and heap limit. Every case must end with a documented exit
+ * code, only `diskkit:` lines on stderr, no stack trace, no change to the image by a
+ * read-only command and no file outside the destination. The script prints one JSON
+ * summary line last; failures are listed above it.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { requireTools } from './helpers/oracle.js';
+
+const tools = requireTools('mkfs.fat', 'mmd', 'mcopy');
+const CASES = Number(process.env.FUZZ_CASES ?? 2000);
+const script = fileURLToPath(new URL('../scripts/fuzz.js', import.meta.url));
+
+describe.runIf(tools)('fuzz (CI size)', () => {
+  it(`${CASES} mutated images: no crash, hang, stray stderr, or write where none belongs`, async () => {
+    const run = await promisify(execFile)(process.execPath, [script, '--cases', String(CASES), '--seed', '20261206', '--jobs', '2'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
+    const lines = run.stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1)!) as { cases: number; failures: number; byCommand: Record<string, number> };
+    expect(lines.slice(0, -1), run.stderr).toEqual([]);
+    expect(summary.failures).toBe(0);
+    expect(summary.cases).toBe(CASES);
+    // Cases rotate over 7 base images, then over the commands: with 70 cases or more every command ran.
+    expect(Object.keys(summary.byCommand).length).toBeGreaterThanOrEqual(Math.min(13, Math.ceil(CASES / 7)));
+  }, 3_600_000);
+});
