@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
   fsck: () => import('./commands/fsck.js'),
   bench: () => import('./commands/bench.js'),
   mft: () => import('./commands/mft.js'),
+  attrib: () => import('./commands/attrib.js'),
+  label: () => import('./commands/label.js'),
+  du: () => import('./commands/du.js'),
+  chain: () => import('./commands/chain.js'),
+  completion: () => import('./commands/completion.js'),
 };
 
 /** Global options that take a value, so the command name can be found after them. */
