@@ -55,10 +55,11 @@ export function define(program: Command): void {
     .addHelpText('after', '\nExamples:\n  diskkit attrib disk.img:/boot.ini +r +h\n  diskkit attrib disk.img:/docs -/ -a\n  diskkit attrib disk.img:/CONFIG.SYS')
     .action((args: string[], opts: { recursive?: boolean }, command: Command) => {
       const g = globalOptions(command);
-      const request = parseAttribArgs(args, Boolean(opts.recursive));
-      const refs = request.paths.map((p) => parseImageRef(p));
-      const image = refs[0]?.image;
+      const firstPath = args.find((a) => a.includes(':'));
+      const image = firstPath === undefined ? undefined : parseImageRef(firstPath)!.image;
       return runAction(image, async () => {
+        const request = parseAttribArgs(args, Boolean(opts.recursive));
+        const refs = request.paths.map((p) => parseImageRef(p));
         if (refs.length === 0 || refs.some((r) => !r || !r.explicitPath)) throw usageError('attrib takes IMAGE:/PATH arguments (e.g. disk.img:/boot.ini +r)');
         if (refs.some((r) => r!.image !== image)) throw usageError('attrib works on one image at a time');
         const change = request.set.length + request.clear.length > 0;
@@ -93,7 +94,7 @@ export function define(program: Command): void {
 /** The entry at `path`, then (recursive) everything below it, parents before children. */
 function* targets(volume: Volume, path: string, recursive: boolean): Generator<EntryInfo> {
   const top = volume.stat(path);
-  if (top.path !== '/') yield top;
+  yield top;
   if (!recursive || top.type !== 'dir') return;
   // An explicit stack: a hostile image may nest directories very deep (loops are refused by list).
   const stack: (string | EntryInfo)[] = [top.path];
