@@ -224,3 +224,40 @@ describe.runIf(HAVE)('du (mdu)', () => {
     expect(got).toEqual(expected);
   });
 });
+
+describe.runIf(HAVE)('ls -w, -b, -s (mdir)', () => {
+  /** mdir's "N files  M bytes" and "F bytes free" lines, digits only. */
+  const mdirSummary = (args: string[]): { files: number; bytes: number; free: number } => {
+    const text = mtools('mdir', ['-i', FAT12, ...args]);
+    const m = /(\d+) files?\s+([\d ]+) bytes\n\s+([\d ]+) bytes free/.exec(text)!;
+    return { files: Number(m[1]), bytes: Number(m[2]!.replace(/ /g, '')), free: Number(m[3]!.replace(/ /g, '')) };
+  };
+
+  for (const dir of ['/', '/sizes', '/frag', '/Empty Directory']) {
+    it(`-s counts what mdir -a counts in ${dir}`, async () => {
+      const r = await diskkit(['ls', '-s', '-a', `${FAT12}:${dir}`]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n');
+      const m = /^(\d+) files?, (\d+) bytes?$/.exec(lines[lines.length - 2]!)!;
+      const free = /^(\d+) bytes free$/.exec(lines[lines.length - 1]!)!;
+      expect({ files: Number(m[1]), bytes: Number(m[2]), free: Number(free[1]) }).toEqual(mdirSummary(['-a', `::${dir}`]));
+    });
+  }
+
+  it('-w puts the names of mdir -w in columns, directories in brackets, and ends with the summary', async () => {
+    const r = await diskkit(['ls', '-w', `${FAT12}:/frag/fillers`]);
+    expect(r.stdout).toBe('filler1.bin  filler3.bin  filler5.bin  filler7.bin\n4 files, 16384 bytes\n1003520 bytes free'.replace('1003520', String(mdirSummary(['::/']).free)));
+    const root = await diskkit(['ls', '-w', FAT12]);
+    const cells = root.stdout.split('\n').slice(0, -2).flatMap((l) => l.split(/ {2,}/)).filter((c) => c !== '');
+    expect(cells.filter((c) => c.startsWith('['))).toEqual(['[Empty Directory]', '[deep]', '[frag]', '[many]', '[sizes]']);
+    expect(cells.length).toBe(mdirSummary(['::/']).files);
+  });
+
+  it('-b -R -a lists the paths mdir -/ -b -a lists', async () => {
+    const r = await diskkit(['ls', '-b', '-R', '-a', FAT12]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const theirs = mtools('mdir', ['-i', FAT12, '-/', '-b', '-a', '::/']).split('\n').filter((l) => l.startsWith('::/') && !l.includes('X__')).map((l) => l.slice(2));
+    const ours = r.stdout.split('\n').filter((l) => l !== '' && !/\/\.\.?\/$/.test(l) && !l.includes('X\u{1F600}'));
+    expect(ours.sort()).toEqual(theirs.sort());
+  });
+});
