@@ -261,3 +261,31 @@ describe.runIf(HAVE)('ls -w, -b, -s (mdir)', () => {
     expect(ours.sort()).toEqual(theirs.sort());
   });
 });
+
+describe.runIf(HAVE)('cp -v and cp -p', () => {
+  it('-p keeps attributes inside the image, maps read-only to and from host permissions; -v names each copy', async () => {
+    const img = copyOf(FAT12, 'cp-p.img');
+    const within = await diskkit(['cp', '-p', '-v', `${img}:/hidden.txt`, `${img}:/readonly.txt`, `${img}:/deep`]);
+    expect(within.exitCode, within.stderr).toBe(0);
+    expect(within.stdout).toBe(`'${img}:/hidden.txt' -> '${img}:/deep/hidden.txt'\n'${img}:/readonly.txt' -> '${img}:/deep/readonly.txt'`);
+    const plain = await diskkit(['cp', `${img}:/hidden.txt`, `${img}:/plain-copy.txt`]);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    const host = join(work, 'cp-p-host');
+    execFileSync('mkdir', ['-p', host]);
+    writeFileSync(join(host, 'locked.txt'), 'nobody writes me');
+    execFileSync('chmod', ['444', join(host, 'locked.txt')]);
+    writeFileSync(join(host, 'open.txt'), 'anyone');
+    const into = await diskkit(['cp', '-p', join(host, 'locked.txt'), join(host, 'open.txt'), `${img}:/`]);
+    expect(into.exitCode, into.stderr).toBe(0);
+    const attrs = mattribAll(img);
+    expect([attrs.get('/deep/hidden.txt'), attrs.get('/deep/readonly.txt'), attrs.get('/plain-copy.txt'), attrs.get('/locked.txt'), attrs.get('/open.txt')]).toEqual(['AH', 'AR', 'A', 'AR', 'A']);
+    expectFsckClean(img);
+    const out = join(work, 'cp-p-out');
+    execFileSync('mkdir', ['-p', out]);
+    const outward = await diskkit(['cp', '-p', '-v', `${img}:/readonly.txt`, `${img}:/UPPER.TXT`, out]);
+    expect(outward.exitCode, outward.stderr).toBe(0);
+    expect(outward.stdout.split('\n')).toEqual([`'${img}:/readonly.txt' -> '${join(out, 'readonly.txt')}'`, `'${img}:/UPPER.TXT' -> '${join(out, 'UPPER.TXT')}'`]);
+    const { statSync } = await import('node:fs');
+    expect([statSync(join(out, 'readonly.txt')).mode & 0o222, statSync(join(out, 'UPPER.TXT')).mode & 0o200]).toEqual([0, 0o200]);
+  });
+});
