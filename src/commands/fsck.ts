@@ -9,9 +9,9 @@ import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
+import type { FsckFlagValues } from './fsck-flags.js';
 
-interface FsckFlags extends IoOptionValues {
-  repair?: boolean;
+interface FsckFlags extends IoOptionValues, FsckFlagValues {
   freeLost?: boolean;
   verbose?: boolean;
 }
@@ -27,32 +27,52 @@ export function define(program: Command): void {
     .argument('<image>', 'image file or block device')
     .option('-y, --repair', 'correct the errors found (writes to the image)')
     .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')
-    .option('-v, --verbose', 'also print the statistics and every repair in detail');
+    .option('-v, --verbose', 'also print the statistics and every repair in detail')
+    .option('-a, --auto', 'repair automatically (fsck.fat -a; same as -y)')
+    .option('-n, --check-only', 'check only, change nothing (fsck.fat -n; the default)')
+    .option('-r, --interactive', 'ask before repairing (fsck.fat -r); needs a terminal, else exit 16')
+    .option('-l, --list', 'list the path of each file as it is checked (fsck.fat -l)')
+    .option('-V, --verify', 'after the check (and repair), check again read-only; errors left then exit 4 (fsck.fat -V)')
+    .option('-w, --write-immediately', 'accepted for fsck.fat -w; repairs are always written at the end of the pass')
+    .addHelpText('after', '\nfsck.fat users: -a, -n, -r, -l, -v, -V and -w mean what they mean there; -y is -a.');
   addIoOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
     const g = globalOptions(cmd);
     return runAction(
       image,
       async () => {
         const io = scanOptionsFrom(flags);
-        if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
+        const { planFsck, askToRepair, listFiles } = await import('./fsck-flags.js');
         const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
+        const plan = planFsck(flags);
+        if (flags.freeLost && !plan.repair && !plan.ask) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
+        if (plan.list && !g.json) await listFiles(image, g.partition);
+        let repair = plan.repair;
+        if (plan.ask) {
+          const first = openImage(image, { partition: g.partition }).source;
+          const found = await checkFat(first, { mode: io.mode }).finally(() => first.close());
+          repair = !found.clean && (await askToRepair(found.errors.length));
+        }
         // openImage picks the partition (--partition N, or the only FAT one) as every command does.
-        const { source, format } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
+        const { source, format } = openImage(image, { partition: g.partition, writable: repair });
         if (format === 'ntfs') {
           source.close();
           throw new DiskkitError(ErrorCode.UNSUPPORTED, 'this is an NTFS volume; diskkit fsck checks FAT file systems', { context: { image } });
         }
         try {
-          const report = await checkFat(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
-          const code = report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
+          const report = await checkFat(source, { repair, freeLost: Boolean(flags.freeLost), mode: io.mode });
+          // -V: a second, read-only pass must find nothing left.
+          const verify = plan.verify ? await checkFat(source, { mode: io.mode }) : null;
+          const verified = verify === null || verify.clean;
+          const code = !verified ? FsckExitCode.UNCORRECTED : report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
           if (g.json) {
             printJson({
               image,
               clean: report.clean,
               errors: report.errors.map(({ code: c, message, path, clusters }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}) })),
               repairs: report.repairs,
-              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
+              uncorrected: repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
               stats: report.stats,
+              ...(verify ? { verify: { clean: verify.clean, errors: verify.errors.map(({ code: c, message }) => ({ code: c, message })) } } : {}),
               exitCode: code,
             });
             return code;
@@ -62,7 +82,7 @@ export function define(program: Command): void {
             const where = f.path ? `${f.path.map(escapeName).join(' and ')}: ` : '';
             out.push(`${f.code} ${where}${escapeName(f.message)}`);
           }
-          if (flags.repair) {
+          if (repair) {
             for (const r of report.repairs) out.push(`fixed: ${r.path ? escapeName(r.path) + ': ' : ''}${escapeName(r.message)}`);
             for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
           }
@@ -70,7 +90,8 @@ export function define(program: Command): void {
           if (flags.verbose) {
             out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
           }
-          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
+          if (verify && !verify.clean) for (const f of verify.errors) out.push(`verify: ${f.code} ${escapeName(f.message)}`);
+          const verdict = report.clean ? '' : repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
           out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;
