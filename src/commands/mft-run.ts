@@ -30,6 +30,8 @@ export interface MftIndexRequest {
   depth?: number | undefined;
   workers: number | undefined;
   partition: number | undefined;
+  /** Byte offset of the volume in the image (-o / --offset-bytes). */
+  offset?: number | undefined;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Parse workers started ahead by the command (parallel mode). */
@@ -141,7 +143,7 @@ function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, min
 export async function runMftIndex(path: string, request: MftIndexRequest): Promise<MftIndexSummary> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const source = openMftSource(path, { partition: request.partition });
+  const source = openMftSource(path, { partition: request.partition, offset: request.offset });
   const minRecords = formatWorkerMinRecords();
   let formatWorker: FormatWorker | null = null;
   try {

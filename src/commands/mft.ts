@@ -21,6 +21,8 @@ interface IndexFlags extends IoOptionValues {
   deleted?: boolean;
   strict?: boolean;
   skipUnused?: boolean;
+  offset?: string;
+  offsetBytes?: string;
 }
 
 interface BenchFlags {
@@ -38,7 +40,9 @@ export function define(program: Command): void {
     .description('list every file of an $MFT dump or NTFS volume with its full path, one row per path')
     .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
     .option('--format <format>', 'jsonl, csv or bodyfile (TSK mactime input)', 'jsonl')
-    .option('-o, --out <file>', 'write rows to FILE instead of stdout')
+    .option('--out <file>', 'write rows to FILE instead of stdout')
+    .option('-o, --offset <sectors>', "the volume starts this many 512-byte sectors into the image (TSK's -o; N@SIZE for other sector sizes)")
+    .option('--offset-bytes <bytes>', 'the volume starts this many bytes into the image')
     .option('--streams', 'a row per named $DATA stream (file:stream) too')
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
@@ -101,6 +105,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     depth: flags.depth,
     workers: flags.workers,
     partition: g.partition,
+    offset: volumeOffset(flags, g.partition),
     stats: Boolean(flags.stats),
     signal,
     pool,
@@ -115,6 +120,20 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     }
   }
   return 0;
+}
+
+/** -o SECTORS[@SIZE] or --offset-bytes BYTES as a byte offset (undefined when neither). */
+export function volumeOffset(flags: { offset?: string; offsetBytes?: string }, partition: number | undefined): number | undefined {
+  if (flags.offset === undefined && flags.offsetBytes === undefined) return undefined;
+  if (flags.offset !== undefined && flags.offsetBytes !== undefined) throw usageError('give -o SECTORS or --offset-bytes BYTES, not both');
+  if (partition !== undefined) throw usageError('--partition and an offset both say where the volume is: give one');
+  if (flags.offsetBytes !== undefined) {
+    if (!/^\d+$/.test(flags.offsetBytes)) throw usageError(`--offset-bytes takes a number of bytes, not '${flags.offsetBytes}'`);
+    return Number(flags.offsetBytes);
+  }
+  const m = /^(\d+)(?:@(512|1024|2048|4096))?$/.exec(flags.offset!);
+  if (!m) throw usageError(`-o takes a sector offset like 2048 (or 2048@4096 for 4096-byte sectors), not '${flags.offset}'`);
+  return Number(m[1]) * Number(m[2] ?? 512);
 }
 
 async function runBench(source: string, flags: BenchFlags, command: Command): Promise<number> {
