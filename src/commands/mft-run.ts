@@ -11,6 +11,7 @@ import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '.
 import type { ReadMode, ScanResult } from '../io/scan.js';
 import type { WorkerPool } from '../io/parallel.js';
 import { openMftSource, indexMftSource } from '../engine/ntfs/open-mft.js';
+import { ZoneTimeRewriter } from '../engine/ntfs/format-zone.js';
 import { countRows, writeRows, type RowFormatter, type RowTotals } from '../engine/ntfs/format-rows.js';
 import { PARALLEL_FORMAT_MIN_RECORDS, startFormatWorker, writeRowsToFd, type FormatWorker } from '../engine/ntfs/format-parallel.js';
 import { jsonlFormatter } from '../engine/ntfs/format-jsonl.js';
@@ -32,6 +33,8 @@ export interface MftIndexRequest {
   partition: number | undefined;
   /** Byte offset of the volume in the image (-o / --offset-bytes). */
   offset?: number | undefined;
+  /** -z: JSONL/CSV times in this zone instead of UTC (format-zone.ts). */
+  timeZone?: string | undefined;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Parse workers started ahead by the command (parallel mode). */
@@ -134,6 +137,8 @@ function formatWorkerMinRecords(): number {
  */
 function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, minRecords: number): FormatWorker | null {
   if (request.format === 'none') return null;
+  // -z rewrites the rows on their way out, on this thread.
+  if (request.timeZone !== undefined) return null;
   if (request.out === undefined && !(request.toStdout && stdoutIsSync())) return null;
   // No MFT record is smaller than a 512-byte sector: a smaller source cannot reach minRecords.
   if (availableParallelism() < 2 || sourceBytes < minRecords * 512) return null;
@@ -172,6 +177,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       index.warningCount++;
     }
     const rowOptions = { deleted: request.deleted, streams: request.streams };
+    const zone = request.timeZone !== undefined && (request.format === 'jsonl' || request.format === 'csv') ? new ZoneTimeRewriter(request.format, request.timeZone) : null;
+    const through = (write: (bytes: Uint8Array) => void) => (zone ? (bytes: Uint8Array) => write(zone.push(bytes)) : write);
     let totals: RowTotals;
     let formatThreads = 1;
     const worker = formatWorker;
@@ -184,7 +191,10 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       const formatter = FORMATTERS[request.format]!;
       const written = await writeAtomically(out, (file) => worker
         ? writeRowsToFd(index, rowOptions, formatter, { fd: file.fd, name: out, action: 'write output file' }, worker, parallel)
-        : writeRows(index, rowOptions, formatter, (bytes) => file.write(bytes), undefined, true).then((t) => ({ totals: t, threads: 1 })), {
+        : writeRows(index, rowOptions, formatter, through((bytes) => file.write(bytes)), undefined, true).then((t) => {
+            if (zone) file.write(zone.end());
+            return { totals: t, threads: 1 };
+          }), {
         signal: request.signal,
         durable: false,
       });
@@ -194,7 +204,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     } else {
       const sink = stdoutSink();
       try {
-        totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, (bytes) => sink.write(bytes), undefined, sink.sync);
+        totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, through((bytes) => sink.write(bytes)), undefined, sink.sync);
+        if (zone) sink.write(zone.end());
       } finally {
         sink.close();
       }

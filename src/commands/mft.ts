@@ -23,6 +23,7 @@ interface IndexFlags extends IoOptionValues {
   skipUnused?: boolean;
   offset?: string;
   offsetBytes?: string;
+  zone?: string;
 }
 
 interface BenchFlags {
@@ -43,6 +44,7 @@ export function define(program: Command): void {
     .option('--out <file>', 'write rows to FILE instead of stdout')
     .option('-o, --offset <sectors>', "the volume starts this many 512-byte sectors into the image (TSK's -o; N@SIZE for other sector sizes)")
     .option('--offset-bytes <bytes>', 'the volume starts this many bytes into the image')
+    .option('-z, --zone <tz>', "JSONL/CSV times in this time zone (e.g. Europe/Berlin, EST5EDT) instead of UTC, as TSK's -z; bodyfile times are Unix seconds")
     .option('--streams', 'a row per named $DATA stream (file:stream) too')
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
@@ -65,6 +67,7 @@ export function define(program: Command): void {
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
+  if (flags.zone !== undefined) (await import('../engine/ntfs/format-zone.js')).checkTimeZone(flags.zone);
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
   const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/parse-module.js');
@@ -106,6 +109,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     workers: flags.workers,
     partition: g.partition,
     offset: volumeOffset(flags, g.partition),
+    timeZone: flags.zone,
     stats: Boolean(flags.stats),
     signal,
     pool,

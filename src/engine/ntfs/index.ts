@@ -12,3 +12,4 @@ export { csvFormatter } from './format-csv.js';
 export { bodyfileFormatter } from './format-bodyfile.js';
 export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
 export { filetimeToIso } from './filetime.js';
+export { ZoneTimeRewriter, checkTimeZone } from './format-zone.js';
