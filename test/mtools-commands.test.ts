@@ -4,7 +4,7 @@
  * made. Every image diskkit changed must pass fsck.fat -n.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +195,24 @@ describe.runIf(HAVE)('du (mdu)', () => {
     for (const [c, b] of rows) expect(Number(b)).toBe(Number(c) * 512);
     const s = await diskkit(['du', '-s', `${img}:/a`]);
     expect(s.stdout).toBe(`${theirs.find(([p]) => p === '/a')![1]}\t${Number(theirs.find(([p]) => p === '/a')![1]) * 512}\t/a`);
+  });
+
+  it('a directory pointing back at its ancestor is reported, and the rest is still counted', async () => {
+    const img = copyOf(FAT12, 'du-loop.img');
+    const clusterOf = (p: string): number => Number(/<(\d+)/.exec(mtools('mshowfat', ['-i', img, `::${p}`]))![1]);
+    const l1 = clusterOf('/deep/l1');
+    const deep = clusterOf('/deep');
+    // FAT12 fixture: 1 reserved + 2 FATs of 3 + 14 root sectors, then 2048-byte clusters.
+    const at = 21 * 512 + (l1 - 2) * 2048;
+    const b = readFileSync(img);
+    const slot = [...Array(64).keys()].map((i) => at + i * 32).find((o) => b.toString('latin1', o, o + 11) === 'L2         ')!;
+    b.writeUInt16LE(deep, slot + 26);
+    writeFileSync(img, b);
+    const r = await diskkit(['du', img]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^diskkit: .*points back at its ancestor \/deep/m);
+    expect(r.stdout).toMatch(/^\d+\t\d+\t\/sizes$/m);
+    expect(r.stdout).toMatch(/^\d+\t\d+\t\/$/m);
   });
 
   it('agrees with mdu on the FAT12 fixture, except for the directories mdu leaves out under a fixed root', async () => {

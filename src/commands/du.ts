@@ -75,29 +75,54 @@ export function define(program: Command): void {
 
 /**
  * The usage of `entry` (and, for a directory, everything below), printing rows on the
- * way: directories after their contents. Recursion depth is bounded by the directory
- * depth, which list's loop check keeps finite; unreadable parts are reported and skipped.
+ * way: files (with -a) as met, directories after their contents. An explicit stack,
+ * not recursion: a hostile image may nest directories very deep (list refuses loops).
+ * Unreadable parts are reported and left out of the totals.
  */
 function measure(volume: Volume, handle: string | EntryInfo, entry: EntryInfo, opts: DuOptions, print: (row: DuRow) => void, fail: (e: unknown) => void): DuRow {
-  const own = volume.usage!(handle);
-  const row: DuRow = { path: entry.path, type: entry.type, clusters: own.clusters, bytes: own.bytes };
-  if (entry.type !== 'dir') return row;
-  let children: EntryInfo[] = [];
-  try {
-    children = volume.list(handle);
-  } catch (error) {
-    fail(error);
+  interface Frame {
+    handle: string | EntryInfo;
+    row: DuRow;
+    children: EntryInfo[] | null;
+    next: number;
   }
-  for (const child of children) {
-    try {
-      const sub = measure(volume, child, child, opts, print, fail);
-      row.clusters += sub.clusters;
-      row.bytes += sub.bytes;
-      if (child.type === 'file' && opts.all) print(sub);
-    } catch (error) {
-      fail(error);
+  const own = volume.usage!(handle);
+  const top: DuRow = { path: entry.path, type: entry.type, clusters: own.clusters, bytes: own.bytes };
+  if (entry.type !== 'dir') return top;
+  const stack: Frame[] = [{ handle, row: top, children: null, next: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.children === null) {
+      try {
+        frame.children = volume.list(frame.handle);
+      } catch (error) {
+        fail(error);
+        frame.children = [];
+      }
+    }
+    if (frame.next < frame.children.length) {
+      const child = frame.children[frame.next++]!;
+      try {
+        const usage = volume.usage!(child);
+        const row: DuRow = { path: child.path, type: child.type, clusters: usage.clusters, bytes: usage.bytes };
+        if (child.type === 'dir') stack.push({ handle: child, row, children: null, next: 0 });
+        else {
+          frame.row.clusters += row.clusters;
+          frame.row.bytes += row.bytes;
+          if (opts.all) print(row);
+        }
+      } catch (error) {
+        fail(error);
+      }
+      continue;
+    }
+    stack.pop();
+    if (!opts.summarize) print(frame.row);
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      parent.row.clusters += frame.row.clusters;
+      parent.row.bytes += frame.row.bytes;
     }
   }
-  if (!opts.summarize) print(row);
-  return row;
+  return top;
 }
