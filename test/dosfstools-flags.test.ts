@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diskkit } from './helpers/cli.js';
-import { requireTools } from './helpers/oracle.js';
+import { BIN, diskkit } from './helpers/cli.js';
+import { hasTool, requireTools } from './helpers/oracle.js';
 import { expectFsckClean } from './helpers/fat-write.js';
 
 const HAVE = requireTools('mkfs.fat', 'fsck.fat', 'minfo');
@@ -63,6 +63,22 @@ describe.runIf(HAVE)('fsck with fsck.fat flags', () => {
     const both = await diskkit(['fsck', '-a', '-n', img]);
     expect(both.exitCode).toBe(16);
     expect(both.stderr).toMatch(/^diskkit: .*do not go together/m);
+  });
+
+  it.runIf(hasTool('script'))('-r on a terminal shows the errors, asks, and repairs only on yes', async () => {
+    const run = (img: string, answer: string) =>
+      spawnSync('script', ['-qec', `node ${JSON.stringify(BIN)} fsck -r --free-lost ${JSON.stringify(img)}`, '/dev/null'], { input: answer, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const no = lostClusterImage('ask-no.img');
+    const before = readFileSync(no);
+    const r1 = run(no, 'n\n');
+    expect(r1.stdout).toMatch(/E_FSCK_LOST 1 lost cluster starting at cluster 700[\s\S]*1 error found\. Repair\? \[y\/N\]/);
+    expect(r1.status).toBe(4);
+    expect(readFileSync(no).equals(before)).toBe(true);
+    const yes = lostClusterImage('ask-yes.img');
+    const r2 = run(yes, 'y\n');
+    expect(r2.stdout).toMatch(/all errors corrected/);
+    expect(r2.status).toBe(1);
+    expectFsckClean(yes);
   });
 
   it('-l lists the paths fsck.fat -l lists', async () => {

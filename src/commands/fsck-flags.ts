@@ -37,11 +37,12 @@ export function planFsck(flags: FsckFlagValues, stdinIsTty = Boolean(process.std
   return { repair, ask: Boolean(flags.interactive), list: Boolean(flags.list), verify: Boolean(flags.verify) };
 }
 
-/** Asks on the terminal whether to repair; true for y/yes. */
-export async function askToRepair(errors: number): Promise<boolean> {
+/** Shows what the check found and asks on the terminal whether to repair; true for y/yes. */
+export async function askToRepair(errors: readonly { code: string; message: string; path?: string[] }[]): Promise<boolean> {
+  for (const f of errors) process.stderr.write(`${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}\n`);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await new Promise<string>((resolve) => rl.question(`${errors} error${errors === 1 ? '' : 's'} found. Repair? [y/N] `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`${errors.length} error${errors.length === 1 ? '' : 's'} found. Repair? [y/N] `, resolve));
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();

@@ -50,7 +50,7 @@ export function define(program: Command): void {
         if (plan.ask) {
           const first = openImage(image, { partition: g.partition }).source;
           const found = await checkFat(first, { mode: io.mode }).finally(() => first.close());
-          repair = !found.clean && (await askToRepair(found.errors.length));
+          repair = !found.clean && (await askToRepair(found.errors));
         }
         // openImage picks the partition (--partition N, or the only FAT one) as every command does.
         const { source, format } = openImage(image, { partition: g.partition, writable: repair });
