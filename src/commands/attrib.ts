@@ -81,7 +81,7 @@ export function define(program: Command): void {
               reportError(image, error);
             }
           }
-          if (change) volume.flush();
+          if (change) volume.commit();
         } finally {
           volume.close();
         }

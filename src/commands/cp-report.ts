@@ -39,7 +39,7 @@ export function afterCopyIn(
         if (!g.json) reportError(image, error);
       }
     }
-    volume.flush();
+    volume.commit();
   }
   if (options.verbose && !g.json) {
     for (const w of written) process.stdout.write(`'${escapeName(fromImage ? `${image}:${w.from}` : w.from)}' -> '${escapeName(`${image}:${w.path}`)}'\n`);

@@ -32,7 +32,7 @@ export function define(program: Command): void {
             if (!volume.setLabel) throw usageError(`cannot change the label of a ${volume.format} volume`);
             // An empty NEW clears, as mlabel ::'' does.
             stored = volume.setLabel(opts.clear || label!.trim() === '' ? null : label!);
-            volume.flush();
+            volume.commit();
           }
           const info = volume.info();
           stored = info.label;
