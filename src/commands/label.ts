@@ -31,9 +31,10 @@ export function define(program: Command): void {
           if (change) {
             if (!volume.setLabel) throw usageError(`cannot change the label of a ${volume.format} volume`);
             // An empty NEW clears, as mlabel ::'' does.
-            stored = volume.setLabel(opts.clear || label!.trim() === '' ? null : label!);
+            volume.setLabel(opts.clear || label!.trim() === '' ? null : label!);
             volume.commit();
           }
+          // Read back as info shows it: the root entry's label, else the boot sector's.
           const info = volume.info();
           stored = info.label;
           bootSectorLabel = info.bootSectorLabel ?? null;
