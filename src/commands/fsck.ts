@@ -5,7 +5,7 @@
  * 16 usage error. Without --repair the image is opened read-only.
  */
 import type { Command } from 'commander';
-import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { ErrorCode, isDiskkitError } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
@@ -30,7 +30,7 @@ export function define(program: Command): void {
     .option('-v, --verbose', 'also print the statistics and every repair in detail')
     .option('-a, --auto', 'repair automatically (fsck.fat -a; same as -y)')
     .option('-n, --check-only', 'check only, change nothing (fsck.fat -n; the default)')
-    .option('-r, --interactive', 'ask before repairing (fsck.fat -r); needs a terminal, else exit 16')
+    .option('-r, --interactive', 'show the errors, then ask before repairing (fsck.fat -r); needs a terminal, else exit 16')
     .option('-l, --list', 'list the path of each file as it is checked (fsck.fat -l)')
     .option('-V, --verify', 'after the check (and repair), check again read-only; errors left then exit 4 (fsck.fat -V)')
     .option('-w, --write-immediately', 'accepted for fsck.fat -w; repairs are always written at the end of the pass')
@@ -42,28 +42,35 @@ export function define(program: Command): void {
       async () => {
         const io = scanOptionsFrom(flags);
         const { planFsck, askToRepair, listFiles } = await import('./fsck-flags.js');
-        const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
         const plan = planFsck(flags);
         if (flags.freeLost && !plan.repair && !plan.ask) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
+        const [{ openImage }, { formatToOpen, requireHook }] = await Promise.all([import('../engine/image.js'), import('../engine/formats.js')]);
         if (plan.list && !g.json) await listFiles(image, g.partition);
         let repair = plan.repair;
         if (plan.ask) {
-          const first = openImage(image, { partition: g.partition }).source;
-          const found = await checkFat(first, { mode: io.mode }).finally(() => first.close());
-          repair = !found.clean && (await askToRepair(found.errors));
+          // -r: a read-only pass first, its errors shown, then one question.
+          const first = openImage(image, { partition: g.partition });
+          try {
+            const found = await requireHook(formatToOpen(first.definition), 'fsck')(first.source, { repair: false, freeLost: false, mode: io.mode });
+            repair = !found.clean && (await askToRepair(found.errors));
+          } finally {
+            first.source.close();
+          }
         }
-        // openImage picks the partition (--partition N, or the only FAT one) as every command does.
-        const { source, format } = openImage(image, { partition: g.partition, writable: repair });
-        if (format === 'ntfs') {
+        // openImage picks the partition (--partition N, or the only one holding a file system) as every command does.
+        const { source, definition } = openImage(image, { partition: g.partition, writable: repair });
+        let check;
+        try {
+          check = requireHook(formatToOpen(definition), 'fsck');
+        } catch (error) {
           source.close();
-          throw new DiskkitError(ErrorCode.UNSUPPORTED, 'this is an NTFS volume; diskkit fsck checks FAT file systems', { context: { image } });
+          throw error;
         }
         try {
-          const report = await checkFat(source, { repair, freeLost: Boolean(flags.freeLost), mode: io.mode });
+          const report = await check(source, { repair, freeLost: Boolean(flags.freeLost), mode: io.mode });
           // -V: a second, read-only pass must find nothing left.
-          const verify = plan.verify ? await checkFat(source, { mode: io.mode }) : null;
-          const verified = verify === null || verify.clean;
-          const code = !verified ? FsckExitCode.UNCORRECTED : report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
+          const verify = plan.verify ? await check(source, { repair: false, freeLost: false, mode: io.mode }) : null;
+          const code = verify && !verify.clean ? FsckExitCode.UNCORRECTED : report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
           if (g.json) {
             printJson({
               image,
@@ -86,13 +93,10 @@ export function define(program: Command): void {
             for (const r of report.repairs) out.push(`fixed: ${r.path ? escapeName(r.path) + ': ' : ''}${escapeName(r.message)}`);
             for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
           }
-          const s = report.stats;
-          if (flags.verbose) {
-            out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
-          }
+          if (flags.verbose) out.push(report.statsLine);
           if (verify && !verify.clean) for (const f of verify.errors) out.push(`verify: ${f.code} ${escapeName(f.message)}`);
           const verdict = report.clean ? '' : repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
-          out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
+          out.push(`${escapeName(image)}: ${report.summary}${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;
         } finally {

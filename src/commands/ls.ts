@@ -1,5 +1,5 @@
 /**
- * `diskkit ls IMAGE[:/PATH] [-l] [-R] [-a] [--deleted]`.
+ * `diskkit ls IMAGE[:/PATH] [-l] [-R] [-a] [--deleted] [--streams]`.
  *
  * Like mdir, entries marked hidden or system, and the "." and ".." entries, are
  * left out unless -a is given (and -R does not descend into hidden directories
@@ -23,6 +23,7 @@ interface LsOptions {
   wide?: boolean;
   bare?: boolean;
   summary?: boolean;
+  streams?: boolean;
 }
 
 export function define(program: Command): void {
@@ -34,6 +35,7 @@ export function define(program: Command): void {
     .option('-R, --recursive', 'list subdirectories recursively')
     .option('-a, --all', 'include hidden and system entries, and . and ..')
     .option('--deleted', 'include entries marked deleted')
+    .option('--streams', 'also list named data streams (NTFS alternate data streams) as NAME:STREAM')
     .option('-w, --wide', 'names only, in columns, directories in [brackets] (as mdir -w); implies -s')
     .option('-b, --bare', 'one full path per line, no headers (as mdir -b; with -R the whole tree)')
     .option('-s, --summary', 'end each directory with "N files, M bytes" and the listing with the free space (as mdir)')
@@ -64,7 +66,7 @@ export function define(program: Command): void {
             if (!extras?.entry(single)) format.entry(single);
           } else {
             const recursive = Boolean(opts.recursive);
-            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive }, {
+            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive, streams: opts.streams }, {
               directory(path, depth) {
                 extras?.directory(path);
                 if (!g.json && !opts.bare) {
@@ -80,6 +82,7 @@ export function define(program: Command): void {
                 // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
                 if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
                 if (!extras?.entry(e)) format.entry(e);
+                if (e.streams) for (const s of e.streams) { const stream = { ...e, name: `${e.name}:${s.name}`, type: 'file' as const, size: s.size, dot: false }; if (!extras?.entry(stream)) format.entry(stream); }
                 return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
               },
               error(_path, depth, error) {

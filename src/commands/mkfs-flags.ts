@@ -46,10 +46,10 @@ export function applyMkfsFatSpellings(flags: MkfsFlagAliases, blocks: string | u
 }
 
 /** --root-entries / -r: the FAT12/16 fixed root's entry count (mkfs.fat rounds it up to whole sectors). */
-export function parseRootEntries(text: string | undefined, fatType: string | undefined): number | undefined {
+export function parseRootEntries(text: string | undefined, type: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 16 || n > 65520) throw usageError(`--root-entries takes a number from 16 to 65520, not '${text}'`);
-  if (fatType === 'fat32') throw usageError('--root-entries is for FAT12/16: the FAT32 root directory is a cluster chain and grows');
+  if (type !== undefined && /^(fat)?32$/i.test(type)) throw usageError('--root-entries is for FAT12/16: the FAT32 root directory is a cluster chain and grows');
   return n;
 }
