@@ -29,7 +29,12 @@ function merge(long: string | undefined, short: string | undefined, longName: st
 
 /** Maps the mkfs.fat spellings onto the long options (in place); `blocks` is mkfs.fat's BLOCK_COUNT in KiB. */
 export function applyMkfsFatSpellings(flags: MkfsFlagAliases, blocks: string | undefined): void {
-  flags.type = merge(flags.type, flags.F, '--type', '-F');
+  if (flags.F !== undefined) {
+    if (!/^(12|16|32)$/.test(flags.F)) throw usageError(`-F takes 12, 16 or 32, not '${flags.F}'`);
+    const type = `fat${flags.F}`;
+    if (flags.type !== undefined && flags.type.toLowerCase().replace(/^(fat)?/, 'fat') !== type) throw usageError(`-F ${flags.F} and --type ${flags.type} disagree: give one`);
+    flags.type = type;
+  }
   // --sector-size has a default, so -S simply wins over it.
   if (flags.S !== undefined) flags.sectorSize = flags.S;
   flags.volumeId = merge(flags.volumeId, flags.i, '--volume-id', '-i');
