@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
   fsck: () => import('./commands/fsck.js'),
   bench: () => import('./commands/bench.js'),
   mft: () => import('./commands/mft.js'),
+  attrib: () => import('./commands/attrib.js'),
+  label: () => import('./commands/label.js'),
+  du: () => import('./commands/du.js'),
+  chain: () => import('./commands/chain.js'),
+  completion: () => import('./commands/completion.js'),
 };
 
 /** Global options that take a value, so the command name can be found after them. */
@@ -51,16 +56,17 @@ function version(): string {
  * loaded (start-up is most of what a scripted call costs); without, all of them.
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const only = argv ? commandName(argv.slice(2)) : null;
+  // fsck.fat's -V (verify) belongs to fsck: there the version is only --version.
   const program = new Command('diskkit')
     .description('Build, read, check and index disk images: FAT12/16/32 and NTFS MFT')
-    .version(version(), '-V, --version')
+    .version(version(), only === 'fsck' ? '--version' : '-V, --version')
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
     .showHelpAfterError()
     .exitOverride();
-  const only = argv ? commandName(argv.slice(2)) : null;
   const names = only ? [only] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const { define } of modules) define(program);

@@ -26,6 +26,9 @@ export interface CopyInOptions {
   recursive: boolean;
   noClobber: boolean;
   invariant: boolean;
+  /** cp -v / -p (cp-report.ts). */
+  verbose?: boolean;
+  preserve?: boolean;
 }
 
 /** One thing to create: a directory, or a file from the host or from the image itself. */
@@ -111,6 +114,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
       }
     }
     await runPlan(volume, plan, times, options, outcome, fail, g);
+    if (options.verbose || options.preserve) (await import('./cp-report.js')).afterCopyIn(volume, dest.image, outcome.written, sources.some((s) => 'image' in s), options, g);
   } finally {
     // Files copied before an error are kept (runPlan commits on its normal path).
     try {

@@ -44,7 +44,7 @@ const HOST_NAME_MAX = 255;
 export async function copyOut(
   refs: ImageRef[],
   dest: string,
-  options: { recursive: boolean; read: ScanOptions; stats: boolean },
+  options: { recursive: boolean; read: ScanOptions; stats: boolean; verbose?: boolean; preserve?: boolean },
   g: GlobalOptions,
 ): Promise<number> {
   const { openVolume } = await import('../engine/open-volume.js');
@@ -76,7 +76,12 @@ export async function copyOut(
       }
       const io: PlanIo = { scanExtents, writeAtomically, read: options.read, stats: options.stats };
       const v = volume;
+      const failedBefore = outcome.errors.length;
       await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, outcome, (p, e) => fail(ref.image, p, e), g));
+      if (options.verbose || options.preserve) {
+        const failed = new Set(outcome.errors.slice(failedBefore).map((e) => e.path));
+        (await import('./cp-report.js')).afterCopyOut(ref.image, plan.filter((item) => !failed.has(item.entry.path)), options, g);
+      }
     }
   } finally {
     for (const v of volumes.values()) v.close();

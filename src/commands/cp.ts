@@ -12,6 +12,8 @@ export interface CpOptions extends IoOptionValues {
   /** commander turns --no-clobber into clobber: false. */
   clobber?: boolean;
   invariant?: boolean;
+  verbose?: boolean;
+  preserve?: boolean;
 }
 
 export function define(program: Command): void {
@@ -22,6 +24,8 @@ export function define(program: Command): void {
       .argument('<paths...>', "SRC... DEST: DIR/. copies a directory's contents; an existing directory DEST receives SRC inside it")
       .option('-r, --recursive', 'copy directories recursively')
       .option('-n, --no-clobber', 'into an image: keep files that already exist')
+      .option('-v, --verbose', "name each file as it is copied ('SRC' -> 'DEST', as cp -v)")
+      .option('-p, --preserve', 'keep DOS attributes: as they are inside an image; read-only <-> no write permission on the host')
       .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)'),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
@@ -37,9 +41,9 @@ export function define(program: Command): void {
       const read = scanOptionsFrom(opts);
       if (refs.every((r) => r !== null) && destRef === null) {
         const { copyOut } = await import('./cp-out.js');
-        return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats) }, g);
+        return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
       }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant) };
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
         return copyIn(sources, destRef, writeOptions, g);

@@ -9,9 +9,9 @@ import { ErrorCode, isDiskkitError } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
+import type { FsckFlagValues } from './fsck-flags.js';
 
-interface FsckFlags extends IoOptionValues {
-  repair?: boolean;
+interface FsckFlags extends IoOptionValues, FsckFlagValues {
   freeLost?: boolean;
   verbose?: boolean;
 }
@@ -27,17 +27,38 @@ export function define(program: Command): void {
     .argument('<image>', 'image file or block device')
     .option('-y, --repair', 'correct the errors found (writes to the image)')
     .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')
-    .option('-v, --verbose', 'also print the statistics and every repair in detail');
+    .option('-v, --verbose', 'also print the statistics and every repair in detail')
+    .option('-a, --auto', 'repair automatically (fsck.fat -a; same as -y)')
+    .option('-n, --check-only', 'check only, change nothing (fsck.fat -n; the default)')
+    .option('-r, --interactive', 'show the errors, then ask before repairing (fsck.fat -r); needs a terminal, else exit 16')
+    .option('-l, --list', 'list the path of each file as it is checked (fsck.fat -l)')
+    .option('-V, --verify', 'after the check (and repair), check again read-only; errors left then exit 4 (fsck.fat -V)')
+    .option('-w, --write-immediately', 'accepted for fsck.fat -w; repairs are always written at the end of the pass')
+    .addHelpText('after', '\nfsck.fat users: -a, -n, -r, -l, -v, -V and -w mean what they mean there; -y is -a.');
   addIoOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
     const g = globalOptions(cmd);
     return runAction(
       image,
       async () => {
         const io = scanOptionsFrom(flags);
-        if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
+        const { planFsck, askToRepair, listFiles } = await import('./fsck-flags.js');
+        const plan = planFsck(flags);
+        if (flags.freeLost && !plan.repair && !plan.ask) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
         const [{ openImage }, { formatToOpen, requireHook }] = await Promise.all([import('../engine/image.js'), import('../engine/formats.js')]);
+        if (plan.list && !g.json) await listFiles(image, g.partition);
+        let repair = plan.repair;
+        if (plan.ask) {
+          // -r: a read-only pass first, its errors shown, then one question.
+          const first = openImage(image, { partition: g.partition });
+          try {
+            const found = await requireHook(formatToOpen(first.definition), 'fsck')(first.source, { repair: false, freeLost: false, mode: io.mode });
+            repair = !found.clean && (await askToRepair(found.errors));
+          } finally {
+            first.source.close();
+          }
+        }
         // openImage picks the partition (--partition N, or the only one holding a file system) as every command does.
-        const { source, definition } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
+        const { source, definition } = openImage(image, { partition: g.partition, writable: repair });
         let check;
         try {
           check = requireHook(formatToOpen(definition), 'fsck');
@@ -46,16 +67,19 @@ export function define(program: Command): void {
           throw error;
         }
         try {
-          const report = await check(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
-          const code = report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
+          const report = await check(source, { repair, freeLost: Boolean(flags.freeLost), mode: io.mode });
+          // -V: a second, read-only pass must find nothing left.
+          const verify = plan.verify ? await check(source, { repair: false, freeLost: false, mode: io.mode }) : null;
+          const code = verify && !verify.clean ? FsckExitCode.UNCORRECTED : report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
           if (g.json) {
             printJson({
               image,
               clean: report.clean,
               errors: report.errors.map(({ code: c, message, path, clusters, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}), ...(omitted ? { omitted } : {}) })),
               repairs: report.repairs,
-              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })) : undefined,
+              uncorrected: repair ? report.uncorrected.map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })) : undefined,
               stats: report.stats,
+              ...(verify ? { verify: { clean: verify.clean, errors: verify.errors.map(({ code: c, message }) => ({ code: c, message })) } } : {}),
               exitCode: code,
             });
             return code;
@@ -65,12 +89,13 @@ export function define(program: Command): void {
             const where = f.path ? `${f.path.map(escapeName).join(' and ')}: ` : '';
             out.push(`${f.code} ${where}${escapeName(f.message)}`);
           }
-          if (flags.repair) {
+          if (repair) {
             for (const r of report.repairs) out.push(`fixed: ${r.path ? escapeName(r.path) + ': ' : ''}${escapeName(r.message)}`);
             for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
           }
           if (flags.verbose) out.push(report.statsLine);
-          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${countFindings(report.uncorrected)} errors left)`) : ` (${countFindings(report.errors)} errors, not corrected)`;
+          if (verify && !verify.clean) for (const f of verify.errors) out.push(`verify: ${f.code} ${escapeName(f.message)}`);
+          const verdict = report.clean ? '' : repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${countFindings(report.uncorrected)} errors left)`) : ` (${countFindings(report.errors)} errors, not corrected)`;
           out.push(`${escapeName(image)}: ${report.summary}${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;

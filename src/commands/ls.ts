@@ -20,6 +20,9 @@ interface LsOptions {
   recursive?: boolean;
   all?: boolean;
   deleted?: boolean;
+  wide?: boolean;
+  bare?: boolean;
+  summary?: boolean;
   streams?: boolean;
   format?: string;
   out?: string;
@@ -37,6 +40,9 @@ export function define(program: Command): void {
     .option('--streams', 'also list named data streams (NTFS alternate data streams) as NAME:STREAM')
     .option('--format <format>', 'a table, one row per entry: jsonl, csv or parquet (with --out)')
     .option('-o, --out <file>', 'with --format: write the table to FILE')
+    .option('-w, --wide', 'names only, in columns, directories in [brackets] (as mdir -w); implies -s')
+    .option('-b, --bare', 'one full path per line, no headers (as mdir -b; with -R the whole tree)')
+    .option('-s, --summary', 'end each directory with "N files, M bytes" and the listing with the free space (as mdir)')
     .action((target: string, opts: LsOptions, command: Command) => {
       const g = globalOptions(command);
       const ref = parseImageRef(target)!;
@@ -52,6 +58,10 @@ export function define(program: Command): void {
         const volume = openVolume(ref.image, { partition: g.partition });
         const out = new ByteWriter(1);
         const format = new ListingFormat(out, opts, g.json);
+        // Wide, bare and summary are text layouts; --json keeps its one array.
+        const extras = !g.json && (opts.wide || opts.bare || opts.summary)
+          ? new (await import('./ls-extras.js')).ListingExtras(out, { wide: Boolean(opts.wide), bare: Boolean(opts.bare), summary: Boolean(opts.summary || opts.wide), recursive: Boolean(opts.recursive) })
+          : null;
         let failed = false;
         try {
           const top = volume.stat(ref.path);
@@ -59,12 +69,14 @@ export function define(program: Command): void {
           if (top.type === 'file') {
             const single = walkEntryOf(top);
             format.directory(single.parent);
-            format.entry(single);
+            extras?.directory(single.parent);
+            if (!extras?.entry(single)) format.entry(single);
           } else {
             const recursive = Boolean(opts.recursive);
             walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive, streams: opts.streams }, {
               directory(path, depth) {
-                if (!g.json) {
+                extras?.directory(path);
+                if (!g.json && !opts.bare) {
                   if (depth > 0) out.ascii('\n');
                   if (recursive) {
                     out.escapedText(path, escapeName);
@@ -76,8 +88,8 @@ export function define(program: Command): void {
               entry(e) {
                 // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
                 if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
-                format.entry(e);
-                if (e.streams) for (const s of e.streams) format.entry({ ...e, name: `${e.name}:${s.name}`, type: 'file', size: s.size, dot: false });
+                if (!extras?.entry(e)) format.entry(e);
+                if (e.streams) for (const s of e.streams) { const stream = { ...e, name: `${e.name}:${s.name}`, type: 'file' as const, size: s.size, dot: false }; if (!extras?.entry(stream)) format.entry(stream); }
                 return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
               },
               error(_path, depth, error) {
@@ -88,6 +100,7 @@ export function define(program: Command): void {
               },
             });
           }
+          extras?.finish(opts.summary || opts.wide ? volume.info().freeBytes : null);
           if (g.json) out.ascii(format.count === 0 ? ']\n' : '\n]\n');
           out.flush();
           if (!g.quiet && !g.json) for (const w of volume.warnings) process.stderr.write(`diskkit: ${escapeName(ref.image)}: warning: ${escapeName(w.message)}${w.context?.path ? ` (path ${escapeName(String(w.context.path))})` : ''}\n`);

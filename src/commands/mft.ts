@@ -24,6 +24,9 @@ export interface IndexFlags extends IoOptionValues {
   skipUnused?: boolean;
   outDir?: string;
   jobs?: string;
+  offset?: string;
+  offsetBytes?: string;
+  zone?: string;
 }
 
 export interface BenchFlags {
@@ -42,9 +45,12 @@ export function define(program: Command): void {
     .description('list every file of an $MFT dump or NTFS volume with its full path, one row per path')
     .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
     .option('--format <format>', 'jsonl, csv, bodyfile (TSK mactime input) or parquet', 'jsonl')
-    .option('-o, --out <file>', 'write rows to FILE instead of stdout')
+    .option('--out <file>', 'write rows to FILE instead of stdout')
     .option('--out-dir <dir>', 'one output file per source in DIR, named from the source')
     .option('--jobs <n>', 'sources indexed at once (default: the core count)')
+    .option('-o, --offset <sectors>', "the volume starts this many 512-byte sectors into the image (TSK's -o; N@SIZE for other sector sizes)")
+    .option('--offset-bytes <bytes>', 'the volume starts this many bytes into the image')
+    .option('-z, --zone <tz>', "JSONL/CSV times in this time zone (e.g. Europe/Berlin, EST5EDT) instead of UTC, as TSK's -z; bodyfile times are Unix seconds")
     .option('--streams', 'a row per named $DATA stream (file:stream) too')
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
@@ -72,6 +78,7 @@ export function define(program: Command): void {
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
   if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json) throw usageError('--format parquet writes a file: give --out FILE (or --out-dir DIR)');
+  if (flags.zone !== undefined) (await import('../engine/ntfs/index.js')).checkTimeZone(flags.zone);
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
   const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/index.js');
@@ -112,6 +119,8 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     depth: flags.depth,
     workers: flags.workers,
     partition: g.partition,
+    offset: volumeOffset(flags, g.partition),
+    timeZone: flags.zone,
     stats: Boolean(flags.stats),
     signal,
     pool,
@@ -126,6 +135,20 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     }
   }
   return 0;
+}
+
+/** -o SECTORS[@SIZE] or --offset-bytes BYTES as a byte offset (undefined when neither). */
+export function volumeOffset(flags: { offset?: string; offsetBytes?: string }, partition: number | undefined): number | undefined {
+  if (flags.offset === undefined && flags.offsetBytes === undefined) return undefined;
+  if (flags.offset !== undefined && flags.offsetBytes !== undefined) throw usageError('give -o SECTORS or --offset-bytes BYTES, not both');
+  if (partition !== undefined) throw usageError('--partition and an offset both say where the volume is: give one');
+  if (flags.offsetBytes !== undefined) {
+    if (!/^\d+$/.test(flags.offsetBytes)) throw usageError(`--offset-bytes takes a number of bytes, not '${flags.offsetBytes}'`);
+    return Number(flags.offsetBytes);
+  }
+  const m = /^(\d+)(?:@(512|1024|2048|4096))?$/.exec(flags.offset!);
+  if (!m) throw usageError(`-o takes a sector offset like 2048 (or 2048@4096 for 4096-byte sectors), not '${flags.offset}'`);
+  return Number(m[1]) * Number(m[2] ?? 512);
 }
 
 async function runBench(sources: string[], flags: BenchFlags, command: Command): Promise<number> {

@@ -20,6 +20,13 @@ interface MkfsFlags {
   invariant?: boolean;
   from?: string;
   headroom?: string;
+  rootEntries?: string;
+  /** mkfs.fat spellings, mapped by mkfs-flags.ts. */
+  F?: string;
+  s?: string;
+  S?: string;
+  i?: string;
+  C?: boolean;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -73,6 +80,7 @@ export function define(program: Command): void {
     .command('mkfs')
     .description('make a FAT12/16/32 file system in a new sparse image (layout chosen as mkfs.fat does)')
     .argument('<image>', 'image file to create (or, with --force, to format in place)')
+    .argument('[blocks]', 'size in KiB blocks, as mkfs.fat BLOCK_COUNT (same as --size NK)')
     .option('--size <size>', 'image size: bytes, or with a K, M, G or T suffix (binary); 1.44M etc. for floppies')
     .option('--type <type>', 'fat12, fat16 or fat32 (default: chosen by size, as mkfs.fat); another format by name')
     .option('--cluster-size <bytes>', 'cluster size in bytes, a power of two up to 64K (default: chosen by size)')
@@ -83,12 +91,22 @@ export function define(program: Command): void {
     .option('--force', 'format an existing non-empty file or a device (its contents are lost)')
     .option('--invariant', 'reproducible output: fixed volume id and timestamps (also when SOURCE_DATE_EPOCH is set)')
     .option('--from <dir>', 'fill the new image with the contents of a host directory (like cp -r DIR/. IMAGE:/)')
+    .option('-r, --root-entries <n>', 'FAT12/16 root directory entries (default 512; 224 or 112 on floppies), as mkfs.fat -r')
+    .option('-F <bits>', 'mkfs.fat spelling of --type: 12, 16 or 32')
+    .option('-s <sectors>', 'mkfs.fat spelling of the cluster size, in sectors per cluster')
+    .option('-S <bytes>', 'mkfs.fat spelling of --sector-size')
+    .option('-i <hex>', 'mkfs.fat spelling of --volume-id')
+    .option('-C', 'accepted for mkfs.fat -C (diskkit always creates the image file)')
     .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
     .addHelpText(
       'after',
-      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%',
+      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%\n  diskkit mkfs -C -F 12 -n BOOT -s 4 -r 112 floppy.img 1440   (mkfs.fat spelling)',
     )
-    .action((image: string, flags: MkfsFlags, command: Command) => runAction(image, () => mkfs(image, flags, command)));
+    .action((image: string, blocks: string | undefined, flags: MkfsFlags, command: Command) =>
+      runAction(image, async () => {
+        (await import('./mkfs-flags.js')).applyMkfsFatSpellings(flags, blocks);
+        return mkfs(image, flags, command);
+      }));
 }
 
 async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<number> {
@@ -120,6 +138,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     tableCopies: parseChoice(flags.fats ?? '2', [1, 2], '--fats'),
     label: flags.label ?? '',
     volumeId: flags.volumeId,
+    rootEntries: (await import('./mkfs-flags.js')).parseRootEntries(flags.rootEntries, flags.type),
     force: Boolean(flags.force),
     reproducible: Boolean(flags.invariant) || epoch !== undefined,
     epoch,

@@ -60,6 +60,8 @@ export interface MkfsRequest {
   sectorSize: number;
   /** Copies of the allocation table (FAT --fats). */
   tableCopies: number;
+  /** Entries of a fixed-size root directory (FAT12/16 -r / --root-entries), else the format's choice. */
+  rootEntries?: number;
   label: string;
   /** As typed (--volume-id); the format parses it. */
   volumeId?: string;

@@ -195,6 +195,15 @@ export interface Volume {
   remove(path: string, options?: { recursive?: boolean }): void;
   rename(from: string, to: string): EntryInfo;
 
+  /** Sets and clears attributes ('readonly', 'hidden', 'system', 'archive'), when the format has them (attrib). */
+  setAttributes?(path: string, change: { set: readonly string[]; clear: readonly string[] }): EntryInfo;
+  /** Sets the volume label, or removes it with null; returns the label as stored (label). */
+  setLabel?(label: string | null): string | null;
+  /** The clusters of an entry's chain as runs, in chain order, when the format has clusters (chain). */
+  clusterChain?(path: string | EntryInfo): { start: number; count: number }[];
+  /** Clusters and bytes allocated to an entry itself (not its children), when the format has clusters (du). */
+  usage?(path: string | EntryInfo): { clusters: number; bytes: number };
+
   /** Cache hit/miss counters, when the format keeps caches (bench, --stats). */
   cacheStats?(): Record<string, { hits: number; misses: number }>;
   /** Times `count` allocations at the current fill level without writing anything, when the format can allocate. */

@@ -212,6 +212,44 @@ export class WritableDirectory {
     return record;
   }
 
+  /**
+   * Replaces the volume-label entry (root directory only, fatgen103 section 6), writes
+   * a new one in a free slot, or with `entry` null marks it deleted. The label is not
+   * a name in the directory, so it is never indexed for lookups.
+   */
+  setLabelEntry(entry: DirEntry | null, allocator: ClusterAllocator): void {
+    let found = -1;
+    for (let s = 0; s < this.endSlot && found < 0; s++) {
+      const at = s * DIR_ENTRY_SIZE;
+      const attr = this.bytes[at + 11]!;
+      if (this.bytes[at] !== DELETED_MARK && (attr & 0x3f) !== Attr.LONG_NAME && (attr & Attr.VOLUME_ID) !== 0) found = s;
+    }
+    if (entry === null) {
+      if (found < 0) return;
+      this.bytes[found * DIR_ENTRY_SIZE] = DELETED_MARK;
+      this.deletedSlots++;
+      this.touch(found, 1);
+      return;
+    }
+    if (found >= 0) {
+      encodeDirEntry(entry, this.bytes, found * DIR_ENTRY_SIZE, this.boot.fatType);
+      this.touch(found, 1);
+      return;
+    }
+    const reservation = this.reserve(1, allocator);
+    if (reservation.growth.length > 0) this.grow(reservation.growth);
+    encodeDirEntry(entry, this.bytes, reservation.slot * DIR_ENTRY_SIZE, this.boot.fatType);
+    if (reservation.slot < this.endSlot) this.deletedSlots--;
+    else {
+      this.endSlot = reservation.slot + 1;
+      if (this.endSlot * DIR_ENTRY_SIZE < this.bytes.length && this.bytes[this.endSlot * DIR_ENTRY_SIZE] !== END_OF_DIRECTORY) {
+        this.bytes.fill(0, this.endSlot * DIR_ENTRY_SIZE, (this.endSlot + 1) * DIR_ENTRY_SIZE);
+        this.touch(this.endSlot, 1);
+      }
+    }
+    this.touch(reservation.slot, 1);
+  }
+
   /** Marks an entry and its long-name slots deleted (0xE5, fatgen103 section 6.1). */
   delete(record: DirRecord): void {
     for (let s = record.firstSlotIndex; s <= record.slotIndex; s++) {

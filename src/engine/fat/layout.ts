@@ -56,6 +56,8 @@ export interface LayoutRequest {
   /** Forces the cluster size in bytes; otherwise chosen as mkfs.fat does. */
   bytesPerCluster?: number;
   numberOfFats?: number;
+  /** FAT12/16 root directory entries (mkfs.fat -r), rounded up to whole sectors; otherwise chosen by size. */
+  rootEntryCount?: number;
 }
 
 /** A complete layout: every BPB field mkfs needs, and the geometry derived from them. */
@@ -246,7 +248,11 @@ function validateRequest(request: LayoutRequest): { bytesPerSector: number; numb
 function attemptLayout(request: LayoutRequest): Attempt {
   const { bytesPerSector, numberOfFats } = validateRequest(request);
   const notes: string[] = [];
-  const geometry = geometryFor(request.volumeBytes, bytesPerSector);
+  const standard = geometryFor(request.volumeBytes, bytesPerSector);
+  // mkfs.fat -r, rounded up to whole sectors: mkfs.fat keeps e.g. 100, and fsck.fat then
+  // complains that the root does not span an integral number of sectors.
+  const perSector = bytesPerSector / 32;
+  const geometry = request.rootEntryCount === undefined ? standard : { ...standard, rootEntryCount: Math.ceil(request.rootEntryCount / perSector) * perSector };
   const fatType: FatType | undefined = request.fatType ?? (request.volumeBytes >= FAT32_AUTO_THRESHOLD_BYTES ? 'fat32' : undefined);
   let startSpc = fatType === 'fat32' ? fat32SectorsPerCluster(request.volumeBytes, bytesPerSector) : geometry.startSectorsPerCluster;
   let maxSpc = MAX_CLUSTER_BYTES / bytesPerSector;

@@ -28,7 +28,7 @@ function fatType(variant: string | undefined): 'fat12' | 'fat16' | 'fat32' | und
 }
 
 function layoutRequest(request: MkfsRequest) {
-  return { bytesPerSector: request.sectorSize, fatType: fatType(request.variant), bytesPerCluster: request.clusterSize, numberOfFats: request.tableCopies };
+  return { bytesPerSector: request.sectorSize, fatType: fatType(request.variant), bytesPerCluster: request.clusterSize, numberOfFats: request.tableCopies, rootEntryCount: request.rootEntries };
 }
 
 /**

@@ -14,7 +14,7 @@ import { writeU32LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import type { EntryInfo, FileDataSource, WriteFileOptions } from '../volume.js';
 import { ClusterAllocator } from './allocator.js';
-import { Attr, DIR_ENTRY_SIZE, encodeDirEntry } from './dir-entry.js';
+import { Attr, DIR_ENTRY_SIZE, encodeDirEntry, type DirEntry } from './dir-entry.js';
 import type { DirRecord } from './directory.js';
 import { dotEntry, newDirEntry, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
 import type { ClusterRun } from './fat-table.js';
@@ -25,6 +25,9 @@ import { joinPath, splitPath } from '../volume-path.js';
 
 /** FAT's file size field is 32 bits (fatgen103 section 6). */
 export const MAX_FAT_FILE_SIZE = 0xffffffff;
+
+/** The attribute bits attrib may change: read-only, hidden, system, archive. */
+export const CHANGEABLE_ATTRIBUTES = Attr.READ_ONLY | Attr.HIDDEN | Attr.SYSTEM | Attr.ARCHIVE;
 
 export interface MkdirOptions {
   parents?: boolean;
@@ -224,6 +227,32 @@ export class FatWriter {
     this.volume.forgetDirectory(dst.parent.cluster);
     if (record.isDirectory) this.volume.forgetPaths();
     return this.volume.entryInfo(inserted, joinPath(dst.parent.path, inserted.name));
+  }
+
+  /**
+   * Sets and clears attribute bits of an entry (mattrib). Only read-only, hidden,
+   * system and archive can change: the directory and volume bits say what an entry is.
+   */
+  setAttributes(path: string, change: { set: number; clear: number }): EntryInfo {
+    const { parent, name, full } = this.parentOf(path, 'change the attributes of');
+    const dir = this.directory(parent);
+    const record = dir.find(name);
+    if (!record) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: full } });
+    const attributes = (record.entry.attributes & ~(change.clear & CHANGEABLE_ATTRIBUTES)) | (change.set & CHANGEABLE_ATTRIBUTES);
+    if (attributes !== record.entry.attributes) {
+      this.beginChange();
+      dir.rewrite(record, { ...record.entry, attributes });
+      this.volume.forgetDirectory(parent.cluster);
+    }
+    return this.volume.entryInfo(record, joinPath(parent.path, record.name));
+  }
+
+  /** Writes, replaces or (null) removes the root directory's volume-label entry. */
+  setRootLabelEntry(entry: DirEntry | null): void {
+    const root = this.directory(this.volume.directoryAt('/'));
+    this.beginChange();
+    root.setLabelEntry(entry, this.allocator);
+    this.volume.forgetDirectory(root.cluster);
   }
 
   /** Writes directories, FAT copies and FSInfo back, and marks the volume clean again. */

@@ -14,7 +14,8 @@ import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, foldName, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
 import { walkFatDirectories } from './directory-walk.js';
-import { FatTable } from './fat-table.js';
+import { FatTable, type ClusterRun } from './fat-table.js';
+import { writeVolumeLabel } from './label-writer.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
 import type { DirectoryRef, FatVolumeState } from './volume-state.js';
@@ -381,6 +382,39 @@ export class FatVolume implements Volume, FatVolumeState {
     return this.writer.rename(from, to);
   }
 
+  /** See Volume.setAttributes: names are 'readonly', 'hidden', 'system', 'archive'. */
+  setAttributes(path: string, change: { set: readonly string[]; clear: readonly string[] }): EntryInfo {
+    return this.writer.setAttributes(path, { set: attributeBits(change.set), clear: attributeBits(change.clear) });
+  }
+  /** See Volume.setLabel (label-writer.ts). */
+  setLabel(label: string | null, when = new Date()): string | null {
+    return writeVolumeLabel(this, label, when);
+  }
+
+  /**
+   * The whole cluster chain of an entry in chain order, as mshowfat shows it (past the
+   * file size too); [] for an empty file and the FAT12/16 fixed root. Loops and bad
+   * links throw, like every chain walk.
+   */
+  clusterChain(path: string | EntryInfo): ClusterRun[] {
+    const known = path instanceof FatEntryInfo ? path.origin : undefined;
+    const { record, path: full } = known ? { record: known.record, path: (path as EntryInfo).path } : this.resolve(typeof path === 'string' ? path : path.path);
+    const start = record ? record.entry.startCluster : this.rootCluster;
+    if (start === 0) return [];
+    try {
+      return this.fat.runs(start, Infinity, `chain of ${full}`);
+    } catch (error) {
+      if (error instanceof DiskkitError) error.context.path ??= full;
+      throw error;
+    }
+  }
+
+  /** Clusters an entry's chain holds and their bytes (du). */
+  usage(path: string | EntryInfo): { clusters: number; bytes: number } {
+    const clusters = this.clusterChain(path).reduce((n, r) => n + r.count, 0);
+    return { clusters, bytes: clusters * this.boot.bytesPerCluster };
+  }
+
   /** Writes pending directory slots, FAT copies and FSInfo, and marks the volume clean. */
   commit(): void {
     if (this.writerValue) {
@@ -526,6 +560,18 @@ class FatEntryInfo implements EntryInfo {
 }
 
 export { joinPath, splitPath };
+
+const ATTRIBUTE_BITS: Record<string, number> = { readonly: Attr.READ_ONLY, hidden: Attr.HIDDEN, system: Attr.SYSTEM, archive: Attr.ARCHIVE };
+
+function attributeBits(names: readonly string[]): number {
+  let bits = 0;
+  for (const name of names) {
+    const bit = ATTRIBUTE_BITS[name];
+    if (bit === undefined) throw new DiskkitError(ErrorCode.USAGE, `attribute '${name}' cannot be changed (readonly, hidden, system, archive can)`);
+    bits |= bit;
+  }
+  return bits;
+}
 
 function formatVolumeId(id: number): string {
   const hex = id.toString(16).toUpperCase().padStart(8, '0');

@@ -9,6 +9,7 @@ import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { ReadMode, ScanResult } from '../../io/scan.js';
 import type { WorkerPool } from '../../io/parallel.js';
 import { openMftSource, indexMftSource } from './open-mft.js';
+import { ZoneTimeRewriter } from './format-zone.js';
 import { countRows, writeRows, type RowFormatter, type RowTotals } from './format-rows.js';
 import { PARALLEL_FORMAT_MIN_RECORDS, startFormatWorker, writeRowsToFd, type FormatWorker } from './format-parallel.js';
 import { jsonlFormatter } from './format-jsonl.js';
@@ -43,6 +44,10 @@ export interface MftIndexRequest {
   depth?: number | undefined;
   workers: number | undefined;
   partition: number | undefined;
+  /** Byte offset of the volume in the image (-o / --offset-bytes). */
+  offset?: number | undefined;
+  /** -z: JSONL/CSV times in this zone instead of UTC (format-zone.ts). */
+  timeZone?: string | undefined;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Parse workers started ahead by the command (parallel mode). */
@@ -100,6 +105,8 @@ function formatWorkerMinRecords(): number {
  */
 function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, minRecords: number): FormatWorker | null {
   if (request.format === 'none' || request.format === 'parquet') return null;
+  // -z rewrites the rows on their way out, on this thread.
+  if (request.timeZone !== undefined) return null;
   if (request.out === undefined && (request.stdout?.fd ?? null) === null) return null;
   // No MFT record is smaller than a 512-byte sector: a smaller source cannot reach minRecords.
   if (threadBudget() < 2 || sourceBytes < minRecords * 512) return null;
@@ -109,7 +116,7 @@ function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, min
 export async function runMftIndex(path: string, request: MftIndexRequest): Promise<MftIndexSummary> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const source = openMftSource(path, { partition: request.partition });
+  const source = openMftSource(path, { partition: request.partition, offset: request.offset });
   const minRecords = formatWorkerMinRecords();
   let formatWorker: FormatWorker | null = null;
   try {
@@ -138,6 +145,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       index.warningCount++;
     }
     const rowOptions = { deleted: request.deleted, streams: request.streams };
+    const zone = request.timeZone !== undefined && (request.format === 'jsonl' || request.format === 'csv') ? new ZoneTimeRewriter(request.format, request.timeZone) : null;
+    const through = (write: (bytes: Uint8Array) => void) => (zone ? (bytes: Uint8Array) => write(zone.push(bytes)) : write);
     let totals: RowTotals;
     let formatThreads = 1;
     const worker = formatWorker;
@@ -155,7 +164,10 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       const formatter = FORMATTERS[request.format]!;
       const written = await writeAtomically(out, (file) => worker
         ? writeRowsToFd(index, rowOptions, formatter, { fd: file.fd, name: out, action: 'write output file' }, worker, parallel)
-        : writeRows(index, rowOptions, formatter, (bytes) => file.write(bytes), undefined, true).then((t) => ({ totals: t, threads: 1 })), {
+        : writeRows(index, rowOptions, formatter, through((bytes) => file.write(bytes)), undefined, true).then((t) => {
+            if (zone) file.write(zone.end());
+            return { totals: t, threads: 1 };
+          }), {
         signal: request.signal,
         durable: false,
       });
@@ -163,7 +175,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     } else if (worker && stdout!.fd !== null) {
       ({ totals, threads: formatThreads } = await writeRowsToFd(index, rowOptions, FORMATTERS[request.format]!, { fd: stdout!.fd, name: stdout!.name, action: 'write' }, worker, parallel));
     } else {
-      totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, (bytes) => stdout!.write(bytes), undefined, stdout!.sync);
+      totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, through((bytes) => stdout!.write(bytes)), undefined, stdout!.sync);
+      if (zone) stdout!.write(zone.end());
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);

@@ -17,4 +17,5 @@ export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
 export { runMftIndex, type MftIndexRequest, type MftIndexSummary, type RowStream } from './index-run.js';
 export { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } from './parse-module.js';
 export { filetimeToIso } from './filetime.js';
+export { ZoneTimeRewriter, checkTimeZone } from './format-zone.js';
 export { startsNtfsVolume } from './volume-probe.js';

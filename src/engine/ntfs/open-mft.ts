@@ -6,7 +6,7 @@
  * whole; a partitioned disk image goes through `openImage` (src/engine/image.ts),
  * which picks partition N, or the only NTFS partition when none is named.
  */
-import { FileBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
+import { FileBlockSource, SliceBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
 import { openImage } from '../image.js';
 import { isNtfsBootSector } from './boot-sector.js';
 import { SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
@@ -17,9 +17,30 @@ import { buildIndex, type BuildOptions, type MftIndex } from './mft-index.js';
 
 export interface OpenMftOptions {
   partition?: number | undefined;
+  /** Byte offset of the NTFS volume (or $MFT dump) in the image, as TSK's -o gives it in sectors. */
+  offset?: number | undefined;
+}
+
+/** An NTFS boot sector or a FILE/BAAD record at the start of `source`. */
+function startsWithNtfs(source: BlockSource): boolean {
+  if (source.size < 512) return false;
+  const first = readBytes(source, 0, 512);
+  const signature = first.readUInt32LE(0);
+  return isNtfsBootSector(first) || signature === SIGNATURE_FILE || signature === SIGNATURE_BAAD;
 }
 
 export function openMftSource(path: string, options: OpenMftOptions = {}): BlockSource {
+  if (options.offset !== undefined) {
+    const whole = FileBlockSource.open(path);
+    if (options.offset >= whole.size) {
+      whole.close();
+      throw new DiskkitError(ErrorCode.USAGE, `the offset is past the end of the image (${whole.size} bytes)`, { context: { image: path, offset: options.offset } });
+    }
+    const slice = new SliceBlockSource(whole, options.offset, whole.size - options.offset);
+    if (startsWithNtfs(slice)) return slice;
+    whole.close();
+    throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, "no NTFS boot sector or FILE record at that offset", { context: { image: path, offset: options.offset } });
+  }
   if (options.partition === undefined) {
     const whole = FileBlockSource.open(path);
     if (whole.size < 512) return whole;
