@@ -108,8 +108,9 @@ function bad(message: string, context: Record<string, unknown>): DiskkitError {
 export function decodeSuperblock(head: Uint8Array): Superblock {
   if (!hasCartridgeMagic(head)) throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, 'not a Cartridge image (magic missing)', { context: { page: 0 } });
   if (head.length < SUPERBLOCK_SIZE) throw new DiskkitError(ErrorCode.TRUNCATED, 'image ends inside the superblock', { context: { length: head.length } });
+  // The checksum before any field: a damaged 64-bit field must read as corruption, not as a limit.
+  if (!sameChecksum(superChecksum(head), head.subarray(SUPER_CHECKSUM_OFFSET, SUPER_CHECKSUM_OFFSET + 32))) throw bad('checksum mismatch', { kind: 'checksum' });
   const raw = SuperblockStruct.decode(head);
-  if (!sameChecksum(superChecksum(head), raw.superChecksum)) throw bad('checksum mismatch', { kind: 'checksum' });
   if (raw.versionMajor !== FORMAT_VERSION_MAJOR) {
     throw new DiskkitError(ErrorCode.UNSUPPORTED, `Cartridge format version ${raw.versionMajor}.${raw.versionMinor} is not supported (this diskkit reads 1.x)`, {
       context: { versionMajor: raw.versionMajor },
