@@ -103,24 +103,60 @@ export function openExtent(stored: Uint8Array, record: ExtentRecord, ctx: Extent
   return bytes;
 }
 
+const ZSTD_MAGIC = 0xfd2fb528;
+const ZSTD_BLOCK_MAX = 128 * 1024;
+/** Largest output a zstd extent may be decompressed into (hostile frames stop here). */
+export const ZSTD_OUTPUT_LIMIT = 16 * MAX_EXTENT_LOGICAL;
+
 /**
- * Frame_Content_Size of a zstd frame (RFC 8878 §3.1.1.1), or null when the frame does not
- * state it; read before decompressing so a hostile frame cannot claim gigabytes.
+ * Upper bound of what one zstd frame (RFC 8878 §3.1.1) decompresses to, from its block
+ * headers alone: raw and RLE blocks state their size, a compressed block regenerates at
+ * most 128 KiB. Null when the bytes are not exactly one well-formed frame. The library's
+ * API takes no output limit, so this walk is what keeps a hostile frame from claiming
+ * gigabytes (a Frame_Content_Size, when present, must match too).
  */
-export function zstdFrameContentSize(frame: Uint8Array): number | null {
-  if (frame.length < 6 || readU32LE(frame, 0) !== 0xfd2fb528) return null;
+export function zstdOutputBound(frame: Uint8Array): number | null {
+  if (frame.length < 6 || readU32LE(frame, 0) !== ZSTD_MAGIC) return null;
   const descriptor = frame[4]!;
+  if (descriptor & 0x08) return null; // reserved bit
   const fcsFlag = descriptor >>> 6;
   const singleSegment = (descriptor >>> 5) & 1;
+  const hasChecksum = (descriptor >>> 2) & 1;
   const dictIdSize = [0, 1, 2, 4][descriptor & 3]!;
+  const fcsSize = fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!;
   let at = 5 + (singleSegment ? 0 : 1) + dictIdSize;
-  const fcsSize = fcsFlag === 0 ? (singleSegment ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
-  if (fcsSize === 0 || at + fcsSize > frame.length) return null;
-  if (fcsSize === 1) return frame[at]!;
-  if (fcsSize === 2) return (frame[at]! | (frame[at + 1]! << 8)) + 256;
-  if (fcsSize === 4) return readU32LE(frame, at);
-  const high = readU32LE(frame, at + 4);
-  return high === 0 ? readU32LE(frame, at) : Number.MAX_SAFE_INTEGER;
+  let contentSize: number | null = null;
+  if (at + fcsSize > frame.length) return null;
+  if (fcsSize === 1) contentSize = frame[at]!;
+  else if (fcsSize === 2) contentSize = (frame[at]! | (frame[at + 1]! << 8)) + 256;
+  else if (fcsSize === 4) contentSize = readU32LE(frame, at);
+  else if (fcsSize === 8) contentSize = readU32LE(frame, at + 4) === 0 ? readU32LE(frame, at) : Number.MAX_SAFE_INTEGER;
+  at += fcsSize;
+  let bound = 0;
+  for (;;) {
+    if (at + 3 > frame.length) return null;
+    const header = frame[at]! | (frame[at + 1]! << 8) | (frame[at + 2]! << 16);
+    at += 3;
+    const last = header & 1;
+    const type = (header >>> 1) & 3;
+    const size = header >>> 3;
+    if (type === 3 || size > ZSTD_BLOCK_MAX) return null;
+    if (type === 0) {
+      at += size;
+      bound += size;
+    } else if (type === 1) {
+      at += 1;
+      bound += size;
+    } else {
+      at += size;
+      bound += ZSTD_BLOCK_MAX;
+    }
+    if (at > frame.length) return null;
+    if (last) break;
+  }
+  if (hasChecksum) at += 4;
+  if (at !== frame.length) return null;
+  return contentSize === null ? bound : Math.min(bound, contentSize);
 }
 
 function checkedOutput(out: Uint8Array, record: ExtentRecord): Uint8Array {
@@ -129,8 +165,16 @@ function checkedOutput(out: Uint8Array, record: ExtentRecord): Uint8Array {
 }
 
 function claimedLength(bytes: Uint8Array, record: ExtentRecord): void {
-  const claim = record.compression === Compression.LZ4 ? (bytes.length >= 4 ? readU32LE(bytes, 0) : -1) : zstdFrameContentSize(bytes);
-  if (claim !== record.logicalLength) throw corrupt(record, `compressed data claims ${claim ?? 'no'} bytes, record says ${record.logicalLength}`, 'length');
+  if (record.compression === Compression.LZ4) {
+    const claim = bytes.length >= 4 ? readU32LE(bytes, 0) : -1;
+    if (claim !== record.logicalLength) throw corrupt(record, `lz4 data claims ${claim} bytes, record says ${record.logicalLength}`, 'length');
+    return;
+  }
+  const bound = zstdOutputBound(bytes);
+  if (bound === null) throw corrupt(record, 'zstd data is not one well-formed frame', 'compression');
+  if (bound < record.logicalLength || bound > ZSTD_OUTPUT_LIMIT) {
+    throw corrupt(record, `zstd frame can produce up to ${bound} bytes, record says ${record.logicalLength}`, 'length');
+  }
 }
 
 /** Decompresses verified bytes for lz4 and none. */
