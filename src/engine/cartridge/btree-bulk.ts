@@ -78,7 +78,11 @@ export function bulkBuild(pager: Pager, type: PageTypeId, entries: Iterable<read
 
   for (let level = 0; ; level++) {
     const b = levels[level]!;
-    if (!b.pending && !levels[level + 1]) return write(b.open);
+    if (!b.pending && !levels[level + 1]) {
+      // The top: a branch left with one child (the level below merged into one node) is not a root; its child is.
+      if (level > 0 && b.open.children.length === 1) return b.open.children[0]!.pointer;
+      return write(b.open);
+    }
     const open = b.open;
     const openCount = level === 0 ? open.keys.length : open.children.length;
     if (!b.pending) {
