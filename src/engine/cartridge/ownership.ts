@@ -11,6 +11,8 @@ import { decodeExtentRecord } from './extent-record.js';
 import { readFreeList } from './freelist-page.js';
 import { decodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
+import { type BlockPointer } from './block-pointer.js';
+import { decodeSnapshotRecord } from './snapshot-record.js';
 
 export interface OwnershipReport {
   orphans: number[];
@@ -21,33 +23,61 @@ export interface OwnershipReport {
 export function checkPageOwnership(file: CartridgeFile): OwnershipReport {
   const pager = file.pager;
   const pageCount = file.meta.pageCount;
-  const owner = new Map<number, string>();
   const report: OwnershipReport = { orphans: [], doubleOwned: [], problems: [] };
-  const claim = (page: number, count: number, who: string) => {
+  // Trees may share pages with snapshots (that is what a snapshot is): reachability is a
+  // set. A free record may cover a page a snapshot reaches only while that snapshot pins
+  // it (§8: born ≤ s < freed); it may never cover a page the current tree reaches.
+  const reachable = new Map<number, string>();
+  const pinnedBy = new Map<number, number[]>();
+  let snapshotGeneration: number | null = null;
+  const reach = (page: number, count: number, who: string) => {
     for (let p = page; p < page + count; p++) {
-      const previous = owner.get(p);
-      if (previous !== undefined) report.doubleOwned.push({ page: p, owners: [previous, who] });
-      else owner.set(p, who);
+      if (!reachable.has(p)) reachable.set(p, who);
+      if (snapshotGeneration !== null) pinnedBy.set(p, [...(pinnedBy.get(p) ?? []), snapshotGeneration]);
     }
   };
-  const catalog = checkTree(pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
-  report.problems.push(...catalog.problems);
-  for (const page of catalog.pages.keys()) claim(page, 1, 'catalog');
-  const tree = new BTree(pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
-  for (const [, value] of tree.range()) {
-    const inode = decodeInodeRecord(value);
-    if (inode.data.mode !== 'extent-map') continue;
-    const map = checkTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
-    report.problems.push(...map.problems);
-    for (const page of map.pages.keys()) claim(page, 1, `extent map of inode ${inode.id}`);
-    for (const [, extent] of new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()) {
-      const record = decodeExtentRecord(extent, 0, pager.pageSize, pageCount);
-      claim(record.address, record.pageCount, `extent of inode ${inode.id}`);
+  const current = new Set<number>();
+  const walkCatalog = (root: BlockPointer, label: string) => {
+    const catalog = checkTree(pager, PageType.CATALOG_NODE, root);
+    report.problems.push(...catalog.problems);
+    for (const page of catalog.pages.keys()) reach(page, 1, `${label} catalog`);
+    for (const [, value] of new BTree(pager, PageType.CATALOG_NODE, root).range()) {
+      const inode = decodeInodeRecord(value);
+      if (inode.data.mode !== 'extent-map') continue;
+      const map = checkTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
+      report.problems.push(...map.problems);
+      for (const page of map.pages.keys()) reach(page, 1, `${label} extent map of inode ${inode.id}`);
+      for (const [, extent] of new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()) {
+        const record = decodeExtentRecord(extent, 0, pager.pageSize, pageCount);
+        reach(record.address, record.pageCount, `${label} extent of inode ${inode.id}`);
+      }
     }
+  };
+  walkCatalog(file.meta.catalogRoot, 'current');
+  for (const page of reachable.keys()) current.add(page);
+  const snapshotTable = checkTree(pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot);
+  report.problems.push(...snapshotTable.problems);
+  for (const page of snapshotTable.pages.keys()) reach(page, 1, 'snapshot table');
+  for (const page of snapshotTable.pages.keys()) current.add(page);
+  for (const [key, value] of new BTree(pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot).range()) {
+    const snapshot = decodeSnapshotRecord(value);
+    snapshotGeneration = snapshot.generation;
+    walkCatalog(snapshot.catalogRoot, `snapshot ${new TextDecoder().decode(key)}`);
   }
+  const unreachable = new Map<number, string>();
+  const claim = (page: number, count: number, who: string, born: number | null, freed: number | null) => {
+    for (let p = page; p < page + count; p++) {
+      const previous = unreachable.get(p) ?? (current.has(p) ? reachable.get(p) : undefined);
+      const pins = current.has(p) ? undefined : pinnedBy.get(p);
+      const pinnedHere = pins !== undefined && born !== null && freed !== null && pins.every((s) => born <= s && s < freed);
+      if (previous !== undefined || (pins !== undefined && !pinnedHere)) {
+        report.doubleOwned.push({ page: p, owners: [previous ?? reachable.get(p)!, who] });
+      } else unreachable.set(p, who);
+    }
+  };
   const list = readFreeList(pager, file.meta.freeListHead, pageCount);
-  for (const pointer of list.chain) claim(pointer.address, 1, 'free-list chain');
-  for (const record of list.records) claim(record.start, record.length, 'free');
-  for (let p = 3; p < pageCount; p++) if (!owner.has(p)) report.orphans.push(p);
+  for (const pointer of list.chain) claim(pointer.address, 1, 'free-list chain', null, null);
+  for (const record of list.records) claim(record.start, record.length, `free (born ${record.born}, freed ${record.freed})`, record.born, record.freed);
+  for (let p = 3; p < pageCount; p++) if (!reachable.has(p) && !unreachable.has(p)) report.orphans.push(p);
   return report;
 }

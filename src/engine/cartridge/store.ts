@@ -15,6 +15,8 @@ import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExten
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { type CompressionId } from './superblock.js';
+import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
+import { validateName } from './catalog-key.js';
 
 export interface StoreEntry {
   name: string;
@@ -26,6 +28,8 @@ export interface StoreEntry {
 export interface StoreOptions {
   /** Fixed clock for reproducible images (ms since the epoch). */
   nowMs?: number;
+  /** Opens this snapshot's catalog, read-only (IMAGE@NAME). */
+  snapshot?: string;
   /** Logical bytes per extent (64 KiB to 1 MiB). */
   extentSize?: number;
 }
@@ -46,6 +50,7 @@ function splitPath(path: string): string[] {
 export class CartridgeStore {
   readonly file: CartridgeFile;
   private catalog: BTree;
+  private readonly snapshots: BTree;
   private nextInodeId: number;
   private fileCount: number;
   private readonly nowMs: number | undefined;
@@ -54,8 +59,16 @@ export class CartridgeStore {
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
     this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
+    this.snapshots = new BTree(file.pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot);
     this.nextInodeId = file.meta.nextInodeId;
     this.fileCount = file.meta.fileCount;
+    // §8: pages a snapshot can reach are never handed out while it exists.
+    file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+    if (options.snapshot !== undefined) {
+      const snapshot = this.findSnapshot(options.snapshot);
+      this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, snapshot.catalogRoot);
+      file.writable = false;
+    }
     this.nowMs = options.nowMs;
     this.extentSize = options.extentSize ?? MAX_EXTENT_LOGICAL;
     if (this.extentSize < 65536 || this.extentSize > MAX_EXTENT_LOGICAL) throw new Error(`extent size ${this.extentSize} outside 64 KiB..1 MiB`);
@@ -252,7 +265,40 @@ export class CartridgeStore {
   commit(): void {
     this.requireWritable();
     const root = this.catalog.flush();
-    commitCartridgeFile(this.file, { catalogRoot: root, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+    const snapshotRoot = this.snapshots.flush();
+    commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+  }
+
+  /**
+   * Pins the last commit under `name` (§13): one entry in the snapshot table, whatever the
+   * image size. Takes effect with the next commit, like every change.
+   */
+  createSnapshot(name: string): void {
+    this.requireWritable();
+    const key = validateName(name);
+    if (this.snapshots.get(key)) throw new DiskkitError(ErrorCode.EXISTS, `snapshot ${name} already exists`, { context: { snapshot: name } });
+    const meta = this.file.meta;
+    const record: SnapshotRecord = { generation: meta.generation, createdMs: this.now(), fileCount: meta.fileCount, nextInodeId: meta.nextInodeId, catalogRoot: meta.catalogRoot };
+    this.snapshots.put(key, encodeSnapshotRecord(record));
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  /** Drops a snapshot; the pages only it held become reusable by the §8 rule, without a walk. */
+  deleteSnapshot(name: string): void {
+    this.requireWritable();
+    this.findSnapshot(name);
+    this.snapshots.delete(validateName(name));
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  listSnapshots(): (SnapshotRecord & { name: string })[] {
+    return [...this.snapshots.range()].map(([key, value]) => ({ name: new TextDecoder().decode(key), ...decodeSnapshotRecord(value) }));
+  }
+
+  private findSnapshot(name: string): SnapshotRecord {
+    const value = this.snapshots.get(validateName(name));
+    if (!value) throw new DiskkitError(ErrorCode.NOT_FOUND, `no snapshot named ${name}`, { context: { snapshot: name } });
+    return decodeSnapshotRecord(value);
   }
 
   close(): void {
