@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { checkPageOwnership } from '../../src/engine/cartridge/ownership.js';
@@ -127,5 +128,32 @@ describe('CartridgeStore', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('CartridgeStore encryption', () => {
+  it('changing the passphrase keeps every file, and afterwards the old passphrase opens neither meta slot', async () => {
+    const path = nextPath();
+    let store = CartridgeStore.create(path, { compression: Compression.LZ4, passphrase: 'old secret' });
+    const data = patternBytes(300_000, 9);
+    await store.writeFile('/data', data);
+    store.commit();
+    const pagesBefore = store.file.meta.pageCount;
+    store.changePassphrase('old secret', 'new secret');
+    expect(store.file.meta.pageCount).toBeLessThanOrEqual(pagesBefore + 4); // no data rewritten
+    store.close();
+    try {
+      CartridgeStore.open(path, { passphrase: 'old secret' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as DiskkitError).context.reason).toBe('wrong-passphrase');
+    }
+    // Both slots carry the new wrap: even the older commit cannot be opened with the old passphrase.
+    const bytes = readFileSync(path);
+    const slots = [1, 2].map((page) => bytes.subarray(page * 4096 + 256, page * 4096 + 384).toString('hex'));
+    expect(slots[0]).toBe(slots[1]);
+    store = CartridgeStore.open(path, { passphrase: 'new secret' });
+    expect(Buffer.from(await store.readFile('/data')).equals(Buffer.from(data))).toBe(true);
+    store.close();
   });
 });

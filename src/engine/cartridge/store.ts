@@ -17,6 +17,7 @@ import { PageType } from './page.js';
 import { type CompressionId } from './superblock.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
+import { rewrapMasterKey } from './key-hierarchy.js';
 
 export interface StoreEntry {
   name: string;
@@ -267,6 +268,20 @@ export class CartridgeStore {
     const root = this.catalog.flush();
     const snapshotRoot = this.snapshots.flush();
     commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+  }
+
+  /**
+   * `key change` (§10.1): re-wraps the master key under a new passphrase and rewrites no
+   * data. Commits twice, so that both meta slots carry the new wrap and the old passphrase
+   * opens neither; pending changes are committed with it.
+   */
+  changePassphrase(oldPassphrase: string, newPassphrase: string): void {
+    this.requireWritable();
+    if (!this.file.keys) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is not encrypted', { context: { path: this.file.path } });
+    const keyBlock = rewrapMasterKey(this.file.meta.keyBlock, oldPassphrase, newPassphrase, this.file.superblock.uuid);
+    this.file.meta = { ...this.file.meta, keyBlock };
+    this.commit();
+    this.commit();
   }
 
   /**
