@@ -131,6 +131,34 @@ describe('CartridgeStore', () => {
   });
 });
 
+describe('CartridgeStore rename', () => {
+  it('moves a directory with everything under it in one entry, replaces files, and refuses moves into itself', async () => {
+    const path = nextPath();
+    let store = CartridgeStore.create(path);
+    store.mkdir('/a');
+    store.mkdir('/a/b');
+    store.mkdir('/c');
+    const deep = patternBytes(100_000, 3);
+    await store.writeFile('/a/b/deep.bin', deep);
+    await store.writeFile('/c/old.txt', new TextEncoder().encode('old'));
+    await store.writeFile('/c/new.txt', new TextEncoder().encode('new'));
+    store.rename('/a', '/c/a2');
+    store.rename('/c/new.txt', '/c/old.txt');
+    expect(await codeOf(() => store.rename('/c', '/c/a2/b/c'))).toBe('E_INVALID_MOVE');
+    expect(await codeOf(() => store.rename('/c/a2', '/c/old.txt'))).toBe('E_EXISTS');
+    expect(await codeOf(() => store.rename('/nope', '/x'))).toBe('E_NOT_FOUND');
+    store.commit();
+    store.close();
+    store = CartridgeStore.open(path);
+    expect(store.list('/').map((e) => e.name)).toEqual(['c']);
+    expect(store.list('/c').map((e) => e.name)).toEqual(['a2', 'old.txt']);
+    expect(new TextDecoder().decode(await store.readFile('/c/old.txt'))).toBe('new');
+    expect(Buffer.from(await store.readFile('/c/a2/b/deep.bin')).equals(Buffer.from(deep))).toBe(true);
+    expect(checkPageOwnership(store.file)).toEqual({ orphans: [], doubleOwned: [], problems: [] });
+    store.close();
+  });
+});
+
 describe('CartridgeStore encryption', () => {
   it('changing the passphrase keeps every file, and afterwards the old passphrase opens neither meta slot', async () => {
     const path = nextPath();

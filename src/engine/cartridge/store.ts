@@ -262,6 +262,41 @@ export class CartridgeStore {
     this.fileCount--;
   }
 
+  /**
+   * Moves or renames a file or directory: one catalog entry changes key, a directory's
+   * children keep their parent id (§7.2). An existing file at the destination is replaced;
+   * a directory cannot move into itself.
+   */
+  rename(from: string, to: string): void {
+    this.requireWritable();
+    const source = this.resolve(from);
+    if (source.key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be moved', { context: { path: from } });
+    const parts = splitPath(to);
+    const name = parts.pop();
+    if (name === undefined) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be replaced', { context: { path: to } });
+    let parent = this.lookup(ROOT_ENTRY_KEY, '/');
+    for (const part of parts) {
+      if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${to}: not a directory`, { context: { path: to } });
+      parent = this.lookup(encodeCatalogKey(parent.id, part), to);
+      if (parent.id === source.inode.id) throw new DiskkitError(ErrorCode.INVALID_MOVE, `${from} cannot move into itself`, { context: { from, to } });
+    }
+    if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${to}: not a directory`, { context: { path: to } });
+    const key = encodeCatalogKey(parent.id, name);
+    if (Buffer.compare(key, source.key) === 0) return;
+    const existing = this.catalog.get(key);
+    if (existing) {
+      const target = decodeInodeRecord(existing);
+      if (target.kind === InodeKind.DIRECTORY || source.inode.kind === InodeKind.DIRECTORY) {
+        throw new DiskkitError(ErrorCode.EXISTS, `${to}: already exists`, { context: { path: to } });
+      }
+      this.freeData(target);
+      this.fileCount--;
+    }
+    const value = this.catalog.get(source.key)!;
+    this.catalog.delete(source.key);
+    this.catalog.put(key, value);
+  }
+
   /** Makes every change since the last commit durable, atomically (§4). */
   commit(): void {
     this.requireWritable();
