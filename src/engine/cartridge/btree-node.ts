@@ -108,6 +108,11 @@ export function encodeNode(node: TreeNode, page: Uint8Array): void {
 /**
  * Decodes a verified node page. Every length is checked against `usedBytes` and the page;
  * keys must strictly increase; child addresses must lie inside the image.
+ *
+ * Keys and values are views into `page`, not copies: a cached node then costs its page
+ * plus one small object per entry, instead of a separate allocation per key and value
+ * (which made a cache of 4096 nodes cost hundreds of MiB). The page must not be reused,
+ * and callers must not write into what `get` or `range` return.
  */
 export function decodeNode(page: Uint8Array, address: number, generation: number, pageCount: number): TreeNode {
   const bad = (what: string) => new DiskkitError(ErrorCode.CORRUPT, `page ${address}: B+tree node ${what}`, { context: { page: address } });
@@ -128,7 +133,7 @@ export function decodeNode(page: Uint8Array, address: number, generation: number
   const pushKey = (key: Uint8Array) => {
     const previous = node.keys[node.keys.length - 1];
     if (previous && compareKeys(previous, key) >= 0) throw bad('keys out of order');
-    node.keys.push(key.slice());
+    node.keys.push(key);
   };
   if (level === 0) {
     for (let i = 0; i < count; i++) {
@@ -136,7 +141,7 @@ export function decodeNode(page: Uint8Array, address: number, generation: number
       const keyLength = readU16LE(header, 0);
       const valueLength = readU16LE(header, 2);
       pushKey(take(keyLength));
-      node.values.push(take(valueLength).slice());
+      node.values.push(take(valueLength));
     }
   } else {
     if (count < 2) throw bad(`branch with ${count} children`);
