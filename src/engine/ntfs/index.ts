@@ -1,16 +1,5 @@
 /** NTFS's public surface: the format's registry entry (read-only volumes) and the MFT indexer. */
-import type { FormatDefinition } from '../formats.js';
-import { startsNtfsVolume } from './volume-probe.js';
-import { NtfsVolume } from './ntfs-volume.js';
-
-export const ntfsFormat: FormatDefinition = {
-  name: 'ntfs',
-  title: 'NTFS (read-only)',
-  capabilities: ['read'],
-  probe: (head) => head.length >= 512 && startsNtfsVolume(head.subarray(0, 512)),
-  open: (source) => NtfsVolume.open(source),
-};
-
+export { ntfsFormat } from './format.js';
 export { NtfsVolume } from './ntfs-volume.js';
 export { decompressLznt1 } from './lznt1.js';
 export { decodeNtfsBootSector, isNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
