@@ -1,0 +1,56 @@
+/**
+ * Block pointers (docs/cartridge-format.md §6): 48 bytes naming a child page by address
+ * and birth generation, with the child's checksum or, when encrypted, its GCM tag and
+ * nonce. The parent vouches for the child, so a stale or misdirected page cannot.
+ */
+import { defineStruct } from '../struct.js';
+
+export const BLOCK_POINTER_SIZE = 48;
+export const SEAL_SIZE = 32;
+export const GCM_TAG_SIZE = 16;
+export const GCM_NONCE_SIZE = 12;
+
+export const BlockPointerStruct = defineStruct('BlockPointer', BLOCK_POINTER_SIZE, {
+  address: { offset: 0, type: 'u64' },
+  generation: { offset: 8, type: 'u64' },
+  seal: { offset: 16, type: { bytes: SEAL_SIZE } },
+});
+
+export interface BlockPointer {
+  /** Page number of the child; 0 is the null pointer (page 0 is the superblock). */
+  address: number;
+  /** The child's birth generation. */
+  generation: number;
+  /** Checksum field, or tag (16) ‖ nonce (12) ‖ 0⁴ when encrypted. */
+  seal: Uint8Array;
+}
+
+export const NULL_POINTER: BlockPointer = Object.freeze({ address: 0, generation: 0, seal: new Uint8Array(SEAL_SIZE) }) as BlockPointer;
+
+export function isNullPointer(pointer: BlockPointer): boolean {
+  return pointer.address === 0;
+}
+
+export function decodeBlockPointer(buf: Uint8Array, offset = 0): BlockPointer {
+  return BlockPointerStruct.decode(buf, offset);
+}
+
+export function encodeBlockPointer(pointer: BlockPointer, buf: Uint8Array, offset = 0): void {
+  BlockPointerStruct.encode(pointer, buf, offset);
+}
+
+/** Seal field of an encrypted child: tag ‖ nonce ‖ four zero bytes. */
+export function aeadSeal(tag: Uint8Array, nonce: Uint8Array): Uint8Array {
+  const seal = new Uint8Array(SEAL_SIZE);
+  seal.set(tag, 0);
+  seal.set(nonce, GCM_TAG_SIZE);
+  return seal;
+}
+
+export function sealTag(seal: Uint8Array): Uint8Array {
+  return seal.subarray(0, GCM_TAG_SIZE);
+}
+
+export function sealNonce(seal: Uint8Array): Uint8Array {
+  return seal.subarray(GCM_TAG_SIZE, GCM_TAG_SIZE + GCM_NONCE_SIZE);
+}

@@ -1,0 +1,206 @@
+/**
+ * Creating, opening and committing a Cartridge file (docs/cartridge-format.md §3, §4, §8,
+ * §10): mkfs writes the superblock and the first meta page; open reads the superblock,
+ * picks the valid meta page and, for writing, loads the free list; commit writes the free
+ * list and the next meta page. The catalog and snapshot trees are the caller's.
+ */
+import { closeSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
+import { type BlockPointer } from './block-pointer.js';
+import { ChecksumAlgorithm, type ChecksumAlgorithmId } from './checksum.js';
+import { readFreeList, writeFreeList } from './freelist-page.js';
+import { FreeSpace } from './free-space.js';
+import { type ScryptParams, type WorkingKeys, createMasterKey, unlockMasterKey } from './key-hierarchy.js';
+import { FIRST_DATA_PAGE, KEY_BLOCK_SIZE, type MetaPage, emptyMeta, selectMetaPage } from './meta-page.js';
+import { type PageContext } from './page.js';
+import { Pager } from './pager.js';
+import { Cipher, Compression, type CompressionId, IncompatFeature, type Superblock, decodeSuperblock, encodeSuperblock } from './superblock.js';
+import { writeU64LE } from '../binary.js';
+
+export interface CreateOptions {
+  pageSize?: number;
+  checksumAlgorithm?: ChecksumAlgorithmId;
+  compression?: CompressionId;
+  compressionLevel?: number;
+  /** Encrypts the image (AES-256-GCM) under this passphrase. */
+  passphrase?: string;
+  scrypt?: ScryptParams;
+  /** Reproducible images: fixed creation time, uuid derived from it (unencrypted only). */
+  invariantMs?: number;
+  cacheEntries?: number;
+}
+
+export interface OpenOptions {
+  writable?: boolean;
+  passphrase?: string;
+  cacheEntries?: number;
+}
+
+export interface CartridgeFile {
+  path: string;
+  superblock: Superblock;
+  /** The committed meta page the file was opened at (or last committed). */
+  meta: MetaPage;
+  pager: Pager;
+  keys: WorkingKeys | null;
+  writable: boolean;
+  /** Pages of the committed free-list chain (freed by the next commit). */
+  freeChain: BlockPointer[];
+}
+
+function pageContext(sb: Superblock, keys: WorkingKeys | null): PageContext {
+  return { pageSize: sb.pageSize, checksumAlgorithm: sb.checksumAlgorithm, uuid: sb.uuid, metaKey: keys ? keys.meta : null };
+}
+
+function invariantUuid(createdMs: number): Uint8Array {
+  const ms = new Uint8Array(8);
+  writeU64LE(ms, 0, createdMs);
+  return new Uint8Array(createHash('sha256').update('diskkit cartridge uuid').update(ms).digest().subarray(0, 16));
+}
+
+/** mkfs: a new image with an empty catalog at generation 1. */
+export function createCartridgeFile(path: string, options: CreateOptions = {}): CartridgeFile {
+  const pageSize = options.pageSize ?? 4096;
+  const encrypted = options.passphrase !== undefined;
+  const createdMs = options.invariantMs ?? Date.now();
+  const uuid = options.invariantMs !== undefined && !encrypted ? invariantUuid(createdMs) : new Uint8Array(randomBytes(16));
+  const compression = options.compression ?? Compression.LZ4;
+  const sbFields = {
+    pageSize,
+    incompatFeatures: encrypted ? IncompatFeature.ENCRYPTED : 0,
+    roCompatFeatures: 0,
+    compatFeatures: 0,
+    checksumAlgorithm: options.checksumAlgorithm ?? ChecksumAlgorithm.CRC32,
+    defaultCompression: compression,
+    compressionLevel: compression === Compression.ZSTD ? (options.compressionLevel ?? 3) : 0,
+    cipher: encrypted ? Cipher.AES_256_GCM : Cipher.NONE,
+    uuid,
+    createdMs,
+  };
+  const superPage = encodeSuperblock(sbFields);
+  const superblock = decodeSuperblock(superPage);
+  let keys: WorkingKeys | null = null;
+  let keyBlock: Uint8Array = new Uint8Array(KEY_BLOCK_SIZE);
+  if (encrypted) ({ keys, keyBlock } = createMasterKey(options.passphrase!, uuid, options.scrypt));
+  let fd: number;
+  try {
+    fd = openSync(path, 'w+');
+  } catch (error) {
+    throw fromSystemError(error, path, 'create image');
+  }
+  const ctx = pageContext(superblock, keys);
+  const space = new FreeSpace({ pageCount: FIRST_DATA_PAGE, generation: 1 });
+  const pager = new Pager({ fd, path, ctx, space, cacheEntries: options.cacheEntries });
+  pager.writeRaw(0, superPage);
+  // Slot 0 (page 1) holds generation 2 later; keep it zero (invalid) until then.
+  pager.writeRaw(2, new Uint8Array(pageSize));
+  pager.writeRaw(1, new Uint8Array(pageSize));
+  const meta: MetaPage = { ...emptyMeta(1, FIRST_DATA_PAGE), commitMs: options.invariantMs ?? createdMs, keyBlock };
+  pager.commit(meta);
+  return { path, superblock, meta, pager, keys, writable: true, freeChain: [] };
+}
+
+/** Opens an image at its newest valid commit (§4 selection); reads three pages, plus the free list when writable. */
+export function openCartridgeFile(path: string, options: OpenOptions = {}): CartridgeFile {
+  let fd: number;
+  try {
+    fd = openSync(path, options.writable ? 'r+' : 'r');
+  } catch (error) {
+    throw fromSystemError(error, path, 'open image');
+  }
+  try {
+    const superblock = decodeSuperblock(readUpTo(fd, path, 0, 512));
+    if (options.writable && superblock.readOnly) {
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is sealed or has read-only features: it cannot be written', { context: { path, roCompatFeatures: superblock.roCompatFeatures } });
+    }
+    const pageSize = superblock.pageSize;
+    const slot0 = readUpTo(fd, path, pageSize, pageSize);
+    const slot1 = readUpTo(fd, path, 2 * pageSize, pageSize);
+    const { chosen } = selectMetaPage(slot0, slot1, pageContext(superblock, null));
+    let keys: WorkingKeys | null = null;
+    if (superblock.cipher !== Cipher.NONE) {
+      if (options.passphrase === undefined) {
+        throw new DiskkitError(ErrorCode.USAGE, 'image is encrypted: a passphrase is needed', { context: { path, reason: 'passphrase-needed' }, hint: 'set DISKKIT_PASSPHRASE or use --key-file' });
+      }
+      keys = unlockMasterKey(chosen.keyBlock, options.passphrase, superblock.uuid);
+    }
+    const space = new FreeSpace({ pageCount: chosen.pageCount, generation: chosen.generation + 1 });
+    const pager = new Pager({ fd, path, ctx: pageContext(superblock, keys), space, cacheEntries: options.cacheEntries });
+    if (pager.filePages() < chosen.pageCount) {
+      throw new DiskkitError(ErrorCode.TRUNCATED, `image is truncated: ${pager.filePages()} pages, the commit needs ${chosen.pageCount}`, { context: { path, page: pager.filePages() } });
+    }
+    let freeChain: BlockPointer[] = [];
+    if (options.writable) {
+      const list = readFreeList(pager, chosen.freeListHead, chosen.pageCount);
+      freeChain = list.chain;
+      space.replaceRecords(list.records);
+    }
+    return { path, superblock, meta: chosen, pager, keys, writable: options.writable ?? false, freeChain };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Up to `length` bytes at `position`; shorter at the end of the file (callers report what is missing). */
+function readUpTo(fd: number, path: string, position: number, length: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+  } catch (error) {
+    throw fromSystemError(error, path, 'read image');
+  }
+  return buf.subarray(0, done);
+}
+
+export interface CommitChanges {
+  catalogRoot?: BlockPointer;
+  snapshotRoot?: BlockPointer;
+  nextInodeId?: number;
+  fileCount?: number;
+  commitMs?: number;
+  keyBlock?: Uint8Array;
+}
+
+/**
+ * Commits the running transaction: writes the free list, then the meta page (§4 order,
+ * through Pager.commit). Tree roots must already be flushed. Space at the end of the file
+ * that the commit gave back is truncated once the meta page is durable.
+ */
+export function commitCartridgeFile(file: CartridgeFile, changes: CommitChanges): MetaPage {
+  if (!file.writable) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image was opened read-only', { context: { path: file.path } });
+  const { head, chain } = writeFreeList(file.pager, file.freeChain);
+  const meta: MetaPage = {
+    ...file.meta,
+    generation: file.pager.generation,
+    pageCount: file.pager.space.pageCount,
+    catalogRoot: changes.catalogRoot ?? file.meta.catalogRoot,
+    snapshotRoot: changes.snapshotRoot ?? file.meta.snapshotRoot,
+    nextInodeId: changes.nextInodeId ?? file.meta.nextInodeId,
+    fileCount: changes.fileCount ?? file.meta.fileCount,
+    commitMs: changes.commitMs ?? Date.now(),
+    keyBlock: changes.keyBlock ?? file.meta.keyBlock,
+    freeListHead: head,
+  };
+  file.pager.commit(meta);
+  file.meta = meta;
+  file.freeChain = chain;
+  if (file.pager.filePages() > meta.pageCount) {
+    try {
+      ftruncateSync(file.pager.fd, meta.pageCount * file.superblock.pageSize);
+    } catch (error) {
+      throw fromSystemError(error, file.path, 'truncate image');
+    }
+  }
+  return meta;
+}
+
+export function closeCartridgeFile(file: CartridgeFile): void {
+  file.pager.close();
+}

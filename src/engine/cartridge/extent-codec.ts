@@ -1,0 +1,204 @@
+/**
+ * Extent data on its way to and from disk (docs/cartridge-format.md §9, §10.2):
+ * compress (lz4, zstd or none, raw when compression saves no page), then encrypt or
+ * checksum. Reading reverses it and checks every length before trusting it.
+ *
+ * zstd comes from @mongodb-js/zstd, whose API is Promise-only, so the zstd paths are
+ * async; lz4 and none also have synchronous forms.
+ */
+import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
+import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { readU32LE } from '../binary.js';
+import { DiskkitError, ErrorCode } from '../errors.js';
+import { aeadSeal, sealNonce, sealTag } from './block-pointer.js';
+import { type ChecksumAlgorithmId, computeChecksum, sameChecksum } from './checksum.js';
+import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmEncrypt, randomNonce } from './aead.js';
+import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
+import { Compression, type CompressionId } from './superblock.js';
+
+export interface ExtentContext {
+  pageSize: number;
+  checksumAlgorithm: ChecksumAlgorithmId;
+  uuid: Uint8Array;
+  /** K_data (§10.1) when the image is encrypted. */
+  dataKey: Uint8Array | null;
+}
+
+export interface CompressedExtent {
+  /** What goes to disk before encryption. */
+  bytes: Uint8Array;
+  /** The id actually used: NONE when compression did not pay. */
+  compression: CompressionId;
+  logicalLength: number;
+}
+
+function checkLogical(length: number): void {
+  if (length < 1 || length > MAX_EXTENT_LOGICAL) throw new Error(`extent of ${length} bytes outside 1..${MAX_EXTENT_LOGICAL}`);
+}
+
+/** §9.2 raw fallback: keep the compressed form only when it saves at least one page. */
+function choose(data: Uint8Array, compressed: Uint8Array, id: CompressionId, pageSize: number): CompressedExtent {
+  const pays = Math.ceil(compressed.length / pageSize) < Math.ceil(data.length / pageSize);
+  return pays ? { bytes: compressed, compression: id, logicalLength: data.length } : { bytes: data, compression: Compression.NONE, logicalLength: data.length };
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.length);
+}
+
+function asBytes(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/** Synchronous compression for lz4 and none (zstd needs `compressExtent`). */
+export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number): CompressedExtent {
+  checkLogical(data.length);
+  if (compression === Compression.NONE) return { bytes: data, compression, logicalLength: data.length };
+  if (compression === Compression.LZ4) return choose(data, asBytes(lz4Compress(asBuffer(data))), compression, pageSize);
+  throw new Error('zstd compression is asynchronous: use compressExtent');
+}
+
+export async function compressExtent(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3): Promise<CompressedExtent> {
+  if (compression !== Compression.ZSTD) return compressExtentSync(data, compression, pageSize);
+  checkLogical(data.length);
+  return choose(data, asBytes(await zstdCompress(asBuffer(data), zstdLevel)), compression, pageSize);
+}
+
+/**
+ * Encrypts (or checksums) compressed bytes for pages [address, …) and returns the
+ * page-padded bytes to write and the record for the file's extent list.
+ */
+export function sealExtent(extent: CompressedExtent, address: number, generation: number, ctx: ExtentContext): { stored: Uint8Array; record: ExtentRecord } {
+  const storedLength = extent.bytes.length;
+  const pageCount = Math.ceil(storedLength / ctx.pageSize);
+  const stored = new Uint8Array(pageCount * ctx.pageSize);
+  let seal: Uint8Array;
+  if (ctx.dataKey) {
+    const nonce = randomNonce();
+    const { ciphertext, tag } = gcmEncrypt(ctx.dataKey, nonce, extent.bytes, associatedData(ctx.uuid, address, generation, DATA_EXTENT_AAD_TYPE));
+    stored.set(ciphertext);
+    seal = aeadSeal(tag, nonce);
+  } else {
+    stored.set(extent.bytes);
+    seal = computeChecksum(ctx.checksumAlgorithm, extent.bytes);
+  }
+  return { stored, record: { address, generation, pageCount, storedLength, logicalLength: extent.logicalLength, compression: extent.compression, seal } };
+}
+
+function corrupt(record: ExtentRecord, what: string, kind: string): DiskkitError {
+  return new DiskkitError(ErrorCode.CORRUPT, `extent at page ${record.address}: ${what}`, { context: { page: record.address, pageCount: record.pageCount, kind } });
+}
+
+/** Verifies the stored bytes (at least `storedLength` of them) against the record; returns the compressed plaintext. */
+export function openExtent(stored: Uint8Array, record: ExtentRecord, ctx: ExtentContext): Uint8Array {
+  if (stored.length < record.storedLength) throw new DiskkitError(ErrorCode.TRUNCATED, `extent at page ${record.address} is cut short`, { context: { page: record.address } });
+  const bytes = stored.subarray(0, record.storedLength);
+  if (ctx.dataKey) {
+    const aad = associatedData(ctx.uuid, record.address, record.generation, DATA_EXTENT_AAD_TYPE);
+    const plain = gcmDecrypt(ctx.dataKey, sealNonce(record.seal), bytes, sealTag(record.seal), aad);
+    if (plain === null) throw corrupt(record, 'authentication tag mismatch (tampered, moved or wrong key)', 'tag');
+    return plain;
+  }
+  if (!sameChecksum(computeChecksum(ctx.checksumAlgorithm, bytes), record.seal)) throw corrupt(record, 'checksum mismatch', 'checksum');
+  return bytes;
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const ZSTD_BLOCK_MAX = 128 * 1024;
+/** Largest output a zstd extent may be decompressed into (hostile frames stop here). */
+export const ZSTD_OUTPUT_LIMIT = 16 * MAX_EXTENT_LOGICAL;
+
+/**
+ * Upper bound of what one zstd frame (RFC 8878 §3.1.1) decompresses to, from its block
+ * headers alone: raw and RLE blocks state their size, a compressed block regenerates at
+ * most 128 KiB. Null when the bytes are not exactly one well-formed frame. The library's
+ * API takes no output limit, so this walk is what keeps a hostile frame from claiming
+ * gigabytes (a Frame_Content_Size, when present, must match too).
+ */
+export function zstdOutputBound(frame: Uint8Array): number | null {
+  if (frame.length < 6 || readU32LE(frame, 0) !== ZSTD_MAGIC) return null;
+  const descriptor = frame[4]!;
+  if (descriptor & 0x08) return null; // reserved bit
+  const fcsFlag = descriptor >>> 6;
+  const singleSegment = (descriptor >>> 5) & 1;
+  const hasChecksum = (descriptor >>> 2) & 1;
+  const dictIdSize = [0, 1, 2, 4][descriptor & 3]!;
+  const fcsSize = fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!;
+  let at = 5 + (singleSegment ? 0 : 1) + dictIdSize;
+  let contentSize: number | null = null;
+  if (at + fcsSize > frame.length) return null;
+  if (fcsSize === 1) contentSize = frame[at]!;
+  else if (fcsSize === 2) contentSize = (frame[at]! | (frame[at + 1]! << 8)) + 256;
+  else if (fcsSize === 4) contentSize = readU32LE(frame, at);
+  else if (fcsSize === 8) contentSize = readU32LE(frame, at + 4) === 0 ? readU32LE(frame, at) : Number.MAX_SAFE_INTEGER;
+  at += fcsSize;
+  let bound = 0;
+  for (;;) {
+    if (at + 3 > frame.length) return null;
+    const header = frame[at]! | (frame[at + 1]! << 8) | (frame[at + 2]! << 16);
+    at += 3;
+    const last = header & 1;
+    const type = (header >>> 1) & 3;
+    const size = header >>> 3;
+    if (type === 3 || size > ZSTD_BLOCK_MAX) return null;
+    if (type === 0) {
+      at += size;
+      bound += size;
+    } else if (type === 1) {
+      at += 1;
+      bound += size;
+    } else {
+      at += size;
+      bound += ZSTD_BLOCK_MAX;
+    }
+    if (at > frame.length) return null;
+    if (last) break;
+  }
+  if (hasChecksum) at += 4;
+  if (at !== frame.length) return null;
+  return contentSize === null ? bound : Math.min(bound, contentSize);
+}
+
+function checkedOutput(out: Uint8Array, record: ExtentRecord): Uint8Array {
+  if (out.length !== record.logicalLength) throw corrupt(record, `decompressed to ${out.length} bytes, record says ${record.logicalLength}`, 'length');
+  return out;
+}
+
+function claimedLength(bytes: Uint8Array, record: ExtentRecord): void {
+  if (record.compression === Compression.LZ4) {
+    const claim = bytes.length >= 4 ? readU32LE(bytes, 0) : -1;
+    if (claim !== record.logicalLength) throw corrupt(record, `lz4 data claims ${claim} bytes, record says ${record.logicalLength}`, 'length');
+    return;
+  }
+  const bound = zstdOutputBound(bytes);
+  if (bound === null) throw corrupt(record, 'zstd data is not one well-formed frame', 'compression');
+  if (bound < record.logicalLength || bound > ZSTD_OUTPUT_LIMIT) {
+    throw corrupt(record, `zstd frame can produce up to ${bound} bytes, record says ${record.logicalLength}`, 'length');
+  }
+}
+
+/** Decompresses verified bytes for lz4 and none. */
+export function decompressExtentSync(bytes: Uint8Array, record: ExtentRecord): Uint8Array {
+  if (record.compression === Compression.NONE) return checkedOutput(bytes, record);
+  if (record.compression !== Compression.LZ4) throw new Error('zstd decompression is asynchronous: use decompressExtent');
+  claimedLength(bytes, record);
+  let out: Buffer;
+  try {
+    out = lz4Uncompress(asBuffer(bytes));
+  } catch (error) {
+    throw corrupt(record, `lz4 data does not decode (${(error as Error).message})`, 'compression');
+  }
+  return checkedOutput(asBytes(out), record);
+}
+
+export async function decompressExtent(bytes: Uint8Array, record: ExtentRecord): Promise<Uint8Array> {
+  if (record.compression !== Compression.ZSTD) return decompressExtentSync(bytes, record);
+  claimedLength(bytes, record);
+  let out: Buffer;
+  try {
+    out = await zstdDecompress(asBuffer(bytes));
+  } catch (error) {
+    throw corrupt(record, `zstd data does not decode (${(error as Error).message})`, 'compression');
+  }
+  return checkedOutput(asBytes(out), record);
+}

@@ -1,0 +1,368 @@
+/**
+ * CartridgeStore: files and directories on top of the catalog B+tree, extent maps and
+ * extents (docs/cartridge-format.md §7.2, §7.3, §9), committed by the meta-page flip (§4).
+ * Changes are invisible on disk until `commit`; closing without it discards them.
+ */
+import { DiskkitError, ErrorCode } from '../errors.js';
+import { type BlockPointer, isNullPointer } from './block-pointer.js';
+import { BTree } from './btree.js';
+import { bulkBuild } from './btree-bulk.js';
+import { checkTree } from './btree-check.js';
+import { type CartridgeFile, type CreateOptions, type OpenOptions, closeCartridgeFile, commitCartridgeFile, createCartridgeFile, openCartridgeFile } from './cartridge-file.js';
+import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, childrenRange, decodeCatalogKey, encodeCatalogKey } from './catalog-key.js';
+import { type ExtentContext, compressExtent, decompressExtent, openExtent, sealExtent } from './extent-codec.js';
+import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
+import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
+import { PageType } from './page.js';
+import { type CompressionId } from './superblock.js';
+import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
+import { validateName } from './catalog-key.js';
+import { rewrapMasterKey } from './key-hierarchy.js';
+
+export interface StoreEntry {
+  name: string;
+  kind: 'directory' | 'file';
+  size: number;
+  mtimeMs: number;
+}
+
+export interface StoreOptions {
+  /** Fixed clock for reproducible images (ms since the epoch). */
+  nowMs?: number;
+  /** Opens this snapshot's catalog, read-only (IMAGE@NAME). */
+  snapshot?: string;
+  /** Logical bytes per extent (64 KiB to 1 MiB). */
+  extentSize?: number;
+}
+
+/** Largest file `readFile` returns whole (a Node Buffer's limit); larger files need ranged reads. */
+export const MAX_WHOLE_READ = 2 ** 31 - 1;
+
+function offsetKey(offset: number): Uint8Array {
+  const key = new Uint8Array(8);
+  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
+  return key;
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((part) => part.length > 0);
+}
+
+export class CartridgeStore {
+  readonly file: CartridgeFile;
+  private catalog: BTree;
+  private readonly snapshots: BTree;
+  private nextInodeId: number;
+  private fileCount: number;
+  private readonly nowMs: number | undefined;
+  private readonly extentSize: number;
+
+  private constructor(file: CartridgeFile, options: StoreOptions) {
+    this.file = file;
+    this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
+    this.snapshots = new BTree(file.pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot);
+    this.nextInodeId = file.meta.nextInodeId;
+    this.fileCount = file.meta.fileCount;
+    // §8: pages a snapshot can reach are never handed out while it exists.
+    file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+    if (options.snapshot !== undefined) {
+      const snapshot = this.findSnapshot(options.snapshot);
+      this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, snapshot.catalogRoot);
+      file.writable = false;
+    }
+    this.nowMs = options.nowMs;
+    this.extentSize = options.extentSize ?? MAX_EXTENT_LOGICAL;
+    if (this.extentSize < 65536 || this.extentSize > MAX_EXTENT_LOGICAL) throw new Error(`extent size ${this.extentSize} outside 64 KiB..1 MiB`);
+  }
+
+  /** mkfs: a new image holding an empty root directory. */
+  static create(path: string, options: CreateOptions & StoreOptions = {}): CartridgeStore {
+    const file = createCartridgeFile(path, options);
+    const store = new CartridgeStore(file, options);
+    store.catalog.put(ROOT_ENTRY_KEY, encodeInodeRecord({ id: ROOT_DIRECTORY_ID, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: store.now(), data: { mode: 'empty' } }));
+    store.commit();
+    return store;
+  }
+
+  static open(path: string, options: OpenOptions & StoreOptions = {}): CartridgeStore {
+    return new CartridgeStore(openCartridgeFile(path, options), options);
+  }
+
+  get generation(): number {
+    return this.file.meta.generation;
+  }
+
+  private now(): number {
+    return this.nowMs ?? Date.now();
+  }
+
+  private get extentContext(): ExtentContext {
+    const sb = this.file.superblock;
+    return { pageSize: sb.pageSize, checksumAlgorithm: sb.checksumAlgorithm, uuid: sb.uuid, dataKey: this.file.keys ? this.file.keys.data : null };
+  }
+
+  private requireWritable(): void {
+    if (!this.file.writable) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image was opened read-only', { context: { path: this.file.path } });
+  }
+
+  /** Walks `path` from the root; each step is one B+tree lookup. */
+  private resolve(path: string): { key: Uint8Array; inode: InodeRecord } {
+    let key: Uint8Array = ROOT_ENTRY_KEY;
+    let inode = this.lookup(key, '/');
+    for (const name of splitPath(path)) {
+      if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
+      key = encodeCatalogKey(inode.id, name);
+      inode = this.lookup(key, path);
+    }
+    return { key, inode };
+  }
+
+  private lookup(key: Uint8Array, path: string): InodeRecord {
+    const value = this.catalog.get(key);
+    if (!value) throw new DiskkitError(ErrorCode.NOT_FOUND, `${path}: no such file or directory`, { context: { path } });
+    return decodeInodeRecord(value);
+  }
+
+  /** The parent directory's inode and the new entry's key. */
+  private parentOf(path: string): { parent: InodeRecord; key: Uint8Array; name: string } {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be replaced', { context: { path } });
+    const { inode: parent } = this.resolve(parts.join('/'));
+    if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${parts.join('/')}: not a directory`, { context: { path } });
+    return { parent, key: encodeCatalogKey(parent.id, name), name };
+  }
+
+  stat(path: string): InodeRecord {
+    return this.resolve(path).inode;
+  }
+
+  exists(path: string): boolean {
+    try {
+      this.resolve(path);
+      return true;
+    } catch (error) {
+      if (error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND) return false;
+      throw error;
+    }
+  }
+
+  /** A directory's entries in name order: one range scan of the catalog. */
+  list(path: string): StoreEntry[] {
+    const { inode } = this.resolve(path);
+    if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
+    const { from, to } = childrenRange(inode.id);
+    return [...this.catalog.range(from, to)].map(([key, value]) => {
+      const child = decodeInodeRecord(value);
+      return { name: decodeCatalogKey(key).name, kind: child.kind === InodeKind.DIRECTORY ? 'directory' : 'file', size: child.size, mtimeMs: child.mtimeMs };
+    });
+  }
+
+  mkdir(path: string): void {
+    this.requireWritable();
+    const { key } = this.parentOf(path);
+    if (this.catalog.get(key)) throw new DiskkitError(ErrorCode.EXISTS, `${path}: already exists`, { context: { path } });
+    this.catalog.put(key, encodeInodeRecord({ id: this.nextInodeId++, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: this.now(), data: { mode: 'empty' } }));
+    this.fileCount++;
+  }
+
+  /** Creates or replaces a file with `data`, compressed with the image default unless told otherwise. */
+  async writeFile(path: string, data: Uint8Array, compression?: CompressionId): Promise<void> {
+    this.requireWritable();
+    const { key } = this.parentOf(path);
+    const existing = this.catalog.get(key);
+    let id = this.nextInodeId;
+    if (existing) {
+      const old = decodeInodeRecord(existing);
+      if (old.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${path}: is a directory`, { context: { path } });
+      this.freeData(old);
+      id = old.id;
+    } else {
+      this.nextInodeId++;
+      this.fileCount++;
+    }
+    const inode: InodeRecord = { id, kind: InodeKind.FILE, permissions: 0, size: data.length, mtimeMs: this.now(), data: { mode: 'empty' } };
+    if (data.length > 0 && data.length <= MAX_INLINE_BYTES) inode.data = { mode: 'inline', bytes: data.slice() };
+    else if (data.length > MAX_INLINE_BYTES) {
+      const root = await this.writeExtents(data, compression ?? this.file.superblock.defaultCompression);
+      inode.data = isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
+    }
+    this.catalog.put(key, encodeInodeRecord(inode));
+  }
+
+  /** Extents of `extentSize` (all-zero runs become holes), then the file's extent map built bottom-up. */
+  private async writeExtents(data: Uint8Array, compression: CompressionId): Promise<BlockPointer> {
+    const pager = this.file.pager;
+    const entries: [Uint8Array, Uint8Array][] = [];
+    for (let offset = 0; offset < data.length; offset += this.extentSize) {
+      const chunk = data.subarray(offset, Math.min(data.length, offset + this.extentSize));
+      if (isAllZero(chunk)) continue;
+      const compressed = await compressExtent(chunk, compression, pager.pageSize, this.file.superblock.compressionLevel || 3);
+      const address = pager.allocatePages(Math.ceil(compressed.bytes.length / pager.pageSize));
+      const { stored, record } = sealExtent(compressed, address, pager.generation, this.extentContext);
+      pager.writeRaw(address, stored);
+      entries.push([offsetKey(offset), encodeExtentRecord(record)]);
+    }
+    return bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
+  }
+
+  /** Returns a file's extents and extent-map pages to free space. */
+  private freeData(inode: InodeRecord): void {
+    if (inode.data.mode !== 'extent-map') return;
+    const pager = this.file.pager;
+    const root = inode.data.root;
+    const map = new BTree(pager, PageType.EXTENT_MAP_NODE, root);
+    for (const [, value] of map.range()) {
+      const record = decodeExtentRecord(value, 0, pager.pageSize, pager.space.pageCount);
+      pager.freePages(record.address, record.pageCount, record.generation);
+    }
+    const check = checkTree(pager, PageType.EXTENT_MAP_NODE, root);
+    if (check.problems.length > 0) {
+      const first = check.problems[0]!;
+      throw new DiskkitError(ErrorCode.CORRUPT, `page ${first.page}: ${first.message}`, { context: { page: first.page } });
+    }
+    for (const [address, generation] of check.pages) pager.freePages(address, 1, generation);
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const { inode } = this.resolve(path);
+    if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${path}: is a directory`, { context: { path } });
+    if (inode.size > MAX_WHOLE_READ) throw new DiskkitError(ErrorCode.LIMIT, `${path}: ${inode.size} bytes is too large to read whole`, { context: { path, size: inode.size } });
+    if (inode.data.mode === 'inline') return inode.data.bytes.slice();
+    const out = new Uint8Array(inode.size);
+    if (inode.data.mode !== 'extent-map') return out;
+    const pager = this.file.pager;
+    const map = new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
+    let end = 0;
+    for (const [key, value] of map.range()) {
+      const offset = Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
+      if (key.length !== 8 || value.length !== EXTENT_RECORD_SIZE || offset < end) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `${path}: extent map entries overlap or are malformed`, { context: { path, offset } });
+      }
+      const record = decodeExtentRecord(value, 0, pager.pageSize, pager.space.pageCount);
+      const bytes = await decompressExtent(openExtent(pager.readRaw(record.address, record.pageCount), record, this.extentContext), record);
+      // Bytes past the file size are never returned (§11 I6).
+      if (offset < out.length) out.set(bytes.subarray(0, Math.max(0, out.length - offset)), offset);
+      end = offset + record.logicalLength;
+    }
+    return out;
+  }
+
+  /** Removes a file, or an empty directory. */
+  remove(path: string): void {
+    this.requireWritable();
+    const { key, inode } = this.resolve(path);
+    if (key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be removed', { context: { path } });
+    if (inode.kind === InodeKind.DIRECTORY) {
+      const { from, to } = childrenRange(inode.id);
+      if (!this.catalog.range(from, to).next().done) throw new DiskkitError(ErrorCode.NOT_EMPTY, `${path}: directory not empty`, { context: { path } });
+    }
+    this.freeData(inode);
+    this.catalog.delete(key);
+    this.fileCount--;
+  }
+
+  /**
+   * Moves or renames a file or directory: one catalog entry changes key, a directory's
+   * children keep their parent id (§7.2). An existing file at the destination is replaced;
+   * a directory cannot move into itself.
+   */
+  rename(from: string, to: string): void {
+    this.requireWritable();
+    const source = this.resolve(from);
+    if (source.key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be moved', { context: { path: from } });
+    const parts = splitPath(to);
+    const name = parts.pop();
+    if (name === undefined) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be replaced', { context: { path: to } });
+    let parent = this.lookup(ROOT_ENTRY_KEY, '/');
+    for (const part of parts) {
+      if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${to}: not a directory`, { context: { path: to } });
+      parent = this.lookup(encodeCatalogKey(parent.id, part), to);
+      if (parent.id === source.inode.id) throw new DiskkitError(ErrorCode.INVALID_MOVE, `${from} cannot move into itself`, { context: { from, to } });
+    }
+    if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${to}: not a directory`, { context: { path: to } });
+    const key = encodeCatalogKey(parent.id, name);
+    if (Buffer.compare(key, source.key) === 0) return;
+    const existing = this.catalog.get(key);
+    if (existing) {
+      const target = decodeInodeRecord(existing);
+      if (target.kind === InodeKind.DIRECTORY || source.inode.kind === InodeKind.DIRECTORY) {
+        throw new DiskkitError(ErrorCode.EXISTS, `${to}: already exists`, { context: { path: to } });
+      }
+      this.freeData(target);
+      this.fileCount--;
+    }
+    const value = this.catalog.get(source.key)!;
+    this.catalog.delete(source.key);
+    this.catalog.put(key, value);
+  }
+
+  /** Makes every change since the last commit durable, atomically (§4). */
+  commit(): void {
+    this.requireWritable();
+    const root = this.catalog.flush();
+    const snapshotRoot = this.snapshots.flush();
+    commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+  }
+
+  /**
+   * `key change` (§10.1): re-wraps the master key under a new passphrase and rewrites no
+   * data. Commits twice, so that both meta slots carry the new wrap and the old passphrase
+   * opens neither; pending changes are committed with it.
+   */
+  changePassphrase(oldPassphrase: string, newPassphrase: string): void {
+    this.requireWritable();
+    if (!this.file.keys) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is not encrypted', { context: { path: this.file.path } });
+    const keyBlock = rewrapMasterKey(this.file.meta.keyBlock, oldPassphrase, newPassphrase, this.file.superblock.uuid);
+    this.file.meta = { ...this.file.meta, keyBlock };
+    this.commit();
+    this.commit();
+  }
+
+  /**
+   * Pins the last commit under `name` (§13): one entry in the snapshot table, whatever the
+   * image size. Takes effect with the next commit, like every change.
+   */
+  createSnapshot(name: string): void {
+    this.requireWritable();
+    const key = validateName(name);
+    if (this.snapshots.get(key)) throw new DiskkitError(ErrorCode.EXISTS, `snapshot ${name} already exists`, { context: { snapshot: name } });
+    const meta = this.file.meta;
+    const record: SnapshotRecord = { generation: meta.generation, createdMs: this.now(), fileCount: meta.fileCount, nextInodeId: meta.nextInodeId, catalogRoot: meta.catalogRoot };
+    this.snapshots.put(key, encodeSnapshotRecord(record));
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  /** Drops a snapshot; the pages only it held become reusable by the §8 rule, without a walk. */
+  deleteSnapshot(name: string): void {
+    this.requireWritable();
+    this.findSnapshot(name);
+    this.snapshots.delete(validateName(name));
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  listSnapshots(): (SnapshotRecord & { name: string })[] {
+    return [...this.snapshots.range()].map(([key, value]) => ({ name: new TextDecoder().decode(key), ...decodeSnapshotRecord(value) }));
+  }
+
+  private findSnapshot(name: string): SnapshotRecord {
+    const value = this.snapshots.get(validateName(name));
+    if (!value) throw new DiskkitError(ErrorCode.NOT_FOUND, `no snapshot named ${name}`, { context: { snapshot: name } });
+    return decodeSnapshotRecord(value);
+  }
+
+  close(): void {
+    closeCartridgeFile(this.file);
+  }
+}
+
+const ZERO_BLOCK = new Uint8Array(65536);
+
+function isAllZero(bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += ZERO_BLOCK.length) {
+    const part = bytes.subarray(at, at + ZERO_BLOCK.length);
+    if (Buffer.compare(part, ZERO_BLOCK.subarray(0, part.length)) !== 0) return false;
+  }
+  return true;
+}
+
