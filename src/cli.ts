@@ -3,9 +3,9 @@
  * exports `define(program)`; those modules import only commander types and context,
  * and load the engine inside their action, so start-up stays cheap.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ExitCode } from './commands/exit-codes.js';
+import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
 
 type Define = (program: Command) => void;
 
@@ -58,6 +58,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
+    // Commander's own usage errors read `diskkit: …` like every other error line
+    // (subcommands inherit this, so it is set before they are defined).
+    .configureOutput({ outputError: (text, write) => write(`diskkit: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError()
     .exitOverride();
   const only = argv ? commandName(argv.slice(2)) : null;
@@ -70,7 +73,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
 function parsePartition(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderError(ExitCode.USAGE, 'diskkit.partition', `--partition takes a number from 1 up, not '${value}'`);
+  // InvalidArgumentError: commander prints it (as `diskkit: option … is invalid`) before exiting.
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--partition takes a number from 1 up, not '${value}'`);
   return n;
 }
 
@@ -94,7 +98,9 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // help and version are not errors; everything else commander rejects is a usage error
       const benign = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-      process.exitCode = benign ? ExitCode.OK : (program.args[0] === 'fsck' ? 16 : ExitCode.USAGE);
+      // fsck keeps fsck(8)'s usage code; the command is found in argv, since a failed
+      // parse (a bad global option) may stop before commander records it
+      process.exitCode = benign ? ExitCode.OK : commandName(argv.slice(2)) === 'fsck' ? FsckExitCode.USAGE : ExitCode.USAGE;
       return;
     }
     throw error;

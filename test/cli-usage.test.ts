@@ -1,0 +1,30 @@
+/**
+ * Usage errors through the built CLI: every one prints a `diskkit: …` line on stderr
+ * and exits 2 (16 under fsck, as fsck(8) does), whether commander or a command found it.
+ */
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { diskkit } from './helpers/cli.js';
+
+const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
+
+describe('usage errors', () => {
+  it.each(['0', 'abc', '-1', '1.5'])('--partition %s is refused with a diskkit: line and exit 2 (16 under fsck)', async (value) => {
+    const ls = await diskkit(['--partition', value, 'ls', FAT12]);
+    expect(ls.exitCode).toBe(2);
+    expect(ls.stdout).toBe('');
+    expect(ls.stderr.split('\n')[0]).toMatch(new RegExp(`^diskkit: .*--partition.*'${value.replace('.', '\\.')}'`));
+    const fsck = await diskkit(['fsck', `--partition=${value}`, FAT12]);
+    expect(fsck.exitCode).toBe(16);
+    expect(fsck.stderr.split('\n')[0]).toMatch(/^diskkit: .*--partition/);
+  });
+
+  it('unknown options and commands print a diskkit: line', async () => {
+    const option = await diskkit(['ls', '--bogus', FAT12]);
+    expect([option.exitCode, option.stderr.split('\n')[0]]).toEqual([2, "diskkit: unknown option '--bogus'"]);
+    const command = await diskkit(['nosuch']);
+    expect([command.exitCode, command.stderr.split('\n')[0]]).toEqual([2, "diskkit: unknown command 'nosuch'"]);
+    const fsck = await diskkit(['fsck']);
+    expect([fsck.exitCode, fsck.stderr.split('\n')[0]]).toEqual([16, "diskkit: missing required argument 'image'"]);
+  });
+});
