@@ -16,15 +16,18 @@ import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { EntryInfo, Extent, FileDataSource, Volume } from '../engine/volume.js';
-import { printJson, reportError, usageError, type GlobalOptions, type ImageRef } from './context.js';
+import { printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
 import { startProgress, type Progress } from './progress.js';
+import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 
 export interface CopyInOptions {
   recursive: boolean;
   noClobber: boolean;
   invariant: boolean;
+  /** Two sources with one FAT name (case only differs): see name-clash.ts. Default fail. */
+  onClash?: ClashPolicy;
 }
 
 /** One thing to create: a directory, or a file from the host or from the image itself. */
@@ -37,6 +40,8 @@ type PlanItem =
 interface Outcome {
   written: { path: string; type: 'file' | 'dir'; size: number; from: string }[];
   skipped: { path: string; reason: string }[];
+  /** Sources written under another name than planned (--on-clash rename). */
+  renamed: { path: string; from: string; reason: string }[];
   files: number;
   directories: number;
   bytes: number;
@@ -55,9 +60,9 @@ export async function copyIn(sources: string[], dest: ImageRef, options: CopyInO
  * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Errors are
  * thrown (the first one), not collected: a new image that is not the tree is a failure.
  */
-export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
+export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean; onClash?: ClashPolicy }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
   const quiet: GlobalOptions = { ...g, json: true };
-  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant }, quiet, true);
+  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant, onClash: options.onClash }, quiet, true);
   return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
 }
 
@@ -73,7 +78,7 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
   const { openVolume } = await import('../engine/open-volume.js');
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   const times = timePolicy(options.invariant);
-  const outcome: Outcome = { written: [], skipped: [], files: 0, directories: 0, bytes: 0, errors: [] };
+  const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
   const fail = (path: string, error: unknown): void => {
     const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
     outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
@@ -92,7 +97,17 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
         fail('host' in src ? src.host : src.image, error);
       }
     }
-    await runPlan(volume, plan, times, options, outcome, fail, g);
+    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null);
+    for (const clash of settled.clashes) {
+      if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
+      else if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `name clash with '${clash.other}' (--on-clash skip): '${clash.source}' not copied` });
+      else if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `name clash with '${clash.other}'` });
+      if (clash.resolution !== 'fail') {
+        const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
+        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same FAT name '${clash.dest}': ${what}`);
+      }
+    }
+    await runPlan(volume, settled.plan, times, options, outcome, fail, g);
   } finally {
     volume.close();
   }
@@ -103,6 +118,10 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
   }
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+function planSource(item: PlanItem): string {
+  return item.kind === 'image-file' ? item.from.path : item.from;
 }
 
 function statOrNull(volume: Volume, path: string): EntryInfo | null {

@@ -6,12 +6,14 @@
 import type { Command } from 'commander';
 import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
+import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 export interface CpOptions extends IoOptionValues {
   recursive?: boolean;
   /** commander turns --no-clobber into clobber: false. */
   clobber?: boolean;
   invariant?: boolean;
+  onClash?: ClashPolicy;
 }
 
 export function define(program: Command): void {
@@ -22,7 +24,8 @@ export function define(program: Command): void {
       .argument('<paths...>', "SRC... DEST: DIR/. copies a directory's contents; an existing directory DEST receives SRC inside it")
       .option('-r, --recursive', 'copy directories recursively')
       .option('-n, --no-clobber', 'into an image: keep files that already exist')
-      .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)'),
+      .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)')
+      .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail'),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
     if (paths.length < 2) return runAction(undefined, () => {
@@ -39,7 +42,7 @@ export function define(program: Command): void {
         const { copyOut } = await import('./cp-out.js');
         return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats) }, g);
       }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant) };
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), onClash: opts.onClash };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
         return copyIn(sources, destRef, writeOptions, g);

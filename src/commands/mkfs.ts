@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
+import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 interface MkfsFlags {
   size?: string;
@@ -18,6 +19,7 @@ interface MkfsFlags {
   invariant?: boolean;
   from?: string;
   headroom?: string;
+  onClash?: ClashPolicy;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -85,6 +87,7 @@ export function define(program: Command): void {
     .option('--invariant', 'reproducible output: fixed volume id and timestamps (also when SOURCE_DATE_EPOCH is set)')
     .option('--from <dir>', 'fill the new image with the contents of a host directory (like cp -r DIR/. IMAGE:/)')
     .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
+    .option('--on-clash <policy>', `with --from: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
     .addHelpText(
       'after',
       '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%',
@@ -166,7 +169,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   let filled: { files: number; directories: number; bytes: number } | null = null;
   if (flags.from !== undefined) {
     const { copyIntoNewImage } = await import('./cp-in.js');
-    filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible }, options);
+    filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible, onClash: flags.onClash }, options);
   }
 
   const l = result.layout;

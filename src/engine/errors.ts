@@ -31,6 +31,8 @@ export const ErrorCode = {
   CORRUPT: 'E_CORRUPT',
   /** A name cannot be stored or extracted safely. */
   BAD_NAME: 'E_BAD_NAME',
+  /** Two names the file system takes for one (FAT ignores case): the second is not written. */
+  NAME_CLASH: 'E_NAME_CLASH',
   /** The volume is full. */
   NO_SPACE: 'E_NO_SPACE',
   /** A move that cannot be done, e.g. a directory into itself. */
