@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text, render } from 'ink';
 import type { BenchEvent, BenchReport, ModeRow } from '../engine/bench/run-bench.js';
 import { formatBenchReport, modeRowCells, modeTableHeader } from './bench-table.js';
+import { withUsableColumns } from './terminal.js';
 
 interface ViewState {
   header: string | null;
@@ -65,7 +66,8 @@ export interface BenchViewHandle {
 /** Mounts the view on `stdout`; the engine's events drive it. */
 export async function startBenchView(stdout: NodeJS.WriteStream): Promise<BenchViewHandle> {
   const store = new ViewStore();
-  const app = render(<BenchView store={store} />, { stdout, patchConsole: false, exitOnCtrlC: false });
+  // ink lays out against stdout.columns: a pty reporting 0 gets 80, not one character a line.
+  const app = render(<BenchView store={store} />, { stdout: withUsableColumns(stdout), patchConsole: false, exitOnCtrlC: false });
   return {
     onEvent(event) {
       switch (event.type) {

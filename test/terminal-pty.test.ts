@@ -1,0 +1,68 @@
+/**
+ * Behaviour on a real terminal, through a pty made by script(1): Ctrl-C typed into
+ * the terminal (the line discipline sends SIGINT) during a progress bar must leave the
+ * cursor shown and line wrap on, and a pty that reports 0 columns must not make the
+ * bench live view print one character per line.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN } from './helpers/cli.js';
+import { requireTools } from './helpers/oracle.js';
+
+const HAVE = requireTools('script', 'mkfs.fat');
+let work = '';
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'dk-pty-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `args` in a pty (script -qfec); types Ctrl-C once `interruptWhen` matches the output so far. */
+function inPty(args: string[], interruptWhen: RegExp | null): Promise<{ code: number | null; output: string }> {
+  const quoted = ['node', BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let output = '';
+  let typed = false;
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString('latin1');
+    if (interruptWhen && !typed && interruptWhen.test(output)) {
+      typed = true;
+      child.stdin.write('\x03');
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+/** Whether the last `off` sequence in `output` is followed by its `on` sequence. */
+function restored(output: string, off: string, on: string): boolean {
+  const last = output.lastIndexOf(off);
+  return last < 0 || output.indexOf(on, last) > last;
+}
+
+describe('on a terminal', () => {
+  it.runIf(HAVE)('Ctrl-C during a copy with a progress bar leaves the cursor shown and line wrap on', async () => {
+    const img = join(work, 'big.img');
+    execFileSync('mkfs.fat', ['-C', '-F', '32', img, String(600 * 1024)], { stdio: 'ignore' });
+    const big = join(work, 'big.bin');
+    writeFileSync(big, Buffer.alloc(256 * 1024 * 1024, 0x5a));
+    const r = await inPty(['cp', big, `${img}:/`], /copying \[/);
+    expect(r.output).toMatch(/copying \[/);
+    expect(r.code).toBe(130);
+    expect(restored(r.output, '\x1b[?25l', '\x1b[?25h')).toBe(true);
+    expect(restored(r.output, '\x1b[?7l', '\x1b[?7h')).toBe(true);
+  }, 60_000);
+
+  it.runIf(HAVE)('a pty of 0 columns gets the bench live view at 80 columns, not one character per line', async () => {
+    const file = join(work, 'small.bin');
+    writeFileSync(file, Buffer.alloc(8 * 1024 * 1024, 7));
+    const r = await inPty(['bench', file, '--seconds', '0.2', '--runs', '2'], null);
+    expect(r.code).toBe(0);
+    const lines = r.output.split(/\r?\n/);
+    expect(lines.filter((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim().length === 1).length).toBeLessThan(3);
+    expect(r.output.length).toBeLessThan(30_000);
+    expect(r.output).toMatch(/sequentialRead/);
+  }, 60_000);
+});
