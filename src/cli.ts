@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
+import { errorDocument, setJsonErrorDocument } from './commands/context.js';
 
 type Define = (program: Command) => void;
 
@@ -68,6 +69,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const { define } of modules) define(program);
   program.commands.forEach((c) => c.exitOverride());
+  // --json: a failing action prints a JSON error document too (context.ts runAction).
+  program.hook('preAction', (_program, action) => setJsonErrorDocument(Boolean(action.optsWithGlobals().json)));
   return program;
 }
 
@@ -101,6 +104,12 @@ export async function main(argv: string[]): Promise<void> {
       // fsck keeps fsck(8)'s usage code; the command is found in argv, since a failed
       // parse (a bad global option) may stop before commander records it
       process.exitCode = benign ? ExitCode.OK : commandName(argv.slice(2)) === 'fsck' ? FsckExitCode.USAGE : ExitCode.USAGE;
+      // A usage error under --json still gives the script its one document on stdout.
+      if (!benign && argv.includes('--json')) {
+        const { DiskkitError, ErrorCode } = await import('./engine/errors.js');
+        const message = error.message.replace(/^error: /, '');
+        process.stdout.write(JSON.stringify(errorDocument(undefined, new DiskkitError(ErrorCode.USAGE, message), process.exitCode), null, 2) + '\n');
+      }
       return;
     }
     throw error;

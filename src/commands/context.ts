@@ -71,6 +71,29 @@ export function normalizeInsidePath(path: string): string {
   return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
 }
 
+/**
+ * Set (from cli.ts, before the action runs) when the command was given --json: a
+ * failure then also prints a JSON error document on stdout, so a script reading
+ * stdout always gets one document.
+ */
+let jsonErrorDocument = false;
+export function setJsonErrorDocument(on: boolean): void {
+  jsonErrorDocument = on;
+}
+
+/** The JSON document of a failed command: `{error:{code, message, image?, context?, hint?}, exitCode}`. */
+export function errorDocument(image: string | undefined, error: unknown, exitCode: number): Record<string, unknown> {
+  if (isDiskkitError(error)) {
+    const where = (error.context.image as string | undefined) ?? image;
+    const context = Object.fromEntries(Object.entries(error.context).filter(([key]) => key !== 'image'));
+    return {
+      error: { code: error.code, message: error.message, ...(where ? { image: where } : {}), ...(Object.keys(context).length ? { context } : {}), ...(error.hint ? { hint: error.hint } : {}) },
+      exitCode,
+    };
+  }
+  return { error: { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error), ...(image ? { image } : {}) }, exitCode };
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
@@ -117,6 +140,7 @@ export async function runAction(
     if (process.stderr.isTTY) await loadErrorColour();
     reportError(image, error);
     process.exitCode = exitCodeFor(error);
+    if (jsonErrorDocument) printJson(errorDocument(image, error, process.exitCode));
   }
 }
 

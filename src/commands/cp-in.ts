@@ -57,13 +57,19 @@ export async function copyIn(sources: string[], dest: ImageRef, options: CopyInO
 }
 
 /**
- * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Errors are
- * thrown (the first one), not collected: a new image that is not the tree is a failure.
+ * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Every problem is
+ * collected (nothing printed): a new image that is not the tree is a failure, and the
+ * caller reports them all and removes the image.
  */
-export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean; onClash?: ClashPolicy }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
+export async function copyIntoNewImage(
+  dir: string,
+  image: string,
+  options: { invariant: boolean; onClash?: ClashPolicy },
+  g: GlobalOptions,
+): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors'] }> {
   const quiet: GlobalOptions = { ...g, json: true };
   const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant, onClash: options.onClash }, quiet, true);
-  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors };
 }
 
 /** `cp IMAGE:/A... IMAGE:/B` within one image. */
@@ -73,8 +79,9 @@ export async function copyWithin(sources: ImageRef[], dest: ImageRef, options: C
 }
 
 async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
+/** `collect`: return the outcome (errors included) instead of printing it and an exit code. */
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect: true): Promise<Outcome>;
+async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   const times = timePolicy(options.invariant);
@@ -111,11 +118,7 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
   } finally {
     volume.close();
   }
-  if (strict) {
-    const first = outcome.errors[0];
-    if (first) throw new DiskkitError(first.code as never, first.message, { context: { path: first.path }, hint: outcome.errors.length > 1 ? `${outcome.errors.length - 1} more problems` : undefined });
-    return outcome;
-  }
+  if (collect) return outcome;
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
 }

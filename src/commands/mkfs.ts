@@ -98,7 +98,9 @@ export function define(program: Command): void {
 async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<number> {
   const options = globalOptions(command);
   // Validate everything before touching the file system.
-  const auto = flags.from !== undefined && (flags.size === undefined || flags.size === 'auto');
+  // Auto sizing makes a new image file just big enough; a partition is filled whole.
+  if (flags.size === 'auto' && options.partition !== undefined) throw usageError(`--size auto sizes a new image file; with --partition the file system fills partition ${options.partition} (or give --size)`);
+  const auto = flags.from !== undefined && options.partition === undefined && (flags.size === undefined || flags.size === 'auto');
   if (flags.size === 'auto' && flags.from === undefined) throw usageError('--size auto needs --from DIR');
   let size = auto || flags.size === undefined ? undefined : parseSize(flags.size, '--size');
   const headroom = parseHeadroom(flags.headroom ?? '10%');
@@ -147,6 +149,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   let result;
   try {
     const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
+    if (tree) await refuseTreeThatDoesNotFit(tree, layout, Boolean(label.label), flags.from!, options.partition, formatBytes);
     const hiddenSectors = target.start / bytesPerSector;
     if (!Number.isInteger(hiddenSectors)) {
       throw usageError(`partition ${options.partition} starts at byte ${target.start}, not on a ${bytesPerSector}-byte sector boundary`);
@@ -169,7 +172,14 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   let filled: { files: number; directories: number; bytes: number } | null = null;
   if (flags.from !== undefined) {
     const { copyIntoNewImage } = await import('./cp-in.js');
-    filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible, onClash: flags.onClash }, options);
+    const { files, directories, bytes, errors } = await copyIntoNewImage(flags.from, image, { invariant: reproducible, onClash: flags.onClash }, options);
+    if (errors.length > 0) {
+      // An image that is not the tree is a failure: every problem is listed, and a new image removed.
+      if (target.created) engine.removeCreatedTarget(image);
+      else if (target.fresh) await truncateBack(image);
+      throw await fillFailure(image, flags.from, errors, target, options);
+    }
+    filled = { files, directories, bytes };
   }
 
   const l = result.layout;
@@ -223,6 +233,43 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
   }
   return 0;
+}
+
+/** Refuses, before anything is written, a tree the volume cannot hold (E_NO_SPACE). */
+async function refuseTreeThatDoesNotFit(
+  tree: import('../engine/fat/tree-size.js').TreeSummary,
+  layout: import('../engine/fat/layout.js').FatLayout,
+  labelEntry: boolean,
+  from: string,
+  partition: number | undefined,
+  formatBytes: (n: number) => string,
+): Promise<void> {
+  const [{ treeFits }, { DiskkitError, ErrorCode }] = await Promise.all([import('../engine/fat/tree-size.js'), import('../engine/errors.js')]);
+  if (treeFits(layout, tree, labelEntry)) return;
+  const data = tree.fileSizes.reduce((n, s) => n + s, 0);
+  const volume = formatBytes(layout.totalSectors * layout.bytesPerSector);
+  throw new DiskkitError(ErrorCode.NO_SPACE, `'${from}' (${tree.fileSizes.length} files, ${formatBytes(data)}) does not fit in a ${volume} ${layout.fatType.toUpperCase()} volume with ${formatBytes(layout.bytesPerCluster)} clusters`, {
+    hint: partition === undefined ? 'leave out --size (the image is then sized to the tree) or give a larger one' : `partition ${partition} is too small for this tree`,
+  });
+}
+
+/** An image that existed empty before mkfs goes back to empty. */
+async function truncateBack(image: string): Promise<void> {
+  const { truncateSync } = await import('node:fs');
+  try {
+    truncateSync(image, 0);
+  } catch {
+    // reported through the fill failure; the image is what it is
+  }
+}
+
+/** Prints each problem of a failed `--from` fill (as cp -r does) and returns the error that ends the command. */
+async function fillFailure(image: string, from: string, errors: { path: string; code: string; message: string }[], target: Target, options: import('./context.js').GlobalOptions): Promise<Error> {
+  const [{ DiskkitError, ErrorCode }, { reportError }] = await Promise.all([import('../engine/errors.js'), import('./context.js')]);
+  if (!options.json) for (const e of errors) reportError(image, new DiskkitError(e.code as never, e.message, { context: { path: e.path } }));
+  const code = errors[0]!.code as (typeof ErrorCode)[keyof typeof ErrorCode];
+  const left = target.fresh ? 'no image was left' : `the ${options.partition === undefined ? 'image' : `partition ${options.partition}`} is formatted but not filled`;
+  return new DiskkitError(code, `${errors.length} ${errors.length === 1 ? 'problem' : 'problems'} copying '${from}'; ${left}`, { context: { errors } });
 }
 
 interface Target {
