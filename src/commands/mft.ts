@@ -10,6 +10,7 @@ import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { secondCoreFree } from '../io/auto.js';
 
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'none'];
 const MODES: readonly string[] = READ_MODES;
@@ -21,6 +22,7 @@ interface IndexFlags extends IoOptionValues {
   deleted?: boolean;
   strict?: boolean;
   skipUnused?: boolean;
+  verbose?: boolean;
 }
 
 interface BenchFlags {
@@ -43,6 +45,7 @@ export function define(program: Command): void {
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
+    .option('-v, --verbose', 'say which read mode ran, and why when auto picked it')
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
   addIoOptions(index).action((source: string, flags: IndexFlags, command: Command) => runAction(source, () => runIndex(source, flags, command)));
 
@@ -75,7 +78,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
 
 /** Whether `auto` may pick parallel: two cores and a source at least as large as the smallest MFT it parses in workers. */
 function mayIndexInParallel(source: string, minBytes: number): boolean {
-  if (availableParallelism() < 2) return false;
+  if (!secondCoreFree(availableParallelism())) return false;
   try {
     return statSync(source).size >= minBytes;
   } catch {
@@ -107,6 +110,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     onProgress: (done, total) => bar.update(done, total),
   })).finally(() => bar.stop());
   if (flags.stats && summary.scan && !g.json) printScanStats(summary.scan);
+  if (flags.verbose && !g.json) process.stderr.write(`diskkit: ${source}: mode ${summary.mode}${summary.autoReason ? ` (auto: ${summary.autoReason})` : ''}\n`);
   if (g.json) printJson(summary);
   else {
     if (summary.warningCount > 0) warn(g, source, `${summary.warningCount} problem(s): ${summary.badRecords} bad record(s); run with --json for details`);

@@ -46,6 +46,8 @@ export interface TimedIndex {
   seconds: number;
   bytesRead: number;
   mode: string;
+  /** Why auto picked the mode (null when one was asked for). */
+  autoReason: string | null;
   workers: number;
   scan: import('../../io/scan.js').ScanResult;
 }
@@ -56,5 +58,5 @@ export async function indexMftSource(source: BlockSource, options: ScanMftOption
   const layout = locateMft(source);
   const scanned = await scanMft(layout, options);
   const index = buildIndex(layout, scanned, options);
-  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, workers: scanned.workers, scan: scanned.scan };
+  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, autoReason: scanned.autoReason, workers: scanned.workers, scan: scanned.scan };
 }
