@@ -28,3 +28,25 @@ describe('usage errors', () => {
     expect([fsck.exitCode, fsck.stderr.split('\n')[0]]).toEqual([16, "diskkit: missing required argument 'image'"]);
   });
 });
+
+describe('image arguments that are not IMAGE:/PATH', () => {
+  it('cp into an image that does not exist says so, naming it', async () => {
+    const r = await diskkit(['cp', FAT12, 'no-such-image.img:/']);
+    expect([r.exitCode, r.stderr.trim()]).toEqual([1, 'diskkit: no-such-image.img: no such image file']);
+  });
+
+  it('IMAGE:path without the leading slash suggests IMAGE:/path', async () => {
+    for (const args of [['cat', `${FAT12}:boot/x`], ['rm', `${FAT12}:boot/x`], ['cp', `${FAT12}:boot/x`, 'out']]) {
+      const r = await diskkit(args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`diskkit: hint: did you mean ${FAT12}:/boot/x?`);
+      expect(r.stderr).not.toContain('cmdline');
+    }
+  });
+
+  it('an error line does not repeat the image as its path', async () => {
+    const r = await diskkit(['ls', 'nope.img']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^diskkit: nope\.img: [^()]*$/);
+  });
+});

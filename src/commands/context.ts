@@ -65,6 +65,25 @@ export function parseImageRef(arg: string, mustBeImage = true): ImageRef | null 
   return { image: arg, path: '/', explicitPath: false };
 }
 
+/**
+ * What is wrong with an argument meant as IMAGE:/PATH that did not parse as one, when
+ * that can be told: `missing.img:/x` names an image that does not exist (E_NOT_FOUND);
+ * `disk.img:boot/x` forgot the leading '/' (a usage error suggesting `disk.img:/boot/x`).
+ * Null when the argument does not look like an image path at all.
+ */
+export function imageArgumentProblem(arg: string, usage: string): DiskkitError | null {
+  const colon = arg.indexOf(':');
+  if (colon <= 0) return null;
+  const image = arg.slice(0, colon);
+  const inside = arg.slice(colon + 1);
+  if (isFile(image)) {
+    if (inside.startsWith('/') || inside === '') return null;
+    return new DiskkitError(ErrorCode.USAGE, `${usage}: the path inside the image starts with '/'`, { hint: `did you mean ${image}:/${inside}?` });
+  }
+  if (inside.startsWith('/') && !existsSync(image)) return new DiskkitError(ErrorCode.NOT_FOUND, 'no such image file', { context: { image } });
+  return null;
+}
+
 /** Collapses repeated slashes; keeps a trailing '/.' (cp's "contents of") for the caller to see. */
 export function normalizeInsidePath(path: string): string {
   const collapsed = path.replace(/\/+/g, '/');
@@ -166,7 +185,7 @@ export function reportError(image: string | undefined, error: unknown): void {
   if (process.env.DISKKIT_DEBUG === '1' && error instanceof Error) process.stderr.write((error.stack ?? String(error)) + '\n');
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
-    const details = describeContext(error.context);
+    const details = describeContext(error.context, where);
     process.stderr.write(`${errorPrefix('diskkit:')} ${where ? where + ': ' : ''}${error.message}${details}\n`);
     if (error.hint) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
   } else {
@@ -175,11 +194,15 @@ export function reportError(image: string | undefined, error: unknown): void {
   }
 }
 
-/** The "(where)" part of an error line: path, cluster, field, record... whichever the engine gave. */
-function describeContext(context: Record<string, unknown>): string {
+/**
+ * The "(where)" part of an error line: path, cluster, field, record... whichever the
+ * engine gave, except a path the line already starts with (`nope.img: … (path nope.img)`).
+ */
+function describeContext(context: Record<string, unknown>, where: string | undefined): string {
   const parts: string[] = [];
   for (const key of ['path', 'field', 'cluster', 'record', 'offset', 'partition']) {
     const value = context[key];
+    if (key === 'path' && value === where) continue;
     if (value !== undefined && value !== null && typeof value !== 'object') parts.push(`${key} ${escapeName(String(value))}`);
   }
   return parts.length ? ` (${parts.join(', ')})` : '';

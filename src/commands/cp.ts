@@ -4,7 +4,7 @@
  * each direction lives in its own module (cp-out.ts, cp-in.ts).
  */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
@@ -52,6 +52,11 @@ export function define(program: Command): void {
         return copyWithin(refs.map((r) => r!), destRef, writeOptions, g);
       }
       if (destRef !== null) throw usageError('mix of host and image sources: copy host files and image files in separate commands');
+      // Neither side is an image: say why when an argument was meant as one (a missing image, a path without '/').
+      for (const arg of [dest, ...sources]) {
+        const problem = imageArgumentProblem(arg, 'cp takes IMAGE:/PATH');
+        if (problem) throw problem;
+      }
       throw usageError('one side of cp must be IMAGE:/PATH (e.g. disk.img:/docs) and the other a host path');
     });
   });

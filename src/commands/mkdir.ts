@@ -1,6 +1,6 @@
 /** `diskkit mkdir [-p] IMAGE:/PATH...`: makes directories inside an image. */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -14,6 +14,10 @@ export function define(program: Command): void {
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
       return runAction(image, async () => {
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mkdir takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mkdir takes IMAGE:/PATH arguments (e.g. disk.img:/docs)');
         if (refs.some((r) => r!.image !== image)) throw usageError('mkdir works on one image at a time');
         const { openVolume } = await import('../engine/open-volume.js');

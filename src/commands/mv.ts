@@ -4,7 +4,7 @@
  * existing file DEST is replaced by a file SRC. Moving a directory fixes its '..'.
  */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -17,6 +17,10 @@ export function define(program: Command): void {
       const image = refs[0]?.image;
       return runAction(image, async () => {
         if (paths.length < 2) throw usageError('mv needs a source and a destination: mv IMAGE:/SRC IMAGE:/DEST');
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mv takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mv takes IMAGE:/PATH arguments (e.g. disk.img:/a.txt disk.img:/b.txt)');
         if (refs.some((r) => r!.image !== image)) throw usageError('mv works inside one image; use cp to copy between images and the host');
         const { openVolume } = await import('../engine/open-volume.js');

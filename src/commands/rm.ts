@@ -1,6 +1,6 @@
 /** `diskkit rm [-r] IMAGE:/PATH...`: removes files (and with -r, directory trees) from an image. */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -14,6 +14,10 @@ export function define(program: Command): void {
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
       return runAction(image, async () => {
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'rm takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('rm takes IMAGE:/PATH arguments (e.g. disk.img:/old.txt)');
         if (refs.some((r) => r!.image !== image)) throw usageError('rm works on one image at a time');
         for (const ref of refs) {
