@@ -181,13 +181,14 @@ async function loadErrorColour(): Promise<void> {
   if (chalkStderr.level > 0) errorPrefix = (text) => chalkStderr.red.bold(text);
 }
 
-export function reportError(image: string | undefined, error: unknown): void {
+/** `hint: false`: the caller prints hints itself (once, after a list of errors that share one). */
+export function reportError(image: string | undefined, error: unknown, options: { hint?: boolean } = {}): void {
   if (process.env.DISKKIT_DEBUG === '1' && error instanceof Error) process.stderr.write((error.stack ?? String(error)) + '\n');
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
     const details = describeContext(error.context, where);
     process.stderr.write(`${errorPrefix('diskkit:')} ${where ? where + ': ' : ''}${error.message}${details}\n`);
-    if (error.hint) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
+    if (error.hint && options.hint !== false) process.stderr.write(`diskkit: hint: ${error.hint}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${errorPrefix('diskkit:')} ${image ? image + ': ' : ''}internal error: ${message}\n`);

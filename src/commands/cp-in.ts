@@ -86,10 +86,13 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   const times = timePolicy(options.invariant);
   const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
+  // One line per failed file; each distinct hint once, at the end (a full root fails every later file alike).
+  const hints = new Set<string>();
   const fail = (path: string, error: unknown): void => {
     const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
     outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
-    if (!g.json) reportError(dest.image, e);
+    if (e.hint) hints.add(e.hint);
+    if (!g.json) reportError(dest.image, e, { hint: false });
   };
   try {
     const destInfo = statOrNull(volume, dest.path);
@@ -118,6 +121,7 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
   } finally {
     volume.close();
   }
+  if (!g.json) for (const hint of hints) process.stderr.write(`diskkit: hint: ${hint}\n`);
   if (collect) return outcome;
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
@@ -267,8 +271,12 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
         doneBefore += info.size;
         bar?.update(doneBefore);
-      } catch (error) {
+      } catch (caught) {
         if (item.kind === 'dir') badDirs.push(item.dest);
+        // The engine names the full directory; the user needs the file that did not fit.
+        const error = caught instanceof DiskkitError && caught.code === ErrorCode.ROOT_FULL
+          ? new DiskkitError(caught.code, `not copied: ${caught.message}`, { context: { ...caught.context, path: item.dest }, hint: caught.hint })
+          : caught;
         fail(item.kind === 'image-file' ? item.from.path : item.from, error);
         // A full volume or a broken image will fail every later item too: stop here, cleanly.
         if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;

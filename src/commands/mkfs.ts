@@ -20,6 +20,7 @@ interface MkfsFlags {
   from?: string;
   headroom?: string;
   onClash?: ClashPolicy;
+  rootEntries?: string;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -81,6 +82,7 @@ export function define(program: Command): void {
     .option('--cluster-size <bytes>', 'cluster size in bytes, a power of two up to 64K (default: chosen by size)')
     .option('--sector-size <bytes>', 'logical sector size: 512, 1024, 2048 or 4096', '512')
     .option('--fats <n>', 'number of FAT copies: 1 or 2', '2')
+    .option('--root-entries <n>', 'FAT12/16: entries in the fixed root directory (as mkfs.fat -r; default 112/224 for floppies, 512 otherwise)')
     .option('-n, --label <name>', 'volume label (up to 11 characters; stored in upper case)')
     .option('--volume-id <hex>', 'volume serial number, 8 hex digits (default: random)')
     .option('--force', 'format an existing non-empty file or a device (its contents are lost)')
@@ -121,6 +123,8 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   const bytesPerCluster = flags.clusterSize === undefined ? undefined : parseSize(flags.clusterSize, '--cluster-size');
   const bytesPerSector = parseChoice(flags.sectorSize ?? '512', [512, 1024, 2048, 4096], '--sector-size');
   const numberOfFats = parseChoice(flags.fats ?? '2', [1, 2], '--fats');
+  if (flags.rootEntries !== undefined && !/^\d+$/.test(flags.rootEntries)) throw usageError(`--root-entries takes a number of entries, not '${flags.rootEntries}'`);
+  const rootEntryCount = flags.rootEntries === undefined ? undefined : Number(flags.rootEntries);
   const epoch = sourceDateEpoch();
   const reproducible = Boolean(flags.invariant) || epoch !== undefined;
 
@@ -132,14 +136,14 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   if (auto) {
     const { autoVolumeSize } = await import('../engine/fat/tree-size.js');
     try {
-      size = autoVolumeSize(tree!, { bytesPerSector, fatType, bytesPerCluster, numberOfFats }, planFatLayout, headroom, (flags.label ?? '') !== '');
+      size = autoVolumeSize(tree!, { bytesPerSector, fatType, bytesPerCluster, numberOfFats, rootEntryCount }, planFatLayout, headroom, (flags.label ?? '') !== '');
     } catch {
       throw usageError(`no ${fatType ?? 'FAT'} layout with these options holds '${flags.from}'`);
     }
   }
   if (size !== undefined) {
     // Check the layout before creating anything, so a refused layout leaves no file behind.
-    planFatLayout({ volumeBytes: size, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
+    planFatLayout({ volumeBytes: size, bytesPerSector, fatType, bytesPerCluster, numberOfFats, rootEntryCount });
   }
 
   const target: Target =
@@ -148,7 +152,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
       : await openPartitionTarget(image, options.partition, size, Boolean(flags.force));
   let result;
   try {
-    const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
+    const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats, rootEntryCount });
     if (tree) await refuseTreeThatDoesNotFit(tree, layout, Boolean(label.label), flags.from!, options.partition, formatBytes);
     const hiddenSectors = target.start / bytesPerSector;
     if (!Number.isInteger(hiddenSectors)) {
