@@ -128,6 +128,28 @@ export function escapeName(name: string): string {
   });
 }
 
+/**
+ * Refuses to write to an image file whose permission bits allow no writing (chmod 444)
+ * unless `force`: root could write it anyway, but cp(1) and mtools treat such a file
+ * as protected. Devices and missing files are left to the open that follows.
+ */
+export function refuseReadOnlyImage(image: string, force: boolean): void {
+  if (force) return;
+  let mode: number;
+  try {
+    const st = statSync(image);
+    if (!st.isFile()) return;
+    mode = st.mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o222) !== 0) return;
+  throw new DiskkitError(ErrorCode.READ_ONLY, `is read-only (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): not written`, {
+    context: { image },
+    hint: 'add --force to write to it anyway, or make it writable (chmod u+w)',
+  });
+}
+
 export function usageError(message: string): DiskkitError {
   return new DiskkitError(ErrorCode.USAGE, message);
 }

@@ -11,12 +11,12 @@
  * the exit code is 1. A full volume stops the copy: what was written stays, the
  * failing file takes nothing, and the image is left consistent.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { EntryInfo, Extent, FileDataSource, Volume } from '../engine/volume.js';
-import { printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
+import { printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
 import { startProgress, type Progress } from './progress.js';
@@ -28,6 +28,10 @@ export interface CopyInOptions {
   invariant: boolean;
   /** Two sources with one FAT name (case only differs): see name-clash.ts. Default fail. */
   onClash?: ClashPolicy;
+  /** -L: follow symbolic links met inside directories (else each is skipped with a warning: FAT has no links). */
+  followLinks?: boolean;
+  /** --force: write even to an image file without write permission. */
+  force?: boolean;
 }
 
 /** One thing to create: a directory, or a file from the host or from the image itself. */
@@ -83,6 +87,7 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
 async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect: true): Promise<Outcome>;
 async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
+  refuseReadOnlyImage(dest.image, Boolean(options.force));
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   const times = timePolicy(options.invariant);
   const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
@@ -94,6 +99,11 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
     if (e.hint) hints.add(e.hint);
     if (!g.json) reportError(dest.image, e, { hint: false });
   };
+  const links: { path: string; reason: string }[] = [];
+  const skipLink = (path: string, reason: string): void => {
+    links.push({ path, reason });
+    outcome.skipped.push({ path, reason });
+  };
   try {
     const destInfo = statOrNull(volume, dest.path);
     const destIsDir = destInfo?.type === 'dir';
@@ -101,12 +111,13 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
     const plan: PlanItem[] = [];
     for (const src of sources) {
       try {
-        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
         else planImage(volume, src.image, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
       } catch (error) {
         fail('host' in src ? src.host : src.image, error);
       }
     }
+    for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
     const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null);
     for (const clash of settled.clashes) {
       if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
@@ -155,7 +166,22 @@ function target(srcName: string, isDir: boolean, contentsOf: boolean, dest: stri
   return dest;
 }
 
-function planHost(src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
+/**
+ * Operands are followed when they are symbolic links (the user named them, as cp -H);
+ * links met inside a directory are followed only with -L, else skipped with a warning.
+ * A link that leads nowhere is a warning too, never a failure of the whole copy.
+ */
+function planHost(
+  src: string,
+  dest: string,
+  destIsDir: boolean,
+  destInfo: EntryInfo | null,
+  options: CopyInOptions,
+  plan: PlanItem[],
+  fail: (p: string, e: unknown) => void,
+  skipLink: (path: string, reason: string) => void,
+): void {
+  const recursive = options.recursive;
   let st: Stats;
   try {
     st = statSync(src);
@@ -185,7 +211,19 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
       const host = join(hostDir, name);
       let child: Stats;
       try {
-        child = statSync(host);
+        child = lstatSync(host);
+        if (child.isSymbolicLink()) {
+          if (!options.followLinks) {
+            skipLink(host, 'symbolic link not copied (FAT has no links; -L copies what it points to)');
+            continue;
+          }
+          try {
+            child = statSync(host);
+          } catch {
+            skipLink(host, 'symbolic link to nothing: not copied');
+            continue;
+          }
+        }
       } catch (error) {
         fail(host, fromSystemError(error, host, 'read'));
         continue;

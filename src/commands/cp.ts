@@ -14,6 +14,8 @@ export interface CpOptions extends IoOptionValues {
   clobber?: boolean;
   invariant?: boolean;
   onClash?: ClashPolicy;
+  dereference?: boolean;
+  force?: boolean;
 }
 
 export function define(program: Command): void {
@@ -25,6 +27,8 @@ export function define(program: Command): void {
       .option('-r, --recursive', 'copy directories recursively')
       .option('-n, --no-clobber', 'into an image: keep files that already exist')
       .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)')
+      .option('-f, --force', 'into an image: write even when the image file is read-only (chmod 444)')
+      .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
       .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail'),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
@@ -42,7 +46,7 @@ export function define(program: Command): void {
         const { copyOut } = await import('./cp-out.js');
         return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats) }, g);
       }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), onClash: opts.onClash };
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force) };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
         return copyIn(sources, destRef, writeOptions, g);

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
-import { escapeName, globalOptions, printJson, runAction } from './context.js';
+import { escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 
@@ -14,6 +14,7 @@ interface FsckFlags extends IoOptionValues {
   repair?: boolean;
   freeLost?: boolean;
   verbose?: boolean;
+  force?: boolean;
 }
 
 export function fsckExitCode(error: unknown): number {
@@ -27,7 +28,8 @@ export function define(program: Command): void {
     .argument('<image>', 'image file or block device')
     .option('-y, --repair', 'correct the errors found (writes to the image)')
     .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')
-    .option('-v, --verbose', 'also print the statistics and every repair in detail');
+    .option('-v, --verbose', 'also print the statistics and every repair in detail')
+    .option('--force', 'with --repair: write even when the image file is read-only (chmod 444)');
   addIoOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
     const g = globalOptions(cmd);
     return runAction(
@@ -37,6 +39,7 @@ export function define(program: Command): void {
         if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
         const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
         // openImage picks the partition (--partition N, or the only FAT one) as every command does.
+        if (flags.repair) refuseReadOnlyImage(image, Boolean(flags.force));
         const { source, format } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
         if (format === 'ntfs') {
           source.close();

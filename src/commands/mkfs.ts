@@ -4,7 +4,7 @@
  * options, asks the engine for a layout, formats, and reports the layout.
  */
 import type { Command } from 'commander';
-import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
+import { globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 interface MkfsFlags {
@@ -149,7 +149,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   const target: Target =
     options.partition === undefined
       ? { ...engine.openMkfsTarget(image, { size, force: Boolean(flags.force) }), start: 0 }
-      : await openPartitionTarget(image, options.partition, size, Boolean(flags.force));
+      : (refuseReadOnlyImage(image, Boolean(flags.force)), await openPartitionTarget(image, options.partition, size, Boolean(flags.force)));
   let result;
   try {
     const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats, rootEntryCount });

@@ -4,14 +4,15 @@
  * existing file DEST is replaced by a file SRC. Moving a directory fixes its '..'.
  */
 import type { Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
     .command('mv')
     .description('rename or move files and directories inside an image')
     .argument('<paths...>', 'IMAGE:/SRC... IMAGE:/DEST')
-    .action((paths: string[], _opts: unknown, command: Command) => {
+    .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
+    .action((paths: string[], opts: { force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
@@ -25,6 +26,7 @@ export function define(program: Command): void {
         if (refs.some((r) => r!.image !== image)) throw usageError('mv works inside one image; use cp to copy between images and the host');
         const { openVolume } = await import('../engine/open-volume.js');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
+        refuseReadOnlyImage(image!, Boolean(opts.force));
         const volume = openVolume(image!, { partition: g.partition, writable: true });
         const moved: { from: string; to: string }[] = [];
         try {

@@ -33,6 +33,8 @@ export const ErrorCode = {
   BAD_NAME: 'E_BAD_NAME',
   /** Two names the file system takes for one (FAT ignores case): the second is not written. */
   NAME_CLASH: 'E_NAME_CLASH',
+  /** The image file is read-only (no write permission bits) and --force was not given. */
+  READ_ONLY: 'E_READ_ONLY',
   /** The volume is full. */
   NO_SPACE: 'E_NO_SPACE',
   /** A move that cannot be done, e.g. a directory into itself. */
