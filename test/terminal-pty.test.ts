@@ -21,9 +21,12 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs `args` in a pty (script -qfec); types Ctrl-C once `interruptWhen` matches the output so far. */
-function inPty(args: string[], interruptWhen: RegExp | null): Promise<{ code: number | null; output: string }> {
+function inPty(args: string[], interruptWhen: RegExp | null, env: Record<string, string | undefined> = { NO_COLOR: '1' }): Promise<{ code: number | null; output: string }> {
   const quoted = ['node', BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const base = { ...process.env };
+  delete base.NO_COLOR;
+  delete base.FORCE_COLOR;
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...base, ...env } as NodeJS.ProcessEnv });
   let output = '';
   let typed = false;
   child.stdout.on('data', (d: Buffer) => {
@@ -63,6 +66,24 @@ describe('on a terminal', () => {
     const lines = r.output.split(/\r?\n/);
     expect(lines.filter((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim().length === 1).length).toBeLessThan(3);
     expect(r.output.length).toBeLessThan(30_000);
-    expect(r.output).toMatch(/sequentialRead/);
+    expect(r.output).toMatch(/sequential read/);
   }, 60_000);
+
+  it.runIf(HAVE)('NO_COLOR and --no-color leave no colour or dim code in the bench live view (which has them otherwise)', async () => {
+    const file = join(work, 'colour.bin');
+    writeFileSync(file, Buffer.alloc(8 * 1024 * 1024, 9));
+    const args = ['bench', file, '--seconds', '0.2', '--runs', '1'];
+    // SGR codes other than reset: colours (3x/9x), dim (2), bold (1)
+    const styled = /\x1b\[(?:[1-9]|[1-9]\d)(?:;\d+)*m/;
+    const plain = await inPty(args, null, {});
+    expect(plain.code).toBe(0);
+    expect(plain.output).toMatch(styled);
+    const noColorEnv = await inPty(args, null, { NO_COLOR: '1' });
+    expect(noColorEnv.code).toBe(0);
+    expect(noColorEnv.output).toMatch(/sequential read/);
+    expect(noColorEnv.output).not.toMatch(styled);
+    const noColorFlag = await inPty(['--no-color', ...args], null, {});
+    expect(noColorFlag.code).toBe(0);
+    expect(noColorFlag.output).not.toMatch(styled);
+  }, 90_000);
 });

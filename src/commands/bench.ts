@@ -53,7 +53,7 @@ export function define(program: Command): void {
       const scan = scanOptionsFrom(flags);
       const modes = flags.mode === 'all' ? [...CONCRETE_MODES] : [scan.mode ?? 'auto'];
       const live = !global.json && Boolean(process.stdout.isTTY);
-      const view = live ? await (await import('./bench-view.js')).startBenchView(process.stdout) : null;
+      const view = live ? await (await import('./bench-view.js')).startBenchView(process.stdout, { color: global.color }) : null;
       const target = await openBenchTarget(image, { partition: global.partition });
       try {
         const report = await withInterrupt((signal) =>
