@@ -113,6 +113,11 @@ export function errorDocument(image: string | undefined, error: unknown, exitCod
   return { error: { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error), ...(image ? { image } : {}) }, exitCode };
 }
 
+/** `1 sector`, `2 sectors`: a count with its noun in the right number (`plural` for irregular ones). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
-import { escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction } from './context.js';
+import { count, escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 
@@ -71,10 +71,10 @@ export function define(program: Command): void {
           }
           const s = report.stats;
           if (flags.verbose) {
-            out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
+            out.push(`${s.fatType}: ${count(s.files, 'file')}, ${count(s.dirs, 'directory', 'directories')}, ${count(s.clustersUsed, 'cluster')} used, ${s.clustersFree} free, ${s.clustersBad} bad, ${count(s.lostChains, 'lost chain')} (${count(s.lostClusters, 'cluster')})`);
           }
-          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
-          out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
+          const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${count(report.uncorrected.length, 'error')} left)`) : ` (${count(report.errors.length, 'error')}, not corrected)`;
+          out.push(`${escapeName(image)}: ${count(s.files + s.dirs, 'file')}, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;
         } finally {

@@ -1,6 +1,6 @@
 /** `diskkit info IMAGE`: what the volume is, its geometry and its usage. */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, escapeName } from './context.js';
+import { count, globalOptions, parseImageRef, printJson, runAction, escapeName } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -37,7 +37,7 @@ function formatBytes(n: number): string {
 
 function formatInfo(info: Record<string, unknown>): string {
   const i = info as Record<string, any>;
-  const root = i.rootDirectory && 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : i.rootDirectory ? `sector ${i.rootDirectory.sector}, ${i.rootDirectory.entries} entries` : '-';
+  const root = i.rootDirectory && 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : i.rootDirectory ? `sector ${i.rootDirectory.sector}, ${count(i.rootDirectory.entries, 'entry', 'entries')}` : '-';
   const lines: [string, string][] = [
     ['image', escapeName(String(i.image))],
     ['partition', i.partition === null ? 'none (whole image)' : `${i.partition.index} (${i.partition.type}, starts at byte ${i.partition.start})`],
@@ -47,9 +47,9 @@ function formatInfo(info: Record<string, unknown>): string {
     ['OEM name', escapeName(String(i.oemName ?? ''))],
     ['volume size', formatBytes(i.volumeBytes ?? i.totalBytes)],
     ['sector size', `${i.bytesPerSector} bytes`],
-    ['cluster size', `${i.bytesPerCluster} bytes (${i.sectorsPerCluster} sectors)`],
+    ['cluster size', `${count(i.bytesPerCluster, 'byte')} (${count(i.sectorsPerCluster, 'sector')})`],
     ['reserved sectors', String(i.reservedSectors)],
-    ['FATs', `${i.numberOfFats} × ${i.sectorsPerFat} sectors`],
+    ['FATs', `${i.numberOfFats} × ${count(i.sectorsPerFat, 'sector')}`],
     ['root directory', root],
     ['first data sector', String(i.firstDataSector)],
     ['clusters', `${i.clusters?.total} total, ${i.clusters?.used} used, ${i.clusters?.free} free`],

@@ -4,7 +4,7 @@
  * to stdout or --out and the summary to --json / stderr.
  */
 import type { Command } from 'commander';
-import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
+import { count, globalOptions, printJson, runAction, usageError, warn } from './context.js';
 import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
@@ -113,7 +113,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
   if (flags.verbose && !g.json) process.stderr.write(`diskkit: ${source}: mode ${summary.mode}${summary.autoReason ? ` (auto: ${summary.autoReason})` : ''}\n`);
   if (g.json) printJson(summary);
   else {
-    if (summary.warningCount > 0) warn(g, source, `${summary.warningCount} problem(s): ${summary.badRecords} bad record(s); run with --json for details`);
+    if (summary.warningCount > 0) warn(g, source, `${count(summary.warningCount, 'problem')}: ${count(summary.badRecords, 'bad record')}; run with --json for details`);
     if (!g.quiet && process.stderr.isTTY) {
       process.stderr.write(`${summary.rows} rows from ${summary.records} records (${summary.inUse} in use, ${summary.files} files, ${summary.dirs} dirs, ${summary.orphans} orphans) in ${summary.seconds.toFixed(3)} s, ${Math.round(summary.recordsPerSecond)} records/s, mode ${summary.mode}\n`);
     }

@@ -4,7 +4,7 @@
  * options, asks the engine for a layout, formats, and reports the layout.
  */
 import type { Command } from 'commander';
-import { globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
+import { count, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 interface MkfsFlags {
@@ -227,7 +227,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   if (label.upperCased) warn(options, image, `label stored in upper case as '${label.label}' (FAT labels cannot hold lower case)`);
   for (const w of result.warnings) warn(options, image, w.message);
   if (!options.quiet) {
-    const fats = `${l.numberOfFats} FAT${l.numberOfFats > 1 ? 's' : ''} of ${l.sectorsPerFat} sectors`;
+    const fats = `${count(l.numberOfFats, 'FAT')} of ${count(l.sectorsPerFat, 'sector')}`;
     const root = l.fatType === 'fat32' ? 'root directory in cluster 2' : `${l.rootEntryCount} root entries`;
     process.stdout.write(
       `${image}${partition === null ? '' : ` partition ${partition}`}: ${l.fatType.toUpperCase()}, ${formatBytes(l.totalSectors * l.bytesPerSector)} (${l.totalSectors} sectors of ${l.bytesPerSector} bytes), ` +
