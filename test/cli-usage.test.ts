@@ -50,3 +50,14 @@ describe('image arguments that are not IMAGE:/PATH', () => {
     expect(r.stderr.trim()).toMatch(/^diskkit: nope\.img: [^()]*$/);
   });
 });
+
+describe('an NTFS $MFT dump given to a FAT command', () => {
+  const MFT = fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url));
+  it.each([['ls', MFT], ['info', MFT], ['cat', `${MFT}:/x.txt`]])('%s recognises it and points to mft index', async (command, arg) => {
+    const r = await diskkit([command, arg]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`diskkit: ${MFT}: this is an NTFS $MFT dump`);
+    expect(r.stderr).toContain(`diskkit: hint: index it with: diskkit mft index ${MFT}`);
+    expect(r.stderr).not.toMatch(/boot sector|BPB/i);
+  });
+});
