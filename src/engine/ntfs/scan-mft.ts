@@ -78,6 +78,7 @@ export function chooseMftAuto(layout: MftLayout, cores = defaultWorkerCount(), l
   const bytes = layout.recordCount * layout.recordSize;
   const size = `MFT of ${(bytes / 2 ** 20).toFixed(1)} MiB`;
   if (bytes < AUTO_SMALL_SCAN) return { mode: 'streaming', reason: `${size}: small, streaming has no start-up cost` };
+  if (layout.source?.kind === 'memory') return { mode: 'streaming', reason: `${size} already in memory (read from a pipe): nothing to overlap` };
   const free = freeCores(cores, load);
   const busy = `${cores} cores, ${free.toFixed(1)} free by the load average`;
   if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
