@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { count, globalOptions, printJson, runAction, usageError, warn } from './context.js';
-import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
+import { addIoOptions, formatScanStats, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
 import { statSync } from 'node:fs';
@@ -26,7 +26,10 @@ interface IndexFlags extends IoOptionValues {
 }
 
 interface BenchFlags {
-  modes: string;
+  modes?: string;
+  /** bench's spelling of --modes. */
+  mode?: string;
+  stats?: boolean;
   chunkSize?: number;
   workers?: string;
   skipUnused?: boolean;
@@ -47,13 +50,15 @@ export function define(program: Command): void {
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
     .option('-v, --verbose', 'say which read mode ran, and why when auto picked it')
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
-  addIoOptions(index).action((source: string, flags: IndexFlags, command: Command) => runAction(source, () => runIndex(source, flags, command)));
+  addIoOptions(index, { defaultMode: 'auto' }).action((source: string, flags: IndexFlags, command: Command) => runAction(source, () => runIndex(source, flags, command)));
 
   mft
     .command('bench')
     .description('build the full index in each read mode in turn and compare records/s, MB/s, CPU and memory')
     .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
-    .option('--modes <list>', 'all, or a comma-separated list of read modes', 'all')
+    .option('--modes <list>', 'all (the default), or a comma-separated list of read modes')
+    .option('--mode <list>', 'the same as --modes (bench spells it --mode)')
+    .option('--stats', "each mode's I/O statistics (median run) on stderr; in --json as \"stats\"")
     .option('--chunk-size <bytes>', 'bytes per read, e.g. 4M', parseByteSize)
     .option('--workers <n>', 'worker threads for parallel')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP")
@@ -123,14 +128,33 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
 
 async function runBench(source: string, flags: BenchFlags, command: Command): Promise<number> {
   const g = globalOptions(command);
-  const modes = flags.modes === 'all' ? MODES.filter((m) => m !== 'auto') : flags.modes.split(',').map((m) => m.trim());
+  if (flags.modes !== undefined && flags.mode !== undefined && flags.modes !== flags.mode) throw usageError('give the modes once: --modes or --mode');
+  const requested = flags.modes ?? flags.mode ?? 'all';
+  const modes = requested === 'all' ? MODES.filter((m) => m !== 'auto') : requested.split(',').map((m) => m.trim());
   for (const m of modes) if (!MODES.includes(m)) throw usageError(`--modes: unknown read mode '${m}' (known: ${MODES.join(', ')})`);
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
-  const { runMftBench, renderBenchTable } = await import('./mft-run.js');
-  const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
+  const [{ runMftBench, renderBenchTable }, { startProgress }, { withInterrupt }] = await Promise.all([import('./mft-run.js'), import('./progress.js'), import('./io-options.js')]);
+  // The live view: a bar over the runs on a terminal (stderr), as bench shows its progress.
+  const bar = await startProgress(g, 'mft bench', modes.length * runs, 'items');
+  const result = await withInterrupt((signal) =>
+    runMftBench(source, {
+      modes,
+      runs,
+      chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize),
+      workers: flags.workers,
+      skipUnused: Boolean(flags.skipUnused),
+      partition: g.partition,
+      stats: Boolean(flags.stats),
+      signal,
+      onRun: (done) => bar.update(done),
+    }),
+  ).finally(() => bar.stop());
   if (g.json) printJson(result);
-  else process.stdout.write(renderBenchTable(result));
+  else {
+    process.stdout.write(renderBenchTable(result));
+    if (flags.stats) for (const row of result.modes) if (row.stats) for (const line of formatScanStats(row.stats)) process.stderr.write(`diskkit: stats: ${row.mode}: ${line}\n`);
+  }
   return 0;
 }
