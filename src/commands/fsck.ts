@@ -54,7 +54,8 @@ export function define(program: Command): void {
               clean: report.clean,
               errors: report.errors.map(({ code: c, message, path, clusters }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}) })),
               repairs: report.repairs,
-              uncorrected: flags.repair ? report.uncorrected.map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })) : undefined,
+              // Always present: without --repair nothing was corrected, so every error is uncorrected.
+              uncorrected: (flags.repair ? report.uncorrected : report.errors).map(({ code: c, message, path }) => ({ code: c, message, ...(path ? { path } : {}) })),
               stats: report.stats,
               exitCode: code,
             });

@@ -192,7 +192,8 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     printJson({
       image,
       partition,
-      fatType: l.fatType,
+      // The spelling info and fsck use: FAT12, FAT16, FAT32.
+      fatType: l.fatType.toUpperCase(),
       volumeBytes: l.totalSectors * l.bytesPerSector,
       bytesPerSector: l.bytesPerSector,
       sectorsPerCluster: l.sectorsPerCluster,
