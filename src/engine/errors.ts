@@ -33,8 +33,6 @@ export const ErrorCode = {
   BAD_NAME: 'E_BAD_NAME',
   /** Two names the file system takes for one (FAT ignores case): the second is not written. */
   NAME_CLASH: 'E_NAME_CLASH',
-  /** The image file is read-only (no write permission bits) and --force was not given. */
-  READ_ONLY: 'E_READ_ONLY',
   /** The volume is full. */
   NO_SPACE: 'E_NO_SPACE',
   /** A move that cannot be done, e.g. a directory into itself. */
@@ -47,6 +45,8 @@ export const ErrorCode = {
   BAD_MFT: 'E_BAD_MFT',
   /** One MFT record is unusable (recoverable: reported, not thrown, unless --strict). */
   BAD_RECORD: 'E_BAD_RECORD',
+  /** A write to a volume whose format diskkit only reads (NTFS), to a sealed image, or to an image file without write permission (no --force). */
+  READ_ONLY: 'E_READ_ONLY',
   /** Valid but not supported (yet). */
   UNSUPPORTED: 'E_UNSUPPORTED',
   /** The user interrupted the operation. */
