@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diskkit } from './helpers/cli.js';
@@ -90,5 +90,17 @@ describe('mkfs --from', () => {
     const auto = await diskkit(['--partition', '1', 'mkfs', disk, '--from', host, '--force', '--size', 'auto']);
     expect(auto.exitCode).toBe(2);
     expect(auto.stderr).toMatch(/^diskkit: .*--size auto/m);
+  });
+
+  it.runIf(HAVE)('a symbolic link in the tree is left out with a warning, never silently', async () => {
+    const dir = freshDir('links-', work);
+    const host = tree(dir, { 'real.txt': 'real' });
+    symlinkSync('real.txt', join(host, 'link.txt'));
+    const img = join(dir, 'links.img');
+    const r = await diskkit(['mkfs', img, '--from', host]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^diskkit: .*warning: .*link\.txt: symbolic link not copied/m);
+    const json = await diskkit(['--json', 'mkfs', join(dir, 'links2.img'), '--from', host]);
+    expect(JSON.parse(json.stdout).filled.skipped).toEqual([{ path: join(host, 'link.txt'), reason: expect.stringMatching(/symbolic link/) }]);
   });
 });

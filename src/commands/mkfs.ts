@@ -173,17 +173,19 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   }
   target.source.close();
 
-  let filled: { files: number; directories: number; bytes: number } | null = null;
+  let filled: { files: number; directories: number; bytes: number; skipped: { path: string; reason: string }[] } | null = null;
   if (flags.from !== undefined) {
     const { copyIntoNewImage } = await import('./cp-in.js');
-    const { files, directories, bytes, errors } = await copyIntoNewImage(flags.from, image, { invariant: reproducible, onClash: flags.onClash }, options);
+    const { files, directories, bytes, errors, skipped } = await copyIntoNewImage(flags.from, image, { invariant: reproducible, onClash: flags.onClash }, options);
     if (errors.length > 0) {
       // An image that is not the tree is a failure: every problem is listed, and a new image removed.
       if (target.created) engine.removeCreatedTarget(image);
       else if (target.fresh) await truncateBack(image);
       throw await fillFailure(image, flags.from, errors, target, options);
     }
-    filled = { files, directories, bytes };
+    // What was left out on purpose (symbolic links, --on-clash skip) is said, never silent.
+    for (const s of skipped) warn(options, image, `${s.path}: ${s.reason}`);
+    filled = { files, directories, bytes, skipped };
   }
 
   const l = result.layout;
