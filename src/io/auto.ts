@@ -51,6 +51,7 @@ export function chooseMode(source: BlockSource, totalBytes: number, cores: numbe
     if (secondCoreFree(cores, load)) return { mode: 'parallel', reason: `per-chunk work (${(workRate / 1e9).toFixed(1)} GB/s a core) dominates reading and a second core is free (${busy})` };
     if (source.kind === 'file' || source.kind === 'slice') return { mode: 'streaming', reason: `per-chunk work dominates but no second core is free (${busy}): workers would only add hand-offs` };
   }
+  if (source.kind === 'reader') return { mode: 'streaming', reason: "file read through the format's reader on the main thread: nothing to overlap" };
   if (source.kind === 'memory') return { mode: 'streaming', reason: 'in-memory source: reads are copies, nothing to overlap' };
   if (source.kind === 'block-device') return { mode: 'prefetch', reason: 'block device: read-ahead overlaps device latency with processing' };
   if (workRate !== undefined) return { mode: 'streaming', reason: `per-chunk work is cheap (${(workRate / 1e9).toFixed(1)} GB/s a core): copying dominates, and synchronous reads from the page cache copy least` };

@@ -13,9 +13,8 @@
  * `mkfs --from DIR` builds on this: planFatLayout → formatFat → open the volume and
  * write the files through the volume write API.
  */
-import { closeSync, ftruncateSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
-import { DiskkitError, ErrorCode, fromSystemError, type DiskkitWarning } from '../errors.js';
-import { FileBlockSource, type BlockSource } from '../../io/block-source.js';
+import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
+import type { BlockSource } from '../../io/block-source.js';
 import { encodeBootSector } from './boot-sector.js';
 import { encodeFsInfo } from './fsinfo.js';
 import { endOfChainValue, writeFatValue } from './fat-entry.js';
@@ -257,102 +256,4 @@ export function formatFat(target: BlockSource, options: FormatOptions): FormatRe
     writeCalls: target.counters.writeCalls - before.calls,
     warnings,
   };
-}
-
-// ---------------------------------------------------------------------------------
-// The target file
-
-export interface MkfsTarget {
-  source: FileBlockSource;
-  /** True when the target reads as zeros (new or empty file made sparse). */
-  fresh: boolean;
-  /** True when mkfs created the file: remove it (removeCreatedTarget) if formatting fails. */
-  created: boolean;
-  /** Bytes available for the volume. */
-  volumeBytes: number;
-}
-
-function statOrNull(path: string): Stats | null {
-  try {
-    return statSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fromSystemError(error, path, 'inspect image');
-  }
-}
-
-/**
- * Opens (or creates) the file or device mkfs will format. A new or empty file is
- * created sparse at `size` bytes. An existing non-empty file or a block device is
- * refused without `force` (E_EXISTS); with it, a file is resized to `size` (when
- * given) and formatted in place.
- */
-export function openMkfsTarget(path: string, options: { size?: number; force: boolean }): MkfsTarget {
-  const st = statOrNull(path);
-  const need = (what: string) => new DiskkitError(ErrorCode.USAGE, what, { context: { image: path } });
-  if (st?.isDirectory()) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory, not an image', { context: { image: path } });
-  if (st && !st.isFile() && !st.isBlockDevice()) throw need('is neither a regular file nor a block device');
-
-  if (st === null || (st.isFile() && st.size === 0)) {
-    if (options.size === undefined) throw need('--size is required to create a new image');
-    let fd: number;
-    try {
-      // 'wx' refuses to follow a file that appeared since the check; an empty one is reused.
-      fd = openSync(path, st === null ? 'wx' : 'r+');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return openMkfsTarget(path, options);
-      throw fromSystemError(error, path, 'create image');
-    }
-    const created = st === null;
-    try {
-      ftruncateSync(fd, options.size);
-    } catch (error) {
-      closeSync(fd);
-      if (created) removeCreatedTarget(path);
-      throw fromSystemError(error, path, `make the image ${options.size} bytes long`);
-    }
-    closeSync(fd);
-    return { source: FileBlockSource.open(path, { writable: true }), fresh: true, created, volumeBytes: options.size };
-  }
-
-  if (!options.force) {
-    throw new DiskkitError(ErrorCode.EXISTS, st.isBlockDevice() ? 'is a block device: formatting destroys its contents' : 'already exists and is not empty', {
-      context: { image: path },
-      hint: 'add --force to format it anyway (its contents are lost)',
-    });
-  }
-  if (st.isBlockDevice()) {
-    const source = FileBlockSource.open(path, { writable: true });
-    if (options.size !== undefined && options.size > source.size) {
-      source.close();
-      throw need(`--size ${options.size} is larger than the device (${source.size} bytes)`);
-    }
-    return { source, fresh: false, created: false, volumeBytes: options.size ?? source.size };
-  }
-  const size = options.size ?? st.size;
-  if (size !== st.size) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r+');
-    } catch (error) {
-      throw fromSystemError(error, path, 'open image for writing');
-    }
-    try {
-      ftruncateSync(fd, size);
-    } catch (error) {
-      throw fromSystemError(error, path, `make the image ${size} bytes long`);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return { source: FileBlockSource.open(path, { writable: true }), fresh: false, created: false, volumeBytes: size };
-}
-
-/** Removes an image mkfs created, after a failure (best effort: the original error matters more). */
-export function removeCreatedTarget(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone, or not ours to remove any more
-  }
 }
