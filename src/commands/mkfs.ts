@@ -22,6 +22,7 @@ interface MkfsFlags {
   from?: string;
   headroom?: string;
   onClash?: ClashPolicy;
+  rootEntries?: string;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -86,6 +87,7 @@ export function define(program: Command): void {
     .option('--invariant', 'reproducible output: fixed volume id and timestamps (also when SOURCE_DATE_EPOCH is set)')
     .option('--from <dir>', 'fill the new image with the contents of a host directory (like cp -r DIR/. IMAGE:/)')
     .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
+    .option('--root-entries <n>', 'FAT12/16: entries in the fixed root directory (as mkfs.fat -r; default 112/224 for floppies, 512 otherwise)')
     .option('--on-clash <policy>', `with --from: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
     .addHelpText(
       'after',
@@ -123,6 +125,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     clusterSize: flags.clusterSize === undefined ? undefined : parseSize(flags.clusterSize, '--cluster-size'),
     sectorSize: parseChoice(flags.sectorSize ?? '512', [512, 1024, 2048, 4096], '--sector-size'),
     tableCopies: parseChoice(flags.fats ?? '2', [1, 2], '--fats'),
+    rootEntries: parseRootEntries(flags.rootEntries),
     label: flags.label ?? '',
     volumeId: flags.volumeId,
     force: Boolean(flags.force),
@@ -202,3 +205,8 @@ async function fillFailure(image: string, from: string, errors: { path: string; 
   return new DiskkitError(code, `${errors.length} ${errors.length === 1 ? 'problem' : 'problems'} copying '${from}'; ${left}`, { context: { errors } });
 }
 
+function parseRootEntries(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw usageError(`--root-entries takes a number of entries, not '${text}'`);
+  return Number(text);
+}

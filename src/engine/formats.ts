@@ -60,6 +60,8 @@ export interface MkfsRequest {
   sectorSize: number;
   /** Copies of the allocation table (FAT --fats). */
   tableCopies: number;
+  /** FAT12/16: fixed root directory entries (mkfs --root-entries, as mkfs.fat -r). */
+  rootEntries?: number;
   label: string;
   /** As typed (--volume-id); the format parses it. */
   volumeId?: string;
