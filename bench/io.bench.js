@@ -70,14 +70,19 @@ export default async function ({ log }) {
       [
         { name: 'streaming (default)', args: ['--mode', 'streaming', '--hash', 'none', '--runs', '3'] },
         ...['64K', '1M', '4M'].map((cs) => ({ name: `streaming ${cs}`, args: ['--mode', 'streaming', '--hash', 'none', '--runs', '3', '--chunk-size', cs] })),
-        ...['prefetch', 'pipelined', 'parallel', 'mmap'].map((m) => ({ name: m, args: ['--mode', m, '--hash', 'none', '--runs', '3'] })),
+        ...['prefetch', 'pipelined', 'parallel', 'mmap', 'auto'].map((m) => ({ name: m, args: ['--mode', m, '--hash', 'none', '--runs', '3'] })),
       ],
       3,
       log,
     );
     const streamingDefault = raw.find((r) => r.name === 'streaming (default)');
     const bestStreaming = raw.filter((r) => r.name.startsWith('streaming')).reduce((a, b) => (b.mbps > a.mbps ? b : a));
-    const withCrc = interleave(file, [{ name: 'streaming', args: ['--mode', 'streaming', '--runs', '3'] }, { name: 'mmap', args: ['--mode', 'mmap', '--runs', '3'] }], 2, log);
+    const withCrc = interleave(
+      file,
+      ['streaming', 'mmap', 'prefetch', 'parallel', 'auto'].map((m) => ({ name: m, args: ['--mode', m, '--runs', '3'] })),
+      2,
+      log,
+    );
 
     // 2. sha256 per chunk: streaming vs parallel 1..cores+1
     const heavy = interleave(
@@ -85,6 +90,7 @@ export default async function ({ log }) {
       [
         { name: 'streaming', args: ['--mode', 'streaming', '--hash', 'sha256', '--runs', '3'] },
         ...Array.from({ length: cores + 1 }, (_, i) => ({ name: `parallel --workers ${i + 1}`, args: ['--mode', 'parallel', '--workers', String(i + 1), '--hash', 'sha256', '--runs', '3'] })),
+        { name: 'auto', args: ['--mode', 'auto', '--hash', 'sha256', '--runs', '3'] },
       ],
       3,
       log,
@@ -94,6 +100,13 @@ export default async function ({ log }) {
     const base = heavy[0].mbps;
     const two = heavy.find((h) => h.name === 'parallel --workers 2');
 
+    // auto against the best concrete mode of each workload (target: within 10 %).
+    const autoRow = (rows, label) => {
+      const auto = rows.find((r) => r.name === 'auto');
+      const best = rows.filter((r) => r.name !== 'auto' && !r.name.startsWith('mmap')).reduce((a, b) => (b.mbps > a.mbps ? b : a));
+      return `| ${label} | ${auto.row.ranAs} | ${auto.mbps.toFixed(0)} | ${best.name} | ${best.mbps.toFixed(0)} | ${ratio(auto.mbps, best.mbps)} |`;
+    };
+    const autoRows = [autoRow(raw, 'raw read (--hash none)'), autoRow(withCrc, 'CRC-32 per chunk (default)'), autoRow(heavy, 'SHA-256 per chunk')];
     const rawRows = raw.map((r) => `| ${r.name}${r.name === 'mmap' ? ' (maps only: no byte touched)' : ''} | ${r.row.chunkSize >> 10} KiB | ${r.mbps.toFixed(0)} | ${r.min.toFixed(0)}–${r.max.toFixed(0)} | ${ratio(r.mbps, catMBps)} |`);
     const heavyRows = heavy.map((h) => `| ${h.name} | ${h.mbps.toFixed(0)} | ${h.min.toFixed(0)}–${h.max.toFixed(0)} | ${ratio(h.mbps, base)} | ${h.row.stats.workerStartMs.toFixed(0)} ms |`);
     return `## I/O layer: read modes (bench/io.bench.js)
@@ -117,6 +130,12 @@ With the bytes touched (default \`--hash crc32\`): streaming ${withCrc[0].mbps.t
 ${heavyRows.join('\n')}
 
 Control in the same run: bare SHA-256 on 2 threads vs 1 (no I/O, no diskkit) scales **${control.toFixed(2)}×** — the ceiling the cores allowed at that moment.
+**auto against the best mode of each workload** (mmap left out of \`--hash none\`: it maps without reading; target: auto ≥ 0.90× the best):
+
+| workload | auto ran | MB/s | best mode | MB/s | auto / best |
+|---|---|---|---|---|---|
+${autoRows.join('\n')}
+
 parallel with 2 workers = **${ratio(two.mbps, base)} streaming** on medians, ${ratio(two.max, heavy[0].max)} on best runs (target ≥ 1.7× on 2 cores; load average during the run ${loadavg().map((x) => x.toFixed(1)).join(' ')}, as measured). ${cores} cores available; UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}.
 `;
   } finally {

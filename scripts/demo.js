@@ -13,8 +13,11 @@ const bin = join(root, 'bin/diskkit.js');
 const work = mkdtempSync(join(tmpdir(), 'diskkit-demo-'));
 const image = join(work, 'firmware.img');
 
+// Bold titles only on a terminal that wants colour (NO_COLOR, --no-color and pipes get plain text).
+const bold = process.stdout.isTTY && !process.env.NO_COLOR && !process.argv.includes('--no-color') ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
+
 function step(title, args) {
-  process.stdout.write(`\n\x1b[1m# ${title}\x1b[0m\n$ diskkit ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
+  process.stdout.write(`\n${bold(`# ${title}`)}\n$ diskkit ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
   try {
     execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work });
   } catch (error) {

@@ -3,9 +3,10 @@
  * exports `define(program)`; those modules import only commander types and context,
  * and load the engine inside their action, so start-up stays cheap.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ExitCode } from './commands/exit-codes.js';
+import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
+import { errorDocument, setJsonErrorDocument } from './commands/context.js';
 
 type Define = (program: Command) => void;
 
@@ -65,18 +66,24 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
+    // Commander's own usage errors read `diskkit: …` like every other error line
+    // (subcommands inherit this, so it is set before they are defined).
+    .configureOutput({ outputError: (text, write) => write(`diskkit: ${text.replace(/^error: /, '')}`) })
     .showHelpAfterError()
     .exitOverride();
   const names = only ? [only] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const { define } of modules) define(program);
   program.commands.forEach((c) => c.exitOverride());
+  // --json: a failing action prints a JSON error document too (context.ts runAction).
+  program.hook('preAction', (_program, action) => setJsonErrorDocument(Boolean(action.optsWithGlobals().json)));
   return program;
 }
 
 function parsePartition(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderError(ExitCode.USAGE, 'diskkit.partition', `--partition takes a number from 1 up, not '${value}'`);
+  // InvalidArgumentError: commander prints it (as `diskkit: option … is invalid`) before exiting.
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--partition takes a number from 1 up, not '${value}'`);
   return n;
 }
 
@@ -113,7 +120,15 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // help and version are not errors; everything else commander rejects is a usage error
       const benign = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-      process.exitCode = benign ? ExitCode.OK : (program.args[0] === 'fsck' ? 16 : ExitCode.USAGE);
+      // fsck keeps fsck(8)'s usage code; the command is found in argv, since a failed
+      // parse (a bad global option) may stop before commander records it
+      process.exitCode = benign ? ExitCode.OK : commandName(argv.slice(2)) === 'fsck' ? FsckExitCode.USAGE : ExitCode.USAGE;
+      // A usage error under --json still gives the script its one document on stdout.
+      if (!benign && argv.includes('--json')) {
+        const { DiskkitError, ErrorCode } = await import('./engine/errors.js');
+        const message = error.message.replace(/^error: /, '');
+        process.stdout.write(JSON.stringify(errorDocument(undefined, new DiskkitError(ErrorCode.USAGE, message), process.exitCode), null, 2) + '\n');
+      }
       return;
     }
     throw error;

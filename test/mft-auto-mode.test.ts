@@ -1,23 +1,62 @@
 import { describe, expect, it } from 'vitest';
 import { chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
 import { AUTO_PARALLEL_MFT_BYTES } from '../src/engine/ntfs/parse-module.js';
-import { AUTO_SMALL_SCAN } from '../src/io/auto.js';
+import { AUTO_SMALL_SCAN, chooseMode } from '../src/io/auto.js';
 import type { MftLayout } from '../src/engine/ntfs/mft-source.js';
+import type { BlockSource } from '../src/io/block-source.js';
+import { diskkit } from './helpers/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const layout = (bytes: number): MftLayout => ({ recordSize: 1024, recordCount: Math.ceil(bytes / 1024) }) as MftLayout;
+const file = { kind: 'file' } as BlockSource;
+const MiB = 2 ** 20;
 
-describe('auto read mode for the MFT', () => {
-  it('streams a small MFT, prefetches a medium one, parses a large one in workers only with two cores', () => {
-    expect(chooseMftMode(layout(AUTO_SMALL_SCAN - 1024), 8)).toBe('streaming');
-    expect(chooseMftMode(layout(AUTO_SMALL_SCAN), 8)).toBe('prefetch');
-    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES - 1024), 8)).toBe('prefetch');
-    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2)).toBe('parallel');
-    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 1)).toBe('prefetch');
+describe('auto read mode for the MFT (parsing dominates)', () => {
+  it('streams a small MFT, prefetches a medium one, parses a large one in workers only when a second core is free', () => {
+    expect(chooseMftMode(layout(AUTO_SMALL_SCAN - 1024), 8, 0)).toBe('streaming');
+    expect(chooseMftMode(layout(AUTO_SMALL_SCAN), 8, 0)).toBe('prefetch');
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES - 1024), 8, 0)).toBe('prefetch');
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 0)).toBe('parallel');
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 1, 0)).toBe('prefetch');
+    // two cores already busy with other processes: a worker would only wait for a core
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 1.2)).toBe('prefetch');
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 14)).toBe('prefetch');
+  });
+});
+
+describe('auto read mode for scans with per-chunk work', () => {
+  it('cheap work (CRC-32 at ~5 GB/s) streams a page-cached file; heavy work (SHA-256) goes to workers only with a free core', () => {
+    expect(chooseMode(file, 512 * MiB, 2, 5e9, 0).mode).toBe('streaming');
+    expect(chooseMode(file, 512 * MiB, 2, Infinity, 0).mode).toBe('streaming');
+    expect(chooseMode(file, 512 * MiB, 2, 1.1e9, 0).mode).toBe('parallel');
+    expect(chooseMode(file, 512 * MiB, 2, 1.1e9, 3).mode).toBe('streaming');
+    expect(chooseMode(file, 4 * MiB, 8, 1.1e9, 0).mode).toBe('streaming');
+    expect(chooseMode({ kind: 'block-device' } as BlockSource, 512 * MiB, 2, 5e9, 0).mode).toBe('prefetch');
+  });
+
+  it('bench --mode auto with the default CRC-32 reads a file in streaming mode and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-auto-'));
+    try {
+      const path = join(dir, 'f.bin');
+      writeFileSync(path, Buffer.alloc(16 * MiB, 3));
+      const r = await diskkit(['--json', 'bench', path, '--runs', '1', '--seconds', '0.2']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const row = JSON.parse(r.stdout).workloads.sequentialRead.byMode[0];
+      expect(row.mode).toBe('auto');
+      expect(row.ranAs).toBe('streaming');
+      expect(row.autoReason).toMatch(/cheap/);
+      const v = await diskkit(['bench', path, '--runs', '1', '--seconds', '0.2', '-v']);
+      expect(v.stderr).toMatch(/auto: per-chunk work is cheap/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a medium or large MFT on a rotational disk with one sequential reader (pipelined), a small one still streamed', () => {
-    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 8, true)).toBe('pipelined');
-    expect(chooseMftMode(layout(AUTO_SMALL_SCAN), 2, true)).toBe('pipelined');
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 8, 0, true)).toBe('pipelined');
+    expect(chooseMftMode(layout(AUTO_SMALL_SCAN), 2, 0, true)).toBe('pipelined');
     expect(chooseMftMode(layout(AUTO_SMALL_SCAN - 1024), 2, true)).toBe('streaming');
   });
 });

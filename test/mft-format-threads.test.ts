@@ -226,7 +226,8 @@ describe('two-thread row formatting, CLI', () => {
       env: { NO_COLOR: '1', ...TWO_THREADS, FAKE_FORMAT_WORKER: mode },
     });
     expect(json.exitCode).toBe(1);
-    expect(json.stdout).toBe('');
+    // the one document on stdout is the error document
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_WORKER' }, exitCode: 1 });
     expect(readdirSync(outDir)).toEqual([]);
   });
 

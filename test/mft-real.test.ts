@@ -142,7 +142,9 @@ describe.runIf(tools)('mft index on real NTFS (mkntfs + ntfs-3g)', () => {
     const image = join(dir, 'small.ntfs');
     const jsonl = (await diskkit(['mft', 'index', image])).stdout.trim().split('\n').map((l) => JSON.parse(l).path as string);
     const body = (await diskkit(['mft', 'index', image, '--format', 'bodyfile'])).stdout.trim().split('\n');
-    expect(body.length).toBe(jsonl.length);
+    // two lines a path, as fls -m writes them: the $FILE_NAME times, then the $STANDARD_INFORMATION times
+    expect(body.length).toBe(2 * jsonl.length);
+    expect(body.filter((l) => l.split('|')[1]!.endsWith(' ($FILE_NAME)')).length).toBe(jsonl.length);
     for (const line of body) expect(line.split('|').length).toBe(11);
     const out = join(dir, 'index.csv');
     const csv = await diskkit(['mft', 'index', image, '--format', 'csv', '--out', out]);

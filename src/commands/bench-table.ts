@@ -46,7 +46,7 @@ export function formatBenchReport(report: BenchReport): string {
   const lines = [
     `bench ${escapeName(report.image)}: ${report.note}`,
     `conditions: ${c.cache} cache (${c.cacheAction}); modes ${c.modes.join(', ')}; chunk ${c.chunkSize}; depth ${c.depth}; workers ${c.workers}; per-chunk work ${c.hash}`,
-    `machine: ${c.cpu}, ${c.cores} cores, Node ${c.node}, ${c.platform}, UV_THREADPOOL_SIZE ${c.uvThreadpoolSize}; ${c.runs} runs each (median, spread = (max-min)/median)`,
+    `machine: ${c.cpu}, ${c.cores} cores, Node ${c.node}, ${c.platform}, UV_THREADPOOL_SIZE ${c.uvThreadpoolSize}; ${c.runs === 1 ? '1 run' : `${c.runs} runs`} each (median, spread = (max-min)/median)`,
     '',
     ...readSection('sequential read', w.sequentialRead),
     ...readSection('random 4 KiB reads', w.randomRead),

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text, render } from 'ink';
 import type { BenchEvent, BenchReport, ModeRow } from '../engine/bench/run-bench.js';
 import { formatBenchReport, modeRowCells, modeTableHeader } from './bench-table.js';
+import { withUsableColumns } from './terminal.js';
 
 interface ViewState {
   header: string | null;
@@ -35,15 +36,16 @@ function bar(fraction: number, width = 30): string {
   return '█'.repeat(n) + '░'.repeat(width - n);
 }
 
-export function BenchView({ store }: { store: ViewStore }) {
+/** `color` false (--no-color, NO_COLOR): no colour and no dim codes at all. */
+export function BenchView({ store, color = true }: { store: ViewStore; color?: boolean }) {
   const [state, setState] = useState(store.state);
   useEffect(() => store.subscribe(setState), [store]);
   if (state.done) return <Text>{state.done}</Text>;
   return (
     <Box flexDirection="column">
-      {state.header ? <Text dimColor>{state.header}</Text> : null}
+      {state.header ? <Text dimColor={color}>{state.header}</Text> : null}
       {state.rows.map(({ workload, row }, i) => (
-        <Text key={i} color={row.best ? 'green' : undefined}>
+        <Text key={i} color={color && row.best ? 'green' : undefined}>
           {workload.padEnd(15)} {modeRowCells(row).join('  ')}
         </Text>
       ))}
@@ -63,9 +65,10 @@ export interface BenchViewHandle {
 }
 
 /** Mounts the view on `stdout`; the engine's events drive it. */
-export async function startBenchView(stdout: NodeJS.WriteStream): Promise<BenchViewHandle> {
+export async function startBenchView(stdout: NodeJS.WriteStream, options: { color: boolean } = { color: true }): Promise<BenchViewHandle> {
   const store = new ViewStore();
-  const app = render(<BenchView store={store} />, { stdout, patchConsole: false, exitOnCtrlC: false });
+  // ink lays out against stdout.columns: a pty reporting 0 gets 80, not one character a line.
+  const app = render(<BenchView store={store} color={options.color} />, { stdout: withUsableColumns(stdout), patchConsole: false, exitOnCtrlC: false });
   return {
     onEvent(event) {
       switch (event.type) {

@@ -42,7 +42,7 @@ export function define(program: Command): void {
     .option('--drop-cache', 'empty the page cache before each run, where the OS allows (cold reads)')
     .option('--hash <work>', 'per-chunk work in the sequential read: crc32, sha256 (CPU-heavy; runs in the workers in parallel mode) or none', parseHash, 'crc32')
     .option('-v, --verbose', 'say which mode auto picked and why; print per-mode I/O statistics');
-  addIoOptions(command, { allowAll: true });
+  addIoOptions(command, { allowAll: true, defaultMode: 'auto' });
   command.action((image: string, flags: BenchFlags, cmd: Command) =>
     runAction(image, async () => {
       const global = globalOptions(cmd);
@@ -53,7 +53,7 @@ export function define(program: Command): void {
       const scan = scanOptionsFrom(flags);
       const modes = flags.mode === 'all' ? [...CONCRETE_MODES] : [scan.mode ?? 'auto'];
       const live = !global.json && Boolean(process.stdout.isTTY);
-      const view = live ? await (await import('./bench-view.js')).startBenchView(process.stdout) : null;
+      const view = live ? await (await import('./bench-view.js')).startBenchView(process.stdout, { color: global.color }) : null;
       const target = await openBenchTarget(image, { partition: global.partition });
       try {
         const report = await withInterrupt((signal) =>

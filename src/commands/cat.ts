@@ -3,7 +3,7 @@
  * extents of the image where the format stores bytes as they are, else its reader.
  */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, printScanStats, scanOptionsFrom, withInterrupt, type IoOptionValues } from './io-options.js';
 
 export function define(program: Command): void {
@@ -16,7 +16,7 @@ export function define(program: Command): void {
     const g = globalOptions(command);
     const ref = parseImageRef(target)!;
     return runAction(ref.image, async () => {
-      if (!ref.explicitPath) throw usageError(`cat needs IMAGE:/PATH, e.g. ${target}:/file.txt`);
+      if (!ref.explicitPath) throw imageArgumentProblem(target, 'cat needs IMAGE:/PATH') ?? usageError(`cat needs IMAGE:/PATH, e.g. ${target}:/file.txt`);
       const [{ openVolume }, { scanExtents }, { writeAllSync }] = await Promise.all([
         import('../engine/open-volume.js'),
         import('../io/scan.js'),

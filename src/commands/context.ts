@@ -65,10 +65,57 @@ export function parseImageRef(arg: string, mustBeImage = true): ImageRef | null 
   return { image: arg, path: '/', explicitPath: false };
 }
 
+/**
+ * What is wrong with an argument meant as IMAGE:/PATH that did not parse as one, when
+ * that can be told: `missing.img:/x` names an image that does not exist (E_NOT_FOUND);
+ * `disk.img:boot/x` forgot the leading '/' (a usage error suggesting `disk.img:/boot/x`).
+ * Null when the argument does not look like an image path at all.
+ */
+export function imageArgumentProblem(arg: string, usage: string): DiskkitError | null {
+  const colon = arg.indexOf(':');
+  if (colon <= 0) return null;
+  const image = arg.slice(0, colon);
+  const inside = arg.slice(colon + 1);
+  if (isFile(image)) {
+    if (inside.startsWith('/') || inside === '') return null;
+    return new DiskkitError(ErrorCode.USAGE, `${usage}: the path inside the image starts with '/'`, { hint: `did you mean ${image}:/${inside}?` });
+  }
+  if (inside.startsWith('/') && !existsSync(image)) return new DiskkitError(ErrorCode.NOT_FOUND, 'no such image file', { context: { image } });
+  return null;
+}
+
 /** Collapses repeated slashes; keeps a trailing '/.' (cp's "contents of") for the caller to see. */
 export function normalizeInsidePath(path: string): string {
   const collapsed = path.replace(/\/+/g, '/');
   return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
+}
+
+/**
+ * Set (from cli.ts, before the action runs) when the command was given --json: a
+ * failure then also prints a JSON error document on stdout, so a script reading
+ * stdout always gets one document.
+ */
+let jsonErrorDocument = false;
+export function setJsonErrorDocument(on: boolean): void {
+  jsonErrorDocument = on;
+}
+
+/** The JSON document of a failed command: `{error:{code, message, image?, context?, hint?}, exitCode}`. */
+export function errorDocument(image: string | undefined, error: unknown, exitCode: number): Record<string, unknown> {
+  if (isDiskkitError(error)) {
+    const where = (error.context.image as string | undefined) ?? image;
+    const context = Object.fromEntries(Object.entries(error.context).filter(([key]) => key !== 'image'));
+    return {
+      error: { code: error.code, message: error.message, ...(where ? { image: where } : {}), ...(Object.keys(context).length ? { context } : {}), ...(error.hint ? { hint: error.hint } : {}) },
+      exitCode,
+    };
+  }
+  return { error: { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error), ...(image ? { image } : {}) }, exitCode };
+}
+
+/** `1 sector`, `2 sectors`: a count with its noun in the right number (`plural` for irregular ones). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
 }
 
 export function printJson(value: unknown): void {
@@ -83,6 +130,28 @@ export function escapeName(name: string): string {
     if (c === '\t') return '\\t';
     if (c === '\r') return '\\r';
     return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
+  });
+}
+
+/**
+ * Refuses to write to an image file whose permission bits allow no writing (chmod 444)
+ * unless `force`: root could write it anyway, but cp(1) and mtools treat such a file
+ * as protected. Devices and missing files are left to the open that follows.
+ */
+export function refuseReadOnlyImage(image: string, force: boolean): void {
+  if (force) return;
+  let mode: number;
+  try {
+    const st = statSync(image);
+    if (!st.isFile()) return;
+    mode = st.mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o222) !== 0) return;
+  throw new DiskkitError(ErrorCode.READ_ONLY, `is read-only (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): not written`, {
+    context: { image },
+    hint: 'add --force to write to it anyway, or make it writable (chmod u+w)',
   });
 }
 
@@ -118,6 +187,7 @@ export async function runAction(
     if (process.stderr.isTTY) await loadErrorColour();
     reportError(image, error);
     process.exitCode = exitCodeFor(error);
+    if (jsonErrorDocument) printJson(errorDocument(image, error, process.exitCode));
   }
 }
 
@@ -138,25 +208,30 @@ async function loadErrorColour(): Promise<void> {
   if (chalkStderr.level > 0) errorPrefix = (text) => chalkStderr.red.bold(text);
 }
 
-export function reportError(image: string | undefined, error: unknown): void {
+/** `hint: false`: the caller prints hints itself (once, after a list of errors that share one). */
+export function reportError(image: string | undefined, error: unknown, options: { hint?: boolean } = {}): void {
   if (process.env.DISKKIT_DEBUG === '1' && error instanceof Error) process.stderr.write((error.stack ?? String(error)) + '\n');
   if (isDiskkitError(error)) {
     const where = (error.context.image as string | undefined) ?? image;
-    const details = describeContext(error.context);
+    const details = describeContext(error.context, where);
     // Messages name paths and labels from the image: one escaping for all of it (see escapeName).
     process.stderr.write(`${errorPrefix('diskkit:')} ${where ? escapeName(where) + ': ' : ''}${escapeName(error.message)}${details}\n`);
-    if (error.hint) process.stderr.write(`diskkit: hint: ${escapeName(error.hint)}\n`);
+    if (error.hint && options.hint !== false) process.stderr.write(`diskkit: hint: ${escapeName(error.hint)}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${errorPrefix('diskkit:')} ${image ? escapeName(image) + ': ' : ''}internal error: ${escapeName(message)}\n`);
   }
 }
 
-/** The "(where)" part of an error line: path, cluster, field, record... whichever the engine gave. */
-function describeContext(context: Record<string, unknown>): string {
+/**
+ * The "(where)" part of an error line: path, cluster, field, record... whichever the
+ * engine gave, except a path the line already starts with (`nope.img: … (path nope.img)`).
+ */
+function describeContext(context: Record<string, unknown>, where: string | undefined): string {
   const parts: string[] = [];
   for (const key of ['path', 'field', 'cluster', 'record', 'offset', 'partition']) {
     const value = context[key];
+    if (key === 'path' && value === where) continue;
     if (value !== undefined && value !== null && typeof value !== 'object') parts.push(`${key} ${escapeName(String(value))}`);
   }
   return parts.length ? ` (${parts.join(', ')})` : '';

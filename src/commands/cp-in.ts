@@ -11,16 +11,17 @@
  * the exit code is 1. A full volume stops the copy: what was written stays, the
  * failing file takes nothing, and the image is left consistent.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
 import { isWithin, joinPath } from '../engine/volume-path.js';
-import { printJson, reportError, usageError, type GlobalOptions, type ImageRef } from './context.js';
+import { printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
 import { startProgress, type Progress } from './progress.js';
+import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -29,6 +30,12 @@ export interface CopyInOptions {
   /** cp -v / -p (cp-report.ts). */
   verbose?: boolean;
   preserve?: boolean;
+  /** Two sources with one FAT name (case only differs): see name-clash.ts. Default fail. */
+  onClash?: ClashPolicy;
+  /** -L: follow symbolic links met inside directories (else each is skipped with a warning: FAT has no links). */
+  followLinks?: boolean;
+  /** --force: write even to an image file without write permission. */
+  force?: boolean;
 }
 
 /** One thing to create: a directory, or a file from the host or from the image itself. */
@@ -42,6 +49,8 @@ type PlanItem =
 interface Outcome {
   written: { path: string; type: 'file' | 'dir'; size: number; from: string }[];
   skipped: { path: string; reason: string }[];
+  /** Sources written under another name than planned (--on-clash rename). */
+  renamed: { path: string; from: string; reason: string }[];
   files: number;
   directories: number;
   bytes: number;
@@ -57,13 +66,19 @@ export async function copyIn(sources: string[], dest: ImageRef, options: CopyInO
 }
 
 /**
- * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Errors are
- * thrown (the first one), not collected: a new image that is not the tree is a failure.
+ * `mkfs --from DIR`: fills a freshly made image with DIR's contents. Every problem is
+ * collected (nothing printed): a new image that is not the tree is a failure, and the
+ * caller reports them all and removes the image.
  */
-export async function copyIntoNewImage(dir: string, image: string, options: { invariant: boolean }, g: GlobalOptions): Promise<{ files: number; directories: number; bytes: number }> {
+export async function copyIntoNewImage(
+  dir: string,
+  image: string,
+  options: { invariant: boolean; onClash?: ClashPolicy },
+  g: GlobalOptions,
+): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors']; skipped: Outcome['skipped'] }> {
   const quiet: GlobalOptions = { ...g, json: true };
-  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant }, quiet, true);
-  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
+  const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant, onClash: options.onClash }, quiet, true);
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors, skipped: outcome.skipped };
 }
 
 /**
@@ -78,9 +93,11 @@ export async function copyWithin(sources: ImageRef[], dest: ImageRef, options: C
 type Source = { host: string } | ImageRef;
 
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
-async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
-async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
+/** `collect`: return the outcome (errors included) instead of printing it and an exit code. */
+async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect: true): Promise<Outcome>;
+async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
+  refuseReadOnlyImage(dest.image, Boolean(options.force));
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
   // Other images copied from, opened read-only once each (the same image is the destination volume itself).
   const others = new Map<string, Volume>();
@@ -94,11 +111,19 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     return other;
   };
   const times = timePolicy(options.invariant);
-  const outcome: Outcome = { written: [], skipped: [], files: 0, directories: 0, bytes: 0, errors: [] };
+  const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
+  // One line per failed file; each distinct hint once, at the end (a full root fails every later file alike).
+  const hints = new Set<string>();
   const fail = (path: string, error: unknown): void => {
     const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
     outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
-    if (!g.json) reportError(dest.image, e);
+    if (e.hint) hints.add(e.hint);
+    if (!g.json) reportError(dest.image, e, { hint: false });
+  };
+  const links: { path: string; reason: string }[] = [];
+  const skipLink = (path: string, reason: string): void => {
+    links.push({ path, reason });
+    outcome.skipped.push({ path, reason });
   };
   try {
     const destInfo = statOrNull(volume, dest.path);
@@ -107,13 +132,24 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     const plan: PlanItem[] = [];
     for (const src of sources) {
       try {
-        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
         else planImage(volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
       } catch (error) {
         fail('host' in src ? src.host : src.path, error);
       }
     }
-    await runPlan(volume, plan, times, options, outcome, fail, g);
+    for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
+    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null);
+    for (const clash of settled.clashes) {
+      if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
+      else if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `name clash with '${clash.other}' (--on-clash skip): '${clash.source}' not copied` });
+      else if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `name clash with '${clash.other}'` });
+      if (clash.resolution !== 'fail') {
+        const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
+        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same FAT name '${clash.dest}': ${what}`);
+      }
+    }
+    await runPlan(volume, settled.plan, times, options, outcome, fail, g);
     if (options.verbose || options.preserve) (await import('./cp-report.js')).afterCopyIn(volume, dest.image, outcome.written, sources.some((s) => 'image' in s), options, g);
   } finally {
     // Files copied before an error are kept (runPlan commits on its normal path).
@@ -124,13 +160,14 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
       for (const other of others.values()) other.close();
     }
   }
-  if (strict) {
-    const first = outcome.errors[0];
-    if (first) throw new DiskkitError(first.code as never, first.message, { context: { path: first.path }, hint: outcome.errors.length > 1 ? `${outcome.errors.length - 1} more problems` : undefined });
-    return outcome;
-  }
+  if (!g.json) for (const hint of hints) process.stderr.write(`diskkit: hint: ${hint}\n`);
+  if (collect) return outcome;
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+function planSource(item: PlanItem): string {
+  return item.kind === 'image-file' ? item.from.path : item.from;
 }
 
 function statOrNull(volume: Volume, path: string): EntryInfo | null {
@@ -164,7 +201,22 @@ function target(srcName: string, isDir: boolean, contentsOf: boolean, dest: stri
   return dest;
 }
 
-function planHost(src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
+/**
+ * Operands are followed when they are symbolic links (the user named them, as cp -H);
+ * links met inside a directory are followed only with -L, else skipped with a warning.
+ * A link that leads nowhere is a warning too, never a failure of the whole copy.
+ */
+function planHost(
+  src: string,
+  dest: string,
+  destIsDir: boolean,
+  destInfo: EntryInfo | null,
+  options: CopyInOptions,
+  plan: PlanItem[],
+  fail: (p: string, e: unknown) => void,
+  skipLink: (path: string, reason: string) => void,
+): void {
+  const recursive = options.recursive;
   let st: Stats;
   try {
     st = statSync(src);
@@ -194,7 +246,19 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
       const host = join(hostDir, name);
       let child: Stats;
       try {
-        child = statSync(host);
+        child = lstatSync(host);
+        if (child.isSymbolicLink()) {
+          if (!options.followLinks) {
+            skipLink(host, 'symbolic link not copied (FAT has no links; -L copies what it points to)');
+            continue;
+          }
+          try {
+            child = statSync(host);
+          } catch {
+            skipLink(host, 'symbolic link to nothing: not copied');
+            continue;
+          }
+        }
       } catch (error) {
         fail(host, fromSystemError(error, host, 'read'));
         continue;
@@ -282,8 +346,12 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
         doneBefore += info.size;
         bar?.update(doneBefore);
-      } catch (error) {
+      } catch (caught) {
         if (item.kind === 'dir') badDirs.push(item.dest);
+        // The engine names the full directory; the user needs the file that did not fit.
+        const error = caught instanceof DiskkitError && caught.code === ErrorCode.ROOT_FULL
+          ? new DiskkitError(caught.code, `not copied: ${caught.message}`, { context: { ...caught.context, path: item.dest }, hint: caught.hint })
+          : caught;
         fail(item.kind === 'image-file' ? item.from.path : item.from, error);
         // A full volume or a broken image will fail every later item too: stop here, cleanly.
         if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;

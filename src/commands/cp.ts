@@ -4,8 +4,9 @@
  * each direction lives in its own module (cp-out.ts, cp-in.ts).
  */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
+import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 export interface CpOptions extends IoOptionValues {
   recursive?: boolean;
@@ -14,6 +15,9 @@ export interface CpOptions extends IoOptionValues {
   invariant?: boolean;
   verbose?: boolean;
   preserve?: boolean;
+  onClash?: ClashPolicy;
+  dereference?: boolean;
+  force?: boolean;
 }
 
 export function define(program: Command): void {
@@ -26,7 +30,10 @@ export function define(program: Command): void {
       .option('-n, --no-clobber', 'into an image: keep files that already exist')
       .option('-v, --verbose', "name each file as it is copied ('SRC' -> 'DEST', as cp -v)")
       .option('-p, --preserve', 'keep DOS attributes: as they are inside an image; read-only <-> no write permission on the host')
-      .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)'),
+      .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)')
+      .option('-f, --force', 'into an image: write even when the image file is read-only (chmod 444)')
+      .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
+      .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail'),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
     if (paths.length < 2) return runAction(undefined, () => {
@@ -43,7 +50,7 @@ export function define(program: Command): void {
         const { copyOut } = await import('./cp-out.js');
         return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
       }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve };
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force) };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
         return copyIn(sources, destRef, writeOptions, g);
@@ -53,6 +60,11 @@ export function define(program: Command): void {
         return copyWithin(refs.map((r) => r!), destRef, writeOptions, g);
       }
       if (destRef !== null) throw usageError('mix of host and image sources: copy host files and image files in separate commands');
+      // Neither side is an image: say why when an argument was meant as one (a missing image, a path without '/').
+      for (const arg of [dest, ...sources]) {
+        const problem = imageArgumentProblem(arg, 'cp takes IMAGE:/PATH');
+        if (problem) throw problem;
+      }
       throw usageError('one side of cp must be IMAGE:/PATH (e.g. disk.img:/docs) and the other a host path');
     });
   });

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ErrorCode, isDiskkitError } from '../engine/errors.js';
-import { escapeName, globalOptions, printJson, runAction } from './context.js';
+import { count, escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 import type { FsckFlagValues } from './fsck-flags.js';
@@ -14,6 +14,7 @@ import type { FsckFlagValues } from './fsck-flags.js';
 interface FsckFlags extends IoOptionValues, FsckFlagValues {
   freeLost?: boolean;
   verbose?: boolean;
+  force?: boolean;
 }
 
 export function fsckExitCode(error: unknown): number {
@@ -34,6 +35,7 @@ export function define(program: Command): void {
     .option('-l, --list', 'list the path of each file as it is checked (fsck.fat -l)')
     .option('-V, --verify', 'after the check (and repair), check again read-only; errors left then exit 4 (fsck.fat -V)')
     .option('-w, --write-immediately', 'accepted for fsck.fat -w; repairs are always written at the end of the pass')
+    .option('--force', 'with --repair: write even when the image file is read-only (chmod 444)')
     .addHelpText('after', '\nfsck.fat users: -a, -n, -r, -l, -v, -V and -w mean what they mean there; -y is -a.');
   addIoOptions(command).action((image: string, flags: FsckFlags, cmd: Command) => {
     const g = globalOptions(cmd);
@@ -58,6 +60,7 @@ export function define(program: Command): void {
           }
         }
         // openImage picks the partition (--partition N, or the only one holding a file system) as every command does.
+        if (repair) refuseReadOnlyImage(image, Boolean(flags.force));
         const { source, definition } = openImage(image, { partition: g.partition, writable: repair });
         let check;
         try {
@@ -77,7 +80,8 @@ export function define(program: Command): void {
               clean: report.clean,
               errors: report.errors.map(({ code: c, message, path, clusters, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(clusters ? { clusters } : {}), ...(omitted ? { omitted } : {}) })),
               repairs: report.repairs,
-              uncorrected: repair ? report.uncorrected.map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })) : undefined,
+              // Always present: without --repair nothing was corrected, so every error is uncorrected.
+              uncorrected: (repair ? report.uncorrected : report.errors).map(({ code: c, message, path, omitted }) => ({ code: c, message, ...(path ? { path } : {}), ...(omitted ? { omitted } : {}) })),
               stats: report.stats,
               ...(verify ? { verify: { clean: verify.clean, errors: verify.errors.map(({ code: c, message }) => ({ code: c, message })) } } : {}),
               exitCode: code,
@@ -95,7 +99,7 @@ export function define(program: Command): void {
           }
           if (flags.verbose) out.push(report.statsLine);
           if (verify && !verify.clean) for (const f of verify.errors) out.push(`verify: ${f.code} ${escapeName(f.message)}`);
-          const verdict = report.clean ? '' : repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${countFindings(report.uncorrected)} errors left)`) : ` (${countFindings(report.errors)} errors, not corrected)`;
+          const verdict = report.clean ? '' : repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${count(countFindings(report.uncorrected), 'error')} left)`) : ` (${count(countFindings(report.errors), 'error')}, not corrected)`;
           out.push(`${escapeName(image)}: ${report.summary}${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;

@@ -42,10 +42,13 @@ function parseMode(allowAll: boolean): (value: string) => string {
   };
 }
 
-/** Adds the read-mode options to `command`. With `allowAll` (bench), `--mode all` is accepted too. */
-export function addIoOptions(command: Command, options: { allowAll?: boolean } = {}): Command {
+/**
+ * Adds the read-mode options to `command`. With `allowAll` (bench), `--mode all` is
+ * accepted too. `defaultMode` is what the command uses without --mode (said in --help).
+ */
+export function addIoOptions(command: Command, options: { allowAll?: boolean; defaultMode?: 'streaming' | 'auto' } = {}): Command {
   return command
-    .option('--mode <mode>', `read mode: ${READ_MODES.join(', ')}${options.allowAll ? ', all' : ''}`, parseMode(Boolean(options.allowAll)))
+    .option('--mode <mode>', `read mode: ${READ_MODES.join(', ')}${options.allowAll ? ', all' : ''} (default: ${options.defaultMode ?? 'streaming'})`, parseMode(Boolean(options.allowAll)))
     .option('--chunk-size <bytes>', 'bytes per read chunk (K/M suffixes; default per mode)', parseByteSize)
     .option('--depth <n>', 'prefetch buffers, pipeline queue length or parallel slots', parseCount(1024))
     .option('--workers <n>', 'worker threads for --mode parallel (default: available cores)', parseCount(256))

@@ -4,13 +4,14 @@
  * to stdout or --out and the summary to --json / stderr.
  */
 import type { Command } from 'commander';
-import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
-import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
+import { count, globalOptions, printJson, runAction, usageError, warn } from './context.js';
+import { addIoOptions, formatScanStats, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
 import type { BenchResult } from '../engine/bench/mft-bench.js';
 import { statSync } from 'node:fs';
 import { threadBudget } from '../io/thread-budget.js';
+import { secondCoreFree } from '../io/auto.js';
 
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'parquet', 'none'];
 const MODES: readonly string[] = READ_MODES;
@@ -27,10 +28,14 @@ export interface IndexFlags extends IoOptionValues {
   offset?: string;
   offsetBytes?: string;
   zone?: string;
+  verbose?: boolean;
 }
 
 export interface BenchFlags {
-  modes: string;
+  modes?: string;
+  /** bench's spelling of --modes. */
+  mode?: string;
+  stats?: boolean;
   chunkSize?: number;
   workers?: string;
   skipUnused?: boolean;
@@ -55,8 +60,9 @@ export function define(program: Command): void {
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
+    .option('-v, --verbose', 'say which read mode ran, and why when auto picked it')
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
-  addIoOptions(index).action((sources: string[], flags: IndexFlags, command: Command) =>
+  addIoOptions(index, { defaultMode: 'auto' }).action((sources: string[], flags: IndexFlags, command: Command) =>
     sources.length > 1 || flags.outDir !== undefined || flags.jobs !== undefined
       ? runAction(undefined, async () => (await import('./mft-fleet-action.js')).runFleet(sources, flags, command, FORMATS))
       : runAction(sources[0], () => runIndex(sources[0]!, flags, command)));
@@ -65,7 +71,9 @@ export function define(program: Command): void {
     .command('bench')
     .description('build the full index in each read mode in turn and compare records/s, MB/s, CPU and memory')
     .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
-    .option('--modes <list>', 'all, or a comma-separated list of read modes', 'all')
+    .option('--modes <list>', 'all (the default), or a comma-separated list of read modes')
+    .option('--mode <list>', 'the same as --modes (bench spells it --mode)')
+    .option('--stats', "each mode's I/O statistics (median run) on stderr; in --json as \"stats\"")
     .option('--chunk-size <bytes>', 'bytes per read, e.g. 4M', parseByteSize)
     .option('--workers <n>', 'worker threads for parallel')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP")
@@ -93,7 +101,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
 
 /** Whether `auto` may pick parallel: two cores and a source at least as large as the smallest MFT it parses in workers. */
 function mayIndexInParallel(source: string, minBytes: number): boolean {
-  if (threadBudget() < 2) return false;
+  if (threadBudget() < 2 || !secondCoreFree(threadBudget())) return false;
   try {
     return statSync(source).size >= minBytes;
   } catch {
@@ -127,9 +135,10 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
     onProgress: (done, total) => bar.update(done, total),
   })).finally(() => bar.stop());
   if (flags.stats && summary.scan && !g.json) printScanStats(summary.scan);
+  if (flags.verbose && !g.json) process.stderr.write(`diskkit: ${source}: mode ${summary.mode}${summary.autoReason ? ` (auto: ${summary.autoReason})` : ''}\n`);
   if (g.json) printJson(summary);
   else {
-    if (summary.warningCount > 0) warn(g, source, `${summary.warningCount} problem(s): ${summary.badRecords} bad record(s); run with --json for details`);
+    if (summary.warningCount > 0) warn(g, source, `${count(summary.warningCount, 'problem')}: ${count(summary.badRecords, 'bad record')}; run with --json for details`);
     if (!g.quiet && process.stderr.isTTY) {
       process.stderr.write(`${summary.rows} rows from ${summary.records} records (${summary.inUse} in use, ${summary.files} files, ${summary.dirs} dirs, ${summary.orphans} orphans) in ${summary.seconds.toFixed(3)} s, ${Math.round(summary.recordsPerSecond)} records/s, mode ${summary.mode}\n`);
     }
@@ -154,16 +163,35 @@ export function volumeOffset(flags: { offset?: string; offsetBytes?: string }, p
 async function runBench(sources: string[], flags: BenchFlags, command: Command): Promise<number> {
   const source = sources[0]!;
   const g = globalOptions(command);
-  const modes = flags.modes === 'all' ? MODES.filter((m) => m !== 'auto') : flags.modes.split(',').map((m) => m.trim());
+  if (flags.modes !== undefined && flags.mode !== undefined && flags.modes !== flags.mode) throw usageError('give the modes once: --modes or --mode');
+  const requested = flags.modes ?? flags.mode ?? 'all';
+  const modes = requested === 'all' ? MODES.filter((m) => m !== 'auto') : requested.split(',').map((m) => m.trim());
   for (const m of modes) if (!MODES.includes(m)) throw usageError(`--modes: unknown read mode '${m}' (known: ${MODES.join(', ')})`);
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
   if (sources.length > 1) return (await import('./mft-fleet-action.js')).runFleetBench(sources, flags, command, { modes, runs });
-  const { runMftBench } = await import('../engine/bench/mft-bench.js');
-  const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
+  const [{ runMftBench }, { startProgress }, { withInterrupt }] = await Promise.all([import('../engine/bench/mft-bench.js'), import('./progress.js'), import('./io-options.js')]);
+  // The live view: a bar over the runs on a terminal (stderr), as bench shows its progress.
+  const bar = await startProgress(g, 'mft bench', modes.length * runs, 'items');
+  const result = await withInterrupt((signal) =>
+    runMftBench(source, {
+      modes,
+      runs,
+      chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize),
+      workers: flags.workers,
+      skipUnused: Boolean(flags.skipUnused),
+      partition: g.partition,
+      stats: Boolean(flags.stats),
+      signal,
+      onRun: (done) => bar.update(done),
+    }),
+  ).finally(() => bar.stop());
   if (g.json) printJson(result);
-  else process.stdout.write(await renderMftBenchTable(result));
+  else {
+    process.stdout.write(await renderMftBenchTable(result));
+    if (flags.stats) for (const row of result.modes) if (row.stats) for (const line of formatScanStats(row.stats)) process.stderr.write(`diskkit: stats: ${row.mode}: ${line}\n`);
+  }
   return 0;
 }
 

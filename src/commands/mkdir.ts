@@ -1,6 +1,6 @@
 /** `diskkit mkdir [-p] IMAGE:/PATH...`: makes directories inside an image. */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -9,16 +9,22 @@ export function define(program: Command): void {
     .argument('<paths...>', 'IMAGE:/PATH to create')
     .option('-p, --parents', 'make parent directories as needed; no error if the directory exists')
     .option('--invariant', 'reproducible output (times from SOURCE_DATE_EPOCH, else 1980-01-01)')
-    .action((paths: string[], opts: { parents?: boolean; invariant?: boolean }, command: Command) => {
+    .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
+    .action((paths: string[], opts: { parents?: boolean; invariant?: boolean; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
       return runAction(image, async () => {
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mkdir takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mkdir takes IMAGE:/PATH arguments (e.g. disk.img:/docs)');
         if (refs.some((r) => r!.image !== image)) throw usageError('mkdir works on one image at a time');
         const { openVolume } = await import('../engine/open-volume.js');
         const { timePolicy } = await import('./write-times.js');
         const times = timePolicy(Boolean(opts.invariant));
+        refuseReadOnlyImage(image!, Boolean(opts.force));
         const volume = openVolume(image!, { partition: g.partition, writable: true });
         const created: { path: string }[] = [];
         try {

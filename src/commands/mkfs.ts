@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import type { MkfsRequest } from '../engine/formats.js';
-import { globalOptions, printJson, runAction, usageError, warn } from './context.js';
+import { globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
+import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 interface MkfsFlags {
   size?: string;
@@ -27,6 +28,7 @@ interface MkfsFlags {
   S?: string;
   i?: string;
   C?: boolean;
+  onClash?: ClashPolicy;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -98,6 +100,7 @@ export function define(program: Command): void {
     .option('-i <hex>', 'mkfs.fat spelling of --volume-id')
     .option('-C', 'accepted for mkfs.fat -C (diskkit always creates the image file)')
     .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
+    .option('--on-clash <policy>', `with --from: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
     .addHelpText(
       'after',
       '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%\n  diskkit mkfs -C -F 12 -n BOOT -s 4 -r 112 floppy.img 1440   (mkfs.fat spelling)',
@@ -112,7 +115,9 @@ export function define(program: Command): void {
 async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<number> {
   const options = globalOptions(command);
   // Validate everything before touching the file system.
-  const auto = flags.from !== undefined && (flags.size === undefined || flags.size === 'auto');
+  // Auto sizing makes a new image file just big enough; a partition is filled whole.
+  if (flags.size === 'auto' && options.partition !== undefined) throw usageError(`--size auto sizes a new image file; with --partition the file system fills partition ${options.partition} (or give --size)`);
+  const auto = flags.from !== undefined && options.partition === undefined && (flags.size === undefined || flags.size === 'auto');
   if (flags.size === 'auto' && flags.from === undefined) throw usageError('--size auto needs --from DIR');
   const size = auto || flags.size === undefined ? undefined : parseSize(flags.size, '--size');
   const headroom = parseHeadroom(flags.headroom ?? '10%');
@@ -154,6 +159,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   // The size is settled (and the layout checked) before anything is created, so a refused layout leaves no file behind.
   request.size = await hook.plan(request);
 
+  if (options.partition !== undefined) refuseReadOnlyImage(image, request.force);
   const target = openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });
   let made;
   try {
@@ -166,15 +172,26 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   }
   target.source.close();
 
-  let filled: { files: number; directories: number; bytes: number } | null = null;
+  let filled: { files: number; directories: number; bytes: number; skipped: { path: string; reason: string }[] } | null = null;
   if (flags.from !== undefined) {
     const { copyIntoNewImage } = await import('./cp-in.js');
-    filled = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible }, options);
+    const { files, directories, bytes, errors, skipped } = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible, onClash: flags.onClash }, options);
+    if (errors.length > 0) {
+      // An image that is not the tree is a failure: every problem is listed, and a new image removed.
+      if (target.created) removeCreatedTarget(image);
+      else if (target.fresh) await truncateBack(image);
+      throw await fillFailure(image, flags.from, errors, target.fresh, options);
+    }
+    // What was left out on purpose (symbolic links, --on-clash skip) is said, never silent.
+    for (const s of skipped) warn(options, image, `${s.path}: ${s.reason}`);
+    filled = { files, directories, bytes, skipped };
   }
 
   const partition = options.partition ?? null;
   if (options.json) {
-    printJson({ image, partition, ...made.fields, from: flags.from ?? null, filled });
+    // One spelling of the FAT type, as info and fsck write it (FAT12, FAT16, FAT32).
+    const fields = made.fields as Record<string, unknown>;
+    printJson({ image, partition, ...fields, ...(typeof fields.fatType === 'string' ? { fatType: fields.fatType.toUpperCase() } : {}), from: flags.from ?? null, filled });
     return 0;
   }
   for (const w of made.warnings) warn(options, image, w);
@@ -183,4 +200,23 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
   }
   return 0;
+}
+
+/** An image that existed empty before mkfs goes back to empty. */
+async function truncateBack(image: string): Promise<void> {
+  const { truncateSync } = await import('node:fs');
+  try {
+    truncateSync(image, 0);
+  } catch {
+    // reported through the fill failure; the image is what it is
+  }
+}
+
+/** Prints each problem of a failed `--from` fill (as cp -r does) and returns the error that ends the command. */
+async function fillFailure(image: string, from: string, errors: { path: string; code: string; message: string }[], fresh: boolean, options: import('./context.js').GlobalOptions): Promise<Error> {
+  const [{ DiskkitError, ErrorCode }, { reportError }] = await Promise.all([import('../engine/errors.js'), import('./context.js')]);
+  if (!options.json) for (const e of errors) reportError(image, new DiskkitError(e.code as never, e.message, { context: { path: e.path } }));
+  const code = errors[0]!.code as (typeof ErrorCode)[keyof typeof ErrorCode];
+  const left = fresh ? 'no image was left' : `the ${options.partition === undefined ? 'image' : `partition ${options.partition}`} is formatted but not filled`;
+  return new DiskkitError(code, `${errors.length} ${errors.length === 1 ? 'problem' : 'problems'} copying '${from}'; ${left}`, { context: { errors } });
 }

@@ -4,24 +4,30 @@
  * existing file DEST is replaced by a file SRC. Moving a directory fixes its '..'.
  */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
     .command('mv')
     .description('rename or move files and directories inside an image')
     .argument('<paths...>', 'IMAGE:/SRC... IMAGE:/DEST')
-    .action((paths: string[], _opts: unknown, command: Command) => {
+    .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
+    .action((paths: string[], opts: { force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
       return runAction(image, async () => {
         if (paths.length < 2) throw usageError('mv needs a source and a destination: mv IMAGE:/SRC IMAGE:/DEST');
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mv takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mv takes IMAGE:/PATH arguments (e.g. disk.img:/a.txt disk.img:/b.txt)');
         if (refs.some((r) => r!.image !== image)) throw usageError('mv works inside one image; use cp to copy between images and the host');
         const { openVolume } = await import('../engine/open-volume.js');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
         const { joinPath, pathKey } = await import('../engine/volume-path.js');
+        refuseReadOnlyImage(image!, Boolean(opts.force));
         const volume = openVolume(image!, { partition: g.partition, writable: true });
         const moved: { from: string; to: string }[] = [];
         try {

@@ -2,8 +2,13 @@
  * Progress bars for long operations: cli-progress on stderr, only when stderr is a
  * terminal and neither --quiet nor --json is set. cli-progress is imported only when
  * a bar is actually shown, so commands stay cheap to load.
+ *
+ * The bar changes no terminal mode (no hidden cursor, no line wrap turned off): a
+ * Ctrl-C during a synchronous copy ends the process before any handler could put
+ * them back. It is sized to fit the line instead, so it never wraps.
  */
 import type { GlobalOptions } from './context.js';
+import { usableColumns } from './terminal.js';
 
 export interface Progress {
   /** Sets the bytes (or items) done so far. */
@@ -22,11 +27,16 @@ export async function startProgress(options: Pick<GlobalOptions, 'quiet' | 'json
   if (!progressWanted(options) || total <= 0) return NO_PROGRESS;
   const { default: cliProgress } = await import('cli-progress');
   const scale = unit === 'bytes' ? 1024 * 1024 : 1;
+  const format = `${label} [{bar}] {percentage}% | {value}/{total} ${unit === 'bytes' ? 'MiB' : ''} | {eta_formatted}`;
+  // Room the text around the bar takes at most (tokens at their widest), so the line never reaches the edge.
+  const widest = format.replace('{bar}', '').replace('{percentage}', '100').replace(/\{value\}|\{total\}/g, String(Math.ceil(total / scale))).replace('{eta_formatted}', '99h59m');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === 'bytes' ? 'MiB' : ''} | {eta_formatted}`,
-      hideCursor: true,
+      format,
+      barsize: Math.max(5, Math.min(40, usableColumns(process.stderr) - widest.length - 1)),
+      hideCursor: false,
+      linewrap: true,
       clearOnComplete: true,
       fps: 10,
     },

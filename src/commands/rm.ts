@@ -1,6 +1,7 @@
 /** `diskkit rm [-r] IMAGE:/PATH...`: removes files (and with -r, directory trees) from an image. */
 import type { Command } from 'commander';
-import { globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, reportError, runAction, usageError } from './context.js';
+import { ExitCode } from './exit-codes.js';
 
 export function define(program: Command): void {
   program
@@ -8,12 +9,16 @@ export function define(program: Command): void {
     .description('remove files or directories from an image')
     .argument('<paths...>', 'IMAGE:/PATH to remove')
     .option('-r, --recursive', 'remove directories and their contents')
-    .option('-f, --force', 'ignore paths that do not exist')
+    .option('-f, --force', 'ignore paths that do not exist; write even to a read-only image file')
     .action((paths: string[], opts: { recursive?: boolean; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       const refs = paths.map((p) => parseImageRef(p));
       const image = refs[0]?.image;
       return runAction(image, async () => {
+        for (const p of paths) {
+          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'rm takes IMAGE:/PATH arguments');
+          if (problem) throw problem;
+        }
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('rm takes IMAGE:/PATH arguments (e.g. disk.img:/old.txt)');
         if (refs.some((r) => r!.image !== image)) throw usageError('rm works on one image at a time');
         for (const ref of refs) {
@@ -21,8 +26,11 @@ export function define(program: Command): void {
         }
         const { openVolume } = await import('../engine/open-volume.js');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
+        refuseReadOnlyImage(image!, Boolean(opts.force));
         const volume = openVolume(image!, { partition: g.partition, writable: true });
         const removed: { path: string; type: string }[] = [];
+        // As rm(1): an operand that cannot be removed is reported, the others are still removed, and the exit code is 1.
+        const errors: { path: string; code: string; message: string }[] = [];
         try {
           for (const ref of refs) {
             try {
@@ -31,7 +39,9 @@ export function define(program: Command): void {
               removed.push({ path: info.path, type: info.type });
             } catch (error) {
               if (opts.force && error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND) continue;
-              throw error;
+              if (!(error instanceof DiskkitError) || error.code === ErrorCode.IO) throw error;
+              errors.push({ path: (error.context.path as string | undefined) ?? ref!.path, code: error.code, message: error.message });
+              if (!g.json) reportError(image, error);
             }
           }
         } finally {
@@ -42,7 +52,8 @@ export function define(program: Command): void {
             volume.close();
           }
         }
-        if (g.json) printJson({ removed });
+        if (g.json) printJson({ removed, errors });
+        return errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
       });
     });
 }

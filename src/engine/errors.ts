@@ -31,6 +31,8 @@ export const ErrorCode = {
   CORRUPT: 'E_CORRUPT',
   /** A name cannot be stored or extracted safely. */
   BAD_NAME: 'E_BAD_NAME',
+  /** Two names the file system takes for one (FAT ignores case): the second is not written. */
+  NAME_CLASH: 'E_NAME_CLASH',
   /** The volume is full. */
   NO_SPACE: 'E_NO_SPACE',
   /** A move that cannot be done, e.g. a directory into itself. */
@@ -43,7 +45,7 @@ export const ErrorCode = {
   BAD_MFT: 'E_BAD_MFT',
   /** One MFT record is unusable (recoverable: reported, not thrown, unless --strict). */
   BAD_RECORD: 'E_BAD_RECORD',
-  /** A write to a volume whose format diskkit only reads (NTFS), or to a sealed image. */
+  /** A write to a volume whose format diskkit only reads (NTFS), to a sealed image, or to an image file without write permission (no --force). */
   READ_ONLY: 'E_READ_ONLY',
   /** Valid but not supported (yet). */
   UNSUPPORTED: 'E_UNSUPPORTED',

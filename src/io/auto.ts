@@ -1,9 +1,15 @@
 /**
- * `auto`: picks a read mode from what is known before the scan starts — the source
- * kind, the bytes to read, the core count, and whether per-chunk work can run in
- * workers — and says why, so `-v` can print the choice. The thresholds come from
- * bench/io.bench.js on a 2-core machine (see BENCHMARKS.md).
+ * `auto`: picks a read mode from what is measured before the scan starts — the source
+ * kind, the bytes to read, the cores and how busy they are (load average), and how
+ * fast the per-chunk work runs compared with reading (does parsing or copying
+ * dominate?) — and says why, so `-v` can print the choice. The figures come from
+ * bench/io.bench.js and `mft bench` on 2-core machines (BENCHMARKS.md): streaming
+ * reads a page-cached file at 1.0× cat while prefetch/pipelined/parallel reach
+ * 0.6–0.8×; workers only pay off when the work per byte costs more than the copy
+ * into shared memory and the hand-offs (SHA-256 at ~1.1 GB/s a core: 1.6×; CRC-32
+ * at ~5 GB/s: a loss), and only when a second core is actually free.
  */
+import { loadavg } from 'node:os';
 import type { BlockSource } from './block-source.js';
 
 export type ConcreteMode = 'streaming' | 'prefetch' | 'pipelined' | 'parallel' | 'mmap';
@@ -16,12 +22,38 @@ export interface AutoChoice {
 /** Below this, start-up costs of the other modes (threads, mappings) outweigh any gain. */
 export const AUTO_SMALL_SCAN = 8 << 20;
 
-export function chooseMode(source: BlockSource, totalBytes: number, cores: number, hasWorkerWork: boolean): AutoChoice {
+/**
+ * Per-chunk work slower than this (bytes/s on one core) dominates a page-cached
+ * read, so spreading it over workers pays; faster work (CRC-32 ~5 GB/s) does not
+ * cover the copy into shared memory and the hand-offs.
+ */
+export const WORK_DOMINATES_BELOW = 2.5e9;
+
+/** Cores free for a second thread: the core count less what other processes keep busy (1-minute load average). */
+export function freeCores(cores: number, load = loadavg()[0] ?? 0): number {
+  return Math.max(0, cores - Math.max(0, load));
+}
+
+/** Whether a worker thread would get a core of its own: at least 1.5 cores free. */
+export function secondCoreFree(cores: number, load?: number): boolean {
+  return cores >= 2 && freeCores(cores, load) >= 1.5;
+}
+
+/**
+ * `workRate`: bytes/s one core gets through the per-chunk work that could run in
+ * workers (undefined: there is none). `load`: the load average to judge free cores by.
+ */
+export function chooseMode(source: BlockSource, totalBytes: number, cores: number, workRate?: number, load = loadavg()[0] ?? 0): AutoChoice {
   if (totalBytes < AUTO_SMALL_SCAN) return { mode: 'streaming', reason: `small scan (${totalBytes} bytes): streaming has no start-up cost` };
-  if (hasWorkerWork && cores >= 2) return { mode: 'parallel', reason: `per-chunk work can run in workers and ${cores} cores are available` };
+  const free = freeCores(cores, load);
+  const busy = `${cores} cores, load ${load.toFixed(2)}, ${free.toFixed(1)} free`;
+  if (workRate !== undefined && workRate < WORK_DOMINATES_BELOW) {
+    if (secondCoreFree(cores, load)) return { mode: 'parallel', reason: `per-chunk work (${(workRate / 1e9).toFixed(1)} GB/s a core) dominates reading and a second core is free (${busy})` };
+    if (source.kind === 'file' || source.kind === 'slice') return { mode: 'streaming', reason: `per-chunk work dominates but no second core is free (${busy}): workers would only add hand-offs` };
+  }
   if (source.kind === 'reader') return { mode: 'streaming', reason: "file read through the format's reader on the main thread: nothing to overlap" };
   if (source.kind === 'memory') return { mode: 'streaming', reason: 'in-memory source: reads are copies, nothing to overlap' };
   if (source.kind === 'block-device') return { mode: 'prefetch', reason: 'block device: read-ahead overlaps device latency with processing' };
-  if (hasWorkerWork) return { mode: 'streaming', reason: 'one core: workers would only add hand-offs' };
+  if (workRate !== undefined) return { mode: 'streaming', reason: `per-chunk work is cheap (${(workRate / 1e9).toFixed(1)} GB/s a core): copying dominates, and synchronous reads from the page cache copy least` };
   return { mode: 'streaming', reason: 'regular file with main-thread processing: synchronous reads from the page cache are cheapest' };
 }

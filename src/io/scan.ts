@@ -92,7 +92,8 @@ interface Prepared {
   autoReason: string | null;
 }
 
-function prepare(source: BlockSource, extents: readonly Extent[], options: ScanOptions, hasWorkerWork: boolean): Prepared {
+/** `workRate`: bytes/s a core gets through the per-chunk work workers could run (undefined: none). */
+function prepare(source: BlockSource, extents: readonly Extent[], options: ScanOptions, workRate: number | undefined): Prepared {
   const total = validateExtents(source.name, source.size, extents);
   const requestedMode = options.mode ?? 'streaming';
   if (!(READ_MODES as readonly string[]).includes(requestedMode)) throw new DiskkitError(ErrorCode.USAGE, `unknown read mode '${requestedMode}'`, { context: { mode: requestedMode } });
@@ -100,7 +101,7 @@ function prepare(source: BlockSource, extents: readonly Extent[], options: ScanO
   let mode: ConcreteMode;
   let autoReason: string | null = null;
   if (requestedMode === 'auto') {
-    const choice = chooseMode(source, total, defaultWorkerCount(), hasWorkerWork);
+    const choice = chooseMode(source, total, defaultWorkerCount(), workRate);
     mode = choice.mode;
     autoReason = choice.reason;
   } else {
@@ -163,7 +164,7 @@ async function runMode(mode: ConcreteMode, ctx: ModeContext): Promise<void> {
  * to move per-chunk work into them.
  */
 export async function scanExtents(source: BlockSource, extents: readonly Extent[], consume: ChunkConsumer, options: ScanOptions = {}): Promise<ScanResult> {
-  const p = prepare(source, extents, options, false);
+  const p = prepare(source, extents, options, undefined);
   checkAborted(options.signal);
   const ctx: ModeContext = { ...p.ctx, consume };
   await runMode(p.mode, ctx);
@@ -174,7 +175,12 @@ export async function scanExtents(source: BlockSource, extents: readonly Extent[
 export interface ParallelScanOptions extends ScanOptions, WorkerWork {
   /** The module whose `process(chunk, logicalOffset, data)` runs per chunk. */
   workerModule: URL | string;
+  /** Bytes/s one core gets through that work (measured; auto compares it with reading). */
+  workRate?: number;
 }
+
+/** A worker module of unknown cost is taken to be CPU-heavy (as parsing is). */
+const UNMEASURED_WORK_RATE = 1e9;
 
 /** Receives each chunk's `process` result in logical order, on the main thread. */
 export type ResultConsumer<R> = (result: R, index: number, logicalOffset: number, length: number) => void | Promise<void>;
@@ -195,7 +201,7 @@ export type ResultConsumer<R> = (result: R, index: number, logicalOffset: number
 export async function scanParallel<R>(source: BlockSource, extents: readonly Extent[], options: ParallelScanOptions, onResult: ResultConsumer<R>): Promise<ScanResult> {
   let p: Prepared;
   try {
-    p = prepare(source, extents, { ...options, mode: options.mode ?? 'parallel' }, true);
+    p = prepare(source, extents, { ...options, mode: options.mode ?? 'parallel' }, options.workRate ?? UNMEASURED_WORK_RATE);
     checkAborted(options.signal);
   } catch (error) {
     await options.pool?.close();

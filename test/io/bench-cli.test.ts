@@ -31,14 +31,15 @@ describe('diskkit bench', () => {
     const r = await diskkit(['bench', join(dir, 'x.bin'), ...args]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/error/i);
+    expect(r.stderr).toMatch(/^diskkit: /);
   });
 
   it('a missing image is a runtime error naming the file', async () => {
     const r = await diskkit(['bench', join(dir, 'absent.img'), '--json']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('absent.img');
-    expect(r.stdout).toBe('');
+    // --json: the error document, and nothing else, on stdout
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' }, exitCode: 1 });
   });
 
   it('on a plain file runs the sequential read per mode; --json is one document whose checksums equal zlib.crc32 of the file', async () => {

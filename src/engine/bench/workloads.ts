@@ -40,6 +40,12 @@ export interface ReadRun {
 
 const DIGEST_MODULE = builtModuleUrl('../../io/workers/chunk-digest.js', import.meta.url);
 
+/**
+ * Bytes/s one core gets through each digest (node:zlib crc32, node:crypto SHA-256 on
+ * 1 MiB chunks; REFERENCE.md "Measured here"): what auto weighs against reading.
+ */
+const DIGEST_WORK_RATE: Record<DigestWork, number> = { none: Infinity, crc32: 5e9, sha256: 1.1e9 };
+
 /** Reads the extents once in the given mode, running the digest work per chunk where the mode runs work. */
 export async function readExtents(source: BlockSource, extents: readonly Extent[], settings: ReadSettings): Promise<ReadRun> {
   let crc = 0;
@@ -55,6 +61,7 @@ export async function readExtents(source: BlockSource, extents: readonly Extent[
       depth: settings.depth,
       workers: settings.workers,
       workerModule: DIGEST_MODULE,
+      workRate: DIGEST_WORK_RATE[settings.hash],
       workerData: { hash: settings.hash },
       signal: settings.signal,
       onProgress: settings.onProgress ? (done, total) => settings.onProgress!(total ? done / total : 1) : undefined,

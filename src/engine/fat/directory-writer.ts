@@ -164,7 +164,7 @@ export class WritableDirectory {
     if (this.runs === null) {
       throw new DiskkitError(ErrorCode.ROOT_FULL, `the root directory is full (${slotCount} entries on ${this.boot.fatType.toUpperCase()})`, {
         context: { path: this.path },
-        hint: 'put files in a subdirectory, or make the image with more root entries',
+        hint: 'put files in a subdirectory, or make the image with more root entries (diskkit mkfs --root-entries N)',
       });
     }
     const needSlots = this.endSlot + count - slotCount;

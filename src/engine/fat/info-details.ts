@@ -29,8 +29,13 @@ export interface FatVolumeInfo extends VolumeInfo {
   fsInfo: { freeCount: number | null; nextFree: number | null } | null;
 }
 
+/** `1 sector`, `2 sectors`: counts agree with their nouns. */
+function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 export function fatInfoDetails(i: FatVolumeInfo): InfoDetail[] {
-  const root = 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : `sector ${i.rootDirectory.sector}, ${i.rootDirectory.entries} entries`;
+  const root = 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : `sector ${i.rootDirectory.sector}, ${count(i.rootDirectory.entries, 'entry', 'entries')}`;
   const lines: InfoDetail[] = [
     { label: 'type', value: i.fatType },
     { label: 'label', value: i.label ?? '(none)' },
@@ -38,9 +43,9 @@ export function fatInfoDetails(i: FatVolumeInfo): InfoDetail[] {
     { label: 'OEM name', value: i.oemName },
     { label: 'volume size', value: formatBytesExact(i.volumeBytes) },
     { label: 'sector size', value: `${i.bytesPerSector} bytes` },
-    { label: 'cluster size', value: `${i.bytesPerCluster} bytes (${i.sectorsPerCluster} sectors)` },
+    { label: 'cluster size', value: `${count(i.bytesPerCluster, 'byte')} (${count(i.sectorsPerCluster, 'sector')})` },
     { label: 'reserved sectors', value: String(i.reservedSectors) },
-    { label: 'FATs', value: `${i.numberOfFats} × ${i.sectorsPerFat} sectors` },
+    { label: 'FATs', value: `${i.numberOfFats} × ${count(i.sectorsPerFat, 'sector')}` },
     { label: 'root directory', value: root },
     { label: 'first data sector', value: String(i.firstDataSector) },
     { label: 'clusters', value: `${i.clusters.total} total, ${i.clusters.used} used, ${i.clusters.free} free` },

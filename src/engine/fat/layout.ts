@@ -60,6 +60,9 @@ export interface LayoutRequest {
   rootEntryCount?: number;
 }
 
+/** Most root entries a FAT12/16 boot sector can record (a 16-bit field). */
+export const MAX_ROOT_ENTRIES = 65535;
+
 /** A complete layout: every BPB field mkfs needs, and the geometry derived from them. */
 export interface FatLayout {
   fatType: FatType;
@@ -160,6 +163,8 @@ interface FitContext {
   rootDirSectors: number;
   numberOfFats: number;
   aligned: boolean;
+  /** Root entries asked for, or undefined for the geometry's default. */
+  requestedRootEntries: number | undefined;
 }
 
 /**
@@ -230,6 +235,11 @@ function validateRequest(request: LayoutRequest): { bytesPerSector: number; numb
   }
   const numberOfFats = request.numberOfFats ?? 2;
   if (numberOfFats !== 1 && numberOfFats !== 2) throw usage(`--fats must be 1 or 2, not ${numberOfFats}`, { field: 'fats', value: numberOfFats });
+  const roots = request.rootEntryCount;
+  if (roots !== undefined) {
+    if (!Number.isInteger(roots) || roots < 1 || roots > MAX_ROOT_ENTRIES) throw usage(`--root-entries must be 1 to ${MAX_ROOT_ENTRIES}, not ${roots}`, { field: 'rootEntries', value: roots });
+    if (request.fatType === 'fat32') throw usage('--root-entries is for FAT12/16: the FAT32 root directory is a cluster chain that grows', { field: 'rootEntries', value: roots });
+  }
   if (!Number.isSafeInteger(request.volumeBytes) || request.volumeBytes <= 0) {
     throw usage(`volume size ${request.volumeBytes} is not a positive whole number of bytes`, { field: 'size', value: request.volumeBytes });
   }
@@ -267,8 +277,13 @@ function attemptLayout(request: LayoutRequest): Attempt {
   // Whole tracks only: DOS and mtools expect it.
   const totalSectors = Math.floor(rawSectors / geometry.sectorsPerTrack) * geometry.sectorsPerTrack;
   const aligned = totalSectors > ALIGNMENT_MIN_SECTORS;
-  const rootEntryCount = fatType === 'fat32' ? 0 : geometry.rootEntryCount;
+  // Rounded up to whole sectors (grown to whole clusters when aligned). mkfs.fat records
+  // the count as given, and fsck.fat then warns that the root spans part of a sector.
+  const entriesPerSector = bytesPerSector / 32;
+  const requestedRootEntries = request.rootEntryCount === undefined ? undefined : ceilDiv(request.rootEntryCount, entriesPerSector) * entriesPerSector;
+  const rootEntryCount = fatType === 'fat32' ? 0 : (requestedRootEntries ?? geometry.rootEntryCount);
   const context: FitContext = {
+    requestedRootEntries,
     totalSectors,
     bytesPerSector,
     reservedSectors: fatType === 'fat32' ? 32 : 1,
@@ -310,7 +325,7 @@ function finishLayout(type: FatType, spc: number, fit: Fit, c: FitContext, geome
   const reservedSectors = align(c.reservedSectors);
   // The fixed root directory grows to fill its aligned space rather than leave a gap.
   const rootDirSectors = type === 'fat32' ? 0 : align(c.rootDirSectors);
-  const rootEntryCount = type === 'fat32' ? 0 : c.aligned ? (rootDirSectors * c.bytesPerSector) / 32 : geometry.rootEntryCount;
+  const rootEntryCount = type === 'fat32' ? 0 : c.aligned ? (rootDirSectors * c.bytesPerSector) / 32 : (c.requestedRootEntries ?? geometry.rootEntryCount);
   const rootDirSector = reservedSectors + c.numberOfFats * fit.sectorsPerFat;
   const bytesPerCluster = spc * c.bytesPerSector;
   if (bytesPerCluster > MAX_PORTABLE_CLUSTER_BYTES) {
@@ -396,6 +411,9 @@ function describeAlternatives(request: LayoutRequest): string {
  */
 export function planFatLayout(request: LayoutRequest): FatLayout {
   const attempt = attemptLayout(request);
+  if (attempt.layout?.fatType === 'fat32' && request.rootEntryCount !== undefined) {
+    throw usage(`--root-entries is for FAT12/16, and ${formatBytes(request.volumeBytes)} makes FAT32 (its root directory is a cluster chain that grows)`, { field: 'rootEntries', value: request.rootEntryCount }, 'add --type fat16, or leave out --root-entries');
+  }
   if (attempt.layout) return attempt.layout;
   const size = formatBytes(request.volumeBytes);
   const failure = attempt.failure;

@@ -11,7 +11,7 @@ import type { MkfsOutcome, MkfsRequest } from '../formats.js';
 import { summarizeHostTree } from '../host-tree.js';
 import { planFatLayout, type FatLayout } from './layout.js';
 import { derivedVolumeId, formatFat, formatVolumeId, parseVolumeId, randomVolumeId, validateVolumeLabel } from './mkfs.js';
-import { autoVolumeSize } from './tree-size.js';
+import { autoVolumeSize, treeFits } from './tree-size.js';
 
 /** Label-entry time for --invariant without SOURCE_DATE_EPOCH: 2000-01-01 00:00:00 UTC. */
 const INVARIANT_EPOCH = 946684800;
@@ -41,7 +41,8 @@ export function planFatMkfs(request: MkfsRequest): number | undefined {
   validateVolumeLabel(request.label);
   if (request.volumeId !== undefined) parseVolumeId(request.volumeId);
   let size = request.size;
-  if (size === undefined && request.from !== undefined) {
+  // Auto sizing is for a new image file; a partition is filled whole.
+  if (size === undefined && request.from !== undefined && request.partition === undefined) {
     const tree = summarizeHostTree(request.from.dir);
     try {
       size = autoVolumeSize(tree, base, planFatLayout, request.from.headroom, request.label !== '');
@@ -58,6 +59,16 @@ export function formatFatTarget(target: { source: BlockSource; volumeBytes: numb
   const base = layoutRequest(request);
   const label = validateVolumeLabel(request.label);
   const layout: FatLayout = planFatLayout({ ...base, volumeBytes: target.volumeBytes });
+  // A tree the volume cannot hold is refused before anything is written (E_NO_SPACE).
+  if (request.from !== undefined) {
+    const tree = summarizeHostTree(request.from.dir);
+    if (!treeFits(layout, tree, request.label !== '')) {
+      const data = tree.fileSizes.reduce((n, s) => n + s, 0);
+      throw new DiskkitError(ErrorCode.NO_SPACE, `'${request.from.dir}' (${tree.fileSizes.length} files, ${formatBytes(data)}) does not fit in a ${formatBytes(layout.totalSectors * layout.bytesPerSector)} ${layout.fatType.toUpperCase()} volume with ${formatBytes(layout.bytesPerCluster)} clusters`, {
+        hint: request.partition === undefined ? 'leave out --size (the image is then sized to the tree) or give a larger one' : `partition ${request.partition} is too small for this tree`,
+      });
+    }
+  }
   const hiddenSectors = target.start / request.sectorSize;
   if (!Number.isInteger(hiddenSectors)) {
     throw usage(`partition ${request.partition} starts at byte ${target.start}, not on a ${request.sectorSize}-byte sector boundary`);

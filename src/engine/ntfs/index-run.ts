@@ -77,6 +77,8 @@ export interface MftIndexSummary {
   recordsPerSecond: number;
   mbPerSecond: number;
   mode: string;
+  /** Why auto picked `mode` (null when a mode was asked for). */
+  autoReason: string | null;
   workers: number;
   /** Threads that formatted rows: 2 for a large index written to a file or device (format-parallel.ts), else 1. */
   formatThreads: number;
@@ -200,6 +202,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       recordsPerSecond: c.records / seconds,
       mbPerSecond: timed.bytesRead / 2 ** 20 / seconds,
       mode: timed.mode,
+      autoReason: timed.autoReason,
       workers: timed.workers,
       formatThreads,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,

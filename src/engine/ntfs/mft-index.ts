@@ -164,6 +164,7 @@ function mergeExtensions(index: MftIndex): void {
       table.size[b] = table.size[r]!;
       table.allocated[b] = table.allocated[r]!;
       table.dataFlags[b] = table.dataFlags[r]!;
+      table.dataAttributeId[b] = table.dataAttributeId[r]!;
       table.present[b]! |= Present.DATA;
     }
     table.present[b]! |= table.present[r]! & (Present.INDEX_ALLOCATION | Present.INDEX_ROOT | Present.REPARSE_POINT);

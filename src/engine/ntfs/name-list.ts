@@ -37,6 +37,7 @@ const ENTRY_COLUMNS = [
   ['times', Uint32Array, 8],
   ['charStart', Uint32Array, 1],
   ['charLength', Uint16Array, 1],
+  ['attributeId', Uint16Array, 1],
 ] as const;
 
 type EntryColumnName = (typeof ENTRY_COLUMNS)[number][0];
@@ -85,6 +86,8 @@ export class NameList {
   times!: Uint32Array;
   charStart!: Uint32Array;
   charLength!: Uint16Array;
+  /** The attribute's instance id in its record ($FILE_NAME or named $DATA): TSK's INODE-TYPE-ID addresses it. */
+  attributeId!: Uint16Array;
   chars!: Uint16Array;
 
   /** This thread's next free entry and the end of its current block (next === end: no block yet). */

@@ -6,11 +6,13 @@
  * whole; a partitioned disk image goes through `openImage` (src/engine/image.ts),
  * which picks partition N, or the only NTFS partition when none is named.
  */
-import { FileBlockSource, SliceBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { FileBlockSource, MemoryBlockSource, SliceBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
 import { openImage } from '../image.js';
 import { isNtfsBootSector } from './boot-sector.js';
 import { SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
-import { DiskkitError, ErrorCode } from '../errors.js';
+import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { locateMft, type MftLayout } from './mft-source.js';
 import { scanMft, type ScanMftOptions } from './scan-mft.js';
 import { buildIndex, type BuildOptions, type MftIndex } from './mft-index.js';
@@ -29,7 +31,65 @@ function startsWithNtfs(source: BlockSource): boolean {
   return isNtfsBootSector(first) || signature === SIGNATURE_FILE || signature === SIGNATURE_BAAD;
 }
 
+/** `-`, or a path that is a pipe or socket (`/dev/stdin` fed by `icat IMG 0 |`): it cannot be read at offsets. */
+function isStream(path: string): boolean {
+  if (path === '-') return true;
+  try {
+    const st = statSync(path);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a pipe to its end into memory: locating and scanning an MFT needs its size
+ * and reads record 0 before the rest. Bounded by half the machine's memory.
+ */
+function readStream(path: string): MemoryBlockSource {
+  const name = path === '-' ? 'stdin' : path;
+  // Standard input is read through descriptor 0 itself: reopening /dev/stdin fails
+  // when it is a socket (ENXIO), as it is under some process runners.
+  const stdin = path === '-' || path === '/dev/stdin';
+  let fd = 0;
+  if (!stdin) {
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      throw fromSystemError(error, name, 'open');
+    }
+  }
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const limit = Math.floor(totalmem() / 2);
+  const parts: Buffer[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(4 << 20);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (error) {
+        // A non-blocking descriptor with nothing yet: wait a little for the writer.
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(pause, 0, 0, 5);
+          continue;
+        }
+        throw fromSystemError(error, name, 'read');
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new DiskkitError(ErrorCode.LIMIT, `more than ${Math.round(limit / 2 ** 20)} MiB came through the pipe: too much to hold in memory`, { context: { image: name }, hint: 'write the dump to a file first (icat IMG 0 > mft.bin) and index the file' });
+      parts.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+  } finally {
+    if (!stdin) closeSync(fd);
+  }
+  return new MemoryBlockSource(Buffer.concat(parts, total), name);
+}
+
 export function openMftSource(path: string, options: OpenMftOptions = {}): BlockSource {
+  if (options.partition === undefined && isStream(path)) return readStream(path);
   if (options.offset !== undefined) {
     const whole = FileBlockSource.open(path);
     if (options.offset >= whole.size) {
@@ -67,6 +127,8 @@ export interface TimedIndex {
   seconds: number;
   bytesRead: number;
   mode: string;
+  /** Why auto picked the mode (null when one was asked for). */
+  autoReason: string | null;
   workers: number;
   scan: import('../../io/scan.js').ScanResult;
 }
@@ -77,5 +139,5 @@ export async function indexMftSource(source: BlockSource, options: ScanMftOption
   const layout = locateMft(source);
   const scanned = await scanMft(layout, options);
   const index = buildIndex(layout, scanned, options);
-  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, workers: scanned.workers, scan: scanned.scan };
+  return { index, layout, seconds: (performance.now() - t0) / 1000, bytesRead: scanned.bytesRead, mode: scanned.mode, autoReason: scanned.autoReason, workers: scanned.workers, scan: scanned.scan };
 }

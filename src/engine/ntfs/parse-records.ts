@@ -7,7 +7,7 @@
  */
 import { applyFixups, checkFixups, FIXUP_STRIDE, FixupStatus, type FixupStatusValue } from './fixup.js';
 import { RecordStatus, SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
-import { AttributeFlag, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH } from './attributes/attribute-header.js';
+import { ATTRIBUTE_ID_OFFSET, AttributeFlag, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH } from './attributes/attribute-header.js';
 import { MIN_STANDARD_INFORMATION_LENGTH, readStandardInformation } from './attributes/x10-standard-information.js';
 import { FILE_NAME_FIXED_LENGTH, FILE_NAME_LENGTH_OFFSET, FILE_NAME_NAMESPACE_OFFSET, FILE_NAME_TIMES_OFFSET } from './attributes/x30-file-name.js';
 import { isAttributeListWellFormed } from './attributes/x20-attribute-list.js';
@@ -175,7 +175,7 @@ function parseAttributes(ctx: ParseContext, buf: Uint8Array, start: number, end:
         if (nonResident !== 0 || valueLength < FILE_NAME_FIXED_LENGTH) return false;
         const units = buf[valueAt + FILE_NAME_LENGTH_OFFSET]!;
         if (FILE_NAME_FIXED_LENGTH + 2 * units > valueLength) return false;
-        addName(ctx.names, buf, valueAt, units, record);
+        addName(ctx.names, buf, valueAt, units, record, u16(buf, p + ATTRIBUTE_ID_OFFSET));
         break;
       }
       case AttributeType.DATA: {
@@ -195,14 +195,16 @@ function parseAttributes(ctx: ParseContext, buf: Uint8Array, start: number, end:
           table.size[record] = size;
           table.allocated[record] = allocated;
           table.dataFlags[record] = attrFlags & (AttributeFlag.COMPRESSED | AttributeFlag.ENCRYPTED | AttributeFlag.SPARSE);
+          table.dataAttributeId[record] = u16(buf, p + ATTRIBUTE_ID_OFFSET);
           present |= Present.DATA;
         } else {
-          addStream(ctx.streams, buf, p + nameOffset, nameLength, record, size, allocated, attrFlags);
+          addStream(ctx.streams, buf, p + nameOffset, nameLength, record, size, allocated, attrFlags, u16(buf, p + ATTRIBUTE_ID_OFFSET));
         }
         break;
       }
       case AttributeType.INDEX_ROOT:
         present |= Present.INDEX_ROOT;
+        table.indexRootAttributeId[record] = u16(buf, p + ATTRIBUTE_ID_OFFSET);
         break;
       case AttributeType.INDEX_ALLOCATION:
         present |= Present.INDEX_ALLOCATION;
@@ -220,9 +222,10 @@ function parseAttributes(ctx: ParseContext, buf: Uint8Array, start: number, end:
   return true;
 }
 
-function addName(names: NameList, buf: Uint8Array, at: number, units: number, record: number): void {
+function addName(names: NameList, buf: Uint8Array, at: number, units: number, record: number, attributeId: number): void {
   const i = names.reserve(units);
   names.owner[i] = record;
+  names.attributeId[i] = attributeId;
   names.parent[i] = u32(buf, at) + u16(buf, at + 4) * 0x100000000;
   names.parentSequence[i] = u16(buf, at + 6);
   names.namespace[i] = buf[at + FILE_NAME_NAMESPACE_OFFSET]!;
@@ -238,9 +241,10 @@ function addName(names: NameList, buf: Uint8Array, at: number, units: number, re
   for (let k = 0; k < units; k++) chars[c++] = u16(buf, nameAt + 2 * k);
 }
 
-function addStream(streams: NameList, buf: Uint8Array, nameAt: number, units: number, record: number, size: number, allocated: number, flags: number): void {
+function addStream(streams: NameList, buf: Uint8Array, nameAt: number, units: number, record: number, size: number, allocated: number, flags: number, attributeId: number): void {
   const i = streams.reserve(units);
   streams.owner[i] = record;
+  streams.attributeId[i] = attributeId;
   streams.parent[i] = size;
   streams.parentSequence[i] = 0;
   streams.namespace[i] = flags & 0xff;

@@ -26,6 +26,8 @@ const COLUMNS = [
   ['links', Uint16Array, 1],
   ['baseSequence', Uint16Array, 1],
   ['dataFlags', Uint16Array, 1],
+  ['dataAttributeId', Uint16Array, 1],
+  ['indexRootAttributeId', Uint16Array, 1],
   ['fileAttributes', Uint32Array, 1],
   ['reparseTag', Uint32Array, 1],
   ['siTimes', Uint32Array, 8],
@@ -42,6 +44,9 @@ type Columns = {
   links: Uint16Array;
   baseSequence: Uint16Array;
   dataFlags: Uint16Array;
+  /** Instance ids of the unnamed $DATA and of the $I30 $INDEX_ROOT (TSK's INODE-128-ID / INODE-144-ID), where present. */
+  dataAttributeId: Uint16Array;
+  indexRootAttributeId: Uint16Array;
   fileAttributes: Uint32Array;
   reparseTag: Uint32Array;
   /** Four FILETIMEs per record as (lo, hi) u32 pairs: created, modified, mftModified, accessed. */

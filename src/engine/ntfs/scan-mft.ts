@@ -12,7 +12,7 @@ import { defaultWorkerCount, type WorkerPool } from '../../io/parallel.js';
 import { onRotationalDisk } from '../../io/rotational.js';
 import { AUTO_PARALLEL_MFT_BYTES, PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
-import { AUTO_SMALL_SCAN } from '../../io/auto.js';
+import { AUTO_SMALL_SCAN, freeCores, secondCoreFree, type AutoChoice } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
 import { allocateRecordTable, recordTableBytes, type RecordTable } from './record-table.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
@@ -46,6 +46,8 @@ export interface ScannedMft {
   bytesRead: number;
   /** The read mode that ran (auto resolved by src/io). */
   mode: string;
+  /** Why auto picked it (null when a mode was asked for). */
+  autoReason: string | null;
   workers: number;
   /** What the read layer reports: calls, bytes, waits, latency (for --stats). */
   scan: ScanResult;
@@ -65,25 +67,38 @@ export function alignChunk(chunkSize: number, recordSize: number): number {
 }
 
 /**
- * `auto` for the MFT: streaming for a small MFT; from AUTO_PARALLEL_MFT_BYTES up,
- * parallel on two or more cores (workers parse in shared memory and write names
- * straight into the shared lists: the fastest mode in BENCHMARKS.md whenever the
- * second core was free); prefetch otherwise (reads run on the libuv pool while
- * this thread parses); pipelined on a rotational disk.
+ * `auto` for the MFT, where parsing dominates reading (~1.7 GB/s a core against a
+ * page-cached read several times faster): streaming for a small MFT; from
+ * AUTO_PARALLEL_MFT_BYTES up, parallel when a second core is actually free (workers
+ * parse in shared memory and write names straight into the shared lists: the
+ * fastest mode in BENCHMARKS.md whenever the second core was free, the slowest when
+ * other processes kept both cores busy); prefetch otherwise (reads run on the libuv
+ * pool while this thread parses); pipelined on a rotational disk.
  */
-export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount(), rotational = layout.source !== undefined && onRotationalDisk(layout.source)): ConcreteMode {
+export function chooseMftAuto(layout: MftLayout, cores = defaultWorkerCount(), load?: number, rotational = layout.source !== undefined && onRotationalDisk(layout.source)): AutoChoice {
   const bytes = layout.recordCount * layout.recordSize;
-  if (bytes < AUTO_SMALL_SCAN) return 'streaming';
+  const size = `MFT of ${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  if (bytes < AUTO_SMALL_SCAN) return { mode: 'streaming', reason: `${size}: small, streaming has no start-up cost` };
+  if (layout.source?.kind === 'memory') return { mode: 'streaming', reason: `${size} already in memory (read from a pipe): nothing to overlap` };
   // A spinning disk: one sequential reader with parsing beside it beats the workers' scattered reads (issue 13).
-  if (rotational) return 'pipelined';
-  return bytes >= AUTO_PARALLEL_MFT_BYTES && cores >= 2 ? 'parallel' : 'prefetch';
+  if (rotational) return { mode: 'pipelined', reason: `${size} on a rotational disk: one sequential reader with parsing beside it beats scattered reads` };
+  const free = freeCores(cores, load);
+  const busy = `${cores} cores, ${free.toFixed(1)} free by the load average`;
+  if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
+  if (secondCoreFree(cores, load)) return { mode: 'parallel', reason: `${size}: parsing dominates and a second core is free (${busy})` };
+  return { mode: 'prefetch', reason: `${size}: parsing dominates but no second core is free (${busy}): reads overlap parsing on the I/O pool instead` };
+}
+
+export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount(), load?: number, rotational?: boolean): ConcreteMode {
+  return chooseMftAuto(layout, cores, load, rotational).mode;
 }
 
 export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): Promise<ScannedMft> {
   const requested = options.mode ?? 'streaming';
   const workers = options.workers ?? 2;
   // auto is resolved here so the table is shared only when workers run.
-  const mode: ConcreteMode = requested === 'auto' ? chooseMftMode(layout) : requested;
+  const auto = requested === 'auto' ? chooseMftAuto(layout) : null;
+  const mode: ConcreteMode = auto ? auto.mode : (requested as ConcreteMode);
   const { recordSize, recordCount } = layout;
   const ranges = rangesToRead(layout, Boolean(options.skipUnused));
   const bitmap = options.skipUnused && layout.bitmap ? layout.bitmap : null;
@@ -127,5 +142,5 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
   );
   names.refreshViews();
   streams.refreshViews();
-  return { table, names, streams, namesByRecord: nameGroups.finish(), streamsByRecord: streamGroups.finish(), bytesRead: result.bytes, mode: result.mode, workers: result.mode === 'parallel' ? result.workers : 1, scan: result };
+  return { table, names, streams, namesByRecord: nameGroups.finish(), streamsByRecord: streamGroups.finish(), bytesRead: result.bytes, mode: result.mode, autoReason: auto?.reason ?? null, workers: result.mode === 'parallel' ? result.workers : 1, scan: result };
 }

@@ -61,6 +61,8 @@ export const NonResidentHeader = defineStruct('NonResidentAttributeHeader', 0x48
 /** Minimum header lengths: resident header, and non-resident header without the compressed-size field. */
 export const MIN_RESIDENT_LENGTH = 0x18;
 export const MIN_NON_RESIDENT_LENGTH = 0x40;
+/** Where the hot parser reads `AttributeHeader.attributeId` (the instance id TSK's INODE-TYPE-ID names). */
+export const ATTRIBUTE_ID_OFFSET = 0x0e;
 
 /** Decodes an attribute name (UTF-16LE) at `at` of `buf`. */
 export function decodeUtf16Name(buf: Uint8Array, at: number, units: number): string {

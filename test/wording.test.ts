@@ -1,0 +1,46 @@
+/**
+ * What users read: counts agree with their nouns ("1 sector", "1 run"), and the demo
+ * writes no escape codes into a pipe.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { diskkit } from './helpers/cli.js';
+import { requireTools } from './helpers/oracle.js';
+
+const HAVE = requireTools('mkfs.fat');
+const DEMO = fileURLToPath(new URL('../scripts/demo.js', import.meta.url));
+
+describe('wording', () => {
+  it.runIf(HAVE)('info and bench say "1 sector" and "1 run", not "1 sectors" and "1 runs"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-words-'));
+    try {
+      const img = join(dir, 'floppy.img');
+      execFileSync('mkfs.fat', ['-C', img, '1440'], { stdio: 'ignore' });
+      const info = await diskkit(['info', img]);
+      expect(info.exitCode).toBe(0);
+      expect(info.stdout).toMatch(/512 bytes \(1 sector\)/);
+      expect(info.stdout).not.toMatch(/\b1 sectors\b/);
+      const file = join(dir, 'f.bin');
+      writeFileSync(file, Buffer.alloc(1 << 20, 1));
+      const bench = await diskkit(['bench', file, '--runs', '1', '--seconds', '0.1']);
+      expect(bench.exitCode).toBe(0);
+      expect(bench.stdout).toMatch(/1 run each/);
+      expect(bench.stdout).not.toMatch(/\b1 runs\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(HAVE)('the demo writes no escape codes into a pipe', async () => {
+    const r = await execa('node', [DEMO], { reject: false, encoding: 'utf8', env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/# /);
+    expect(r.stdout).not.toContain('\x1b');
+    expect(r.stderr).not.toContain('\x1b');
+  }, 120_000);
+});
