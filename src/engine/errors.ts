@@ -49,6 +49,10 @@ export const ErrorCode = {
   CANCELLED: 'E_CANCELLED',
   /** A worker thread failed. */
   WORKER: 'E_WORKER',
+  /** An interrupted write's rollback journal cannot be applied (read-only image, foreign or mismatched journal). */
+  JOURNAL: 'E_JOURNAL',
+  /** Another diskkit process is writing the image. */
+  BUSY: 'E_BUSY',
   /** A --strict run met a warning. */
   STRICT: 'E_STRICT',
 } as const;

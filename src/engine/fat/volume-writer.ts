@@ -21,6 +21,8 @@ import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
 import { joinPath, splitPath, type DirectoryRef, type FatVolume } from './volume.js';
+import { journalOf } from '../journal/index.js';
+import { freeClusterTest, freeInSnapshot } from './unsaved-clusters.js';
 
 /** FAT's file size field is 32 bits (fatgen103 section 6). */
 export const MAX_FAT_FILE_SIZE = 0xffffffff;
@@ -225,8 +227,23 @@ export class FatWriter {
     return this.volume.entryInfo(inserted, joinPath(dst.parent.path, inserted.name));
   }
 
-  /** Writes directories, FAT copies and FSInfo back, and marks the volume clean again. */
+  /**
+   * Writes directories, FAT copies and FSInfo back, marks the volume clean again, and
+   * commits the journal: the command's changes are then permanent. When a write fails
+   * half-way, the journal puts the image back as it was before the command.
+   */
   flush(): void {
+    const journal = journalOf(this.volume.source);
+    try {
+      this.writeBack();
+      journal?.commit();
+    } catch (error) {
+      journal?.rollback();
+      throw error;
+    }
+  }
+
+  private writeBack(): void {
     const source = this.volume.source;
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
@@ -256,6 +273,9 @@ export class FatWriter {
       throw new DiskkitError(ErrorCode.IO, 'image opened read-only', { context: { image: this.volume.source.name } });
     }
     if (this.markedDirty) return;
+    // Which clusters are free now, before this batch changes anything: the journal need not save writes into them.
+    const journal = journalOf(this.volume.source);
+    if (journal) journal.setUnsavedRanges(freeClusterTest(this.volume.boot, this.volume.source.baseOffset, freeInSnapshot(this.allocator.snapshotUsed())));
     const fat = this.volume.fat;
     this.wasClean ??= fat.cleanShutdown;
     if (this.wasClean) {
