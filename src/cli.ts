@@ -58,6 +58,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
+    .option('--no-sync', 'writes: skip the fsyncs that make the rollback journal survive a power cut (a killed process is still rolled back)')
     .showHelpAfterError()
     .exitOverride();
   const only = argv ? commandName(argv.slice(2)) : null;
@@ -65,6 +66,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const { define } of modules) define(program);
   program.commands.forEach((c) => c.exitOverride());
+  program.hook('preAction', async (_program, action) => {
+    if (action.optsWithGlobals().sync === false) (await import('./engine/journal/index.js')).setJournalSync(false);
+  });
   return program;
 }
 

@@ -229,7 +229,7 @@ export class RollbackJournal implements WriteGuard {
     }
     let fd: number;
     try {
-      fd = openSync(this.path, 'wx');
+      fd = openSync(this.path, 'wx+');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new DiskkitError(ErrorCode.BUSY, 'another diskkit command is writing this image (its journal exists)', {
