@@ -141,6 +141,8 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     options.partition === undefined
       ? { ...engine.openMkfsTarget(image, { size, force: Boolean(flags.force) }), start: 0 }
       : await openPartitionTarget(image, options.partition, size, Boolean(flags.force));
+  // One journal covers the format and the --from fill: a failure or a crash leaves the image as it was (or no image).
+  engine.holdTargetJournal(image, target.source);
   let result;
   try {
     const layout = planFatLayout({ volumeBytes: target.volumeBytes, bytesPerSector, fatType, bytesPerCluster, numberOfFats });
@@ -158,15 +160,21 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   } catch (error) {
     target.source.close();
     // A half-made new image is worse than none.
-    if (target.created) engine.removeCreatedTarget(image);
+    engine.finishMkfs(image, false);
     throw error;
   }
   target.source.close();
 
   let filled: { files: number; directories: number; bytes: number } | null = null;
-  if (flags.from !== undefined) {
-    const { copyIntoNewImage } = await import('./cp-in.js');
-    filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible }, options);
+  try {
+    if (flags.from !== undefined) {
+      const { copyIntoNewImage } = await import('./cp-in.js');
+      filled = await copyIntoNewImage(flags.from, image, { invariant: reproducible }, options);
+    }
+    engine.finishMkfs(image, true);
+  } catch (error) {
+    engine.finishMkfs(image, false);
+    throw error;
   }
 
   const l = result.layout;
