@@ -238,7 +238,11 @@ export class FatWriter {
       this.writeBack();
       journal?.commit();
     } catch (error) {
-      journal?.rollback();
+      if (journal) {
+        journal.rollback();
+        // What was pending is gone with the rollback: closing must not try to write it again.
+        this.markedDirty = false;
+      }
       throw error;
     }
   }

@@ -188,7 +188,6 @@ export class RollbackJournal implements WriteGuard {
     const fd = this.fd;
     this.fd = null;
     active.delete(this);
-    updateSignalHandlers();
     const imageFd = this.imageFd;
     this.imageFd = null;
     try {
@@ -215,6 +214,9 @@ export class RollbackJournal implements WriteGuard {
   /** Creates the journal file (the first write does this by itself; mkfs does it before creating the image). */
   begin(): void {
     if (this.fd !== null) return;
+    // Signal handlers first: a Ctrl-C from here on is handled after this synchronous step, with the journal in place.
+    active.add(this);
+    updateSignalHandlers();
     let imageFd: number | null = null;
     if (!this.created) {
       try {
@@ -224,6 +226,7 @@ export class RollbackJournal implements WriteGuard {
         this.originalSize = st.isFile() ? st.size : Number.MAX_SAFE_INTEGER;
       } catch (error) {
         if (imageFd !== null) closeSync(imageFd);
+        active.delete(this);
         throw fromSystemError(error, this.imagePath, 'open image for writing');
       }
     }
@@ -231,12 +234,13 @@ export class RollbackJournal implements WriteGuard {
     try {
       fd = openSync(this.path, 'wx+');
     } catch (error) {
+      active.delete(this);
+      if (imageFd !== null) closeSync(imageFd);
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new DiskkitError(ErrorCode.BUSY, 'another diskkit command is writing this image (its journal exists)', {
           context: { image: this.imagePath, journal: this.path },
         });
       }
-      if (imageFd !== null) closeSync(imageFd);
       throw fromSystemError(error, this.path, 'create the journal');
     }
     this.imageFd = imageFd;
@@ -259,8 +263,6 @@ export class RollbackJournal implements WriteGuard {
       fsyncSync(fd);
       fsyncDirectoryOf(this.path);
     }
-    active.add(this);
-    updateSignalHandlers();
   }
 
   private append(bytes: Uint8Array): void {
@@ -292,7 +294,6 @@ export class RollbackJournal implements WriteGuard {
       this.imageFd = null;
       this.saved.clear();
       active.delete(this);
-      updateSignalHandlers();
     }
   }
 }
@@ -346,6 +347,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type HandledSignal = (typeof SIGNALS)[number];
 const handlers = new Map<HandledSignal, () => void>();
 let exitHookInstalled = false;
+let signalSeen = false;
 
 function rollBackAll(): void {
   for (const journal of [...active]) {
@@ -365,26 +367,27 @@ function rollBackAll(): void {
  * any write after the rollback fails with E_CANCELLED.
  */
 function onSignal(signal: HandledSignal): void {
+  signalSeen = true;
   rollBackAll();
   for (const [sig, handler] of handlers) process.off(sig, handler);
   handlers.clear();
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
+/**
+ * Installed with the first journal and kept: Ctrl-C after a commit (fsck's re-check,
+ * printing) still stops the command, the image being final by then.
+ */
 function updateSignalHandlers(): void {
-  if (active.size > 0 && handlers.size === 0) {
-    for (const sig of SIGNALS) {
-      const handler = (): void => onSignal(sig);
-      handlers.set(sig, handler);
-      process.on(sig, handler);
-    }
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      // A command that exits with a transaction still open (an uncaught error) leaves the image as it was.
-      process.on('exit', rollBackAll);
-    }
-  } else if (active.size === 0 && handlers.size > 0) {
-    for (const [sig, handler] of handlers) process.off(sig, handler);
-    handlers.clear();
+  if (active.size === 0 || handlers.size > 0 || signalSeen) return;
+  for (const sig of SIGNALS) {
+    const handler = (): void => onSignal(sig);
+    handlers.set(sig, handler);
+    process.on(sig, handler);
+  }
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A command that exits with a transaction still open (an uncaught error) leaves the image as it was.
+    process.on('exit', rollBackAll);
   }
 }
