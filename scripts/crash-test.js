@@ -51,7 +51,8 @@ function runAsync(cmd, args) {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -206,7 +207,7 @@ function runDiskkit(args, kill, journal) {
       journalMs = performance.now() - started;
       if (kill && kill.afterJournal !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterJournal);
     }, 1);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       clearInterval(poll);
       resolve({ code, signal, ms: performance.now() - started, journalMs, stderr });
@@ -228,7 +229,10 @@ async function killOnce(sc, work, at, before, after) {
   if (existsSync(img + JOURNAL_SUFFIX)) out.problems.push('the journal is still there after recovery');
   const now = await fingerprint(img, work, sc);
   out.matches = now.state === before.state && now.fsck === before.fsck ? 'before' : now.state === after.state && now.fsck === after.fsck ? 'after' : null;
-  if (!out.matches) out.problems.push(`state matches neither before nor after (fsck.fat: ${now.fsck.trim().split('\n').slice(0, 6).join(' | ')})`);
+  if (!out.matches) {
+    out.problems.push(`state matches neither before nor after (fsck.fat: ${now.fsck.trim().split('\n').slice(0, 6).join(' | ')})`);
+    out.seen = now;
+  }
   return out;
 }
 
@@ -282,6 +286,7 @@ export async function runCrashTest({ kills = 1000, seed = 1, scale = 'full', sce
           if (o.problems.length > 0) {
             const keep = join(dir, `failure-${sc.key}-${k}.img`);
             copyFileSync(join(work, 'image.img'), keep);
+            if (o.seen) writeFileSync(`${keep}.seen.txt`, `${o.seen.fsck}\n${o.seen.state}\n--- before ---\n${before.fsck}\n${before.state}\n--- after ---\n${after.fsck}\n${after.state}\n`);
             r.failures.push({ kill: k, when: instants[k], problems: o.problems, image: keep });
           }
           if (r.kills % 25 === 0) log(`${sc.name}: ${r.kills}/${perScenario} kills, ${r.failures.length} failures`);

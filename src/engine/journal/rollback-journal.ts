@@ -278,7 +278,7 @@ export class RollbackJournal implements WriteGuard {
   private finish(): void {
     const fd = this.fd!;
     try {
-      if (this.sync && this.imageFd !== null) fsyncSync(this.imageFd);
+      if (this.sync) fsyncImage(this.imageFd, this.imagePath);
       // The commit mark: should the delete below not survive a power cut, the journal says the image is already final.
       const header = encodeJournalHeader({ ...this.header!, flags: this.header!.flags | JournalFlag.COMMITTED });
       writeSync(fd, header, 0, header.length, 0);
@@ -296,6 +296,18 @@ export class RollbackJournal implements WriteGuard {
       active.delete(this);
     }
   }
+}
+
+/** fsync of the image: through the journal's descriptor, or (an image mkfs created) a fresh one. */
+function fsyncImage(fd: number | null, path: string): void {
+  if (fd !== null) return fsyncSync(fd);
+  const own = openSync(path, 'r');
+  try {
+    fsyncSync(own);
+  } finally {
+    closeSync(own);
+  }
+  fsyncDirectoryOf(path);
 }
 
 function readFully(fd: number, buf: Uint8Array, position: number, path: string): void {
