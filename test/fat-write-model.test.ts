@@ -147,6 +147,7 @@ describe.each(['fat12', 'fat16', 'fat32'] as FatKind[])('%s: random write sequen
         const volume = FatVolume.open(FileBlockSource.open(img, { writable: true }), { writable: true });
         try {
           for (const op of ops) apply(model, volume, op);
+          volume.commit();
         } finally {
           volume.close();
         }

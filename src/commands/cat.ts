@@ -19,9 +19,10 @@ export function define(program: Command): void {
         import('../io/scan.js'),
         import('./stdout-writer.js'),
       ]);
+      const { requireRawExtents } = await import('../engine/extent-reader.js');
       const volume = openVolume(ref.image, { partition: g.partition });
       try {
-        const extents = volume.fileExtents(ref.path);
+        const extents = requireRawExtents(volume, ref.path);
         const result = await withInterrupt((signal) => scanExtents(volume.source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
         if (opts.stats) printScanStats(result);
       } finally {

@@ -94,7 +94,12 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
     }
     await runPlan(volume, plan, times, options, outcome, fail, g);
   } finally {
-    volume.close();
+    // Files copied before an error are kept (runPlan commits on its normal path).
+    try {
+      volume.commit();
+    } finally {
+      volume.close();
+    }
   }
   if (strict) {
     const first = outcome.errors[0];
@@ -258,7 +263,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;
       }
     }
-    volume.flush();
+    volume.commit();
   } finally {
     bar?.stop();
   }
@@ -332,27 +337,9 @@ function readFully(fd: number, buf: Uint8Array, length: number, position: number
   }
 }
 
-/** A file of the same image as a FileDataSource over its extents (read before its copy is linked in). */
+/** A file of the same image, read through the volume's file reader (before its copy is linked in). */
 function writeImageFile(volume: Volume, from: EntryInfo, dest: string, times: TimePolicy): EntryInfo {
-  const extents: Extent[] = volume.fileExtents(from);
-  const source = volume.source;
-  const data: FileDataSource = {
-    size: from.size,
-    read(buf, length, position) {
-      let at = 0;
-      let base = 0;
-      for (const e of extents) {
-        if (at >= length) break;
-        const want = position + at;
-        if (want < base + e.length) {
-          const n = Math.min(length - at, base + e.length - want);
-          source.readAt(buf, at, n, e.position + (want - base));
-          at += n;
-        }
-        base += e.length;
-      }
-    },
-  };
+  const data = volume.openFile(from);
   const mtime = times.clamp(from.mtime);
   return volume.writeFile(dest, data, { mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
 }

@@ -1,5 +1,6 @@
 /** `diskkit info IMAGE`: what the volume is, its geometry and its usage. */
 import type { Command } from 'commander';
+import type { InfoDetail } from '../engine/volume.js';
 import { globalOptions, parseImageRef, printJson, runAction, escapeName } from './context.js';
 
 export function define(program: Command): void {
@@ -14,9 +15,9 @@ export function define(program: Command): void {
         const { openVolume } = await import('../engine/open-volume.js');
         const volume = openVolume(ref.image, { partition: g.partition });
         try {
-          const info = { image: ref.image, partition: volume.partition ?? null, ...volume.info() };
-          if (g.json) printJson(info);
-          else process.stdout.write(formatInfo(info));
+          const { details, ...fields } = volume.info();
+          if (g.json) printJson({ image: ref.image, partition: volume.partition ?? null, ...fields });
+          else process.stdout.write(formatInfo(ref.image, volume.partition ?? null, details));
         } finally {
           volume.close();
         }
@@ -24,40 +25,13 @@ export function define(program: Command): void {
     });
 }
 
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]} (${n} bytes)`;
-}
-
-function formatInfo(info: Record<string, unknown>): string {
-  const i = info as Record<string, any>;
-  const root = i.rootDirectory && 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : i.rootDirectory ? `sector ${i.rootDirectory.sector}, ${i.rootDirectory.entries} entries` : '-';
+/** The volume's own detail lines (the format decides them), after where the image is. */
+function formatInfo(image: string, partition: { index: number; type: string; start: number } | null, details: InfoDetail[]): string {
   const lines: [string, string][] = [
-    ['image', escapeName(String(i.image))],
-    ['partition', i.partition === null ? 'none (whole image)' : `${i.partition.index} (${i.partition.type}, starts at byte ${i.partition.start})`],
-    ['type', String(i.fatType ?? i.format)],
-    ['label', i.label === null ? '(none)' : escapeName(String(i.label))],
-    ['volume id', i.volumeId ?? '(none)'],
-    ['OEM name', escapeName(String(i.oemName ?? ''))],
-    ['volume size', formatBytes(i.volumeBytes ?? i.totalBytes)],
-    ['sector size', `${i.bytesPerSector} bytes`],
-    ['cluster size', `${i.bytesPerCluster} bytes (${i.sectorsPerCluster} sectors)`],
-    ['reserved sectors', String(i.reservedSectors)],
-    ['FATs', `${i.numberOfFats} × ${i.sectorsPerFat} sectors`],
-    ['root directory', root],
-    ['first data sector', String(i.firstDataSector)],
-    ['clusters', `${i.clusters?.total} total, ${i.clusters?.used} used, ${i.clusters?.free} free`],
-    ['data size', formatBytes(i.totalBytes)],
-    ['used', formatBytes(i.usedBytes)],
-    ['free', formatBytes(i.freeBytes)],
+    ['image', escapeName(image)],
+    ['partition', partition === null ? 'none (whole image)' : `${partition.index} (${partition.type}, starts at byte ${partition.start})`],
+    ...details.map((d): [string, string] => [d.label, escapeName(d.value)]),
   ];
-  if (i.fsInfo) lines.push(['FSInfo hints', `free ${i.fsInfo.freeCount ?? 'unknown'}, next free ${i.fsInfo.nextFree ?? 'unknown'}`]);
   const width = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`).join('\n') + '\n';
 }

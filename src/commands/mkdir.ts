@@ -26,9 +26,13 @@ export function define(program: Command): void {
             const info = volume.mkdir(ref!.path, { parents: Boolean(opts.parents), mtime: times.now() });
             created.push({ path: info.path });
           }
-          volume.flush();
         } finally {
-          volume.close();
+          // Directories made before an error are kept, as mkdir(1) keeps them.
+          try {
+            volume.commit();
+          } finally {
+            volume.close();
+          }
         }
         if (g.json) printJson({ created });
       });

@@ -43,7 +43,12 @@ export function define(program: Command): void {
             moved.push({ from: info.path, to: result.path });
           }
         } finally {
-          volume.close();
+          // What succeeded before an error is kept, as rm(1)/mv(1) keep it.
+          try {
+            volume.commit();
+          } finally {
+            volume.close();
+          }
         }
         if (g.json) printJson({ moved });
       });

@@ -35,7 +35,12 @@ export function define(program: Command): void {
             }
           }
         } finally {
-          volume.close();
+          // What succeeded before an error is kept, as rm(1)/mv(1) keep it.
+          try {
+            volume.commit();
+          } finally {
+            volume.close();
+          }
         }
         if (g.json) printJson({ removed });
       });

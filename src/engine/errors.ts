@@ -43,6 +43,8 @@ export const ErrorCode = {
   BAD_MFT: 'E_BAD_MFT',
   /** One MFT record is unusable (recoverable: reported, not thrown, unless --strict). */
   BAD_RECORD: 'E_BAD_RECORD',
+  /** A write to a volume whose format diskkit only reads (NTFS), or to a sealed image. */
+  READ_ONLY: 'E_READ_ONLY',
   /** Valid but not supported (yet). */
   UNSUPPORTED: 'E_UNSUPPORTED',
   /** The user interrupted the operation. */

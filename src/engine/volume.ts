@@ -33,14 +33,51 @@ export interface Extent {
   length: number;
 }
 
-/** A summary common to all formats; formats add their own fields. */
+/** One line of `info`'s human output: the format decides what and in which order. */
+export interface InfoDetail {
+  label: string;
+  value: string;
+}
+
+/**
+ * A summary common to all formats (the typed core), plus the format's own fields for
+ * `--json` (FAT keeps every field it always printed), plus `details`: an ordered list
+ * of human-readable lines that `info` prints without knowing the format. `details` is
+ * for people only and is left out of `--json`.
+ */
 export interface VolumeInfo {
   format: string;
   totalBytes: number;
   freeBytes: number;
   usedBytes: number;
   label: string | null;
+  details: InfoDetail[];
   [key: string]: unknown;
+}
+
+/**
+ * What a volume can do, so commands ask instead of assuming FAT. Write commands check
+ * `writable`; name comparisons go through Volume.nameKey, never toUpperCase.
+ */
+export interface VolumeCapabilities {
+  /** Write operations work on this volume as opened (format supports writing and the image was opened writable). */
+  writable: boolean;
+  /** The format itself can be written by diskkit (false for NTFS): write commands fail with E_READ_ONLY. */
+  formatWritable: boolean;
+  /** Names that differ only in case are the same entry. */
+  caseInsensitive: boolean;
+  /** Entries carry an on-disk short name (FAT 8.3). */
+  shortNames: boolean;
+  /** Named data streams (NTFS alternate data streams), addressed as PATH:STREAM. */
+  streams: boolean;
+  /** One file can be listed under several names. */
+  hardLinks: boolean;
+  /** Entries marked deleted can be listed (ls --deleted). */
+  deletedEntries: boolean;
+  snapshots: boolean;
+  encryption: boolean;
+  /** File bytes are stored as they are, so fileExtents is offered (the fast path for cat, cp out, bench). */
+  rawExtents: boolean;
 }
 
 export interface ListOptions {
@@ -105,6 +142,7 @@ export interface WriteFileOptions {
 export interface Volume {
   readonly format: string;
   readonly source: BlockSource;
+  readonly capabilities: VolumeCapabilities;
   /** Recoverable problems met so far (broken long names, stale hints...). */
   readonly warnings: DiskkitWarning[];
   /** The partition of a partitioned disk image the volume lives in (null for a whole image). */
@@ -123,11 +161,27 @@ export interface Volume {
    * Reports the same entries, names and warnings as list. Commands use it when present.
    */
   walk?(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void;
-  /** The byte ranges of a file's data, in order; their lengths add up to the file size. Accepts an EntryInfo like list. */
-  fileExtents(path: string | EntryInfo): Extent[];
-  readFile(path: string): Buffer;
+  /**
+   * A file's bytes, through a reader any format can offer (compressed, encrypted,
+   * sparse...). Accepts an EntryInfo like list. The reader fills exactly the bytes
+   * asked for and throws DiskkitError on damage; read modes drive it chunk by chunk.
+   */
+  openFile(path: string | EntryInfo): FileDataSource;
+  /**
+   * Optional fast path, only where `capabilities.rawExtents`: the byte ranges of the
+   * source that hold the file's data, in order, adding up to the file size.
+   */
+  fileExtents?(path: string | EntryInfo): Extent[];
+  /** The whole file in memory (small files; bounded by the format's limits). */
+  readFile(path: string | EntryInfo): Buffer;
+  /**
+   * The key under which two names are the same entry in this format (FAT: its upper
+   * case; NTFS: $UpCase; case-sensitive formats: the name itself). Commands compare
+   * names only through this.
+   */
+  nameKey(name: string): string;
 
-  /** Write operations; a read-only volume throws E_UNSUPPORTED. */
+  /** Write operations; a read-only volume throws E_READ_ONLY (format) or E_UNSUPPORTED. */
   writeFile(path: string, data: Uint8Array | FileDataSource, options?: WriteFileOptions): EntryInfo;
   mkdir(path: string, options?: { parents?: boolean; mtime?: Date }): EntryInfo;
   remove(path: string, options?: { recursive?: boolean }): void;
@@ -138,14 +192,19 @@ export interface Volume {
   /** Times `count` allocations at the current fill level without writing anything, when the format can allocate. */
   measureAllocation?(count: number): { allocations: number; microsPerAllocation: number; bitmapBuildMs: number; fillLevelPct: number };
 
-  /** Writes cached metadata back and marks the volume clean. */
-  flush(): void;
+  /** Makes every change so far durable in the image and marks the volume clean. Write commands call it once at the end. */
+  commit(): void;
+  /** Releases the image. Never writes: changes not committed are dropped (or rolled back). */
   close(): void;
 }
 
-/** File data that is too big to hold in memory: its size and a reader of consecutive chunks. */
+/**
+ * File data that is too big to hold in memory: its size and a reader of any range.
+ * Used both ways: Volume.openFile returns one, Volume.writeFile accepts one, so a copy
+ * between two formats is openFile on one and writeFile on the other.
+ */
 export interface FileDataSource {
   size: number;
-  /** Fills `buf[0..length)` with the bytes at `position` of the file. */
+  /** Fills `buf[0..length)` with the bytes at `position` of the file (a short read throws). */
   read(buf: Uint8Array, length: number, position: number): void;
 }

@@ -21,7 +21,8 @@ function fakeVolume(bytes: Uint8Array, files: Record<string, Extent[]>): Volume 
     format: 'fake',
     source,
     warnings: [],
-    info: () => ({ format: 'fake', totalBytes: bytes.length, freeBytes: 0, usedBytes: bytes.length, label: null }),
+    capabilities: { writable: false, formatWritable: false, caseInsensitive: false, shortNames: false, streams: false, hardLinks: false, deletedEntries: false, snapshots: false, encryption: false, rawExtents: true },
+    info: () => ({ format: 'fake', totalBytes: bytes.length, freeBytes: 0, usedBytes: bytes.length, label: null, details: [] }),
     stat: (p) => entry(p, dirs.has(p) ? 'dir' : 'file', 0),
     list: (at) => {
       const dir = typeof at === 'string' ? at : at.path;
@@ -31,12 +32,14 @@ function fakeVolume(bytes: Uint8Array, files: Record<string, Extent[]>): Volume 
       return [...children].map((p) => (dirs.has(p) ? entry(p, 'dir', 0) : entry(p, 'file', files[p]!.reduce((s, e) => s + e.length, 0))));
     },
     fileExtents: (p) => files[typeof p === 'string' ? p : p.path]!,
+    openFile: () => unsupported(),
+    nameKey: (name) => name,
     readFile: () => unsupported(),
     writeFile: unsupported,
     mkdir: unsupported,
     remove: unsupported,
     rename: unsupported,
-    flush: () => {},
+    commit: () => {},
     close: () => {},
   };
 }

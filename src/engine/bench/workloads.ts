@@ -13,6 +13,7 @@ import { crc32Combine } from '../../io/crc32-combine.js';
 import type { ChunkDigest, DigestWork } from '../../io/workers/chunk-digest.js';
 import type { EntryInfo, Extent, Volume } from '../volume.js';
 import { seededRandom } from '../seeded-random.js';
+import { requireRawExtents } from '../extent-reader.js';
 
 export interface ReadSettings {
   mode: ReadMode;
@@ -153,7 +154,7 @@ export function walkMetadata(volume: Volume, options: { collectExtents: boolean;
       if (entry.name === '.' || entry.name === '..') continue;
       if (++entries > maxEntries) throw new DiskkitError(ErrorCode.LIMIT, `more than ${maxEntries} entries`, { context: { path: entry.path } });
       if (entry.type === 'dir') stack.push(entry);
-      else if (options.collectExtents && entry.size > 0) files.push({ path: entry.path, size: entry.size, extents: volume.fileExtents(entry) });
+      else if (options.collectExtents && entry.size > 0) files.push({ path: entry.path, size: entry.size, extents: requireRawExtents(volume, entry) });
     }
   }
   return { entries, seconds: (performance.now() - t0) / 1000, files };

@@ -22,6 +22,7 @@
  * clusters, which Windows refuses to mount), and FAT32 with fewer than 65525 clusters
  * is refused rather than made with a warning (every FAT driver would take it for FAT16).
  */
+import { formatBytes } from '../byte-size.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { FAT12_MAX_CLUSTERS, FAT16_MAX_CLUSTERS, FAT32_MAX_CLUSTERS, type FatType } from './boot-sector.js';
 
@@ -211,18 +212,7 @@ function usage(message: string, context: Record<string, unknown>, hint?: string)
   return new DiskkitError(ErrorCode.USAGE, message, { context, hint });
 }
 
-/** Human size: 1.44 MiB, 32 GiB, 4096 bytes. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/\.?0+$/, '');
-  return `${text} ${units[unit]}`;
-}
+export { formatBytes };
 
 interface Attempt {
   layout: FatLayout | null;

@@ -6,10 +6,12 @@
 import { readBytes, type BlockSource } from '../../io/block-source.js';
 import { checkBound } from '../binary.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
-import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
+import type { EntryInfo, Extent, FileDataSource, InfoDetail, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
+import { extentReader } from '../extent-reader.js';
+import { fatInfoDetails } from './info-details.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
-import { findRecord, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
+import { findRecord, foldName, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
 import { walkFatDirectories } from './directory-walk.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
@@ -61,6 +63,7 @@ export interface FatVolumeInfo extends VolumeInfo {
 
 export class FatVolume implements Volume {
   readonly format = 'fat';
+  readonly capabilities: VolumeCapabilities;
   readonly warnings: DiskkitWarning[] = [];
   readonly fat: FatTable;
   private readonly directoryCache = new Map<number, ParsedDirectory>();
@@ -77,6 +80,29 @@ export class FatVolume implements Volume {
     readonly writable: boolean,
   ) {
     this.fat = new FatTable(source, boot);
+    this.capabilities = {
+      writable,
+      formatWritable: true,
+      caseInsensitive: true,
+      shortNames: true,
+      streams: false,
+      hardLinks: false,
+      deletedEntries: true,
+      snapshots: false,
+      encryption: false,
+      rawExtents: true,
+    };
+  }
+
+  /** FAT folds names to upper case (directory.ts foldName); commands compare through this. */
+  nameKey(name: string): string {
+    return foldName(name);
+  }
+
+  openFile(path: string | EntryInfo): FileDataSource {
+    const entry = typeof path === 'string' ? this.stat(path) : path;
+    if (entry.type === 'dir') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${entry.path} is a directory`, { context: { path: entry.path } });
+    return extentReader(this.source, this.fileExtents(entry), entry.size);
   }
 
   /** Opens the FAT file system that starts at byte 0 of `source`. */
@@ -106,7 +132,7 @@ export class FatVolume implements Volume {
       fsInfo = decodeFsInfo(readBytes(this.source, b.fsInfoSector * b.bytesPerSector, 512), b.clusterCount);
     }
     const label = root.volumeLabel ?? b.volumeLabel;
-    return {
+    const info: FatVolumeInfo = {
       format: 'fat',
       fatType: b.fatType.toUpperCase() as FatVolumeInfo['fatType'],
       totalBytes: b.clusterCount * b.bytesPerCluster,
@@ -130,7 +156,10 @@ export class FatVolume implements Volume {
       volumeId: b.volumeId === null ? null : formatVolumeId(b.volumeId),
       oemName: b.oemName,
       fsInfo: fsInfo ? { freeCount: fsInfo.freeCount, nextFree: fsInfo.nextFree } : null,
+      details: [],
     };
+    info.details = fatInfoDetails(info);
+    return info;
   }
 
   /** Cluster of the root directory: FAT32's root cluster, or 0 for the fixed region. */
@@ -357,18 +386,15 @@ export class FatVolume implements Volume {
   }
 
   /** Writes pending directory slots, FAT copies and FSInfo, and marks the volume clean. */
-  flush(): void {
-    if (this.writerValue) this.writerValue.flush();
-    else this.fat.flush();
+  commit(): void {
+    if (this.writerValue) {
+      if (this.writerValue.hasChanges) this.writerValue.flush();
+    } else this.fat.flush();
   }
 
-  /** Flushes pending changes, then closes the image. */
+  /** Closes the image without writing: what was not committed is dropped. */
   close(): void {
-    try {
-      if (this.writerValue?.hasChanges) this.writerValue.flush();
-    } finally {
-      this.source.close();
-    }
+    this.source.close();
   }
 
   /** Drops the parsed copy of a directory the write side changed. */
