@@ -144,7 +144,7 @@ describe.runIf(HAVE)('a write that fails half-way is rolled back', () => {
       volume.mkdir('/docs');
       for (let i = 0; i < 40; i++) volume.writeFile(`/docs/a long name ${i}.txt`, Buffer.alloc(3000 + i, i));
       failWriteNumber(volume.source as FileBlockSource, k);
-      expect(() => volume.flush()).toThrow(/injected EIO/);
+      expect(() => volume.commit()).toThrow(/injected EIO/);
       volume.close();
       expect(existsSync(journalPathFor(img))).toBe(false);
       expect(mdir(img)).toBe(before);
