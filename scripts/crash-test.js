@@ -9,7 +9,7 @@
  *     with `mcopy -s`) equal the "before" or the "after" state, taken from an
  *     uninterrupted run.
  *
- *   npm run crash -- [--kills 1000] [--seed 1] [--scale full|ci] [--scenarios cp,rm,mv,fsck] [--jobs 1] [--report FILE]
+ *   npm run crash -- [--kills 1000] [--seed 1] [--scale full|ci] [--scenarios cp,rm,mv,fsck] [--jobs 1] [--minutes M] [--report FILE]
  *
  * Exported as runCrashTest for test/crash-safety.test.ts (a CI-sized run).
  */
@@ -142,7 +142,7 @@ function corruptForRepair(img, rng, chains) {
 }
 
 const SCALES = {
-  full: { cp: [12, 30, 12000], old: [10, 25, 6000], chains: 300 },
+  full: { cp: [8, 20, 10000], old: [8, 16, 5000], chains: 200 },
   ci: { cp: [4, 12, 8000], old: [5, 12, 4000], chains: 80 },
 };
 
@@ -242,14 +242,16 @@ async function killOnce(sc, work, at, before, after) {
  * journal appears; both lengths measured on uninterrupted runs first. Returns a
  * summary per scenario.
  */
-export async function runCrashTest({ kills = 1000, seed = 1, scale = 'full', scenarios = ['cp', 'rm', 'mv', 'fsck'], jobs = 1, log = () => {} } = {}) {
+export async function runCrashTest({ kills = 1000, seed = 1, scale = 'full', scenarios = ['cp', 'rm', 'mv', 'fsck'], jobs = 1, minutes = Infinity, log = () => {}, progress = () => {} } = {}) {
   const rng = prng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'diskkit-crash-'));
   const started = Date.now();
   const results = [];
+  const summary = () => ({ seed, scale, seconds: Math.round((Date.now() - started) / 1000), results, workDir: dir });
   try {
     const list = setupScenarios(dir, rng, scale, scenarios);
     const perScenario = Math.ceil(kills / list.length);
+    const prepared = [];
     for (const sc of list) {
       const works = Array.from({ length: jobs }, (_, j) => join(dir, `work-${sc.key}-${j}`));
       for (const w of works) mkdirSync(w);
@@ -274,31 +276,42 @@ export async function runCrashTest({ kills = 1000, seed = 1, scale = 'full', sce
       const writeStart = Math.min(median(writeStarts), length);
       const instants = Array.from({ length: perScenario }, () => (rng() < 0.25 ? { at: rng() * length } : { afterJournal: rng() * (length - writeStart) }));
       const r = { scenario: sc.name, commandMs: Math.round(length), writeStartMs: Math.round(writeStart), kills: 0, killedMidCommand: 0, hotJournal: 0, before: 0, after: 0, failures: [] };
-      let next = 0;
-      const worker = async (work) => {
-        while (next < instants.length) {
-          const k = next++;
-          const o = await killOnce(sc, work, instants[k], before, after);
-          r.kills++;
-          if (o.killedMidCommand) r.killedMidCommand++;
-          if (o.hotJournal) r.hotJournal++;
-          if (o.matches) r[o.matches]++;
-          if (o.problems.length > 0) {
-            const keep = join(dir, `failure-${sc.key}-${k}.img`);
-            copyFileSync(join(work, 'image.img'), keep);
-            if (o.seen) writeFileSync(`${keep}.seen.txt`, `${o.seen.fsck}\n${o.seen.state}\n--- before ---\n${before.fsck}\n${before.state}\n--- after ---\n${after.fsck}\n${after.state}\n`);
-            r.failures.push({ kill: k, when: instants[k], problems: o.problems, image: keep });
-          }
-          if (r.kills % 25 === 0) log(`${sc.name}: ${r.kills}/${perScenario} kills, ${r.failures.length} failures`);
-        }
-      };
-      await Promise.all(works.map(worker));
       results.push(r);
+      prepared.push({ sc, works, before, after, instants, r });
     }
+    // Kills go round the scenarios, so a run cut short by --minutes still covers every command.
+    const queue = [];
+    for (let k = 0; k < perScenario; k++) for (const p of prepared) queue.push({ p, k });
+    const deadline = started + minutes * 60_000;
+    let next = 0;
+    let done = 0;
+    const worker = async (j) => {
+      while (next < queue.length && Date.now() < deadline) {
+        const { p, k } = queue[next++];
+        const { sc, before, after, r } = p;
+        const work = p.works[j];
+        const o = await killOnce(sc, work, p.instants[k], before, after);
+        r.kills++;
+        if (o.killedMidCommand) r.killedMidCommand++;
+        if (o.hotJournal) r.hotJournal++;
+        if (o.matches) r[o.matches]++;
+        if (o.problems.length > 0) {
+          const keep = join(dir, `failure-${sc.key}-${k}.img`);
+          copyFileSync(join(work, 'image.img'), keep);
+          if (o.seen) writeFileSync(`${keep}.seen.txt`, `${o.seen.fsck}\n${o.seen.state}\n--- before ---\n${before.fsck}\n${before.state}\n--- after ---\n${after.fsck}\n${after.state}\n`);
+          r.failures.push({ kill: k, when: p.instants[k], problems: o.problems, image: keep });
+        }
+        if (++done % 20 === 0) {
+          log(`${done}/${queue.length} kills, ${results.reduce((n, x) => n + x.failures.length, 0)} failures`);
+          progress(summary());
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: jobs }, (_, j) => worker(j)));
   } finally {
     if (!results.some((r) => r.failures.length > 0)) rmSync(dir, { recursive: true, force: true });
   }
-  return { seed, scale, seconds: Math.round((Date.now() - started) / 1000), results, workDir: dir };
+  return summary();
 }
 
 function markdown(summary) {
@@ -306,7 +319,7 @@ function markdown(summary) {
     (r) => `| ${r.scenario} | ${r.commandMs} | ${r.writeStartMs} | ${r.kills} | ${r.killedMidCommand} | ${r.hotJournal} | ${r.before} | ${r.after} | ${r.failures.length} |`,
   );
   return [
-    `Seed ${summary.seed}, scale ${summary.scale}, ${summary.results.reduce((n, r) => n + r.kills, 0)} kills in ${summary.seconds} s.`,
+    `Seed ${summary.seed}, scale ${summary.scale}, ${summary.results.reduce((n, r) => n + r.kills, 0)} kills in ${summary.seconds} s, ${summary.results.reduce((n, r) => n + r.failures.length, 0)} failures.`,
     '',
     '| command | uninterrupted run (ms) | write phase from (ms) | kills | killed before it ended | hot journal left | state = before | state = after | failures |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -320,18 +333,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : fallback;
   };
+  const report = opt('report', null);
   const summary = await runCrashTest({
     kills: Number(opt('kills', '1000')),
     seed: Number(opt('seed', '1')),
     scale: opt('scale', 'full'),
     scenarios: opt('scenarios', 'cp,rm,mv,fsck').split(','),
     jobs: Number(opt('jobs', '1')),
+    minutes: Number(opt('minutes', 'Infinity')),
     log: (line) => process.stderr.write(line + '\n'),
+    // A partial table after every 20 kills: a long run stopped early still leaves its figures.
+    progress: (partial) => report && writeFileSync(report, markdown(partial) + '\n'),
   });
   const text = markdown(summary);
   process.stdout.write(text + '\n');
   for (const r of summary.results) for (const f of r.failures) process.stdout.write(`FAIL ${r.scenario} kill ${f.kill} at ${JSON.stringify(f.when)} ms: ${f.problems.join('; ')} (${f.image})\n`);
-  const report = opt('report', null);
   if (report) writeFileSync(report, text + '\n');
   process.exitCode = summary.results.some((r) => r.failures.length > 0) ? 1 : 0;
 }

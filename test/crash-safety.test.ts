@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, diskkit } from './helpers/cli.js';
@@ -46,11 +46,11 @@ function hostTree(root: string, count: number): void {
 }
 
 /** Runs diskkit and sends `signal` as soon as the image's journal appears (the write phase began). */
-async function interruptWhenWriting(args: string[], img: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; sent: boolean }> {
+async function interruptWhenWriting(args: string[], img: string, signal: NodeJS.Signals, journalBytes = 0): Promise<{ code: number | null; signal: NodeJS.Signals | null; sent: boolean }> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
   let sent = false;
   const poll = setInterval(() => {
-    if (!sent && existsSync(journalPathFor(img))) {
+    if (!sent && existsSync(journalPathFor(img)) && (journalBytes === 0 || statSync(journalPathFor(img)).size > journalBytes)) {
       sent = true;
       child.kill(signal);
     }
@@ -168,6 +168,61 @@ describe.runIf(HAVE)('a write that fails half-way is rolled back', () => {
     opened.source.close();
     expect(readFileSync(img).equals(bytes)).toBe(true);
     expect(existsSync(journalPathFor(img))).toBe(false);
+  });
+});
+
+describe.runIf(HAVE)('mkfs and recovery through the CLI', () => {
+  it('mkfs --from that runs out of space leaves no image behind', async () => {
+    const dir = join(work, 'mkfs-full');
+    mkdirSync(dir);
+    hostTree(join(dir, 'tree'), 300);
+    const img = join(dir, 'small.img');
+    const r = await diskkit(['mkfs', img, '--size', '1M', '--from', join(dir, 'tree')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no space left/);
+    expect(existsSync(img)).toBe(false);
+    expect(existsSync(journalPathFor(img))).toBe(false);
+  });
+
+  it('a mkfs --from killed half-way is undone by the next command: no image at all', async () => {
+    const dir = join(work, 'mkfs-killed');
+    mkdirSync(dir);
+    hostTree(join(dir, 'tree'), 800);
+    const img = join(dir, 'new.img');
+    const child = spawn(process.execPath, [BIN, 'mkfs', img, '--from', join(dir, 'tree')], { stdio: 'ignore' });
+    // Killed once the format is on disk and the fill has begun.
+    const poll = setInterval(() => {
+      if (existsSync(img) && existsSync(journalPathFor(img)) && spawnSync('mdir', ['-i', img, '::/'], { env: MENV }).status === 0) child.kill('SIGKILL');
+    }, 5);
+    await new Promise((resolve) => child.once('exit', resolve));
+    clearInterval(poll);
+    expect(existsSync(journalPathFor(img))).toBe(true);
+    const r = await diskkit(['info', img]);
+    expect(r.stderr).toMatch(/removed the image an interrupted mkfs had started/);
+    expect(existsSync(img)).toBe(false);
+    expect(existsSync(journalPathFor(img))).toBe(false);
+  });
+
+  it('a hot journal beside a read-only image is reported with E_JOURNAL and nothing is changed', async () => {
+    const dir = join(work, 'ro-hot');
+    mkdirSync(dir);
+    const img = makeImage(dir, 'fat16');
+    hostTree(join(dir, 'src'), 600);
+    // Killed once the journal holds a saved sector (more than its 512-byte header).
+    const r1 = await interruptWhenWriting(['cp', '-r', join(dir, 'src'), `${img}:/new`], img, 'SIGKILL', 512);
+    expect(r1.signal).toBe('SIGKILL');
+    expect(existsSync(journalPathFor(img))).toBe(true);
+    const torn = readFileSync(img);
+    chmodSync(img, 0o444);
+    const r = await diskkit(['ls', `${img}:/`]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^diskkit: .*needs write access to the image to roll back/m);
+    expect(readFileSync(img).equals(torn)).toBe(true);
+    chmodSync(img, 0o644);
+    const again = await diskkit(['ls', `${img}:/`]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toMatch(/rolled back an interrupted diskkit write/);
+    expectFsckClean(img);
   });
 });
 
