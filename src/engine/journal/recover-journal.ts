@@ -87,6 +87,8 @@ export function recoverHotJournal(imagePath: string): Recovery | null {
       }
       return done(imagePath, journal, 'deleted-created-image', 0);
     }
+    // Killed before its first save: the image was never touched, so there is nothing to write back.
+    if (replayRecords(fd, header.nonce, null, header.imageSize) === 0 && !grewSince(imagePath, header.imageSize)) return done(imagePath, journal, 'deleted-empty', 0);
     let imageFd: number;
     const readOnly = isReadOnlyFile(imagePath);
     try {
@@ -119,6 +121,15 @@ export function recoverHotJournal(imagePath: string): Recovery | null {
     } catch {
       // closed above
     }
+  }
+}
+
+function grewSince(path: string, size: number): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size > size;
+  } catch {
+    return false;
   }
 }
 

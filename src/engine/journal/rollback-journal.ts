@@ -321,11 +321,11 @@ function readFully(fd: number, buf: Uint8Array, position: number, path: string):
 
 /**
  * Writes every intact record of the journal open on `journalFd` back to the image on
- * `imageFd`. Reading stops at the first record that is torn or not of this journal
+ * `imageFd` (null: only counts them). Reading stops at the first record that is torn or not of this journal
  * (its image write never began). A record outside the image's original size is
  * corrupt: nothing is written then.
  */
-export function replayRecords(journalFd: number, nonce: number, imageFd: number, imageSize: number): number {
+export function replayRecords(journalFd: number, nonce: number, imageFd: number | null, imageSize: number): number {
   const records: { position: number; data: Uint8Array }[] = [];
   const head = new Uint8Array(RECORD_HEADER_SIZE);
   let at = HEADER_SIZE;
@@ -346,6 +346,8 @@ export function replayRecords(journalFd: number, nonce: number, imageFd: number,
     // Bounded: a journal holds the old metadata of one command; replay in batches would need two passes.
     if (records.length > 10_000_000) throw new DiskkitError(ErrorCode.LIMIT, 'journal holds too many records', {});
   }
+  // Without an image descriptor this only counts (recovery asks whether anything needs writing back).
+  if (imageFd === null) return records.length;
   for (const { position, data } of records) {
     let done = 0;
     while (done < data.length) done += writeSync(imageFd, data, done, data.length - done, position + done);
