@@ -214,6 +214,19 @@ describe('recovery from a journal left by a killed process', () => {
     rmSync(journalPathFor(path));
   });
 
+  it('a journal holding only its header (killed before the first save) is deleted, even beside a read-only image', () => {
+    const { path, bytes } = patterned(4096, 6);
+    writeFileSync(journalPathFor(path), encodeJournalHeader({ ...header, imageSize: 4096, pid: 0 }));
+    chmodSync(path, 0o444);
+    try {
+      expect(recoverHotJournal(path)).toMatchObject({ action: 'deleted-empty' });
+    } finally {
+      chmodSync(path, 0o644);
+    }
+    expect(existsSync(journalPathFor(path))).toBe(false);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
   it('a read-only image with a hot journal is reported, not written', async () => {
     const { path, bytes } = patterned(8192, 5);
     await killedWriter(path, [[512, 512, 0x77]]);
