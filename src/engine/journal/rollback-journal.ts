@@ -19,6 +19,7 @@ import type { WriteGuard } from '../../io/block-source.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { decodeJournalHeader, decodeRecordHeader, encodeJournalHeader, encodeJournalRecord, HEADER_SIZE, JournalFlag, JOURNAL_SUFFIX, MAX_RECORD_BYTES, RECORD_HEADER_SIZE, recordIsIntact, type JournalHeader } from './journal-format.js';
 import { SectorSet } from './sector-set.js';
+import { unwatchJournal, watchJournal } from './signal-rollback.js';
 
 /** The unit the journal saves: whole 512-byte sectors around each write. */
 export const JOURNAL_SECTOR = 512;
@@ -187,7 +188,7 @@ export class RollbackJournal implements WriteGuard {
     this.rolledBack = true;
     const fd = this.fd;
     this.fd = null;
-    active.delete(this);
+    unwatchJournal(this);
     const imageFd = this.imageFd;
     this.imageFd = null;
     try {
@@ -215,8 +216,7 @@ export class RollbackJournal implements WriteGuard {
   begin(): void {
     if (this.fd !== null) return;
     // Signal handlers first: a Ctrl-C from here on is handled after this synchronous step, with the journal in place.
-    active.add(this);
-    updateSignalHandlers();
+    watchJournal(this);
     let imageFd: number | null = null;
     if (!this.created) {
       try {
@@ -226,7 +226,7 @@ export class RollbackJournal implements WriteGuard {
         this.originalSize = st.isFile() ? st.size : Number.MAX_SAFE_INTEGER;
       } catch (error) {
         if (imageFd !== null) closeSync(imageFd);
-        active.delete(this);
+        unwatchJournal(this);
         throw fromSystemError(error, this.imagePath, 'open image for writing');
       }
     }
@@ -234,7 +234,7 @@ export class RollbackJournal implements WriteGuard {
     try {
       fd = openSync(this.path, 'wx+');
     } catch (error) {
-      active.delete(this);
+      unwatchJournal(this);
       if (imageFd !== null) closeSync(imageFd);
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new DiskkitError(ErrorCode.BUSY, 'another diskkit command is writing this image (its journal exists)', {
@@ -293,7 +293,7 @@ export class RollbackJournal implements WriteGuard {
       this.fd = null;
       this.imageFd = null;
       this.saved.clear();
-      active.delete(this);
+      unwatchJournal(this);
     }
   }
 }
@@ -353,55 +353,4 @@ export function replayRecords(journalFd: number, nonce: number, imageFd: number 
     while (done < data.length) done += writeSync(imageFd, data, done, data.length - done, position + done);
   }
   return records.length;
-}
-
-/** Journals with uncommitted changes in this process: rolled back on Ctrl-C, SIGTERM, SIGHUP and at exit. */
-const active = new Set<RollbackJournal>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-type HandledSignal = (typeof SIGNALS)[number];
-const handlers = new Map<HandledSignal, () => void>();
-let exitHookInstalled = false;
-let signalSeen = false;
-
-function rollBackAll(): void {
-  for (const journal of [...active]) {
-    try {
-      journal.rollback();
-    } catch {
-      // the next command that opens the image rolls back from the journal file
-    }
-  }
-}
-
-/**
- * A signal during a write: the command's stack is suspended between two writes, so the
- * image is rolled back here, then the signal is raised again with its default action
- * (the shell sees 130 for Ctrl-C), as a C program that cleans up on a signal would.
- * When another listener is left (a scan's Ctrl-C handler), it decides how to stop;
- * any write after the rollback fails with E_CANCELLED.
- */
-function onSignal(signal: HandledSignal): void {
-  signalSeen = true;
-  rollBackAll();
-  for (const [sig, handler] of handlers) process.off(sig, handler);
-  handlers.clear();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-/**
- * Installed with the first journal and kept: Ctrl-C after a commit (fsck's re-check,
- * printing) still stops the command, the image being final by then.
- */
-function updateSignalHandlers(): void {
-  if (active.size === 0 || handlers.size > 0 || signalSeen) return;
-  for (const sig of SIGNALS) {
-    const handler = (): void => onSignal(sig);
-    handlers.set(sig, handler);
-    process.on(sig, handler);
-  }
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // A command that exits with a transaction still open (an uncaught error) leaves the image as it was.
-    process.on('exit', rollBackAll);
-  }
 }
