@@ -89,8 +89,21 @@ function exitQuietlyOnClosedStdout(): void {
   });
 }
 
+/**
+ * TEST ONLY: DISKKIT_EXTRA_FORMAT_MODULE names a module loaded before the command runs,
+ * so a test can register a throwaway format (registerFormat from dist/engine/formats.js)
+ * and drive the real commands against it. Not a plug-in interface: nothing else uses it.
+ */
+async function loadExtraFormat(): Promise<void> {
+  const module = process.env.DISKKIT_EXTRA_FORMAT_MODULE;
+  if (!module) return;
+  const [{ pathToFileURL }, { resolve }] = await Promise.all([import('node:url'), import('node:path')]);
+  await import(pathToFileURL(resolve(module)).href);
+}
+
 export async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedStdout();
+  await loadExtraFormat();
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);

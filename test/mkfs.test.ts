@@ -256,13 +256,22 @@ describe.concurrent('refusals', () => {
     ['cluster size not a power of two', ['--size', '1G', '--cluster-size', '3000'], /power of two/],
     ['a volume too small for any FAT', ['--size', '20K'], /too small for a FAT file system.*\n.*--size \d+K or more/],
     ['an unknown sector size', ['--size', '1G', '--sector-size', '600'], /--sector-size must be 512, 1024, 2048 or 4096/],
-    ['an unknown type', ['--size', '1G', '--type', 'ntfs'], /--type must be fat12, fat16 or fat32/],
+    ['an unknown type', ['--size', '1G', '--type', 'exfat'], /unknown format 'exfat' \(known: .*\bfat\b/],
+    ['a FAT variant that does not exist', ['--size', '1G', '--type', 'fat64'], /unknown format 'fat64'/],
     ['a malformed size', ['--size', '12Q'], /not a size/],
     ['a label too long', ['--size', '8M', '--label', 'TWELVE CHARS'], /at most 11/],
     ['a label with forbidden characters', ['--size', '8M', '--label', 'A*B'], /the characters \* are not allowed/],
     ['a bad volume id', ['--size', '8M', '--volume-id', 'xyz'], /--volume-id takes up to 8 hex digits/],
     ['no size for a new image', [], /--size is required/],
   ];
+  it('a format that cannot make file systems (NTFS is read-only): E_UNSUPPORTED naming it, exit 1, no file left', async () => {
+    const image = fresh('ntfs');
+    const r = await diskkit(['mkfs', image, '--size', '1G', '--type', 'ntfs']);
+    expect([r.exitCode, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^diskkit: .*NTFS.* does not support mkfs/);
+    expect(existsSync(image)).toBe(false);
+  });
+
   it.each(rejects)('%s: exit 2, a reason and what would work, no file left', async (_what, args, message) => {
     const image = fresh('refused');
     const r = await diskkit(['mkfs', image, ...args]);

@@ -1,15 +1,12 @@
 /** The plain-text bench report (stdout when it is not a terminal): one table per read workload. */
 import type { BenchReport, ModeRow, ReadWorkloadResult, Skipped } from '../engine/bench/run-bench.js';
 import { escapeName } from './context.js';
+import { formatTable } from './table.js';
 
 function size(n: number): string {
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n >> 20}M`;
   if (n >= 1024 && n % 1024 === 0) return `${n >> 10}K`;
   return String(n);
-}
-
-function pad(s: string, n: number, right = false): string {
-  return right ? s.padStart(n) : s.padEnd(n);
 }
 
 export function modeRowCells(row: ModeRow): string[] {
@@ -33,16 +30,10 @@ export function modeTableHeader(unit: string): string[] {
   return ['  mode', 'chunk', 'depth', 'workers', `${unit} median`, 'spread', 'p50 ms', 'p95 ms', 'p99 ms', 'user ms', 'sys ms', 'crc32'];
 }
 
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!, i >= 1 && i <= 10)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
-}
-
 function readSection(title: string, w: ReadWorkloadResult | Skipped): string[] {
   if (w.status === 'skipped') return [`${title}: skipped (${w.reason})`];
   const out = [`${title}: ${escapeName(w.what)}`];
-  for (const l of table(modeTableHeader(w.unit), w.byMode.map(modeRowCells))) out.push('  ' + l);
+  for (const l of formatTable(modeTableHeader(w.unit), w.byMode.map(modeRowCells), (i) => i >= 1 && i <= 10)) out.push('  ' + l);
   for (const m of w.skippedModes) out.push(`  ${m.mode}: skipped (${m.reason})`);
   for (const row of w.byMode) if (row.autoReason) out.push(`  auto picked ${row.ranAs}: ${row.autoReason}`);
   if (w.byMode.length > 1) out.push(`  best: ${w.best}; checksums ${w.checksumsAgree ? 'agree' : 'DIFFER'} across modes`);

@@ -1,4 +1,7 @@
-/** `diskkit cat IMAGE:/PATH`: a file's bytes to stdout, read through scanExtents. */
+/**
+ * `diskkit cat IMAGE:/PATH`: a file's bytes to stdout, read through scanExtents: raw
+ * extents of the image where the format stores bytes as they are, else its reader.
+ */
 import type { Command } from 'commander';
 import { globalOptions, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, printScanStats, scanOptionsFrom, withInterrupt, type IoOptionValues } from './io-options.js';
@@ -19,11 +22,11 @@ export function define(program: Command): void {
         import('../io/scan.js'),
         import('./stdout-writer.js'),
       ]);
-      const { requireRawExtents } = await import('../engine/extent-reader.js');
+      const { fileScanOf } = await import('../engine/extent-reader.js');
       const volume = openVolume(ref.image, { partition: g.partition });
       try {
-        const extents = requireRawExtents(volume, ref.path);
-        const result = await withInterrupt((signal) => scanExtents(volume.source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
+        const { source, extents } = fileScanOf(volume, ref.path);
+        const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
         if (opts.stats) printScanStats(result);
       } finally {
         volume.close();

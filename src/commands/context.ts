@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
-import { ExitCode } from './exit-codes.js';
+import { EXIT_CODE_BY_ERROR, ExitCode } from './exit-codes.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -137,8 +137,7 @@ async function reportRecoveries(): Promise<void> {
 }
 
 export function defaultExitCode(error: unknown): number {
-  if (isDiskkitError(error) && error.code === ErrorCode.CANCELLED) return ExitCode.INTERRUPTED;
-  return isDiskkitError(error) && error.code === ErrorCode.USAGE ? ExitCode.USAGE : ExitCode.ERROR;
+  return (isDiskkitError(error) ? EXIT_CODE_BY_ERROR[error.code] : undefined) ?? ExitCode.ERROR;
 }
 
 /** Paints the `diskkit:` prefix of error lines; identity unless stderr is a colour terminal. */

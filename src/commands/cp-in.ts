@@ -1,6 +1,6 @@
 /**
- * Copy into an image: host -> IMAGE:/DEST, and IMAGE:/A -> IMAGE:/B inside one image,
- * with cp(1) semantics:
+ * Copy into an image: host -> IMAGE:/DEST, and IMAGE:/A -> IMAGE:/B inside one image
+ * or from another image of any format, with cp(1) semantics:
  * - a file goes to DEST, or into DEST when DEST is an existing directory;
  * - a directory (with -r) becomes DEST when DEST does not exist, else DEST/NAME;
  *   SRC/. copies the directory's contents into DEST;
@@ -13,9 +13,10 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
-import type { EntryInfo, Extent, FileDataSource, Volume } from '../engine/volume.js';
+import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
+import { isWithin, joinPath } from '../engine/volume-path.js';
 import { printJson, reportError, usageError, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
@@ -32,7 +33,8 @@ type PlanItem =
   | { kind: 'dir'; dest: string; from: string; mtime: Date | null }
   /** `stat`: the host file's stat from the plan walk, so a small file needs no fstat of its own. */
   | { kind: 'host-file'; dest: string; from: string; stat?: Stats }
-  | { kind: 'image-file'; dest: string; from: EntryInfo };
+  /** A file of an image: the destination image itself, or another one (any format), read through `volume`. */
+  | { kind: 'image-file'; dest: string; from: EntryInfo; volume: Volume };
 
 interface Outcome {
   written: { path: string; type: 'file' | 'dir'; size: number; from: string }[];
@@ -61,17 +63,33 @@ export async function copyIntoNewImage(dir: string, image: string, options: { in
   return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes };
 }
 
-/** `cp IMAGE:/A... IMAGE:/B` within one image. */
+/**
+ * `cp IMAGE:/A... IMAGE:/B`: within one image, or from other images into this one,
+ * whatever their formats (each file read with openFile on its image, written with
+ * writeFile on the destination).
+ */
 export async function copyWithin(sources: ImageRef[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number> {
-  if (sources.some((s) => s.image !== dest.image)) throw usageError('copying from one image to another is not supported; copy out to the host first');
-  return copyInto(sources.map((s) => ({ image: s.path })), dest, options, g);
+  return copyInto(sources, dest, options, g);
 }
 
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
-async function copyInto(sources: ({ host: string } | { image: string })[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
+type Source = { host: string } | ImageRef;
+
+async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): Promise<number>;
+async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict: true): Promise<Outcome>;
+async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, strict = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
+  // Other images copied from, opened read-only once each (the same image is the destination volume itself).
+  const others = new Map<string, Volume>();
+  const volumeFor = (image: string): Volume => {
+    if (sameFile(image, dest.image)) return volume;
+    let other = others.get(image);
+    if (!other) {
+      other = openVolume(image, { partition: g.partition });
+      others.set(image, other);
+    }
+    return other;
+  };
   const times = timePolicy(options.invariant);
   const outcome: Outcome = { written: [], skipped: [], files: 0, directories: 0, bytes: 0, errors: [] };
   const fail = (path: string, error: unknown): void => {
@@ -87,9 +105,9 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
     for (const src of sources) {
       try {
         if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
-        else planImage(volume, src.image, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        else planImage(volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
       } catch (error) {
-        fail('host' in src ? src.host : src.image, error);
+        fail('host' in src ? src.host : src.path, error);
       }
     }
     await runPlan(volume, plan, times, options, outcome, fail, g);
@@ -99,6 +117,7 @@ async function copyInto(sources: ({ host: string } | { image: string })[], dest:
       volume.commit();
     } finally {
       volume.close();
+      for (const other of others.values()) other.close();
     }
   }
   if (strict) {
@@ -119,8 +138,15 @@ function statOrNull(volume: Volume, path: string): EntryInfo | null {
   }
 }
 
-function joinInside(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+/** Whether two image arguments name the same file (then one volume serves both sides). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [sa, sb] = [statSync(a), statSync(b)];
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Where SRC lands: DEST itself, DEST/NAME, or (for SRC/.) DEST as the receiver of its contents. */
@@ -129,7 +155,7 @@ function target(srcName: string, isDir: boolean, contentsOf: boolean, dest: stri
     if (destInfo && !destIsDir) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dest } });
     return dest;
   }
-  if (destIsDir) return joinInside(dest, srcName);
+  if (destIsDir) return joinPath(dest, srcName);
   if (isDir && destInfo) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with directory '${what}'`, { context: { path: dest } });
   return dest;
 }
@@ -169,7 +195,7 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
         fail(host, fromSystemError(error, host, 'read'));
         continue;
       }
-      const inside = joinInside(imageDir, name);
+      const inside = joinPath(imageDir, name);
       if (child.isDirectory()) {
         const key = `${child.dev}:${child.ino}`;
         if (seen.has(key)) {
@@ -187,20 +213,22 @@ function planHost(src: string, dest: string, destIsDir: boolean, destInfo: Entry
   walk(src, root);
 }
 
-function planImage(volume: Volume, src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
+/** Plans copying `src` of `volume` (the destination volume itself, or another image's) to `dest` of `into`. */
+function planImage(volume: Volume, into: Volume, src: string, dest: string, destIsDir: boolean, destInfo: EntryInfo | null, recursive: boolean, plan: PlanItem[], fail: (p: string, e: unknown) => void): void {
   const entry = volume.stat(src);
   const contentsOf = entry.path === '/' || src.endsWith('/.');
   if (entry.type === 'file') {
-    plan.push({ kind: 'image-file', dest: target(entry.name, false, false, dest, destIsDir, destInfo, src), from: entry });
+    plan.push({ kind: 'image-file', dest: target(entry.name, false, false, dest, destIsDir, destInfo, src), from: entry, volume });
     return;
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
   const root = target(entry.name, true, contentsOf, dest, destIsDir, destInfo, src);
-  const folded = (p: string): string => p.toUpperCase() + '/';
-  if (folded(root).startsWith(folded(entry.path)) && entry.path !== '/') {
-    throw new DiskkitError(ErrorCode.INVALID_MOVE, `cannot copy a directory into itself ('${root}')`, { context: { path: entry.path } });
+  if (volume === into) {
+    if (entry.path !== '/' && isWithin(volume, root, entry.path)) {
+      throw new DiskkitError(ErrorCode.INVALID_MOVE, `cannot copy a directory into itself ('${root}')`, { context: { path: entry.path } });
+    }
+    if (entry.path === '/' && root !== '/') throw new DiskkitError(ErrorCode.INVALID_MOVE, 'cannot copy the root directory into itself', { context: { path: root } });
   }
-  if (entry.path === '/' && root !== '/') throw new DiskkitError(ErrorCode.INVALID_MOVE, 'cannot copy the root directory into itself', { context: { path: root } });
   plan.push({ kind: 'dir', dest: root, from: entry.path, mtime: entry.mtime });
   // The whole source tree is listed before anything is written, so the copy cannot see itself.
   const walk = (dir: EntryInfo, imageDir: string): void => {
@@ -212,11 +240,11 @@ function planImage(volume: Volume, src: string, dest: string, destIsDir: boolean
       return;
     }
     for (const child of children) {
-      const inside = joinInside(imageDir, child.name);
+      const inside = joinPath(imageDir, child.name);
       if (child.type === 'dir') {
         plan.push({ kind: 'dir', dest: inside, from: child.path, mtime: child.mtime });
         walk(child, inside);
-      } else plan.push({ kind: 'image-file', dest: inside, from: child });
+      } else plan.push({ kind: 'image-file', dest: inside, from: child, volume });
     }
   };
   walk(entry, root);
@@ -250,7 +278,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           outcome.skipped.push({ path: item.dest, reason: 'exists (--no-clobber)' });
           continue;
         }
-        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat) : writeImageFile(volume, item.from, item.dest, times);
+        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat) : writeImageFile(item.volume, volume, item.from, item.dest, times);
         outcome.files++;
         outcome.bytes += info.size;
         outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
@@ -337,9 +365,13 @@ function readFully(fd: number, buf: Uint8Array, length: number, position: number
   }
 }
 
-/** A file of the same image, read through the volume's file reader (before its copy is linked in). */
-function writeImageFile(volume: Volume, from: EntryInfo, dest: string, times: TimePolicy): EntryInfo {
-  const data = volume.openFile(from);
+/**
+ * A file of an image, read through its volume's file reader (for the same image, before
+ * its copy is linked in), written into `volume`: across formats, openFile on one side
+ * and writeFile on the other.
+ */
+function writeImageFile(fromVolume: Volume, volume: Volume, from: EntryInfo, dest: string, times: TimePolicy): EntryInfo {
+  const data = fromVolume.openFile(from);
   const mtime = times.clamp(from.mtime);
   return volume.writeFile(dest, data, { mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
 }

@@ -18,7 +18,7 @@ import { futimesSync, lstatSync, mkdirSync, statSync, utimesSync } from 'node:fs
 import { basename, join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
-import { requireRawExtents } from '../engine/extent-reader.js';
+import { fileScanOf } from '../engine/extent-reader.js';
 import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
@@ -219,13 +219,13 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
         continue;
       }
       try {
-        const extents = requireRawExtents(volume, item.entry);
+        const { source, extents } = fileScanOf(volume, item.entry);
         // Written in place (O_NOFOLLOW: no symlink is followed) and deleted again if the
         // copy fails or is interrupted: an error or Ctrl-C leaves no partial file.
         const result: ScanResult = await io.writeAtomically(
           item.host,
           async (out) => {
-            const scanned = await io.scanExtents(volume.source, extents, (chunk) => out.write(chunk), {
+            const scanned = await io.scanExtents(source, extents, (chunk) => out.write(chunk), {
               ...io.read,
               signal: io.signal,
               onProgress: bar ? (done) => bar.update(doneBefore + done) : undefined,

@@ -1,6 +1,6 @@
 /**
  * `diskkit cp [-r] SRC... DEST`: copies out of an image (IMAGE:/SRC -> host) or into
- * one (host -> IMAGE:/DEST). The direction is decided by which side names an image;
+ * one (host -> IMAGE:/DEST), or between images (IMAGE:/A OTHER.img:/B, any formats). The direction is decided by which side names an image;
  * each direction lives in its own module (cp-out.ts, cp-in.ts).
  */
 import type { Command } from 'commander';
@@ -18,7 +18,7 @@ export function define(program: Command): void {
   addIoOptions(
     program
       .command('cp')
-      .description('copy files out of an image (IMAGE:/SRC HOST_DEST), into one (HOST_SRC IMAGE:/DEST), or inside one (IMAGE:/A IMAGE:/B)')
+      .description('copy files out of an image (IMAGE:/SRC HOST_DEST), into one (HOST_SRC IMAGE:/DEST), or between images of any format (A.img:/X B.img:/Y)')
       .argument('<paths...>', "SRC... DEST: DIR/. copies a directory's contents; an existing directory DEST receives SRC inside it")
       .option('-r, --recursive', 'copy directories recursively')
       .option('-n, --no-clobber', 'into an image: keep files that already exist')

@@ -9,6 +9,17 @@ export const ExitCode = {
   INTERRUPTED: 130,
 } as const;
 
+/**
+ * Exit codes for errors whose code says more than "runtime error"; every other
+ * DiskkitError exits with ERROR. E_READ_ONLY (a write to a format diskkit only reads)
+ * is a runtime error, named here so the table says so.
+ */
+export const EXIT_CODE_BY_ERROR: Readonly<Record<string, number>> = {
+  E_USAGE: ExitCode.USAGE,
+  E_CANCELLED: ExitCode.INTERRUPTED,
+  E_READ_ONLY: ExitCode.ERROR,
+};
+
 /** fsck(8) exit codes, used by `diskkit fsck` only. */
 export const FsckExitCode = {
   CLEAN: 0,

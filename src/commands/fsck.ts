@@ -5,7 +5,7 @@
  * 16 usage error. Without --repair the image is opened read-only.
  */
 import type { Command } from 'commander';
-import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { ErrorCode, isDiskkitError } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction } from './context.js';
 import { FsckExitCode } from './exit-codes.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
@@ -35,15 +35,18 @@ export function define(program: Command): void {
       async () => {
         const io = scanOptionsFrom(flags);
         if (flags.freeLost && !flags.repair) throw (await import('./context.js')).usageError('--free-lost only makes sense with --repair');
-        const [{ openImage }, { checkFat }] = await Promise.all([import('../engine/image.js'), import('../engine/fat/fsck/index.js')]);
-        // openImage picks the partition (--partition N, or the only FAT one) as every command does.
-        const { source, format } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
-        if (format === 'ntfs') {
+        const [{ openImage }, { formatToOpen, requireHook }] = await Promise.all([import('../engine/image.js'), import('../engine/formats.js')]);
+        // openImage picks the partition (--partition N, or the only one holding a file system) as every command does.
+        const { source, definition } = openImage(image, { partition: g.partition, writable: Boolean(flags.repair) });
+        let check;
+        try {
+          check = requireHook(formatToOpen(definition), 'fsck');
+        } catch (error) {
           source.close();
-          throw new DiskkitError(ErrorCode.UNSUPPORTED, 'this is an NTFS volume; diskkit fsck checks FAT file systems', { context: { image } });
+          throw error;
         }
         try {
-          const report = await checkFat(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
+          const report = await check(source, { repair: Boolean(flags.repair), freeLost: Boolean(flags.freeLost), mode: io.mode });
           const code = report.clean ? FsckExitCode.CLEAN : report.uncorrected.length === 0 ? FsckExitCode.CORRECTED : FsckExitCode.UNCORRECTED;
           if (g.json) {
             printJson({
@@ -66,12 +69,9 @@ export function define(program: Command): void {
             for (const r of report.repairs) out.push(`fixed: ${r.path ? escapeName(r.path) + ': ' : ''}${escapeName(r.message)}`);
             for (const f of report.uncorrected) out.push(`NOT FIXED: ${f.code} ${f.path ? f.path.map(escapeName).join(' and ') + ': ' : ''}${escapeName(f.message)}`);
           }
-          const s = report.stats;
-          if (flags.verbose) {
-            out.push(`${s.fatType}: ${s.files} files, ${s.dirs} directories, ${s.clustersUsed} clusters used, ${s.clustersFree} free, ${s.clustersBad} bad, ${s.lostChains} lost chains (${s.lostClusters} clusters)`);
-          }
+          if (flags.verbose) out.push(report.statsLine);
           const verdict = report.clean ? '' : flags.repair ? (code === FsckExitCode.CORRECTED ? ' (all errors corrected)' : ` (${report.uncorrected.length} errors left)`) : ` (${report.errors.length} errors, not corrected)`;
-          out.push(`${escapeName(image)}: ${s.files + s.dirs} files, ${s.clustersUsed}/${s.clustersTotal} clusters${verdict}`);
+          out.push(`${escapeName(image)}: ${report.summary}${verdict}`);
           process.stdout.write(out.join('\n') + '\n');
           return code;
         } finally {

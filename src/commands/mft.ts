@@ -63,7 +63,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
-  const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/parse-module.js');
+  const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/index.js');
   const auto = flags.mode === undefined || flags.mode === 'auto';
   const pool = flags.mode === 'parallel' || (auto && mayIndexInParallel(source, AUTO_PARALLEL_MFT_BYTES)) ? startParseWorkers(flags.workers) : undefined;
   try {
@@ -85,13 +85,13 @@ function mayIndexInParallel(source: string, minBytes: number): boolean {
 
 async function indexWith(source: string, flags: IndexFlags, command: Command, pool: WorkerPool | undefined): Promise<number> {
   const g = globalOptions(command);
-  const [{ runMftIndex }, { withInterrupt }, { startProgress }] = await Promise.all([import('./mft-run.js'), import('./io-options.js'), import('./progress.js')]);
+  const [{ runMftIndex }, { withInterrupt }, { startProgress }, { stdoutRowStream }] = await Promise.all([import('../engine/ntfs/index.js'), import('./io-options.js'), import('./progress.js'), import('./stdout-writer.js')]);
   // A bar only where it helps: indexing a large MFT takes seconds.
   const bar = await startProgress(g, 'indexing $MFT', 1);
   const summary = await withInterrupt((signal) => runMftIndex(source, {
     format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'none',
     out: flags.out,
-    toStdout: !g.json,
+    stdout: g.json ? undefined : stdoutRowStream(),
     streams: Boolean(flags.streams),
     deleted: Boolean(flags.deleted),
     strict: Boolean(flags.strict),
@@ -124,9 +124,23 @@ async function runBench(source: string, flags: BenchFlags, command: Command): Pr
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
-  const { runMftBench, renderBenchTable } = await import('./mft-run.js');
+  const [{ runMftBench }, { formatTable }] = await Promise.all([import('../engine/bench/mft-bench.js'), import('./table.js')]);
   const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
   if (g.json) printJson(result);
-  else process.stdout.write(renderBenchTable(result));
+  else {
+    const header = ['  mode', 'workers', 'records/s', 'MB/s', 'CPU', 'CPU s', 'peak MiB', 'seconds'];
+    const rows = result.modes.map((r) => [
+      (r.best ? '* ' : '  ') + r.mode,
+      String(r.workers),
+      Math.round(r.recordsPerSecond).toLocaleString('en-US'),
+      r.mbPerSecond.toFixed(0),
+      `${(r.cpuUse * 100).toFixed(0)}%`,
+      r.cpuSeconds.toFixed(2),
+      r.peakRssMiB.toFixed(0),
+      r.seconds.toFixed(3),
+    ]);
+    const lines = [`mft bench ${result.source}: ${result.records} records, ${result.rows} paths`, '', ...formatTable(header, rows, (i) => i > 0), '', `* best: ${result.best}`];
+    process.stdout.write(lines.join('\n') + '\n');
+  }
   return 0;
 }

@@ -21,6 +21,7 @@ export function define(program: Command): void {
         if (refs.some((r) => r!.image !== image)) throw usageError('mv works inside one image; use cp to copy between images and the host');
         const { openVolume } = await import('../engine/open-volume.js');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
+        const { joinPath, pathKey } = await import('../engine/volume-path.js');
         const volume = openVolume(image!, { partition: g.partition, writable: true });
         const moved: { from: string; to: string }[] = [];
         try {
@@ -37,8 +38,8 @@ export function define(program: Command): void {
             const info = volume.stat(src);
             if (info.path === '/') throw usageError('cannot move the root directory');
             // An existing directory receives SRC inside it, unless it is SRC itself (a case-only rename).
-            const into = destInfo?.type === 'dir' && destInfo.path.toUpperCase() !== info.path.toUpperCase();
-            const to = into ? (destInfo!.path === '/' ? `/${info.name}` : `${destInfo!.path}/${info.name}`) : dest;
+            const into = destInfo?.type === 'dir' && pathKey(volume, destInfo.path) !== pathKey(volume, info.path);
+            const to = into ? joinPath(destInfo!.path, info.name) : dest;
             const result = volume.rename(info.path, to);
             moved.push({ from: info.path, to: result.path });
           }

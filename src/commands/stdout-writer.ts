@@ -3,23 +3,11 @@
  * straight to fd 1 avoids the stream machinery's copies; a non-blocking pipe's
  * EAGAIN is waited out rather than turned into a failure.
  */
-import { writeSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { fromSystemError } from '../engine/errors.js';
+import { writeAllSync } from '../io/write-all.js';
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes all of `data` to `fd`, retrying short writes and EAGAIN. */
-export function writeAllSync(fd: number, data: Uint8Array | string): void {
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let done = 0;
-  while (done < buf.length) {
-    try {
-      done += writeSync(fd, buf, done, buf.length - done);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      Atomics.wait(pause, 0, 0, 2);
-    }
-  }
-}
+export { writeAllSync };
 
 /** Collects text and writes it to `fd` in large pieces (one syscall per ~1 MiB, not per line). */
 export class BufferedTextWriter {
@@ -152,4 +140,53 @@ export class ByteWriter {
     writeAllSync(this.fd, this.buf.subarray(0, this.pos));
     this.pos = 0;
   }
+}
+
+/** Whether stdout is a file or a device, written with synchronous writes (not a pipe or a socket). */
+function stdoutIsSync(): boolean {
+  try {
+    const st = fstatSync(1);
+    return st.isFile() || st.isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stdout for bulk output (mft index rows): a file or device is written synchronously
+ * (and its descriptor offered for a second writer thread); a pipe goes through the
+ * stream, waiting for it to drain. A reader that went away (EPIPE) stops the output
+ * quietly, as cat(1) does.
+ */
+export function stdoutRowStream(): { fd: number | null; name: string; write(bytes: Uint8Array): void | Promise<void>; sync: boolean } {
+  let broken = false;
+  if (stdoutIsSync()) {
+    return {
+      fd: 1,
+      name: 'stdout',
+      write(bytes) {
+        if (broken) return;
+        try {
+          writeAllSync(1, bytes);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EPIPE') broken = true;
+          else throw fromSystemError(error, 'stdout', 'write');
+        }
+      },
+      sync: true,
+    };
+  }
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') broken = true;
+  });
+  return {
+    fd: null,
+    name: 'stdout',
+    write(bytes) {
+      if (broken) return;
+      // The writer's buffer is handed over (ByteWriter.take gives a fresh one), so no copy is needed.
+      if (!process.stdout.write(bytes)) return new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    },
+    sync: false,
+  };
 }

@@ -7,6 +7,7 @@
 import type { BlockSource } from '../io/block-source.js';
 import type { EntryInfo, Extent, FileDataSource, Volume } from './volume.js';
 import { DiskkitError, ErrorCode } from './errors.js';
+import { FileDataBlockSource } from '../io/file-data-source.js';
 
 export function extentReader(source: BlockSource, extents: readonly Extent[], size: number): FileDataSource {
   // starts[i] = file offset of extents[i]
@@ -47,18 +48,26 @@ export function extentReader(source: BlockSource, extents: readonly Extent[], si
 
 /**
  * The raw extents of a file where the volume offers them (capabilities.rawExtents),
- * else null: the caller reads through Volume.openFile instead.
+ * else null: the caller reads through Volume.openFile instead. A volume that stores
+ * only some files raw (NTFS) throws E_UNSUPPORTED for the others: null too.
  */
 export function rawExtentsOf(volume: Volume, path: string | EntryInfo): Extent[] | null {
   if (!volume.capabilities.rawExtents || volume.fileExtents === undefined) return null;
-  return volume.fileExtents(path);
+  try {
+    return volume.fileExtents(path);
+  } catch (error) {
+    if (error instanceof DiskkitError && error.code === ErrorCode.UNSUPPORTED) return null;
+    throw error;
+  }
 }
 
-/** Like rawExtentsOf, for callers that cannot read otherwise yet: E_UNSUPPORTED naming the format. */
-export function requireRawExtents(volume: Volume, path: string | EntryInfo): Extent[] {
-  const extents = rawExtentsOf(volume, path);
-  if (extents === null) {
-    throw new DiskkitError(ErrorCode.UNSUPPORTED, `${volume.format} volumes do not offer raw file extents`, { context: { format: volume.format } });
-  }
-  return extents;
+/**
+ * What the read modes scan to read a file: raw extents of the volume's own source
+ * where the format offers them (the fast path), else the format's reader seen as a
+ * source holding the file as one extent. Either way every --mode reads it.
+ */
+export function fileScanOf(volume: Volume, path: string | EntryInfo): { source: BlockSource; extents: Extent[] } {
+  const raw = rawExtentsOf(volume, path);
+  if (raw !== null) return { source: volume.source, extents: raw };
+  return FileDataBlockSource.ofFile(volume.source.name, volume.openFile(path));
 }

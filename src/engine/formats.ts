@@ -36,7 +36,92 @@ export interface FormatDefinition {
   /** Opens a volume of this format on `source`. The caller closes `source` if this throws. */
   open(source: BlockSource, options: FormatOpenOptions): Volume;
   /** Format-specific hooks (mkfs, fsck, bench...), looked up by name through requireHook. */
-  hooks?: Record<string, unknown>;
+  hooks?: FormatHooks;
+  /**
+   * Set on the one format whose `open` best explains why a source no format recognised
+   * is not a volume (FAT: it names the bad boot-sector field). Without one, such a
+   * source is E_UNKNOWN_FORMAT.
+   */
+  explainsUnknown?: boolean;
+}
+
+/** What `mkfs` asks of a format. Fields a format has no use for are ignored by it. */
+export interface MkfsRequest {
+  image: string;
+  /** 1-based partition to format in place (--partition), else the whole image. */
+  partition?: number;
+  /** Volume size in bytes; undefined: the existing target's size, or sized from `from` (auto). */
+  size?: number;
+  /** A host directory the new volume must hold (mkfs --from): with `size` undefined, the size is chosen from it. */
+  from?: { dir: string; headroom: number };
+  /** The variant named by --type (fat12/fat16/fat32 for FAT), or undefined for the format's choice. */
+  variant?: string;
+  clusterSize?: number;
+  sectorSize: number;
+  /** Copies of the allocation table (FAT --fats). */
+  tableCopies: number;
+  label: string;
+  /** As typed (--volume-id); the format parses it. */
+  volumeId?: string;
+  force: boolean;
+  /** Fixed ids and times (--invariant or SOURCE_DATE_EPOCH); `epoch` in seconds when SOURCE_DATE_EPOCH is set. */
+  reproducible: boolean;
+  epoch?: number;
+}
+
+/** What a format's mkfs made: the fields `--json` prints, the line for humans, warnings. */
+export interface MkfsOutcome {
+  fields: Record<string, unknown>;
+  summary: string;
+  warnings: string[];
+}
+
+/** One problem fsck found (or could not fix). */
+export interface FsckFinding {
+  code: string;
+  message: string;
+  path?: string[];
+  clusters?: number[];
+}
+
+/** What a format's fsck reports; `stats` goes into --json as it is, `statsLine`/`summary` are for people. */
+export interface FsckOutcome {
+  clean: boolean;
+  errors: FsckFinding[];
+  repairs: { code: string; message: string; path?: string }[];
+  uncorrected: FsckFinding[];
+  stats: object;
+  /** The -v statistics line. */
+  statsLine: string;
+  /** The last line: what was checked (files, space), without the verdict. */
+  summary: string;
+}
+
+export interface FsckRequest {
+  repair: boolean;
+  freeLost: boolean;
+  mode?: import('../io/scan.js').ReadMode;
+}
+
+/** The target mkfs formats: a whole image or a partition (`start` bytes into its disk). */
+export interface MkfsTargetView {
+  source: BlockSource;
+  volumeBytes: number;
+  start: number;
+  /** True when the target reads as zeros (a new sparse file). */
+  fresh: boolean;
+}
+
+export interface MkfsHook {
+  /** Validates the request and settles the volume size (undefined: the target's own) before any file is made. */
+  plan(request: MkfsRequest): Promise<number | undefined>;
+  format(target: MkfsTargetView, request: MkfsRequest): Promise<MkfsOutcome>;
+}
+
+export interface FormatHooks {
+  mkfs?: MkfsHook;
+  fsck?: (source: BlockSource, request: FsckRequest) => Promise<FsckOutcome>;
+  [hook: string]: unknown;
 }
 
 /** Bytes read from the start of a source for probing. */
@@ -76,11 +161,40 @@ export function probeSource(source: BlockSource): FormatDefinition | null {
   return null;
 }
 
+/**
+ * The format to open a probed source with: the one that recognised it, else the one
+ * that explains why the source is not a volume (FAT names the bad boot-sector field),
+ * else E_UNKNOWN_FORMAT.
+ */
+export function formatToOpen(probed: FormatDefinition | null): FormatDefinition {
+  if (probed !== null) return probed;
+  const explainer = formats.find((f) => f.explainsUnknown);
+  if (explainer !== undefined) return explainer;
+  throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, `no file system diskkit knows (${formats.map((f) => f.title).join(', ')})`);
+}
+
+/** A format by name, or E_USAGE listing the formats there are. */
+export function requireFormat(name: string): FormatDefinition {
+  const found = findFormat(name);
+  if (found === undefined) {
+    throw new DiskkitError(ErrorCode.USAGE, `unknown format '${name}' (known: ${formats.map((f) => f.name).join(', ')})`, { context: { format: name } });
+  }
+  return found;
+}
+
 /** A format's hook, or E_UNSUPPORTED naming the format and what it cannot do. */
-export function requireHook<T>(format: FormatDefinition, hook: string): T {
+export function requireHook<K extends keyof FormatHooks>(format: FormatDefinition, hook: K & string): NonNullable<FormatHooks[K]> {
   const found = format.hooks?.[hook];
   if (found === undefined) {
     throw new DiskkitError(ErrorCode.UNSUPPORTED, `${format.title} does not support ${hook}`, { context: { format: format.name, operation: hook } });
   }
-  return found as T;
+  return found as NonNullable<FormatHooks[K]>;
+}
+
+/** E_READ_ONLY for a write asked of a format diskkit only reads. */
+export function readOnlyError(title: string, image: string | undefined): DiskkitError {
+  return new DiskkitError(ErrorCode.READ_ONLY, `${title} volumes are read-only in diskkit: nothing was written`, {
+    context: { image },
+    hint: 'copy the files out (cp -r IMAGE:/ DIR) or into an image of a writable format',
+  });
 }

@@ -4,14 +4,15 @@
  * system is recognised by content, never by the partition type byte alone: type
  * bytes lie (0x83 partitions formatted FAT, 0x07 shared by NTFS and exFAT...).
  */
-import { decodeBootSector } from './fat/boot-sector.js';
 import { DiskkitError, ErrorCode, isDiskkitError, type DiskkitWarning } from './errors.js';
-import { readU16LE, readU64LE } from './binary.js';
 import { FileBlockSource, SliceBlockSource, type BlockSource } from '../io/block-source.js';
 import { heldJournalFor, RollbackJournal, recoverHotJournal } from './journal/index.js';
 import { describePartitions, readPartitionTable, type Partition, type PartitionTable } from './partition/index.js';
+import { listFormats, probeSource, type FormatDefinition } from './formats.js';
+import './registered-formats.js';
 
-export type ImageFormat = 'fat' | 'ntfs' | 'unknown';
+/** A registered format's name ('fat', 'ntfs'...), or 'unknown'. */
+export type ImageFormat = string;
 
 export interface OpenImageOptions {
   /** 1-based partition number (MBR: 1..4 primary, 5.. logical; GPT: entry number). */
@@ -23,59 +24,34 @@ export interface OpenedImage {
   /** The whole image, or a slice of it for a partition. Closing it closes the file. */
   source: BlockSource;
   partition: Partition | null;
+  /** The format's name, or 'unknown'. */
   format: ImageFormat;
+  /** The registered format that recognised the source (null when none did). */
+  definition: FormatDefinition | null;
   /** The partition table when one was read (null when the whole image was used without looking). */
   table: PartitionTable | null;
   /** Recoverable partition-table damage (backup GPT used, broken EBR chain...). */
   warnings: DiskkitWarning[];
 }
 
-const PROBE_BYTES = 512;
-const NTFS_OEM_ID = 'NTFS    ';
+/** No file system diskkit knows fits in less than one sector. */
+const MIN_VOLUME_BYTES = 512;
 
-/** True when `sector` holds an NTFS boot sector: OEM id plus a sane BPB. */
-export function isNtfsBootSector(sector: Uint8Array): boolean {
-  if (sector.length < 512) return false;
-  if (Buffer.from(sector.subarray(3, 11)).toString('latin1') !== NTFS_OEM_ID) return false;
-  if (readU16LE(sector, 510) !== 0xaa55) return false;
-  const bytesPerSector = readU16LE(sector, 11);
-  if (bytesPerSector < 256 || bytesPerSector > 4096 || (bytesPerSector & (bytesPerSector - 1)) !== 0) return false;
-  // Sectors per cluster: a power of two up to 128, or 0xF4..0xFF meaning 2^(256 - value).
-  const spc = sector[13]!;
-  if (!(spc >= 0xf4 || (spc > 0 && spc <= 128 && (spc & (spc - 1)) === 0))) return false;
-  let totalSectors: number;
-  let mftCluster: number;
-  try {
-    totalSectors = readU64LE(sector, 40);
-    mftCluster = readU64LE(sector, 48);
-  } catch {
-    return false;
-  }
-  if (totalSectors === 0 || mftCluster === 0) return false;
-  const clusterBytes = spc >= 0xf4 ? 2 ** (256 - spc) : spc * bytesPerSector;
-  // Only geometry is judged here; a truncated image is the volume's to report.
-  return mftCluster * clusterBytes < (totalSectors + 1) * bytesPerSector;
+/** The registered format `source` starts with, by content (the registry's probes), or null. */
+export function probeFormat(source: BlockSource): FormatDefinition | null {
+  if (source.size < MIN_VOLUME_BYTES) return null;
+  return probeSource(source);
 }
 
-/** True when `sector` decodes as a FAT boot sector (the size is checked later, by the volume). */
-export function isFatBootSector(sector: Uint8Array): boolean {
-  try {
-    decodeBootSector(sector);
-    return true;
-  } catch (error) {
-    if (isDiskkitError(error)) return false;
-    throw error;
-  }
+function probed(source: BlockSource): { format: ImageFormat; definition: FormatDefinition | null } {
+  const definition = probeFormat(source);
+  return { format: definition?.name ?? 'unknown', definition };
 }
 
-/** Which file system `source` starts with, by content. */
-export function probeFormat(source: BlockSource): ImageFormat {
-  if (source.size < PROBE_BYTES) return 'unknown';
-  const sector = new Uint8Array(PROBE_BYTES);
-  source.readAt(sector, 0, PROBE_BYTES, 0);
-  if (isNtfsBootSector(sector)) return 'ntfs';
-  if (isFatBootSector(sector)) return 'fat';
-  return 'unknown';
+/** 'FAT or NTFS': the registered formats, for messages. */
+function knownFormats(): string {
+  const names = listFormats().map((f) => f.name.toUpperCase()).sort();
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? 'no');
 }
 
 function pastEnd(p: Partition, image: BlockSource): boolean {
@@ -100,7 +76,7 @@ function listing(table: PartitionTable): string {
 /**
  * Opens `path` and picks the volume: with `partition` N, that partition (E_PARTITION
  * listing the partitions when there is none such); without it, the whole image when
- * it starts with a FAT or NTFS boot sector, else the only FAT or NTFS partition, else
+ * a registered format recognises it, else the only partition one recognises, else
  * E_PARTITION with the list. An image with neither a file system nor a partition
  * table is returned whole with format 'unknown' (mkfs writes such images).
  */
@@ -145,28 +121,28 @@ function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {
       });
     }
     const source = sliceFor(image, partition);
-    return { source, partition, format: probeFormat(source), table, warnings: table.warnings };
+    return { source, partition, ...probed(source), table, warnings: table.warnings };
   }
 
-  const whole = probeFormat(image);
-  if (whole !== 'unknown') return { source: image, partition: null, format: whole, table: null, warnings: [] };
+  const whole = probed(image);
+  if (whole.definition !== null) return { source: image, partition: null, ...whole, table: null, warnings: [] };
 
   const table = readPartitionTable(image);
-  if (table.scheme === 'none') return { source: image, partition: null, format: 'unknown', table, warnings: table.warnings };
+  if (table.scheme === 'none') return { source: image, partition: null, format: 'unknown', definition: null, table, warnings: table.warnings };
 
-  const found: { partition: Partition; format: ImageFormat }[] = [];
+  const found: { partition: Partition; definition: FormatDefinition }[] = [];
   for (const partition of table.partitions) {
     // A partition that starts beyond the image cannot be probed; one that only ends
     // beyond it is probed so that choosing it reports the truncation clearly.
-    if (partition.start + PROBE_BYTES > image.size || partition.size < PROBE_BYTES) continue;
-    const format = probeFormat(new SliceBlockSource(image, partition.start, Math.min(partition.size, image.size - partition.start)));
-    if (format !== 'unknown') found.push({ partition, format });
+    if (partition.start + MIN_VOLUME_BYTES > image.size || partition.size < MIN_VOLUME_BYTES) continue;
+    const definition = probeFormat(new SliceBlockSource(image, partition.start, Math.min(partition.size, image.size - partition.start)));
+    if (definition !== null) found.push({ partition, definition });
   }
   if (found.length === 1) {
-    const { partition, format } = found[0]!;
-    return { source: sliceFor(image, partition), partition, format, table, warnings: table.warnings };
+    const { partition, definition } = found[0]!;
+    return { source: sliceFor(image, partition), partition, format: definition.name, definition, table, warnings: table.warnings };
   }
-  const why = found.length === 0 ? 'no FAT or NTFS file system found in the image or any partition' : `${found.length} partitions hold a file system (${found.map((f) => `${f.partition.index}: ${f.format}`).join(', ')})`;
+  const why = found.length === 0 ? `no ${knownFormats()} file system found in the image or any partition` : `${found.length} partitions hold a file system (${found.map((f) => `${f.partition.index}: ${f.definition.name}`).join(', ')})`;
   throw new DiskkitError(ErrorCode.PARTITION, `${why}; ${listing(table)}`, {
     context: { partitions: table.partitions },
     hint: found.length > 1 ? 'choose one with --partition N' : undefined,

@@ -1,16 +1,16 @@
 /**
  * Opens the volume an image argument names: the whole image, or one partition of it
- * (openImage decides which, by content). Commands call this and then talk only to
- * the Volume interface.
+ * (openImage decides which, by content), with the registered format that recognised
+ * it. Commands call this and then talk only to the Volume interface.
  */
-import { DiskkitError, ErrorCode } from './errors.js';
+import { formatToOpen, readOnlyError } from './formats.js';
 import { openImage, type OpenedImage } from './image.js';
-import { FatVolume } from './fat/volume.js';
 import type { Volume } from './volume.js';
 
 export interface OpenVolumeOptions {
   /** 1-based partition number (--partition). */
   partition?: number;
+  /** For write commands: a format diskkit only reads gives E_READ_ONLY before anything else happens. */
   writable?: boolean;
 }
 
@@ -24,11 +24,13 @@ export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): 
  */
 export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Volume {
   try {
-    if (opened.format === 'ntfs') {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: opened.source.name } });
+    const format = formatToOpen(opened.definition);
+    if (options.writable && !format.capabilities.includes('write')) throw readOnlyError(format.title, opened.source.name);
+    const volume = format.open(opened.source, { writable: options.writable });
+    if (options.writable && !volume.capabilities.formatWritable) {
+      volume.close();
+      throw readOnlyError(format.title, opened.source.name);
     }
-    // 'unknown' goes to FatVolume too: its boot-sector validation names the bad field.
-    const volume: Volume = FatVolume.open(opened.source, { writable: options.writable });
     const p = opened.partition;
     volume.partition = p ? { index: p.index, start: p.start, size: p.size, type: p.type } : null;
     return volume;

@@ -15,11 +15,12 @@
  * grow. For gigabyte copies it avoids a second inode whose blocks are allocated while
  * the old file's are freed, which the page cache's writeback makes costly here.
  */
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fromSystemError } from '../engine/errors.js';
 import { checkAborted } from './chunk-read.js';
+import { writeAllTo } from './write-all.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;
@@ -90,7 +91,7 @@ export async function writeAtomically<T>(
   const regular = !options.inPlace || fstatSync(fd).isFile();
   if (regular) pending.add(tempPath);
   let closed = false;
-  const out: AtomicOutput = { tempPath, fd, write: (data) => writeAll(fd, data, destination, 'write output file') };
+  const out: AtomicOutput = { tempPath, fd, write: (data) => writeAllTo(fd, data, destination, 'write output file') };
   try {
     const value = await writer(out);
     checkAborted(options.signal);
@@ -128,7 +129,7 @@ async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput)
     throw fromSystemError(error, destination, 'open output file');
   }
   try {
-    const value = await writer({ tempPath: destination, fd, write: (data) => writeAll(fd, data, destination, 'write output file') });
+    const value = await writer({ tempPath: destination, fd, write: (data) => writeAllTo(fd, data, destination, 'write output file') });
     checkAborted(signal);
     return value;
   } finally {
@@ -136,13 +137,3 @@ async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput)
   }
 }
 
-function writeAll(fd: number, data: Uint8Array, destination: string, what: string): void {
-  let done = 0;
-  while (done < data.length) {
-    try {
-      done += writeSync(fd, data, done, data.length - done);
-    } catch (error) {
-      throw fromSystemError(error, destination, what);
-    }
-  }
-}

@@ -34,7 +34,8 @@ export interface WriteGuard {
 export interface BlockSource {
   /** What the user named: used in error messages. */
   readonly name: string;
-  readonly kind: 'file' | 'block-device' | 'memory' | 'slice';
+  /** 'reader': a format's file reader seen as a source (file-data-source.ts); it has no fd. */
+  readonly kind: 'file' | 'block-device' | 'memory' | 'slice' | 'reader';
   /** Size in bytes. */
   readonly size: number;
   /** Whether writeAt is allowed. */

@@ -5,7 +5,8 @@
  * the consumer as a view of the mapping, with no copy; a chunk that gathers several
  * pieces or crosses a window edge is copied into one buffer. Only regular files can
  * be mapped: anything else gets a clear E_UNSUPPORTED naming the modes that work.
- * Windows starting past 2 GiB cannot be mapped by the binding and are read instead.
+ * Windows starting past 2 GiB cannot be mapped by the binding and are read instead,
+ * and so is file data that a format's reader produces (file-data-source.ts).
  */
 import { fstatSync } from 'node:fs';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
@@ -29,6 +30,10 @@ export async function scanMmap(ctx: ModeContext): Promise<void> {
   if (source.kind === 'memory') {
     const bytes = (source as MemoryBlockSource).bytes;
     windowFor = (position) => ({ buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: position });
+  } else if (source.kind === 'reader') {
+    // A format's reader (decompressed, decrypted...) has no pages to map: every chunk is
+    // copied out of it, as a chunk crossing a window edge is for a file.
+    windowFor = () => null;
   } else {
     if (source.fd === undefined) throw mmapUnsupported(source.name, 'the source has no file descriptor');
     const st = fstatSync(source.fd);

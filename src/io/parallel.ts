@@ -222,7 +222,15 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
           let filled = false;
           if (fillOnMain) {
             const t0 = performance.now();
-            const calls = readChunkSync(ctx.source, chunk, new Uint8Array(slots, slot * slotSize, chunk.length));
+            let calls: number;
+            try {
+              calls = readChunkSync(ctx.source, chunk, new Uint8Array(slots, slot * slotSize, chunk.length));
+            } catch (error) {
+              // A reader that fails mid-file (damaged data) fails the scan, not the process:
+              // dispatch runs in worker message handlers, where a throw would be uncaught.
+              fail(error);
+              return;
+            }
             ctx.stats.recordRead(calls, chunk.length, performance.now() - t0);
             filled = true;
           }

@@ -9,6 +9,6 @@ export async function diskkit(args: string[], options: Options = {}) {
 }
 
 /** Runs the CLI and returns stdout as raw bytes. */
-export async function diskkitBytes(args: string[]) {
-  return execa('node', [BIN, ...args], { reject: false, encoding: 'buffer', stripFinalNewline: false, env: { NO_COLOR: '1' } });
+export async function diskkitBytes(args: string[], env: Record<string, string> = {}) {
+  return execa('node', [BIN, ...args], { reject: false, encoding: 'buffer', stripFinalNewline: false, env: { NO_COLOR: '1', ...env } });
 }

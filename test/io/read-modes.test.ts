@@ -12,7 +12,9 @@ import { CONCRETE_MODES, scanExtents, scanParallel, type ConcreteMode } from '..
 import { liveWorkerCount, startWorkerPool } from '../../src/io/parallel.js';
 import { crc32Combine } from '../../src/io/crc32-combine.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
-import { DiskkitError } from '../../src/engine/errors.js';
+import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
+import { FileDataBlockSource } from '../../src/io/file-data-source.js';
+import type { FileDataSource } from '../../src/engine/volume.js';
 import type { Extent } from '../../src/engine/volume.js';
 
 const FIXTURES = new URL('../fixtures/io/', import.meta.url);
@@ -132,6 +134,64 @@ describe('read modes', () => {
     expect(r.stats.chunkLatencyMs.p50).toBeLessThanOrEqual(r.stats.chunkLatencyMs.p99);
     expect(r.stats.queue.capacity).toBe(1);
     expect(r.stats.caches).toEqual({ fat: { hits: 3, misses: 1 } });
+  });
+});
+
+/** A format's reader as the model describes it: bytes of a buffer, a short read throws, every call counted. */
+function modelReader(data: Uint8Array, calls: { n: number }): FileDataSource {
+  return {
+    size: data.length,
+    read(buf, length, position) {
+      calls.n++;
+      if (position < 0 || position + length > data.length) throw new DiskkitError(ErrorCode.SHORT_READ, 'past the end');
+      buf.set(data.subarray(position, position + length));
+    },
+  };
+}
+
+describe('file data read through a format reader (no raw extents)', () => {
+  it('every mode reads one file through its reader chunk by chunk and gives its bytes', async () => {
+    const data = bytes.subarray(1234, 1234 + 250_001);
+    for (const mode of CONCRETE_MODES) {
+      const calls = { n: 0 };
+      const { source, extents } = FileDataBlockSource.ofFile('reader', modelReader(data, calls));
+      const got = await readAll(source, extents, mode, 10_007, 2);
+      expect(got.equals(data), mode).toBe(true);
+      // chunk by chunk: one reader call per chunk, never the whole file at once
+      expect(calls.n, mode).toBe(Math.ceil(data.length / 10_007));
+    }
+  });
+
+  it('several files laid end to end (empty ones among them) read as their concatenation in every mode, for random extents', async () => {
+    const sizes = [0, 70_000, 1, 0, 99_999, 13, 0];
+    let at = 0;
+    const parts = sizes.map((size) => bytes.subarray(at, (at += size)));
+    const source = new FileDataBlockSource('files', parts.map((p) => ({ size: p.length, open: () => modelReader(p, { n: 0 }) })));
+    const whole = Buffer.concat(parts);
+    expect(source.size).toBe(whole.length);
+    await fc.assert(
+      fc.asyncProperty(fc.array(extentArb(whole.length), { maxLength: 5 }), fc.integer({ min: 1, max: 50_000 }), async (extents, chunkSize) => {
+        const want = expected(whole, extents);
+        for (const mode of CONCRETE_MODES) expect((await readAll(source, extents, mode, chunkSize, 2)).equals(want), `${mode} chunk ${chunkSize}`).toBe(true);
+      }),
+      { numRuns: 6 },
+    );
+  });
+
+  it('a reader that fails (damaged data) fails the scan with its own code in every mode', async () => {
+    const broken: FileDataSource = { size: 50_000, read: (_b, _l, position) => { if (position >= 20_000) throw new DiskkitError(ErrorCode.CORRUPT, 'bad compression unit'); } };
+    for (const mode of CONCRETE_MODES) {
+      const { source, extents } = FileDataBlockSource.ofFile('broken', broken);
+      const error = await scanExtents(source, extents, () => {}, { mode, chunkSize: 8192, workers: 2 }).catch((e: unknown) => e);
+      expect((error as DiskkitError).code, mode).toBe('E_CORRUPT');
+    }
+  });
+
+  it('auto picks streaming for a large reader-backed file and says why', async () => {
+    const big: FileDataSource = { size: 64 << 20, read: () => {} };
+    const { source, extents } = FileDataBlockSource.ofFile('big', big);
+    const r = await scanExtents(source, extents, () => {}, { mode: 'auto' });
+    expect([r.mode, r.autoReason]).toEqual(['streaming', expect.stringMatching(/reader/)]);
   });
 });
 

@@ -13,6 +13,7 @@ import { summarize, type RunSummary } from './summary.js';
 import { allocationWorkload, cacheStatsOf, randomReadPlan, readExtents, walkMetadata, type AllocationResult, type ReadRun } from './workloads.js';
 import type { BenchTarget } from './target.js';
 import type { Extent } from '../volume.js';
+import type { BlockSource } from '../../io/block-source.js';
 
 export interface BenchOptions {
   modes: ReadMode[];
@@ -99,7 +100,7 @@ export interface BenchReport {
 
 const MB = 1e6;
 
-async function measureModes(target: BenchTarget, name: string, extents: Extent[], unit: 'MB/s' | 'reads/s', what: string, options: BenchOptions, perRun: { chunkSize?: number; count?: number }): Promise<ReadWorkloadResult> {
+async function measureModes(target: BenchTarget, source: BlockSource, name: string, extents: Extent[], unit: 'MB/s' | 'reads/s', what: string, options: BenchOptions, perRun: { chunkSize?: number; count?: number }): Promise<ReadWorkloadResult> {
   const rows: ModeRow[] = [];
   const skippedModes: { mode: ReadMode; reason: string }[] = [];
   let bytes = 0;
@@ -108,7 +109,7 @@ async function measureModes(target: BenchTarget, name: string, extents: Extent[]
     for (let run = 0; run < options.runs; run++) {
       if (options.dropCache) dropCache(target.path);
       let last = 0;
-      const r = await readExtents(target.source, extents, {
+      const r = await readExtents(source, extents, {
         mode,
         chunkSize: perRun.chunkSize ?? options.chunkSize,
         depth: options.depth,
@@ -192,7 +193,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
   };
 
   if (!volume) {
-    report.workloads.sequentialRead = await measureModes(target, 'sequentialRead', [{ position: 0, length: target.source.size }], 'MB/s', 'the whole file', options, {});
+    report.workloads.sequentialRead = await measureModes(target, target.source, 'sequentialRead', [{ position: 0, length: target.source.size }], 'MB/s', 'the whole file', options, {});
   } else {
     // one walk collects the files for the read workloads; the timed walks only list
     let walk = walkMetadata(volume, { collectExtents: true });
@@ -207,7 +208,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
 
     const largest = walk.files.reduce<(typeof walk.files)[number] | null>((a, f) => (!a || f.size > a.size ? f : a), null);
     report.workloads.sequentialRead = largest
-      ? await measureModes(target, 'sequentialRead', largest.extents, 'MB/s', `largest file ${largest.path} (${largest.size} bytes, ${largest.extents.length} extents)`, options, {})
+      ? await measureModes(target, walk.source, 'sequentialRead', largest.extents, 'MB/s', `largest file ${largest.path} (${largest.size} bytes, ${largest.extents.length} extents)`, options, {})
       : { status: 'skipped', reason: 'the volume holds no file with data' };
 
     // size the random runs from a calibration pass, so each run lasts about seconds/runs
@@ -215,11 +216,11 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
     if (calibrate.length === 0) {
       report.workloads.randomRead = { status: 'skipped', reason: 'no file of 4 KiB or more' };
     } else {
-      const probe = await readExtents(target.source, calibrate, { mode: 'streaming', chunkSize: 4096, hash: 'none' });
+      const probe = await readExtents(walk.source, calibrate, { mode: 'streaming', chunkSize: 4096, hash: 'none' });
       const perSecond = 500 / Math.max(probe.seconds, 1e-6);
       const count = Math.max(500, Math.min(200_000, Math.round((perSecond * options.seconds) / options.runs / Math.max(1, options.modes.length))));
       const plan = randomReadPlan(walk.files, count, 42);
-      report.workloads.randomRead = await measureModes(target, 'randomRead', plan, 'reads/s', `${count} random 4 KiB reads inside files`, options, { chunkSize: 4096, count });
+      report.workloads.randomRead = await measureModes(target, walk.source, 'randomRead', plan, 'reads/s', `${count} random 4 KiB reads inside files`, options, { chunkSize: 4096, count });
     }
 
     const caches = cacheStatsOf(volume);
@@ -227,7 +228,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions): Prom
       ? { status: 'ran', caches: Object.fromEntries(Object.entries(caches).map(([k, c]) => [k, { ...c, hitRatePct: c.hits + c.misses ? Math.round((c.hits / (c.hits + c.misses)) * 1000) / 10 : 0 }])) }
       : { status: 'skipped', reason: 'this volume does not expose cache counters (cacheStats())' };
     report.workloads.allocation = allocationWorkload(volume);
-    walk = { entries: 0, seconds: 0, files: [] };
+    walk = { entries: 0, seconds: 0, files: [], source: target.source };
   }
   const usage = resourceUsage();
   report.process = { peakRssMiB: Math.round((usage.maxRSS / 1024) * 10) / 10, cpuUserMs: Math.round(usage.userCPUTime / 1000), cpuSysMs: Math.round(usage.systemCPUTime / 1000) };

@@ -1,13 +1,14 @@
 /**
- * What bench measures: the image's format decides the workloads. A FAT image is
- * opened as a Volume (all workloads); anything else is a raw source, read whole
- * (sequential read only: the raw-read limit of the machine). MFT sources and
- * Cartridge images get their own branch here as those engines land.
+ * What bench measures: the image's format decides the workloads. A volume of a
+ * format whose registry entry offers 'bench' is opened as a Volume (all workloads);
+ * anything else is a raw source, read whole (sequential read only: the raw-read
+ * limit of the machine).
  */
 import type { BlockSource } from '../../io/block-source.js';
 import type { Volume } from '../volume.js';
 
-export type BenchFormat = 'fat' | 'raw';
+/** The format's registry name, or 'raw' for a source read as plain bytes. */
+export type BenchFormat = string;
 
 export interface BenchTarget {
   path: string;
@@ -23,9 +24,10 @@ export interface BenchTarget {
 
 
 /**
- * Opens what bench measures: a FAT volume (whole image or a partition, chosen as every
- * command chooses) gets every workload; anything else — an NTFS volume, a raw dump, any
- * file — gets the sequential read of its bytes only (the raw-read limit).
+ * Opens what bench measures: a volume of a format whose registry entry offers bench
+ * (whole image or a partition, chosen as every command chooses) gets every workload;
+ * anything else — a volume of a format without it, a raw dump, any file — gets the
+ * sequential read of its bytes only (the raw-read limit).
  */
 export async function openBenchTarget(path: string, options: { partition?: number } = {}): Promise<BenchTarget> {
   const [{ openImage }, { volumeOf }] = await Promise.all([import('../image.js'), import('../open-volume.js')]);
@@ -33,16 +35,20 @@ export async function openBenchTarget(path: string, options: { partition?: numbe
   const source = opened.source;
   const where = opened.partition ? ` (partition ${opened.partition.index})` : '';
   const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, close: () => source.close() });
-  if (opened.format !== 'fat') {
-    return raw(opened.format === 'ntfs' ? `NTFS volume${where}: sequential read only (use 'diskkit mft bench' for the index)` : 'no file system recognised: reading the whole file (sequential read only)');
+  const format = opened.definition;
+  if (format === null) return raw('no file system recognised: reading the whole file (sequential read only)');
+  if (!format.capabilities.includes('bench')) {
+    const hint = format.name === 'ntfs' ? " (use 'diskkit mft bench' for the index)" : '';
+    return raw(`${format.title} volume${where}: sequential read only${hint}`);
   }
   const volume: Volume = volumeOf(opened);
+  const type = volume.info().details.find((d) => d.label === 'type')?.value ?? format.title;
   return {
     path,
-    format: 'fat',
+    format: format.name,
     source: volume.source,
     volume,
-    note: `FAT volume (${String(volume.info().fatType ?? volume.format)})${where}`,
+    note: `${volume.format.toUpperCase()} volume (${type})${where}`,
     close: () => volume.close(),
   };
 }

@@ -13,7 +13,8 @@ import { crc32Combine } from '../../io/crc32-combine.js';
 import type { ChunkDigest, DigestWork } from '../../io/workers/chunk-digest.js';
 import type { EntryInfo, Extent, Volume } from '../volume.js';
 import { seededRandom } from '../seeded-random.js';
-import { requireRawExtents } from '../extent-reader.js';
+import { rawExtentsOf } from '../extent-reader.js';
+import { FileDataBlockSource } from '../../io/file-data-source.js';
 
 export interface ReadSettings {
   mode: ReadMode;
@@ -137,12 +138,19 @@ export interface WalkResult {
   entries: number;
   seconds: number;
   files: FileExtents[];
+  /**
+   * The source the files' extents address: the volume's own where the format offers
+   * raw extents, else its readers laid end to end (file-data-source.ts).
+   */
+  source: BlockSource;
 }
 
 /** Lists every directory from the root (depth-first, bounded by the entries seen); collects file extents for the read workloads. */
 export function walkMetadata(volume: Volume, options: { collectExtents: boolean; maxEntries?: number }): WalkResult {
   const t0 = performance.now();
   const files: FileExtents[] = [];
+  const read: EntryInfo[] = [];
+  const raw = volume.capabilities.rawExtents;
   const maxEntries = options.maxEntries ?? 50_000_000;
   // directories are kept as the EntryInfo the volume returned, so names holding '/' stay reachable
   const stack: (string | EntryInfo)[] = ['/'];
@@ -154,10 +162,19 @@ export function walkMetadata(volume: Volume, options: { collectExtents: boolean;
       if (entry.name === '.' || entry.name === '..') continue;
       if (++entries > maxEntries) throw new DiskkitError(ErrorCode.LIMIT, `more than ${maxEntries} entries`, { context: { path: entry.path } });
       if (entry.type === 'dir') stack.push(entry);
-      else if (options.collectExtents && entry.size > 0) files.push({ path: entry.path, size: entry.size, extents: requireRawExtents(volume, entry) });
+      else if (options.collectExtents && entry.size > 0) {
+        const extents = raw ? rawExtentsOf(volume, entry) : null;
+        if (extents === null) read.push(entry);
+        else files.push({ path: entry.path, size: entry.size, extents });
+      }
     }
   }
-  return { entries, seconds: (performance.now() - t0) / 1000, files };
+  const seconds = (performance.now() - t0) / 1000;
+  if (read.length === 0) return { entries, seconds, files, source: volume.source };
+  // Read through the format's readers: each file is one extent of their concatenation.
+  const source = new FileDataBlockSource(volume.source.name, read.map((entry) => ({ size: entry.size, open: () => volume.openFile(entry) })));
+  read.forEach((entry, i) => files.push({ path: entry.path, size: entry.size, extents: [{ position: source.startOf(i), length: entry.size }] }));
+  return { entries, seconds, files, source };
 }
 
 /** A volume that can report the hit/miss counters of its caches (the FAT engine). */

@@ -5,7 +5,7 @@
  * (fatgen103 section 3.5), never from the FilSysType label.
  */
 import { defineStruct, type Decoded } from '../struct.js';
-import { DiskkitError, ErrorCode } from '../errors.js';
+import { DiskkitError, ErrorCode, isDiskkitError } from '../errors.js';
 
 export const BOOT_SIGNATURE_OFFSET = 510;
 export const BOOT_SIGNATURE = 0xaa55;
@@ -327,3 +327,14 @@ export function encodeBootSector(fields: BootSectorFields): Uint8Array {
 }
 
 export type BpbFields = Decoded<typeof BiosParameterBlock.fields>;
+
+/** True when `sector` decodes as a FAT boot sector (the size is checked later, by the volume): the registry's probe. */
+export function isFatBootSector(sector: Uint8Array): boolean {
+  try {
+    decodeBootSector(sector);
+    return true;
+  } catch (error) {
+    if (isDiskkitError(error)) return false;
+    throw error;
+  }
+}

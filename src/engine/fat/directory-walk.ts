@@ -13,7 +13,8 @@
 import type { WalkEntry, WalkOptions, WalkVisitor } from '../volume.js';
 import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, END_OF_DIRECTORY, NT_LOWER_BASE, NT_LOWER_EXT, attributeNames, decodeDosDateTimeMs, shortNameText } from './dir-entry.js';
 import { LAST_LONG_ENTRY, MAX_LONG_NAME_SLOTS, UNITS_PER_SLOT } from './long-name.js';
-import type { DirectoryRef, FatVolume } from './volume.js';
+import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
+import { joinPath } from '../volume-path.js';
 
 /** The live entries of one directory as the fast scanner found them (arrays reused between directories). */
 export class FastListing {
@@ -255,6 +256,4 @@ export function walkFatDirectories(volume: FatVolume, start: DirectoryRef, optio
   }
 }
 
-function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
+

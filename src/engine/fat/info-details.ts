@@ -1,7 +1,33 @@
-/** The lines `diskkit info` prints for a FAT volume, in order (the command knows no FAT fields). */
-import type { InfoDetail } from '../volume.js';
+/** A FAT volume's `info`: its fields (all kept in --json) and the lines `diskkit info` prints, in order (the command knows no FAT fields). */
+import type { InfoDetail, VolumeInfo } from '../volume.js';
 import { formatBytesExact } from '../byte-size.js';
-import type { FatVolumeInfo } from './volume.js';
+
+export interface FatVolumeInfo extends VolumeInfo {
+  format: 'fat';
+  fatType: 'FAT12' | 'FAT16' | 'FAT32';
+  /** Size of the volume as the boot sector declares it. */
+  volumeBytes: number;
+  bytesPerSector: number;
+  sectorsPerCluster: number;
+  bytesPerCluster: number;
+  reservedSectors: number;
+  numberOfFats: number;
+  sectorsPerFat: number;
+  totalSectors: number;
+  hiddenSectors: number;
+  media: number;
+  rootDirectory: { sector: number; entries: number } | { cluster: number };
+  firstDataSector: number;
+  clusters: { total: number; free: number; used: number };
+  /** The label in the root directory, else the boot sector's. */
+  label: string | null;
+  bootSectorLabel: string | null;
+  /** "XXXX-XXXX" as DOS shows it, or null when the boot sector has none. */
+  volumeId: string | null;
+  oemName: string;
+  /** FAT32 FSInfo hints as stored (they may be stale; free counts above come from the FAT). */
+  fsInfo: { freeCount: number | null; nextFree: number | null } | null;
+}
 
 export function fatInfoDetails(i: FatVolumeInfo): InfoDetail[] {
   const root = 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : `sector ${i.rootDirectory.sector}, ${i.rootDirectory.entries} entries`;

@@ -9,15 +9,9 @@ import { DIR_ENTRY_SIZE } from './dir-entry.js';
 import type { FatLayout, LayoutRequest } from './layout.js';
 import { UNITS_PER_SLOT } from './long-name.js';
 import { exactShortName } from './short-name.js';
+import type { TreeSummary } from '../host-tree.js';
 
-/** A host tree reduced to what sizing needs. */
-export interface TreeSummary {
-  /** Names in the root directory. */
-  rootNames: string[];
-  /** Names in each other directory (one array per directory). */
-  directories: string[][];
-  fileSizes: number[];
-}
+export type { TreeSummary } from '../host-tree.js';
 
 /** Directory slots a name takes: one 8.3 entry, plus long-name slots when it is not 8.3 as written. */
 export function slotsForName(name: string): number {

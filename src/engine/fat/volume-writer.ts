@@ -20,7 +20,8 @@ import { dotEntry, newDirEntry, validateNewName, WritableDirectory, type SlotRes
 import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
-import { joinPath, splitPath, type DirectoryRef, type FatVolume } from './volume.js';
+import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
+import { joinPath, splitPath } from '../volume-path.js';
 import { journalOf } from '../journal/index.js';
 import { freeClusterTest, freeInSnapshot } from './unsaved-clusters.js';
 

@@ -8,7 +8,8 @@ import { checkBound } from '../binary.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { EntryInfo, Extent, FileDataSource, InfoDetail, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkOptions, WalkVisitor, WriteFileOptions } from '../volume.js';
 import { extentReader } from '../extent-reader.js';
-import { fatInfoDetails } from './info-details.js';
+import { joinPath, splitPath } from '../volume-path.js';
+import { fatInfoDetails, type FatVolumeInfo } from './info-details.js';
 import { decodeBootSector, type BootSector } from './boot-sector.js';
 import { Attr, attributeNames, decodeDosDateTime } from './dir-entry.js';
 import { findRecord, foldName, parseDirectory, type DirRecord, type ParsedDirectory } from './directory.js';
@@ -16,6 +17,7 @@ import { walkFatDirectories } from './directory-walk.js';
 import { FatTable } from './fat-table.js';
 import { decodeFsInfo, type FsInfo } from './fsinfo.js';
 import { FatWriter, type MkdirOptions } from './volume-writer.js';
+import type { DirectoryRef, FatVolumeState } from './volume-state.js';
 import { ClusterAllocator, measureAllocation } from './allocator.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
@@ -25,43 +27,11 @@ export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
 /** How many parsed directories are kept for repeated lookups. */
 const DIRECTORY_CACHE_SIZE = 8;
 
-/** Where a directory lives: the fixed FAT12/16 root region (cluster 0) or a cluster chain. */
-export interface DirectoryRef {
-  /** First cluster, or 0 for the FAT12/16 fixed root region. */
-  cluster: number;
-  path: string;
-  /** The directory this one was reached from (null for the root), to refuse directory loops. */
-  parent?: DirectoryRef | null;
-}
+export type { DirectoryRef } from './volume-state.js';
 
-export interface FatVolumeInfo extends VolumeInfo {
-  format: 'fat';
-  fatType: 'FAT12' | 'FAT16' | 'FAT32';
-  /** Size of the volume as the boot sector declares it. */
-  volumeBytes: number;
-  bytesPerSector: number;
-  sectorsPerCluster: number;
-  bytesPerCluster: number;
-  reservedSectors: number;
-  numberOfFats: number;
-  sectorsPerFat: number;
-  totalSectors: number;
-  hiddenSectors: number;
-  media: number;
-  rootDirectory: { sector: number; entries: number } | { cluster: number };
-  firstDataSector: number;
-  clusters: { total: number; free: number; used: number };
-  /** The label in the root directory, else the boot sector's. */
-  label: string | null;
-  bootSectorLabel: string | null;
-  /** "XXXX-XXXX" as DOS shows it, or null when the boot sector has none. */
-  volumeId: string | null;
-  oemName: string;
-  /** FAT32 FSInfo hints as stored (they may be stale; free counts above come from the FAT). */
-  fsInfo: { freeCount: number | null; nextFree: number | null } | null;
-}
+export type { FatVolumeInfo } from './info-details.js';
 
-export class FatVolume implements Volume {
+export class FatVolume implements Volume, FatVolumeState {
   readonly format = 'fat';
   readonly capabilities: VolumeCapabilities;
   readonly warnings: DiskkitWarning[] = [];
@@ -522,20 +492,7 @@ class FatEntryInfo implements EntryInfo {
   }
 }
 
-/** Splits an absolute path into names, dropping empty parts and '.', resolving '..' lexically. */
-export function splitPath(path: string): string[] {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out;
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
+export { joinPath, splitPath };
 
 function formatVolumeId(id: number): string {
   const hex = id.toString(16).toUpperCase().padStart(8, '0');

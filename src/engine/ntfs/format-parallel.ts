@@ -10,10 +10,10 @@
  * The worker is started before the index is built (startFormatWorker), so its
  * start-up (~50 ms of module loading) overlaps the scan instead of delaying output.
  */
-import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { cancelledError } from '../../io/chunk-read.js';
+import { writeAllSync } from '../../io/write-all.js';
 import { builtModuleUrl } from '../../io/parallel.js';
 import { ByteWriter } from './byte-writer.js';
 import { countRow, emptyTotals, writeRows, type OutputFormat, type RowFormatter, type RowTotals } from './format-rows.js';
@@ -236,5 +236,5 @@ export async function writeRowsToFd(
 
 /** Writes bytes[0, length) to fd (a descriptor written synchronously). */
 export function writeAll(fd: number, bytes: Uint8Array, length: number): void {
-  for (let at = 0; at < length; ) at += writeSync(fd, bytes, at, length - at);
+  writeAllSync(fd, bytes.subarray(0, length));
 }

@@ -14,7 +14,7 @@ import { NameList, type NameListShare } from './name-list.js';
 import type { NameIndex } from './name-groups.js';
 import { PathResolver, type PathSnapshot } from './paths.js';
 import { abortTurns, blockClaimer, FormatSlot, TURN_BUFFER_BYTES, TURN_BUFFERS, TurnQueue, TurnResult, type FormatControl } from './format-turns.js';
-import { writeAll } from './format-parallel.js';
+import { writeAllSync } from '../../io/write-all.js';
 
 export interface FormatWorkerSetup {
   options: RowOptions;
@@ -69,7 +69,7 @@ function formatBlocks(setup: FormatWorkerSetup, formatter: RowFormatter, totals:
   const index = attachIndex(setup);
   const write = (bytes: Uint8Array, length: number): void => {
     try {
-      writeAll(setup.fd, bytes, length);
+      writeAllSync(setup.fd, bytes.subarray(0, length));
     } catch (error) {
       onWriteError(error);
       throw error;

@@ -6,7 +6,7 @@
  * depend on the general write path.
  */
 import { Attr, DELETED_MARK, DIR_ENTRY_SIZE, encodeDirEntry, encodeDosDateTime, type DirEntry } from '../dir-entry.js';
-import type { RepairContext } from './repair.js';
+import type { RepairContext } from './repair-context.js';
 
 export interface SavedChain {
   head: number;

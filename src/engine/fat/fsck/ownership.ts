@@ -4,6 +4,8 @@
  * with a start cluster, the root, lost chains). Memory is 4 bytes per cluster plus
  * about 40 bytes per owner, so a million-file image stays in tens of MiB.
  */
+import { joinPath } from '../../volume-path.js';
+
 export const OwnerKind = { FILE: 0, DIR: 1, ROOT: 2, LOST: 3 } as const;
 export type OwnerKindValue = (typeof OwnerKind)[keyof typeof OwnerKind];
 
@@ -71,6 +73,4 @@ export class Owners {
   }
 }
 
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
+export { joinPath };

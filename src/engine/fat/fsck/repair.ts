@@ -18,25 +18,14 @@ import { stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
 import { CLEAN_SHUTDOWN_BIT, HARD_ERROR_BIT, expectedFat0 } from './fat-copies.js';
 import { FsckCode, type FsckCodeValue, type Repair } from './findings.js';
 import { saveLostChains } from './found-dir.js';
+import type { RepairContext } from './repair-context.js';
 import { OwnerKind, type Owners } from './ownership.js';
 import type { EntryEdit, RepairPlan } from './plan.js';
 import { bootLabelOffset } from './volume-label.js';
 import { journalOf } from '../../journal/index.js';
 import { freeClusterTest } from '../unsaved-clusters.js';
 
-export interface RepairContext {
-  source: BlockSource;
-  boot: BootSector;
-  next: Uint32Array;
-  owners: Owners;
-  rootOwner: number;
-  clusterPosition(cluster: number): number;
-  setNext(cluster: number, value: number): void;
-  setEnd(cluster: number): void;
-  /** Finds `count` free clusters (lowest first) and reserves them; null when the volume lacks them. */
-  allocate(count: number): number[] | null;
-  writeZeroCluster(cluster: number): void;
-}
+export type { RepairContext } from './repair-context.js';
 
 export interface RepairInput {
   source: BlockSource;

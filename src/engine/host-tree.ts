@@ -1,8 +1,16 @@
 /** Reads a host directory tree into the summary `mkfs --from --size auto` sizes a volume from. */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromSystemError } from '../engine/errors.js';
-import type { TreeSummary } from '../engine/fat/tree-size.js';
+import { fromSystemError } from './errors.js';
+
+/** A host tree reduced to what sizing a volume for it needs. */
+export interface TreeSummary {
+  /** Names in the root directory. */
+  rootNames: string[];
+  /** Names in each other directory (one array per directory). */
+  directories: string[][];
+  fileSizes: number[];
+}
 
 export function summarizeHostTree(root: string): TreeSummary {
   const summary: TreeSummary = { rootNames: [], directories: [], fileSizes: [] };
