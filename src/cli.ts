@@ -69,14 +69,19 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // Commander's own usage errors read `diskkit: …` like every other error line
     // (subcommands inherit this, so it is set before they are defined).
     .configureOutput({ outputError: (text, write) => write(`diskkit: ${text.replace(/^error: /, '')}`) })
+    .option('--no-sync', 'writes: skip the fsyncs that make the rollback journal survive a power cut (a killed process is still rolled back)')
     .showHelpAfterError()
     .exitOverride();
   const names = only ? [only] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const { define } of modules) define(program);
   program.commands.forEach((c) => c.exitOverride());
-  // --json: a failing action prints a JSON error document too (context.ts runAction).
-  program.hook('preAction', (_program, action) => setJsonErrorDocument(Boolean(action.optsWithGlobals().json)));
+  // --json: a failing action prints a JSON error document too (context.ts runAction); --no-sync turns the journal's fsyncs off.
+  program.hook('preAction', async (_program, action) => {
+    const opts = action.optsWithGlobals();
+    setJsonErrorDocument(Boolean(opts.json));
+    if (opts.sync === false) (await import('./engine/journal/index.js')).setJournalSync(false);
+  });
   return program;
 }
 

@@ -176,8 +176,10 @@ export async function runAction(
 ): Promise<void> {
   try {
     const code = await action();
+    await reportRecoveries();
     process.exitCode = typeof code === 'number' ? code : ExitCode.OK;
   } catch (thrown) {
+    await reportRecoveries();
     const error = toDiskkitError(thrown, 'standard output');
     // The reader of stdout went away (`| head`): stop quietly, as cat(1) does.
     if ((error as NodeJS.ErrnoException)?.code === 'EPIPE' || (error as { context?: { errno?: string } })?.context?.errno === 'EPIPE') {
@@ -188,6 +190,20 @@ export async function runAction(
     reportError(image, error);
     process.exitCode = exitCodeFor(error);
     if (jsonErrorDocument) printJson(errorDocument(image, error, process.exitCode));
+  }
+}
+
+/** Says on stderr when opening an image first rolled back a write that was interrupted earlier (see the engine's journal). */
+async function reportRecoveries(): Promise<void> {
+  const { recoveries } = await import('../engine/journal/index.js');
+  for (const r of recoveries.splice(0)) {
+    const what =
+      r.action === 'rolled-back'
+        ? `rolled back an interrupted diskkit write (${r.records} saved range${r.records === 1 ? '' : 's'} restored from ${r.journal})`
+        : r.action === 'deleted-created-image'
+          ? `removed the image an interrupted mkfs had started (${r.journal})`
+          : `removed a finished or empty journal (${r.journal})`;
+    if (!process.argv.includes('--json') && !process.argv.includes('-q') && !process.argv.includes('--quiet')) process.stderr.write(`diskkit: ${r.image}: warning: ${what}\n`);
   }
 }
 

@@ -322,8 +322,14 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   const bar = await progressBar(plan, g);
   let doneBefore = 0;
   const badDirs: string[] = [];
+  let lastTurn = performance.now();
   try {
     for (const item of plan) {
+      // Give the event loop a turn now and then, so Ctrl-C is handled mid-copy (the journal rolls the image back).
+      if (performance.now() - lastTurn > 50) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastTurn = performance.now();
+      }
       if (badDirs.some((d) => item.dest.startsWith(d + '/'))) continue;
       try {
         if (item.kind === 'dir') {

@@ -150,7 +150,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   };
 
   // Loaded together: start-up is most of what a mkfs costs.
-  const [{ requireFormat, requireHook }, { openFormatTarget, removeCreatedTarget }, { formatBytes }] = await Promise.all([
+  const [{ requireFormat, requireHook }, { openFormatTarget, holdTargetJournal, finishMkfs, removeCreatedTarget }, { formatBytes }] = await Promise.all([
     import('../engine/formats.js'),
     import('../engine/mkfs-target.js'),
     import('../engine/byte-size.js'),
@@ -161,30 +161,37 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
 
   if (options.partition !== undefined) refuseReadOnlyImage(image, request.force);
   const target = openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });
+  // One journal covers the format and the --from fill: a failure or a crash leaves the image as it was (or no image).
+  holdTargetJournal(image, target.source);
   let made;
   try {
     made = await hook.format(target, request);
   } catch (error) {
     target.source.close();
     // A half-made new image is worse than none.
-    if (target.created) removeCreatedTarget(image);
+    finishMkfs(image, false);
     throw error;
   }
   target.source.close();
 
   let filled: { files: number; directories: number; bytes: number; skipped: { path: string; reason: string }[] } | null = null;
-  if (flags.from !== undefined) {
-    const { copyIntoNewImage } = await import('./cp-in.js');
-    const { files, directories, bytes, errors, skipped } = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible, onClash: flags.onClash }, options);
-    if (errors.length > 0) {
-      // An image that is not the tree is a failure: every problem is listed, and a new image removed.
-      if (target.created) removeCreatedTarget(image);
-      else if (target.fresh) await truncateBack(image);
-      throw await fillFailure(image, flags.from, errors, target.fresh, options);
+  try {
+    if (flags.from !== undefined) {
+      const { copyIntoNewImage } = await import('./cp-in.js');
+      const { files, directories, bytes, errors, skipped } = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible, onClash: flags.onClash }, options);
+      // An image that is not the tree is a failure: every problem is listed, and the journal puts the target back.
+      if (errors.length > 0) throw await fillFailure(image, flags.from, errors, target.fresh, options);
+      // What was left out on purpose (symbolic links, --on-clash skip) is said, never silent.
+      for (const s of skipped) warn(options, image, `${s.path}: ${s.reason}`);
+      filled = { files, directories, bytes, skipped };
     }
-    // What was left out on purpose (symbolic links, --on-clash skip) is said, never silent.
-    for (const s of skipped) warn(options, image, `${s.path}: ${s.reason}`);
-    filled = { files, directories, bytes, skipped };
+    finishMkfs(image, true);
+  } catch (error) {
+    finishMkfs(image, false);
+    // The rollback leaves no new image behind; an empty file given as the target is empty again.
+    if (target.created) removeCreatedTarget(image);
+    else if (target.fresh) await truncateBack(image);
+    throw error;
   }
 
   const partition = options.partition ?? null;

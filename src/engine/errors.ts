@@ -53,6 +53,10 @@ export const ErrorCode = {
   CANCELLED: 'E_CANCELLED',
   /** A worker thread failed. */
   WORKER: 'E_WORKER',
+  /** An interrupted write's rollback journal cannot be applied (read-only image, foreign or mismatched journal). */
+  JOURNAL: 'E_JOURNAL',
+  /** Another diskkit process is writing the image. */
+  BUSY: 'E_BUSY',
   /** A --strict run met a warning. */
   STRICT: 'E_STRICT',
   /** Something needed more memory than the process may use (what, and which limit to raise, are in the message). */

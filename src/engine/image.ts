@@ -6,6 +6,7 @@
  */
 import { DiskkitError, ErrorCode, isDiskkitError, type DiskkitWarning } from './errors.js';
 import { FileBlockSource, SliceBlockSource, type BlockSource } from '../io/block-source.js';
+import { heldJournalFor, RollbackJournal, recoverHotJournal } from './journal/index.js';
 import { describePartitions, readPartitionTable, type Partition, type PartitionTable } from './partition/index.js';
 import { listFormats, probeSource, type FormatDefinition } from './formats.js';
 import './registered-formats.js';
@@ -80,14 +81,28 @@ function listing(table: PartitionTable): string {
  * table is returned whole with format 'unknown' (mkfs writes such images).
  */
 export function openImage(path: string, options: OpenImageOptions = {}): OpenedImage {
+  // A write that was killed half-way is undone before anything reads the image.
+  recoverHotJournal(path);
   const image = FileBlockSource.open(path, { writable: options.writable });
   try {
-    return choose(image, options);
+    const opened = choose(image, options);
+    if (options.writable) attachJournal(path, image, opened);
+    return opened;
   } catch (error) {
     image.close();
     if (isDiskkitError(error) && error.context.image === undefined) error.context.image = path;
     throw error;
   }
+}
+
+/**
+ * Every write to a writable image goes through a rollback journal (journal/): the
+ * journal created by an enclosing mkfs when there is one, else a fresh one.
+ */
+function attachJournal(path: string, image: FileBlockSource, opened: OpenedImage): void {
+  const journal = heldJournalFor(path) ?? new RollbackJournal(path);
+  journal.volume = { offset: opened.source.baseOffset, size: opened.source.size };
+  image.writeGuard = journal;
 }
 
 function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {

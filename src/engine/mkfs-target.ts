@@ -8,6 +8,7 @@ import { closeSync, ftruncateSync, openSync, statSync, unlinkSync, type Stats } 
 import { DiskkitError, ErrorCode, fromSystemError } from './errors.js';
 import { FileBlockSource, type BlockSource } from '../io/block-source.js';
 import { openImage } from './image.js';
+import { heldJournalFor, holdJournal, journalOf, recoverHotJournal, RollbackJournal } from './journal/index.js';
 
 
 export interface MkfsTarget {
@@ -36,7 +37,54 @@ function statOrNull(path: string): Stats | null {
  * given) and formatted in place.
  */
 export function openMkfsTarget(path: string, options: { size?: number; force: boolean }): MkfsTarget {
+  // A mkfs (or any write) killed earlier on this path is undone first.
+  recoverHotJournal(path);
   const st = statOrNull(path);
+  const refused = st !== null && (st.isDirectory() || (!st.isFile() && !st.isBlockDevice()) || (!options.force && !(st.isFile() && st.size === 0)));
+  // The journal exists before the image is created or resized: a crash from here on is rolled back.
+  if (!refused) startMkfsJournal(path, st === null);
+  try {
+    const target = openTarget(path, st, options);
+    target.source.writeGuard = heldJournalFor(path);
+    return target;
+  } catch (error) {
+    finishMkfs(path, false);
+    throw error;
+  }
+}
+
+/**
+ * The journal of a whole mkfs (format, then --from fill through a second open), held
+ * until `finishMkfs`. For an image mkfs creates, rolling back deletes it; for one
+ * formatted in place, every overwritten byte is saved (its free clusters may hold the
+ * old file system's files).
+ */
+function startMkfsJournal(path: string, created: boolean): void {
+  const journal = new RollbackJournal(path, { created });
+  journal.hold();
+  journal.begin();
+  holdJournal(path, journal);
+}
+
+/** Holds the journal of a target opened through openImage (a partition) for the whole mkfs. */
+export function holdTargetJournal(path: string, source: BlockSource): void {
+  const journal = journalOf(source);
+  if (!journal || heldJournalFor(path) === journal) return;
+  journal.hold();
+  journal.begin();
+  holdJournal(path, journal);
+}
+
+/** Ends the mkfs transaction: commit (`ok`) or roll back, which deletes an image mkfs created. */
+export function finishMkfs(path: string, ok: boolean): void {
+  const journal = heldJournalFor(path);
+  if (!journal) return;
+  holdJournal(path, null);
+  if (ok) journal.commitHeld();
+  else journal.rollback();
+}
+
+function openTarget(path: string, st: Stats | null, options: { size?: number; force: boolean }): MkfsTarget {
   const need = (what: string) => new DiskkitError(ErrorCode.USAGE, what, { context: { image: path } });
   if (st?.isDirectory()) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory, not an image', { context: { image: path } });
   if (st && !st.isFile() && !st.isBlockDevice()) throw need('is neither a regular file nor a block device');
@@ -48,7 +96,7 @@ export function openMkfsTarget(path: string, options: { size?: number; force: bo
       // 'wx' refuses to follow a file that appeared since the check; an empty one is reused.
       fd = openSync(path, st === null ? 'wx' : 'r+');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return openMkfsTarget(path, options);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new DiskkitError(ErrorCode.EXISTS, 'appeared while mkfs was starting', { context: { image: path } });
       throw fromSystemError(error, path, 'create image');
     }
     const created = st === null;

@@ -21,6 +21,16 @@ export function newIoCounters(): IoCounters {
   return { readCalls: 0, bytesRead: 0, writeCalls: 0, bytesWritten: 0 };
 }
 
+/**
+ * Sees every write to an image file before it happens (the rollback journal saves
+ * what the write will overwrite), and is told when the source closes.
+ */
+export interface WriteGuard {
+  beforeWrite(position: number, length: number): void;
+  /** The source is closing; the guard undoes what nobody committed. */
+  release(): void;
+}
+
 export interface BlockSource {
   /** What the user named: used in error messages. */
   readonly name: string;
@@ -34,6 +44,8 @@ export interface BlockSource {
   /** The underlying file descriptor and the byte offset of this source inside it, when there is one. */
   readonly fd: number | undefined;
   readonly baseOffset: number;
+  /** What sees each write first (the journal), when there is one; a slice shows its parent's. */
+  readonly writeGuard?: WriteGuard;
   /** Reads exactly `length` bytes at `position` into `buf[offset..]`; throws E_SHORT_READ when the source ends first. */
   readAt(buf: Uint8Array, offset: number, length: number, position: number): void;
   /** Writes exactly `length` bytes from `buf[offset..]` at `position`. */
@@ -61,6 +73,7 @@ export class FileBlockSource implements BlockSource {
   readonly counters = newIoCounters();
   readonly baseOffset = 0;
   private closed = false;
+  writeGuard: WriteGuard | undefined;
 
   private constructor(
     readonly name: string,
@@ -113,6 +126,7 @@ export class FileBlockSource implements BlockSource {
 
   writeAt(buf: Uint8Array, offset: number, length: number, position: number): void {
     if (!this.writable) throw new DiskkitError(ErrorCode.IO, 'image opened read-only', { context: { image: this.name } });
+    this.writeGuard?.beforeWrite(position, length);
     let done = 0;
     while (done < length) {
       let n: number;
@@ -135,7 +149,11 @@ export class FileBlockSource implements BlockSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    try {
+      this.writeGuard?.release();
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 
@@ -194,6 +212,9 @@ export class SliceBlockSource implements BlockSource {
   }
   get fd(): number | undefined {
     return this.parent.fd;
+  }
+  get writeGuard(): WriteGuard | undefined {
+    return this.parent.writeGuard;
   }
   get baseOffset(): number {
     return this.parent.baseOffset + this.start;

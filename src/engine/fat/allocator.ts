@@ -49,6 +49,11 @@ export class ClusterAllocator {
     return this.hint;
   }
 
+  /** A copy of the in-use bits as they are now (bit c set = cluster c in use). */
+  snapshotUsed(): Uint32Array {
+    return this.bits.slice();
+  }
+
   isUsed(cluster: number): boolean {
     return (this.bits[cluster >>> 5]! & (1 << (cluster & 31))) !== 0;
   }

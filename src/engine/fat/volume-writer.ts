@@ -22,6 +22,8 @@ import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
 import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
 import { joinPath, splitPath } from '../volume-path.js';
+import { journalOf } from '../journal/index.js';
+import { freeClusterTest, freeInSnapshot } from './unsaved-clusters.js';
 
 /** FAT's file size field is 32 bits (fatgen103 section 6). */
 export const MAX_FAT_FILE_SIZE = 0xffffffff;
@@ -255,8 +257,27 @@ export class FatWriter {
     this.volume.forgetDirectory(root.cluster);
   }
 
-  /** Writes directories, FAT copies and FSInfo back, and marks the volume clean again. */
+  /**
+   * Writes directories, FAT copies and FSInfo back, marks the volume clean again, and
+   * commits the journal: the command's changes are then permanent. When a write fails
+   * half-way, the journal puts the image back as it was before the command.
+   */
   flush(): void {
+    const journal = journalOf(this.volume.source);
+    try {
+      this.writeBack();
+      journal?.commit();
+    } catch (error) {
+      if (journal) {
+        journal.rollback();
+        // What was pending is gone with the rollback: closing must not try to write it again.
+        this.markedDirty = false;
+      }
+      throw error;
+    }
+  }
+
+  private writeBack(): void {
     const source = this.volume.source;
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
@@ -286,6 +307,9 @@ export class FatWriter {
       throw new DiskkitError(ErrorCode.IO, 'image opened read-only', { context: { image: this.volume.source.name } });
     }
     if (this.markedDirty) return;
+    // Which clusters are free now, before this batch changes anything: the journal need not save writes into them.
+    const journal = journalOf(this.volume.source);
+    if (journal) journal.setUnsavedRanges(freeClusterTest(this.volume.boot, this.volume.source.baseOffset, freeInSnapshot(this.allocator.snapshotUsed())));
     const fat = this.volume.fat;
     this.wasClean ??= fat.cleanShutdown;
     if (this.wasClean) {

@@ -23,6 +23,8 @@ import type { RepairContext } from './repair-context.js';
 import { OwnerKind, type Owners } from './ownership.js';
 import type { EntryEdit, RepairPlan } from './plan.js';
 import { bootLabelOffset } from './volume-label.js';
+import { journalOf } from '../../journal/index.js';
+import { freeClusterTest } from '../unsaved-clusters.js';
 
 export type { RepairContext } from './repair-context.js';
 
@@ -44,7 +46,31 @@ export interface RepairOutcome {
   failed: FsckCodeValue[];
 }
 
+/**
+ * Carries out the plan as one transaction of the image's rollback journal: committed
+ * when every write is done, rolled back (the image as before the repair) when one
+ * throws. Writes into clusters that are free in the chosen FAT and owned by nothing
+ * need no saving, unless the FAT copies disagree (then everything is saved).
+ */
 export function applyPlan(input: RepairInput): RepairOutcome {
+  const journal = journalOf(input.source);
+  if (journal) {
+    const { next, owners } = input;
+    const wasFree = new Uint8Array(next.length);
+    if (!input.plan.syncFats) for (let c = 2; c < next.length; c++) wasFree[c] = next[c] === 0 && owners.owner[c] === 0 ? 1 : 0;
+    journal.setUnsavedRanges(freeClusterTest(input.boot, input.source.baseOffset, (c) => wasFree[c] === 1));
+  }
+  try {
+    const outcome = writePlan(input);
+    journal?.commit();
+    return outcome;
+  } catch (error) {
+    journal?.rollback();
+    throw error;
+  }
+}
+
+function writePlan(input: RepairInput): RepairOutcome {
   const { source, boot, next, owners, plan } = input;
   const repairs: Repair[] = [];
   const failed: FsckCodeValue[] = [];
