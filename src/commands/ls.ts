@@ -1,5 +1,5 @@
 /**
- * `diskkit ls IMAGE[:/PATH] [-l] [-R] [-a] [--deleted]`.
+ * `diskkit ls IMAGE[:/PATH] [-l] [-R] [-a] [--deleted] [--streams]`.
  *
  * Like mdir, entries marked hidden or system, and the "." and ".." entries, are
  * left out unless -a is given (and -R does not descend into hidden directories
@@ -20,6 +20,7 @@ interface LsOptions {
   recursive?: boolean;
   all?: boolean;
   deleted?: boolean;
+  streams?: boolean;
 }
 
 export function define(program: Command): void {
@@ -31,6 +32,7 @@ export function define(program: Command): void {
     .option('-R, --recursive', 'list subdirectories recursively')
     .option('-a, --all', 'include hidden and system entries, and . and ..')
     .option('--deleted', 'include entries marked deleted')
+    .option('--streams', 'also list named data streams (NTFS alternate data streams) as NAME:STREAM')
     .action((target: string, opts: LsOptions, command: Command) => {
       const g = globalOptions(command);
       const ref = parseImageRef(target)!;
@@ -53,7 +55,7 @@ export function define(program: Command): void {
             format.entry(single);
           } else {
             const recursive = Boolean(opts.recursive);
-            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive }, {
+            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive, streams: opts.streams }, {
               directory(path, depth) {
                 if (!g.json) {
                   if (depth > 0) out.ascii('\n');
@@ -68,6 +70,7 @@ export function define(program: Command): void {
                 // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
                 if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
                 format.entry(e);
+                if (e.streams) for (const s of e.streams) format.entry({ ...e, name: `${e.name}:${s.name}`, type: 'file', size: s.size, dot: false });
                 return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
               },
               error(_path, depth, error) {

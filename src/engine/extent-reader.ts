@@ -48,11 +48,17 @@ export function extentReader(source: BlockSource, extents: readonly Extent[], si
 
 /**
  * The raw extents of a file where the volume offers them (capabilities.rawExtents),
- * else null: the caller reads through Volume.openFile instead.
+ * else null: the caller reads through Volume.openFile instead. A volume that stores
+ * only some files raw (NTFS) throws E_UNSUPPORTED for the others: null too.
  */
 export function rawExtentsOf(volume: Volume, path: string | EntryInfo): Extent[] | null {
   if (!volume.capabilities.rawExtents || volume.fileExtents === undefined) return null;
-  return volume.fileExtents(path);
+  try {
+    return volume.fileExtents(path);
+  } catch (error) {
+    if (error instanceof DiskkitError && error.code === ErrorCode.UNSUPPORTED) return null;
+    throw error;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { registerFormat } from './formats.js';
 import { fatFormat } from './fat/index.js';
-import { ntfsFormat } from './ntfs/registry-placeholder.js';
+import { ntfsFormat } from './ntfs/format.js';
 
 registerFormat(ntfsFormat);
 registerFormat(fatFormat);

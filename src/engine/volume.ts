@@ -25,6 +25,8 @@ export interface EntryInfo {
   attributes: string[];
   /** True for entries marked deleted (only listed when asked). */
   deleted?: boolean;
+  /** Named data streams of the entry (NTFS alternate data streams), when listed with `streams`. */
+  streams?: { name: string; size: number }[];
 }
 
 /** A byte range of the underlying source that holds part of a file, in file order. */
@@ -83,6 +85,8 @@ export interface VolumeCapabilities {
 export interface ListOptions {
   /** Also return entries marked deleted. */
   deleted?: boolean;
+  /** Fill EntryInfo.streams (formats with capabilities.streams; others ignore it). */
+  streams?: boolean;
 }
 
 /**
@@ -104,6 +108,8 @@ export interface WalkEntry {
   deleted: boolean;
   /** True for the "." and ".." entries (only reported with `dotEntries`). */
   dot: boolean;
+  /** Named data streams, when walked with `streams` on a format that has them. */
+  streams?: { name: string; size: number }[];
 }
 
 export interface WalkOptions extends ListOptions {
@@ -169,7 +175,9 @@ export interface Volume {
   openFile(path: string | EntryInfo): FileDataSource;
   /**
    * Optional fast path, only where `capabilities.rawExtents`: the byte ranges of the
-   * source that hold the file's data, in order, adding up to the file size.
+   * source that hold the file's data, in order, adding up to the file size. A format
+   * that stores some files raw and others not (NTFS: compressed, sparse, resident)
+   * throws E_UNSUPPORTED for the others; rawExtentsOf turns that into "use openFile".
    */
   fileExtents?(path: string | EntryInfo): Extent[];
   /** The whole file in memory (small files; bounded by the format's limits). */

@@ -1,4 +1,7 @@
-/** The NTFS MFT indexer's public surface (re-exports only). */
+/** NTFS's public surface: the format's registry entry (read-only volumes) and the MFT indexer. */
+export { ntfsFormat } from './format.js';
+export { NtfsVolume } from './ntfs-volume.js';
+export { decompressLznt1 } from './lznt1.js';
 export { decodeNtfsBootSector, isNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 export { applyFixups, encodeFixups, FixupStatus } from './fixup.js';
 export { MftRecordHeader, RecordFlag, RecordStatus, ROOT_RECORD } from './mft-record.js';
@@ -14,4 +17,4 @@ export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
 export { runMftIndex, type MftIndexRequest, type MftIndexSummary, type RowStream } from './index-run.js';
 export { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } from './parse-module.js';
 export { filetimeToIso } from './filetime.js';
-export { ntfsFormat } from './registry-placeholder.js';
+export { startsNtfsVolume } from './volume-probe.js';

@@ -14,6 +14,8 @@ export interface DecodedAttribute {
   type: number;
   name: string;
   flags: number;
+  /** Attribute id, unique within the file (The Sleuth Kit's TYPE-ID addressing). */
+  id: number;
   nonResident: boolean;
   /** Resident value (a copy). */
   value?: Uint8Array;
@@ -22,6 +24,10 @@ export interface DecodedAttribute {
   runs?: DataRun[];
   dataSize: number;
   allocatedSize: number;
+  /** Non-resident only: bytes written so far; past it the stream reads as zeros. */
+  initializedSize: number;
+  /** Non-resident only: log2 of the compression unit in clusters (0 = not compressed). */
+  compressionUnit: number;
 }
 
 export interface DecodedRecord {
@@ -43,12 +49,13 @@ function corrupt(message: string, context: Record<string, unknown>): DiskkitErro
  * E_BAD_RECORD for a missing FILE signature, a bad fixup array, or an attribute
  * that overflows the record; `clusterCount` bounds run lists.
  */
-export function decodeRecord(record: Uint8Array, clusterCount = Infinity, recordNumber?: number): DecodedRecord {
+export function decodeRecord(record: Uint8Array, clusterCount = Infinity, recordNumber?: number, fixupStatus?: number): DecodedRecord {
   const where = { record: recordNumber };
   if (record.length < MftRecordHeader.size) throw corrupt('MFT record shorter than its header', where);
   const header = MftRecordHeader.decode(record);
   if (header.signature !== SIGNATURE_FILE) throw corrupt('MFT record has no FILE signature', where);
-  const fixup = applyFixups(record, 0, record.length, header.usaOffset, header.usaCount);
+  // A caller that applied the fixups already (record-reader.ts, per cached block) passes their status.
+  const fixup = fixupStatus ?? applyFixups(record, 0, record.length, header.usaOffset, header.usaCount);
   if (fixup === FixupStatus.BAD_ARRAY) throw corrupt('MFT record fixup array does not fit the record', where);
   const end = Math.min(header.bytesInUse, record.length);
   const attributes: DecodedAttribute[] = [];
@@ -66,7 +73,7 @@ export function decodeRecord(record: Uint8Array, clusterCount = Infinity, record
       const r = ResidentHeader.decode(body);
       if (r.valueOffset + r.valueLength > h.length) throw corrupt('resident value overflows the attribute', { ...where, offset: p });
       const value = body.slice(r.valueOffset, r.valueOffset + r.valueLength);
-      attributes.push({ type: h.type, name, flags: h.flags, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0 });
+      attributes.push({ type: h.type, name, flags: h.flags, id: h.attributeId, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0, initializedSize: value.length, compressionUnit: 0 });
     } else {
       if (h.length < MIN_NON_RESIDENT_LENGTH) throw corrupt('non-resident attribute header too short', { ...where, offset: p });
       const nr = NonResidentHeader.decode(new Uint8Array([...body.subarray(0, MIN_NON_RESIDENT_LENGTH), ...new Uint8Array(8)]));
@@ -78,7 +85,10 @@ export function decodeRecord(record: Uint8Array, clusterCount = Infinity, record
         if (error instanceof DiskkitError) throw new DiskkitError(error.code, error.message, { context: { ...error.context, ...where } });
         throw error;
       }
-      attributes.push({ type: h.type, name, flags: h.flags, nonResident: true, startVcn: nr.startVcn, lastVcn: nr.lastVcn, runs, dataSize: nr.dataSize, allocatedSize: nr.allocatedSize });
+      attributes.push({
+        type: h.type, name, flags: h.flags, id: h.attributeId, nonResident: true, startVcn: nr.startVcn, lastVcn: nr.lastVcn, runs,
+        dataSize: nr.dataSize, allocatedSize: nr.allocatedSize, initializedSize: nr.initializedSize, compressionUnit: nr.compressionUnit,
+      });
     }
     p += h.length;
   }

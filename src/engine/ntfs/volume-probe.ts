@@ -1,11 +1,4 @@
-/**
- * NTFS's registry entry until the NTFS volume (issue 10, section 3) lands: it
- * recognises NTFS volumes, so partition choice, `mft index` on partitioned disks,
- * `fsck` and `mkfs` know what they look at, and refuses to open them as volumes.
- * The NTFS volume replaces `open` (and this file) with the real reader.
- */
-import { DiskkitError, ErrorCode } from '../errors.js';
-import type { FormatDefinition } from '../formats.js';
+/** Recognising an NTFS volume by its boot sector: the registry's probe (partition choice, mft index, fsck and mkfs refusals). */
 import { readU16LE, readU64LE } from '../binary.js';
 import { isNtfsBootSector } from './boot-sector.js';
 
@@ -34,13 +27,3 @@ export function startsNtfsVolume(sector: Uint8Array): boolean {
   // Only geometry is judged here; a truncated image is the volume's to report.
   return mftCluster * clusterBytes < (totalSectors + 1) * bytesPerSector;
 }
-
-export const ntfsFormat: FormatDefinition = {
-  name: 'ntfs',
-  title: 'NTFS (read-only)',
-  capabilities: ['read'],
-  probe: (head) => head.length >= 512 && startsNtfsVolume(head.subarray(0, 512)),
-  open: (source) => {
-    throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS volumes are not supported by this command yet', { context: { image: source.name }, hint: "'diskkit mft index' lists every file of an NTFS volume" });
-  },
-};

@@ -1,0 +1,433 @@
+/**
+ * An NTFS volume, read-only, behind the format-neutral Volume interface.
+ *
+ * Paths resolve from the root (record 5) through each directory's `$I30` index,
+ * comparing names through the volume's `$UpCase` table (nameKey). A path's last
+ * component may name a stream: `/dir/file:stream` (an alternate data stream; the
+ * whole name is tried first, so a name holding ':' still resolves). Entries carry
+ * their MFT record, so list/openFile given an EntryInfo need no lookup.
+ *
+ * Listings read `$I30` for one directory and the entries' own records (sizes, times
+ * and DOS attributes come from `$STANDARD_INFORMATION` and `$DATA`, not from the
+ * possibly stale copies in the index). Measured (100,000-file volume of
+ * bench/make-large-ntfs.sh, a 2-core machine at load average ~21, so figures are
+ * inflated and only comparable within one run): one directory of 1,000 entries
+ * through `$I30` 0.5–0.65 s in process (most of it opening the volume and the
+ * first record blocks) where the MFT index must scan the whole 100 MB MFT
+ * (`mft index` 4.7–4.9 s); the whole tree through `$I30` 1.7 s in process
+ * (`ls -R --json` 5.5–6.6 s as a command) against `mft index` 4.7–4.9 s and
+ * `fls -r -p` 3.5–4.7 s. So both jobs use `$I30` here; walks read each entry's
+ * record in place from a fixed-up block cache (RecordReader.summary). The MFT
+ * indexer is also asynchronous (read modes, worker threads) while Volume.walk is
+ * synchronous. To revisit on a quiet machine with the 1M-file volume
+ * (bench/ntfs-read.bench.js measures both).
+ *
+ * Deleted entries (`--deleted`) cannot come from `$I30`: the first listing that asks
+ * scans the MFT once for records not in use and groups their names by parent.
+ *
+ * Raw extents: `capabilities.rawExtents` is true, but per file: `fileExtents` returns
+ * extents only for a plain non-resident stream (not compressed, no sparse run, fully
+ * initialized) and throws E_UNSUPPORTED otherwise; callers then read through openFile
+ * (rawExtentsOf in extent-reader.ts does that fallback).
+ */
+import type { BlockSource } from '../../io/block-source.js';
+import { readBytes } from '../../io/block-source.js';
+import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
+import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WalkEntry, WalkOptions, WalkVisitor } from '../volume.js';
+import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
+import { locateMft } from './mft-source.js';
+import { RecordReader, type RecordSummary } from './record-reader.js';
+import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
+import { forEachIndexEntry } from './directory-index.js';
+import { readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
+import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
+import { FileNamespace } from './attributes/x30-file-name.js';
+import { ROOT_RECORD } from './mft-record.js';
+
+const UPCASE_RECORD = 10;
+/** readFile holds the whole file in memory: the same cap as FAT's. */
+export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
+/** Entries of one directory; a hostile index claiming more is cut off with an error. */
+const MAX_DIRECTORY_ENTRIES = 10_000_000;
+
+/** An EntryInfo that remembers its MFT record and stream (list/openFile given one need no lookup). */
+class NtfsEntryInfo implements EntryInfo {
+  name: string;
+  shortName: string | null = null;
+  type: 'file' | 'dir';
+  size: number;
+  mtime: Date | null;
+  ctime: Date | null;
+  atime: Date | null;
+  attributes: string[];
+  deleted?: boolean;
+  streams?: { name: string; size: number }[];
+  readonly #record: number;
+  readonly #stream: string;
+
+  constructor(readonly path: string, name: string, file: FileRecord, stream: string, size: number) {
+    this.#record = file.record;
+    this.#stream = stream;
+    this.name = name;
+    this.type = file.isDirectory && stream === '' ? 'dir' : 'file';
+    this.size = size;
+    this.mtime = Number.isNaN(file.modifiedMs) ? null : new Date(file.modifiedMs);
+    this.ctime = Number.isNaN(file.createdMs) ? null : new Date(file.createdMs);
+    this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
+    this.attributes = attributeNames(file);
+    if (!file.inUse) this.deleted = true;
+  }
+
+  get origin(): { record: number; stream: string } {
+    return { record: this.#record, stream: this.#stream };
+  }
+}
+
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function splitPath(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+interface Resolved {
+  file: FileRecord;
+  stream: string;
+  path: string;
+  name: string;
+}
+
+export class NtfsVolume implements Volume {
+  readonly format = 'ntfs';
+  readonly capabilities: VolumeCapabilities = {
+    writable: false,
+    formatWritable: false,
+    caseInsensitive: true,
+    shortNames: false,
+    streams: true,
+    hardLinks: true,
+    deletedEntries: true,
+    snapshots: false,
+    encryption: false,
+    rawExtents: true,
+  };
+  readonly warnings: DiskkitWarning[] = [];
+  partition?: { index: number; start: number; size: number; type: string } | null = null;
+  readonly geometry: NtfsGeometry;
+  private readonly records: RecordReader;
+  private readonly volumeGeometry: VolumeGeometry;
+  private readonly upcase: UpcaseTable;
+  private deletedByParent: Map<number, number[]> | null = null;
+
+  private constructor(readonly source: BlockSource) {
+    this.geometry = decodeNtfsBootSector(readBytes(source, 0, 512));
+    const layout = locateMft(source);
+    this.warnings.push(...layout.warnings);
+    this.records = new RecordReader(layout);
+    this.volumeGeometry = { source, clusterSize: this.geometry.clusterSize, clusterCount: this.geometry.clusterCount };
+    let upcaseBytes: Uint8Array | null = null;
+    try {
+      const stream = openDataStream(this.volumeGeometry, this.file(UPCASE_RECORD), '');
+      if (stream) upcaseBytes = readWholeStream(stream, UPCASE_BYTES, '$UpCase');
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+      this.warnings.push({ code: error.code, message: `$UpCase unreadable (${error.message}); names compare by code unit`, context: { record: UPCASE_RECORD } });
+    }
+    this.upcase = decodeUpcase(upcaseBytes);
+  }
+
+  /** Opens the NTFS volume on `source` (read-only whatever `writable` asks). */
+  static open(source: BlockSource): NtfsVolume {
+    return new NtfsVolume(source);
+  }
+
+  info(): VolumeInfo {
+    let volumeFile: FileRecord | null = null;
+    let used = NaN;
+    try {
+      volumeFile = this.file(VOLUME_RECORD);
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+    }
+    try {
+      used = countUsedClusters(this.volumeGeometry, this.file(BITMAP_RECORD), this.geometry.clusterCount);
+    } catch (error) {
+      if (!(error instanceof DiskkitError)) throw error;
+    }
+    return describeVolume(this.source, this.geometry, volumeFile, used, this.records.recordCount * this.records.recordSize);
+  }
+
+  nameKey(name: string): string {
+    return upcaseName(this.upcase, name);
+  }
+
+  stat(path: string): EntryInfo {
+    const r = this.resolve(path);
+    return this.entryInfo(r.path, r.name, r.file, r.stream);
+  }
+
+  list(path: string | EntryInfo, options: ListOptions = {}): EntryInfo[] {
+    const dir = this.resolve(path);
+    if (!dir.file.isDirectory || dir.stream !== '') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
+    const out: EntryInfo[] = [];
+    this.readDirectory(dir.file, options.deleted === true, (name, record, loaded) => {
+      let file: FileRecord;
+      try {
+        file = loaded ?? this.file(record);
+      } catch (error) {
+        if (!(error instanceof DiskkitError)) throw error;
+        this.warnings.push({ code: error.code, message: `entry '${name}' skipped: ${error.message}`, context: { record } });
+        return;
+      }
+      const info = this.entryInfo(childPath(dir.path, name), name, file, '');
+      if (options.streams) info.streams = this.streamsOf(file);
+      out.push(info);
+    });
+    return out;
+  }
+
+  walk(start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void {
+    let dir: Resolved;
+    try {
+      dir = this.resolve(start);
+      if (!dir.file.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
+    } catch (error) {
+      visitor.error(typeof start === 'string' ? start : start.path, 0, error);
+      return;
+    }
+    const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
+    const seen = new Set<number>();
+    // An explicit stack, not recursion: a hostile image may nest directories very deep.
+    const stack: { file: FileRecord; path: string; depth: number }[] = [{ file: dir.file, path: dir.path, depth: 0 }];
+    while (stack.length > 0) {
+      const { file, path, depth } = stack.pop()!;
+      if (seen.has(file.record)) {
+        visitor.error(path, depth, new DiskkitError(ErrorCode.CORRUPT, 'directory is reached twice (a loop in the directory tree)', { context: { path, record: file.record } }));
+        continue;
+      }
+      seen.add(file.record);
+      const descend: { file: FileRecord; path: string; depth: number }[] = [];
+      try {
+        this.readDirectory(file, options.deleted === true, (name, record, loaded) => {
+          // The record read in place when it is plain; the full decoder otherwise.
+          const quick = loaded === null ? this.records.summary(record, summary) : null;
+          const child = loaded ?? (quick === null ? this.file(record) : null);
+          entry.parent = path;
+          entry.name = name;
+          if (child) {
+            entry.type = child.isDirectory ? 'dir' : 'file';
+            entry.size = child.isDirectory ? 0 : this.unnamedSize(child);
+            entry.mtimeMs = child.modifiedMs;
+            entry.attributes = attributeNames(child);
+            entry.deleted = !child.inUse;
+            if (options.streams) entry.streams = this.streamsOf(child);
+          } else {
+            entry.type = quick!.isDirectory ? 'dir' : 'file';
+            entry.size = quick!.isDirectory ? 0 : quick!.size;
+            entry.mtimeMs = quick!.modifiedMs;
+            entry.attributes = attributeNamesOf(quick!.fileAttributes, quick!.isDirectory);
+            entry.deleted = !quick!.inUse;
+            // Named streams need the decoded record.
+            if (options.streams) entry.streams = this.streamsOf(this.file(record));
+          }
+          const isDir = entry.type === 'dir';
+          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) descend.push({ file: child ?? this.file(record), path: childPath(path, name), depth: depth + 1 });
+        }, () => visitor.directory(path, depth));
+      } catch (error) {
+        visitor.error(path, depth, error);
+      }
+      for (let i = descend.length - 1; i >= 0; i--) stack.push(descend[i]!);
+    }
+  }
+
+  openFile(path: string | EntryInfo): FileDataSource {
+    return this.stream(path);
+  }
+
+  /** Raw extents for plain streams only; E_UNSUPPORTED for resident, compressed, sparse or partly initialized ones (read those through openFile). */
+  fileExtents(path: string | EntryInfo): Extent[] {
+    return this.stream(path).extents();
+  }
+
+  readFile(path: string | EntryInfo): Buffer {
+    const stream = this.stream(path);
+    if (stream.size > MAX_READFILE_BYTES) {
+      throw new DiskkitError(ErrorCode.LIMIT, `file of ${stream.size} bytes is too big to read into memory`, { context: { size: stream.size, limit: MAX_READFILE_BYTES } });
+    }
+    const out = Buffer.alloc(stream.size);
+    stream.read(out, stream.size, 0);
+    return out;
+  }
+
+  writeFile(): EntryInfo {
+    throw this.readOnly('write files');
+  }
+
+  mkdir(): EntryInfo {
+    throw this.readOnly('make directories');
+  }
+
+  remove(): void {
+    throw this.readOnly('remove entries');
+  }
+
+  rename(): EntryInfo {
+    throw this.readOnly('rename entries');
+  }
+
+  /** Nothing to commit: the volume is never changed. */
+  commit(): void {}
+
+  close(): void {
+    this.source.close();
+  }
+
+  // ---- internals ----
+
+  private readOnly(what: string): DiskkitError {
+    return new DiskkitError(ErrorCode.READ_ONLY, `NTFS volumes are read-only in diskkit: cannot ${what}`, { context: { format: 'ntfs', image: this.source.name } });
+  }
+
+  private file(record: number): FileRecord {
+    return loadFile(this.records, this.volumeGeometry, record);
+  }
+
+  private unnamedSize(file: FileRecord): number {
+    const pieces = dataStreams(file).get('');
+    return pieces ? streamSize(pieces) : 0;
+  }
+
+  private streamsOf(file: FileRecord): { name: string; size: number }[] {
+    const out: { name: string; size: number }[] = [];
+    for (const [name, pieces] of dataStreams(file)) if (name !== '') out.push({ name, size: streamSize(pieces) });
+    return out;
+  }
+
+  private entryInfo(path: string, name: string, file: FileRecord, stream: string): NtfsEntryInfo {
+    let size = 0;
+    if (stream !== '' || !file.isDirectory) {
+      const pieces = dataStreams(file).get(stream);
+      size = pieces ? streamSize(pieces) : 0;
+    }
+    return new NtfsEntryInfo(path, stream === '' ? name : `${name}:${stream}`, file, stream, size);
+  }
+
+  private stream(path: string | EntryInfo): StreamSource {
+    const r = this.resolve(path);
+    if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
+    const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
+    if (!stream) throw new DiskkitError(ErrorCode.NOT_FOUND, r.stream === '' ? 'file has no data stream' : `no stream named '${r.stream}'`, { context: { path: r.path } });
+    return stream;
+  }
+
+  /**
+   * The entries of a directory (the names shown, each with its record number), `$I30`
+   * order, then deleted ones when asked (those come with their decoded record).
+   */
+  private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
+    const entries: { name: string; record: number }[] = [];
+    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+      if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
+      if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
+      entries.push({ name: e.name, record: e.record });
+    });
+    started?.();
+    for (const e of entries) {
+      if (e.record >= this.records.recordCount) {
+        this.warnings.push({ code: ErrorCode.BAD_RECORD, message: `entry '${e.name}' skipped: it names MFT record ${e.record}, past the end of the MFT`, context: { record: e.record } });
+        continue;
+      }
+      each(e.name, e.record, null);
+    }
+    if (!deleted) return;
+    for (const record of this.deletedChildren().get(dir.record) ?? []) {
+      let file: FileRecord;
+      try {
+        file = this.file(record);
+      } catch {
+        continue;
+      }
+      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, record, file);
+    }
+  }
+
+  /** Records not in use, grouped by the parent their names point at (one MFT pass, kept). */
+  private deletedChildren(): Map<number, number[]> {
+    if (this.deletedByParent) return this.deletedByParent;
+    const map = new Map<number, number[]>();
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    for (let n = 16; n < this.records.recordCount; n++) {
+      let file: FileRecord;
+      try {
+        // Skip records without a FILE signature and in-use ones before decoding.
+        if (this.records.status(n) === 255) continue;
+        const quick = this.records.summary(n, summary);
+        if (quick?.inUse) continue;
+        file = this.file(n);
+      } catch {
+        continue;
+      }
+      if (file.inUse) continue;
+      for (const name of visibleNames(file)) {
+        const list = map.get(name.parentRecord);
+        if (list) {
+          if (list[list.length - 1] !== n) list.push(n);
+        } else map.set(name.parentRecord, [n]);
+      }
+    }
+    this.deletedByParent = map;
+    return map;
+  }
+
+  private resolve(path: string | EntryInfo): Resolved {
+    if (path instanceof NtfsEntryInfo) {
+      const { record, stream } = path.origin;
+      return { file: this.file(record), stream, path: path.path, name: path.name };
+    }
+    const text = typeof path === 'string' ? path : path.path;
+    const parts = splitPath(text);
+    let file = this.file(ROOT_RECORD);
+    let current = '/';
+    let stream = '';
+    for (let i = 0; i < parts.length; i++) {
+      if (!file.isDirectory) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: current } });
+      let part = parts[i]!;
+      let found = this.lookup(file, part);
+      if (found === null && i === parts.length - 1 && part.includes(':')) {
+        const colon = part.indexOf(':');
+        stream = part.slice(colon + 1);
+        part = part.slice(0, colon);
+        found = this.lookup(file, part);
+      }
+      if (found === null) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: childPath(current, parts[i]!) } });
+      file = this.file(found.record);
+      current = childPath(current, found.name);
+    }
+    const name = current === '/' ? '/' : current.slice(current.lastIndexOf('/') + 1);
+    if (stream !== '' && !dataStreams(file).has(stream)) {
+      throw new DiskkitError(ErrorCode.NOT_FOUND, `no stream named '${stream}'`, { context: { path: `${current}:${stream}` } });
+    }
+    return { file, stream, path: stream === '' ? current : `${current}:${stream}`, name };
+  }
+
+  /** The entry of `dir` whose name equals `name` under $UpCase, or null. */
+  private lookup(dir: FileRecord, name: string): { record: number; name: string } | null {
+    const key = this.nameKey(name);
+    let found: { record: number; name: string } | null = null;
+    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+      if (found !== null || e.namespace === FileNamespace.DOS || e.name === '.') return;
+      if (e.name === name || this.nameKey(e.name) === key) found = { record: e.record, name: e.name };
+    });
+    return found;
+  }
+}
