@@ -75,3 +75,23 @@ export async function threadScalingControl() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[1];
   return med(one) / med(two);
 }
+
+/**
+ * Runs the commands in turn, `runs` rounds after one warm-up round, each under
+ * /usr/bin/time, stdout to /dev/null or to a file per command: on a loaded machine
+ * every command sees the same load. Returns per command the median wall and CPU
+ * (user + system) seconds and the largest peak RSS (MiB).
+ */
+export function alternateCommands(commands, runs) {
+  const samples = commands.map(() => []);
+  for (let round = -1; round < runs; round++) {
+    commands.forEach(([cmd, args], i) => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+      const [wall, user, sys, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+      if (round >= 0) samples[i].push({ wall, cpu: user + sys, rss: kb / 1024 });
+    });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  return samples.map((xs) => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)), rss: Math.max(...xs.map((x) => x.rss)) }));
+}

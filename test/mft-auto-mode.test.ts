@@ -14,4 +14,10 @@ describe('auto read mode for the MFT', () => {
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2)).toBe('parallel');
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 1)).toBe('prefetch');
   });
+
+  it('reads a medium or large MFT on a rotational disk with one sequential reader (pipelined), a small one still streamed', () => {
+    expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 8, true)).toBe('pipelined');
+    expect(chooseMftMode(layout(AUTO_SMALL_SCAN), 2, true)).toBe('pipelined');
+    expect(chooseMftMode(layout(AUTO_SMALL_SCAN - 1024), 2, true)).toBe('streaming');
+  });
 });

@@ -21,6 +21,8 @@ interface LsOptions {
   all?: boolean;
   deleted?: boolean;
   streams?: boolean;
+  format?: string;
+  out?: string;
 }
 
 export function define(program: Command): void {
@@ -33,9 +35,14 @@ export function define(program: Command): void {
     .option('-a, --all', 'include hidden and system entries, and . and ..')
     .option('--deleted', 'include entries marked deleted')
     .option('--streams', 'also list named data streams (NTFS alternate data streams) as NAME:STREAM')
+    .option('--format <format>', 'a table, one row per entry: jsonl, csv or parquet (with --out)')
+    .option('-o, --out <file>', 'with --format: write the table to FILE')
     .action((target: string, opts: LsOptions, command: Command) => {
       const g = globalOptions(command);
       const ref = parseImageRef(target)!;
+      if (opts.format !== undefined || opts.out !== undefined) {
+        return runAction(ref.image, async () => (await import('./ls-export.js')).runListingExport(ref.image, ref.path, { ...opts, format: opts.format ?? 'jsonl' }, g));
+      }
       return runAction(ref.image, async () => {
         const [{ openVolume }, { walkVolume }, { ByteWriter }] = await Promise.all([
           import('../engine/open-volume.js'),

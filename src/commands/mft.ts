@@ -8,27 +8,31 @@ import { globalOptions, printJson, runAction, usageError, warn } from './context
 import { addIoOptions, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
+import type { BenchResult } from '../engine/bench/mft-bench.js';
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { threadBudget } from '../io/thread-budget.js';
 
-const FORMATS = ['jsonl', 'csv', 'bodyfile', 'none'];
+const FORMATS = ['jsonl', 'csv', 'bodyfile', 'parquet', 'none'];
 const MODES: readonly string[] = READ_MODES;
 
-interface IndexFlags extends IoOptionValues {
+export interface IndexFlags extends IoOptionValues {
   format: string;
   out?: string;
   streams?: boolean;
   deleted?: boolean;
   strict?: boolean;
   skipUnused?: boolean;
+  outDir?: string;
+  jobs?: string;
 }
 
-interface BenchFlags {
+export interface BenchFlags {
   modes: string;
   chunkSize?: number;
   workers?: string;
   skipUnused?: boolean;
   runs: string;
+  jobs?: string;
 }
 
 export function define(program: Command): void {
@@ -36,31 +40,38 @@ export function define(program: Command): void {
   const index = mft
     .command('index')
     .description('list every file of an $MFT dump or NTFS volume with its full path, one row per path')
-    .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
-    .option('--format <format>', 'jsonl, csv or bodyfile (TSK mactime input)', 'jsonl')
+    .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
+    .option('--format <format>', 'jsonl, csv, bodyfile (TSK mactime input) or parquet', 'jsonl')
     .option('-o, --out <file>', 'write rows to FILE instead of stdout')
+    .option('--out-dir <dir>', 'one output file per source in DIR, named from the source')
+    .option('--jobs <n>', 'sources indexed at once (default: the core count)')
     .option('--streams', 'a row per named $DATA stream (file:stream) too')
     .option('--deleted', 'include records whose in-use flag is clear')
     .option('--strict', 'treat bad records, loops and stray extensions as errors')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP (volumes)")
     .addHelpText('after', '\nThe read mode defaults to auto. With --json, the summary is printed on stdout and rows go only to --out.');
-  addIoOptions(index).action((source: string, flags: IndexFlags, command: Command) => runAction(source, () => runIndex(source, flags, command)));
+  addIoOptions(index).action((sources: string[], flags: IndexFlags, command: Command) =>
+    sources.length > 1 || flags.outDir !== undefined || flags.jobs !== undefined
+      ? runAction(undefined, async () => (await import('./mft-fleet-action.js')).runFleet(sources, flags, command, FORMATS))
+      : runAction(sources[0], () => runIndex(sources[0]!, flags, command)));
 
   mft
     .command('bench')
     .description('build the full index in each read mode in turn and compare records/s, MB/s, CPU and memory')
-    .argument('<source>', 'raw $MFT dump, NTFS volume image or block device')
+    .argument('<source...>', 'raw $MFT dumps, NTFS volume images or block devices')
     .option('--modes <list>', 'all, or a comma-separated list of read modes', 'all')
     .option('--chunk-size <bytes>', 'bytes per read, e.g. 4M', parseByteSize)
     .option('--workers <n>', 'worker threads for parallel')
     .option('--skip-unused', "read only records marked in use in $MFT's $BITMAP")
     .option('--runs <n>', 'runs per mode, modes taking turns (the median is kept)', '1')
-    .action((source: string, flags: BenchFlags, command: Command) =>
-      runAction(source, () => runBench(source, flags, command)));
+    .option('--jobs <n>', 'with several sources: sources indexed at once for the aggregate (default: the core count)')
+    .action((sources: string[], flags: BenchFlags, command: Command) =>
+      runAction(sources.length === 1 ? sources[0] : undefined, () => runBench(sources, flags, command)));
 }
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
-  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv or bodyfile, not '${flags.format}'`);
+  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
+  if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json) throw usageError('--format parquet writes a file: give --out FILE (or --out-dir DIR)');
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).
   const { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/index.js');
@@ -75,7 +86,7 @@ async function runIndex(source: string, flags: IndexFlags, command: Command): Pr
 
 /** Whether `auto` may pick parallel: two cores and a source at least as large as the smallest MFT it parses in workers. */
 function mayIndexInParallel(source: string, minBytes: number): boolean {
-  if (availableParallelism() < 2) return false;
+  if (threadBudget() < 2) return false;
   try {
     return statSync(source).size >= minBytes;
   } catch {
@@ -89,7 +100,7 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
   // A bar only where it helps: indexing a large MFT takes seconds.
   const bar = await startProgress(g, 'indexing $MFT', 1);
   const summary = await withInterrupt((signal) => runMftIndex(source, {
-    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'none',
+    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
     out: flags.out,
     stdout: g.json ? undefined : stdoutRowStream(),
     streams: Boolean(flags.streams),
@@ -117,30 +128,36 @@ async function indexWith(source: string, flags: IndexFlags, command: Command, po
   return 0;
 }
 
-async function runBench(source: string, flags: BenchFlags, command: Command): Promise<number> {
+async function runBench(sources: string[], flags: BenchFlags, command: Command): Promise<number> {
+  const source = sources[0]!;
   const g = globalOptions(command);
   const modes = flags.modes === 'all' ? MODES.filter((m) => m !== 'auto') : flags.modes.split(',').map((m) => m.trim());
   for (const m of modes) if (!MODES.includes(m)) throw usageError(`--modes: unknown read mode '${m}' (known: ${MODES.join(', ')})`);
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw usageError(`--runs takes a number from 1 to 20`);
   if (flags.workers !== undefined && !/^[1-9]\d{0,2}$/.test(flags.workers)) throw usageError(`--workers takes a number from 1 to 999, not '${flags.workers}'`);
-  const [{ runMftBench }, { formatTable }] = await Promise.all([import('../engine/bench/mft-bench.js'), import('./table.js')]);
+  if (sources.length > 1) return (await import('./mft-fleet-action.js')).runFleetBench(sources, flags, command, { modes, runs });
+  const { runMftBench } = await import('../engine/bench/mft-bench.js');
   const result = await runMftBench(source, { modes, runs, chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize), workers: flags.workers, skipUnused: Boolean(flags.skipUnused), partition: g.partition });
   if (g.json) printJson(result);
-  else {
-    const header = ['  mode', 'workers', 'records/s', 'MB/s', 'CPU', 'CPU s', 'peak MiB', 'seconds'];
-    const rows = result.modes.map((r) => [
-      (r.best ? '* ' : '  ') + r.mode,
-      String(r.workers),
-      Math.round(r.recordsPerSecond).toLocaleString('en-US'),
-      r.mbPerSecond.toFixed(0),
-      `${(r.cpuUse * 100).toFixed(0)}%`,
-      r.cpuSeconds.toFixed(2),
-      r.peakRssMiB.toFixed(0),
-      r.seconds.toFixed(3),
-    ]);
-    const lines = [`mft bench ${result.source}: ${result.records} records, ${result.rows} paths`, '', ...formatTable(header, rows, (i) => i > 0), '', `* best: ${result.best}`];
-    process.stdout.write(lines.join('\n') + '\n');
-  }
+  else process.stdout.write(await renderMftBenchTable(result));
   return 0;
+}
+
+/** One source's `mft bench` table (also printed per source by the many-source form). */
+export async function renderMftBenchTable(result: BenchResult): Promise<string> {
+  const { formatTable } = await import('./table.js');
+  const header = ['  mode', 'workers', 'records/s', 'MB/s', 'CPU', 'CPU s', 'peak MiB', 'seconds'];
+  const rows = result.modes.map((r) => [
+    (r.best ? '* ' : '  ') + r.mode,
+    String(r.workers),
+    Math.round(r.recordsPerSecond).toLocaleString('en-US'),
+    r.mbPerSecond.toFixed(0),
+    `${(r.cpuUse * 100).toFixed(0)}%`,
+    r.cpuSeconds.toFixed(2),
+    r.peakRssMiB.toFixed(0),
+    r.seconds.toFixed(3),
+  ]);
+  const lines = [`mft bench ${result.source}: ${result.records} records, ${result.rows} paths`, '', ...formatTable(header, rows, (i) => i > 0), '', `* best: ${result.best}`];
+  return lines.join('\n') + '\n';
 }

@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { threadBudget } from './thread-budget.js';
 import { DiskkitError, ErrorCode, type ErrorCodeValue } from '../engine/errors.js';
 import { cancelledError, readChunkSync } from './chunk-read.js';
 import type { PlannedChunk } from './chunk-plan.js';
@@ -25,7 +25,7 @@ export const PARALLEL_DEFAULT_CHUNK = 1 << 20;
 const JOBS_PER_WORKER = 2;
 
 export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism());
+  return threadBudget();
 }
 
 export function defaultParallelDepth(workers: number): number {

@@ -4,7 +4,7 @@
  * for stdout) on one thread or two, and assembles the summary. The command only
  * parses options and prints the summary.
  */
-import { availableParallelism } from 'node:os';
+import { threadBudget } from '../../io/thread-budget.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { ReadMode, ScanResult } from '../../io/scan.js';
 import type { WorkerPool } from '../../io/parallel.js';
@@ -30,7 +30,7 @@ export interface RowStream {
 }
 
 export interface MftIndexRequest {
-  format: 'jsonl' | 'csv' | 'bodyfile' | 'none';
+  format: 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none';
   out: string | undefined;
   /** Rows without --out go here; undefined: rows are only counted (--json without --out). */
   stdout?: RowStream | undefined;
@@ -99,10 +99,10 @@ function formatWorkerMinRecords(): number {
  * starts before the index is built, so its start-up overlaps the build.
  */
 function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, minRecords: number): FormatWorker | null {
-  if (request.format === 'none') return null;
+  if (request.format === 'none' || request.format === 'parquet') return null;
   if (request.out === undefined && (request.stdout?.fd ?? null) === null) return null;
   // No MFT record is smaller than a 512-byte sector: a smaller source cannot reach minRecords.
-  if (availableParallelism() < 2 || sourceBytes < minRecords * 512) return null;
+  if (threadBudget() < 2 || sourceBytes < minRecords * 512) return null;
   return startFormatWorker(request.format);
 }
 
@@ -144,7 +144,11 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     const parallel = { signal: request.signal, minRecords };
     const stdout = request.stdout;
     if (request.format === 'none' || (!request.out && !stdout)) totals = countRows(index, rowOptions);
-    else if (request.out) {
+    else if (request.format === 'parquet') {
+      // Loaded only here: Arrow and the Parquet writer's WebAssembly are large.
+      const { writeParquetFile } = await import('./format-parquet.js');
+      totals = await writeParquetFile(index, rowOptions, path, request.out!, { signal: request.signal });
+    } else if (request.out) {
       const out = request.out;
       // Under a temporary name, renamed into place at the end: an error or Ctrl-C leaves no partial file.
       const { writeAtomically } = await import('../../io/atomic-output.js');

@@ -39,64 +39,18 @@ import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
 import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
 import { forEachIndexEntry } from './directory-index.js';
-import { readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { emptyStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
 import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
 import { ROOT_RECORD } from './mft-record.js';
+import { childPath, NtfsEntryInfo, splitPath } from './entry-info.js';
 
 const UPCASE_RECORD = 10;
 /** readFile holds the whole file in memory: the same cap as FAT's. */
 export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
 /** Entries of one directory; a hostile index claiming more is cut off with an error. */
 const MAX_DIRECTORY_ENTRIES = 10_000_000;
-
-/** An EntryInfo that remembers its MFT record and stream (list/openFile given one need no lookup). */
-class NtfsEntryInfo implements EntryInfo {
-  name: string;
-  shortName: string | null = null;
-  type: 'file' | 'dir';
-  size: number;
-  mtime: Date | null;
-  ctime: Date | null;
-  atime: Date | null;
-  attributes: string[];
-  deleted?: boolean;
-  streams?: { name: string; size: number }[];
-  readonly #record: number;
-  readonly #stream: string;
-
-  constructor(readonly path: string, name: string, file: FileRecord, stream: string, size: number) {
-    this.#record = file.record;
-    this.#stream = stream;
-    this.name = name;
-    this.type = file.isDirectory && stream === '' ? 'dir' : 'file';
-    this.size = size;
-    this.mtime = Number.isNaN(file.modifiedMs) ? null : new Date(file.modifiedMs);
-    this.ctime = Number.isNaN(file.createdMs) ? null : new Date(file.createdMs);
-    this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
-    this.attributes = attributeNames(file);
-    if (!file.inUse) this.deleted = true;
-  }
-
-  get origin(): { record: number; stream: string } {
-    return { record: this.#record, stream: this.#stream };
-  }
-}
-
-function childPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
-
-function splitPath(path: string): string[] {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out;
-}
 
 interface Resolved {
   file: FileRecord;
@@ -220,8 +174,16 @@ export class NtfsVolume implements Volume {
       try {
         this.readDirectory(file, options.deleted === true, (name, record, loaded) => {
           // The record read in place when it is plain; the full decoder otherwise.
-          const quick = loaded === null ? this.records.summary(record, summary) : null;
-          const child = loaded ?? (quick === null ? this.file(record) : null);
+          let quick: RecordSummary | null = null;
+          let child: FileRecord | null = loaded;
+          try {
+            if (child === null) quick = this.records.summary(record, summary);
+            if (child === null && quick === null) child = this.file(record);
+          } catch (error) {
+            if (!(error instanceof DiskkitError)) throw error;
+            this.warnings.push({ code: error.code, message: `entry '${name}' skipped: ${error.message}`, context: { record, path: childPath(path, name) } });
+            return;
+          }
           entry.parent = path;
           entry.name = name;
           if (child) {
@@ -237,11 +199,19 @@ export class NtfsVolume implements Volume {
             entry.mtimeMs = quick!.modifiedMs;
             entry.attributes = attributeNamesOf(quick!.fileAttributes, quick!.isDirectory);
             entry.deleted = !quick!.inUse;
-            // Named streams need the decoded record.
+            // Named streams need the decoded record (a plain record decodes).
             if (options.streams) entry.streams = this.streamsOf(this.file(record));
           }
           const isDir = entry.type === 'dir';
-          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) descend.push({ file: child ?? this.file(record), path: childPath(path, name), depth: depth + 1 });
+          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) {
+            const sub = childPath(path, name);
+            try {
+              descend.push({ file: child ?? this.file(record), path: sub, depth: depth + 1 });
+            } catch (error) {
+              if (!(error instanceof DiskkitError)) throw error;
+              visitor.error(sub, depth + 1, error);
+            }
+          }
         }, () => visitor.directory(path, depth));
       } catch (error) {
         visitor.error(path, depth, error);
@@ -326,8 +296,10 @@ export class NtfsVolume implements Volume {
     const r = this.resolve(path);
     if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
     const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
-    if (!stream) throw new DiskkitError(ErrorCode.NOT_FOUND, r.stream === '' ? 'file has no data stream' : `no stream named '${r.stream}'`, { context: { path: r.path } });
-    return stream;
+    if (stream) return stream;
+    // A file without an unnamed $DATA ($Secure, $Extend/$Quota...) lists as size 0 and reads as nothing.
+    if (r.stream === '') return emptyStream();
+    throw new DiskkitError(ErrorCode.NOT_FOUND, `no stream named '${r.stream}'`, { context: { path: r.path } });
   }
 
   /**

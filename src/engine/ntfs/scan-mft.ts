@@ -9,6 +9,7 @@
  */
 import { totalmem } from 'node:os';
 import { defaultWorkerCount, type WorkerPool } from '../../io/parallel.js';
+import { onRotationalDisk } from '../../io/rotational.js';
 import { AUTO_PARALLEL_MFT_BYTES, PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
 import { AUTO_SMALL_SCAN } from '../../io/auto.js';
@@ -68,11 +69,13 @@ export function alignChunk(chunkSize: number, recordSize: number): number {
  * parallel on two or more cores (workers parse in shared memory and write names
  * straight into the shared lists: the fastest mode in BENCHMARKS.md whenever the
  * second core was free); prefetch otherwise (reads run on the libuv pool while
- * this thread parses).
+ * this thread parses); pipelined on a rotational disk.
  */
-export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount()): ConcreteMode {
+export function chooseMftMode(layout: MftLayout, cores = defaultWorkerCount(), rotational = layout.source !== undefined && onRotationalDisk(layout.source)): ConcreteMode {
   const bytes = layout.recordCount * layout.recordSize;
   if (bytes < AUTO_SMALL_SCAN) return 'streaming';
+  // A spinning disk: one sequential reader with parsing beside it beats the workers' scattered reads (issue 13).
+  if (rotational) return 'pipelined';
   return bytes >= AUTO_PARALLEL_MFT_BYTES && cores >= 2 ? 'parallel' : 'prefetch';
 }
 

@@ -53,6 +53,11 @@ export function openStream(geometry: VolumeGeometry, pieces: readonly DecodedAtt
   return new NonResidentStream(geometry, first, [...pieces].filter((p) => p.nonResident).sort((a, b) => a.startVcn - b.startVcn));
 }
 
+/** A stream of no bytes (a metadata file without an unnamed $DATA, such as $Secure, lists as size 0). */
+export function emptyStream(): StreamSource {
+  return residentStream(new Uint8Array(0));
+}
+
 function residentStream(value: Uint8Array): StreamSource {
   return {
     size: value.length,
@@ -207,10 +212,8 @@ class NonResidentStream implements StreamSource {
     const unitBytes = this.unitClusters * cs;
     this.unitBuffer ??= new Uint8Array(unitBytes);
     this.cachedUnit = -1;
-    if (stored === 0) {
-      const beyond = this.runAt(firstVcn);
-      if (beyond >= 0 && this.runLcn[beyond]! < 0) return null;
-    }
+    // A unit with no stored cluster is all zeros (sparse).
+    if (stored === 0) return null;
     const unitStart = firstVcn * cs;
     const readable = Math.min(unitBytes, this.runVcn[this.count]! * cs - unitStart);
     if (stored === this.unitClusters || (stored * cs >= readable && stored > 0)) {

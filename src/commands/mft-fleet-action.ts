@@ -1,0 +1,72 @@
+/**
+ * The many-source forms of `mft index` and `mft bench` (issue 13): option checks and
+ * printing; the work is in mft-fleet.ts and mft-fleet-bench.ts. Loaded only when
+ * several sources, --out-dir or --jobs are given.
+ */
+import type { Command } from 'commander';
+import { globalOptions, printJson, usageError, warn } from './context.js';
+import { threadBudget } from '../io/thread-budget.js';
+import type { BenchFlags, IndexFlags } from './mft.js';
+
+/** Several sources, --out-dir or --jobs: one pipeline per source (mft-fleet.ts). */
+export async function runFleet(sources: string[], flags: IndexFlags, command: Command, FORMATS: readonly string[]): Promise<number> {
+  const g = globalOptions(command);
+  if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
+  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
+  if (flags.out !== undefined && flags.outDir !== undefined) throw usageError('give --out FILE (all rows in one file) or --out-dir DIR (a file per source), not both');
+  if (flags.format === 'parquet' && flags.outDir === undefined && !(sources.length === 1 && flags.out !== undefined)) {
+    throw usageError('--format parquet with several sources needs --out-dir DIR (a file per source, each with a source column: query DIR/*.parquet)');
+  }
+  const [{ runFleetIndex }, { withInterrupt }] = await Promise.all([import('./mft-fleet.js'), import('./io-options.js')]);
+  const passArgs: string[] = [];
+  if (flags.streams) passArgs.push('--streams');
+  if (flags.deleted) passArgs.push('--deleted');
+  if (flags.strict) passArgs.push('--strict');
+  if (flags.skipUnused) passArgs.push('--skip-unused');
+  if (flags.stats) passArgs.push('--stats');
+  if (flags.mode !== undefined) passArgs.push('--mode', flags.mode);
+  if (flags.chunkSize !== undefined) passArgs.push('--chunk-size', String(flags.chunkSize));
+  if (flags.depth !== undefined) passArgs.push('--depth', String(flags.depth));
+  const summary = await withInterrupt((signal) => runFleetIndex({
+    sources,
+    format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
+    outDir: flags.outDir,
+    out: flags.out,
+    toStdout: !g.json,
+    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
+    passArgs,
+    partition: g.partition,
+    workers: flags.workers,
+    signal,
+  }));
+  if (g.json) printJson(summary);
+  else {
+    for (const s of summary.sources) {
+      if (!s.ok) process.stderr.write(`diskkit: ${s.source}: ${s.error!.message}\n`);
+      else if (s.summary!.warningCount > 0) warn(g, s.source, `${s.summary!.warningCount} problem(s): ${s.summary!.badRecords} bad record(s); run with --json for details`);
+      if (s.renamed) warn(g, s.source, `written to ${s.output} (another source has the same name)`);
+    }
+    if (!g.quiet && process.stderr.isTTY) {
+      process.stderr.write(`${sources.length - summary.failed} of ${sources.length} sources indexed: ${summary.rows} rows from ${summary.records} records in ${summary.seconds.toFixed(3)} s, ${Math.round(summary.recordsPerSecond)} records/s, ${summary.jobs} at once\n`);
+    }
+  }
+  return summary.failed > 0 ? 1 : 0;
+}
+
+/** `mft bench SRC SRC...`: each source's table, then all sources at once against one alone (mft-fleet-bench.ts). */
+export async function runFleetBench(sources: string[], flags: BenchFlags, command: Command, parsed: { modes: string[]; runs: number }): Promise<number> {
+  const g = globalOptions(command);
+  if (flags.jobs !== undefined && !/^[1-9]\d{0,2}$/.test(flags.jobs)) throw usageError(`--jobs takes a number from 1 to 999, not '${flags.jobs}'`);
+  const { runFleetBench, renderFleetBench } = await import('./mft-fleet-bench.js');
+  const result = await runFleetBench(sources, {
+    ...parsed,
+    jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
+    chunkSize: flags.chunkSize === undefined ? undefined : String(flags.chunkSize),
+    workers: flags.workers,
+    skipUnused: Boolean(flags.skipUnused),
+    partition: g.partition,
+  });
+  if (g.json) printJson(result);
+  else process.stdout.write(await renderFleetBench(result));
+  return 0;
+}

@@ -1,0 +1,250 @@
+/**
+ * `diskkit mft index SRC... [--out-dir DIR] [--jobs N]` (issue 13): one indexing
+ * pipeline per source, each in its own process (`mft index SRC --out FILE --json`),
+ * at most --jobs at a time. A process per source keeps one source's failure, memory
+ * and threads its own, lets its summary's CPU and peak memory be that source's, and
+ * lets two sources use two cores (a pipeline's index build and row output run on
+ * one thread). The threads each pipeline may start (parse and format workers) come
+ * from one budget: the cores, divided by the sources running at once.
+ *
+ * With --out-dir each source gets its own file there, written atomically by its
+ * pipeline. Without it, each pipeline writes a private temporary file and the rows
+ * are copied to stdout (or --out) in the sources' order, with the source in front
+ * of each row: the output does not depend on --jobs or on which source finished first.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { outputNamesFor, prefixRows, runSources, threadsPerJob, type SourceOutcome } from '../engine/fleet/index.js';
+import { threadBudget } from '../io/thread-budget.js';
+import type { MftIndexSummary } from '../engine/ntfs/index.js';
+import { writeAllSync } from './stdout-writer.js';
+
+export interface FleetRequest {
+  sources: string[];
+  format: 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none';
+  outDir: string | undefined;
+  out: string | undefined;
+  /** Rows go to stdout (no --json). */
+  toStdout: boolean;
+  jobs: number;
+  /** Options passed on to every source's pipeline, as command-line words. */
+  passArgs: string[];
+  partition: number | undefined;
+  /** --workers as the user gave it: capped by each pipeline's share of the budget. */
+  workers: number | undefined;
+  signal: AbortSignal;
+}
+
+export interface FleetSourceSummary {
+  source: string;
+  ok: boolean;
+  /** The source's output file (with --out-dir). */
+  output?: string;
+  /** Set when the output name was changed because another source had it. */
+  renamed?: boolean;
+  error?: { code: string; message: string };
+  summary?: MftIndexSummary;
+}
+
+export interface FleetSummary {
+  sources: FleetSourceSummary[];
+  failed: number;
+  jobs: number;
+  threadsPerSource: number;
+  records: number;
+  rows: number;
+  seconds: number;
+  /** All sources' records over the whole run's wall time. */
+  recordsPerSecond: number;
+  /** The largest peak memory of one source's pipeline, and of this coordinating process. */
+  peakRssMiB: number;
+  coordinatorPeakRssMiB: number;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/diskkit.js', import.meta.url));
+const EXTENSIONS: Record<string, string> = { jsonl: 'jsonl', csv: 'csv', bodyfile: 'body', parquet: 'parquet' };
+
+/** Runs one source's pipeline in a child process; resolves with its summary or rejects with its error line. */
+function runPipeline(source: string, out: string | null, request: FleetRequest, threads: number): Promise<MftIndexSummary> {
+  const args = [BIN, '--json', '--quiet'];
+  if (request.partition !== undefined) args.push('--partition', String(request.partition));
+  args.push('mft', 'index', source, '--format', out === null ? 'none' : request.format);
+  if (out !== null) args.push('--out', out);
+  args.push('--workers', String(Math.min(request.workers ?? threads, threads)), ...request.passArgs);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISKKIT_THREADS: String(threads) } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-8192)));
+    // Ctrl-C: the pipeline stops, deletes its temporary output and exits 130.
+    const onAbort = (): void => void child.kill('SIGINT');
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error) => reject(fromSystemError(error, source, 'start')));
+    child.on('close', (code) => {
+      request.signal.removeEventListener('abort', onAbort);
+      if (code === 0) {
+        try {
+          resolve(JSON.parse(stdout) as MftIndexSummary);
+        } catch {
+          reject(new DiskkitError(ErrorCode.WORKER, 'the indexing process printed no summary', { context: { image: source } }));
+        }
+        return;
+      }
+      const line = stderr.split('\n').find((l) => l.startsWith('diskkit: ')) ?? `exit code ${code}`;
+      const message = line.replace(/^diskkit: /, '').replace(source + ': ', '');
+      const codeName = code === 130 ? ErrorCode.CANCELLED : code === 2 ? ErrorCode.USAGE : ErrorCode.IO;
+      reject(new DiskkitError(codeName, message, { context: { image: source } }));
+    });
+  });
+}
+
+/** Copies each finished source's rows, in the sources' order, with the source in front of each row. */
+class CombinedStream {
+  private nextToCopy = 0;
+  private headerWritten = false;
+  private copying: Promise<void> = Promise.resolve();
+  private readonly done: (boolean | undefined)[];
+  /** The first write error (e.g. EPIPE: the reader went away); copying stops there. */
+  error: unknown = null;
+
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+    private readonly format: 'jsonl' | 'csv' | 'bodyfile',
+    private readonly sources: string[],
+    private readonly temps: string[],
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.done = new Array(sources.length);
+  }
+
+  /** Source `i` finished (ok or not): copy every source that is now next in line. */
+  finished(i: number, ok: boolean): Promise<void> {
+    this.done[i] = ok;
+    this.copying = this.copying.then(async () => {
+      while (this.nextToCopy < this.sources.length && this.done[this.nextToCopy] !== undefined) {
+        const k = this.nextToCopy++;
+        try {
+          if (this.done[k] && this.error === null) await this.copy(k);
+        } catch (error) {
+          this.error = error;
+          this.onError(error);
+        }
+        rmSync(this.temps[k]!, { force: true });
+      }
+    });
+    return this.copying;
+  }
+
+  private async copy(k: number): Promise<void> {
+    const prefixer = prefixRows(this.format, this.sources[k]!, !this.headerWritten);
+    this.headerWritten = true;
+    for await (const chunk of createReadStream(this.temps[k]!, { highWaterMark: 1 << 20 })) {
+      for (const piece of prefixer.push(chunk as Buffer)) writeAll(this.fd, piece, this.name);
+    }
+  }
+
+  flushed(): Promise<void> {
+    return this.copying;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, name: string): void {
+  try {
+    writeAllSync(fd, bytes);
+  } catch (error) {
+    throw fromSystemError(error, name, 'write');
+  }
+}
+
+export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary> {
+  const t0 = performance.now();
+  const { sources } = request;
+  const threads = threadsPerJob(threadBudget(), request.jobs, sources.length);
+  const extension = EXTENSIONS[request.format] ?? 'out';
+  const names = request.outDir ? outputNamesFor(sources, extension) : null;
+  if (request.outDir) {
+    try {
+      mkdirSync(request.outDir, { recursive: true });
+      if (!statSync(request.outDir).isDirectory()) throw new Error('not a directory');
+    } catch (error) {
+      throw new DiskkitError(ErrorCode.IO, `cannot use --out-dir: ${(error as Error).message}`, { context: { image: request.outDir } });
+    }
+  }
+  const combined = !request.outDir && request.format !== 'none' && request.format !== 'parquet' && (request.toStdout || request.out !== undefined);
+  const tempDir = combined ? mkdtempSync(join(tmpdir(), 'diskkit-fleet-')) : null;
+  const temps = sources.map((_, i) => (tempDir ? join(tempDir, `${i}.${extension}`) : ''));
+  // Stops the pipelines on Ctrl-C, or when the combined output cannot be written (a reader that went away).
+  const stop = new AbortController();
+  const onInterrupt = (): void => stop.abort();
+  request.signal.addEventListener('abort', onInterrupt, { once: true });
+  const pipelineRequest: FleetRequest = { ...request, signal: stop.signal };
+  let stream: CombinedStream | null = null;
+  let outFd = 1;
+  let outTemp: string | null = null;
+  try {
+    if (combined) {
+      if (request.out !== undefined) {
+        // The combined file appears whole or not at all, like every --out.
+        outTemp = `${request.out}.diskkit-${process.pid}.tmp`;
+        outFd = openSync(outTemp, 'wx');
+      }
+      stream = new CombinedStream(outFd, request.out ?? 'stdout', request.format as 'jsonl' | 'csv' | 'bodyfile', sources, temps, () => stop.abort());
+    }
+    // Where source i's pipeline writes: its file in --out-dir, its temporary part of the combined stream, or (one source, Parquet) --out itself.
+    const outputOf = (i: number): string | null =>
+      names ? join(request.outDir!, names[i]!.file) : combined ? temps[i]! : request.format === 'parquet' && request.out !== undefined ? request.out : null;
+    const pending: Promise<void>[] = [];
+    const outcomes: SourceOutcome<MftIndexSummary>[] = await runSources(sources, {
+      jobs: request.jobs,
+      signal: stop.signal,
+      onDone: (outcome, i) => {
+        if (stream) pending.push(stream.finished(i, outcome.ok));
+      },
+    }, (source, i) => runPipeline(source, outputOf(i), pipelineRequest, threads));
+    await Promise.all(pending);
+    await stream?.flushed();
+    if (stream?.error) throw stream.error;
+    if (request.signal.aborted) throw new DiskkitError(ErrorCode.CANCELLED, 'interrupted');
+    if (outTemp !== null) {
+      closeSync(outFd);
+      outFd = -1;
+      const { renameSync } = await import('node:fs');
+      renameSync(outTemp, request.out!);
+      outTemp = null;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const list: FleetSourceSummary[] = outcomes.map((o, i) => ({
+      source: o.source,
+      ok: o.ok,
+      ...(names ? { output: join(request.outDir!, names[i]!.file), ...(names[i]!.renamed ? { renamed: true } : {}) } : {}),
+      ...(o.ok ? { summary: o.value } : { error: o.error }),
+    }));
+    const ok = outcomes.filter((o): o is Extract<SourceOutcome<MftIndexSummary>, { ok: true }> => o.ok).map((o) => o.value);
+    const records = ok.reduce((n, s) => n + s.records, 0);
+    return {
+      sources: list,
+      failed: outcomes.length - ok.length,
+      jobs: request.jobs,
+      threadsPerSource: threads,
+      records,
+      rows: ok.reduce((n, s) => n + s.rows, 0),
+      seconds,
+      recordsPerSecond: records / seconds,
+      peakRssMiB: Math.max(0, ...ok.map((s) => s.peakRssMiB)),
+      coordinatorPeakRssMiB: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    request.signal.removeEventListener('abort', onInterrupt);
+    if (outTemp !== null) {
+      if (outFd >= 0) closeSync(outFd);
+      rmSync(outTemp, { force: true });
+    }
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,4 @@
+/** Indexing many sources in one run (issue 13): the public surface (re-exports only). */
+export { outputNamesFor, type OutputName } from './output-names.js';
+export { runSources, threadsPerJob, outcomeError, type SourceOutcome } from './run-sources.js';
+export { prefixRows, type RowPrefixer } from './row-prefix.js';

@@ -1,0 +1,60 @@
+/**
+ * Running many sources at once (issue 13): at most `jobs` at a time, each failure
+ * kept with its source and never stopping the others, results in the sources'
+ * order whatever order they finished in. One pipeline per source; the threads a
+ * pipeline may start come from one budget shared by the running jobs
+ * (threadsPerJob), so N sources never start N × cores threads.
+ */
+import { DiskkitError, ErrorCode, isDiskkitError, type ErrorCodeValue } from '../errors.js';
+
+export type SourceOutcome<T> = { source: string; ok: true; value: T } | { source: string; ok: false; error: { code: string; message: string } };
+
+/** Threads one job may use when `jobs` of `sources` run at once on `budget` threads (at least 1). */
+export function threadsPerJob(budget: number, jobs: number, sources: number): number {
+  const running = Math.max(1, Math.min(jobs, sources));
+  return Math.max(1, Math.floor(budget / running));
+}
+
+/**
+ * Runs `runOne` for every source, at most `jobs` at once. `runOne` gets the source
+ * and its position. After `signal` aborts no new source starts; the running ones
+ * are expected to see the signal themselves. Every source gets an outcome.
+ */
+export async function runSources<T>(
+  sources: readonly string[],
+  options: { jobs: number; signal?: AbortSignal | undefined; onDone?: (outcome: SourceOutcome<T>, position: number) => void },
+  runOne: (source: string, position: number) => Promise<T>,
+): Promise<SourceOutcome<T>[]> {
+  const outcomes: SourceOutcome<T>[] = new Array(sources.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < sources.length) {
+      const i = next++;
+      const source = sources[i]!;
+      let outcome: SourceOutcome<T>;
+      if (options.signal?.aborted) outcome = { source, ok: false, error: { code: ErrorCode.CANCELLED, message: 'not started: interrupted' } };
+      else {
+        try {
+          outcome = { source, ok: true, value: await runOne(source, i) };
+        } catch (error) {
+          outcome = { source, ok: false, error: describeFailure(error) };
+        }
+      }
+      outcomes[i] = outcome;
+      options.onDone?.(outcome, i);
+    }
+  };
+  const lanes = Math.max(1, Math.min(options.jobs, sources.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return outcomes;
+}
+
+function describeFailure(error: unknown): { code: string; message: string } {
+  if (isDiskkitError(error)) return { code: error.code, message: error.message };
+  return { code: ErrorCode.IO, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A source's failure as an error (for a caller that wants the first one thrown). */
+export function outcomeError(outcome: SourceOutcome<unknown>): DiskkitError | null {
+  return outcome.ok ? null : new DiskkitError(outcome.error.code as ErrorCodeValue, outcome.error.message, { context: { image: outcome.source } });
+}

@@ -1,0 +1,53 @@
+/**
+ * The EntryInfo NtfsVolume returns, and its path helpers. An entry remembers its MFT
+ * record and stream, so list/openFile given one need no path lookup.
+ */
+import type { EntryInfo } from '../volume.js';
+import { attributeNames, type FileRecord } from './file-record.js';
+
+/** An EntryInfo that remembers its MFT record and stream (list/openFile given one need no lookup). */
+export class NtfsEntryInfo implements EntryInfo {
+  name: string;
+  shortName: string | null = null;
+  type: 'file' | 'dir';
+  size: number;
+  mtime: Date | null;
+  ctime: Date | null;
+  atime: Date | null;
+  attributes: string[];
+  deleted?: boolean;
+  streams?: { name: string; size: number }[];
+  readonly #record: number;
+  readonly #stream: string;
+
+  constructor(readonly path: string, name: string, file: FileRecord, stream: string, size: number) {
+    this.#record = file.record;
+    this.#stream = stream;
+    this.name = name;
+    this.type = file.isDirectory && stream === '' ? 'dir' : 'file';
+    this.size = size;
+    this.mtime = Number.isNaN(file.modifiedMs) ? null : new Date(file.modifiedMs);
+    this.ctime = Number.isNaN(file.createdMs) ? null : new Date(file.createdMs);
+    this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
+    this.attributes = attributeNames(file);
+    if (!file.inUse) this.deleted = true;
+  }
+
+  get origin(): { record: number; stream: string } {
+    return { record: this.#record, stream: this.#stream };
+  }
+}
+
+export function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+export function splitPath(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/**
+ * The Parquet encoder on a thread of its own (write-stream.ts, writeParquetInWorker):
+ * receives each batch as Arrow IPC bytes, runs parquet-wasm's writer over them and
+ * writes the file's bytes to the given descriptor, while the main thread builds the
+ * next batch. Acknowledges each batch once the writer has taken it, so the main
+ * thread stays at most a batch or two ahead.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
+import * as pq from 'parquet-wasm';
+import { writerProperties, type EncodeSettings } from './properties.js';
+
+export interface EncodeWorkerData extends EncodeSettings {
+  fd: number;
+}
+
+export type EncodeMessage = { ipc: Uint8Array } | { end: true };
+export type EncodeReply = { taken: true } | { done: true } | { error: string };
+
+const port = parentPort!;
+const { fd, ...settings } = workerData as EncodeWorkerData;
+const waiting: ((message: EncodeMessage) => void)[] = [];
+const queued: EncodeMessage[] = [];
+port.on('message', (message: EncodeMessage) => {
+  const take = waiting.shift();
+  if (take) take(message);
+  else queued.push(message);
+});
+const next = (): Promise<EncodeMessage> => (queued.length > 0 ? Promise.resolve(queued.shift()!) : new Promise((resolve) => waiting.push(resolve)));
+
+let batches: pq.RecordBatch[] = [];
+const input = new ReadableStream<pq.RecordBatch>({
+  async pull(controller) {
+    while (batches.length === 0) {
+      const message = await next();
+      if ('end' in message) {
+        controller.close();
+        return;
+      }
+      batches = pq.Table.fromIPCStream(message.ipc).recordBatches();
+      port.postMessage({ taken: true } satisfies EncodeReply);
+    }
+    controller.enqueue(batches.shift()!);
+  },
+});
+
+try {
+  const output = await pq.transformParquetStream(input, writerProperties(settings));
+  for await (const piece of output as unknown as AsyncIterable<Uint8Array>) {
+    for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
+  }
+  port.postMessage({ done: true } satisfies EncodeReply);
+} catch (error) {
+  port.postMessage({ error: (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error)) } satisfies EncodeReply);
+}

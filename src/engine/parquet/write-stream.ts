@@ -1,0 +1,102 @@
+/**
+ * Writing a Parquet file from Arrow tables made one batch at a time, through
+ * parquet-wasm (Apache Arrow's Rust Parquet writer compiled to WebAssembly). The
+ * caller's `nextTable` is asked for the next batch only when the writer wants more
+ * rows, so memory holds about one batch and one row group, whatever the row count.
+ *
+ * With a second core (and a file descriptor to write to), the encoding runs in a
+ * worker (encode-worker.ts) while this thread builds the next batch: the two halves
+ * of the work cost about the same.
+ */
+import { Worker } from 'node:worker_threads';
+import * as arrow from 'apache-arrow';
+import * as pq from 'parquet-wasm';
+import { DiskkitError, ErrorCode } from '../errors.js';
+import { builtModuleUrl } from '../../io/parallel.js';
+import { threadBudget } from '../../io/thread-budget.js';
+import { writerProperties, type EncodeSettings } from './properties.js';
+import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
+
+export { ROW_GROUP_ROWS } from './properties.js';
+
+const ENCODE_WORKER = builtModuleUrl('./encode-worker.js', import.meta.url);
+
+/** Encodes in this thread, handing the file's bytes to `sink` in order. */
+export async function writeParquetStream(
+  /** The next batch of rows, or null at the end. Must give at least one table (an empty one carries the schema). */
+  nextTable: () => arrow.Table | null,
+  sink: (bytes: Uint8Array) => void | Promise<void>,
+  settings: EncodeSettings = {},
+): Promise<void> {
+  let queued: pq.RecordBatch[] = [];
+  const input = new ReadableStream<pq.RecordBatch>({
+    pull(controller) {
+      while (queued.length === 0) {
+        const table = nextTable();
+        if (table === null) break;
+        queued = pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')).recordBatches();
+      }
+      const next = queued.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
+  const output = await pq.transformParquetStream(input, writerProperties(settings));
+  for await (const piece of output as unknown as AsyncIterable<Uint8Array>) await sink(piece);
+}
+
+/** Whether writeParquetToFd will encode on a second thread. */
+export function encodesInWorker(): boolean {
+  return threadBudget() >= 2;
+}
+
+/**
+ * Writes the file to `fd` (at its current offset): in a worker when there is a
+ * second core, else in this thread. `name` names the destination in errors.
+ */
+export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: number, name: string, settings: EncodeSettings = {}): Promise<void> {
+  if (!encodesInWorker()) {
+    const { writeSync } = await import('node:fs');
+    return writeParquetStream(nextTable, (piece) => {
+      for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
+    }, settings);
+  }
+  const worker = new Worker(ENCODE_WORKER, { workerData: { fd, ...settings } satisfies EncodeWorkerData });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // At most two batches handed over and not yet taken: the worker never waits, memory stays bounded.
+      let inFlight = 0;
+      let ended = false;
+      const fail = (message: string): void => reject(new DiskkitError(ErrorCode.IO, `cannot write Parquet: ${message}`, { context: { image: name } }));
+      const feed = (): void => {
+        try {
+          while (!ended && inFlight < 2) {
+            const table = nextTable();
+            if (table === null) {
+              ended = true;
+              worker.postMessage({ end: true });
+              break;
+            }
+            const ipc = arrow.tableToIPC(table, 'stream');
+            inFlight++;
+            worker.postMessage({ ipc }, [ipc.buffer as ArrayBuffer]);
+          }
+        } catch (error) {
+          reject(error);
+        }
+      };
+      worker.on('message', (reply: EncodeReply) => {
+        if ('taken' in reply) {
+          inFlight--;
+          feed();
+        } else if ('done' in reply) resolve();
+        else fail(reply.error);
+      });
+      worker.on('error', (error) => fail(error.message));
+      worker.on('exit', (code) => fail(`encoder thread exited (code ${code})`));
+      feed();
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
