@@ -118,6 +118,42 @@ export function count(n: number, singular: string, plural = `${singular}s`): str
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
+/**
+ * The IMAGE:/PATH arguments of a command that edits one image (mkdir, rm, mv): each
+ * must spell a path (`usage` is the hint, e.g. 'e.g. disk.img:/docs'), all in one image.
+ */
+export function oneImageRefs(paths: string[], command: string, usage: string, acrossImages = ''): { image: string; refs: ImageRef[] } {
+  for (const p of paths) {
+    const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, `${command} takes IMAGE:/PATH arguments`);
+    if (problem) throw problem;
+  }
+  const refs = paths.map((p) => parseImageRef(p)!);
+  if (refs.length === 0 || refs.some((r) => !r.explicitPath)) throw usageError(`${command} takes IMAGE:/PATH arguments (${usage})`);
+  const image = refs[0]!.image;
+  if (refs.some((r) => r.image !== image)) throw usageError(`${command} works on one image at a time${acrossImages}`);
+  return { image, refs };
+}
+
+/**
+ * Opens `image` writable (a read-only image file only with `force`, as cp(1) and
+ * mtools), runs `edit`, and commits what succeeded even when `edit` throws part-way
+ * (as mkdir(1), rm(1) and mv(1) keep what they did), then closes.
+ */
+export async function editImage<T>(image: string, g: GlobalOptions, force: boolean, edit: (volume: import('../engine/volume.js').Volume) => T): Promise<T> {
+  refuseReadOnlyImage(image, force);
+  const { openVolume } = await import('../engine/open-volume.js');
+  const volume = openVolume(image, { partition: g.partition, writable: true });
+  try {
+    return edit(volume);
+  } finally {
+    try {
+      volume.commit();
+    } finally {
+      volume.close();
+    }
+  }
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

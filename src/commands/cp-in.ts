@@ -12,7 +12,6 @@
  * failing file takes nothing, and the image is left consistent.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
@@ -22,6 +21,7 @@ import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
 import { startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
+import { mapWholeFile } from '../io/mmap-window.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -389,37 +389,11 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
     } else {
       // A big file is mapped, not read: the image writes then copy straight from the page
       // cache (one copy fewer). Where mapping fails, it streams through a bounded buffer.
-      data = mapFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readFully(fd, buf, length, position, host) };
+      data = mapWholeFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readFully(fd, buf, length, position, host) };
     }
     return volume.writeFile(dest, data, { ...t, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
   } finally {
     closeSync(fd);
-  }
-}
-
-interface MmapApi {
-  map(size: number, protection: number, flags: number, fd: number, offset: number, advise: number): Buffer;
-  PROT_READ: number;
-  MAP_SHARED: number;
-  MADV_SEQUENTIAL: number;
-}
-let mmapModule: MmapApi | null | undefined;
-
-/** The whole file mapped read-only, or null when mmap is unavailable. Loaded only when a big file needs it. */
-function mapFile(fd: number, size: number): Buffer | null {
-  if (mmapModule === undefined) {
-    try {
-      const loaded = createRequire(import.meta.url)('@riaskov/mmap-io') as MmapApi | { default: MmapApi };
-      mmapModule = 'map' in loaded ? loaded : loaded.default;
-    } catch {
-      mmapModule = null;
-    }
-  }
-  if (mmapModule === null) return null;
-  try {
-    return mmapModule.map(size, mmapModule.PROT_READ, mmapModule.MAP_SHARED, fd, 0, mmapModule.MADV_SEQUENTIAL);
-  } catch {
-    return null;
   }
 }
 

@@ -7,6 +7,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { READ_MODES, type ReadMode } from '../io/read-mode-names.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
+import { formatBytes } from '../engine/byte-size.js';
 
 export interface IoOptionValues {
   mode?: string;
@@ -65,20 +66,13 @@ export function scanOptionsFrom(values: IoOptionValues): ScanOptions {
   return out;
 }
 
-function bytesText(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
 /** The --stats lines for humans, on stderr (under --json, put `result` in the document instead). */
 export function formatScanStats(result: ScanResult): string[] {
   const s = result.stats;
   const secs = s.wallMs / 1000;
   const lines = [
-    `mode ${result.mode}${result.autoReason ? ` (auto: ${result.autoReason})` : ''}, chunk ${bytesText(result.chunkSize)}, depth ${result.depth}${result.workers ? `, ${result.workers} workers` : ''}`,
-    `${result.chunks} chunks, ${bytesText(result.bytes)} in ${s.readCalls} read calls, ${secs.toFixed(3)} s (${secs > 0 ? (result.bytes / 1e6 / secs).toFixed(0) : '-'} MB/s)`,
+    `mode ${result.mode}${result.autoReason ? ` (auto: ${result.autoReason})` : ''}, chunk ${formatBytes(result.chunkSize)}, depth ${result.depth}${result.workers ? `, ${result.workers} workers` : ''}`,
+    `${result.chunks} chunks, ${formatBytes(result.bytes)} in ${s.readCalls} read calls, ${secs.toFixed(3)} s (${secs > 0 ? (result.bytes / 1e6 / secs).toFixed(0) : '-'} MB/s)`,
     `waiting for I/O ${(s.ioWaitMs / 1000).toFixed(3)} s, reading ${(s.readMs / 1000).toFixed(3)} s, processing ${(s.processMs / 1000).toFixed(3)} s${s.workerStartMs ? `, worker start-up ${s.workerStartMs.toFixed(0)} ms` : ''}`,
     `chunk latency p50 ${s.chunkLatencyMs.p50} ms, p95 ${s.chunkLatencyMs.p95} ms, p99 ${s.chunkLatencyMs.p99} ms, max ${s.chunkLatencyMs.max} ms; queue mean ${s.queue.mean} of ${s.queue.capacity} (max ${s.queue.max})`,
   ];

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { globalOptions, printJson, usageError, warn } from './context.js';
 import { threadBudget } from '../io/thread-budget.js';
-import type { BenchFlags, IndexFlags } from './mft.js';
+import type { BenchFlags, IndexFlags } from './mft-flags.js';
 
 /** Several sources, --out-dir or --jobs: one pipeline per source (mft-fleet.ts). */
 export async function runFleet(sources: string[], flags: IndexFlags, command: Command, FORMATS: readonly string[]): Promise<number> {

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import { runMftBench, type BenchResult } from '../engine/bench/mft-bench.js';
-import { renderMftBenchTable } from './mft.js';
+import { renderMftBenchTable } from './mft-bench-table.js';
 import type { FleetSummary } from './mft-fleet.js';
 
 export interface FleetRun {

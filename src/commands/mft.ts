@@ -5,10 +5,11 @@
  */
 import type { Command } from 'commander';
 import { count, globalOptions, printJson, runAction, usageError, warn } from './context.js';
-import { addIoOptions, formatScanStats, parseByteSize, printScanStats, type IoOptionValues } from './io-options.js';
+import { addIoOptions, formatScanStats, parseByteSize, printScanStats } from './io-options.js';
 import { READ_MODES } from '../io/read-mode-names.js';
 import type { WorkerPool } from '../io/parallel.js';
-import type { BenchResult } from '../engine/bench/mft-bench.js';
+import type { BenchFlags, IndexFlags } from './mft-flags.js';
+import { renderMftBenchTable } from './mft-bench-table.js';
 import { statSync } from 'node:fs';
 import { threadBudget } from '../io/thread-budget.js';
 import { secondCoreFree } from '../io/auto.js';
@@ -16,32 +17,7 @@ import { secondCoreFree } from '../io/auto.js';
 const FORMATS = ['jsonl', 'csv', 'bodyfile', 'parquet', 'none'];
 const MODES: readonly string[] = READ_MODES;
 
-export interface IndexFlags extends IoOptionValues {
-  format: string;
-  out?: string;
-  streams?: boolean;
-  deleted?: boolean;
-  strict?: boolean;
-  skipUnused?: boolean;
-  outDir?: string;
-  jobs?: string;
-  offset?: string;
-  offsetBytes?: string;
-  zone?: string;
-  verbose?: boolean;
-}
-
-export interface BenchFlags {
-  modes?: string;
-  /** bench's spelling of --modes. */
-  mode?: string;
-  stats?: boolean;
-  chunkSize?: number;
-  workers?: string;
-  skipUnused?: boolean;
-  runs: string;
-  jobs?: string;
-}
+export type { BenchFlags, IndexFlags } from './mft-flags.js';
 
 export function define(program: Command): void {
   const mft = program.command('mft').description('NTFS Master File Table tools: a full file index from $MFT');
@@ -193,22 +169,4 @@ async function runBench(sources: string[], flags: BenchFlags, command: Command):
     if (flags.stats) for (const row of result.modes) if (row.stats) for (const line of formatScanStats(row.stats)) process.stderr.write(`diskkit: stats: ${row.mode}: ${line}\n`);
   }
   return 0;
-}
-
-/** One source's `mft bench` table (also printed per source by the many-source form). */
-export async function renderMftBenchTable(result: BenchResult): Promise<string> {
-  const { formatTable } = await import('./table.js');
-  const header = ['  mode', 'workers', 'records/s', 'MB/s', 'CPU', 'CPU s', 'peak MiB', 'seconds'];
-  const rows = result.modes.map((r) => [
-    (r.best ? '* ' : '  ') + r.mode,
-    String(r.workers),
-    Math.round(r.recordsPerSecond).toLocaleString('en-US'),
-    r.mbPerSecond.toFixed(0),
-    `${(r.cpuUse * 100).toFixed(0)}%`,
-    r.cpuSeconds.toFixed(2),
-    r.peakRssMiB.toFixed(0),
-    r.seconds.toFixed(3),
-  ]);
-  const lines = [`mft bench ${result.source}: ${result.records} records, ${result.rows} paths`, '', ...formatTable(header, rows, (i) => i > 0), '', `* best: ${result.best}`];
-  return lines.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 /** `diskkit mkdir [-p] IMAGE:/PATH...`: makes directories inside an image. */
 import type { Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
+import { editImage, globalOptions, oneImageRefs, parseImageRef, printJson, runAction } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -12,34 +12,15 @@ export function define(program: Command): void {
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .action((paths: string[], opts: { parents?: boolean; invariant?: boolean; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
-      const refs = paths.map((p) => parseImageRef(p));
-      const image = refs[0]?.image;
-      return runAction(image, async () => {
-        for (const p of paths) {
-          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mkdir takes IMAGE:/PATH arguments');
-          if (problem) throw problem;
-        }
-        if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mkdir takes IMAGE:/PATH arguments (e.g. disk.img:/docs)');
-        if (refs.some((r) => r!.image !== image)) throw usageError('mkdir works on one image at a time');
-        const { openVolume } = await import('../engine/open-volume.js');
+      return runAction(parseImageRef(paths[0]!)?.image, async () => {
+        const { image, refs } = oneImageRefs(paths, 'mkdir', 'e.g. disk.img:/docs');
         const { timePolicy } = await import('./write-times.js');
         const times = timePolicy(Boolean(opts.invariant));
-        refuseReadOnlyImage(image!, Boolean(opts.force));
-        const volume = openVolume(image!, { partition: g.partition, writable: true });
         const created: { path: string }[] = [];
-        try {
-          for (const ref of refs) {
-            const info = volume.mkdir(ref!.path, { parents: Boolean(opts.parents), mtime: times.now() });
-            created.push({ path: info.path });
-          }
-        } finally {
-          // Directories made before an error are kept, as mkdir(1) keeps them.
-          try {
-            volume.commit();
-          } finally {
-            volume.close();
-          }
-        }
+        // Directories made before an error are kept, as mkdir(1) keeps them.
+        await editImage(image, g, Boolean(opts.force), (volume) => {
+          for (const ref of refs) created.push({ path: volume.mkdir(ref.path, { parents: Boolean(opts.parents), mtime: times.now() }).path });
+        });
         if (g.json) printJson({ created });
       });
     });

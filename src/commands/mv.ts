@@ -4,7 +4,7 @@
  * existing file DEST is replaced by a file SRC. Moving a directory fixes its '..'.
  */
 import type { Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
+import { editImage, globalOptions, oneImageRefs, parseImageRef, printJson, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -14,23 +14,14 @@ export function define(program: Command): void {
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .action((paths: string[], opts: { force?: boolean }, command: Command) => {
       const g = globalOptions(command);
-      const refs = paths.map((p) => parseImageRef(p));
-      const image = refs[0]?.image;
-      return runAction(image, async () => {
+      return runAction(parseImageRef(paths[0]!)?.image, async () => {
         if (paths.length < 2) throw usageError('mv needs a source and a destination: mv IMAGE:/SRC IMAGE:/DEST');
-        for (const p of paths) {
-          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'mv takes IMAGE:/PATH arguments');
-          if (problem) throw problem;
-        }
-        if (refs.some((r) => !r || !r.explicitPath)) throw usageError('mv takes IMAGE:/PATH arguments (e.g. disk.img:/a.txt disk.img:/b.txt)');
-        if (refs.some((r) => r!.image !== image)) throw usageError('mv works inside one image; use cp to copy between images and the host');
-        const { openVolume } = await import('../engine/open-volume.js');
+        const { image, refs } = oneImageRefs(paths, 'mv', 'e.g. disk.img:/a.txt disk.img:/b.txt', '; use cp to copy between images');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
         const { joinPath, pathKey } = await import('../engine/volume-path.js');
-        refuseReadOnlyImage(image!, Boolean(opts.force));
-        const volume = openVolume(image!, { partition: g.partition, writable: true });
         const moved: { from: string; to: string }[] = [];
-        try {
+        // What succeeded before an error is kept, as mv(1) keeps it.
+        await editImage(image, g, Boolean(opts.force), (volume) => {
           const dest = refs[refs.length - 1]!.path;
           let destInfo = null;
           try {
@@ -38,7 +29,7 @@ export function define(program: Command): void {
           } catch (error) {
             if (!(error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND)) throw error;
           }
-          const sources = refs.slice(0, -1).map((r) => r!.path);
+          const sources = refs.slice(0, -1).map((r) => r.path);
           if (sources.length > 1 && destInfo?.type !== 'dir') throw usageError(`target '${dest}' is not a directory`);
           for (const src of sources) {
             const info = volume.stat(src);
@@ -49,14 +40,7 @@ export function define(program: Command): void {
             const result = volume.rename(info.path, to);
             moved.push({ from: info.path, to: result.path });
           }
-        } finally {
-          // What succeeded before an error is kept, as rm(1)/mv(1) keep it.
-          try {
-            volume.commit();
-          } finally {
-            volume.close();
-          }
-        }
+        });
         if (g.json) printJson({ moved });
       });
     });

@@ -1,6 +1,6 @@
 /** `diskkit rm [-r] IMAGE:/PATH...`: removes files (and with -r, directory trees) from an image. */
 import type { Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, printJson, refuseReadOnlyImage, reportError, runAction, usageError } from './context.js';
+import { editImage, globalOptions, oneImageRefs, parseImageRef, printJson, reportError, runAction, usageError } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
 export function define(program: Command): void {
@@ -12,46 +12,29 @@ export function define(program: Command): void {
     .option('-f, --force', 'ignore paths that do not exist; write even to a read-only image file')
     .action((paths: string[], opts: { recursive?: boolean; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
-      const refs = paths.map((p) => parseImageRef(p));
-      const image = refs[0]?.image;
-      return runAction(image, async () => {
-        for (const p of paths) {
-          const problem = parseImageRef(p)?.explicitPath ? null : imageArgumentProblem(p, 'rm takes IMAGE:/PATH arguments');
-          if (problem) throw problem;
-        }
-        if (refs.some((r) => !r || !r.explicitPath)) throw usageError('rm takes IMAGE:/PATH arguments (e.g. disk.img:/old.txt)');
-        if (refs.some((r) => r!.image !== image)) throw usageError('rm works on one image at a time');
+      return runAction(parseImageRef(paths[0]!)?.image, async () => {
+        const { image, refs } = oneImageRefs(paths, 'rm', 'e.g. disk.img:/old.txt');
         for (const ref of refs) {
-          if (ref!.path.split('/').every((p) => p === '' || p === '.')) throw usageError(`refusing to remove '/' of ${image}`);
+          if (ref.path.split('/').every((p) => p === '' || p === '.')) throw usageError(`refusing to remove '/' of ${image}`);
         }
-        const { openVolume } = await import('../engine/open-volume.js');
         const { DiskkitError, ErrorCode } = await import('../engine/errors.js');
-        refuseReadOnlyImage(image!, Boolean(opts.force));
-        const volume = openVolume(image!, { partition: g.partition, writable: true });
         const removed: { path: string; type: string }[] = [];
         // As rm(1): an operand that cannot be removed is reported, the others are still removed, and the exit code is 1.
         const errors: { path: string; code: string; message: string }[] = [];
-        try {
+        await editImage(image, g, Boolean(opts.force), (volume) => {
           for (const ref of refs) {
             try {
-              const info = volume.stat(ref!.path);
-              volume.remove(ref!.path, { recursive: Boolean(opts.recursive) });
+              const info = volume.stat(ref.path);
+              volume.remove(ref.path, { recursive: Boolean(opts.recursive) });
               removed.push({ path: info.path, type: info.type });
             } catch (error) {
               if (opts.force && error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND) continue;
               if (!(error instanceof DiskkitError) || error.code === ErrorCode.IO) throw error;
-              errors.push({ path: (error.context.path as string | undefined) ?? ref!.path, code: error.code, message: error.message });
+              errors.push({ path: (error.context.path as string | undefined) ?? ref.path, code: error.code, message: error.message });
               if (!g.json) reportError(image, error);
             }
           }
-        } finally {
-          // What succeeded before an error is kept, as rm(1)/mv(1) keep it.
-          try {
-            volume.commit();
-          } finally {
-            volume.close();
-          }
-        }
+        });
         if (g.json) printJson({ removed, errors });
         return errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
       });

@@ -15,6 +15,7 @@ export interface MmapBinding {
   PROT_READ: number;
   PROT_WRITE: number;
   MAP_PRIVATE: number;
+  MAP_SHARED: number;
   MADV_SEQUENTIAL: number;
   MADV_DONTNEED: number;
   PAGESIZE: number;
@@ -75,5 +76,19 @@ export class FileWindows {
     const from = Math.ceil(offset / page) * page;
     const to = Math.floor((offset + length) / page) * page;
     if (to > from) this.mm.advise(buf, from, to - from, this.mm.MADV_DONTNEED);
+  }
+}
+
+/**
+ * A whole file mapped read-only and shared (cp into an image copies a big host file
+ * from the page cache this way), or null where the binding is missing or mapping fails.
+ */
+export function mapWholeFile(fd: number, size: number): Buffer | null {
+  const mm = loadMmapBinding();
+  if (mm === null) return null;
+  try {
+    return mm.map(size, mm.PROT_READ, mm.MAP_SHARED, fd, 0, mm.MADV_SEQUENTIAL);
+  } catch {
+    return null;
   }
 }

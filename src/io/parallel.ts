@@ -56,6 +56,14 @@ export function builtModuleUrl(relative: string, base: string): URL {
   return here;
 }
 
+/** Starts one chunk worker (parallel-worker.ts), counted in liveWorkerCount until it exits. */
+function spawnChunkWorker(boot: WorkerBoot): Worker {
+  const worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: boot });
+  liveWorkers++;
+  worker.once('exit', () => liveWorkers--);
+  return worker;
+}
+
 export interface WorkerWork {
   /** Module run in each worker; see ChunkWorkerModule in parallel-worker.ts. Omit to only read in the workers. */
   workerModule?: URL | string;
@@ -89,9 +97,7 @@ export class WorkerPool {
   ) {
     const boot: WorkerBoot = { deferred: true, moduleHref };
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: boot });
-      liveWorkers++;
-      worker.once('exit', () => liveWorkers--);
+      const worker = spawnChunkWorker(boot);
       const l = { error: (e: Error) => (this.failed ??= e), exit: (code: number) => (this.failed ??= new Error(`worker stopped (exit code ${code})`)) };
       worker.on('error', l.error);
       worker.on('exit', l.exit);
@@ -278,10 +284,7 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
           worker = pooled[i]!;
           worker.postMessage({ type: 'setup', setup });
         } else {
-          const boot: WorkerBoot = { deferred: false, moduleHref: setup.moduleHref, setup };
-          worker = new Worker(builtModuleUrl('./parallel-worker.js', import.meta.url), { workerData: boot });
-          liveWorkers++;
-          worker.once('exit', () => liveWorkers--);
+          worker = spawnChunkWorker({ deferred: false, moduleHref: setup.moduleHref, setup });
         }
         worker.once('exit', (code) => {
           if (!shuttingDown) fail(new DiskkitError(ErrorCode.WORKER, `worker stopped unexpectedly (exit code ${code})`, { context: { image: ctx.source.name } }));

@@ -156,7 +156,7 @@ export interface WalkResult {
 export function walkMetadata(volume: Volume, options: { collectExtents: boolean; maxEntries?: number }): WalkResult {
   const t0 = performance.now();
   const files: FileExtents[] = [];
-  const read: EntryInfo[] = [];
+  const collected: { entry: EntryInfo; extents: Extent[] | null }[] = [];
   const raw = volume.capabilities.rawExtents;
   const maxEntries = options.maxEntries ?? 50_000_000;
   // directories are kept as the EntryInfo the volume returned, so names holding '/' stay reachable
@@ -170,17 +170,19 @@ export function walkMetadata(volume: Volume, options: { collectExtents: boolean;
       if (++entries > maxEntries) throw new DiskkitError(ErrorCode.LIMIT, `more than ${maxEntries} entries`, { context: { path: entry.path } });
       if (entry.type === 'dir') stack.push(entry);
       else if (options.collectExtents && entry.size > 0) {
-        const extents = raw ? rawExtentsOf(volume, entry) : null;
-        if (extents === null) read.push(entry);
-        else files.push({ path: entry.path, size: entry.size, extents });
+        collected.push({ entry, extents: raw ? rawExtentsOf(volume, entry) : null });
       }
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (read.length === 0) return { entries, seconds, files, source: volume.source };
-  // Read through the format's readers: each file is one extent of their concatenation.
-  const source = new FileDataBlockSource(volume.source.name, read.map((entry) => ({ size: entry.size, open: () => volume.openFile(entry) })));
-  read.forEach((entry, i) => files.push({ path: entry.path, size: entry.size, extents: [{ position: source.startOf(i), length: entry.size }] }));
+  if (collected.every((c) => c.extents !== null)) {
+    for (const { entry, extents } of collected) files.push({ path: entry.path, size: entry.size, extents: extents! });
+    return { entries, seconds, files, source: volume.source };
+  }
+  // Some file has no raw extents (compressed, resident...): every file is read through the
+  // format's readers then, each one extent of their concatenation, so one source serves all.
+  const source = new FileDataBlockSource(volume.source.name, collected.map(({ entry }) => ({ size: entry.size, open: () => volume.openFile(entry) })));
+  collected.forEach(({ entry }, i) => files.push({ path: entry.path, size: entry.size, extents: [{ position: source.startOf(i), length: entry.size }] }));
   return { entries, seconds, files, source };
 }
 

@@ -6,7 +6,7 @@ import { NtfsVolume } from './ntfs-volume.js';
 export const ntfsFormat: FormatDefinition = {
   name: 'ntfs',
   title: 'NTFS',
-  capabilities: ['read'],
+  capabilities: ['read', 'bench'],
   probe: (head) => head.length >= 512 && startsNtfsVolume(head.subarray(0, 512)),
   open: (source) => NtfsVolume.open(source),
 };
