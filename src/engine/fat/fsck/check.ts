@@ -4,6 +4,7 @@
  * findings with stable codes. With `repair` it carries out the plan the analysis
  * made and checks the image again, so what it reports as corrected is verified.
  */
+import { journalOf } from '../../journal/index.js';
 import { readBytes, type BlockSource } from '../../../io/block-source.js';
 import type { ReadMode } from '../../../io/scan.js';
 import { DiskkitError, ErrorCode } from '../../errors.js';
@@ -101,7 +102,16 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
       if (error instanceof DiskkitError) throw error;
       throw new DiskkitError(ErrorCode.CORRUPT, `the repair could not be planned, nothing was written: ${error instanceof Error ? error.message : String(error)}`, { context: { image: source.name }, cause: error });
     }
-    staged.commit();
+    // The staged writes reach the image as one transaction of its rollback journal
+    // (applyPlan saw only the staging source): committed when all are written, else rolled back.
+    const journal = journalOf(source);
+    try {
+      staged.commit();
+      journal?.commit();
+    } catch (error) {
+      journal?.rollback();
+      throw error;
+    }
     repairs = outcome.repairs;
   }
   // Check again: what is still found was not corrected.
