@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
-import { errorDocument, setJsonErrorDocument } from './commands/context.js';
+import { errorDocument, setJsonErrorDocument, setProgramBuilder } from './commands/context.js';
 
 type Define = (program: Command) => void;
 
@@ -118,6 +118,7 @@ async function loadExtraFormat(): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedStdout();
   await loadExtraFormat();
+  setProgramBuilder(() => buildProgram());
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);

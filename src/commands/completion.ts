@@ -7,7 +7,7 @@
  *   diskkit completion fish > ~/.config/fish/completions/diskkit.fish
  */
 import type { Command } from 'commander';
-import { runAction, usageError } from './context.js';
+import { fullProgram, runAction, usageError } from './context.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'];
 
@@ -24,8 +24,8 @@ export function define(program: Command): void {
       runAction(undefined, async () => {
         if (!SHELLS.includes(shell)) throw usageError(`completion takes bash, zsh or fish, not '${shell}'`);
         // The whole tree: every command module, as `diskkit --help` loads them.
-        const [{ buildProgram }, { commandModel }, scripts] = await Promise.all([import('../cli.js'), import('./command-model.js'), import('./completion-scripts.js')]);
-        const model = commandModel(await buildProgram());
+        const [{ commandModel }, scripts] = await Promise.all([import('./command-model.js'), import('./completion-scripts.js')]);
+        const model = commandModel(await fullProgram());
         const text = shell === 'bash' ? scripts.bashCompletion(model) : shell === 'zsh' ? scripts.zshCompletion(model) : scripts.fishCompletion(model);
         process.stdout.write(text);
       }),

@@ -154,6 +154,19 @@ export async function editImage<T>(image: string, g: GlobalOptions, force: boole
   }
 }
 
+/**
+ * The whole command tree, every module loaded (completion and the man page need it).
+ * cli.ts registers its builder here, so no command module imports cli.ts back.
+ */
+let programBuilder: (() => Promise<import('commander').Command>) | null = null;
+export function setProgramBuilder(build: () => Promise<import('commander').Command>): void {
+  programBuilder = build;
+}
+export function fullProgram(): Promise<import('commander').Command> {
+  if (programBuilder === null) throw new DiskkitError(ErrorCode.USAGE, 'the command tree is not available here');
+  return programBuilder();
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

@@ -78,7 +78,8 @@ describe('diskkit bench', () => {
     // test's timeout shows the interrupt was obeyed
     const r = await child;
     expect(r.exitCode).toBe(130);
-    expect(r.stdout).toBe('');
+    // --json: the one document on stdout is the error document (every failing --json command prints one).
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_CANCELLED' }, exitCode: 130 });
     expect(r.stderr).toMatch(/interrupted/);
   }, 20_000);
 

@@ -11,7 +11,15 @@ import { EXTENDED_BOOT_SIGNATURE } from './boot-sector.js';
 import { Attr, encodeDosDateTime, encodeRawName, type DirEntry } from './dir-entry.js';
 import { bootLabelOffset, NO_NAME } from './fsck/volume-label.js';
 import { validateVolumeLabel } from './mkfs.js';
-import type { FatVolume } from './volume.js';
+import type { BlockSource } from '../../io/block-source.js';
+import type { BootSector } from './boot-sector.js';
+
+/** What writing a label needs of a FAT volume (structural, so this module does not import volume.ts back). */
+export interface LabelTarget {
+  readonly source: BlockSource;
+  readonly boot: BootSector;
+  readonly writer: { setRootLabelEntry(entry: DirEntry | null): void };
+}
 
 /** Offset of BS_BootSig: FAT12/16 38, FAT32 66. */
 function extendedSignatureOffset(fatType: string): number {
@@ -23,7 +31,7 @@ function extendedSignatureOffset(fatType: string): number {
  * the root entry is deleted and the boot sector says "NO NAME". Returns the label as
  * stored. The volume must be open for writing; the caller flushes (close does).
  */
-export function writeVolumeLabel(volume: FatVolume, input: string | null, when: Date): string | null {
+export function writeVolumeLabel(volume: LabelTarget, input: string | null, when: Date): string | null {
   const label = input === null ? null : validateVolumeLabel(input).label;
   const raw = label === null ? NO_NAME : encodeRawName(label.padEnd(11, ' '));
   const t = encodeDosDateTime(when);
