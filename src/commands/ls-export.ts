@@ -10,7 +10,6 @@ import { escapeName, reportError, usageError, type GlobalOptions } from './conte
 import { ExitCode } from './exit-codes.js';
 import { writeAllSync } from './stdout-writer.js';
 import { fromSystemError } from '../engine/errors.js';
-import type { EntryInfo, WalkEntry } from '../engine/volume.js';
 
 export interface ListingExportOptions {
   format: string;
@@ -21,7 +20,7 @@ export interface ListingExportOptions {
 }
 
 export async function runListingExport(image: string, path: string, opts: ListingExportOptions, g: GlobalOptions): Promise<number> {
-  const [{ openVolume }, { walkVolume }, { createListingWriter, LISTING_FORMATS }] = await Promise.all([
+  const [{ openVolume }, { walkVolume, walkEntryOf }, { createListingWriter, LISTING_FORMATS }] = await Promise.all([
     import('../engine/open-volume.js'),
     import('../engine/walk.js'),
     import('../engine/listing/index.js'),
@@ -71,18 +70,4 @@ export async function runListingExport(image: string, path: string, opts: Listin
   return failed ? ExitCode.ERROR : ExitCode.OK;
 }
 
-function walkEntryOf(e: EntryInfo): WalkEntry {
-  const slash = e.path.lastIndexOf('/');
-  return {
-    parent: slash <= 0 ? '/' : e.path.slice(0, slash),
-    name: e.name,
-    shortName: e.shortName,
-    type: e.type,
-    size: e.size,
-    mtimeMs: e.mtime === null ? Number.NaN : e.mtime.getTime(),
-    attributes: e.attributes,
-    deleted: e.deleted === true,
-    dot: false,
-  };
-}
 

@@ -10,7 +10,7 @@
  * rest of the listing goes on; the exit code is then 1.
  */
 import type { Command } from 'commander';
-import type { EntryInfo, WalkEntry } from '../engine/volume.js';
+import type { WalkEntry } from '../engine/volume.js';
 import type { ByteWriter } from './stdout-writer.js';
 import { escapeName, globalOptions, parseImageRef, reportError, runAction } from './context.js';
 import { ExitCode } from './exit-codes.js';
@@ -50,7 +50,7 @@ export function define(program: Command): void {
         return runAction(ref.image, async () => (await import('./ls-export.js')).runListingExport(ref.image, ref.path, { ...opts, format: opts.format ?? 'jsonl' }, g));
       }
       return runAction(ref.image, async () => {
-        const [{ openVolume }, { walkVolume }, { ByteWriter }] = await Promise.all([
+        const [{ openVolume }, { walkVolume, walkEntryOf }, { ByteWriter }] = await Promise.all([
           import('../engine/open-volume.js'),
           import('../engine/walk.js'),
           import('./stdout-writer.js'),
@@ -112,20 +112,6 @@ export function define(program: Command): void {
     });
 }
 
-function walkEntryOf(e: EntryInfo): WalkEntry {
-  const slash = e.path.lastIndexOf('/');
-  return {
-    parent: slash <= 0 ? '/' : e.path.slice(0, slash),
-    name: e.name,
-    shortName: e.shortName,
-    type: e.type,
-    size: e.size,
-    mtimeMs: e.mtime === null ? Number.NaN : e.mtime.getTime(),
-    attributes: e.attributes,
-    deleted: e.deleted === true,
-    dot: false,
-  };
-}
 
 const ASCII = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const UTF8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');

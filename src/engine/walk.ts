@@ -54,3 +54,18 @@ export function walkWithList(volume: Volume, start: string | EntryInfo, options:
   }
 }
 
+/** One EntryInfo as the WalkEntry a walk would report for it (a single file given to ls -R or a listing export). */
+export function walkEntryOf(e: EntryInfo): WalkEntry {
+  const slash = e.path.lastIndexOf('/');
+  return {
+    parent: slash <= 0 ? '/' : e.path.slice(0, slash),
+    name: e.name,
+    shortName: e.shortName,
+    type: e.type,
+    size: e.size,
+    mtimeMs: e.mtime === null ? Number.NaN : e.mtime.getTime(),
+    attributes: e.attributes,
+    deleted: e.deleted === true,
+    dot: false,
+  };
+}
