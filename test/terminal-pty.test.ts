@@ -26,6 +26,8 @@ function inPty(args: string[], interruptWhen: RegExp | null, env: Record<string,
   const base = { ...process.env };
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;
+  // A user's terminal, not CI: colour detection (supports-color) turns colours off whenever CI is set.
+  delete base.CI;
   const child = spawn('script', ['-qfec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...base, ...env } as NodeJS.ProcessEnv });
   let output = '';
   let typed = false;
