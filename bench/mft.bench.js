@@ -9,28 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { fmt, ratio, threadScalingControl } from './harness.js';
+import { alternateCommands, fmt, ratio, threadScalingControl } from './harness.js';
 
 const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 
-/**
- * Runs the commands in turn, `runs` rounds (after one warm-up round), each under
- * /usr/bin/time: on a shared, loaded machine every command sees the same load.
- * Returns per command the median wall and CPU (user + system) seconds and the peak RSS.
- */
-function alternate(commands, runs) {
-  const samples = commands.map(() => []);
-  for (let round = -1; round < runs; round++) {
-    commands.forEach(([cmd, args], i) => {
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-      const [wall, user, sys, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-      if (round >= 0) samples[i].push({ wall, cpu: user + sys, rss: kb / 1024 });
-    });
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
-  return samples.map((xs) => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)), rss: Math.max(...xs.map((x) => x.rss)) }));
-}
 const maker = fileURLToPath(new URL('./make-large-ntfs.sh', import.meta.url));
 
 export default async function ({ log }) {
@@ -62,7 +44,7 @@ export default async function ({ log }) {
   const bestConcrete = bench.modes.filter((m) => m.mode !== 'auto').reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
 
   log('mft index --format jsonl vs fls -r -p (alternating, median of 5)...');
-  const [fls, ours, oursParallel, dumpRun] = alternate([
+  const [fls, ours, oursParallel, dumpRun] = alternateCommands([
     ['fls', ['-r', '-p', image]],
     [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl']],
     [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl', '--mode', 'parallel']],
