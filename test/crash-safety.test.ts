@@ -134,13 +134,13 @@ describe.runIf(HAVE)('a write that fails half-way is rolled back', () => {
     };
   }
 
-  it('cp-like writes whose flush fails leave the image as mtools and fsck.fat saw it before', () => {
+  it('cp-like writes whose flush fails leave the image as mtools and fsck.fat saw it before', async () => {
     const dir = join(work, 'fail-flush');
     mkdirSync(dir);
     for (const k of [2, 3, 5]) {
       const img = makeImage(dir, 'fat32', `f${k}.img`);
       const before = mdir(img);
-      const volume = openVolume(img, { writable: true });
+      const volume = await openVolume(img, { writable: true });
       volume.mkdir('/docs');
       for (let i = 0; i < 40; i++) volume.writeFile(`/docs/a long name ${i}.txt`, Buffer.alloc(3000 + i, i));
       failWriteNumber(volume.source as FileBlockSource, k);
@@ -162,7 +162,7 @@ describe.runIf(HAVE)('a write that fails half-way is rolled back', () => {
     for (const copy of [0, 1]) bytes.writeUInt16LE(0xffff, 4 * 512 + copy * 32 * 512 + 6000 * 2); // a lost cluster
     bytes[4 * 512 + 32 * 512 + 5000 * 2] = 0x33; // and the copies differ: every write is saved
     writeFileSync(img, bytes);
-    const opened = openImage(img, { writable: true });
+    const opened = await openImage(img, { writable: true });
     // The repair is staged in memory and written as a few coalesced runs at the end: the second of them fails.
     failWriteNumber(opened.source as FileBlockSource, 2);
     await expect(checkFat(opened.source, { repair: true })).rejects.toThrow(/injected EIO/);

@@ -42,8 +42,8 @@ function volumeIdOf(opened: OpenedImage): string {
   return decodeBootSector(readBytes(opened.source, 0, 512)).volumeId!.toString(16);
 }
 
-function withImage<T>(path: string, options: Parameters<typeof openImage>[1], use: (o: OpenedImage) => T): T {
-  const opened = openImage(path, options);
+async function withImage<T>(path: string, options: Parameters<typeof openImage>[1], use: (o: OpenedImage) => T): Promise<T> {
+  const opened = await openImage(path, options);
   try {
     return use(opened);
   } finally {
@@ -51,9 +51,9 @@ function withImage<T>(path: string, options: Parameters<typeof openImage>[1], us
   }
 }
 
-function errorOf(run: () => unknown): { code: string; message: string } {
+async function errorOf(run: () => unknown): Promise<{ code: string; message: string }> {
   try {
-    run();
+    await run();
   } catch (error) {
     return error as { code: string; message: string };
   }
@@ -63,10 +63,10 @@ function errorOf(run: () => unknown): { code: string; message: string } {
 const hasFatTools = requireTools('sfdisk', 'mkfs.fat');
 
 describe('openImage', () => {
-  it.runIf(requireTools('mkfs.fat'))('uses the whole image when it starts with a FAT boot sector', () => {
+  it.runIf(requireTools('mkfs.fat'))('uses the whole image when it starts with a FAT boot sector', async () => {
     const path = join(dir, 'whole.img');
     execFileSync('mkfs.fat', ['-C', '-i', 'cafe0001', path, '2048'], { stdio: 'ignore' });
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.partition).toBeNull();
       expect(o.format).toBe('fat');
       expect(o.source.size).toBe(2 * MiB);
@@ -74,11 +74,11 @@ describe('openImage', () => {
     });
   });
 
-  it.runIf(hasFatTools)('picks the only FAT partition of an MBR disk, at its offset, whatever the other partitions hold', () => {
+  it.runIf(hasFatTools)('picks the only FAT partition of an MBR disk, at its offset, whatever the other partitions hold', async () => {
     const path = sparseImage(32 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=8192, type=6\nstart=20480, size=2048, type=c\n');
     mkfsAt(path, 8192, 4096, 'cafe0002');
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.format).toBe('fat');
       expect(o.partition).toMatchObject({ index: 2, start: 8192 * 512, size: 8192 * 512, typeCode: '0x06' });
       expect(o.source.size).toBe(8192 * 512);
@@ -87,80 +87,80 @@ describe('openImage', () => {
     });
   });
 
-  it.runIf(hasFatTools)('finds FAT by content, not by type byte: a 0x83 partition formatted FAT is found', () => {
+  it.runIf(hasFatTools)('finds FAT by content, not by type byte: a 0x83 partition formatted FAT is found', async () => {
     const path = sparseImage(16 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=6\nstart=6144, size=4096, type=83\n');
     mkfsAt(path, 6144, 2048, 'cafe0003');
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.partition?.index).toBe(2);
       expect(volumeIdOf(o)).toBe('cafe0003');
     });
   });
 
-  it.runIf(hasFatTools)('opens a logical partition (number 5) inside an extended partition', () => {
+  it.runIf(hasFatTools)('opens a logical partition (number 5) inside an extended partition', async () => {
     const path = sparseImage(32 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=40000, type=f\nstart=10240, size=8192, type=e\n');
     mkfsAt(path, 10240, 4096, 'cafe0005');
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.partition).toMatchObject({ index: 5, kind: 'logical', start: 10240 * 512 });
       expect(volumeIdOf(o)).toBe('cafe0005');
     });
   });
 
-  it.runIf(hasFatTools)('with two FAT partitions, refuses to guess and lists them; --partition picks one', () => {
+  it.runIf(hasFatTools)('with two FAT partitions, refuses to guess and lists them; --partition picks one', async () => {
     const path = sparseImage(32 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=8192, type=6\nstart=10240, size=8192, type=6\n');
     mkfsAt(path, 2048, 4096, 'cafe0011');
     mkfsAt(path, 10240, 4096, 'cafe0012');
-    const error = errorOf(() => openImage(path, {}));
+    const error = await errorOf(() => openImage(path, {}));
     expect(error.code).toBe('E_PARTITION');
     expect(error.message).toContain(`1: start ${2048 * 512}, size ${8192 * 512}, FAT16 (0x06)`);
     expect(error.message).toContain(`2: start ${10240 * 512}, size ${8192 * 512}, FAT16 (0x06)`);
-    withImage(path, { partition: 2 }, (o) => expect(volumeIdOf(o)).toBe('cafe0012'));
-    withImage(path, { partition: 1 }, (o) => expect(volumeIdOf(o)).toBe('cafe0011'));
+    await withImage(path, { partition: 2 }, (o) => expect(volumeIdOf(o)).toBe('cafe0012'));
+    await withImage(path, { partition: 1 }, (o) => expect(volumeIdOf(o)).toBe('cafe0011'));
   });
 
-  it.runIf(hasFatTools)('fails with E_PARTITION listing the partitions when --partition names none', () => {
+  it.runIf(hasFatTools)('fails with E_PARTITION listing the partitions when --partition names none', async () => {
     const path = sparseImage(16 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=6\n');
-    const error = errorOf(() => openImage(path, { partition: 3 }));
+    const error = await errorOf(() => openImage(path, { partition: 3 }));
     expect(error.code).toBe('E_PARTITION');
     expect(error.message).toMatch(/no partition 3/);
     expect(error.message).toContain(`1: start ${2048 * 512}, size ${4096 * 512}`);
   });
 
-  it.runIf(hasFatTools)('fails with E_PARTITION when no partition holds a file system', () => {
+  it.runIf(hasFatTools)('fails with E_PARTITION when no partition holds a file system', async () => {
     const path = sparseImage(16 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=6\n');
-    const error = errorOf(() => openImage(path, {}));
+    const error = await errorOf(() => openImage(path, {}));
     expect(error.code).toBe('E_PARTITION');
     expect(error.message).toMatch(/no FAT or NTFS file system.*1: start 1048576/);
   });
 
-  it.runIf(hasFatTools)('says clearly when the chosen partition runs past the end of a truncated image', () => {
+  it.runIf(hasFatTools)('says clearly when the chosen partition runs past the end of a truncated image', async () => {
     const path = sparseImage(32 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=16384, type=6\n');
     mkfsAt(path, 2048, 8192, 'cafe0020');
     truncateSync(path, 4 * MiB);
     for (const options of [{}, { partition: 1 }]) {
-      const error = errorOf(() => openImage(path, options));
+      const error = await errorOf(() => openImage(path, options));
       expect(error.code).toBe('E_PARTITION');
       expect(error.message).toMatch(/partition 1 .* runs past the end of the image \(4194304 bytes\)/);
     }
   });
 
-  it.runIf(requireTools('sgdisk', 'mkfs.fat'))('picks the FAT partition of a GPT disk', () => {
+  it.runIf(requireTools('sgdisk', 'mkfs.fat'))('picks the FAT partition of a GPT disk', async () => {
     const path = sparseImage(32 * MiB);
     execFileSync('sgdisk', ['-n', '1:2048:+2M', '-t', '1:8300', '-n', '2:0:+8M', '-t', '2:0700', '-c', '2:data', path], { stdio: 'ignore' });
     const start = 2048 + 4096;
     mkfsAt(path, start, 8192, 'cafe0030');
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.partition).toMatchObject({ index: 2, scheme: 'gpt', start: start * 512, size: 8 * MiB, name: 'data', type: 'Microsoft basic data' });
       expect(volumeIdOf(o)).toBe('cafe0030');
     });
   });
 
-  it.runIf(requireTools('sfdisk', 'mkntfs'))('recognises NTFS in a partition by its boot sector', () => {
+  it.runIf(requireTools('sfdisk', 'mkntfs'))('recognises NTFS in a partition by its boot sector', async () => {
     const path = sparseImage(32 * MiB);
     sfdisk(path, 'label: dos\nstart=2048, size=2048, type=83\nstart=4096, size=16384, type=7\n');
     const part = join(dir, 'ntfs-part.img');
@@ -168,27 +168,27 @@ describe('openImage', () => {
     truncateSync(part, 16384 * 512);
     execFileSync('mkntfs', ['-F', '-f', '-q', part], { stdio: 'ignore' });
     execFileSync('dd', [`if=${part}`, `of=${path}`, 'bs=512', 'seek=4096', 'conv=notrunc,sparse'], { stdio: 'ignore' });
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.format).toBe('ntfs');
       expect(o.partition?.index).toBe(2);
     });
-    withImage(part, {}, (o) => {
+    await withImage(part, {}, (o) => {
       expect(o.format).toBe('ntfs');
       expect(o.partition).toBeNull();
     });
   });
 
-  it('returns an image with neither a file system nor a table whole, format unknown', () => {
+  it('returns an image with neither a file system nor a table whole, format unknown', async () => {
     const path = sparseImage(1 * MiB);
-    withImage(path, {}, (o) => {
+    await withImage(path, {}, (o) => {
       expect(o.format).toBe('unknown');
       expect(o.partition).toBeNull();
       expect(o.source.size).toBe(MiB);
     });
-    expect(errorOf(() => openImage(path, { partition: 1 })).code).toBe('E_PARTITION');
+    expect((await errorOf(() => openImage(path, { partition: 1 }))).code).toBe('E_PARTITION');
   });
 
-  it('reports a missing image file as E_NOT_FOUND', () => {
-    expect(errorOf(() => openImage(join(dir, 'nope.img'), {})).code).toBe('E_NOT_FOUND');
+  it('reports a missing image file as E_NOT_FOUND', async () => {
+    expect((await errorOf(() => openImage(join(dir, 'nope.img'), {}))).code).toBe('E_NOT_FOUND');
   });
 });

@@ -104,7 +104,7 @@ describe('mft index --format parquet', () => {
   });
 
   it('writes several row groups when the rows pass the row-group size, with the same rows', async () => {
-    const source = openMftSource(SHIPPED);
+    const source = await openMftSource(SHIPPED);
     const out = join(dir, 'groups.parquet');
     try {
       const { index } = await indexMftSource(source);

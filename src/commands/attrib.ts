@@ -64,7 +64,7 @@ export function define(program: Command): void {
         if (refs.some((r) => r!.image !== image)) throw usageError('attrib works on one image at a time');
         const change = request.set.length + request.clear.length > 0;
         const { openVolume } = await import('../engine/open-volume.js');
-        const volume = openVolume(image!, { partition: g.partition, writable: change });
+        const volume = await openVolume(image!, { partition: g.partition, writable: change });
         const results: { path: string; attributes: string[] }[] = [];
         let failed = false;
         try {

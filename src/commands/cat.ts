@@ -23,7 +23,7 @@ export function define(program: Command): void {
         import('./stdout-writer.js'),
       ]);
       const { fileScanOf } = await import('../engine/extent-reader.js');
-      const volume = openVolume(ref.image, { partition: g.partition });
+      const volume = await openVolume(ref.image, { partition: g.partition });
       try {
         const { source, extents } = fileScanOf(volume, ref.path);
         const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));

@@ -27,7 +27,7 @@ export function define(program: Command): void {
         if (refs.some((r) => !r || !r.explicitPath)) throw usageError('chain takes IMAGE:/PATH arguments (e.g. disk.img:/boot/kernel.img)');
         if (refs.some((r) => r!.image !== image)) throw usageError('chain works on one image at a time');
         const { openVolume } = await import('../engine/open-volume.js');
-        const volume = openVolume(image!, { partition: g.partition });
+        const volume = await openVolume(image!, { partition: g.partition });
         const results: { path: string; clusters: number; runs: { start: number; count: number }[] }[] = [];
         let failed = false;
         try {

@@ -142,7 +142,7 @@ export function oneImageRefs(paths: string[], command: string, usage: string, ac
 export async function editImage<T>(image: string, g: GlobalOptions, force: boolean, edit: (volume: import('../engine/volume.js').Volume) => T): Promise<T> {
   refuseReadOnlyImage(image, force);
   const { openVolume } = await import('../engine/open-volume.js');
-  const volume = openVolume(image, { partition: g.partition, writable: true });
+  const volume = await openVolume(image, { partition: g.partition, writable: true });
   try {
     return edit(volume);
   } finally {
@@ -244,7 +244,8 @@ export async function runAction(
 
 /** Says on stderr when opening an image first rolled back a write that was interrupted earlier (see the engine's journal). */
 async function reportRecoveries(): Promise<void> {
-  const { recoveries } = await import('../engine/journal/index.js');
+  // journal-path.ts, not the journal's index: a command that opened no journal loads none of its code.
+  const { recoveries } = await import('../engine/journal/journal-path.js');
   for (const r of recoveries.splice(0)) {
     const what =
       r.action === 'rolled-back'

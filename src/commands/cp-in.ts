@@ -98,14 +98,14 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
   const { openVolume } = await import('../engine/open-volume.js');
   refuseReadOnlyImage(dest.image, Boolean(options.force));
-  const volume = openVolume(dest.image, { partition: g.partition, writable: true });
+  const volume = await openVolume(dest.image, { partition: g.partition, writable: true });
   // Other images copied from, opened read-only once each (the same image is the destination volume itself).
   const others = new Map<string, Volume>();
-  const volumeFor = (image: string): Volume => {
+  const volumeFor = async (image: string): Promise<Volume> => {
     if (sameFile(image, dest.image)) return volume;
     let other = others.get(image);
     if (!other) {
-      other = openVolume(image, { partition: g.partition });
+      other = await openVolume(image, { partition: g.partition });
       others.set(image, other);
     }
     return other;
@@ -133,7 +133,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     for (const src of sources) {
       try {
         if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
-        else planImage(volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
       } catch (error) {
         fail('host' in src ? src.host : src.path, error);
       }

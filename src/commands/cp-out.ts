@@ -64,7 +64,7 @@ export async function copyOut(
     for (const ref of refs) {
       let volume = volumes.get(ref.image);
       if (!volume) {
-        volume = openVolume(ref.image, { partition: g.partition });
+        volume = await openVolume(ref.image, { partition: g.partition });
         volumes.set(ref.image, volume);
       }
       const plan: PlanItem[] = [];

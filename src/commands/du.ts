@@ -42,7 +42,7 @@ export function define(program: Command): void {
         if (refs.some((r) => r.image !== image)) throw usageError('du works on one image at a time');
         if (opts.all && opts.summarize) throw usageError('-a and -s do not go together');
         const { openVolume } = await import('../engine/open-volume.js');
-        const volume = openVolume(image!, { partition: g.partition });
+        const volume = await openVolume(image!, { partition: g.partition });
         const rows: DuRow[] = [];
         const print = (row: DuRow): void => {
           if (g.json) rows.push(row);

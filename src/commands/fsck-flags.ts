@@ -54,7 +54,7 @@ export async function listFiles(image: string, partition: number | undefined): P
   const [{ openVolume }, { walkVolume }] = await Promise.all([import('../engine/open-volume.js'), import('../engine/walk.js')]);
   let volume;
   try {
-    volume = openVolume(image, { partition });
+    volume = await openVolume(image, { partition });
   } catch {
     return; // the check itself reports why the volume cannot be read
   }

@@ -51,7 +51,7 @@ export function define(program: Command): void {
         let repair = plan.repair;
         if (plan.ask) {
           // -r: a read-only pass first, its errors shown, then one question.
-          const first = openImage(image, { partition: g.partition });
+          const first = await openImage(image, { partition: g.partition });
           try {
             const found = await requireHook(formatToOpen(first.definition), 'fsck')(first.source, { repair: false, freeLost: false, mode: io.mode });
             repair = !found.clean && (await askToRepair(found.errors));
@@ -61,7 +61,7 @@ export function define(program: Command): void {
         }
         // openImage picks the partition (--partition N, or the only one holding a file system) as every command does.
         if (repair) refuseReadOnlyImage(image, Boolean(flags.force));
-        const { source, definition } = openImage(image, { partition: g.partition, writable: repair });
+        const { source, definition } = await openImage(image, { partition: g.partition, writable: repair });
         let check;
         try {
           check = requireHook(formatToOpen(definition), 'fsck');

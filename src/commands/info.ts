@@ -13,7 +13,7 @@ export function define(program: Command): void {
       const ref = parseImageRef(image)!;
       return runAction(ref.image, async () => {
         const { openVolume } = await import('../engine/open-volume.js');
-        const volume = openVolume(ref.image, { partition: g.partition });
+        const volume = await openVolume(ref.image, { partition: g.partition });
         try {
           const { details, ...fields } = volume.info();
           if (g.json) printJson({ image: ref.image, partition: volume.partition ?? null, ...fields });

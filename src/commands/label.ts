@@ -24,7 +24,7 @@ export function define(program: Command): void {
         if (opts.show && (label !== undefined || opts.clear)) throw usageError('-s only shows the label; drop it to change the label');
         const change = opts.clear || label !== undefined;
         const { openVolume } = await import('../engine/open-volume.js');
-        const volume = openVolume(image, { partition: g.partition, writable: Boolean(change) });
+        const volume = await openVolume(image, { partition: g.partition, writable: Boolean(change) });
         let stored: string | null;
         let bootSectorLabel: unknown;
         try {

@@ -28,7 +28,7 @@ export async function runListingExport(image: string, path: string, opts: Listin
   if (!(LISTING_FORMATS as readonly string[]).includes(opts.format)) throw usageError(`--format takes ${LISTING_FORMATS.join(', ')}, not '${opts.format}'`);
   const format = opts.format as (typeof LISTING_FORMATS)[number];
   if (format === 'parquet' && opts.out === undefined) throw usageError('--format parquet writes a file: give --out FILE');
-  const volume = openVolume(image, { partition: g.partition });
+  const volume = await openVolume(image, { partition: g.partition });
   let failed = false;
   const list = (sink: (bytes: Uint8Array) => void): Promise<void> => {
     const writer = createListingWriter(format, sink);

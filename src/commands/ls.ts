@@ -55,7 +55,7 @@ export function define(program: Command): void {
           import('../engine/walk.js'),
           import('./stdout-writer.js'),
         ]);
-        const volume = openVolume(ref.image, { partition: g.partition });
+        const volume = await openVolume(ref.image, { partition: g.partition });
         const out = new ByteWriter(1);
         const format = new ListingFormat(out, opts, g.json);
         // Wide, bare and summary are text layouts; --json keeps its one array.

@@ -160,7 +160,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   request.size = await hook.plan(request);
 
   if (options.partition !== undefined) refuseReadOnlyImage(image, request.force);
-  const target = openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });
+  const target = await openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });
   // One journal covers the format and the --from fill: a failure or a crash leaves the image as it was (or no image).
   holdTargetJournal(image, target.source);
   let made;

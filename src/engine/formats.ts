@@ -33,8 +33,13 @@ export interface FormatDefinition {
   capabilities: readonly FormatCapability[];
   /** True when `head` (the source's first bytes) starts a volume of this format. */
   probe(head: Uint8Array, source: BlockSource): boolean;
-  /** Opens a volume of this format on `source`. The caller closes `source` if this throws. */
-  open(source: BlockSource, options: FormatOpenOptions): Volume;
+  /**
+   * Opens a volume of this format on `source`. The caller closes `source` if this
+   * throws (or rejects). May be async so that a format's volume code is imported only
+   * when an image of that format is opened: every command loads every probe, and
+   * start-up time is most of what a scripted call costs.
+   */
+  open(source: BlockSource, options: FormatOpenOptions): Volume | Promise<Volume>;
   /** Format-specific hooks (mkfs, fsck, bench...), looked up by name through requireHook. */
   hooks?: FormatHooks;
   /**

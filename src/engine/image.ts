@@ -6,8 +6,8 @@
  */
 import { DiskkitError, ErrorCode, isDiskkitError, type DiskkitWarning } from './errors.js';
 import { FileBlockSource, SliceBlockSource, type BlockSource } from '../io/block-source.js';
-import { heldJournalFor, RollbackJournal, recoverHotJournal } from './journal/index.js';
-import { describePartitions, readPartitionTable, type Partition, type PartitionTable } from './partition/index.js';
+import { journalPresent } from './journal/journal-path.js';
+import type { Partition, PartitionTable } from './partition/index.js';
 import { listFormats, probeSource, type FormatDefinition } from './formats.js';
 import './registered-formats.js';
 
@@ -69,8 +69,10 @@ function sliceFor(image: BlockSource, p: Partition): SliceBlockSource {
   return new SliceBlockSource(image, p.start, p.size);
 }
 
-function listing(table: PartitionTable): string {
-  return `${table.scheme.toUpperCase()} partitions: ${describePartitions(table.partitions)}`;
+type PartitionModule = typeof import('./partition/index.js');
+
+function listing(partitions: PartitionModule, table: PartitionTable): string {
+  return `${table.scheme.toUpperCase()} partitions: ${partitions.describePartitions(table.partitions)}`;
 }
 
 /**
@@ -80,13 +82,14 @@ function listing(table: PartitionTable): string {
  * E_PARTITION with the list. An image with neither a file system nor a partition
  * table is returned whole with format 'unknown' (mkfs writes such images).
  */
-export function openImage(path: string, options: OpenImageOptions = {}): OpenedImage {
-  // A write that was killed half-way is undone before anything reads the image.
-  recoverHotJournal(path);
+export async function openImage(path: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
+  // A write that was killed half-way is undone before anything reads the image. The
+  // journal code loads only when there is a journal or a write (start-up cost).
+  if (journalPresent(path)) (await import('./journal/index.js')).recoverHotJournal(path);
   const image = FileBlockSource.open(path, { writable: options.writable });
   try {
-    const opened = choose(image, options);
-    if (options.writable) attachJournal(path, image, opened);
+    const opened = await choose(image, options);
+    if (options.writable) await attachJournal(path, image, opened);
     return opened;
   } catch (error) {
     image.close();
@@ -99,15 +102,18 @@ export function openImage(path: string, options: OpenImageOptions = {}): OpenedI
  * Every write to a writable image goes through a rollback journal (journal/): the
  * journal created by an enclosing mkfs when there is one, else a fresh one.
  */
-function attachJournal(path: string, image: FileBlockSource, opened: OpenedImage): void {
+async function attachJournal(path: string, image: FileBlockSource, opened: OpenedImage): Promise<void> {
+  const { heldJournalFor, RollbackJournal } = await import('./journal/index.js');
   const journal = heldJournalFor(path) ?? new RollbackJournal(path);
   journal.volume = { offset: opened.source.baseOffset, size: opened.source.size };
   image.writeGuard = journal;
 }
 
-function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {
+/** The partition-table code loads only for images that are not a volume from byte 0, or with --partition. */
+async function choose(image: BlockSource, options: OpenImageOptions): Promise<OpenedImage> {
   if (options.partition !== undefined) {
-    const table = readPartitionTable(image);
+    const partitions = await import('./partition/index.js');
+    const table = partitions.readPartitionTable(image);
     if (table.scheme === 'none') {
       throw new DiskkitError(ErrorCode.PARTITION, `no partition table found, so there is no partition ${options.partition}`, {
         context: { partition: options.partition },
@@ -116,7 +122,7 @@ function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {
     }
     const partition = table.partitions.find((p) => p.index === options.partition);
     if (partition === undefined) {
-      throw new DiskkitError(ErrorCode.PARTITION, `no partition ${options.partition}; ${listing(table)}`, {
+      throw new DiskkitError(ErrorCode.PARTITION, `no partition ${options.partition}; ${listing(partitions, table)}`, {
         context: { partition: options.partition, partitions: table.partitions },
       });
     }
@@ -127,7 +133,8 @@ function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {
   const whole = probed(image);
   if (whole.definition !== null) return { source: image, partition: null, ...whole, table: null, warnings: [] };
 
-  const table = readPartitionTable(image);
+  const partitions = await import('./partition/index.js');
+  const table = partitions.readPartitionTable(image);
   if (table.scheme === 'none') return { source: image, partition: null, format: 'unknown', definition: null, table, warnings: table.warnings };
 
   const found: { partition: Partition; definition: FormatDefinition }[] = [];
@@ -143,7 +150,7 @@ function choose(image: BlockSource, options: OpenImageOptions): OpenedImage {
     return { source: sliceFor(image, partition), partition, format: definition.name, definition, table, warnings: table.warnings };
   }
   const why = found.length === 0 ? `no ${knownFormats()} file system found in the image or any partition` : `${found.length} partitions hold a file system (${found.map((f) => `${f.partition.index}: ${f.definition.name}`).join(', ')})`;
-  throw new DiskkitError(ErrorCode.PARTITION, `${why}; ${listing(table)}`, {
+  throw new DiskkitError(ErrorCode.PARTITION, `${why}; ${listing(partitions, table)}`, {
     context: { partitions: table.partitions },
     hint: found.length > 1 ? 'choose one with --partition N' : undefined,
   });

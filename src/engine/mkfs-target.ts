@@ -167,8 +167,8 @@ export interface OpenedMkfsTarget {
  * Partition N of an existing disk image, to format in place. One that already holds
  * a file system, or anything but zeros in its first sector, needs --force.
  */
-export function openPartitionTarget(image: string, partition: number, size: number | undefined, force: boolean): OpenedMkfsTarget {
-  const opened = openImage(image, { partition, writable: true });
+export async function openPartitionTarget(image: string, partition: number, size: number | undefined, force: boolean): Promise<OpenedMkfsTarget> {
+  const opened = await openImage(image, { partition, writable: true });
   const { source } = opened;
   try {
     if (!force) {
@@ -193,7 +193,7 @@ export function openPartitionTarget(image: string, partition: number, size: numb
 }
 
 /** The whole image (created when missing) or, with `partition`, that partition of it. */
-export function openFormatTarget(image: string, options: { partition?: number; size?: number; force: boolean }): OpenedMkfsTarget {
+export async function openFormatTarget(image: string, options: { partition?: number; size?: number; force: boolean }): Promise<OpenedMkfsTarget> {
   if (options.partition !== undefined) return openPartitionTarget(image, options.partition, options.size, options.force);
   return { ...openMkfsTarget(image, { size: options.size, force: options.force }), start: 0 };
 }

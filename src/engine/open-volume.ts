@@ -16,8 +16,8 @@ export interface OpenVolumeOptions {
   writable?: boolean;
 }
 
-export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): Volume {
-  return volumeOf(openImage(imagePath, options), options);
+export async function openVolume(imagePath: string, options: OpenVolumeOptions = {}): Promise<Volume> {
+  return volumeOf(await openImage(imagePath, options), options);
 }
 
 /** An MFT dump (`icat IMG 0`) starts with record 0's signature, `FILE` (or `BAAD` when torn). */
@@ -33,7 +33,7 @@ function startsWithMftRecord(source: BlockSource): boolean {
  * The Volume on an image openImage already opened (and picked the partition of). On
  * failure the image's source is closed.
  */
-export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Volume {
+export async function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Promise<Volume> {
   try {
     if (opened.format === 'unknown' && startsWithMftRecord(opened.source)) {
       throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, 'this is an NTFS $MFT dump (it starts with a FILE record), not a FAT volume', {
@@ -43,7 +43,7 @@ export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = 
     }
     const format = formatToOpen(opened.definition);
     if (options.writable && !format.capabilities.includes('write')) throw readOnlyError(format.title, opened.source.name);
-    const volume = format.open(opened.source, { writable: options.writable });
+    const volume = await format.open(opened.source, { writable: options.writable });
     if (options.writable && !volume.capabilities.formatWritable) {
       volume.close();
       throw readOnlyError(format.title, opened.source.name);

@@ -7,7 +7,7 @@
  * image.ts) would make a cycle through image.ts.
  */
 import { registerFormat } from './formats.js';
-import { fatFormat } from './fat/index.js';
+import { fatFormat } from './fat/format.js';
 import { ntfsFormat } from './ntfs/format.js';
 
 registerFormat(ntfsFormat);

@@ -31,7 +31,7 @@ export interface BenchTarget {
  */
 export async function openBenchTarget(path: string, options: { partition?: number } = {}): Promise<BenchTarget> {
   const [{ openImage }, { volumeOf }] = await Promise.all([import('../image.js'), import('../open-volume.js')]);
-  const opened = openImage(path, { partition: options.partition });
+  const opened = await openImage(path, { partition: options.partition });
   const source = opened.source;
   const where = opened.partition ? ` (partition ${opened.partition.index})` : '';
   const raw = (note: string): BenchTarget => ({ path, format: 'raw', source, volume: null, note, close: () => source.close() });
@@ -41,7 +41,7 @@ export async function openBenchTarget(path: string, options: { partition?: numbe
     const hint = format.name === 'ntfs' ? " (use 'diskkit mft bench' for the index)" : '';
     return raw(`${format.title} volume${where}: sequential read only${hint}`);
   }
-  const volume: Volume = volumeOf(opened);
+  const volume: Volume = await volumeOf(opened);
   const type = volume.info().details.find((d) => d.label === 'type')?.value ?? format.title;
   return {
     path,

@@ -22,7 +22,17 @@ import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
 import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
 import { joinPath, splitPath } from '../volume-path.js';
-import { journalOf } from '../journal/index.js';
+import type { RollbackJournal } from '../journal/index.js';
+
+/**
+ * The rollback journal guarding `source`'s writes, if any. Only journals are write
+ * guards (image.ts, mkfs-target.ts attach them); checked by shape rather than with
+ * instanceof, so that reading a FAT volume does not load the journal code.
+ */
+function journalOf(source: { writeGuard?: unknown }): RollbackJournal | null {
+  const guard = source.writeGuard as Partial<RollbackJournal> | undefined;
+  return guard !== undefined && typeof guard.commit === 'function' && typeof guard.setUnsavedRanges === 'function' ? (guard as RollbackJournal) : null;
+}
 import { freeClusterTest, freeInSnapshot } from './unsaved-clusters.js';
 
 /** FAT's file size field is 32 bits (fatgen103 section 6). */

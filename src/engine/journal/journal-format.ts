@@ -18,7 +18,7 @@ import { crc32 } from 'node:zlib';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { defineStruct } from '../struct.js';
 
-export const JOURNAL_SUFFIX = '.diskkit-journal';
+export { JOURNAL_SUFFIX } from './journal-path.js';
 export const JOURNAL_MAGIC = 'DKJOURNL';
 export const RECORD_MAGIC = 0x4352_4b44; // "DKRC" read little-endian
 export const JOURNAL_VERSION = 1;

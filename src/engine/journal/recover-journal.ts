@@ -9,18 +9,8 @@ import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { decodeJournalHeader, HEADER_SIZE, JournalFlag, JOURNAL_MAGIC, type JournalHeader } from './journal-format.js';
 import { currentBootId, fsyncDirectoryOf, heldJournalFor, journalPathFor, replayRecords } from './rollback-journal.js';
 
-export type RecoveryAction = 'rolled-back' | 'deleted-committed' | 'deleted-empty' | 'deleted-created-image';
-
-export interface Recovery {
-  image: string;
-  journal: string;
-  action: RecoveryAction;
-  /** Records written back (rolled-back only). */
-  records: number;
-}
-
-/** What recovery did in this process, for the command to mention (the engine does not print). */
-export const recoveries: Recovery[] = [];
+import { recoveries, type Recovery, type RecoveryAction } from './journal-path.js';
+export { recoveries, type Recovery, type RecoveryAction } from './journal-path.js';
 
 
 function processAlive(pid: number): boolean {

@@ -17,8 +17,9 @@ import { randomInt } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type { WriteGuard } from '../../io/block-source.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
-import { decodeJournalHeader, decodeRecordHeader, encodeJournalHeader, encodeJournalRecord, HEADER_SIZE, JournalFlag, JOURNAL_SUFFIX, MAX_RECORD_BYTES, RECORD_HEADER_SIZE, recordIsIntact, type JournalHeader } from './journal-format.js';
+import { decodeJournalHeader, decodeRecordHeader, encodeJournalHeader, encodeJournalRecord, HEADER_SIZE, JournalFlag, MAX_RECORD_BYTES, RECORD_HEADER_SIZE, recordIsIntact, type JournalHeader } from './journal-format.js';
 import { SectorSet } from './sector-set.js';
+import { journalPathFor } from './journal-path.js';
 import { unwatchJournal, watchJournal } from './signal-rollback.js';
 
 /** The unit the journal saves: whole 512-byte sectors around each write. */
@@ -33,9 +34,7 @@ export function journalSyncEnabled(): boolean {
   return syncByDefault;
 }
 
-export function journalPathFor(imagePath: string): string {
-  return imagePath + JOURNAL_SUFFIX;
-}
+export { journalPathFor };
 
 /** Journals held open on purpose across several opens of one image in this process (mkfs: format, then fill). */
 const held = new Map<string, RollbackJournal>();

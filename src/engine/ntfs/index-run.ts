@@ -118,7 +118,7 @@ function startFormatWorkerFor(request: MftIndexRequest, sourceBytes: number, min
 export async function runMftIndex(path: string, request: MftIndexRequest): Promise<MftIndexSummary> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const source = openMftSource(path, { partition: request.partition, offset: request.offset });
+  const source = await openMftSource(path, { partition: request.partition, offset: request.offset });
   const minRecords = formatWorkerMinRecords();
   let formatWorker: FormatWorker | null = null;
   try {

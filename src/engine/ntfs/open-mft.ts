@@ -88,7 +88,7 @@ function readStream(path: string): MemoryBlockSource {
   return new MemoryBlockSource(Buffer.concat(parts, total), name);
 }
 
-export function openMftSource(path: string, options: OpenMftOptions = {}): BlockSource {
+export async function openMftSource(path: string, options: OpenMftOptions = {}): Promise<BlockSource> {
   if (options.partition === undefined && isStream(path)) return readStream(path);
   if (options.offset !== undefined) {
     const whole = FileBlockSource.open(path);
@@ -109,7 +109,7 @@ export function openMftSource(path: string, options: OpenMftOptions = {}): Block
     if (isNtfsBootSector(first) || signature === SIGNATURE_FILE || signature === SIGNATURE_BAAD) return whole;
     whole.close();
   }
-  const opened = openImage(path, { partition: options.partition });
+  const opened = await openImage(path, { partition: options.partition });
   if (opened.format !== 'ntfs') {
     opened.source.close();
     const what = opened.format === 'fat' ? 'holds a FAT file system, not NTFS' : 'is neither an NTFS volume nor an $MFT dump (no NTFS boot sector, no FILE record at byte 0)';
