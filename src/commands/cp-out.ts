@@ -137,11 +137,15 @@ function planCopy(
       return;
     }
     const used = new Map<string, number>();
+    // Resolved once per directory, not per child (path.resolve per file showed in cp -r profiles).
+    const dirResolved = resolve(hostDir);
+    const dirInside = dirResolved === rootResolved || (dirResolved + sep).startsWith(rootResolved + sep);
     for (const child of children) {
       const name = safeHostName(child.name, used, child.path, outcome, ref.image, g);
       const host = join(hostDir, name);
-      // Defence in depth: whatever the name handling above, never leave the destination.
-      if (!(resolve(host) + sep).startsWith(rootResolved + sep) || resolve(host) === rootResolved) {
+      // Defence in depth: whatever the name handling above, never leave the destination
+      // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
+      if (!dirInside || name === '' || name === '.' || name === '..' || name.includes(sep) || name.includes('/')) {
         fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
         continue;
       }

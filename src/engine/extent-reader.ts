@@ -22,6 +22,7 @@ export function extentReader(source: BlockSource, extents: readonly Extent[], si
   }
   return {
     size,
+    rawExtents: () => extents as Extent[],
     read(buf, length, position) {
       if (position < 0 || length < 0 || position + length > size) {
         throw new DiskkitError(ErrorCode.SHORT_READ, `read of ${length} bytes at ${position} is past the end of a ${size}-byte file`, { context: { position, length, size } });
@@ -67,7 +68,10 @@ export function rawExtentsOf(volume: Volume, path: string | EntryInfo): Extent[]
  * source holding the file as one extent. Either way every --mode reads it.
  */
 export function fileScanOf(volume: Volume, path: string | EntryInfo): { source: BlockSource; extents: Extent[] } {
-  const raw = rawExtentsOf(volume, path);
+  if (!volume.capabilities.rawExtents) return FileDataBlockSource.ofFile(volume.source.name, volume.openFile(path));
+  // One lookup per file (cp -r does this per file): the reader says whether it is raw.
+  const reader = volume.openFile(path);
+  const raw = reader.rawExtents !== undefined ? reader.rawExtents() : rawExtentsOf(volume, path);
   if (raw !== null) return { source: volume.source, extents: raw };
-  return FileDataBlockSource.ofFile(volume.source.name, volume.openFile(path));
+  return FileDataBlockSource.ofFile(volume.source.name, reader);
 }

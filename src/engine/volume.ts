@@ -224,4 +224,10 @@ export interface FileDataSource {
   size: number;
   /** Fills `buf[0..length)` with the bytes at `position` of the file (a short read throws). */
   read(buf: Uint8Array, length: number, position: number): void;
+  /**
+   * The source byte ranges holding the file when its bytes are stored as they are,
+   * else null (compressed, sparse, resident...). Optional: lets a caller that opened
+   * the reader anyway skip a second lookup (and the E_UNSUPPORTED of fileExtents).
+   */
+  rawExtents?(): Extent[] | null;
 }

@@ -44,14 +44,23 @@ const BUCKET_COUNT = BUCKETS_PER_DOUBLING * 48;
 
 /** A log-scale histogram of durations in microseconds. */
 export class LatencyHistogram {
-  private readonly counts = new Float64Array(BUCKET_COUNT);
+  // Made on the second sample: cp -r scans once per file, and most files are one chunk.
+  private counts: Float64Array | null = null;
+  private firstBucket = 0;
   private total = 0;
   private maxUs = 0;
 
   add(ms: number): void {
     const us = Math.max(ms * 1000, 1);
     const bucket = Math.min(BUCKET_COUNT - 1, Math.floor(Math.log2(us) * BUCKETS_PER_DOUBLING));
-    this.counts[bucket]!++;
+    if (this.total === 0) this.firstBucket = bucket;
+    else {
+      if (this.counts === null) {
+        this.counts = new Float64Array(BUCKET_COUNT);
+        this.counts[this.firstBucket]!++;
+      }
+      this.counts[bucket]!++;
+    }
     this.total++;
     if (us > this.maxUs) this.maxUs = us;
   }
@@ -59,6 +68,7 @@ export class LatencyHistogram {
   /** The upper bound (ms) of the bucket holding quantile q. */
   quantile(q: number): number {
     if (this.total === 0) return 0;
+    if (this.counts === null) return Math.min(2 ** ((this.firstBucket + 1) / BUCKETS_PER_DOUBLING), this.maxUs) / 1000;
     const target = q * this.total;
     let seen = 0;
     for (let i = 0; i < BUCKET_COUNT; i++) {

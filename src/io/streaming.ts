@@ -9,8 +9,27 @@ import { consumeTimed, type ModeContext } from './scan-context.js';
 // 256 KiB measured fastest on a page-cached file (bench/io.bench.js): the buffer stays in L2
 export const STREAMING_DEFAULT_CHUNK = 256 << 10;
 
+/** Buffers up to this size are kept for the next scan. */
+const KEEP_BYTES = 1 << 20;
+/** A buffer a finished scan left for the next one (cp -r scans once per file: no allocation per file). */
+let idle: Buffer | null = null;
+
 export async function scanStreaming(ctx: ModeContext): Promise<void> {
-  const buf = Buffer.allocUnsafe(Math.min(ctx.chunkSize, Math.max(ctx.total, 1)));
+  const need = Math.min(ctx.chunkSize, Math.max(ctx.total, 1));
+  // Taken, not shared: two scans running at once (awaiting their consumers) never share a buffer.
+  let buf: Buffer;
+  if (idle !== null && idle.length >= need) {
+    buf = idle;
+    idle = null;
+  } else buf = Buffer.allocUnsafe(need);
+  try {
+    await readAll(ctx, buf);
+  } finally {
+    if (buf.length <= KEEP_BYTES && (idle === null || idle.length < buf.length)) idle = buf;
+  }
+}
+
+async function readAll(ctx: ModeContext, buf: Buffer): Promise<void> {
   ctx.stats.queueCapacity = 1;
   for (let chunk = ctx.planner.next(); chunk; chunk = ctx.planner.next()) {
     checkAborted(ctx.signal);

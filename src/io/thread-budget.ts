@@ -6,8 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 
+/** availableParallelism() asks the kernel for the affinity mask each time; cp -r scans once per file. */
+let coresSeen = 0;
+
 export function threadBudget(): number {
-  const cores = Math.max(1, availableParallelism());
+  const cores = (coresSeen ||= Math.max(1, availableParallelism()));
   const value = process.env.DISKKIT_THREADS;
   if (value === undefined || !/^[1-9]\d{0,3}$/.test(value)) return cores;
   return Math.min(cores, Number(value));

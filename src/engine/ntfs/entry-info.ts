@@ -3,7 +3,10 @@
  * record and stream, so list/openFile given one need no path lookup.
  */
 import type { EntryInfo } from '../volume.js';
-import { attributeNames, type FileRecord } from './file-record.js';
+import { attributeNamesOf, type FileRecord } from './file-record.js';
+
+/** What an entry shows of its record: a decoded FileRecord or a RecordSummary read in place. */
+export type EntryFacts = Pick<FileRecord, 'isDirectory' | 'inUse' | 'fileAttributes' | 'createdMs' | 'modifiedMs' | 'accessedMs'>;
 
 /** An EntryInfo that remembers its MFT record and stream (list/openFile given one need no lookup). */
 export class NtfsEntryInfo implements EntryInfo {
@@ -20,8 +23,8 @@ export class NtfsEntryInfo implements EntryInfo {
   readonly #record: number;
   readonly #stream: string;
 
-  constructor(readonly path: string, name: string, file: FileRecord, stream: string, size: number) {
-    this.#record = file.record;
+  constructor(readonly path: string, name: string, record: number, file: EntryFacts, stream: string, size: number) {
+    this.#record = record;
     this.#stream = stream;
     this.name = name;
     this.type = file.isDirectory && stream === '' ? 'dir' : 'file';
@@ -29,7 +32,7 @@ export class NtfsEntryInfo implements EntryInfo {
     this.mtime = Number.isNaN(file.modifiedMs) ? null : new Date(file.modifiedMs);
     this.ctime = Number.isNaN(file.createdMs) ? null : new Date(file.createdMs);
     this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
-    this.attributes = attributeNames(file);
+    this.attributes = attributeNamesOf(file.fileAttributes, file.isDirectory);
     if (!file.inUse) this.deleted = true;
   }
 

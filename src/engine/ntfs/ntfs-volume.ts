@@ -52,6 +52,9 @@ export const MAX_READFILE_BYTES = 1024 * 1024 * 1024;
 /** Entries of one directory; a hostile index claiming more is cut off with an error. */
 const MAX_DIRECTORY_ENTRIES = 10_000_000;
 
+/** Decoded records kept by NtfsVolume.file (first in, first out). */
+const RECENT_FILES = 64;
+
 interface Resolved {
   file: FileRecord;
   stream: string;
@@ -80,6 +83,7 @@ export class NtfsVolume implements Volume {
   private readonly volumeGeometry: VolumeGeometry;
   private readonly upcase: UpcaseTable;
   private deletedByParent: Map<number, number[]> | null = null;
+  private readonly recentFiles = new Map<number, FileRecord>();
 
   private constructor(readonly source: BlockSource) {
     this.geometry = decodeNtfsBootSector(readBytes(source, 0, 512));
@@ -132,9 +136,17 @@ export class NtfsVolume implements Volume {
     const dir = this.resolve(path);
     if (!dir.file.isDirectory || dir.stream !== '') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
     const out: EntryInfo[] = [];
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     this.readDirectory(dir.file, options.deleted === true, (name, record, loaded) => {
       let file: FileRecord;
       try {
+        // A plain record is read in place (cp -r lists every directory first; the
+        // decoder's objects per entry were most of that cost); others are decoded.
+        const quick = loaded === null && !options.streams ? this.records.summary(record, summary) : null;
+        if (quick !== null) {
+          out.push(new NtfsEntryInfo(childPath(dir.path, name), name, record, quick, '', quick.isDirectory ? 0 : quick.size));
+          return;
+        }
         file = loaded ?? this.file(record);
       } catch (error) {
         if (!(error instanceof DiskkitError)) throw error;
@@ -158,7 +170,7 @@ export class NtfsVolume implements Volume {
       return;
     }
     const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
-    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
     const seen = new Set<number>();
     // An explicit stack, not recursion: a hostile image may nest directories very deep.
@@ -268,8 +280,18 @@ export class NtfsVolume implements Volume {
     return new DiskkitError(ErrorCode.READ_ONLY, `NTFS volumes are read-only in diskkit: cannot ${what}`, { context: { format: 'ntfs', image: this.source.name } });
   }
 
+  /**
+   * Record `record`, decoded. The last few are kept: `cp` and `cat` resolve an entry
+   * that `list` just decoded, then ask for its extents and then its reader, and each
+   * would decode the record (and its extension records) again.
+   */
   private file(record: number): FileRecord {
-    return loadFile(this.records, this.volumeGeometry, record);
+    const cached = this.recentFiles.get(record);
+    if (cached !== undefined) return cached;
+    const file = loadFile(this.records, this.volumeGeometry, record);
+    if (this.recentFiles.size >= RECENT_FILES) this.recentFiles.delete(this.recentFiles.keys().next().value!);
+    this.recentFiles.set(record, file);
+    return file;
   }
 
   private unnamedSize(file: FileRecord): number {
@@ -289,7 +311,7 @@ export class NtfsVolume implements Volume {
       const pieces = dataStreams(file).get(stream);
       size = pieces ? streamSize(pieces) : 0;
     }
-    return new NtfsEntryInfo(path, stream === '' ? name : `${name}:${stream}`, file, stream, size);
+    return new NtfsEntryInfo(path, stream === '' ? name : `${name}:${stream}`, file.record, file, stream, size);
   }
 
   private stream(path: string | EntryInfo): StreamSource {
@@ -337,7 +359,7 @@ export class NtfsVolume implements Volume {
   private deletedChildren(): Map<number, number[]> {
     if (this.deletedByParent) return this.deletedByParent;
     const map = new Map<number, number[]>();
-    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     for (let n = 16; n < this.records.recordCount; n++) {
       let file: FileRecord;
       try {

@@ -9,6 +9,7 @@ import { applyFixups, FixupStatus } from './fixup.js';
 import { MftRecordHeader, SIGNATURE_FILE, referenceRecord, referenceSequence } from './mft-record.js';
 import { AttributeHeader, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH, NonResidentHeader, ResidentHeader, decodeUtf16Name } from './attributes/attribute-header.js';
 import { decodeDataRuns, type DataRun } from './data-runs.js';
+import { readU16LE, readU32LE, readU64LE } from '../binary.js';
 
 export interface DecodedAttribute {
   type: number;
@@ -40,6 +41,11 @@ export interface DecodedRecord {
   attributes: DecodedAttribute[];
 }
 
+const R = MftRecordHeader.fields;
+const A = AttributeHeader.fields;
+const RH = ResidentHeader.fields;
+const NR = NonResidentHeader.fields;
+
 function corrupt(message: string, context: Record<string, unknown>): DiskkitError {
   return new DiskkitError(ErrorCode.BAD_RECORD, message, { context });
 }
@@ -52,50 +58,59 @@ function corrupt(message: string, context: Record<string, unknown>): DiskkitErro
 export function decodeRecord(record: Uint8Array, clusterCount = Infinity, recordNumber?: number, fixupStatus?: number): DecodedRecord {
   const where = { record: recordNumber };
   if (record.length < MftRecordHeader.size) throw corrupt('MFT record shorter than its header', where);
-  const header = MftRecordHeader.decode(record);
-  if (header.signature !== SIGNATURE_FILE) throw corrupt('MFT record has no FILE signature', where);
+  // Fields are read in place at the offsets the struct definitions give (no object per
+  // header): every file the volume reader lists or opens comes through here.
+  if (readU32LE(record, R.signature.offset) !== SIGNATURE_FILE) throw corrupt('MFT record has no FILE signature', where);
   // A caller that applied the fixups already (record-reader.ts, per cached block) passes their status.
-  const fixup = fixupStatus ?? applyFixups(record, 0, record.length, header.usaOffset, header.usaCount);
+  const fixup = fixupStatus ?? applyFixups(record, 0, record.length, readU16LE(record, R.usaOffset.offset), readU16LE(record, R.usaCount.offset));
   if (fixup === FixupStatus.BAD_ARRAY) throw corrupt('MFT record fixup array does not fit the record', where);
-  const end = Math.min(header.bytesInUse, record.length);
+  const end = Math.min(readU32LE(record, R.bytesInUse.offset), record.length);
   const attributes: DecodedAttribute[] = [];
-  let p = header.firstAttributeOffset;
+  let p = readU16LE(record, R.firstAttributeOffset.offset);
   while (p + 4 <= end) {
-    const type = record[p]! | (record[p + 1]! << 8) | (record[p + 2]! << 16) | (record[p + 3]! << 24);
-    if (type >>> 0 === AttributeType.END) break;
+    const type = readU32LE(record, p + A.type.offset);
+    if (type === AttributeType.END) break;
     if (p + MIN_RESIDENT_LENGTH > end) throw corrupt('attribute header overflows the record', { ...where, offset: p });
-    const h = AttributeHeader.decode(record, p);
-    if (h.length < MIN_RESIDENT_LENGTH || p + h.length > end) throw corrupt('attribute overflows the record', { ...where, offset: p });
-    const body = record.subarray(p, p + h.length);
-    if (h.nameLength > 0 && h.nameOffset + 2 * h.nameLength > h.length) throw corrupt('attribute name overflows the attribute', { ...where, offset: p });
-    const name = decodeUtf16Name(body, h.nameOffset, h.nameLength);
-    if (h.nonResident === 0) {
-      const r = ResidentHeader.decode(body);
-      if (r.valueOffset + r.valueLength > h.length) throw corrupt('resident value overflows the attribute', { ...where, offset: p });
-      const value = body.slice(r.valueOffset, r.valueOffset + r.valueLength);
-      attributes.push({ type: h.type, name, flags: h.flags, id: h.attributeId, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0, initializedSize: value.length, compressionUnit: 0 });
+    const length = readU32LE(record, p + A.length.offset);
+    if (length < MIN_RESIDENT_LENGTH || p + length > end) throw corrupt('attribute overflows the record', { ...where, offset: p });
+    const body = record.subarray(p, p + length);
+    const nameLength = body[A.nameLength.offset]!;
+    const nameOffset = readU16LE(body, A.nameOffset.offset);
+    const flags = readU16LE(body, A.flags.offset);
+    const id = readU16LE(body, A.attributeId.offset);
+    if (nameLength > 0 && nameOffset + 2 * nameLength > length) throw corrupt('attribute name overflows the attribute', { ...where, offset: p });
+    const name = nameLength === 0 ? '' : decodeUtf16Name(body, nameOffset, nameLength);
+    if (body[A.nonResident.offset] === 0) {
+      const valueLength = readU32LE(body, RH.valueLength.offset);
+      const valueOffset = readU16LE(body, RH.valueOffset.offset);
+      if (valueOffset + valueLength > length) throw corrupt('resident value overflows the attribute', { ...where, offset: p });
+      const value = body.slice(valueOffset, valueOffset + valueLength);
+      attributes.push({ type, name, flags, id, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0, initializedSize: value.length, compressionUnit: 0 });
     } else {
-      if (h.length < MIN_NON_RESIDENT_LENGTH) throw corrupt('non-resident attribute header too short', { ...where, offset: p });
-      const nr = NonResidentHeader.decode(new Uint8Array([...body.subarray(0, MIN_NON_RESIDENT_LENGTH), ...new Uint8Array(8)]));
-      if (nr.runsOffset < MIN_NON_RESIDENT_LENGTH || nr.runsOffset > h.length) throw corrupt('run list offset outside the attribute', { ...where, offset: p });
+      if (length < MIN_NON_RESIDENT_LENGTH) throw corrupt('non-resident attribute header too short', { ...where, offset: p });
+      // The compressed-size field (past the first 64 bytes) is not used.
+      const runsOffset = readU16LE(body, NR.runsOffset.offset);
+      const startVcn = readU64LE(body, NR.startVcn.offset);
+      if (runsOffset < MIN_NON_RESIDENT_LENGTH || runsOffset > length) throw corrupt('run list offset outside the attribute', { ...where, offset: p });
       let runs: DataRun[];
       try {
-        runs = decodeDataRuns(body, nr.runsOffset, h.length, nr.startVcn, clusterCount);
+        runs = decodeDataRuns(body, runsOffset, length, startVcn, clusterCount);
       } catch (error) {
         if (error instanceof DiskkitError) throw new DiskkitError(error.code, error.message, { context: { ...error.context, ...where } });
         throw error;
       }
       attributes.push({
-        type: h.type, name, flags: h.flags, id: h.attributeId, nonResident: true, startVcn: nr.startVcn, lastVcn: nr.lastVcn, runs,
-        dataSize: nr.dataSize, allocatedSize: nr.allocatedSize, initializedSize: nr.initializedSize, compressionUnit: nr.compressionUnit,
+        type, name, flags, id, nonResident: true, startVcn, lastVcn: readU64LE(body, NR.lastVcn.offset), runs,
+        dataSize: readU64LE(body, NR.dataSize.offset), allocatedSize: readU64LE(body, NR.allocatedSize.offset),
+        initializedSize: readU64LE(body, NR.initializedSize.offset), compressionUnit: readU16LE(body, NR.compressionUnit.offset),
       });
     }
-    p += h.length;
+    p += length;
   }
   return {
-    sequence: header.sequence,
-    flags: header.flags,
-    linkCount: header.linkCount,
+    sequence: readU16LE(record, R.sequence.offset),
+    flags: readU16LE(record, R.flags.offset),
+    linkCount: readU16LE(record, R.linkCount.offset),
     baseRecord: referenceRecord(record, 0x20),
     baseSequence: referenceSequence(record, 0x20),
     torn: fixup === FixupStatus.TORN,

@@ -62,6 +62,7 @@ function residentStream(value: Uint8Array): StreamSource {
   return {
     size: value.length,
     raw: false,
+    rawExtents: () => null,
     read(buf, length, position) {
       rangeCheck(value.length, length, position);
       buf.set(value.subarray(position, position + length), 0);
@@ -127,6 +128,10 @@ class NonResidentStream implements StreamSource {
     if (stored < length) buf.fill(0, stored, length);
     if (this.unitClusters > 0) this.readCompressed(buf, stored, position);
     else this.readRuns(buf, 0, stored, position);
+  }
+
+  rawExtents(): Extent[] | null {
+    return this.raw ? this.extents() : null;
   }
 
   extents(): Extent[] {
