@@ -54,6 +54,28 @@ describe('LZNT1', () => {
     expect(out[8192]).toBe(0xee);
   });
 
+  it('long references: a short pattern repeated far past itself, one byte run, and a long copy of older bytes', () => {
+    // Position 3 (4-bit offset, 12-bit length): offset 3, length 40 -> "abc" continues periodically.
+    const repeat = Uint8Array.from(chunk([0x08, ...ascii('abc'), 37 & 0xff, (2 << 4) | (37 >>> 8)], true));
+    const out = new Uint8Array(4096).fill(0xee);
+    decompressLznt1(repeat, 0, repeat.length, out, 0, out.length);
+    expect(Buffer.from(out.subarray(0, 43)).toString('latin1')).toBe('abc'.repeat(15).slice(0, 43));
+    expect(out.subarray(43, 4096).every((b) => b === 0)).toBe(true);
+
+    // Position 1: offset 1, length 100 -> 101 times 'z'.
+    const run = Uint8Array.from(chunk([0x02, ...ascii('z'), 97, 0x00], true));
+    decompressLznt1(run, 0, run.length, out, 0, out.length);
+    expect(Buffer.from(out.subarray(0, 102)).toString('latin1')).toBe('z'.repeat(101) + '\0');
+
+    // 40 literals, then at position 40 (6-bit offset, 10-bit length) offset 40, length 40: the same 40 bytes again.
+    const letters = ascii('The quick brown fox jumps over a lazy do');
+    const token = (39 << 10) | 37;
+    const data = [0x00, ...letters.slice(0, 8), 0x00, ...letters.slice(8, 16), 0x00, ...letters.slice(16, 24), 0x00, ...letters.slice(24, 32), 0x00, ...letters.slice(32, 40), 0x01, token & 0xff, token >>> 8];
+    const copy = Uint8Array.from(chunk(data, true));
+    decompressLznt1(copy, 0, copy.length, out, 0, out.length);
+    expect(Buffer.from(out.subarray(0, 80)).toString('latin1')).toBe('The quick brown fox jumps over a lazy do'.repeat(2));
+  });
+
   it('a reference before the chunk start or a chunk overflowing the unit is E_CORRUPT', () => {
     const before = Uint8Array.from(chunk([0x02, 0x61, 0x00, 0x30], true)); // offset 4 at position 1
     const overflow = Uint8Array.from([0x20, 0xb0, 0x00, 0x61]);

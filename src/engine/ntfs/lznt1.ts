@@ -62,17 +62,25 @@ function decompressChunk(src: Uint8Array, inAt: number, inEnd: number, dst: Uint
   let lengthMask = 0x0fff;
   let threshold = 0x10;
   while (inAt < inEnd) {
-    const flags = src[inAt++]!;
+    let flags = src[inAt++]!;
     if (flags === 0 && inAt + 8 <= inEnd && out + 8 <= chunkEnd) {
       // Eight literals, the common case in poorly compressible stretches.
-      for (let k = 0; k < 8; k++) dst[out + k] = src[inAt + k]!;
+      dst[out] = src[inAt]!;
+      dst[out + 1] = src[inAt + 1]!;
+      dst[out + 2] = src[inAt + 2]!;
+      dst[out + 3] = src[inAt + 3]!;
+      dst[out + 4] = src[inAt + 4]!;
+      dst[out + 5] = src[inAt + 5]!;
+      dst[out + 6] = src[inAt + 6]!;
+      dst[out + 7] = src[inAt + 7]!;
       inAt += 8;
       out += 8;
       continue;
     }
-    for (let bit = 0; bit < 8; bit++) {
+    // The flag byte is consumed low bit first; shifting it saves a variable shift per token.
+    for (let bit = 0; bit < 8; bit++, flags >>>= 1) {
       if (inAt >= inEnd || out >= chunkEnd) return out;
-      if ((flags & (1 << bit)) === 0) {
+      if ((flags & 1) === 0) {
         dst[out++] = src[inAt++]!;
         continue;
       }
@@ -90,15 +98,29 @@ function decompressChunk(src: Uint8Array, inAt: number, inEnd: number, dst: Uint
       if (offset > position) throw bad(`back-reference ${offset} bytes behind position ${position}`, inAt - 2);
       if (out + length > chunkEnd) length = chunkEnd - out;
       let from = out - offset;
-      if (offset >= length && length > 32) {
-        dst.copyWithin(out, from, from + length);
-        out += length;
-      } else {
-        // Short or overlapping copy (a repeated pattern): byte by byte, as the format
-        // intends; cheaper than a copyWithin call for the few bytes most tokens carry.
+      if (length > 32) {
+        if (offset >= length) {
+          dst.copyWithin(out, from, from + length);
+          out += length;
+          continue;
+        }
+        // A long repeat of a short pattern: copy the pattern once, then double the
+        // copied stretch (each copyWithin reads only bytes already final).
         const end = out + length;
-        while (out < end) dst[out++] = dst[from++]!;
+        let span = offset;
+        while (out + span < end) {
+          dst.copyWithin(out, from, from + span);
+          out += span;
+          span = out - from;
+        }
+        dst.copyWithin(out, from, from + (end - out));
+        out = end;
+        continue;
       }
+      // Short copy (most tokens): byte by byte, as the format intends (overlap repeats
+      // the pattern); cheaper than a copyWithin call for a few bytes.
+      const end = out + length;
+      while (out < end) dst[out++] = dst[from++]!;
     }
   }
   return out;
