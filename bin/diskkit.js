@@ -7,6 +7,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(pkg.version + '\n');
 } else {
-  const { main } = await import('../dist/cli.js');
-  await main(process.argv);
+  // A plain `ls` runs without the command tree (dist/quick-start.js says why); anything else goes through cli.js.
+  const { runQuickly } = await import('../dist/quick-start.js');
+  if (!(await runQuickly(args))) {
+    const { main } = await import('../dist/cli.js');
+    await main(process.argv);
+  }
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
 import { errorDocument, setJsonErrorDocument, setProgramBuilder } from './commands/context.js';
+import { exitQuietlyOnClosedStdout } from './quick-start.js';
 
 type Define = (program: Command) => void;
 
@@ -90,17 +91,6 @@ function parsePartition(value: string): number {
   // InvalidArgumentError: commander prints it (as `diskkit: option … is invalid`) before exiting.
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--partition takes a number from 1 up, not '${value}'`);
   return n;
-}
-
-/**
- * `diskkit ls IMG | head`: when the reader of stdout goes away, stop quietly, as
- * cat(1) does on SIGPIPE (Node ignores the signal and reports EPIPE instead).
- */
-function exitQuietlyOnClosedStdout(): void {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(ExitCode.OK);
-    throw error;
-  });
 }
 
 /**

@@ -12,10 +12,10 @@
 import type { Command } from 'commander';
 import type { WalkEntry } from '../engine/volume.js';
 import type { ByteWriter } from './stdout-writer.js';
-import { escapeName, globalOptions, parseImageRef, reportError, runAction } from './context.js';
+import { escapeName, globalOptions, parseImageRef, reportError, runAction, type GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
-interface LsOptions {
+export interface LsOptions {
   long?: boolean;
   recursive?: boolean;
   all?: boolean;
@@ -43,73 +43,75 @@ export function define(program: Command): void {
     .option('-w, --wide', 'names only, in columns, directories in [brackets] (as mdir -w); implies -s')
     .option('-b, --bare', 'one full path per line, no headers (as mdir -b; with -R the whole tree)')
     .option('-s, --summary', 'end each directory with "N files, M bytes" and the listing with the free space (as mdir)')
-    .action((target: string, opts: LsOptions, command: Command) => {
-      const g = globalOptions(command);
-      const ref = parseImageRef(target)!;
-      if (opts.format !== undefined || opts.out !== undefined) {
-        return runAction(ref.image, async () => (await import('./ls-export.js')).runListingExport(ref.image, ref.path, { ...opts, format: opts.format ?? 'jsonl' }, g));
+    .action((target: string, opts: LsOptions, command: Command) => runLs(target, opts, globalOptions(command)));
+}
+
+/** The `ls` action (also run directly, without the command tree, by quick-start.ts). */
+export function runLs(target: string, opts: LsOptions, g: GlobalOptions): Promise<void> {
+  const ref = parseImageRef(target)!;
+  if (opts.format !== undefined || opts.out !== undefined) {
+    return runAction(ref.image, async () => (await import('./ls-export.js')).runListingExport(ref.image, ref.path, { ...opts, format: opts.format ?? 'jsonl' }, g));
+  }
+  return runAction(ref.image, async () => {
+    const [{ openVolume }, { walkVolume, walkEntryOf }, { ByteWriter }] = await Promise.all([
+      import('../engine/open-volume.js'),
+      import('../engine/walk.js'),
+      import('./stdout-writer.js'),
+    ]);
+    const volume = await openVolume(ref.image, { partition: g.partition });
+    const out = new ByteWriter(1);
+    const format = new ListingFormat(out, opts, g.json);
+    // Wide, bare and summary are text layouts; --json keeps its one array.
+    const extras = !g.json && (opts.wide || opts.bare || opts.summary)
+      ? new (await import('./ls-extras.js')).ListingExtras(out, { wide: Boolean(opts.wide), bare: Boolean(opts.bare), summary: Boolean(opts.summary || opts.wide), recursive: Boolean(opts.recursive) })
+      : null;
+    let failed = false;
+    try {
+      const top = volume.stat(ref.path);
+      if (g.json) out.ascii('[');
+      if (top.type === 'file') {
+        const single = walkEntryOf(top);
+        format.directory(single.parent);
+        extras?.directory(single.parent);
+        if (!extras?.entry(single)) format.entry(single);
+      } else {
+        const recursive = Boolean(opts.recursive);
+        walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive, streams: opts.streams }, {
+          directory(path, depth) {
+            extras?.directory(path);
+            if (!g.json && !opts.bare) {
+              if (depth > 0) out.ascii('\n');
+              if (recursive) {
+                out.escapedText(path, escapeName);
+                out.ascii(':\n');
+              }
+            }
+            format.directory(path);
+          },
+          entry(e) {
+            // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
+            if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
+            if (!extras?.entry(e)) format.entry(e);
+            if (e.streams) for (const s of e.streams) { const stream = { ...e, name: `${e.name}:${s.name}`, type: 'file' as const, size: s.size, dot: false }; if (!extras?.entry(stream)) format.entry(stream); }
+            return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
+          },
+          error(_path, depth, error) {
+            if (!g.json && depth > 0) out.ascii('\n');
+            failed = true;
+            out.flush();
+            reportError(ref.image, error);
+          },
+        });
       }
-      return runAction(ref.image, async () => {
-        const [{ openVolume }, { walkVolume, walkEntryOf }, { ByteWriter }] = await Promise.all([
-          import('../engine/open-volume.js'),
-          import('../engine/walk.js'),
-          import('./stdout-writer.js'),
-        ]);
-        const volume = await openVolume(ref.image, { partition: g.partition });
-        const out = new ByteWriter(1);
-        const format = new ListingFormat(out, opts, g.json);
-        // Wide, bare and summary are text layouts; --json keeps its one array.
-        const extras = !g.json && (opts.wide || opts.bare || opts.summary)
-          ? new (await import('./ls-extras.js')).ListingExtras(out, { wide: Boolean(opts.wide), bare: Boolean(opts.bare), summary: Boolean(opts.summary || opts.wide), recursive: Boolean(opts.recursive) })
-          : null;
-        let failed = false;
-        try {
-          const top = volume.stat(ref.path);
-          if (g.json) out.ascii('[');
-          if (top.type === 'file') {
-            const single = walkEntryOf(top);
-            format.directory(single.parent);
-            extras?.directory(single.parent);
-            if (!extras?.entry(single)) format.entry(single);
-          } else {
-            const recursive = Boolean(opts.recursive);
-            walkVolume(volume, top, { deleted: opts.deleted, dotEntries: opts.all, recursive, streams: opts.streams }, {
-              directory(path, depth) {
-                extras?.directory(path);
-                if (!g.json && !opts.bare) {
-                  if (depth > 0) out.ascii('\n');
-                  if (recursive) {
-                    out.escapedText(path, escapeName);
-                    out.ascii(':\n');
-                  }
-                }
-                format.directory(path);
-              },
-              entry(e) {
-                // Like mdir: hidden and system entries only with -a, and -R does not descend into them.
-                if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
-                if (!extras?.entry(e)) format.entry(e);
-                if (e.streams) for (const s of e.streams) { const stream = { ...e, name: `${e.name}:${s.name}`, type: 'file' as const, size: s.size, dot: false }; if (!extras?.entry(stream)) format.entry(stream); }
-                return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
-              },
-              error(_path, depth, error) {
-                if (!g.json && depth > 0) out.ascii('\n');
-                failed = true;
-                out.flush();
-                reportError(ref.image, error);
-              },
-            });
-          }
-          extras?.finish(opts.summary || opts.wide ? volume.info().freeBytes : null);
-          if (g.json) out.ascii(format.count === 0 ? ']\n' : '\n]\n');
-          out.flush();
-          if (!g.quiet && !g.json) for (const w of volume.warnings) process.stderr.write(`diskkit: ${escapeName(ref.image)}: warning: ${escapeName(w.message)}${w.context?.path ? ` (path ${escapeName(String(w.context.path))})` : ''}\n`);
-        } finally {
-          volume.close();
-        }
-        return failed ? ExitCode.ERROR : ExitCode.OK;
-      });
-    });
+      extras?.finish(opts.summary || opts.wide ? volume.info().freeBytes : null);
+      if (g.json) out.ascii(format.count === 0 ? ']\n' : '\n]\n');
+      out.flush();
+      if (!g.quiet && !g.json) for (const w of volume.warnings) process.stderr.write(`diskkit: ${escapeName(ref.image)}: warning: ${escapeName(w.message)}${w.context?.path ? ` (path ${escapeName(String(w.context.path))})` : ''}\n`);
+    } finally {
+      volume.close();
+    }
+    return failed ? ExitCode.ERROR : ExitCode.OK;
+  });
 }
 
 

@@ -38,8 +38,7 @@ export async function openBenchTarget(path: string, options: { partition?: numbe
   const format = opened.definition;
   if (format === null) return raw('no file system recognised: reading the whole file (sequential read only)');
   if (!format.capabilities.includes('bench')) {
-    const hint = format.name === 'ntfs' ? " (use 'diskkit mft bench' for the index)" : '';
-    return raw(`${format.title} volume${where}: sequential read only${hint}`);
+    return raw(`${format.title} volume${where}: sequential read only`);
   }
   const volume: Volume = await volumeOf(opened);
   const type = volume.info().details.find((d) => d.label === 'type')?.value ?? format.title;

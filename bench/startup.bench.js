@@ -1,0 +1,77 @@
+// Start-up cost: whole `diskkit` processes against `node -e 0` (the floor any Node CLI
+// pays), runs alternated round by round in the same run, medians of wall time from
+// hrtime (GNU time's 10 ms resolution is too coarse here). Commands load lazily: a
+// command imports only its own module, the probes of every format, and the volume
+// code of the one format it opens; ink/react/cli-progress only when a live view is drawn.
+//   - `--version` (answered before anything is imported);
+//   - `ls` of the committed FAT12 fixture, its root and a directory 9 levels deep;
+//   - `info` of it;
+//   - `ls` of the root of a fresh mkntfs image (skipped without mkntfs).
+// Targets: `ls IMAGE:/deep/dir` within 1.2× of `node -e 0` (the Cartridge issue asks
+// this of its images; the general path must leave it room).
+import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const fat12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
+const node = process.execPath;
+const DEEP = '/deep/l1/l2/Level 3 with a long name/l4/l5/Level 6 with a long name/l7';
+
+/** Median wall ms of each command, the commands taking turns for `rounds` rounds after a warm-up round. */
+function alternate(commands, rounds) {
+  const samples = commands.map(() => []);
+  for (let round = -1; round < rounds; round++) {
+    commands.forEach(([, args], i) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(node, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+      if (round >= 0) samples[i].push(ms);
+    });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  return samples.map(median);
+}
+
+function mkntfsImage(dir) {
+  const img = join(dir, 'empty.ntfs');
+  try {
+    execFileSync('truncate', ['-s', '16M', img]);
+    execFileSync('mkntfs', ['-F', '-q', '-f', '-L', 'startup', img], { stdio: 'ignore' });
+    return img;
+  } catch {
+    return null;
+  }
+}
+
+export default async function ({ log }) {
+  const dir = mkdtempSync(join(tmpdir(), 'diskkit-bench-startup-'));
+  try {
+    const ntfs = mkntfsImage(dir);
+    const commands = [
+      ['`node -e 0`', ['-e', '0']],
+      ['`diskkit --version`', [bin, '--version']],
+      ['`diskkit ls FAT12`', [bin, 'ls', fat12]],
+      ['`diskkit ls FAT12:/deep/…/l7` (9 levels)', [bin, 'ls', `${fat12}:${DEEP}`]],
+      ['`diskkit info FAT12`', [bin, 'info', fat12]],
+      ...(ntfs ? [['`diskkit ls NTFS` (fresh mkntfs image)', [bin, 'ls', ntfs]]] : []),
+    ];
+    log(`start-up: ${commands.length} commands alternated, 21 rounds...`);
+    const medians = alternate(commands, 21);
+    const floor = medians[0];
+    const rows = commands.map(([what], i) => `| ${what} | ${medians[i].toFixed(1)} ms | ${(medians[i] / floor).toFixed(2)}× |`);
+    return `## Start-up (whole processes vs \`node -e 0\`)
+
+Commands take turns round by round (21 rounds after a warm-up), median wall time from hrtime. Target: \`ls IMAGE:/deep/dir\` within 1.2× of \`node -e 0\`.
+
+| command | median | vs \`node -e 0\` |
+| --- | --- | --- |
+${rows.join('\n')}
+`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

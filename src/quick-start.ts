@@ -1,0 +1,49 @@
+/**
+ * The most common scripted call, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
+ * run without building the command tree: commander and every command's option table
+ * cost about as much as the listing itself (start-up is most of what such a call
+ * costs). Anything else — another command, another option, help, a usage error, an
+ * argument starting with '-' — returns false and goes through cli.ts as usual, so
+ * behaviour and messages stay commander's. Both paths run the same action (runLs).
+ */
+import type { LsOptions } from './commands/ls.js';
+import { ExitCode } from './commands/exit-codes.js';
+
+const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
+const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
+
+/** Runs `args` (argv without node and the script) when it is a plain `ls`; false when it is not. */
+export async function runQuickly(args: readonly string[]): Promise<boolean> {
+  // The test-only format hook is loaded by cli.ts.
+  if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
+  const globals = { json: false, quiet: false, noColor: false };
+  const opts: LsOptions = {};
+  let i = 0;
+  for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
+  if (args[i] !== 'ls') return false;
+  let target: string | null = null;
+  for (i++; i < args.length; i++) {
+    const arg = args[i]!;
+    if (Object.hasOwn(LS_FLAGS, arg)) (opts as Record<string, boolean>)[LS_FLAGS[arg]!] = true;
+    else if (Object.hasOwn(GLOBAL_FLAGS, arg)) globals[GLOBAL_FLAGS[arg]!] = true;
+    else if (arg.startsWith('-') || target !== null || arg === '') return false;
+    else target = arg;
+  }
+  if (target === null) return false;
+  exitQuietlyOnClosedStdout();
+  const [{ runLs }, { setJsonErrorDocument }] = await Promise.all([import('./commands/ls.js'), import('./commands/context.js')]);
+  setJsonErrorDocument(globals.json);
+  await runLs(target, opts, { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false });
+  return true;
+}
+
+/**
+ * `diskkit ls IMG | head`: when the reader of stdout goes away, stop quietly, as
+ * cat(1) does on SIGPIPE (Node ignores the signal and reports EPIPE instead).
+ */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw error;
+  });
+}
