@@ -129,6 +129,7 @@ const JSON_DELETED_END = ASCII(',"deleted":true}');
 const JSON_FIRST = ASCII('\n  ');
 const JSON_NEXT = ASCII(',\n  ');
 const NULL = ASCII('null');
+const ISO_END = ASCII('Z"');
 const QUOTE = 0x22;
 const NO_TIME = ASCII('----------------');
 const DELETED_MARK = ASCII('  (deleted)');
@@ -147,6 +148,8 @@ class ListingFormat {
   private readonly localCache = new Map<number, Uint8Array>();
   private readonly attributeCache = new Map<string[], Uint8Array>();
   private lastTime = Number.NaN;
+  private isoSecond = Number.NaN;
+  private isoPrefix: Uint8Array = NULL;
   private lastTimeText: Uint8Array = NULL;
 
   constructor(
@@ -179,7 +182,7 @@ class ListingFormat {
       out.bytes(e.type === 'dir' ? JSON_DIR : JSON_FILE);
       out.uint(e.size);
       out.bytes(JSON_MTIME);
-      out.bytes(this.timeText(e.mtimeMs, true));
+      this.isoTime(e.mtimeMs);
       out.bytes(JSON_ATTRIBUTES);
       out.bytes(this.attributesText(e.attributes));
       if (e.deleted) out.bytes(JSON_DELETED_END);
@@ -204,6 +207,31 @@ class ListingFormat {
       out.byte(0x0a);
     }
     this.count++;
+  }
+
+  /**
+   * A timestamp as JSON ("...Z" as toISOString writes it, or null). NTFS times are
+   * distinct to the millisecond, so caching by value misses: the text up to the
+   * seconds is kept per second and the milliseconds written as digits.
+   */
+  private isoTime(ms: number): void {
+    const out = this.out;
+    // Years 0..9999 have the fixed-width form; others (and NaN) go the slow way.
+    if (!(ms >= 0 && ms < 253402300800000)) {
+      out.bytes(this.timeText(ms, true));
+      return;
+    }
+    const second = Math.floor(ms / 1000);
+    if (second !== this.isoSecond) {
+      this.isoSecond = second;
+      this.isoPrefix = ASCII('"' + new Date(second * 1000).toISOString().slice(0, 20));
+    }
+    out.bytes(this.isoPrefix);
+    const milli = ms - second * 1000;
+    out.byte(0x30 + Math.floor(milli / 100));
+    out.byte(0x30 + (Math.floor(milli / 10) % 10));
+    out.byte(0x30 + (milli % 10));
+    out.bytes(ISO_END);
   }
 
   /** A timestamp as JSON ("...Z" or null) or as local wall-clock text (ls -l), cached by its value. */
