@@ -1,0 +1,62 @@
+/**
+ * The lean start-up paths (src/quick-start.ts, the registry's lazy format loading,
+ * scan statistics without a histogram for one-chunk scans) must not change what a
+ * command does. A plain `ls -l -R IMG` runs without commander; `ls -lR IMG` (flags
+ * combined) goes through commander: the two must print the same bytes and exit alike,
+ * on success and on errors. The listing itself is checked against mtools elsewhere
+ * (fat-read-cli.test.ts); here the commander path is the oracle for the quick one.
+ */
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { diskkitBytes } from './helpers/cli.js';
+import { LatencyHistogram } from '../src/io/scan-stats.js';
+
+const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+
+async function both(quick: string[], viaCommander: string[]): Promise<void> {
+  const [a, b] = await Promise.all([diskkitBytes(quick), diskkitBytes(viaCommander)]);
+  expect(a.exitCode, `${quick.join(' ')}: ${text(a.stderr)}`).toBe(b.exitCode);
+  expect(text(a.stdout)).toBe(text(b.stdout));
+  expect(text(a.stderr)).toBe(text(b.stderr));
+}
+
+describe('plain ls without the command tree', () => {
+  it('prints what the commander path prints: long, recursive, --json, all', async () => {
+    await both(['ls', '-l', '-R', FAT12], ['ls', '-lR', FAT12]);
+    await both(['--json', 'ls', '-R', '-a', FAT12], ['--json', 'ls', '-Ra', FAT12]);
+    await both(['ls', `${FAT12}:/deep/l1`, '-l'], ['ls', '-l', '--', `${FAT12}:/deep/l1`]);
+  });
+
+  it('errors read and exit the same: a missing path, a missing image, --json error documents', async () => {
+    await both(['ls', `${FAT12}:/no/such`], ['ls', '-lR', `${FAT12}:/no/such`]);
+    await both(['ls', '/nonexistent/x.img'], ['ls', '-la', '/nonexistent/x.img']);
+    await both(['--json', 'ls', `${FAT12}:/no/such`], ['--json', 'ls', '-la', `${FAT12}:/no/such`]);
+  });
+
+  it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12]]) {
+      const r = await diskkitBytes(args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(text(r.stderr)).toMatch(/^diskkit: /);
+    }
+  });
+});
+
+describe('scan latency histogram', () => {
+  it('keeps the first sample when the second one makes the histogram', () => {
+    const h = new LatencyHistogram();
+    h.add(1);
+    expect(h.summary()).toMatchObject({ count: 1, p50: 1, max: 1 });
+    h.add(100);
+    h.add(100);
+    const s = h.summary();
+    expect(s.count).toBe(3);
+    // One third of the samples is 1 ms: the 30th percentile falls in its bucket (within the 9% bucket width).
+    expect(h.quantile(0.3)).toBeGreaterThanOrEqual(1);
+    expect(h.quantile(0.3)).toBeLessThan(1.1);
+    expect(s.p99).toBe(100);
+    expect(s.max).toBe(100);
+  });
+});
