@@ -3,7 +3,8 @@
  * `fixtures/make-ntfs-fixtures.sh DIR demo` with mkntfs + ntfs-3g) read through the
  * CLI, with The Sleuth Kit as the oracle: the recursive listing (deleted entries and
  * streams included) equals `fls -r -p`, every file and stream's bytes equal `icat`,
- * and a folder copied out equals what `tsk_recover -a` writes for it.
+ * every entry's times in `ls --format jsonl` equal `istat`'s $STANDARD_INFORMATION
+ * times, and a folder copied out equals what `tsk_recover -a` writes for it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 import { requireTools } from './helpers/oracle.js';
 import { diskkit, diskkitBytes } from './helpers/cli.js';
 
-const tools = requireTools('fls', 'icat', 'tsk_recover');
+const tools = requireTools('fls', 'icat', 'istat', 'tsk_recover');
 const dir = mkdtempSync(join(tmpdir(), 'diskkit-demo-ntfs-'));
 const image = join(dir, 'demo.ntfs');
 
@@ -62,6 +63,24 @@ describe.runIf(tools)('shipped NTFS demo volume vs The Sleuth Kit', () => {
     const theirs = flsRows().map((f) => `${f.deleted ? '* ' : ''}${f.path}${f.kind === 'dir' ? '/' : ''}`).sort();
     expect(ours).toEqual(theirs);
     expect(theirs.length).toBeGreaterThan(10);
+  });
+
+  it('ls --format jsonl gives each entry the created, modified and accessed times istat prints', async () => {
+    const r = await diskkit(['ls', '-R', image, '--format', 'jsonl']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; mtime: string; ctime: string; atime: string });
+    const address = new Map(flsRows().filter((f) => !f.deleted && !f.path.includes(':')).map((f) => [f.path, f.address.split('-')[0]!]));
+    expect(rows.length).toBe(address.size);
+    for (const row of rows) {
+      const text = execFileSync('istat', ['-z', 'UTC', image, address.get(row.path)!], { encoding: 'utf8' });
+      const si = text.slice(text.indexOf('$STANDARD_INFORMATION'));
+      // istat prints 100 ns digits; the listing keeps milliseconds (truncated).
+      const at = (label: string) => {
+        const m = new RegExp(`^${label}:\\t(\\S+) (\\d\\d:\\d\\d:\\d\\d\\.\\d{3})\\d* \\(UTC\\)`, 'm').exec(si)!;
+        return `${m[1]}T${m[2]}Z`;
+      };
+      expect({ path: row.path, ctime: row.ctime, mtime: row.mtime, atime: row.atime }).toEqual({ path: row.path, ctime: at('Created'), mtime: at('File Modified'), atime: at('Accessed') });
+    }
   });
 
   it('cat of every allocated file and stream equals icat', async () => {
