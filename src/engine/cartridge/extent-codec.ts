@@ -105,7 +105,8 @@ export function sealExtent(extent: CompressedExtent, address: number, generation
 }
 
 function corrupt(record: ExtentRecord, what: string, kind: string): DiskkitError {
-  return new DiskkitError(ErrorCode.CORRUPT, `extent at page ${record.address}: ${what}`, { context: { page: record.address, pageCount: record.pageCount, kind } });
+  const code = kind === 'checksum' || kind === 'tag' ? ErrorCode.CHECKSUM : ErrorCode.CORRUPT;
+  return new DiskkitError(code, `extent at page ${record.address}: ${what}`, { context: { page: record.address, pageCount: record.pageCount, kind } });
 }
 
 /** Verifies the stored bytes (at least `storedLength` of them) against the record; returns the compressed plaintext. */
