@@ -93,6 +93,7 @@ export class CartridgeVolume implements Volume {
       snapshots: true,
       encryption: true,
       rawExtents: false,
+      compression: true,
     };
   }
 
@@ -230,7 +231,7 @@ export class CartridgeVolume implements Volume {
     return this.store;
   }
 
-  writeFile(path: string, data: Uint8Array | FileDataSource, options: WriteFileOptions & { compression?: string } = {}): EntryInfo {
+  writeFile(path: string, data: Uint8Array | FileDataSource, options: WriteFileOptions = {}): EntryInfo {
     const p = normalize(path);
     if (options.noClobber && this.store.exists(p)) return this.stat(p);
     const store = this.writableStore();

@@ -2,8 +2,9 @@
  * Ranged reads of one file (docs/cartridge-format.md §7.3, §9): the extents that overlap
  * a range are found by one scan of the file's extent map starting 1 MiB before it (an
  * extent is at most 1 MiB, so none that starts earlier reaches the range), each is
- * verified, decrypted and decompressed, and gaps read as zeros. The last extent is kept
- * decoded, so the read modes' chunks (smaller than an extent) decode each extent once.
+ * verified, decrypted and decompressed, and gaps read as zeros. The last few extents
+ * are kept decoded (at most DECODED_EXTENTS, 4 MiB), so the read modes' chunks (smaller
+ * than an extent) and random reads in a small window decode each extent once.
  */
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
@@ -13,6 +14,9 @@ import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtent
 import { type InodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { type Pager } from './pager.js';
+
+/** Decoded extents a reader keeps (most recent first). */
+const DECODED_EXTENTS = 4;
 
 export interface CartridgeReader {
   size: number;
@@ -63,7 +67,8 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
 
 class ExtentMapReader implements CartridgeReader {
   private readonly map: BTree;
-  private cached: { offset: number; address: number; bytes: Uint8Array } | null = null;
+  /** Most recently used first. */
+  private readonly decoded: { offset: number; address: number; bytes: Uint8Array }[] = [];
 
   constructor(
     private readonly pager: Pager,
@@ -80,10 +85,11 @@ class ExtentMapReader implements CartridgeReader {
     this.checkRange(length, position);
     if (length === 0) return;
     const end = position + length;
-    const cached = this.cached;
-    if (cached && position >= cached.offset && end <= cached.offset + cached.bytes.length) {
-      buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
-      return;
+    for (const cached of this.decoded) {
+      if (position >= cached.offset && end <= cached.offset + cached.bytes.length) {
+        buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
+        return;
+      }
     }
     // Holes read as zeros; extents overwrite what they cover.
     buf.fill(0, 0, length);
@@ -105,10 +111,16 @@ class ExtentMapReader implements CartridgeReader {
   }
 
   private decode(offset: number, record: ExtentRecord): Uint8Array {
-    if (this.cached && this.cached.offset === offset && this.cached.address === record.address) return this.cached.bytes;
+    const i = this.decoded.findIndex((d) => d.offset === offset && d.address === record.address);
+    if (i >= 0) {
+      const [hit] = this.decoded.splice(i, 1);
+      this.decoded.unshift(hit!);
+      return hit!.bytes;
+    }
     const stored = this.pager.readRaw(record.address, record.pageCount);
     const bytes = decompressExtentSync(openExtent(stored, record, this.ctx), record);
-    this.cached = { offset, address: record.address, bytes };
+    this.decoded.unshift({ offset, address: record.address, bytes });
+    if (this.decoded.length > DECODED_EXTENTS) this.decoded.pop();
     return bytes;
   }
 }
