@@ -80,6 +80,8 @@ export interface VolumeCapabilities {
   encryption: boolean;
   /** File bytes are stored as they are, so fileExtents is offered (the fast path for cat, cp out, bench). */
   rawExtents: boolean;
+  /** Files are stored compressed, and WriteFileOptions.compression picks the codec (Cartridge). */
+  compression?: boolean;
 }
 
 export interface ListOptions {
@@ -146,6 +148,8 @@ export interface WriteFileOptions {
   noClobber?: boolean;
   /** Called with the number of bytes written so far, for progress bars. */
   onProgress?: (bytes: number) => void;
+  /** The codec for this file's data ('lz4', 'zstd', 'none') on formats with capabilities.compression; others ignore it. */
+  compression?: string;
 }
 
 export interface Volume {
