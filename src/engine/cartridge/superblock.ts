@@ -8,7 +8,8 @@ import { defineStruct } from '../struct.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type ChecksumAlgorithmId, sameChecksum, validateChecksumAlgorithm } from './checksum.js';
 
-export const CARTRIDGE_MAGIC = Uint8Array.from([0x44, 0x4b, 0x43, 0x41, 0x52, 0x54, 0x0d, 0x0a]);
+import { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
+export { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
 export const FORMAT_VERSION_MAJOR = 1;
 export const FORMAT_VERSION_MINOR = 0;
 export const MIN_PAGE_SIZE = 4096;
@@ -58,12 +59,6 @@ export interface Superblock {
   createdMs: number;
   /** Set when roCompat has bits this reader does not know, or the image is sealed. */
   readOnly: boolean;
-}
-
-/** True when `head` starts with the Cartridge magic (format probing). */
-export function hasCartridgeMagic(head: Uint8Array): boolean {
-  if (head.length < CARTRIDGE_MAGIC.length) return false;
-  return CARTRIDGE_MAGIC.every((byte, i) => head[i] === byte);
 }
 
 function superChecksum(page: Uint8Array): Uint8Array {

@@ -13,19 +13,12 @@ import type { MftLayout } from './mft-source.js';
 import { decodeRecord, type DecodedRecord } from './record-decoder.js';
 import { applyFixups, FixupStatus } from './fixup.js';
 import { SIGNATURE_FILE, RecordFlag } from './mft-record.js';
+import { filetimeMsAt } from './filetime.js';
 
 /** Records read (and cached) together. */
 const RECORDS_PER_BLOCK = 64;
 /** Cached blocks (64 × 64 records of 1 KiB = 4 MiB at most). */
 const CACHED_BLOCKS = 64;
-/** Milliseconds between 1601-01-01 and 1970-01-01. */
-const FILETIME_EPOCH_MS = 11_644_473_600_000;
-
-/** The FILETIME at `at` as ms since the Unix epoch; NaN for 0 (no time). */
-function filetimeMsAt(dv: DataView, at: number): number {
-  const ticks = dv.getUint32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
-  return ticks === 0 ? NaN : Math.floor(ticks / 10000) - FILETIME_EPOCH_MS;
-}
 
 interface CachedBlock {
   bytes: Uint8Array;

@@ -1,0 +1,24 @@
+/**
+ * Cartridge's registry entry: recognised by its magic (docs/cartridge-format.md §3),
+ * opened as a CartridgeVolume, made by its own mkfs `create` hook (the image is a file
+ * the format grows, so there is no fixed-size target to format).
+ */
+import type { FormatDefinition } from '../formats.js';
+import { hasCartridgeMagic } from './magic.js';
+
+export const cartridgeFormat: FormatDefinition = {
+  name: 'cartridge',
+  title: 'Cartridge',
+  capabilities: ['read', 'write', 'mkfs', 'bench', 'snapshots', 'encryption'],
+  probe: (head) => hasCartridgeMagic(head),
+  // Imported on open: every command loads every format's probe, and the volume code
+  // (catalog, codecs, crypto) would cost every start-up its load time.
+  open: async (source, options) => (await import('./cartridge-volume.js')).CartridgeVolume.open(source, options),
+  hooks: {
+    mkfs: {
+      plan: async (request) => (await import('./mkfs-hook.js')).planCartridgeMkfs(request),
+      format: async () => (await import('./mkfs-hook.js')).noTargetFormat(),
+      create: async (request) => (await import('./mkfs-hook.js')).createCartridge(request),
+    },
+  },
+};
