@@ -50,8 +50,12 @@ async function settle() {
   return false;
 }
 
+// TEST ONLY (test/fuzz-cli.test.ts): die by SIGABRT when case N starts, to show the parent reruns the rest alone.
+const abortAt = process.env.DISKKIT_FUZZ_ABORT_AT === undefined ? null : Number(process.env.DISKKIT_FUZZ_ABORT_AT);
+
 for (const c of cases) {
   send({ start: c.i });
+  if (c.i === abortAt) process.abort();
   const before = stdoutListeners();
   let stderr = '';
   process.stderr.write = (chunk, encoding, callback) => {
