@@ -139,6 +139,15 @@ describe.runIf(tools)('repairs that converge', () => {
     expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
   });
 
+  it("renames a short name holding a '.' (fsck.fat: 'Bad short file name'), keeping the file", async () => {
+    const path = build('dot-in-name', (img, sub) => {
+      img.write('FI.E    TXT', sub + 64, 11, 'latin1');
+    });
+    await repairAndCheck(path, 'E_FSCK_BAD_NAME');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FI_E.TXT']);
+    expect(execFileSync('mtype', ['-i', path, '::/SUB/FI_E.TXT'], { encoding: 'latin1' })).toBe('0123456789');
+  });
+
   it('empties old entries after the end-of-directory mark', async () => {
     const path = build('after-end', (img, _sub, root) => {
       // Root: SUB, then an end mark, then an old entry claiming cluster 4 (FILE.TXT's).
