@@ -6,16 +6,17 @@
  * the extent's page (found independently, by searching the image for the file's bytes);
  * truncation; reproducible mkfs; snapshot paths (IMAGE@NAME:/PATH); bench's read modes
  * against the file's CRC-32; cp between FAT and Cartridge checked with fsck.fat -n and
- * mtools.
+ * mtools, and cp from NTFS (written by ntfs-3g) into a Cartridge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { diskkit, diskkitBytes } from './helpers/cli.js';
-import { requireTools } from './helpers/oracle.js';
+import { requireRoot, requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage, mtoolsTree, readHostTree } from './helpers/fat-write.js';
 import { CartridgeStore } from '../src/engine/cartridge/store.js';
 
@@ -284,5 +285,28 @@ describe.runIf(requireTools('mkfs.fat', 'fsck.fat', 'mcopy'))('cp between FAT an
     const out = join(dir, 'from-fat-out');
     expect((await diskkit(['cp', '-r', `${back}:/`, out])).exitCode).toBe(0);
     expect(digests(readHostTree(out))).toEqual(digests(expected));
+  }, 60_000);
+});
+
+describe.runIf(requireTools('mkntfs', 'ntfs-3g') && requireRoot('mounting NTFS through FUSE'))('cp from NTFS into a Cartridge', () => {
+  it('files written by ntfs-3g read back from the cartridge byte for byte', async () => {
+    const ntfs = join(dir, 'small.ntfs');
+    const mnt = mkdtempSync(join(tmpdir(), 'dk-cart-ntfs-'));
+    writeFileSync(ntfs, '');
+    truncateSync(ntfs, 16 * 1024 * 1024);
+    execFileSync('mkntfs', ['-F', '-q', '-s', '512', '-c', '4096', ntfs], { stdio: 'ignore' });
+    execFileSync('ntfs-3g', [ntfs, mnt]);
+    try {
+      execFileSync('cp', ['-r', join(src, 'sub'), join(src, 'a.txt'), mnt]);
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+    const cart = join(dir, 'from-ntfs.cart');
+    expect((await diskkit(['mkfs', cart, '--type', 'cartridge', '--compress', 'zstd'])).exitCode).toBe(0);
+    for (const from of ['sub', 'a.txt']) expect((await diskkit(['cp', '-r', `${ntfs}:/${from}`, `${cart}:/`])).exitCode).toBe(0);
+    const out = join(dir, 'from-ntfs-out');
+    expect((await diskkit(['cp', '-r', `${cart}:/`, out])).exitCode).toBe(0);
+    expect(digests(readHostTree(out))).toEqual(digests(new Map([...tree].filter(([p]) => p === 'a.txt' || p.startsWith('sub/')))));
   }, 60_000);
 });
