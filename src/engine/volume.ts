@@ -105,6 +105,9 @@ export interface WalkEntry {
   size: number;
   /** Modification time in milliseconds since the epoch, NaN when the entry has none. */
   mtimeMs: number;
+  /** Creation and last-access times (EntryInfo.ctime, atime) in the same unit, NaN when none. */
+  ctimeMs: number;
+  atimeMs: number;
   /** Shared, frozen attribute-name list (see EntryInfo.attributes): do not modify. */
   attributes: string[];
   deleted: boolean;
