@@ -15,7 +15,7 @@ import { type ScryptParams, type WorkingKeys, createMasterKey, unlockMasterKey }
 import { FIRST_DATA_PAGE, KEY_BLOCK_SIZE, type MetaPage, emptyMeta, selectMetaPage } from './meta-page.js';
 import { type PageContext } from './page.js';
 import { Pager } from './pager.js';
-import { Cipher, Compression, type CompressionId, IncompatFeature, type Superblock, decodeSuperblock, encodeSuperblock } from './superblock.js';
+import { Cipher, Compression, type CompressionId, IncompatFeature, RoCompatFeature, type Superblock, decodeSuperblock, encodeSuperblock } from './superblock.js';
 import { writeU64LE } from '../binary.js';
 
 export interface CreateOptions {
@@ -112,7 +112,11 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
   try {
     const superblock = decodeSuperblock(readUpTo(fd, path, 0, 512));
     if (options.writable && superblock.readOnly) {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is sealed or has read-only features: it cannot be written', { context: { path, roCompatFeatures: superblock.roCompatFeatures } });
+      const sealed = (superblock.roCompatFeatures & RoCompatFeature.SEALED) !== 0;
+      throw new DiskkitError(ErrorCode.READ_ONLY, sealed ? 'image is sealed (read-only): it cannot be written' : 'image has features this diskkit can only read: it cannot be written', {
+        context: { path, roCompatFeatures: superblock.roCompatFeatures, reason: sealed ? 'sealed' : 'ro-compat-features' },
+        hint: sealed ? 'a sealed image is a signed release: change the image it was sealed from and seal again' : undefined,
+      });
     }
     const pageSize = superblock.pageSize;
     const slot0 = readUpTo(fd, path, pageSize, pageSize);

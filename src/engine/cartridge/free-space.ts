@@ -142,6 +142,26 @@ export class FreeSpace {
     }
   }
 
+  /**
+   * Takes pages [start, start + count) out of free space wherever records cover them
+   * (snapshot restore: pages of the restored tree are live again). Pages no record
+   * covers are left alone: they are already in use.
+   */
+  reserve(start: number, count: number): void {
+    const end = start + count;
+    const kept: FreeExtent[] = [];
+    for (const r of this.records) {
+      const rEnd = r.start + r.length;
+      if (rEnd <= start || r.start >= end) {
+        kept.push(r);
+        continue;
+      }
+      if (r.start < start) kept.push({ ...r, length: start - r.start });
+      if (rEnd > end) kept.push({ ...r, start: end, length: rEnd - end });
+    }
+    this.records = kept;
+  }
+
   list(): FreeExtent[] {
     return this.records.map((r) => ({ ...r }));
   }

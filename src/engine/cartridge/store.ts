@@ -18,6 +18,7 @@ import { type CompressionId } from './superblock.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
+import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
 
 export interface StoreEntry {
   name: string;
@@ -339,6 +340,23 @@ export class CartridgeStore {
     this.findSnapshot(name);
     this.snapshots.delete(validateName(name));
     this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  /**
+   * Makes snapshot `name` the current tree (§13): pages of the current tree born after
+   * it are freed, its own pages are live again. The snapshot stays. Takes effect with
+   * the next commit, like every change.
+   */
+  restoreSnapshot(name: string): void {
+    this.requireWritable();
+    const snapshot = this.findSnapshot(name);
+    const current = this.catalog.flush();
+    freeCatalogNewerThan(this.file.pager, current, snapshot.generation);
+    reserveCatalog(this.file.pager, snapshot.catalogRoot);
+    this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, snapshot.catalogRoot);
+    this.fileCount = snapshot.fileCount;
+    // Ids are never reused: files made after the snapshot keep theirs retired.
+    this.nextInodeId = Math.max(this.nextInodeId, snapshot.nextInodeId);
   }
 
   listSnapshots(): (SnapshotRecord & { name: string })[] {
