@@ -1,0 +1,50 @@
+/**
+ * `diskkit verify SEALED --pub KEY.pub`: checks a sealed Cartridge image: its SHA-256
+ * against the SEAL page, the Ed25519 signature against the given public key, then the
+ * whole image as fsck does (every page, tag and extent). Exit 0 when all of it holds,
+ * 1 otherwise, naming what failed.
+ */
+import type { Command } from 'commander';
+import { DiskkitError, ErrorCode } from '../engine/errors.js';
+import { escapeName, globalOptions, printJson, runAction, usageError } from './context.js';
+
+export function define(program: Command): void {
+  program
+    .command('verify')
+    .description('check the Ed25519 seal of a sealed Cartridge image, then every page and extent')
+    .argument('<sealed>', 'sealed Cartridge image')
+    .requiredOption('--pub <pem>', 'Ed25519 public key (PEM, SPKI) of the sealer')
+    .option('--key-file <file>', 'passphrase of an encrypted image, from this file (else DISKKIT_PASSPHRASE, else a prompt)')
+    .option('--seal-only', 'check the signature and hash only, not every page and extent')
+    .action((image: string, flags: { pub: string; keyFile?: string; sealOnly?: boolean }, command: Command) => {
+      const g = globalOptions(command);
+      return runAction(image, async () => {
+        const { readFileSync } = await import('node:fs');
+        const [{ verifySeal, ed25519PublicKey, checkCartridge, openCartridgeFile, closeCartridgeFile }, { openWithPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
+        let pem: Buffer;
+        try {
+          pem = readFileSync(flags.pub);
+        } catch {
+          throw usageError(`cannot read the --pub file ${flags.pub}`);
+        }
+        const seal = verifySeal(image, ed25519PublicKey(pem));
+        let check: Awaited<ReturnType<typeof checkCartridge>> | null = null;
+        if (seal.valid && !flags.sealOnly) {
+          // Opened once to learn whether a passphrase is needed (and to ask for it), then checked.
+          const { value: file, passphrase } = await openWithPassphrase({ keyFile: flags.keyFile }, (p) => openCartridgeFile(image, { passphrase: p }));
+          closeCartridgeFile(file);
+          check = await checkCartridge(image, { passphrase });
+        }
+        const problems = [...seal.problems, ...(check ? check.errors.map((e) => `${e.code} ${e.message}`) : [])];
+        if (g.json) {
+          printJson({ image, valid: problems.length === 0, sealed: seal.sealed, sealedAt: seal.sealedMs === null ? null : new Date(seal.sealedMs).toISOString(), sha256: seal.sha256, publicKey: seal.publicKey, checked: check !== null, problems });
+        } else {
+          for (const p of problems) process.stdout.write(`${escapeName(p)}\n`);
+          if (problems.length === 0) process.stdout.write(`${escapeName(image)}: seal valid (sealed ${new Date(seal.sealedMs!).toISOString()}, sha256 ${seal.sha256})${check ? `, ${check.stats.pagesVerified} pages and ${check.stats.extents} extents verified` : ''}\n`);
+        }
+        if (problems.length > 0) {
+          throw new DiskkitError(ErrorCode.CORRUPT, seal.sealed ? `seal does not verify (${problems.length} problem${problems.length === 1 ? '' : 's'})` : 'image is not sealed', { context: { reason: 'seal' } });
+        }
+      });
+    });
+}
