@@ -12,6 +12,7 @@ import { ChecksumAlgorithm, type ChecksumAlgorithmId } from './checksum.js';
 import { readFreeList, writeFreeList } from './freelist-page.js';
 import { FreeSpace } from './free-space.js';
 import { type ScryptParams, type WorkingKeys, createMasterKey, unlockMasterKey } from './key-hierarchy.js';
+export type { WorkingKeys } from './key-hierarchy.js';
 import { FIRST_DATA_PAGE, KEY_BLOCK_SIZE, type MetaPage, emptyMeta, selectMetaPage } from './meta-page.js';
 import { type PageContext } from './page.js';
 import { Pager } from './pager.js';
@@ -34,6 +35,12 @@ export interface CreateOptions {
 export interface OpenOptions {
   writable?: boolean;
   passphrase?: string;
+  /**
+   * Keys already unlocked from this image (file.keys of an earlier open): skips the
+   * scrypt derivation for a caller that opens one image many times (fsck after a read,
+   * the tamper test). Wrong keys make every encrypted page fail its tag.
+   */
+  keys?: WorkingKeys;
   cacheEntries?: number;
 }
 
@@ -123,7 +130,9 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
     const slot1 = readUpTo(fd, path, 2 * pageSize, pageSize);
     const { chosen } = selectMetaPage(slot0, slot1, pageContext(superblock, null));
     let keys: WorkingKeys | null = null;
-    if (superblock.cipher !== Cipher.NONE) {
+    if (superblock.cipher !== Cipher.NONE && options.keys !== undefined) {
+      keys = options.keys;
+    } else if (superblock.cipher !== Cipher.NONE) {
       if (options.passphrase === undefined) {
         throw new DiskkitError(ErrorCode.USAGE, 'image is encrypted: a passphrase is needed', { context: { path, reason: 'passphrase-needed' }, hint: 'set DISKKIT_PASSPHRASE or use --key-file' });
       }

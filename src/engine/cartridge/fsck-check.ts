@@ -15,14 +15,16 @@ import { DiskkitError, ErrorCode, isDiskkitError } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
 import { BTree } from './btree.js';
 import { checkTree } from './btree-check.js';
-import { type CartridgeFile, closeCartridgeFile, commitCartridgeFile, openCartridgeFile } from './cartridge-file.js';
+import { type CartridgeFile, type WorkingKeys, closeCartridgeFile, commitCartridgeFile, openCartridgeFile } from './cartridge-file.js';
 import { ROOT_DIRECTORY_ID, decodeCatalogKey } from './catalog-key.js';
 import { extentContextOf } from './compact.js';
 import { decompressExtent, openExtent } from './extent-codec.js';
 import { EXTENT_RECORD_SIZE, decodeExtentRecord } from './extent-record.js';
 import { InodeKind, decodeInodeRecord } from './inode-record.js';
 import { checkPageOwnership } from './ownership.js';
-import { PageType } from './page.js';
+import { type PageContext, PageType } from './page.js';
+import { decodeMetaSlot, metaSlotPage } from './meta-page.js';
+import { SUPERBLOCK_SIZE } from './superblock.js';
 import { decodeSnapshotRecord } from './snapshot-record.js';
 
 export interface CartridgeFinding {
@@ -38,6 +40,8 @@ export interface CartridgeFinding {
 export interface CartridgeCheckOptions {
   repair?: boolean;
   passphrase?: string;
+  /** Keys already unlocked (OpenOptions.keys). */
+  keys?: WorkingKeys;
   /** Findings listed per code; more are counted on a summary line. */
   listLimit?: number;
 }
@@ -83,6 +87,10 @@ export const CartridgeFsckCode = {
   FREELIST: 'E_FSCK_FREELIST',
   /** A snapshot record that cannot be right. */
   SNAPSHOT: 'E_FSCK_SNAPSHOT',
+  /** A meta slot that is damaged (not merely empty); the image opened at the other one. */
+  META: 'E_FSCK_META',
+  /** Bytes the format says are zero (superblock reserve) are not. */
+  RESERVED: 'E_FSCK_RESERVED',
 } as const;
 
 const UNREADABLE_CODES = new Set<string>([ErrorCode.CORRUPT, ErrorCode.TRUNCATED, ErrorCode.UNKNOWN_FORMAT, ErrorCode.LIMIT, ErrorCode.SHORT_READ]);
@@ -102,7 +110,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
   };
   let file: CartridgeFile;
   try {
-    file = openCartridgeFile(path, { writable: options.repair, passphrase: options.passphrase });
+    file = openCartridgeFile(path, { writable: options.repair, passphrase: options.passphrase, keys: options.keys });
   } catch (error) {
     if (!isDiskkitError(error) || !UNREADABLE_CODES.has(error.code)) throw error;
     fromError(error.message.startsWith('free list') ? CartridgeFsckCode.FREELIST : CartridgeFsckCode.UNREADABLE, error);
@@ -116,6 +124,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     stats.pageSize = pager.pageSize;
     const ctx = extentContextOf(file);
     const verifiedExtents = new Set<string>();
+    const damagedSlots = checkFixedPages(file, add);
 
     /** One catalog (the current one or a snapshot's): tree shape, entries, extent maps, extents. */
     const checkCatalog = async (root: BlockPointer, label: string, counting: boolean) => {
@@ -177,8 +186,11 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
           if (verifiedExtents.has(id)) continue;
           verifiedExtents.add(id);
           stats.extents++;
-          const bytes = openExtent(pager.readRaw(record.address, record.pageCount), record, ctx);
+          const stored = pager.readRaw(record.address, record.pageCount);
+          const bytes = openExtent(stored, record, ctx);
           await decompressExtent(bytes, record);
+          // §9.1: the last page's tail is zero; nothing else covers those bytes.
+          if (stored.subarray(record.storedLength).some((b) => b !== 0)) add(CartridgeFsckCode.EXTENT, `extent at page ${record.address}: bytes after its stored length are not zero (page ${record.address + record.pageCount - 1})`, { page: record.address, path });
           stats.bytesVerified += record.storedLength;
         } catch (error) {
           fromError(CartridgeFsckCode.EXTENT, error, { path });
@@ -236,7 +248,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     }
 
     if (options.repair && file.writable) {
-      const fixable = new Set<string>([CartridgeFsckCode.ORPHAN, CartridgeFsckCode.COUNT]);
+      const fixable = new Set<string>([CartridgeFsckCode.ORPHAN, CartridgeFsckCode.COUNT, CartridgeFsckCode.META, CartridgeFsckCode.RESERVED]);
       const pageProblems = findings.some((f) => !fixable.has(f.code) && f.code !== CartridgeFsckCode.DOUBLE);
       let changed = false;
       if (ownership && !pageProblems) {
@@ -256,6 +268,19 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
         repairs.push({ code: CartridgeFsckCode.COUNT, message: 'meta page counts rewritten from the catalog' });
         changed = true;
       }
+      // A damaged slot the image does not use is cleared: the next commit writes it afresh.
+      for (const slot of damagedSlots) pager.writeRaw(slot, new Uint8Array(pager.pageSize));
+      if (damagedSlots.length > 0) {
+        pager.sync();
+        repairs.push({ code: CartridgeFsckCode.META, message: `damaged meta slot(s) ${damagedSlots.map((p) => `page ${p}`).join(', ')} cleared` });
+      }
+      if (findings.some((f) => f.code === CartridgeFsckCode.RESERVED)) {
+        const page0 = pager.readRaw(0, 1);
+        page0.fill(0, SUPERBLOCK_SIZE);
+        pager.writeRaw(0, page0);
+        pager.sync();
+        repairs.push({ code: CartridgeFsckCode.RESERVED, message: 'page 0: reserved bytes after the superblock zeroed' });
+      }
       if (changed) {
         // §8: the commit's normalisation must know which generations snapshots pin.
         const pinned = [...new BTree(pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot).range()].map(([, value]) => decodeSnapshotRecord(value).generation);
@@ -270,6 +295,30 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
   } finally {
     closeCartridgeFile(file);
   }
+}
+
+/**
+ * Pages 0–2, which no pointer covers: the superblock's reserve after byte 512 must be
+ * zero, and a meta slot that does not verify is damage unless it is all zero (a slot
+ * never written yet). SIGKILL cannot tear the one write of a meta page; a power cut can,
+ * and then this finding says the image fell back to the other slot. Returns the damaged
+ * slots' pages.
+ */
+function checkFixedPages(file: CartridgeFile, add: (code: string, message: string, extra?: { page?: number }) => void): number[] {
+  const pager = file.pager;
+  const page0 = pager.readRaw(0, 1);
+  if (page0.subarray(SUPERBLOCK_SIZE).some((b) => b !== 0)) add(CartridgeFsckCode.RESERVED, `page 0: bytes ${SUPERBLOCK_SIZE}..${pager.pageSize - 1} after the superblock are not zero`, { page: 0 });
+  const damaged: number[] = [];
+  const ctx: PageContext = { ...pager.ctx, metaKey: null };
+  for (const slot of [0, 1] as const) {
+    const page = pager.readRaw(1 + slot, 1);
+    const decoded = decodeMetaSlot(page, slot, ctx);
+    if ('meta' in decoded || page.every((b) => b === 0)) continue;
+    if (decoded.page === metaSlotPage(file.meta.generation)) continue;
+    add(CartridgeFsckCode.META, `page ${decoded.page}: meta slot is damaged (${decoded.problem}); the image is at generation ${file.meta.generation} from page ${metaSlotPage(file.meta.generation)}`, { page: decoded.page });
+    damaged.push(decoded.page);
+  }
+  return damaged;
 }
 
 /** Sorted page numbers as runs [first, last]. */
