@@ -7,12 +7,12 @@
  * and at most one further (durable and atomic), every file holds exactly the bytes of
  * that state, every snapshot exists and reads as it was, and fsck finds nothing.
  *
- *   npm run crash:cartridge -- [--kills 1000] [--seed 1] [--jobs 3] [--max-delay 150] [--report FILE]
+ *   npm run crash:cartridge -- [--kills 1000] [--seed 1] [--jobs 4] [--max-delay 1000] [--minutes M] [--keep-failures DIR] [--report FILE]
  *
  * Exported as runCartridgeCrashTest for test/cartridge/crash.test.ts (a CI-sized run).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ function runAndKill(path, delayMs, passphrase) {
       const committed = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1]));
       // Killed after "committed K" of a step that compacts and before "compacted K": inside a compaction.
       const last = committed.at(-1);
-      resolve({ ready, lastCommitted: committed.length ? last : ready, inCompaction: last !== undefined && last % 9 === 4 && !out.includes(`compacted ${last}`) });
+      resolve({ out, ready, lastCommitted: committed.length ? last : ready, inCompaction: last !== undefined && last % 9 === 4 && !out.includes(`compacted ${last}`) });
     });
   });
 }
@@ -98,7 +98,7 @@ export async function checkSurvivor(path, passphrase, reported) {
     const model = simulate(state);
     problems.push(...(await compareFiles(store, model.files, 'current')));
     const snapshots = store.listSnapshots().map((s) => s.name);
-    if (snapshots.join(',') !== [...model.snapshots.keys()].join(',')) problems.push(`snapshots ${snapshots.join(',')} where ${[...model.snapshots.keys()].join(',')} belong`);
+    if (snapshots.join(',') !== [...model.snapshots.keys()].sort().join(',')) problems.push(`snapshots ${snapshots.join(',')} where ${[...model.snapshots.keys()].join(',')} belong`);
     for (const [name, files] of model.snapshots) {
       if (!snapshots.includes(name)) continue;
       const view = CartridgeStore.open(path, { passphrase, snapshot: name });
@@ -120,7 +120,7 @@ export async function checkSurvivor(path, passphrase, reported) {
  * Runs `kills` kill-and-check rounds over `jobs` images at once (each job its own image
  * kind). Returns counts and every failure (kill number, kind, problems).
  */
-export async function runCartridgeCrashTest({ kills = 1000, seed = 1, jobs = 3, maxDelayMs = 150, kinds = IMAGE_KINDS, onProgress } = {}) {
+export async function runCartridgeCrashTest({ kills = 1000, seed = 1, jobs = 3, maxDelayMs = 150, kinds = IMAGE_KINDS, onProgress, keepFailures, deadlineMs = Infinity } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dk-cart-crash-'));
   const random = prng(seed);
   const result = { kills: 0, failures: [], commitsSurvived: 0, midCommit: 0, inCompaction: 0, byKind: {}, seconds: 0 };
@@ -135,7 +135,7 @@ export async function runCartridgeCrashTest({ kills = 1000, seed = 1, jobs = 3, 
       created.commit();
       created.close();
       let previous = 0;
-      while (next < kills) {
+      while (next < kills && Date.now() - started < deadlineMs) {
         const n = next++;
         const delay = Math.floor(random() * maxDelayMs);
         const run = await runAndKill(path, delay, kind.passphrase);
@@ -154,7 +154,10 @@ export async function runCartridgeCrashTest({ kills = 1000, seed = 1, jobs = 3, 
         if (state > run.lastCommitted) result.midCommit++;
         if (run.inCompaction) result.inCompaction++;
         result.commitsSurvived += Math.max(0, state - previous);
-        if (problems.length > 0) result.failures.push({ kill: n, kind: kind.name, delay, problems });
+        if (problems.length > 0) {
+          result.failures.push({ kill: n, kind: kind.name, delay, problems, lastCommitted: run.lastCommitted });
+          if (keepFailures) copyFileSync(path, join(keepFailures, `kill${n}-${kind.name}.cart`));
+        }
         previous = state;
         onProgress?.(result);
       }
@@ -177,7 +180,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const kills = Number(argValue(args, '--kills', '1000'));
   const seed = Number(argValue(args, '--seed', '1'));
   const jobs = Number(argValue(args, '--jobs', '4'));
-  const maxDelayMs = Number(argValue(args, '--max-delay', '150'));
+  const maxDelayMs = Number(argValue(args, '--max-delay', '1000'));
+  const minutes = Number(argValue(args, '--minutes', 'Infinity'));
+  const keepFailures = argValue(args, '--keep-failures', undefined);
   const report = argValue(args, '--report', undefined);
   let shown = 0;
   const result = await runCartridgeCrashTest({
@@ -185,6 +190,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     seed,
     jobs,
     maxDelayMs,
+    keepFailures,
+    deadlineMs: minutes * 60_000,
     onProgress: (r) => {
       if (r.kills - shown >= 50 || r.kills === kills) {
         shown = r.kills;

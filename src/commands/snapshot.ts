@@ -88,8 +88,9 @@ export function define(program: Command): void {
         try {
           const before = store.file.pager.space.reusablePages();
           store.deleteSnapshot(name);
-          const freed = store.file.pager.space.reusablePages() - before;
           store.commit();
+          // Counted after the commit: only then do the snapshot's pages stop being pinned.
+          const freed = Math.max(0, store.file.pager.space.reusablePages() - before);
           if (g.json) printJson({ image, deleted: name, pagesFreed: freed });
           else if (!g.quiet) process.stdout.write(`${escapeName(image)}: snapshot ${escapeName(name)} deleted (${freed} pages freed)\n`);
         } finally {

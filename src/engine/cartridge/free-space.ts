@@ -56,6 +56,11 @@ export class FreeSpace {
     this.snapshots = [...generations].sort((a, b) => a - b);
   }
 
+  /** Adds a pin (a snapshot created in the running transaction); existing pins stay. */
+  pinGeneration(generation: number): void {
+    this.setSnapshotGenerations([...this.snapshots, generation]);
+  }
+
   /** §8 reuse rule for transaction t = this.generation. */
   isReusable(record: FreeExtent): boolean {
     const t = this.generation;

@@ -304,6 +304,8 @@ export class CartridgeStore {
     const root = this.catalog.flush();
     const snapshotRoot = this.snapshots.flush();
     commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+    // Snapshots deleted in the transaction that just committed stop pinning from the next one on.
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
   }
 
   /**
@@ -331,15 +333,18 @@ export class CartridgeStore {
     const meta = this.file.meta;
     const record: SnapshotRecord = { generation: meta.generation, createdMs: this.now(), fileCount: meta.fileCount, nextInodeId: meta.nextInodeId, catalogRoot: meta.catalogRoot };
     this.snapshots.put(key, encodeSnapshotRecord(record));
-    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+    this.file.pager.space.pinGeneration(record.generation);
   }
 
-  /** Drops a snapshot; the pages only it held become reusable by the §8 rule, without a walk. */
+  /**
+   * Drops a snapshot; the pages only it held become reusable by the §8 rule, without a
+   * walk, once the deletion has committed: until then a crash falls back to a tree that
+   * still has the snapshot, so its pages stay pinned for the rest of this transaction.
+   */
   deleteSnapshot(name: string): void {
     this.requireWritable();
     this.findSnapshot(name);
     this.snapshots.delete(validateName(name));
-    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
   }
 
   /**
