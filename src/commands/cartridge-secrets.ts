@@ -1,8 +1,9 @@
 /**
- * Passphrases for encrypted Cartridge images, for the commands that manage cartridges
- * (snapshot, compact, seal, verify, key). Never an argument (it would show in `ps` and
- * shell history): DISKKIT_PASSPHRASE, a --key-file, or a prompt when stdin is a terminal.
- * Asked for only when the image turns out to be encrypted.
+ * Passphrases for the commands that manage Cartridge images (snapshot, compact, seal,
+ * verify, key). The current passphrase comes from the command's provider (global
+ * --key-file, DISKKIT_PASSPHRASE, a prompt: commands/passphrase.ts), asked only when the
+ * image turns out to be encrypted; the new one of `key change` from --new-key-file,
+ * DISKKIT_NEW_PASSPHRASE or a prompt. Never an argument (`ps`, shell history).
  */
 import { readFileSync } from 'node:fs';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
@@ -25,7 +26,7 @@ function fromFile(path: string): string {
     throw new DiskkitError(code === 'ENOENT' ? ErrorCode.NOT_FOUND : ErrorCode.IO, `cannot read the key file: ${code === 'ENOENT' ? 'no such file' : code}`, { context: { path } });
   }
   const passphrase = text.replace(/\r?\n$/, '');
-  if (passphrase.length === 0) throw new DiskkitError(ErrorCode.USAGE, 'the key file is empty', { context: { path } });
+  if (passphrase.length === 0) throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'the key file is empty', { context: { path, reason: 'empty-key-file' } });
   return passphrase;
 }
 
@@ -66,27 +67,32 @@ export async function getPassphrase(source: PassphraseSource = {}): Promise<stri
   if (value !== undefined && value !== '') return value;
   if (process.stdin.isTTY && process.stderr.isTTY) {
     const typed = await promptHidden(source.prompt ?? 'Passphrase: ');
-    if (typed.length === 0) throw new DiskkitError(ErrorCode.USAGE, 'empty passphrase');
+    if (typed.length === 0) throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'empty passphrase', { context: { reason: 'empty' } });
     return typed;
   }
   const what = env === 'DISKKIT_PASSPHRASE' ? 'image is encrypted: a passphrase is needed' : 'a new passphrase is needed';
-  throw new DiskkitError(ErrorCode.USAGE, what, {
+  throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, what, {
     context: { reason: 'passphrase-needed' },
     hint: `set ${env} or use ${source.env ? '--new-key-file' : '--key-file'} (or run on a terminal to be asked)`,
   });
 }
 
 /**
- * Runs `open` without a passphrase first; when the image says it is encrypted, gets one
- * (from `source`) and runs `open` again with it. Returns what `open` returned and the
- * passphrase used (undefined for a plain image).
+ * Runs `open` without a passphrase first; when the image says it is encrypted, asks the
+ * command's passphrase provider (global --key-file, DISKKIT_PASSPHRASE, or a prompt:
+ * commands/passphrase.ts) and runs `open` again with it. Returns what `open` returned and
+ * the passphrase used (undefined for a plain image).
  */
-export async function openWithPassphrase<T>(source: PassphraseSource, open: (passphrase: string | undefined) => T): Promise<{ value: T; passphrase: string | undefined }> {
+export async function openWithPassphrase<T>(image: string, open: (passphrase: string | undefined) => T): Promise<{ value: T; passphrase: string | undefined }> {
+  let needed: DiskkitError;
   try {
     return { value: open(undefined), passphrase: undefined };
   } catch (error) {
     if (!isDiskkitError(error) || error.context.reason !== 'passphrase-needed') throw error;
+    needed = error;
   }
-  const passphrase = await getPassphrase(source);
+  const { passphraseFor } = await import('../engine/passphrase.js');
+  const passphrase = passphraseFor(image, 'open');
+  if (passphrase === undefined) throw needed;
   return { value: open(passphrase), passphrase };
 }

@@ -11,15 +11,14 @@ export function define(program: Command): void {
     .command('compact')
     .description('move live data down and truncate a Cartridge image (crash-safe at every instant)')
     .argument('<image>', 'Cartridge image')
-    .option('--key-file <file>', 'passphrase of an encrypted image, from this file (else DISKKIT_PASSPHRASE, else a prompt)')
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .addHelpText('after', '\nPages a snapshot holds stay where they are; delete snapshots first for the smallest file.')
-    .action((image: string, flags: { keyFile?: string; force?: boolean }, command: Command) => {
+    .action((image: string, flags: { force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
         refuseReadOnlyImage(image, Boolean(flags.force));
         const [{ openCartridgeFile, closeCartridgeFile, compactCartridge }, { openWithPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
-        const { value: file } = await openWithPassphrase({ keyFile: flags.keyFile }, (passphrase) => openCartridgeFile(image, { writable: true, passphrase }));
+        const { value: file } = await openWithPassphrase(image, (passphrase) => openCartridgeFile(image, { writable: true, passphrase }));
         try {
           const report = compactCartridge(file);
           const before = report.pagesBefore * report.pageSize;

@@ -1,7 +1,7 @@
 /**
  * `diskkit key change IMAGE`: gives an encrypted Cartridge image a new passphrase. The
  * master key is re-wrapped under the new one; no data is rewritten (docs/cartridge-format.md
- * §10.1). The old passphrase comes from --key-file, DISKKIT_PASSPHRASE or a prompt; the new
+ * §10.1). The old passphrase comes from the global --key-file, DISKKIT_PASSPHRASE or a prompt; the new
  * one from --new-key-file, DISKKIT_NEW_PASSPHRASE or a prompt (asked twice).
  */
 import type { Command } from 'commander';
@@ -14,16 +14,15 @@ export function define(program: Command): void {
     .command('change')
     .description('change the passphrase (re-wraps the master key; no data is rewritten)')
     .argument('<image>', 'encrypted Cartridge image')
-    .option('--key-file <file>', 'the current passphrase, from this file (else DISKKIT_PASSPHRASE, else a prompt)')
     .option('--new-key-file <file>', 'the new passphrase, from this file (else DISKKIT_NEW_PASSPHRASE, else a prompt)')
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .addHelpText('after', '\nExample (no terminal): DISKKIT_PASSPHRASE=old DISKKIT_NEW_PASSPHRASE=new diskkit key change fw.cart')
-    .action((image: string, flags: { keyFile?: string; newKeyFile?: string; force?: boolean }, command: Command) => {
+    .action((image: string, flags: { newKeyFile?: string; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
         refuseReadOnlyImage(image, Boolean(flags.force));
         const [{ CartridgeStore }, { openWithPassphrase, getPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
-        const { value: store, passphrase } = await openWithPassphrase({ keyFile: flags.keyFile, prompt: 'Current passphrase: ' }, (p) => CartridgeStore.open(image, { writable: true, passphrase: p }));
+        const { value: store, passphrase } = await openWithPassphrase(image, (p) => CartridgeStore.open(image, { writable: true, passphrase: p }));
         try {
           if (passphrase === undefined) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is not encrypted: it has no passphrase to change', { hint: 'encryption is chosen at mkfs (--encrypt)' });
           const source = { keyFile: flags.newKeyFile, env: 'DISKKIT_NEW_PASSPHRASE', prompt: 'New passphrase: ' };

@@ -14,10 +14,9 @@ export function define(program: Command): void {
     .argument('<image>', 'Cartridge image to seal (not changed)')
     .requiredOption('--key <pem>', 'Ed25519 private key (PEM, PKCS#8)')
     .requiredOption('--out <sealed>', 'the sealed image to write (replaced if it exists)')
-    .option('--key-file <file>', 'passphrase of an encrypted image, from this file (else DISKKIT_PASSPHRASE, else a prompt)')
     .option('--invariant', 'reproducible output (seal time from SOURCE_DATE_EPOCH, else 1980-01-01)')
     .addHelpText('after', '\nMake a key pair with openssl:\n  openssl genpkey -algorithm ed25519 -out seal.pem\n  openssl pkey -in seal.pem -pubout -out seal.pub\nThen: diskkit seal fw.cart --key seal.pem --out fw.sealed.cart && diskkit verify fw.sealed.cart --pub seal.pub')
-    .action((image: string, flags: { key: string; out: string; keyFile?: string; invariant?: boolean }, command: Command) => {
+    .action((image: string, flags: { key: string; out: string; invariant?: boolean }, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
         const [{ readFileSync, realpathSync, existsSync }, { resolve }] = await Promise.all([import('node:fs'), import('node:path')]);
@@ -35,7 +34,7 @@ export function define(program: Command): void {
         }
         const privateKey = ed25519PrivateKey(pem);
         const times = timePolicy(Boolean(flags.invariant));
-        const { value: file } = await openWithPassphrase({ keyFile: flags.keyFile }, (passphrase) => openCartridgeFile(image, { passphrase }));
+        const { value: file } = await openWithPassphrase(image, (passphrase) => openCartridgeFile(image, { passphrase }));
         try {
           const report = sealCartridge(file, flags.out, privateKey, { nowMs: times.invariant ? times.now().getTime() : undefined });
           if (g.json) printJson({ image, ...report });

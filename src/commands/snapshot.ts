@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 import { escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
 
 interface SnapshotFlags {
-  keyFile?: string;
   force?: boolean;
   invariant?: boolean;
 }
@@ -20,16 +19,12 @@ async function openStore(image: string, flags: SnapshotFlags, writable: boolean)
   const [{ CartridgeStore }, { openWithPassphrase }, { timePolicy }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js'), import('./write-times.js')]);
   const times = timePolicy(Boolean(flags.invariant));
   const nowMs = times.invariant ? times.now().getTime() : undefined;
-  const { value } = await openWithPassphrase({ keyFile: flags.keyFile }, (passphrase) => CartridgeStore.open(image, { writable, passphrase, nowMs }));
+  const { value } = await openWithPassphrase(image, (passphrase) => CartridgeStore.open(image, { writable, passphrase, nowMs }));
   return value;
 }
 
-function withOptions(command: Command): Command {
-  return command.option('--key-file <file>', 'passphrase of an encrypted image, from this file (else DISKKIT_PASSPHRASE, else a prompt)');
-}
-
 function writeOptions(command: Command): Command {
-  return withOptions(command)
+  return command
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .option('--invariant', 'reproducible output (times from SOURCE_DATE_EPOCH, else 1980-01-01)');
 }
@@ -58,7 +53,7 @@ export function define(program: Command): void {
     },
   );
 
-  withOptions(snapshot.command('list').description('list the snapshots: name, generation, creation time, files').argument('<image>', 'Cartridge image')).action(
+  (snapshot.command('list').description('list the snapshots: name, generation, creation time, files').argument('<image>', 'Cartridge image')).action(
     (image: string, flags: SnapshotFlags, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import { escapeName, globalOptions, printJson, runAction, usageError } from './context.js';
+import { ExitCode } from './exit-codes.js';
 
 export function define(program: Command): void {
   program
@@ -14,9 +15,8 @@ export function define(program: Command): void {
     .description('check the Ed25519 seal of a sealed Cartridge image, then every page and extent')
     .argument('<sealed>', 'sealed Cartridge image')
     .requiredOption('--pub <pem>', 'Ed25519 public key (PEM, SPKI) of the sealer')
-    .option('--key-file <file>', 'passphrase of an encrypted image, from this file (else DISKKIT_PASSPHRASE, else a prompt)')
     .option('--seal-only', 'check the signature and hash only, not every page and extent')
-    .action((image: string, flags: { pub: string; keyFile?: string; sealOnly?: boolean }, command: Command) => {
+    .action((image: string, flags: { pub: string; sealOnly?: boolean }, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
         const { readFileSync } = await import('node:fs');
@@ -31,20 +31,22 @@ export function define(program: Command): void {
         let check: Awaited<ReturnType<typeof checkCartridge>> | null = null;
         if (seal.valid && !flags.sealOnly) {
           // Opened once to learn whether a passphrase is needed (and to ask for it), then checked.
-          const { value: file, passphrase } = await openWithPassphrase({ keyFile: flags.keyFile }, (p) => openCartridgeFile(image, { passphrase: p }));
+          const { value: file, passphrase } = await openWithPassphrase(image, (p) => openCartridgeFile(image, { passphrase: p }));
           closeCartridgeFile(file);
           check = await checkCartridge(image, { passphrase });
         }
         const problems = [...seal.problems, ...(check ? check.errors.map((e) => `${e.code} ${e.message}`) : [])];
+        const valid = problems.length === 0;
+        const why = seal.sealed ? `seal does not verify (${problems.length} problem${problems.length === 1 ? '' : 's'})` : 'image is not sealed';
         if (g.json) {
-          printJson({ image, valid: problems.length === 0, sealed: seal.sealed, sealedAt: seal.sealedMs === null ? null : new Date(seal.sealedMs).toISOString(), sha256: seal.sha256, publicKey: seal.publicKey, checked: check !== null, problems });
-        } else {
-          for (const p of problems) process.stdout.write(`${escapeName(p)}\n`);
-          if (problems.length === 0) process.stdout.write(`${escapeName(image)}: seal valid (sealed ${new Date(seal.sealedMs!).toISOString()}, sha256 ${seal.sha256})${check ? `, ${check.stats.pagesVerified} pages and ${check.stats.extents} extents verified` : ''}\n`);
+          // One document, the verdict in it; the exit code says it too.
+          printJson({ image, valid, sealed: seal.sealed, sealedAt: seal.sealedMs === null ? null : new Date(seal.sealedMs).toISOString(), sha256: seal.sha256, publicKey: seal.publicKey, checked: check !== null, problems, exitCode: valid ? ExitCode.OK : ExitCode.ERROR });
+          if (!valid) process.stderr.write(`diskkit: ${escapeName(image)}: ${why}\n`);
+          return valid ? ExitCode.OK : ExitCode.ERROR;
         }
-        if (problems.length > 0) {
-          throw new DiskkitError(ErrorCode.CORRUPT, seal.sealed ? `seal does not verify (${problems.length} problem${problems.length === 1 ? '' : 's'})` : 'image is not sealed', { context: { reason: 'seal' } });
-        }
+        for (const p of problems) process.stdout.write(`${escapeName(p)}\n`);
+        if (valid) process.stdout.write(`${escapeName(image)}: seal valid (sealed ${new Date(seal.sealedMs!).toISOString()}, sha256 ${seal.sha256})${check ? `, ${check.stats.pagesVerified} pages and ${check.stats.extents} extents verified` : ''}\n`);
+        else throw new DiskkitError(ErrorCode.CORRUPT, why, { context: { reason: 'seal' } });
       });
     });
 }

@@ -1,7 +1,7 @@
 /**
- * The Cartridge format's public surface (docs/cartridge-format.md). Commands and the
- * format registry import from here only. Not registered yet: the Cartridge Volume that
- * plugs into src/engine/formats.ts comes next.
+ * The Cartridge format's public surface (docs/cartridge-format.md). Commands import from
+ * here only; the format registry imports the definition module, format.ts (registered in
+ * src/engine/registered-formats.ts), which opens images as a CartridgeVolume.
  */
 export { hasCartridgeMagic, Compression, type CompressionId, type Superblock } from './superblock.js';
 export { ChecksumAlgorithm, type ChecksumAlgorithmId } from './checksum.js';
@@ -13,3 +13,5 @@ export { ArcCache, type ArcStats } from './arc-cache.js';
 export { compactCartridge, type CompactOptions, type CompactReport } from './compact.js';
 export { sealCartridge, verifySeal, ed25519PrivateKey, ed25519PublicKey, type SealReport, type SealCheck } from './seal.js';
 export { checkCartridge, CartridgeFsckCode, type CartridgeCheck, type CartridgeFinding, type CartridgeCheckOptions } from './fsck-check.js';
+export { CartridgeVolume, compressionId, compressionName } from './cartridge-volume.js';
+export { cartridgeFormat } from './format.js';

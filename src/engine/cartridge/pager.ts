@@ -22,10 +22,13 @@ export interface PagerOptions {
   space: FreeSpace;
   /** Decoded pages kept by the ARC cache (entries, not bytes). */
   cacheEntries?: number;
+  /** False when the descriptor belongs to someone else (the Volume's BlockSource), who closes it. */
+  ownsFd?: boolean;
 }
 
 export class Pager {
   readonly fd: number;
+  readonly ownsFd: boolean;
   readonly path: string;
   readonly ctx: PageContext;
   readonly space: FreeSpace;
@@ -36,6 +39,7 @@ export class Pager {
 
   constructor(options: PagerOptions) {
     this.fd = options.fd;
+    this.ownsFd = options.ownsFd ?? true;
     this.path = options.path;
     this.ctx = options.ctx;
     this.space = options.space;
@@ -149,7 +153,7 @@ export class Pager {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.ownsFd) closeSync(this.fd);
   }
 
   private checkAddress(address: number, count: number): void {
