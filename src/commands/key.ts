@@ -6,20 +6,21 @@
  */
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
-import { escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction } from './context.js';
+import { escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
-  const key = program.command('key').description('manage the passphrase of an encrypted Cartridge image');
-  key
-    .command('change')
-    .description('change the passphrase (re-wraps the master key; no data is rewritten)')
+  program
+    .command('key')
+    .description('change the passphrase of an encrypted Cartridge image (re-wraps the master key; no data is rewritten)')
+    .argument('<action>', 'change')
     .argument('<image>', 'encrypted Cartridge image')
     .option('--new-key-file <file>', 'the new passphrase, from this file (else DISKKIT_NEW_PASSPHRASE, else a prompt)')
     .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
     .addHelpText('after', '\nExample (no terminal): DISKKIT_PASSPHRASE=old DISKKIT_NEW_PASSPHRASE=new diskkit key change fw.cart')
-    .action((image: string, flags: { newKeyFile?: string; force?: boolean }, command: Command) => {
+    .action((action: string, image: string, flags: { newKeyFile?: string; force?: boolean }, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
+        if (action !== 'change') throw usageError(`key takes 'change', not '${action}'`);
         refuseReadOnlyImage(image, Boolean(flags.force));
         const [{ CartridgeStore }, { openWithPassphrase, getPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
         const { value: store, passphrase } = await openWithPassphrase(image, (p) => CartridgeStore.open(image, { writable: true, passphrase: p }));

@@ -23,93 +23,74 @@ async function openStore(image: string, flags: SnapshotFlags, writable: boolean)
   return value;
 }
 
-function writeOptions(command: Command): Command {
-  return command
-    .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
-    .option('--invariant', 'reproducible output (times from SOURCE_DATE_EPOCH, else 1980-01-01)');
-}
+const ACTIONS = ['create', 'list', 'delete', 'restore'] as const;
+type Action = (typeof ACTIONS)[number];
 
 export function define(program: Command): void {
-  const snapshot = program
+  program
     .command('snapshot')
     .description('create, list, delete or restore snapshots of a Cartridge image')
-    .addHelpText('after', '\nExamples:\n  diskkit snapshot create fw.cart v1\n  diskkit snapshot list fw.cart\n  diskkit cat fw.cart@v1:/etc/config\n  diskkit snapshot restore fw.cart v1\n  diskkit snapshot delete fw.cart v1');
-
-  writeOptions(snapshot.command('create').description('pin the last commit under NAME (constant time, whatever the image size)').argument('<image>', 'Cartridge image').argument('<name>', 'snapshot name (1-255 bytes, no "/")')).action(
-    (image: string, name: string, flags: SnapshotFlags, command: Command) => {
+    .argument('<action>', 'create | list | delete | restore')
+    .argument('<image>', 'Cartridge image')
+    .argument('[name]', 'snapshot name (1-255 bytes, no "/"); not for list')
+    .option('-f, --force', 'write even when the image file is read-only (chmod 444)')
+    .option('--invariant', 'reproducible output (times from SOURCE_DATE_EPOCH, else 1980-01-01)')
+    .addHelpText(
+      'after',
+      '\ncreate pins the last commit under NAME (constant time, whatever the image size); delete frees the pages only that snapshot held; restore makes the snapshot the current state (the snapshot stays); list prints name, generation, creation time and entries.\n\nExamples:\n  diskkit snapshot create fw.cart v1\n  diskkit snapshot list fw.cart\n  diskkit cat fw.cart@v1:/etc/config\n  diskkit snapshot restore fw.cart v1\n  diskkit snapshot delete fw.cart v1',
+    )
+    .action((action: string, image: string, name: string | undefined, flags: SnapshotFlags, command: Command) => {
       const g = globalOptions(command);
       return runAction(image, async () => {
+        if (!(ACTIONS as readonly string[]).includes(action)) throw usageError(`snapshot takes create, list, delete or restore, not '${action}'`);
+        const verb = action as Action;
+        if (verb === 'list') {
+          if (name !== undefined) throw usageError('snapshot list takes only IMAGE');
+          return list(image, flags, g);
+        }
+        if (name === undefined || name.length === 0) throw usageError(`snapshot ${verb} needs IMAGE and NAME`);
         const store = await openStore(image, flags, true);
         try {
-          store.createSnapshot(name);
-          store.commit();
-          const made = store.listSnapshots().find((s) => s.name === name)!;
-          if (g.json) printJson({ image, snapshot: name, generation: made.generation, files: made.fileCount });
-          else if (!g.quiet) process.stdout.write(`${escapeName(image)}: snapshot ${escapeName(name)} of generation ${made.generation} (${made.fileCount} files and directories)\n`);
-        } finally {
-          store.close();
-        }
-      });
-    },
-  );
-
-  (snapshot.command('list').description('list the snapshots: name, generation, creation time, files').argument('<image>', 'Cartridge image')).action(
-    (image: string, flags: SnapshotFlags, command: Command) => {
-      const g = globalOptions(command);
-      return runAction(image, async () => {
-        const store = await openStore(image, flags, false);
-        try {
-          const list = store.listSnapshots().map((s) => ({ name: s.name, generation: s.generation, created: new Date(s.createdMs).toISOString(), files: s.fileCount }));
-          if (g.json) printJson({ image, generation: store.generation, snapshots: list });
-          else if (list.length === 0) process.stdout.write(`${escapeName(image)}: no snapshots\n`);
-          else {
-            const width = Math.max(4, ...list.map((s) => escapeName(s.name).length));
-            const lines = [`${'NAME'.padEnd(width)}  GENERATION  CREATED                   FILES`];
-            for (const s of list) lines.push(`${escapeName(s.name).padEnd(width)}  ${String(s.generation).padStart(10)}  ${s.created.padEnd(24)}  ${s.files}`);
-            process.stdout.write(lines.join('\n') + '\n');
+          if (verb === 'create') {
+            store.createSnapshot(name);
+            store.commit();
+            const made = store.listSnapshots().find((s) => s.name === name)!;
+            if (g.json) printJson({ image, snapshot: name, generation: made.generation, files: made.fileCount });
+            else if (!g.quiet) process.stdout.write(`${escapeName(image)}: snapshot ${escapeName(name)} of generation ${made.generation} (${made.fileCount} files and directories)\n`);
+          } else if (verb === 'delete') {
+            const before = store.file.pager.space.reusablePages();
+            store.deleteSnapshot(name);
+            store.commit();
+            // Counted after the commit: only then do the snapshot's pages stop being pinned.
+            const freed = Math.max(0, store.file.pager.space.reusablePages() - before);
+            if (g.json) printJson({ image, deleted: name, pagesFreed: freed });
+            else if (!g.quiet) process.stdout.write(`${escapeName(image)}: snapshot ${escapeName(name)} deleted (${freed} pages freed)\n`);
+          } else {
+            store.restoreSnapshot(name);
+            store.commit();
+            if (g.json) printJson({ image, restored: name, generation: store.generation });
+            else if (!g.quiet) process.stdout.write(`${escapeName(image)}: restored snapshot ${escapeName(name)} (now generation ${store.generation})\n`);
           }
         } finally {
           store.close();
         }
       });
-    },
-  );
+    });
+}
 
-  writeOptions(snapshot.command('delete').description('delete a snapshot; the pages only it held become free').argument('<image>', 'Cartridge image').argument('<name>', 'snapshot name')).action(
-    (image: string, name: string, flags: SnapshotFlags, command: Command) => {
-      const g = globalOptions(command);
-      return runAction(image, async () => {
-        const store = await openStore(image, flags, true);
-        try {
-          const before = store.file.pager.space.reusablePages();
-          store.deleteSnapshot(name);
-          store.commit();
-          // Counted after the commit: only then do the snapshot's pages stop being pinned.
-          const freed = Math.max(0, store.file.pager.space.reusablePages() - before);
-          if (g.json) printJson({ image, deleted: name, pagesFreed: freed });
-          else if (!g.quiet) process.stdout.write(`${escapeName(image)}: snapshot ${escapeName(name)} deleted (${freed} pages freed)\n`);
-        } finally {
-          store.close();
-        }
-      });
-    },
-  );
-
-  writeOptions(snapshot.command('restore').description('make snapshot NAME the current state of the image (the snapshot stays)').argument('<image>', 'Cartridge image').argument('<name>', 'snapshot name')).action(
-    (image: string, name: string, flags: SnapshotFlags, command: Command) => {
-      const g = globalOptions(command);
-      return runAction(image, async () => {
-        if (name.length === 0) throw usageError('give the name of the snapshot to restore');
-        const store = await openStore(image, flags, true);
-        try {
-          store.restoreSnapshot(name);
-          store.commit();
-          if (g.json) printJson({ image, restored: name, generation: store.generation });
-          else if (!g.quiet) process.stdout.write(`${escapeName(image)}: restored snapshot ${escapeName(name)} (now generation ${store.generation})\n`);
-        } finally {
-          store.close();
-        }
-      });
-    },
-  );
+async function list(image: string, flags: SnapshotFlags, g: ReturnType<typeof globalOptions>): Promise<void> {
+  const store = await openStore(image, flags, false);
+  try {
+    const rows = store.listSnapshots().map((s) => ({ name: s.name, generation: s.generation, created: new Date(s.createdMs).toISOString(), files: s.fileCount }));
+    if (g.json) printJson({ image, generation: store.generation, snapshots: rows });
+    else if (rows.length === 0) process.stdout.write(`${escapeName(image)}: no snapshots\n`);
+    else {
+      const width = Math.max(4, ...rows.map((s) => escapeName(s.name).length));
+      const lines = [`${'NAME'.padEnd(width)}  GENERATION  CREATED                   FILES`];
+      for (const s of rows) lines.push(`${escapeName(s.name).padEnd(width)}  ${String(s.generation).padStart(10)}  ${s.created.padEnd(24)}  ${s.files}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+  } finally {
+    store.close();
+  }
 }
