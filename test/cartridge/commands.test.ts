@@ -6,12 +6,27 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
 import { diskkit } from '../helpers/cli.js';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { Compression } from '../../src/engine/cartridge/superblock.js';
 import { patternBytes, scratchDir } from './scratch.js';
 
 const nextPath = scratchDir('cmds');
+const SCHEMAS = fileURLToPath(new URL('../../docs/schemas/', import.meta.url));
+const ajv = new Ajv({ allErrors: true, strict: true });
+for (const file of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')), file.replace('.schema.json', ''));
+
+/** Parses a --json document and checks it against its schema in docs/schemas/. */
+function documentOf(schema: string, stdout: string): Record<string, any> {
+  const doc = JSON.parse(stdout);
+  const validate = ajv.getSchema(schema)!;
+  expect(validate(doc), `${schema}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  return doc;
+}
 
 async function makeImage(passphrase?: string): Promise<string> {
   const path = nextPath();
@@ -34,9 +49,9 @@ async function read(path: string, name: string, passphrase?: string, snapshot?: 
 describe('snapshot, compact, fsck on a Cartridge through the CLI', () => {
   it('create, list, restore and delete a snapshot; compact; fsck stays clean', async () => {
     const image = await makeImage();
-    expect((await diskkit(['snapshot', 'create', image, 'v1'])).exitCode).toBe(0);
+    documentOf('snapshot', (await diskkit(['--json', 'snapshot', 'create', image, 'v1'])).stdout);
     const list = await diskkit(['--json', 'snapshot', 'list', image]);
-    expect(JSON.parse(list.stdout).snapshots.map((s: { name: string; files: number }) => [s.name, s.files])).toEqual([['v1', 12]]);
+    expect(documentOf('snapshot', list.stdout).snapshots.map((s: { name: string; files: number }) => [s.name, s.files])).toEqual([['v1', 12]]);
     // Change the image after the snapshot, through the engine.
     const store = CartridgeStore.open(image, { writable: true });
     for (let i = 0; i < 12; i += 2) store.remove(`/f${i}`);
@@ -55,16 +70,17 @@ describe('snapshot, compact, fsck on a Cartridge through the CLI', () => {
     again.commit();
     again.close();
     const deleted = await diskkit(['--json', 'snapshot', 'delete', image, 'v1']);
-    expect(JSON.parse(deleted.stdout).pagesFreed).toBeGreaterThan(6 * 24);
+    expect(documentOf('snapshot', deleted.stdout).pagesFreed).toBeGreaterThan(6 * 24);
     const before = statSync(image).size;
     const compact = await diskkit(['--json', 'compact', image]);
     expect(compact.exitCode, compact.stderr).toBe(0);
-    expect(JSON.parse(compact.stdout).bytesAfter).toBe(statSync(image).size);
+    expect(documentOf('compact', compact.stdout).bytesAfter).toBe(statSync(image).size);
     expect(statSync(image).size).toBeLessThan(before * 0.65);
     for (let i = 1; i < 12; i += 2) expect((await read(image, `/f${i}`)).equals(Buffer.from(patternBytes(100_000, i + 1)))).toBe(true);
     const fsck = await diskkit(['fsck', '-v', image]);
     expect(fsck.exitCode, fsck.stdout + fsck.stderr).toBe(0);
     expect(fsck.stdout).toMatch(/6 files, 1 directories/);
+    expect(documentOf('fsck', (await diskkit(['--json', 'fsck', image])).stdout).stats.files).toBe(6);
   }, 60_000);
 
   it('fsck exits 4 for a damaged extent, naming it, and 8 with the error for a wrong passphrase', async () => {
@@ -74,7 +90,7 @@ describe('snapshot, compact, fsck on a Cartridge through the CLI', () => {
     writeFileSync(image, bytes);
     const fsck = await diskkit(['--json', 'fsck', image]);
     expect(fsck.exitCode).toBe(4);
-    const doc = JSON.parse(fsck.stdout);
+    const doc = documentOf('fsck', fsck.stdout);
     expect(doc.errors[0].code).toBe('E_FSCK_EXTENT');
     expect(doc.errors[0].message).toMatch(/^extent at page \d+: checksum mismatch/);
     const encrypted = await makeImage('pw');
@@ -102,7 +118,7 @@ describe('seal, verify and key change through the CLI', () => {
     const sealed = `${image}.sealed`;
     const seal = await diskkit(['--json', 'seal', image, '--key', pem, '--out', sealed]);
     expect(seal.exitCode, seal.stderr).toBe(0);
-    expect(JSON.parse(seal.stdout).bytes).toBe(statSync(sealed).size);
+    expect(documentOf('seal', seal.stdout).bytes).toBe(statSync(sealed).size);
     const ok = await diskkit(['verify', sealed, '--pub', pub]);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/seal valid/);
@@ -120,15 +136,16 @@ describe('seal, verify and key change through the CLI', () => {
     writeFileSync(sealed, bytes);
     const tampered = await diskkit(['--json', 'verify', sealed, '--pub', pub]);
     expect(tampered.exitCode).toBe(1);
-    expect(JSON.parse(tampered.stdout).valid).toBe(false);
+    expect(documentOf('verify', tampered.stdout).valid).toBe(false);
     const notEd = await diskkit(['seal', image, '--key', pub, '--out', `${image}.x`]);
     expect(notEd.exitCode).toBe(2);
   }, 60_000);
 
   it('key change: the new passphrase opens the image, the old one is refused', async () => {
     const image = await makeImage('old pass');
-    const change = await diskkit(['key', 'change', image], { env: { DISKKIT_PASSPHRASE: 'old pass', DISKKIT_NEW_PASSPHRASE: 'new pass' } });
+    const change = await diskkit(['--json', 'key', 'change', image], { env: { DISKKIT_PASSPHRASE: 'old pass', DISKKIT_NEW_PASSPHRASE: 'new pass' } });
     expect(change.exitCode, change.stderr).toBe(0);
+    expect(documentOf('key', change.stdout).changed).toBe(true);
     expect((await read(image, '/f3', 'new pass')).equals(Buffer.from(patternBytes(100_000, 4)))).toBe(true);
     expect(() => CartridgeStore.open(image, { passphrase: 'old pass' })).toThrow(/wrong passphrase/);
     const none = await diskkit(['key', 'change', image], { env: { DISKKIT_PASSPHRASE: 'new pass' } });
