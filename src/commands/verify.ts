@@ -5,8 +5,8 @@
  * 1 otherwise, naming what failed.
  */
 import type { Command } from 'commander';
-import { DiskkitError, ErrorCode } from '../engine/errors.js';
-import { escapeName, globalOptions, printJson, runAction, usageError } from './context.js';
+import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { escapeName, globalOptions, printJson, runAction, usageError, warn } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
 export function define(program: Command): void {
@@ -30,10 +30,20 @@ export function define(program: Command): void {
         const seal = verifySeal(image, ed25519PublicKey(pem));
         let check: Awaited<ReturnType<typeof checkCartridge>> | null = null;
         if (seal.valid && !flags.sealOnly) {
-          // Opened once to learn whether a passphrase is needed (and to ask for it), then checked.
-          const { value: file, passphrase } = await openWithPassphrase(image, (p) => openCartridgeFile(image, { passphrase: p }));
-          closeCartridgeFile(file);
-          check = await checkCartridge(image, { passphrase });
+          // Opened once to learn whether a passphrase is needed (and to ask for it); the check reuses the unlocked keys.
+          let opened: ReturnType<typeof openCartridgeFile> | null = null;
+          try {
+            ({ value: opened } = await openWithPassphrase(image, (p) => openCartridgeFile(image, { passphrase: p })));
+          } catch (error) {
+            if (!isDiskkitError(error) || error.context.reason !== 'passphrase-needed') throw error;
+            // The signed hash already covers every byte; without the key only the tree walk is skipped.
+            warn(g, image, 'encrypted image and no passphrase: seal checked, pages and extents not walked (give --key-file or DISKKIT_PASSPHRASE)');
+          }
+          if (opened) {
+            const keys = opened.keys ?? undefined;
+            closeCartridgeFile(opened);
+            check = await checkCartridge(image, { keys });
+          }
         }
         const problems = [...seal.problems, ...(check ? check.errors.map((e) => `${e.code} ${e.message}`) : [])];
         const valid = problems.length === 0;
