@@ -48,9 +48,13 @@ function runAndKill(path, delayMs, passphrase) {
     const child = spawn(process.execPath, [WRITER, path, String(delayMs)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
-    // A safety net only: the writer's own `sleep; kill -KILL` is what ends it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk) => (out += chunk));
+    // A safety net only, armed once the writer is ready (on a loaded machine a nice'd
+    // writer can take a minute to start): its own `sleep; kill -KILL` is what ends it.
+    let timer;
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!timer && out.includes('ready')) timer = setTimeout(() => child.kill('SIGKILL'), delayMs + 120_000);
+    });
     child.stderr.on('data', (chunk) => (err += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => {
