@@ -9,7 +9,7 @@ import { hasCartridgeMagic } from './magic.js';
 export const cartridgeFormat: FormatDefinition = {
   name: 'cartridge',
   title: 'Cartridge',
-  capabilities: ['read', 'write', 'mkfs', 'bench', 'snapshots', 'encryption'],
+  capabilities: ['read', 'write', 'mkfs', 'fsck', 'repair', 'bench', 'snapshots', 'encryption'],
   probe: (head) => hasCartridgeMagic(head),
   // Imported on open: every command loads every format's probe, and the volume code
   // (catalog, codecs, crypto) would cost every start-up its load time.
@@ -20,5 +20,6 @@ export const cartridgeFormat: FormatDefinition = {
       format: async () => (await import('./mkfs-hook.js')).noTargetFormat(),
       create: async (request) => (await import('./mkfs-hook.js')).createCartridge(request),
     },
+    fsck: async (source, request) => (await import('./fsck-hook.js')).fsckCartridge(source, request),
   },
 };
