@@ -96,7 +96,7 @@ const VARIANTS: Variant[] = [
 
 describe('Cartridge Volume against a model, reopened after every step', () => {
   for (const variant of VARIANTS) {
-    it(`${variant.name}: ${variant.steps} random steps`, () => {
+    it(`${variant.name}: ${variant.steps} random steps`, async () => {
       const path = nextPath();
       setPassphraseProvider(() => variant.passphrase);
       CartridgeStore.create(path, { compression: variant.compression, checksumAlgorithm: variant.checksum, passphrase: variant.passphrase }).close();
@@ -109,7 +109,7 @@ describe('Cartridge Volume against a model, reopened after every step', () => {
       for (let step = 0; step <= variant.steps; step++) {
         // One open per step (scrypt makes an encrypted open cost ~0.2 s): what the last
         // step committed is compared first, through the reopened image.
-        const volume = openVolume(path, { writable: step < variant.steps });
+        const volume = await openVolume(path, { writable: step < variant.steps });
         try {
           expectSame(snapshotOf(volume), model, `after step ${step - 1} (${what})`);
         } catch (error) {
