@@ -31,8 +31,15 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   }
   if (target === null) return false;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { setJsonErrorDocument }] = await Promise.all([import('./commands/ls.js'), import('./commands/context.js')]);
+  const [{ runLs }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+    import('./commands/ls.js'),
+    import('./commands/context.js'),
+    import('./engine/passphrase.js'),
+    import('./commands/passphrase.js'),
+  ]);
+  // What cli.ts's preAction hook does for every command (no --key-file on this path: DISKKIT_PASSPHRASE or a prompt).
   setJsonErrorDocument(globals.json);
+  setPassphraseProvider(commandPassphraseProvider(undefined));
   await runLs(target, opts, { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false });
   return true;
 }
