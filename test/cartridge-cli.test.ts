@@ -19,6 +19,8 @@ import { diskkit, diskkitBytes } from './helpers/cli.js';
 import { requireRoot, requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage, mtoolsTree, readHostTree } from './helpers/fat-write.js';
 import { CartridgeStore } from '../src/engine/cartridge/store.js';
+import { InodeKind, encodeInodeRecord } from '../src/engine/cartridge/inode-record.js';
+import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY } from '../src/engine/cartridge/catalog-key.js';
 
 const PASSPHRASE = 'tr0ub4dor & 3';
 const ENC = { DISKKIT_PASSPHRASE: PASSPHRASE };
@@ -308,5 +310,46 @@ describe.runIf(requireTools('mkntfs', 'ntfs-3g') && requireRoot('mounting NTFS t
     const out = join(dir, 'from-ntfs-out');
     expect((await diskkit(['cp', '-r', `${cart}:/`, out])).exitCode).toBe(0);
     expect(digests(readHostTree(out))).toEqual(digests(new Map([...tree].filter(([p]) => p === 'a.txt' || p.startsWith('sub/')))));
+  }, 60_000);
+});
+
+describe('a hostile catalog (checksums recomputed, so only the structure is wrong)', () => {
+  it('a directory that contains itself and names with / or .. end in reported errors, never a hang or a write outside the destination', async () => {
+    const image = join(dir, 'hostile.cart');
+    const store = CartridgeStore.create(image, {});
+    const dirRecord = (id: number): Uint8Array => encodeInodeRecord({ id, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: 0, data: { mode: 'empty' } });
+    const fileRecord = (id: number, text: string): Uint8Array => encodeInodeRecord({ id, kind: InodeKind.FILE, permissions: 0, size: text.length, mtimeMs: 0, data: { mode: 'inline', bytes: Buffer.from(text) } });
+    const key = (parent: number, name: string): Uint8Array => Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, parent]), Buffer.from(name)]);
+    // Key order: parent id, then name bytes ('..' < 'a/b' < 'loop' < 'ok.txt').
+    store.adoptCatalog(
+      [
+        [ROOT_ENTRY_KEY, dirRecord(ROOT_DIRECTORY_ID)],
+        [key(1, '..'), fileRecord(3, 'dotdot')],
+        [key(1, 'a/b'), fileRecord(4, 'slash')],
+        [key(1, 'loop'), dirRecord(ROOT_DIRECTORY_ID)],
+        [key(1, 'ok.txt'), fileRecord(5, 'fine')],
+      ],
+      () => ({ nextInodeId: 6, fileCount: 4 }),
+    );
+    store.commit();
+    store.close();
+    const out = join(dir, 'hostile-out', 'inside');
+    mkdirSync(out, { recursive: true });
+    const [ls, cp, rm] = await Promise.all([
+      diskkit(['ls', '-R', image], { timeout: 30_000 }),
+      diskkit(['cp', '-r', `${image}:/`, out], { timeout: 30_000 }),
+      diskkit(['rm', '-r', `${join(dir, 'hostile.cart')}:/loop`], { timeout: 30_000 }),
+    ]);
+    expect(ls.exitCode).toBe(1);
+    expect(ls.stderr).toMatch(/already listed as \/ \(a loop/);
+    expect(ls.stdout).toMatch(/ok\.txt/);
+    expect(ls.stdout).not.toMatch(/a\/b|\.\.\n/);
+    expect(cp.exitCode).toBe(1);
+    expect(readFileSync(join(out, 'ok.txt'), 'utf8')).toBe('fine');
+    // Nothing landed beside the destination: '..' and 'a/b' were never written anywhere
+    // ('loop' is made, then its listing fails: it is the root again).
+    expect([...readHostTree(join(dir, 'hostile-out')).keys()].sort()).toEqual(['inside/', 'inside/loop/', 'inside/ok.txt']);
+    expect(rm.exitCode).toBe(1);
+    expect(rm.stderr).toMatch(/inside itself/);
   }, 60_000);
 });
