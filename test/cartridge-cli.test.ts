@@ -9,11 +9,13 @@
  * mtools, and cp from NTFS (written by ntfs-3g) into a Cartridge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
 import { createHash } from 'node:crypto';
 import { diskkit, diskkitBytes } from './helpers/cli.js';
 import { requireRoot, requireTools } from './helpers/oracle.js';
@@ -351,5 +353,32 @@ describe('a hostile catalog (checksums recomputed, so only the structure is wron
     expect([...readHostTree(join(dir, 'hostile-out')).keys()].sort()).toEqual(['inside/', 'inside/loop/', 'inside/ok.txt']);
     expect(rm.exitCode).toBe(1);
     expect(rm.stderr).toMatch(/inside itself/);
+  }, 60_000);
+});
+
+describe('--json documents on cartridges match docs/schemas', () => {
+  it('mkfs, info, ls, cp in and out, mkdir, mv, rm', async () => {
+    const schemas = fileURLToPath(new URL('../docs/schemas/', import.meta.url));
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    for (const file of readdirSync(schemas)) ajv.addSchema(JSON.parse(readFileSync(join(schemas, file), 'utf8')), file.replace('.schema.json', ''));
+    const expectValid = (schema: string, stdout: string): void => {
+      const validate = ajv.getSchema(schema)!;
+      const ok = validate(JSON.parse(stdout));
+      expect(ok ? [] : validate.errors, `${schema}: ${stdout.slice(0, 300)}`).toEqual([]);
+    };
+    const image = join(dir, 'schemas.cart');
+    expectValid('mkfs', (await diskkit(['--json', 'mkfs', image, '--type', 'cartridge', '--from', join(src, 'sub')])).stdout);
+    const [info, ls, cpOut] = await Promise.all([
+      diskkit(['--json', 'info', image]),
+      diskkit(['--json', 'ls', '-R', image]),
+      diskkit(['--json', 'cp', '-r', `${image}:/deep`, join(dir, 'schemas-out')]),
+    ]);
+    expectValid('info', info.stdout);
+    expectValid('ls', ls.stdout);
+    expectValid('cp-out', cpOut.stdout);
+    expectValid('cp-in', (await diskkit(['--json', 'cp', join(src, 'a.txt'), `${image}:/`])).stdout);
+    expectValid('mkdir', (await diskkit(['--json', 'mkdir', `${image}:/d`])).stdout);
+    expectValid('mv', (await diskkit(['--json', 'mv', `${image}:/a.txt`, `${image}:/d/`])).stdout);
+    expectValid('rm', (await diskkit(['--json', 'rm', '-r', `${image}:/d`])).stdout);
   }, 60_000);
 });
