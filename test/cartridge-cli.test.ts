@@ -9,7 +9,7 @@
  * mtools, and cp from NTFS (written by ntfs-3g) into a Cartridge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -21,6 +21,7 @@ import { diskkit, diskkitBytes } from './helpers/cli.js';
 import { requireRoot, requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage, mtoolsTree, readHostTree } from './helpers/fat-write.js';
 import { CartridgeStore } from '../src/engine/cartridge/store.js';
+import { openVolume } from '../src/engine/open-volume.js';
 import { InodeKind, encodeInodeRecord } from '../src/engine/cartridge/inode-record.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY } from '../src/engine/cartridge/catalog-key.js';
 
@@ -380,5 +381,25 @@ describe('--json documents on cartridges match docs/schemas', () => {
     expectValid('mkdir', (await diskkit(['--json', 'mkdir', `${image}:/d`])).stdout);
     expectValid('mv', (await diskkit(['--json', 'mv', `${image}:/a.txt`, `${image}:/d/`])).stdout);
     expectValid('rm', (await diskkit(['--json', 'rm', '-r', `${image}:/d`])).stdout);
+  }, 60_000);
+});
+
+describe('one writer at a time', () => {
+  it('a second writer gets E_BUSY while the first holds the image; a stale lock (dead pid) is taken over', async () => {
+    const image = join(dir, 'locked.cart');
+    expect((await diskkit(['mkfs', image, '--type', 'cartridge'])).exitCode).toBe(0);
+    const first = openVolume(image, { writable: true });
+    try {
+      const [busy, reader] = await Promise.all([diskkit(['--json', 'mkdir', `${image}:/x`]), diskkit(['ls', image])]);
+      expect(errorOf(busy)).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
+      expect(reader.exitCode).toBe(0);
+    } finally {
+      first.close();
+    }
+    // A writer killed with SIGKILL leaves its lock; its pid is gone.
+    writeFileSync(`${image}.lock`, '2147483646\n');
+    expect((await diskkit(['mkdir', `${image}:/x`])).exitCode).toBe(0);
+    expect(existsSync(`${image}.lock`)).toBe(false);
+    expect((await diskkit(['ls', image])).stdout).toBe('x/');
   }, 60_000);
 });

@@ -27,6 +27,7 @@ import { openCartridgeReader } from './file-reader.js';
 import { readFreeList } from './freelist-page.js';
 import { type InodeRecord, InodeKind } from './inode-record.js';
 import { Cipher, Compression, type CompressionId, decodeSuperblock } from './superblock.js';
+import { acquireWriterLock } from './writer-lock.js';
 
 export interface CartridgeOpenOptions {
   writable?: boolean;
@@ -88,6 +89,7 @@ export class CartridgeVolume implements Volume {
     readonly source: BlockSource,
     readonly store: CartridgeStore,
     readonly snapshot: string | null,
+    private readonly releaseLock: () => void,
   ) {
     this.capabilities = {
       writable: store.file.writable,
@@ -130,8 +132,14 @@ export class CartridgeVolume implements Volume {
         });
       }
     }
-    const store = CartridgeStore.open(source.name, { fd: source.fd, writable: Boolean(options.writable), passphrase, snapshot: options.snapshot });
-    return new CartridgeVolume(source, store, options.snapshot ?? null);
+    const releaseLock = options.writable ? acquireWriterLock(source.name) : () => {};
+    try {
+      const store = CartridgeStore.open(source.name, { fd: source.fd, writable: Boolean(options.writable), passphrase, snapshot: options.snapshot });
+      return new CartridgeVolume(source, store, options.snapshot ?? null, releaseLock);
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
   }
 
   private get extentContext(): ExtentContext {
@@ -331,7 +339,11 @@ export class CartridgeVolume implements Volume {
     try {
       this.store.close();
     } finally {
-      this.source.close();
+      try {
+        this.source.close();
+      } finally {
+        this.releaseLock();
+      }
     }
   }
 }
