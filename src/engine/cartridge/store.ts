@@ -59,6 +59,7 @@ export class CartridgeStore {
 
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
+    file.pager.combineWrites = true;
     this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
     this.snapshots = new BTree(file.pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot);
     this.nextInodeId = file.meta.nextInodeId;
