@@ -65,11 +65,19 @@ describe('pager write combining and read-ahead', () => {
     closeCartridgeFile(file);
     const { pager } = openCartridgeFile(file.path);
     pager.space.pageCount = start + 64;
+    // At most the first read is exact (until the pattern looks sequential); then one window serves the rest.
     for (let i = 0; i < 16; i++) expect(Buffer.compare(pager.readRaw(start + i), data.subarray(i * PAGE, (i + 1) * PAGE))).toBe(0);
-    expect(pager.readCalls).toBe(1);
+    expect(pager.readCalls).toBeLessThanOrEqual(2);
+    let calls = pager.readCalls;
     const big = pager.readRaw(start, 64);
     expect(Buffer.compare(big, data)).toBe(0);
-    expect(pager.readCalls).toBe(2);
+    expect(pager.readCalls).toBe(calls + 1);
+    // A read far from the previous one is exact, and a window still serves its own pages.
+    calls = pager.readCalls;
+    expect(Buffer.compare(pager.readRaw(start + 60), data.subarray(60 * PAGE, 61 * PAGE))).toBe(0);
+    expect(pager.readCalls).toBe(calls + 1);
+    expect(Buffer.compare(pager.readRaw(start + 3), data.subarray(3 * PAGE, 4 * PAGE))).toBe(0);
+    expect(pager.readCalls).toBe(calls + 1);
     pager.close();
   });
 

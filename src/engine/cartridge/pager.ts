@@ -65,6 +65,8 @@ export class Pager {
    */
   private readonly windows: PageRunBuffer[];
   private nextWindow = 0;
+  /** Page after the last read's, to tell a sequential pattern from random lookups. */
+  private lastReadEnd = -1;
 
   constructor(options: PagerOptions) {
     this.fd = options.fd;
@@ -91,6 +93,10 @@ export class Pager {
     const length = count * this.pageSize;
     if (this.pending.overlaps(address, count)) this.flushWrites();
     const buf = new Uint8Array(length);
+    const near = Math.abs(address - this.lastReadEnd) <= READ_AHEAD_BYTES / this.pageSize;
+    this.lastReadEnd = address + count;
+    // Only reads near the previous one go through a window: a random lookup's single page
+    // (a B+tree descent in a big catalog) must not fetch 64 KiB it will not use.
     if (length <= READ_AHEAD_LIMIT) {
       for (const window of this.windows) {
         if (window.contains(address, count)) {
@@ -99,6 +105,8 @@ export class Pager {
           return buf;
         }
       }
+    }
+    if (length <= READ_AHEAD_LIMIT && near) {
       // Small read: fetch a window from here and serve this read and its neighbours from it.
       const window = this.windows[this.nextWindow]!;
       this.nextWindow = (this.nextWindow + 1) % this.windows.length;
