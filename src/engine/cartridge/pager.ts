@@ -8,6 +8,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
 import { PageRunBuffer } from './page-run-buffer.js';
+import { type ExtentCache, createExtentCache } from './extent-cache.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { ArcCache } from './arc-cache.js';
 import { type BlockPointer } from './block-pointer.js';
@@ -40,6 +41,8 @@ export class Pager {
   readonly space: FreeSpace;
   /** Decoded, verified objects by page number; an entry is dropped when its page is freed. */
   readonly cache: ArcCache<number, { generation: number; value: unknown }>;
+  /** Decoded extents by first page (extent-cache.ts); an entry is dropped when its pages are freed. */
+  readonly extentCache: ExtentCache;
   pagesRead = 0;
   pagesWritten = 0;
   /** pwrite and pread calls made (the write-combining and read-ahead below exist to keep these few). */
@@ -74,6 +77,7 @@ export class Pager {
     this.ctx = options.ctx;
     this.space = options.space;
     this.cache = new ArcCache(options.cacheEntries ?? 4096);
+    this.extentCache = createExtentCache();
     this.pending = new PageRunBuffer(this.ctx.pageSize, WRITE_COMBINE_BYTES);
     // A few windows, so that reading catalog leaves between a file's pages does not throw the data's window away.
     this.windows = Array.from({ length: READ_AHEAD_WINDOWS }, () => new PageRunBuffer(this.ctx.pageSize, READ_AHEAD_BYTES));
@@ -171,6 +175,7 @@ export class Pager {
   freePages(address: number, count: number, born: number): void {
     this.space.free(address, count, born);
     for (let i = 0; i < count; i++) this.cache.delete(address + i);
+    this.extentCache.delete(address);
   }
 
   /** Seals `page` (payload filled in) as `type` at `address` and writes it; returns its pointer. */

@@ -14,7 +14,8 @@ import { type ExtentContext, compressExtent, decompressExtent, openExtent, sealE
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
-import { type CompressionId } from './superblock.js';
+import { Compression, type CompressionId } from './superblock.js';
+import { readExtent } from './extent-cache.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
@@ -241,7 +242,7 @@ export class CartridgeStore {
         throw new DiskkitError(ErrorCode.CORRUPT, `${path}: extent map entries overlap or are malformed`, { context: { path, offset } });
       }
       const record = decodeExtentRecord(value, 0, pager.pageSize, pager.space.pageCount);
-      const bytes = await decompressExtent(openExtent(pager.readRaw(record.address, record.pageCount), record, this.extentContext), record);
+      const bytes = record.compression === Compression.ZSTD ? await decompressExtent(openExtent(pager.readRaw(record.address, record.pageCount), record, this.extentContext), record) : readExtent(pager, record, this.extentContext);
       // Bytes past the file size are never returned (§11 I6).
       if (offset < out.length) out.set(bytes.subarray(0, Math.max(0, out.length - offset)), offset);
       end = offset + record.logicalLength;
