@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: a tour of diskkit's main job on an embedded default: a fresh FAT32
 // image is made, files are copied in, listed, checked and benchmarked, and the
-// shipped NTFS $MFT fixture is indexed. Every step runs the real CLI, as a user would.
+// shipped NTFS $MFT fixture is indexed, and a shipped NTFS volume is listed and a
+// folder copied out of it. Every step runs the real CLI, as a user would.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +49,12 @@ step('benchmark reads on it', ['bench', image, '--runs', '1', '--seconds', '1'])
 step('index the shipped NTFS $MFT fixture (first rows)', ['mft', 'index', join(root, 'fixtures/ntfs/small.mft'), '--format', 'csv', '--out', join(work, 'mft.csv')]);
 process.stdout.write(execFileSync('head', ['-n', '6', join(work, 'mft.csv')], { encoding: 'utf8' }));
 step('MFT summary', ['--json', 'mft', 'index', join(root, 'fixtures/ntfs/small.mft')]);
+// fixtures/ntfs/demo.ntfs.gz is made by `fixtures/make-ntfs-fixtures.sh DIR demo` (mkntfs + ntfs-3g).
+const ntfs = join(work, 'evidence.ntfs');
+writeFileSync(ntfs, gunzipSync(readFileSync(join(root, 'fixtures/ntfs/demo.ntfs.gz'))));
+step('an NTFS volume reads like a FAT one (read-only)', ['info', ntfs]);
+step('list it, with alternate data streams and deleted entries', ['ls', '-lR', '--streams', '--deleted', `${ntfs}:/Users`]);
+step('read an alternate data stream', ['cat', `${ntfs}:/Users/alice/Documents/report.txt:Zone.Identifier`]);
+step('copy a folder out (LZNT1-compressed files are decompressed)', ['cp', '-r', `${ntfs}:/Users/alice`, join(work, 'alice')]);
+process.stdout.write(execFileSync('ls', ['-lR', join(work, 'alice')], { encoding: 'utf8' }));
 process.stdout.write(`\nAll files are in ${work}\n`);

@@ -31,7 +31,7 @@ const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
 };
 
 /** Global options that take a value, so the command name can be found after them. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--partition']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--partition', '--key-file']);
 
 /** The subcommand named in argv (after node and the script), or null for help/unknown. */
 function commandName(args: readonly string[]): string | null {
@@ -66,6 +66,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
+    .option('--key-file <file>', 'encrypted Cartridge images: read the passphrase from the first line of FILE (else DISKKIT_PASSPHRASE, else a prompt)')
     // Commander's own usage errors read `diskkit: …` like every other error line
     // (subcommands inherit this, so it is set before they are defined).
     .configureOutput({ outputError: (text, write) => write(`diskkit: ${text.replace(/^error: /, '')}`) })
@@ -81,6 +82,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     const opts = action.optsWithGlobals();
     setJsonErrorDocument(Boolean(opts.json));
     if (opts.sync === false) (await import('./engine/journal/index.js')).setJournalSync(false);
+    const [{ setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([import('./engine/passphrase.js'), import('./commands/passphrase.js')]);
+    setPassphraseProvider(commandPassphraseProvider(opts.keyFile as string | undefined));
   });
   return program;
 }

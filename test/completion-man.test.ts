@@ -4,12 +4,14 @@
  * the bash script is run in bash, and the committed man page must be the one
  * scripts/make-man.js makes now and render without groff warnings.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diskkit } from './helpers/cli.js';
-import { hasTool } from './helpers/oracle.js';
+import { hasTool, requireTools } from './helpers/oracle.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -47,7 +49,7 @@ describe('diskkit completion', () => {
         const zshLines = scripts.zsh!.split('\n').filter((l) => l.includes(`${target[target.length - 1]}) _arguments`));
         expect(zshLines.some((l) => l.includes(f)), `${target.join(' ')} ${f} (zsh)`).toBe(true);
         const fishFlag = f.startsWith('--') ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`;
-        const fishLines = scripts.fish!.split('\n').filter((l) => l.includes(`__fish_seen_subcommand_from ${target[target.length - 1]}'`) || l.includes(`__fish_seen_subcommand_from ${target[0]}'`));
+        const fishLines = scripts.fish!.split('\n').filter((l) => [target[target.length - 1], target[0]].some((name) => new RegExp(`__fish_seen_subcommand_from ${name}[';]`).test(l)));
         expect(fishLines.some((l) => l.includes(fishFlag)), `${target.join(' ')} ${f} (fish)`).toBe(true);
       }
     }
@@ -66,6 +68,42 @@ describe('diskkit completion', () => {
     expect(complete(['diskkit', 'fsck', '-V'])).toEqual(['-V']);
     expect((await diskkit(['completion', 'tcsh'])).exitCode).toBe(2);
   });
+});
+
+describe.runIf(requireTools('zsh', 'fish'))('zsh and fish scripts run in zsh and fish', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-completion-'));
+  let fishScript = '';
+  beforeAll(async () => {
+    writeFileSync(join(dir, '_diskkit'), (await diskkit(['completion', 'zsh'])).stdout);
+    fishScript = join(dir, 'diskkit.fish');
+    writeFileSync(fishScript, (await diskkit(['completion', 'fish'])).stdout);
+  });
+  /** What zsh offers for `line` (through its completion system in a pty). */
+  const zsh = (line: string): string[] =>
+    [...execFileSync('zsh', [fileURLToPath(new URL('./helpers/zsh-capture.zsh', import.meta.url)), dir, line], { encoding: 'utf8', timeout: 30_000 }).matchAll(/<<([^>]*)>>/g)].map((m) => m[1]!).sort();
+  /** What fish offers for `line` (complete -C), without the descriptions. */
+  const fish = (line: string): string[] =>
+    execFileSync('fish', ['--no-config', '-c', `source ${fishScript}; complete -C ${JSON.stringify(line)}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+
+  it('complete every command name, and each command\'s long options as --help lists them', async () => {
+    const commands = (await commandNames()).sort();
+    expect(zsh('diskkit ')).toEqual(expect.arrayContaining(commands));
+    expect(fish('diskkit ').filter((c) => !c.startsWith('-'))).toEqual(expect.arrayContaining(commands));
+    const targets: string[][] = [];
+    for (const c of commands) {
+      if (c === 'mft') for (const sub of await commandNames(['mft'])) targets.push(['mft', sub]);
+      else targets.push([c]);
+    }
+    for (const target of targets) {
+      const long = (await helpFlags(target)).filter((f) => f.startsWith('--')).sort();
+      const line = `diskkit ${target.join(' ')} --`;
+      expect(zsh(line), `zsh: ${line}`).toEqual(long);
+      expect(fish(line), `fish: ${line}`).toEqual(long);
+    }
+    expect(zsh('diskkit mft ')).toEqual((await commandNames(['mft'])).sort());
+    expect(zsh('diskkit mft index --st')).toEqual(['--stats', '--streams', '--strict']);
+    expect(fish('diskkit mft index --st')).toEqual(['--stats', '--streams', '--strict']);
+  }, 300_000);
 });
 
 describe('man page', () => {

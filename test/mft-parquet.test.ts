@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 
 const SHIPPED = fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
-const diskkit = (args: string[]) => runCli(args, { stripFinalNewline: false });
+const diskkit = (args: string[], options: Parameters<typeof runCli>[1] = {}) => runCli(args, { stripFinalNewline: false, ...options });
 let dir = '';
 let db: DuckDBConnection;
 
@@ -130,14 +130,20 @@ describe('mft index --format parquet', () => {
     expect(rows).toEqual([{ path: '/d/bad\ufffdx.txt', name: 'bad\ufffdx.txt' }]);
   });
 
-  it('leaves no .parquet file when the source is unusable, and needs --out', async () => {
+  it('leaves no .parquet file when the source is unusable; a redirected stdout gets the same file as --out', async () => {
     const outDir = mkdtempSync(join(dir, 'failed-'));
     const r = await diskkit(['mft', 'index', join(dir, 'no-such.mft'), '--format', 'parquet', '--out', join(outDir, 'x.parquet')]);
     expect(r.exitCode).toBe(1);
     expect(readdirSync(outDir)).toEqual([]);
-    const u = await diskkit(['mft', 'index', SHIPPED, '--format', 'parquet']);
-    expect(u.exitCode).toBe(2);
-    expect(u.stderr).toMatch(/--format parquet writes a file: give --out FILE/);
+    const viaOut = join(dir, 'shipped-out.parquet');
+    expect((await diskkit(['mft', 'index', SHIPPED, '--format', 'parquet', '--out', viaOut])).exitCode).toBe(0);
+    const viaStdout = join(dir, 'shipped-stdout.parquet');
+    const u = await diskkit(['mft', 'index', SHIPPED, '--format', 'parquet'], { stdout: { file: viaStdout } });
+    expect(u.exitCode, u.stderr).toBe(0);
+    const rows = async (file: string) => (await db.runAndReadAll(`SELECT * FROM '${file}' ORDER BY record, path`)).getRowObjectsJson();
+    const expected = await rows(viaOut);
+    expect(expected.length).toBe((await diskkit(['mft', 'index', SHIPPED])).stdout.trim().split('\n').length);
+    expect(await rows(viaStdout)).toEqual(expected);
   });
 
   it('per-source Parquet files in --out-dir are read together as DIR/*.parquet, each row with its source', async () => {

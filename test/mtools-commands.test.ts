@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diskkit } from './helpers/cli.js';
+import { BIN, diskkit } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage } from './helpers/fat-write.js';
 
@@ -90,6 +90,37 @@ describe.runIf(HAVE)('attrib (mattrib)', () => {
     apply('/deep', 'H', '');
     for (const p of expected.keys()) if (p === '/sizes' || p.startsWith('/sizes/')) apply(p, 'RH', '');
     expect(mattribAll(img)).toEqual(expected);
+    expectFsckClean(img);
+  });
+
+  it('-X prints what mattrib -X prints', async () => {
+    const r = await diskkit(['attrib', '-X', '-/', `${FAT12}:/`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const utf8 = execFileSync('mattrib', ['-i', FAT12, '-X', '-/', '::/'], { env: { ...MENV, LC_ALL: 'C.UTF-8' }, encoding: 'utf8' });
+    const theirs = utf8.split('\n').filter((l) => l.includes('::/')).map((l) => l.replace(' ::/', ' /'));
+    expect(theirs.length).toBeGreaterThan(200);
+    // mtools shows characters outside the BMP as '__'.
+    const ours = r.stdout.split('\n').filter((l) => l.length > 0);
+    const comparable = (lines: string[]) => lines.filter((l) => !l.includes('X__') && !/[\u{10000}-\u{10ffff}]/u.test(l)).sort();
+    expect(comparable(ours)).toEqual(comparable(theirs));
+  });
+
+  it('-p prints commands that put back every attribute after changes', async () => {
+    const img = copyOf(FAT12, 'attrib-replay.img');
+    const before = mattribAll(img);
+    const replay = await diskkit(['attrib', '-p', '-/', `${img}:/`]);
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    const lines = replay.stdout.trim().split('\n');
+    // One command per entry; the root has no attributes to put back.
+    expect(lines.length).toBe(before.size - 1);
+    for (const [args] of [[['+r', '+s', '+h']], [['-a']]] as const) {
+      expect((await diskkit(['attrib', '-/', `${img}:/deep`, `${img}:/UPPER.TXT`, ...args])).exitCode).toBe(0);
+    }
+    expect(mattribAll(img)).not.toEqual(before);
+    const script = join(work, 'replay.sh');
+    writeFileSync(script, `diskkit() { node '${BIN}' "$@"; }\n${lines.filter((l) => l.includes(':/deep') || l.includes(':/UPPER.TXT')).join('\n')}\n`);
+    execFileSync('bash', [script], { env: MENV });
+    expect(mattribAll(img)).toEqual(before);
     expectFsckClean(img);
   });
 

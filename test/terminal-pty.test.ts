@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BIN } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
 
@@ -88,4 +89,17 @@ describe('on a terminal', () => {
     expect(noColorFlag.code).toBe(0);
     expect(noColorFlag.output).not.toMatch(styled);
   }, 90_000);
+
+  it.runIf(HAVE)('Parquet is not written to a terminal: a usage error says to give --out or redirect', async () => {
+    const img = join(work, 'pq.img');
+    execFileSync('mkfs.fat', ['-C', img, '1440'], { stdio: 'ignore' });
+    const ls = await inPty(['ls', '-R', img, '--format', 'parquet'], null);
+    expect(ls.code).toBe(2);
+    expect(ls.output).toMatch(/--format parquet is binary: give --out FILE or redirect stdout/);
+    expect(ls.output).not.toContain('PAR1');
+    const mft = await inPty(['mft', 'index', fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url)), '--format', 'parquet'], null);
+    expect(mft.code).toBe(2);
+    expect(mft.output).toMatch(/--format parquet is binary/);
+    expect(mft.output).not.toContain('PAR1');
+  }, 60_000);
 });

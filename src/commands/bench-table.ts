@@ -54,8 +54,8 @@ export function formatBenchReport(report: BenchReport): string {
       ? `metadata walk: ${w.metadataWalk.entries} entries, ${Math.round(w.metadataWalk.entriesPerSec.median)} entries/s (spread ${w.metadataWalk.entriesPerSec.spreadPct}%)`
       : `metadata walk: skipped (${w.metadataWalk.reason})`,
     w.fatCache.status === 'ran'
-      ? `FAT cache: ${Object.entries(w.fatCache.caches).map(([k, v]) => `${k} ${v.hitRatePct}% hits (${v.hits}/${v.hits + v.misses})`).join(', ')}`
-      : `FAT cache: skipped (${w.fatCache.reason})`,
+      ? `cache: ${Object.entries(w.fatCache.caches).map(([k, v]) => `${k} ${v.hitRatePct}% hits (${v.hits}/${v.hits + v.misses})`).join(', ')}`
+      : `cache: skipped (${w.fatCache.reason})`,
     w.allocation.status === 'ran'
       ? `allocation: ${w.allocation.usPerAllocation} µs per cluster (${w.allocation.allocations} single-cluster allocations at ${w.allocation.fillLevelPct}% full, in memory; free-cluster bitmap built in ${w.allocation.bitmapBuildMs} ms)`
       : `allocation: skipped (${w.allocation.reason})`,

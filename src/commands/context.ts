@@ -41,6 +41,17 @@ function isFile(path: string): boolean {
     const st = statSync(path);
     return st.isFile() || st.isBlockDevice() || st.isCharacterDevice();
   } catch {
+    return isSnapshotOfFile(path);
+  }
+}
+
+/** `IMAGE@NAME` (a snapshot of a Cartridge image, read-only): IMAGE is a file and no file has the whole name. */
+function isSnapshotOfFile(path: string): boolean {
+  const at = path.lastIndexOf('@');
+  if (at <= 0 || at === path.length - 1 || path.indexOf('/', at) >= 0) return false;
+  try {
+    return statSync(path.slice(0, at)).isFile();
+  } catch {
     return false;
   }
 }

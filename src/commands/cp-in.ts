@@ -36,6 +36,8 @@ export interface CopyInOptions {
   followLinks?: boolean;
   /** --force: write even to an image file without write permission. */
   force?: boolean;
+  /** --compress: extent compression for the files written, on images whose format compresses (Cartridge). */
+  compress?: string;
 }
 
 /** One thing to create: a directory, or a file from the host or from the image itself. */
@@ -99,6 +101,10 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
   const { openVolume } = await import('../engine/open-volume.js');
   refuseReadOnlyImage(dest.image, Boolean(options.force));
   const volume = openVolume(dest.image, { partition: g.partition, writable: true });
+  if (options.compress !== undefined && !volume.capabilities.compression) {
+    volume.close();
+    throw usageError(`--compress is for images that compress their files (Cartridge); ${dest.image} is ${volume.format.toUpperCase()}`);
+  }
   // Other images copied from, opened read-only once each (the same image is the destination volume itself).
   const others = new Map<string, Volume>();
   const volumeFor = (image: string): Volume => {
@@ -346,7 +352,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           outcome.skipped.push({ path: item.dest, reason: 'exists (--no-clobber)' });
           continue;
         }
-        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat) : writeImageFile(item.volume, volume, item.from, item.dest, times);
+        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat, options.compress) : writeImageFile(item.volume, volume, item.from, item.dest, times, options.compress);
         outcome.files++;
         outcome.bytes += info.size;
         outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
@@ -369,7 +375,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   }
 }
 
-function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number, planned?: Stats): EntryInfo {
+function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number, planned?: Stats, compression?: string): EntryInfo {
   let fd: number;
   try {
     fd = openSync(host, 'r');
@@ -391,7 +397,7 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
       // cache (one copy fewer). Where mapping fails, it streams through a bounded buffer.
       data = mapWholeFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readFully(fd, buf, length, position, host) };
     }
-    return volume.writeFile(dest, data, { ...t, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
+    return volume.writeFile(dest, data, { ...t, compression, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
   } finally {
     closeSync(fd);
   }
@@ -416,10 +422,10 @@ function readFully(fd: number, buf: Uint8Array, length: number, position: number
  * its copy is linked in), written into `volume`: across formats, openFile on one side
  * and writeFile on the other.
  */
-function writeImageFile(fromVolume: Volume, volume: Volume, from: EntryInfo, dest: string, times: TimePolicy): EntryInfo {
+function writeImageFile(fromVolume: Volume, volume: Volume, from: EntryInfo, dest: string, times: TimePolicy, compression?: string): EntryInfo {
   const data = fromVolume.openFile(from);
   const mtime = times.clamp(from.mtime);
-  return volume.writeFile(dest, data, { mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
+  return volume.writeFile(dest, data, { compression, mtime, atime: times.invariant ? mtime : times.clamp(from.atime ?? from.mtime), ctime: times.invariant ? mtime : times.clamp(new Date()) });
 }
 
 type Bar = Progress;

@@ -3,7 +3,7 @@
  * one (host -> IMAGE:/DEST), or between images (IMAGE:/A OTHER.img:/B, any formats). The direction is decided by which side names an image;
  * each direction lives in its own module (cp-out.ts, cp-in.ts).
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
@@ -18,6 +18,13 @@ export interface CpOptions extends IoOptionValues {
   onClash?: ClashPolicy;
   dereference?: boolean;
   force?: boolean;
+  compress?: string;
+}
+
+function parseCompression(value: string): string {
+  const codec = value.toLowerCase();
+  if (codec !== 'lz4' && codec !== 'zstd' && codec !== 'none') throw new InvalidArgumentError(`--compress takes lz4, zstd or none, not '${value}'`);
+  return codec;
 }
 
 export function define(program: Command): void {
@@ -33,7 +40,8 @@ export function define(program: Command): void {
       .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)')
       .option('-f, --force', 'into an image: write even when the image file is read-only (chmod 444)')
       .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
-      .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail'),
+      .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
+      .option('--compress <codec>', "into a Cartridge image: compress the copied files with lz4, zstd or none instead of the image's default", parseCompression),
   ).action((paths: string[], opts: CpOptions, command: Command) => {
     const g = globalOptions(command);
     if (paths.length < 2) return runAction(undefined, () => {
@@ -50,7 +58,7 @@ export function define(program: Command): void {
         const { copyOut } = await import('./cp-out.js');
         return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
       }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force) };
+      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force), compress: opts.compress };
       if (refs.every((r) => r === null) && destRef !== null) {
         const { copyIn } = await import('./cp-in.js');
         return copyIn(sources, destRef, writeOptions, g);

@@ -18,6 +18,8 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<string, number>> = {
   E_USAGE: ExitCode.USAGE,
   E_CANCELLED: ExitCode.INTERRUPTED,
   E_READ_ONLY: ExitCode.ERROR,
+  E_BAD_PASSPHRASE: ExitCode.ERROR,
+  E_CHECKSUM: ExitCode.ERROR,
 };
 
 /** fsck(8) exit codes, used by `diskkit fsck` only. */

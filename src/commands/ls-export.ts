@@ -4,7 +4,8 @@
  * volume format reports (src/engine/listing). Same selection as `ls`: hidden and
  * system entries only with -a (and -R does not descend into them), deleted entries
  * with --deleted. A directory that cannot be read is reported on stderr, the rest
- * is listed, and the exit code is 1. --out is written whole or not at all.
+ * is listed, and the exit code is 1. --out is written whole or not at all; without
+ * it the rows go to stdout (Parquet too, unless stdout is a terminal).
  */
 import { escapeName, reportError, usageError, type GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
@@ -27,7 +28,7 @@ export async function runListingExport(image: string, path: string, opts: Listin
   ]);
   if (!(LISTING_FORMATS as readonly string[]).includes(opts.format)) throw usageError(`--format takes ${LISTING_FORMATS.join(', ')}, not '${opts.format}'`);
   const format = opts.format as (typeof LISTING_FORMATS)[number];
-  if (format === 'parquet' && opts.out === undefined) throw usageError('--format parquet writes a file: give --out FILE');
+  if (format === 'parquet' && opts.out === undefined && process.stdout.isTTY) throw usageError('--format parquet is binary: give --out FILE or redirect stdout');
   const volume = openVolume(image, { partition: g.partition });
   let failed = false;
   const list = (sink: (bytes: Uint8Array) => void): Promise<void> => {

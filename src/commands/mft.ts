@@ -61,7 +61,9 @@ export function define(program: Command): void {
 
 async function runIndex(source: string, flags: IndexFlags, command: Command): Promise<number> {
   if (!FORMATS.includes(flags.format)) throw usageError(`--format takes jsonl, csv, bodyfile or parquet, not '${flags.format}'`);
-  if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json) throw usageError('--format parquet writes a file: give --out FILE (or --out-dir DIR)');
+  if (flags.format === 'parquet' && flags.out === undefined && !globalOptions(command).json && process.stdout.isTTY) {
+    throw usageError('--format parquet is binary: give --out FILE or redirect stdout');
+  }
   if (flags.zone !== undefined) (await import('../engine/ntfs/index.js')).checkTimeZone(flags.zone);
   // Parse workers boot (tens of milliseconds) while the engine loads and the MFT is located:
   // for --mode parallel, and for auto when it will likely pick parallel (a large source, two cores).

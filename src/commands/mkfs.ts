@@ -29,6 +29,9 @@ interface MkfsFlags {
   i?: string;
   C?: boolean;
   onClash?: ClashPolicy;
+  compress?: string;
+  encrypt?: boolean;
+  checksum?: string;
 }
 
 /** Floppy sizes as sold ("1.44 MB" is 1440 KiB: marketing megabytes of 1000 KiB). */
@@ -101,9 +104,12 @@ export function define(program: Command): void {
     .option('-C', 'accepted for mkfs.fat -C (diskkit always creates the image file)')
     .option('--headroom <percent>', "with --from and --size auto (the default): free space to add, e.g. 10%", '10%')
     .option('--on-clash <policy>', `with --from: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
+    .option('--compress <codec>', 'cartridge: extent compression, lz4 (default), zstd or none')
+    .option('--encrypt', 'cartridge: encrypt with AES-256-GCM; passphrase from DISKKIT_PASSPHRASE, --key-file or a prompt')
+    .option('--checksum <algorithm>', 'cartridge: page and extent checksums, crc32 (default) or sha256')
     .addHelpText(
       'after',
-      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%\n  diskkit mkfs -C -F 12 -n BOOT -s 4 -r 112 floppy.img 1440   (mkfs.fat spelling)',
+      '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%\n  diskkit mkfs fw.cart --type cartridge --compress zstd --from ./rootfs\n  diskkit mkfs -C -F 12 -n BOOT -s 4 -r 112 floppy.img 1440   (mkfs.fat spelling)',
     )
     .action((image: string, blocks: string | undefined, flags: MkfsFlags, command: Command) =>
       runAction(image, async () => {
@@ -147,7 +153,14 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     force: Boolean(flags.force),
     reproducible: Boolean(flags.invariant) || epoch !== undefined,
     epoch,
+    compression: flags.compress,
+    encrypt: flags.encrypt,
+    checksum: flags.checksum,
   };
+  const formatName = formatNameOf(flags.type);
+  if (formatName !== 'cartridge' && (flags.compress !== undefined || flags.encrypt || flags.checksum !== undefined)) {
+    throw usageError('--compress, --encrypt and --checksum are for --type cartridge');
+  }
 
   // Loaded together: start-up is most of what a mkfs costs.
   const [{ requireFormat, requireHook }, { openFormatTarget, holdTargetJournal, finishMkfs, removeCreatedTarget }, { formatBytes }] = await Promise.all([
@@ -155,9 +168,10 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
     import('../engine/mkfs-target.js'),
     import('../engine/byte-size.js'),
   ]);
-  const hook = requireHook(requireFormat(formatNameOf(flags.type)), 'mkfs');
+  const hook = requireHook(requireFormat(formatName), 'mkfs');
   // The size is settled (and the layout checked) before anything is created, so a refused layout leaves no file behind.
   request.size = await hook.plan(request);
+  if (hook.create) return printMade(image, options, await hook.create(request), flags.from);
 
   if (options.partition !== undefined) refuseReadOnlyImage(image, request.force);
   const target = openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });
@@ -205,6 +219,23 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   if (!options.quiet) {
     process.stdout.write(`${image}${partition === null ? '' : ` partition ${partition}`}: ${made.summary}\n`);
     if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
+  }
+  return 0;
+}
+
+/** What a format's `create` hook made (Cartridge), printed as the FAT path prints it. */
+async function printMade(image: string, options: import('./context.js').GlobalOptions, made: import('../engine/formats.js').MkfsOutcome & { filled: import('../engine/formats.js').MkfsFilled | null }, from: string | undefined): Promise<number> {
+  const { formatBytes } = await import('../engine/byte-size.js');
+  if (options.json) {
+    printJson({ image, partition: null, ...made.fields, from: from ?? null, filled: made.filled });
+    return 0;
+  }
+  for (const w of made.warnings) warn(options, image, w);
+  for (const s of made.filled?.skipped ?? []) warn(options, image, `${s.path}: ${s.reason}`);
+  if (!options.quiet) {
+    process.stdout.write(`${image}: ${made.summary}\n`);
+    const filled = made.filled;
+    if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${from}\n`);
   }
   return 0;
 }

@@ -59,6 +59,10 @@ export const ErrorCode = {
   BUSY: 'E_BUSY',
   /** A --strict run met a warning. */
   STRICT: 'E_STRICT',
+  /** An encrypted image's passphrase is wrong, or none was given (context.reason says which). */
+  BAD_PASSPHRASE: 'E_BAD_PASSPHRASE',
+  /** A checksum or authentication tag does not match: context.page names the page or extent. */
+  CHECKSUM: 'E_CHECKSUM',
   /** Something needed more memory than the process may use (what, and which limit to raise, are in the message). */
   NO_MEMORY: 'E_NO_MEMORY',
 } as const;

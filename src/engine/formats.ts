@@ -14,6 +14,8 @@ export type FormatCapability = 'read' | 'write' | 'mkfs' | 'fsck' | 'repair' | '
 
 export interface FormatOpenOptions {
   writable?: boolean;
+  /** A snapshot to open read-only (IMAGE@NAME:/PATH), for formats with the 'snapshots' capability. */
+  snapshot?: string;
 }
 
 /**
@@ -69,6 +71,12 @@ export interface MkfsRequest {
   /** Fixed ids and times (--invariant or SOURCE_DATE_EPOCH); `epoch` in seconds when SOURCE_DATE_EPOCH is set. */
   reproducible: boolean;
   epoch?: number;
+  /** Cartridge: default extent compression (--compress lz4|zstd|none). */
+  compression?: string;
+  /** Cartridge: encrypt the image (--encrypt; the passphrase comes from engine/passphrase.ts). */
+  encrypt?: boolean;
+  /** Cartridge: page checksum algorithm (--checksum crc32|sha256). */
+  checksum?: string;
 }
 
 /** What a format's mkfs made: the fields `--json` prints, the line for humans, warnings. */
@@ -120,6 +128,20 @@ export interface MkfsHook {
   /** Validates the request and settles the volume size (undefined: the target's own) before any file is made. */
   plan(request: MkfsRequest): Promise<number | undefined>;
   format(target: MkfsTargetView, request: MkfsRequest): Promise<MkfsOutcome>;
+  /**
+   * For formats whose image is a file they grow themselves (Cartridge): makes the whole
+   * image, filled from `request.from` when given, in place of `format` and the command's
+   * target and journal handling. A failure leaves no new image behind.
+   */
+  create?(request: MkfsRequest): Promise<MkfsOutcome & { filled: MkfsFilled | null }>;
+}
+
+/** What a `create` hook copied from `--from`. */
+export interface MkfsFilled {
+  files: number;
+  directories: number;
+  bytes: number;
+  skipped: { path: string; reason: string }[];
 }
 
 export interface FormatHooks {

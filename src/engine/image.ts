@@ -36,10 +36,15 @@ export interface OpenedImage {
 
 /** No file system diskkit knows fits in less than one sector. */
 const MIN_VOLUME_BYTES = 512;
+/** The shortest magic number a format is recognised by. */
+const PROBE_MIN_BYTES = 8;
 
 /** The registered format `source` starts with, by content (the registry's probes), or null. */
 export function probeFormat(source: BlockSource): FormatDefinition | null {
-  if (source.size < MIN_VOLUME_BYTES) return null;
+  // Shorter sources are still probed: a magic number (Cartridge's 8 bytes) recognises a
+  // truncated image, which its format then reports as truncated; boot-sector probes
+  // need 512 bytes and say no.
+  if (source.size < PROBE_MIN_BYTES) return null;
   return probeSource(source);
 }
 

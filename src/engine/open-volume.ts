@@ -3,6 +3,7 @@
  * (openImage decides which, by content), with the registered format that recognised
  * it. Commands call this and then talk only to the Volume interface.
  */
+import { existsSync } from 'node:fs';
 import { DiskkitError, ErrorCode } from './errors.js';
 import { formatToOpen, readOnlyError } from './formats.js';
 import { openImage, type OpenedImage } from './image.js';
@@ -14,10 +15,25 @@ export interface OpenVolumeOptions {
   partition?: number;
   /** For write commands: a format diskkit only reads gives E_READ_ONLY before anything else happens. */
   writable?: boolean;
+  /** A snapshot to read (IMAGE@NAME:/PATH); E_UNSUPPORTED for formats without snapshots. */
+  snapshot?: string;
 }
 
 export function openVolume(imagePath: string, options: OpenVolumeOptions = {}): Volume {
-  return volumeOf(openImage(imagePath, options), options);
+  const named = splitSnapshotImage(imagePath);
+  const snapshot = options.snapshot ?? named.snapshot;
+  return volumeOf(openImage(named.image, options), { ...options, ...(snapshot !== undefined ? { snapshot } : {}) });
+}
+
+/**
+ * `IMAGE@NAME` names snapshot NAME of IMAGE (docs/cartridge-format.md §13) when no file
+ * is called `IMAGE@NAME` and IMAGE exists; anything else is the image path as it is.
+ */
+export function splitSnapshotImage(imagePath: string): { image: string; snapshot?: string } {
+  const at = imagePath.lastIndexOf('@');
+  if (at <= 0 || at === imagePath.length - 1 || imagePath.indexOf('/', at) >= 0 || existsSync(imagePath)) return { image: imagePath };
+  const image = imagePath.slice(0, at);
+  return existsSync(image) ? { image, snapshot: imagePath.slice(at + 1) } : { image: imagePath };
 }
 
 /** An MFT dump (`icat IMG 0`) starts with record 0's signature, `FILE` (or `BAAD` when torn). */
@@ -33,7 +49,7 @@ function startsWithMftRecord(source: BlockSource): boolean {
  * The Volume on an image openImage already opened (and picked the partition of). On
  * failure the image's source is closed.
  */
-export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = {}): Volume {
+export function volumeOf(opened: OpenedImage, options: { writable?: boolean; snapshot?: string } = {}): Volume {
   try {
     if (opened.format === 'unknown' && startsWithMftRecord(opened.source)) {
       throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, 'this is an NTFS $MFT dump (it starts with a FILE record), not a FAT volume', {
@@ -43,7 +59,10 @@ export function volumeOf(opened: OpenedImage, options: { writable?: boolean } = 
     }
     const format = formatToOpen(opened.definition);
     if (options.writable && !format.capabilities.includes('write')) throw readOnlyError(format.title, opened.source.name);
-    const volume = format.open(opened.source, { writable: options.writable });
+    if (options.snapshot !== undefined && !format.capabilities.includes('snapshots')) {
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, `${format.title} has no snapshots (IMAGE@${options.snapshot} names one)`, { context: { image: opened.source.name, format: format.name, snapshot: options.snapshot } });
+    }
+    const volume = format.open(opened.source, { writable: options.writable, ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}) });
     if (options.writable && !volume.capabilities.formatWritable) {
       volume.close();
       throw readOnlyError(format.title, opened.source.name);

@@ -9,6 +9,9 @@
 import { registerFormat } from './formats.js';
 import { fatFormat } from './fat/index.js';
 import { ntfsFormat } from './ntfs/format.js';
+import { cartridgeFormat } from './cartridge/format.js';
 
+// Cartridge first: its 8-byte magic is exact, and says nothing to the boot-sector probes.
+registerFormat(cartridgeFormat);
 registerFormat(ntfsFormat);
 registerFormat(fatFormat);

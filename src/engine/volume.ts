@@ -80,6 +80,8 @@ export interface VolumeCapabilities {
   encryption: boolean;
   /** File bytes are stored as they are, so fileExtents is offered (the fast path for cat, cp out, bench). */
   rawExtents: boolean;
+  /** Files are stored compressed, and WriteFileOptions.compression picks the codec (Cartridge). */
+  compression?: boolean;
 }
 
 export interface ListOptions {
@@ -103,6 +105,9 @@ export interface WalkEntry {
   size: number;
   /** Modification time in milliseconds since the epoch, NaN when the entry has none. */
   mtimeMs: number;
+  /** Creation and last-access times (EntryInfo.ctime, atime) in the same unit, NaN when none. */
+  ctimeMs: number;
+  atimeMs: number;
   /** Shared, frozen attribute-name list (see EntryInfo.attributes): do not modify. */
   attributes: string[];
   deleted: boolean;
@@ -143,6 +148,8 @@ export interface WriteFileOptions {
   noClobber?: boolean;
   /** Called with the number of bytes written so far, for progress bars. */
   onProgress?: (bytes: number) => void;
+  /** The codec for this file's data ('lz4', 'zstd', 'none') on formats with capabilities.compression; others ignore it. */
+  compression?: string;
 }
 
 export interface Volume {

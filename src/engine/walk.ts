@@ -16,7 +16,7 @@ export function walkVolume(volume: Volume, start: string | EntryInfo, options: W
 /** Volume.walk's contract implemented with Volume.list (one EntryInfo per entry). */
 export function walkWithList(volume: Volume, start: string | EntryInfo, options: WalkOptions, visitor: WalkVisitor): void {
   const list = volume.list as (p: string | EntryInfo, o: WalkOptions) => EntryInfo[];
-  const entry: WalkEntry = { parent: '/', name: '', shortName: null, type: 'file', size: 0, mtimeMs: Number.NaN, attributes: [], deleted: false, dot: false };
+  const entry: WalkEntry = { parent: '/', name: '', shortName: null, type: 'file', size: 0, mtimeMs: Number.NaN, ctimeMs: Number.NaN, atimeMs: Number.NaN, attributes: [], deleted: false, dot: false };
   // An explicit stack, not recursion: a hostile image may nest directories very deep.
   const stack: { dir: string | EntryInfo; depth: number }[] = [{ dir: start, depth: 0 }];
   while (stack.length > 0) {
@@ -45,6 +45,8 @@ export function walkWithList(volume: Volume, start: string | EntryInfo, options:
       entry.type = e.type;
       entry.size = e.size;
       entry.mtimeMs = e.mtime === null ? Number.NaN : e.mtime.getTime();
+      entry.ctimeMs = e.ctime === null ? Number.NaN : e.ctime.getTime();
+      entry.atimeMs = e.atime === null ? Number.NaN : e.atime.getTime();
       entry.attributes = e.attributes;
       entry.deleted = e.deleted === true;
       entry.dot = dot;
@@ -64,6 +66,8 @@ export function walkEntryOf(e: EntryInfo): WalkEntry {
     type: e.type,
     size: e.size,
     mtimeMs: e.mtime === null ? Number.NaN : e.mtime.getTime(),
+    ctimeMs: e.ctime === null ? Number.NaN : e.ctime.getTime(),
+    atimeMs: e.atime === null ? Number.NaN : e.atime.getTime(),
     attributes: e.attributes,
     deleted: e.deleted === true,
     dot: false,

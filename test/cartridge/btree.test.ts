@@ -135,7 +135,7 @@ describe('catalog B+tree', () => {
       fresh.get(longKey(1));
       expect.unreachable();
     } catch (error) {
-      expect((error as DiskkitError).code).toBe('E_CORRUPT');
+      expect((error as DiskkitError).code).toBe('E_CHECKSUM');
       expect((error as DiskkitError).context.page).toBe(root.address);
     }
     closeCartridgeFile(file);

@@ -87,7 +87,7 @@ describe.each([
         openExtent(copy, record, ctx);
         expect.unreachable();
       } catch (error) {
-        expect((error as DiskkitError).code).toBe('E_CORRUPT');
+        expect((error as DiskkitError).code).toBe('E_CHECKSUM');
         expect((error as DiskkitError).context.page).toBe(100);
       }
     }

@@ -39,7 +39,7 @@ describe('key hierarchy (§10.1, §10.3)', () => {
 
   it('a wrong passphrase is reported as such, not as corruption', () => {
     const error = errorOf(() => unlockMasterKey(keyBlock, 'wrong horse', uuid));
-    expect(error.code).toBe('E_USAGE');
+    expect(error.code).toBe('E_BAD_PASSPHRASE');
     expect(error.context.reason).toBe('wrong-passphrase');
     expect(error.message).toBe('wrong passphrase');
   });

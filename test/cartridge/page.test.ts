@@ -71,7 +71,7 @@ describe.each(contexts)('sealPage / openPage with %s', (_name, ctx) => {
     expect(verifyPageSelf(page, 10, ctx)).toHaveProperty('header');
   });
 
-  it('any single flipped bit is reported as corrupt, naming the page', () => {
+  it('any single flipped bit is reported as E_CHECKSUM, naming the page', () => {
     const page = payloadPage(ctx, 5);
     const pointer = sealPage(page, PageType.CATALOG_NODE, 11, 3, ctx);
     fc.assert(
@@ -82,7 +82,7 @@ describe.each(contexts)('sealPage / openPage with %s', (_name, ctx) => {
           openPage(copy, pointer, PageType.CATALOG_NODE, ctx);
           return false;
         } catch (error) {
-          return error instanceof DiskkitError && error.code === 'E_CORRUPT' && error.context.page === 11;
+          return error instanceof DiskkitError && error.code === 'E_CHECKSUM' && error.context.page === 11;
         }
       }),
       { numRuns: 300 },
@@ -103,7 +103,7 @@ describe.each(contexts)('sealPage / openPage with %s', (_name, ctx) => {
     const newer = payloadPage(ctx, 8);
     const pointer = sealPage(newer, PageType.CATALOG_NODE, 14, 3, ctx);
     expect(verifyPageSelf(older, 14, ctx)).toHaveProperty('header');
-    expect(codeOf(() => openPage(older, pointer, PageType.CATALOG_NODE, ctx))).toBe('E_CORRUPT');
+    expect(codeOf(() => openPage(older, pointer, PageType.CATALOG_NODE, ctx))).toBe('E_CHECKSUM');
   });
 });
 
@@ -117,14 +117,14 @@ describe('encrypted pages', () => {
     // An attacker moves b's ciphertext to 20 and fixes its header and self-checksum.
     const forged = b.slice();
     forged.set(a.subarray(0, 64));
-    expect(codeOf(() => openPage(forged, pa, PageType.CATALOG_NODE, ctx))).toBe('E_CORRUPT');
+    expect(codeOf(() => openPage(forged, pa, PageType.CATALOG_NODE, ctx))).toBe('E_CHECKSUM');
   });
 
   it('a wrong key fails the tag', () => {
     const page = payloadPage(ctx, 11);
     const pointer = sealPage(page, PageType.CATALOG_NODE, 22, 3, ctx);
     const other = { ...ctx, metaKey: new Uint8Array(32) };
-    expect(codeOf(() => openPage(page, pointer, PageType.CATALOG_NODE, other))).toBe('E_CORRUPT');
+    expect(codeOf(() => openPage(page, pointer, PageType.CATALOG_NODE, other))).toBe('E_CHECKSUM');
   });
 
   it('META pages are never encrypted, so they can be read before the key is known', () => {

@@ -33,6 +33,12 @@ export interface CreateOptions {
 
 export interface OpenOptions {
   writable?: boolean;
+  /**
+   * An already open descriptor of the image (the Volume adapter's BlockSource): used
+   * instead of opening `path`, and not closed by closeCartridgeFile. Must be the whole
+   * file: pages are addressed from byte 0 and the file grows past its first size.
+   */
+  fd?: number;
   passphrase?: string;
   cacheEntries?: number;
 }
@@ -104,8 +110,9 @@ export function createCartridgeFile(path: string, options: CreateOptions = {}): 
 /** Opens an image at its newest valid commit (§4 selection); reads three pages, plus the free list when writable. */
 export function openCartridgeFile(path: string, options: OpenOptions = {}): CartridgeFile {
   let fd: number;
+  const ownsFd = options.fd === undefined;
   try {
-    fd = openSync(path, options.writable ? 'r+' : 'r');
+    fd = options.fd ?? openSync(path, options.writable ? 'r+' : 'r');
   } catch (error) {
     throw fromSystemError(error, path, 'open image');
   }
@@ -121,12 +128,12 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
     let keys: WorkingKeys | null = null;
     if (superblock.cipher !== Cipher.NONE) {
       if (options.passphrase === undefined) {
-        throw new DiskkitError(ErrorCode.USAGE, 'image is encrypted: a passphrase is needed', { context: { path, reason: 'passphrase-needed' }, hint: 'set DISKKIT_PASSPHRASE or use --key-file' });
+        throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'image is encrypted and no passphrase was given', { context: { path, reason: 'passphrase-needed' }, hint: 'set DISKKIT_PASSPHRASE, use --key-file FILE, or run on a terminal to be asked' });
       }
       keys = unlockMasterKey(chosen.keyBlock, options.passphrase, superblock.uuid);
     }
     const space = new FreeSpace({ pageCount: chosen.pageCount, generation: chosen.generation + 1 });
-    const pager = new Pager({ fd, path, ctx: pageContext(superblock, keys), space, cacheEntries: options.cacheEntries });
+    const pager = new Pager({ fd, path, ctx: pageContext(superblock, keys), space, cacheEntries: options.cacheEntries, ownsFd });
     if (pager.filePages() < chosen.pageCount) {
       throw new DiskkitError(ErrorCode.TRUNCATED, `image is truncated: ${pager.filePages()} pages, the commit needs ${chosen.pageCount}`, { context: { path, page: pager.filePages() } });
     }
@@ -138,7 +145,7 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
     }
     return { path, superblock, meta: chosen, pager, keys, writable: options.writable ?? false, freeChain };
   } catch (error) {
-    closeSync(fd);
+    if (ownsFd) closeSync(fd);
     throw error;
   }
 }

@@ -3,11 +3,11 @@
  * compress (lz4, zstd or none, raw when compression saves no page), then encrypt or
  * checksum. Reading reverses it and checks every length before trusting it.
  *
- * zstd comes from @mongodb-js/zstd, whose API is Promise-only, so the zstd paths are
- * async; lz4 and none also have synchronous forms.
+ * zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
+ * directly, the synchronous ones (what the Volume's readers and writers need) through
+ * the worker of zstd-sync.ts.
  */
-import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { createRequire } from 'node:module';
 import { readU32LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { aeadSeal, sealNonce, sealTag } from './block-pointer.js';
@@ -15,6 +15,7 @@ import { type ChecksumAlgorithmId, computeChecksum, sameChecksum } from './check
 import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmEncrypt, randomNonce } from './aead.js';
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
+import { zstdCompressSync, zstdDecompressSync } from './zstd-sync.js';
 
 export interface ExtentContext {
   pageSize: number;
@@ -30,6 +31,24 @@ export interface CompressedExtent {
   /** The id actually used: NONE when compression did not pay. */
   compression: CompressionId;
   logicalLength: number;
+}
+
+// The native codecs load on first use: every command registers the Cartridge format,
+// and a FAT `ls` should not pay for loading two native libraries it never calls.
+const requireNative = createRequire(import.meta.url);
+let lz4: typeof import('lz4-napi') | null = null;
+let zstd: typeof import('@mongodb-js/zstd') | null = null;
+function lz4Compress(data: Buffer): Buffer {
+  return (lz4 ??= requireNative('lz4-napi') as typeof import('lz4-napi')).compressSync(data);
+}
+function lz4Uncompress(data: Buffer): Buffer {
+  return (lz4 ??= requireNative('lz4-napi') as typeof import('lz4-napi')).uncompressSync(data);
+}
+function zstdCompress(data: Buffer, level: number): Promise<Buffer> {
+  return (zstd ??= requireNative('@mongodb-js/zstd') as typeof import('@mongodb-js/zstd')).compress(data, level);
+}
+function zstdDecompress(data: Buffer): Promise<Buffer> {
+  return (zstd ??= requireNative('@mongodb-js/zstd') as typeof import('@mongodb-js/zstd')).decompress(data);
 }
 
 function checkLogical(length: number): void {
@@ -50,12 +69,12 @@ function asBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
-/** Synchronous compression for lz4 and none (zstd needs `compressExtent`). */
-export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number): CompressedExtent {
+/** Synchronous compression (zstd through the worker of zstd-sync.ts). */
+export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3): CompressedExtent {
   checkLogical(data.length);
   if (compression === Compression.NONE) return { bytes: data, compression, logicalLength: data.length };
   if (compression === Compression.LZ4) return choose(data, asBytes(lz4Compress(asBuffer(data))), compression, pageSize);
-  throw new Error('zstd compression is asynchronous: use compressExtent');
+  return choose(data, zstdCompressSync(data, zstdLevel), compression, pageSize);
 }
 
 export async function compressExtent(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3): Promise<CompressedExtent> {
@@ -86,7 +105,8 @@ export function sealExtent(extent: CompressedExtent, address: number, generation
 }
 
 function corrupt(record: ExtentRecord, what: string, kind: string): DiskkitError {
-  return new DiskkitError(ErrorCode.CORRUPT, `extent at page ${record.address}: ${what}`, { context: { page: record.address, pageCount: record.pageCount, kind } });
+  const code = kind === 'checksum' || kind === 'tag' ? ErrorCode.CHECKSUM : ErrorCode.CORRUPT;
+  return new DiskkitError(code, `extent at page ${record.address}: ${what}`, { context: { page: record.address, pageCount: record.pageCount, kind } });
 }
 
 /** Verifies the stored bytes (at least `storedLength` of them) against the record; returns the compressed plaintext. */
@@ -177,11 +197,19 @@ function claimedLength(bytes: Uint8Array, record: ExtentRecord): void {
   }
 }
 
-/** Decompresses verified bytes for lz4 and none. */
+/** Decompresses verified bytes (zstd through the worker of zstd-sync.ts). */
 export function decompressExtentSync(bytes: Uint8Array, record: ExtentRecord): Uint8Array {
   if (record.compression === Compression.NONE) return checkedOutput(bytes, record);
-  if (record.compression !== Compression.LZ4) throw new Error('zstd decompression is asynchronous: use decompressExtent');
   claimedLength(bytes, record);
+  if (record.compression === Compression.ZSTD) {
+    let out: Uint8Array;
+    try {
+      out = zstdDecompressSync(bytes);
+    } catch (error) {
+      throw corrupt(record, `zstd data does not decode (${(error as Error).message})`, 'compression');
+    }
+    return checkedOutput(out, record);
+  }
   let out: Buffer;
   try {
     out = lz4Uncompress(asBuffer(bytes));

@@ -1,7 +1,7 @@
 /**
- * The Cartridge format's public surface (docs/cartridge-format.md). Commands and the
- * format registry import from here only. Not registered yet: the Cartridge Volume that
- * plugs into src/engine/formats.ts comes next.
+ * The Cartridge format's public surface (docs/cartridge-format.md). Commands import from
+ * here only; the format registry imports the definition module, format.ts (registered in
+ * src/engine/registered-formats.ts), which opens images as a CartridgeVolume.
  */
 export { hasCartridgeMagic, Compression, type CompressionId, type Superblock } from './superblock.js';
 export { ChecksumAlgorithm, type ChecksumAlgorithmId } from './checksum.js';
@@ -10,3 +10,5 @@ export { type CartridgeFile, type CreateOptions, type OpenOptions, createCartrid
 export { checkPageOwnership, type OwnershipReport } from './ownership.js';
 export { rewrapMasterKey, DEFAULT_SCRYPT, type ScryptParams } from './key-hierarchy.js';
 export { ArcCache, type ArcStats } from './arc-cache.js';
+export { CartridgeVolume, compressionId, compressionName } from './cartridge-volume.js';
+export { cartridgeFormat } from './format.js';

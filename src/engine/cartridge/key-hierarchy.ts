@@ -127,7 +127,7 @@ export function unlockMasterKey(keyBlock: Uint8Array, passphrase: string | Uint8
   }
   const kek = deriveKek(passphrase, raw.salt, { log2N: raw.log2N, r: raw.r, p: raw.p });
   if (!sameChecksum(hmac(kek, KEY_CHECK_LABEL).subarray(0, 16), raw.keyCheck)) {
-    throw new DiskkitError(ErrorCode.USAGE, 'wrong passphrase', { context: { reason: 'wrong-passphrase' }, hint: 'check DISKKIT_PASSPHRASE or --key-file' });
+    throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'wrong passphrase', { context: { reason: 'wrong-passphrase' }, hint: 'check DISKKIT_PASSPHRASE or --key-file' });
   }
   const master = gcmDecrypt(kek, raw.wrapNonce, raw.wrappedKey, raw.wrapTag, wrapAad(uuid));
   if (master === null) throw new DiskkitError(ErrorCode.CORRUPT, 'key block is damaged: the passphrase is right but the wrapped key does not verify', { context: { field: 'wrappedKey' } });

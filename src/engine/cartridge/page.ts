@@ -101,7 +101,10 @@ export function sealPage(page: Uint8Array, type: PageTypeId, address: number, ge
 }
 
 function corrupt(address: number, what: string, context: Record<string, unknown> = {}): DiskkitError {
-  return new DiskkitError(ErrorCode.CORRUPT, `page ${address}: ${what}`, { context: { page: address, ...context } });
+  // A checksum or tag that does not match is E_CHECKSUM (damage to this page's bytes);
+  // the other checks (type, number, generation) find a wrong page, E_CORRUPT.
+  const code = context.kind === 'checksum' || context.kind === 'tag' ? ErrorCode.CHECKSUM : ErrorCode.CORRUPT;
+  return new DiskkitError(code, `page ${address}: ${what}`, { context: { page: address, ...context } });
 }
 
 /**

@@ -24,6 +24,8 @@ export interface PagerOptions {
   space: FreeSpace;
   /** Decoded pages kept by the ARC cache (entries, not bytes). */
   cacheEntries?: number;
+  /** False when the descriptor belongs to someone else (the Volume's BlockSource), who closes it. */
+  ownsFd?: boolean;
 }
 
 /** Largest run of consecutive page writes combined into one pwrite. */
@@ -36,6 +38,7 @@ const READ_AHEAD_LIMIT = 16 * 1024;
 
 export class Pager {
   readonly fd: number;
+  readonly ownsFd: boolean;
   readonly path: string;
   readonly ctx: PageContext;
   readonly space: FreeSpace;
@@ -73,6 +76,7 @@ export class Pager {
 
   constructor(options: PagerOptions) {
     this.fd = options.fd;
+    this.ownsFd = options.ownsFd ?? true;
     this.path = options.path;
     this.ctx = options.ctx;
     this.space = options.space;
@@ -264,7 +268,7 @@ export class Pager {
   /** Closes the file; pages still waiting in memory are uncommitted and dropped (close never commits). */
   close(): void {
     this.pending.reset(0, 0);
-    closeSync(this.fd);
+    if (this.ownsFd) closeSync(this.fd);
   }
 
   private checkAddress(address: number, count: number): void {

@@ -10,7 +10,7 @@ import { bulkBuild } from './btree-bulk.js';
 import { checkTree } from './btree-check.js';
 import { type CartridgeFile, type CreateOptions, type OpenOptions, closeCartridgeFile, commitCartridgeFile, createCartridgeFile, openCartridgeFile } from './cartridge-file.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, childrenRange, decodeCatalogKey, encodeCatalogKey } from './catalog-key.js';
-import { type ExtentContext, compressExtent, decompressExtent, openExtent, sealExtent } from './extent-codec.js';
+import { type ExtentContext, compressExtent, compressExtentSync, decompressExtent, openExtent, sealExtent } from './extent-codec.js';
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
@@ -25,6 +25,20 @@ export interface StoreEntry {
   kind: 'directory' | 'file';
   size: number;
   mtimeMs: number;
+}
+
+/** File bytes a synchronous write takes (the Volume's FileDataSource has this shape). */
+export interface StoreDataSource {
+  size: number;
+  read(buf: Uint8Array, length: number, position: number): void;
+}
+
+export interface StoreWriteOptions {
+  /** Overrides the image's default compression (cp --compress). */
+  compression?: CompressionId;
+  mtimeMs?: number;
+  /** Called with the bytes written so far. */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface StoreOptions {
@@ -160,11 +174,11 @@ export class CartridgeStore {
     });
   }
 
-  mkdir(path: string): void {
+  mkdir(path: string, mtimeMs?: number): void {
     this.requireWritable();
     const { key } = this.parentOf(path);
     if (this.catalog.get(key)) throw new DiskkitError(ErrorCode.EXISTS, `${path}: already exists`, { context: { path } });
-    this.catalog.put(key, encodeInodeRecord({ id: this.nextInodeId++, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: this.now(), data: { mode: 'empty' } }));
+    this.catalog.put(key, encodeInodeRecord({ id: this.nextInodeId++, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: mtimeMs ?? this.now(), data: { mode: 'empty' } }));
     this.fileCount++;
   }
 
@@ -206,6 +220,99 @@ export class CartridgeStore {
       entries.push([offsetKey(offset), encodeExtentRecord(record)]);
     }
     return bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
+  }
+
+  /**
+   * Synchronous write from a reader (the Volume's writeFile, cp between images): the
+   * file is read one extent at a time, so its size is not bounded by memory. Creates or
+   * replaces `path`; returns the new inode.
+   */
+  writeFileFrom(path: string, source: StoreDataSource, options: StoreWriteOptions = {}): InodeRecord {
+    this.requireWritable();
+    const { key } = this.parentOf(path);
+    const existing = this.catalog.get(key);
+    let old: InodeRecord | null = null;
+    if (existing) {
+      old = decodeInodeRecord(existing);
+      if (old.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${path}: is a directory`, { context: { path } });
+    }
+    const data = this.storeData(source, options);
+    if (old) this.freeData(old);
+    else this.fileCount++;
+    const inode: InodeRecord = { id: old ? old.id : this.nextInodeId++, kind: InodeKind.FILE, permissions: 0, size: source.size, mtimeMs: options.mtimeMs ?? this.now(), data };
+    this.catalog.put(key, encodeInodeRecord(inode));
+    return inode;
+  }
+
+  /**
+   * Writes a file's bytes (inline, or extents plus an extent map built bottom-up) and
+   * returns the inode data that names them; nothing enters the catalog. Used by
+   * writeFileFrom and by the bulk import, which writes catalog leaves itself.
+   */
+  storeData(source: StoreDataSource, options: StoreWriteOptions = {}): InodeRecord['data'] {
+    this.requireWritable();
+    if (source.size === 0) return { mode: 'empty' };
+    if (source.size <= MAX_INLINE_BYTES) {
+      const bytes = new Uint8Array(source.size);
+      source.read(bytes, bytes.length, 0);
+      return { mode: 'inline', bytes };
+    }
+    const pager = this.file.pager;
+    const compression = options.compression ?? this.file.superblock.defaultCompression;
+    const level = this.file.superblock.compressionLevel || 3;
+    const entries: [Uint8Array, Uint8Array][] = [];
+    const chunk = new Uint8Array(Math.min(this.extentSize, source.size));
+    for (let offset = 0; offset < source.size; offset += this.extentSize) {
+      const length = Math.min(this.extentSize, source.size - offset);
+      const part = chunk.subarray(0, length);
+      source.read(part, length, offset);
+      options.onProgress?.(offset + length);
+      if (isAllZero(part)) continue;
+      const compressed = compressExtentSync(part, compression, pager.pageSize, level);
+      const address = pager.allocatePages(Math.ceil(compressed.bytes.length / pager.pageSize));
+      const { stored, record } = sealExtent(compressed, address, pager.generation, this.extentContext);
+      pager.writeRaw(address, stored);
+      entries.push([offsetKey(offset), encodeExtentRecord(record)]);
+    }
+    const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
+    return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
+  }
+
+  /** A directory's entries with their full inode records, in name order (the Volume's listing). */
+  *children(directoryId: number): Generator<{ name: string; inode: InodeRecord }> {
+    const { from, to } = childrenRange(directoryId);
+    for (const [key, value] of this.catalog.range(from, to)) yield { name: decodeCatalogKey(key).name, inode: decodeInodeRecord(value) };
+  }
+
+  /** The inode of entry `name` in directory `directoryId`, or null. */
+  child(directoryId: number, name: string): InodeRecord | null {
+    const value = this.catalog.get(encodeCatalogKey(directoryId, name));
+    return value ? decodeInodeRecord(value) : null;
+  }
+
+  /**
+   * Replaces a catalog that holds only the root directory with one built bottom-up
+   * (§7.1 bulk build) from `entries` in key order, the root entry included; the old
+   * root leaf is freed. For imports into a new image (mkfs --from). `counts` is asked
+   * once `entries` is drained (a generator knows them only then).
+   */
+  adoptCatalog(entries: Iterable<readonly [Uint8Array, Uint8Array]>, counts: () => { nextInodeId: number; fileCount: number }): void {
+    this.requireWritable();
+    const { from, to } = childrenRange(ROOT_DIRECTORY_ID);
+    if (!this.catalog.range(from, to).next().done) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'a bulk import needs an empty image', { context: { path: this.file.path } });
+    const old = this.catalog.flush();
+    const pages = checkTree(this.file.pager, PageType.CATALOG_NODE, old).pages;
+    const root = bulkBuild(this.file.pager, PageType.CATALOG_NODE, entries);
+    for (const [address, generation] of pages) this.file.pager.freePages(address, 1, generation);
+    this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, root);
+    const { nextInodeId, fileCount } = counts();
+    this.nextInodeId = nextInodeId;
+    this.fileCount = fileCount;
+  }
+
+  /** Catalog entries (statistics, as the meta page will record them at the next commit). */
+  get entryCount(): number {
+    return this.fileCount;
   }
 
   /** Returns a file's extents and extent-map pages to free space. */

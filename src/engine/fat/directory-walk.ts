@@ -174,13 +174,18 @@ interface PendingDirectory {
   depth: number;
 }
 
+/** The creation time with its 10 ms units, as FatEntryInfo.ctime decodes it. */
+function creationMs(date: number, time: number, tenths: number): number {
+  return decodeDosDateTimeMs(date, time) + (tenths <= 199 ? tenths * 10 : 0);
+}
+
 /** Walks from `start` (already resolved), reporting to `visitor` in ls -R order. */
 export function walkFatDirectories(volume: FatVolume, start: DirectoryRef, options: WalkOptions, visitor: WalkVisitor): void {
   const fat32 = volume.boot.fatType === 'fat32';
   const dotEntries = options.dotEntries === true;
   const deleted = options.deleted === true;
   const recursive = options.recursive === true;
-  const entry: WalkEntry = { parent: '/', name: '', shortName: null, type: 'file', size: 0, mtimeMs: Number.NaN, attributes: [], deleted: false, dot: false };
+  const entry: WalkEntry = { parent: '/', name: '', shortName: null, type: 'file', size: 0, mtimeMs: Number.NaN, ctimeMs: Number.NaN, atimeMs: Number.NaN, attributes: [], deleted: false, dot: false };
   const listing = new FastListing();
   const stack: PendingDirectory[] = [];
   let children: PendingDirectory[] = [];
@@ -210,6 +215,8 @@ export function walkFatDirectories(volume: FatVolume, start: DirectoryRef, optio
         entry.type = isDirectory ? 'dir' : 'file';
         entry.size = isDirectory ? 0 : (bytes[o + 28]! | (bytes[o + 29]! << 8) | (bytes[o + 30]! << 16)) + bytes[o + 31]! * 0x1000000;
         entry.mtimeMs = decodeDosDateTimeMs(bytes[o + 24]! | (bytes[o + 25]! << 8), bytes[o + 22]! | (bytes[o + 23]! << 8));
+        entry.ctimeMs = creationMs(bytes[o + 16]! | (bytes[o + 17]! << 8), bytes[o + 14]! | (bytes[o + 15]! << 8), bytes[o + 13]!);
+        entry.atimeMs = decodeDosDateTimeMs(bytes[o + 18]! | (bytes[o + 19]! << 8), 0);
         entry.attributes = attributeNames(attributes);
         entry.deleted = false;
         entry.dot = dots[i]!;
@@ -231,6 +238,8 @@ export function walkFatDirectories(volume: FatVolume, start: DirectoryRef, optio
         entry.type = record.isDirectory ? 'dir' : 'file';
         entry.size = record.isDirectory ? 0 : e.fileSize;
         entry.mtimeMs = decodeDosDateTimeMs(e.writeDate, e.writeTime);
+        entry.ctimeMs = creationMs(e.createDate, e.createTime, e.createTimeTenth);
+        entry.atimeMs = decodeDosDateTimeMs(e.accessDate, 0);
         entry.attributes = attributeNames(e.attributes);
         entry.deleted = record.deleted;
         entry.dot = record.isDot;

@@ -3,12 +3,13 @@
  * jsonl|csv|parquet`. Rows come from Volume.walk (or list, through walkVolume), so
  * every format behind the Volume interface gets it; the columns are what that
  * interface reports for every format: path, name, shortName (FAT 8.3, else null),
- * type (file|dir), size, mtime (UTC instant; FAT stores local wall-clock time, read
- * in this process's time zone as `ls --json` does), attributes, deleted.
+ * type (file|dir), size, mtime, ctime (creation), atime (last access) (UTC instants;
+ * FAT stores local wall-clock time, read in this process's time zone as `ls --json`
+ * does; FAT keeps only the date of the last access), attributes, deleted.
  *
  * JSONL: one object per entry with those keys. CSV (RFC 4180): the same columns,
- * attributes joined with `|`, an empty mtime when there is none. Parquet: path, name,
- * shortName, type as strings, size INT64, mtime TIMESTAMP(MILLIS, UTC), attributes
+ * attributes joined with `|`, an empty time when there is none. Parquet: path, name,
+ * shortName, type as strings, size INT64, the times TIMESTAMP(MILLIS, UTC), attributes
  * list<string>, deleted BOOLEAN. The walk is synchronous and the Parquet writer
  * pulls, so Parquet batches are kept until the walk ends (a FAT volume's entries
  * fit; an MFT-sized listing is `mft index --format parquet`'s job).
@@ -19,7 +20,7 @@ import { writeParquetStream } from '../parquet/write-stream.js';
 
 export const LISTING_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
 export type ListingFormat = (typeof LISTING_FORMATS)[number];
-export const LISTING_COLUMNS = ['path', 'name', 'shortName', 'type', 'size', 'mtime', 'attributes', 'deleted'] as const;
+export const LISTING_COLUMNS = ['path', 'name', 'shortName', 'type', 'size', 'mtime', 'ctime', 'atime', 'attributes', 'deleted'] as const;
 
 const BATCH_ROWS = 1 << 16;
 
@@ -35,7 +36,7 @@ export function entryPath(e: WalkEntry): string {
   return e.parent === '/' ? '/' + e.name : e.parent + '/' + e.name;
 }
 
-function mtimeIso(ms: number): string | null {
+function timeIso(ms: number): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
@@ -59,9 +60,9 @@ export function createListingWriter(format: ListingFormat, sink: (bytes: Uint8Ar
     entry(e) {
       const path = entryPath(e);
       if (format === 'jsonl') {
-        text += JSON.stringify({ path, name: e.name, shortName: e.shortName, type: e.type, size: e.size, mtime: mtimeIso(e.mtimeMs), attributes: e.attributes, deleted: e.deleted }) + '\n';
+        text += JSON.stringify({ path, name: e.name, shortName: e.shortName, type: e.type, size: e.size, mtime: timeIso(e.mtimeMs), ctime: timeIso(e.ctimeMs), atime: timeIso(e.atimeMs), attributes: e.attributes, deleted: e.deleted }) + '\n';
       } else {
-        text += [csvField(path), csvField(e.name), e.shortName === null ? '' : csvField(e.shortName), e.type, e.size, mtimeIso(e.mtimeMs) ?? '', csvField(e.attributes.join('|')), e.deleted].join(',') + '\n';
+        text += [csvField(path), csvField(e.name), e.shortName === null ? '' : csvField(e.shortName), e.type, e.size, timeIso(e.mtimeMs) ?? '', timeIso(e.ctimeMs) ?? '', timeIso(e.atimeMs) ?? '', csvField(e.attributes.join('|')), e.deleted].join(',') + '\n';
       }
       flush(false);
     },
@@ -71,13 +72,13 @@ export function createListingWriter(format: ListingFormat, sink: (bytes: Uint8Ar
 
 /** Gathers entries into Arrow columns, a batch at a time; the Parquet stream asks for them. */
 class ParquetListingWriter implements ListingWriter {
-  private rows: { path: string[]; name: string[]; shortName: (string | null)[]; type: string[]; size: bigint[]; mtime: (number | null)[]; attributes: string[][]; deleted: boolean[] } = ParquetListingWriter.empty();
+  private rows: { path: string[]; name: string[]; shortName: (string | null)[]; type: string[]; size: bigint[]; mtime: (number | null)[]; ctime: (number | null)[]; atime: (number | null)[]; attributes: string[][]; deleted: boolean[] } = ParquetListingWriter.empty();
   private readonly batches: arrow.Table[] = [];
 
   constructor(private readonly sink: (bytes: Uint8Array) => void) {}
 
   private static empty() {
-    return { path: [], name: [], shortName: [], type: [], size: [], mtime: [], attributes: [], deleted: [] } as ParquetListingWriter['rows'];
+    return { path: [], name: [], shortName: [], type: [], size: [], mtime: [], ctime: [], atime: [], attributes: [], deleted: [] } as ParquetListingWriter['rows'];
   }
 
   entry(e: WalkEntry): void {
@@ -88,6 +89,8 @@ class ParquetListingWriter implements ListingWriter {
     r.type.push(e.type);
     r.size.push(BigInt(e.size));
     r.mtime.push(Number.isNaN(e.mtimeMs) ? null : e.mtimeMs);
+    r.ctime.push(Number.isNaN(e.ctimeMs) ? null : e.ctimeMs);
+    r.atime.push(Number.isNaN(e.atimeMs) ? null : e.atimeMs);
     r.attributes.push([...e.attributes]);
     r.deleted.push(e.deleted);
     if (r.path.length >= BATCH_ROWS) this.seal();
@@ -104,6 +107,8 @@ class ParquetListingWriter implements ListingWriter {
         type: arrow.vectorFromArray(r.type, utf8),
         size: arrow.vectorFromArray(r.size, new arrow.Int64()),
         mtime: arrow.vectorFromArray(r.mtime, new arrow.TimestampMillisecond('UTC')),
+        ctime: arrow.vectorFromArray(r.ctime, new arrow.TimestampMillisecond('UTC')),
+        atime: arrow.vectorFromArray(r.atime, new arrow.TimestampMillisecond('UTC')),
         attributes: arrow.vectorFromArray(r.attributes, new arrow.List(new arrow.Field('element', utf8, true))),
         deleted: arrow.vectorFromArray(r.deleted, new arrow.Bool()),
       }),

@@ -11,6 +11,7 @@ import { decodeAttributeList, MAX_ATTRIBUTE_LIST_BYTES } from './attributes/x20-
 import { FILE_NAME_FIXED_LENGTH, FileNamespace } from './attributes/x30-file-name.js';
 import { FileAttribute } from './attributes/x10-standard-information.js';
 import { RecordFlag } from './mft-record.js';
+import { filetimeMsAt } from './filetime.js';
 import type { DecodedAttribute } from './record-decoder.js';
 import type { RecordReader } from './record-reader.js';
 import { openStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
@@ -38,15 +39,6 @@ export interface FileRecord {
   accessedMs: number;
   names: FileName[];
   attributes: DecodedAttribute[];
-}
-
-/** Milliseconds between 1601-01-01 and 1970-01-01 (FILETIME epoch to Unix epoch). */
-const FILETIME_EPOCH_MS = 11_644_473_600_000;
-
-/** A FILETIME at `at` of `dv` as ms since the Unix epoch; NaN for 0 (no time). */
-function filetimeToMs(dv: DataView, at: number): number {
-  const ticks = dv.getUint32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
-  return ticks === 0 ? NaN : Math.floor(ticks / 10000) - FILETIME_EPOCH_MS;
 }
 
 function bad(record: number, message: string): DiskkitError {
@@ -86,9 +78,9 @@ export function loadFile(reader: RecordReader, geometry: VolumeGeometry, n: numb
   for (const a of attributes) {
     if (a.type === AttributeType.STANDARD_INFORMATION && a.value && a.value.length >= 0x24) {
       const dv = new DataView(a.value.buffer, a.value.byteOffset, a.value.byteLength);
-      file.createdMs = filetimeToMs(dv, 0x00);
-      file.modifiedMs = filetimeToMs(dv, 0x08);
-      file.accessedMs = filetimeToMs(dv, 0x18);
+      file.createdMs = filetimeMsAt(dv, 0x00);
+      file.modifiedMs = filetimeMsAt(dv, 0x08);
+      file.accessedMs = filetimeMsAt(dv, 0x18);
       file.fileAttributes = dv.getUint32(0x20, true);
     } else if (a.type === AttributeType.FILE_NAME && a.value) {
       const name = decodeFileName(a.value);

@@ -156,3 +156,12 @@ export function filetimeFromIso(iso: string, extraTicks = 0): bigint {
   const ms = Date.parse(iso);
   return BigInt(ms) * 10_000n + BigInt(DAYS_1601_TO_1970) * 86400n * 10_000_000n + BigInt(extraTicks);
 }
+
+/** Milliseconds between 1601-01-01 and 1970-01-01. */
+const FILETIME_EPOCH_MS = DAYS_1601_TO_1970 * 86_400_000;
+
+/** The little-endian FILETIME at `at` of `dv` in ms since 1970 (sub-millisecond ticks dropped); NaN for 0, which means "not set". */
+export function filetimeMsAt(dv: DataView, at: number): number {
+  const ticks = dv.getUint32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
+  return ticks === 0 ? NaN : Math.floor(ticks / 10000) - FILETIME_EPOCH_MS;
+}

@@ -157,8 +157,11 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     if (request.format === 'none' || (!request.out && !stdout)) totals = countRows(index, rowOptions);
     else if (request.format === 'parquet') {
       // Loaded only here: Arrow and the Parquet writer's WebAssembly are large.
-      const { writeParquetFile } = await import('./format-parquet.js');
-      totals = await writeParquetFile(index, rowOptions, path, request.out!, { signal: request.signal });
+      const { writeParquetFile, writeParquetRows } = await import('./format-parquet.js');
+      // A file is written whole or not at all; stdout (redirected: the command refuses a terminal) gets the pieces as they come.
+      totals = request.out
+        ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal })
+        : await writeParquetRows(index, rowOptions, path, (bytes) => stdout!.write(bytes));
     } else if (request.out) {
       const out = request.out;
       // Under a temporary name, renamed into place at the end: an error or Ctrl-C leaves no partial file.

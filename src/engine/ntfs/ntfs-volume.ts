@@ -157,8 +157,8 @@ export class NtfsVolume implements Volume {
       visitor.error(typeof start === 'string' ? start : start.path, 0, error);
       return;
     }
-    const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, attributes: [], deleted: false, dot: false };
-    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    const entry: WalkEntry = { parent: '', name: '', shortName: null, type: 'file', size: 0, mtimeMs: NaN, ctimeMs: NaN, atimeMs: NaN, attributes: [], deleted: false, dot: false };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
     const seen = new Set<number>();
     // An explicit stack, not recursion: a hostile image may nest directories very deep.
@@ -190,6 +190,8 @@ export class NtfsVolume implements Volume {
             entry.type = child.isDirectory ? 'dir' : 'file';
             entry.size = child.isDirectory ? 0 : this.unnamedSize(child);
             entry.mtimeMs = child.modifiedMs;
+            entry.ctimeMs = child.createdMs;
+            entry.atimeMs = child.accessedMs;
             entry.attributes = attributeNames(child);
             entry.deleted = !child.inUse;
             if (options.streams) entry.streams = this.streamsOf(child);
@@ -197,6 +199,8 @@ export class NtfsVolume implements Volume {
             entry.type = quick!.isDirectory ? 'dir' : 'file';
             entry.size = quick!.isDirectory ? 0 : quick!.size;
             entry.mtimeMs = quick!.modifiedMs;
+            entry.ctimeMs = quick!.createdMs;
+            entry.atimeMs = quick!.accessedMs;
             entry.attributes = attributeNamesOf(quick!.fileAttributes, quick!.isDirectory);
             entry.deleted = !quick!.inUse;
             // Named streams need the decoded record (a plain record decodes).
@@ -337,7 +341,7 @@ export class NtfsVolume implements Volume {
   private deletedChildren(): Map<number, number[]> {
     if (this.deletedByParent) return this.deletedByParent;
     const map = new Map<number, number[]>();
-    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, modifiedMs: NaN, size: 0 };
+    const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     for (let n = 16; n < this.records.recordCount; n++) {
       let file: FileRecord;
       try {

@@ -13,13 +13,12 @@ import type { MftLayout } from './mft-source.js';
 import { decodeRecord, type DecodedRecord } from './record-decoder.js';
 import { applyFixups, FixupStatus } from './fixup.js';
 import { SIGNATURE_FILE, RecordFlag } from './mft-record.js';
+import { filetimeMsAt } from './filetime.js';
 
 /** Records read (and cached) together. */
 const RECORDS_PER_BLOCK = 64;
 /** Cached blocks (64 × 64 records of 1 KiB = 4 MiB at most). */
 const CACHED_BLOCKS = 64;
-/** Milliseconds between 1601-01-01 and 1970-01-01. */
-const FILETIME_EPOCH_MS = 11_644_473_600_000;
 
 interface CachedBlock {
   bytes: Uint8Array;
@@ -33,7 +32,9 @@ export interface RecordSummary {
   inUse: boolean;
   isDirectory: boolean;
   fileAttributes: number;
+  createdMs: number;
   modifiedMs: number;
+  accessedMs: number;
   /** Size of the unnamed $DATA (0 when it has none). */
   size: number;
 }
@@ -98,7 +99,9 @@ export class RecordReader {
     out.inUse = (flags & RecordFlag.IN_USE) !== 0;
     out.isDirectory = (flags & RecordFlag.DIRECTORY) !== 0;
     out.fileAttributes = 0;
+    out.createdMs = NaN;
     out.modifiedMs = NaN;
+    out.accessedMs = NaN;
     out.size = 0;
     let p = base + dv.getUint16(base + 0x14, true);
     while (p + 8 <= end) {
@@ -112,8 +115,9 @@ export class RecordReader {
         const valueLength = dv.getUint32(p + 0x10, true);
         const v = p + dv.getUint16(p + 0x14, true);
         if (valueLength < 0x24 || v + valueLength > p + length) return null;
-        const ticks = dv.getUint32(v + 0x0c, true) * 4294967296 + dv.getUint32(v + 0x08, true);
-        out.modifiedMs = ticks === 0 ? NaN : Math.floor(ticks / 10000) - FILETIME_EPOCH_MS;
+        out.createdMs = filetimeMsAt(dv, v);
+        out.modifiedMs = filetimeMsAt(dv, v + 0x08);
+        out.accessedMs = filetimeMsAt(dv, v + 0x18);
         out.fileAttributes = dv.getUint32(v + 0x20, true);
       } else if (type === 0x80 && buf[p + 9] === 0) {
         if (nonResident === 0) out.size = dv.getUint32(p + 0x10, true);

@@ -1,0 +1,304 @@
+/**
+ * A Cartridge image behind the Volume interface (src/engine/volume.ts), so every
+ * command works on `.cart` files: paths resolve through the catalog B+tree, file bytes
+ * come through a verifying reader (file-reader.ts), writes go to the store and become
+ * durable only at `commit()` (the meta-page flip, docs/cartridge-format.md §4).
+ *
+ * The file grows while it is written, and a BlockSource has the size it was opened
+ * with, so the pager does not write through the source: it shares the source's file
+ * descriptor (a Cartridge must therefore be a whole image file, not a partition) and
+ * owns the file's length, and the source stays the handle that opened it and closes
+ * it. This also keeps Cartridge writes out of the FAT rollback journal, which watches
+ * the source's writes: copy-on-write with a meta flip needs no journal (§4).
+ *
+ * No raw extents (`capabilities.rawExtents` false), even for extents stored plain and
+ * unencrypted: every read must verify the checksum its pointer carries (§6, §9.1),
+ * which a copy straight from the image would skip, so a corrupt extent could reach the
+ * output as wrong bytes. Verification costs about 1 µs per 4 KiB with CRC-32.
+ */
+import type { BlockSource } from '../../io/block-source.js';
+import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
+import type { EntryInfo, FileDataSource, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WriteFileOptions } from '../volume.js';
+import { passphraseFor } from '../passphrase.js';
+import { CartridgeStore, MAX_WHOLE_READ } from './store.js';
+import { ChecksumAlgorithm } from './checksum.js';
+import { type ExtentContext } from './extent-codec.js';
+import { openCartridgeReader } from './file-reader.js';
+import { readFreeList } from './freelist-page.js';
+import { type InodeRecord, InodeKind } from './inode-record.js';
+import { Cipher, Compression, type CompressionId, decodeSuperblock } from './superblock.js';
+
+export interface CartridgeOpenOptions {
+  writable?: boolean;
+  /** Opens this snapshot's catalog, read-only (IMAGE@NAME:/PATH). */
+  snapshot?: string;
+}
+
+const COMPRESSION_NAMES: Record<number, string> = { [Compression.NONE]: 'none', [Compression.LZ4]: 'lz4', [Compression.ZSTD]: 'zstd' };
+
+/** 'lz4' | 'zstd' | 'none' → the format's id, or E_USAGE. */
+export function compressionId(name: string): CompressionId {
+  const found = Object.entries(COMPRESSION_NAMES).find(([, n]) => n === name.toLowerCase());
+  if (!found) throw new DiskkitError(ErrorCode.USAGE, `unknown compression '${name}' (lz4, zstd or none)`, { context: { compression: name } });
+  return Number(found[0]) as CompressionId;
+}
+
+export function compressionName(id: number): string {
+  return COMPRESSION_NAMES[id] ?? `unknown (${id})`;
+}
+
+function normalize(path: string): string {
+  const parts = path.split('/').filter((p) => p.length > 0 && p !== '.');
+  if (parts.includes('..')) throw new DiskkitError(ErrorCode.BAD_NAME, `${path}: '..' is not allowed in an image path`, { context: { path } });
+  return '/' + parts.join('/');
+}
+
+function nameOf(path: string): string {
+  return path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function readerOfBytes(bytes: Uint8Array): FileDataSource {
+  return {
+    size: bytes.length,
+    read(buf, length, position) {
+      buf.set(bytes.subarray(position, position + length), 0);
+    },
+  };
+}
+
+export class CartridgeVolume implements Volume {
+  readonly format = 'cartridge';
+  readonly capabilities: VolumeCapabilities;
+  readonly warnings: DiskkitWarning[] = [];
+  partition: Volume['partition'] = null;
+  private dirty = false;
+
+  private constructor(
+    readonly source: BlockSource,
+    readonly store: CartridgeStore,
+    readonly snapshot: string | null,
+  ) {
+    this.capabilities = {
+      writable: store.file.writable,
+      formatWritable: true,
+      caseInsensitive: false,
+      shortNames: false,
+      streams: false,
+      hardLinks: false,
+      deletedEntries: false,
+      snapshots: true,
+      encryption: true,
+      rawExtents: false,
+      compression: true,
+    };
+  }
+
+  static open(source: BlockSource, options: CartridgeOpenOptions = {}): CartridgeVolume {
+    if (source.fd === undefined || source.baseOffset !== 0 || (source.kind !== 'file' && source.kind !== 'block-device')) {
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'a Cartridge must be a whole image file (it grows as it is written), not a partition or an in-memory source', {
+        context: { image: source.name, kind: source.kind },
+      });
+    }
+    const head = new Uint8Array(Math.min(512, source.size));
+    source.readAt(head, 0, head.length, 0);
+    const superblock = decodeSuperblock(head);
+    if (options.writable && options.snapshot !== undefined) {
+      throw new DiskkitError(ErrorCode.READ_ONLY, `snapshot ${options.snapshot} is a read-only view: nothing was written`, { context: { image: source.name, snapshot: options.snapshot } });
+    }
+    if (options.writable && superblock.readOnly) {
+      throw new DiskkitError(ErrorCode.READ_ONLY, 'image is sealed (or has features this diskkit only reads): nothing was written', { context: { image: source.name } });
+    }
+    if (options.writable && !source.writable) throw new DiskkitError(ErrorCode.IO, 'image opened read-only', { context: { image: source.name } });
+    let passphrase: string | undefined;
+    if (superblock.cipher !== Cipher.NONE) {
+      passphrase = passphraseFor(source.name, 'open');
+      if (passphrase === undefined) {
+        throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'image is encrypted and no passphrase was given', {
+          context: { image: source.name, reason: 'passphrase-needed' },
+          hint: 'set DISKKIT_PASSPHRASE, use --key-file FILE, or run on a terminal to be asked',
+        });
+      }
+    }
+    const store = CartridgeStore.open(source.name, { fd: source.fd, writable: Boolean(options.writable), passphrase, snapshot: options.snapshot });
+    return new CartridgeVolume(source, store, options.snapshot ?? null);
+  }
+
+  private get extentContext(): ExtentContext {
+    const sb = this.store.file.superblock;
+    return { pageSize: sb.pageSize, checksumAlgorithm: sb.checksumAlgorithm, uuid: sb.uuid, dataKey: this.store.file.keys ? this.store.file.keys.data : null };
+  }
+
+  private inodeOf(path: string | EntryInfo): { path: string; inode: InodeRecord } {
+    const p = typeof path === 'string' ? normalize(path) : path.path;
+    return { path: p, inode: this.store.stat(p) };
+  }
+
+  private entryOf(path: string, inode: InodeRecord): EntryInfo {
+    const dir = inode.kind === InodeKind.DIRECTORY;
+    return { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+  }
+
+  info(): VolumeInfo {
+    const file = this.store.file;
+    const sb = file.superblock;
+    const pageSize = sb.pageSize;
+    const totalPages = file.pager.filePages();
+    let freePages = 0;
+    try {
+      for (const r of readFreeList(file.pager, file.meta.freeListHead, file.meta.pageCount).records) freePages += r.length;
+    } catch (error) {
+      this.warnings.push({ code: error instanceof DiskkitError ? error.code : ErrorCode.CORRUPT, message: `free list unreadable: ${(error as Error).message}` });
+    }
+    const encrypted = sb.cipher !== Cipher.NONE;
+    const snapshots = this.snapshot === null ? this.store.listSnapshots().map((s) => s.name) : [];
+    const checksum = sb.checksumAlgorithm === ChecksumAlgorithm.SHA256 ? 'sha256' : 'crc32';
+    const compression = compressionName(sb.defaultCompression);
+    const uuid = Buffer.from(sb.uuid).toString('hex');
+    const details = [
+      { label: 'Format', value: `Cartridge ${sb.versionMajor}.${sb.versionMinor}${sb.readOnly ? ' (sealed)' : ''}` },
+      { label: 'UUID', value: uuid },
+      { label: 'Page size', value: `${pageSize} bytes` },
+      { label: 'Pages', value: `${totalPages} (${freePages} free)` },
+      { label: 'Checksum', value: checksum },
+      { label: 'Compression', value: sb.defaultCompression === Compression.ZSTD ? `zstd level ${sb.compressionLevel}` : compression },
+      { label: 'Encryption', value: encrypted ? 'AES-256-GCM (scrypt passphrase)' : 'none' },
+      { label: 'Generation', value: String(file.meta.generation) },
+      { label: 'Entries', value: String(file.meta.fileCount) },
+      { label: 'Snapshots', value: this.snapshot !== null ? `viewing snapshot ${this.snapshot}` : snapshots.length === 0 ? 'none' : snapshots.join(', ') },
+      { label: 'Created', value: new Date(sb.createdMs).toISOString() },
+    ];
+    return {
+      format: 'cartridge',
+      totalBytes: totalPages * pageSize,
+      freeBytes: freePages * pageSize,
+      usedBytes: (totalPages - freePages) * pageSize,
+      label: null,
+      details,
+      version: `${sb.versionMajor}.${sb.versionMinor}`,
+      uuid,
+      pageSize,
+      pageCount: totalPages,
+      freePages,
+      checksum,
+      compression,
+      compressionLevel: sb.compressionLevel,
+      encrypted,
+      sealed: sb.readOnly,
+      generation: file.meta.generation,
+      entries: file.meta.fileCount,
+      snapshots,
+      snapshot: this.snapshot,
+      createdMs: sb.createdMs,
+    };
+  }
+
+  stat(path: string): EntryInfo {
+    const { path: p, inode } = this.inodeOf(path);
+    return this.entryOf(p, inode);
+  }
+
+  list(path: string | EntryInfo, _options: ListOptions = {}): EntryInfo[] {
+    const { path: p, inode } = this.inodeOf(path);
+    if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${p}: not a directory`, { context: { path: p } });
+    return [...this.store.children(inode.id)].map(({ name, inode: child }) => this.entryOf(joinPath(p, name), child));
+  }
+
+  openFile(path: string | EntryInfo): FileDataSource {
+    const { path: p, inode } = this.inodeOf(path);
+    if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${p}: is a directory`, { context: { path: p } });
+    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p);
+  }
+
+  readFile(path: string | EntryInfo): Buffer {
+    const reader = this.openFile(path);
+    if (reader.size > MAX_WHOLE_READ) throw new DiskkitError(ErrorCode.LIMIT, `${typeof path === 'string' ? path : path.path}: ${reader.size} bytes is too large to read whole`, { context: { size: reader.size } });
+    const out = Buffer.alloc(reader.size);
+    reader.read(out, out.length, 0);
+    return out;
+  }
+
+  nameKey(name: string): string {
+    return name;
+  }
+
+  private writableStore(): CartridgeStore {
+    if (!this.capabilities.writable) throw new DiskkitError(ErrorCode.READ_ONLY, this.snapshot !== null ? `snapshot ${this.snapshot} is a read-only view` : 'image was opened read-only', { context: { image: this.source.name } });
+    this.dirty = true;
+    return this.store;
+  }
+
+  writeFile(path: string, data: Uint8Array | FileDataSource, options: WriteFileOptions = {}): EntryInfo {
+    const p = normalize(path);
+    if (options.noClobber && this.store.exists(p)) return this.stat(p);
+    const store = this.writableStore();
+    const source = data instanceof Uint8Array ? readerOfBytes(data) : data;
+    const inode = store.writeFileFrom(p, source, {
+      compression: options.compression === undefined ? undefined : compressionId(options.compression),
+      mtimeMs: options.mtime?.getTime(),
+      onProgress: options.onProgress,
+    });
+    return this.entryOf(p, inode);
+  }
+
+  mkdir(path: string, options: { parents?: boolean; mtime?: Date } = {}): EntryInfo {
+    const p = normalize(path);
+    const store = this.writableStore();
+    if (options.parents) {
+      const parts = p.split('/').filter(Boolean);
+      let at = '';
+      for (const part of parts) {
+        at += '/' + part;
+        const existing = store.exists(at) ? store.stat(at) : null;
+        if (existing && existing.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${at}: not a directory`, { context: { path: at } });
+        if (!existing) store.mkdir(at, options.mtime?.getTime());
+      }
+      return this.stat(p);
+    }
+    store.mkdir(p, options.mtime?.getTime());
+    return this.stat(p);
+  }
+
+  remove(path: string, options: { recursive?: boolean } = {}): void {
+    const p = normalize(path);
+    const store = this.writableStore();
+    if (options.recursive) {
+      const inode = store.stat(p);
+      if (inode.kind === InodeKind.DIRECTORY) {
+        // Names first, then removal: the catalog changes under a running range scan otherwise.
+        const names = [...store.children(inode.id)].map((c) => c.name);
+        for (const name of names) this.remove(joinPath(p, name), options);
+      }
+    }
+    store.remove(p);
+  }
+
+  rename(from: string, to: string): EntryInfo {
+    const target = normalize(to);
+    this.writableStore().rename(normalize(from), target);
+    return this.stat(target);
+  }
+
+  cacheStats(): Record<string, { hits: number; misses: number }> {
+    const { hits, misses } = this.store.file.pager.cache.stats;
+    return { pages: { hits, misses } };
+  }
+
+  /** Commits the changes since open (one new generation); nothing to do when there are none. */
+  commit(): void {
+    if (!this.dirty) return;
+    this.store.commit();
+    this.dirty = false;
+  }
+
+  close(): void {
+    try {
+      this.store.close();
+    } finally {
+      this.source.close();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Ranged reads of one file (docs/cartridge-format.md §7.3, §9): the extents that overlap
+ * a range are found by one scan of the file's extent map starting 1 MiB before it (an
+ * extent is at most 1 MiB, so none that starts earlier reaches the range), each is
+ * verified, decrypted and decompressed, and gaps read as zeros. The last few extents
+ * are kept decoded (at most DECODED_EXTENTS, 4 MiB), so the read modes' chunks (smaller
+ * than an extent) and random reads in a small window decode each extent once.
+ */
+import { DiskkitError, ErrorCode } from '../errors.js';
+import { type BlockPointer } from './block-pointer.js';
+import { BTree } from './btree.js';
+import { type ExtentContext, decompressExtentSync, openExtent } from './extent-codec.js';
+import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
+import { type InodeRecord } from './inode-record.js';
+import { PageType } from './page.js';
+import { type Pager } from './pager.js';
+
+/** Decoded extents a reader keeps (most recent first). */
+const DECODED_EXTENTS = 4;
+
+export interface CartridgeReader {
+  size: number;
+  read(buf: Uint8Array, length: number, position: number): void;
+}
+
+function offsetKey(offset: number): Uint8Array {
+  const key = new Uint8Array(8);
+  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
+  return key;
+}
+
+function keyOffset(key: Uint8Array): number {
+  return Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
+}
+
+/** A reader of `inode`'s bytes; `path` names it in errors. */
+export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: InodeRecord, path: string): CartridgeReader {
+  const size = inode.size;
+  const data = inode.data;
+  const checkRange = (length: number, position: number): void => {
+    if (!Number.isSafeInteger(position) || position < 0 || length < 0 || position + length > size) {
+      throw new DiskkitError(ErrorCode.SHORT_READ, `${path}: read of ${length} bytes at ${position} is past the end of the file (${size} bytes)`, { context: { path, position, length, size } });
+    }
+  };
+  if (data.mode === 'inline') {
+    return {
+      size,
+      read(buf, length, position) {
+        checkRange(length, position);
+        const end = Math.min(position + length, data.bytes.length);
+        buf.fill(0, 0, length);
+        if (position < end) buf.set(data.bytes.subarray(position, end), 0);
+      },
+    };
+  }
+  if (data.mode === 'empty') {
+    return {
+      size,
+      read(buf, length, position) {
+        checkRange(length, position);
+        buf.fill(0, 0, length);
+      },
+    };
+  }
+  return new ExtentMapReader(pager, ctx, data.root, size, path, checkRange);
+}
+
+class ExtentMapReader implements CartridgeReader {
+  private readonly map: BTree;
+  /** Most recently used first. */
+  private readonly decoded: { offset: number; address: number; bytes: Uint8Array }[] = [];
+
+  constructor(
+    private readonly pager: Pager,
+    private readonly ctx: ExtentContext,
+    root: BlockPointer,
+    readonly size: number,
+    private readonly path: string,
+    private readonly checkRange: (length: number, position: number) => void,
+  ) {
+    this.map = new BTree(pager, PageType.EXTENT_MAP_NODE, root);
+  }
+
+  read(buf: Uint8Array, length: number, position: number): void {
+    this.checkRange(length, position);
+    if (length === 0) return;
+    const end = position + length;
+    for (const cached of this.decoded) {
+      if (position >= cached.offset && end <= cached.offset + cached.bytes.length) {
+        buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
+        return;
+      }
+    }
+    // Holes read as zeros; extents overwrite what they cover.
+    buf.fill(0, 0, length);
+    let previousEnd = -1;
+    for (const [key, value] of this.map.range(offsetKey(Math.max(0, position - MAX_EXTENT_LOGICAL + 1)))) {
+      const offset = keyOffset(key);
+      if (key.length !== 8 || value.length !== EXTENT_RECORD_SIZE || offset < previousEnd) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `${this.path}: extent map entries overlap or are malformed`, { context: { path: this.path, offset } });
+      }
+      if (offset >= end) break;
+      const record = decodeExtentRecord(value, 0, this.pager.pageSize, this.pager.space.pageCount);
+      previousEnd = offset + record.logicalLength;
+      if (previousEnd <= position) continue;
+      const bytes = this.decode(offset, record);
+      const from = Math.max(position, offset);
+      const to = Math.min(end, previousEnd, this.size);
+      if (from < to) buf.set(bytes.subarray(from - offset, to - offset), from - position);
+    }
+  }
+
+  private decode(offset: number, record: ExtentRecord): Uint8Array {
+    const i = this.decoded.findIndex((d) => d.offset === offset && d.address === record.address);
+    if (i >= 0) {
+      const [hit] = this.decoded.splice(i, 1);
+      this.decoded.unshift(hit!);
+      return hit!.bytes;
+    }
+    const stored = this.pager.readRaw(record.address, record.pageCount);
+    const bytes = decompressExtentSync(openExtent(stored, record, this.ctx), record);
+    this.decoded.unshift({ offset, address: record.address, bytes });
+    if (this.decoded.length > DECODED_EXTENTS) this.decoded.pop();
+    return bytes;
+  }
+}
