@@ -89,4 +89,26 @@ describe('pager write combining and read-ahead', () => {
     expect(Buffer.compare(readFileSync(file.path).subarray(start * PAGE, (start + 1) * PAGE), page)).toBe(0);
     closeCartridgeFile(file);
   });
+
+  it('pads a write that ends inside a page with zeros, combined or direct', () => {
+    const file = createCartridgeFile(nextPath());
+    const pager = file.pager;
+    const start = pager.allocatePages(400);
+    pager.writeRaw(start, patternBytes(400 * PAGE, 1)); // garbage first
+    pager.combineWrites = true;
+    const small = patternBytes(PAGE + 100, 2);
+    const large = patternBytes(300 * PAGE + 5, 3);
+    pager.writeRaw(start, small);
+    pager.writeRaw(start + 10, large);
+    pager.sync();
+    const disk = readFileSync(file.path);
+    const at = (page: number) => page * PAGE;
+    expect(Buffer.compare(disk.subarray(at(start), at(start) + small.length), small)).toBe(0);
+    expect(disk.subarray(at(start) + small.length, at(start + 2)).every((b) => b === 0)).toBe(true);
+    expect(Buffer.compare(disk.subarray(at(start + 10), at(start + 10) + large.length), large)).toBe(0);
+    expect(disk.subarray(at(start + 10) + large.length, at(start + 311)).every((b) => b === 0)).toBe(true);
+    // The page after each padded write is untouched.
+    expect(Buffer.compare(disk.subarray(at(start + 2), at(start + 3)), patternBytes(400 * PAGE, 1).subarray(2 * PAGE, 3 * PAGE))).toBe(0);
+    closeCartridgeFile(file);
+  });
 });

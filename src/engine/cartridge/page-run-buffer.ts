@@ -40,11 +40,16 @@ export class PageRunBuffer {
     return this.pages > 0 && address === this.start + this.pages && this.pages + count <= this.capacityPages;
   }
 
-  /** Appends whole pages at the end of the run (the caller checked `appendable`, or the run is empty after `reset`). */
+  /**
+   * Appends `data` at the end of the run, its last page padded with zeros (the caller
+   * checked `appendable`, or the run is empty after `reset`).
+   */
   append(data: Uint8Array): void {
-    const count = data.length / this.pageSize;
-    if (!Number.isInteger(count) || this.pages + count > this.capacityPages) throw new Error(`cannot append ${data.length} bytes to a page run`);
-    this.bytes.set(data, this.pages * this.pageSize);
+    const count = Math.ceil(data.length / this.pageSize);
+    if (this.pages + count > this.capacityPages) throw new Error(`cannot append ${data.length} bytes to a page run`);
+    const at = this.pages * this.pageSize;
+    this.bytes.set(data, at);
+    this.bytes.fill(0, at + data.length, at + count * this.pageSize);
     this.pages += count;
   }
 

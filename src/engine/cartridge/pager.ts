@@ -190,10 +190,13 @@ export class Pager {
     return pointer;
   }
 
-  /** Writes whole pages at `address` (extents, the superblock, meta pages). `bytes` may be reused once this returns. */
+  /**
+   * Writes `bytes` at page `address`, the last page padded with zeros (extents, the
+   * superblock, meta pages). `bytes` may be reused once this returns.
+   */
   writeRaw(address: number, bytes: Uint8Array): void {
-    if (bytes.length % this.pageSize !== 0) throw new Error(`write of ${bytes.length} bytes is not whole pages`);
-    const count = bytes.length / this.pageSize;
+    const count = Math.ceil(bytes.length / this.pageSize);
+    if (count === 0) return;
     this.dropWindows(address, count);
     this.pagesWritten += count;
     if (this.pending.appendable(address, count)) {
@@ -207,6 +210,8 @@ export class Pager {
       return;
     }
     this.pwriteAll(bytes, 0, bytes.length, address * this.pageSize);
+    const tail = count * this.pageSize - bytes.length;
+    if (tail > 0) this.pwriteAll(new Uint8Array(tail), 0, tail, address * this.pageSize + bytes.length);
   }
 
   /** Forgets read-ahead windows that hold any of pages [address, address + count) (they are being rewritten). */
