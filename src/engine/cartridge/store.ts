@@ -123,14 +123,18 @@ export class CartridgeStore {
 
   /** Walks `path` from the root; each step is one B+tree lookup. */
   private resolve(path: string): { key: Uint8Array; inode: InodeRecord } {
+    const names = splitPath(path);
+    // The root's own entry is read only when the root itself is asked for: its id is
+    // fixed (§7.2), and skipping it saves one descent of every lookup.
+    if (names.length === 0) return { key: ROOT_ENTRY_KEY, inode: this.lookup(ROOT_ENTRY_KEY, '/') };
     let key: Uint8Array = ROOT_ENTRY_KEY;
-    let inode = this.lookup(key, '/');
-    for (const name of splitPath(path)) {
-      if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
-      key = encodeCatalogKey(inode.id, name);
+    let inode: InodeRecord | null = null;
+    for (const name of names) {
+      if (inode && inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
+      key = encodeCatalogKey(inode ? inode.id : ROOT_DIRECTORY_ID, name);
       inode = this.lookup(key, path);
     }
-    return { key, inode };
+    return { key, inode: inode! };
   }
 
   private lookup(key: Uint8Array, path: string): InodeRecord {
