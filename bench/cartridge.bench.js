@@ -43,7 +43,8 @@ const MiB = 2 ** 20;
 const smallCount = Math.max(100, Math.round(10_000 * scale));
 const bigBytes = Math.max(16 * MiB, Math.round((GiB * scale) / MiB) * MiB);
 const emptyCount = Math.max(1000, Math.round(1_000_000 * scale));
-const sparseBytes = Math.max(64 * MiB, Math.round((16 * GiB * scale) / MiB) * MiB);
+const sparseBytes = Math.max(64 * MiB, Math.round((16 * GiB * scale) / (64 * MiB)) * 64 * MiB);
+const sizeLabel = (bytes) => (bytes >= GiB ? `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 2)} GiB` : `${bytes / MiB} MiB`);
 
 /** DISKKIT_CART_BENCH_ONLY=small,big,inproc,many,sparse runs some sections (a partial section list is printed raw). */
 const only = (process.env.DISKKIT_CART_BENCH_ONLY ?? '').split(',').filter(Boolean);
@@ -436,6 +437,37 @@ async function manyFiles(log, shm) {
   return { fromRun, sqlarRun, sizes, lsDeep, nodeBare, lsTop, lookup, snapSmall, snapBig };
 }
 
+/**
+ * `diskkit compact` of a half-deleted image: files of 4 MiB filling `bigBytes`, every
+ * other one removed, then compacted; MB/s of live data moved, against `cp` of the image
+ * file (the raw copy limit). Pending while the command does not exist.
+ */
+async function compaction(log, shm) {
+  const probe = spawnSync(node, [bin, 'compact', '--help'], { encoding: 'utf8' });
+  if (probe.status !== 0) return 'Compaction of a half-deleted 1 GiB image (target ≥ 500 MB/s): **pending** — `diskkit compact` is not on main yet.';
+  const src = join(shm, 'compact-src');
+  mkdirSync(src, { recursive: true });
+  const files = Math.max(4, Math.round(bigBytes / (4 * MiB)));
+  for (let i = 0; i < files; i++) writeFileSync(join(src, `part-${i}.bin`), textBytes(4 * MiB, 50 + i).map((b, j) => (i % 3 === 0 ? b ^ (j * 13) : b)));
+  const template = join(shm, 'compact-template.cart');
+  rmSync(template, { force: true });
+  diskkit('mkfs', template, '--type', 'cartridge', '--compress', 'none', '--from', src);
+  for (let i = 0; i < files; i += 2) diskkit('rm', `${template}:/part-${i}.bin`);
+  const live = Math.ceil(files / 2) * 4 * MiB;
+  const img = join(shm, 'compact.cart');
+  const copy = join(shm, 'compact-copy.cart');
+  log(`compaction of a half-deleted ${bigBytes / MiB} MiB image (3 rounds)...`);
+  const [compact, cpImage] = alternate([
+    () => ({ cmd: node, args: [bin, 'compact', img], before: () => execFileSync('cp', [template, img]) }),
+    () => ({ cmd: 'cp', args: [template, copy], before: () => rmSync(copy, { force: true }) }),
+  ], { rounds: 3 });
+  const after = sizeOf(img);
+  const before = sizeOf(template);
+  for (const p of [img, copy, template]) rmSync(p, { force: true });
+  spawnSync('rm', ['-rf', src]);
+  return `Compaction of a half-deleted ${bigBytes / MiB} MiB image: **${rate(live, compact.wall)}** of live data (target ≥ 500 MB/s), ${fmt(compact.wall)} vs \`cp\` of the image file ${fmt(cpImage.wall)}; ${mb(before)} → ${mb(after)}.`;
+}
+
 async function sparseRow(log, shm) {
   const src = join(work, `sparse-${sparseBytes}.bin`);
   if (!existsSync(src)) {
@@ -449,7 +481,7 @@ async function sparseRow(log, shm) {
   }
   const img = join(shm, 'sparse.cart');
   const copy = join(shm, 'sparse-copy.bin');
-  log(`${sparseBytes / GiB} GiB sparse file in (3 rounds)...`);
+  log(`${sizeLabel(sparseBytes)} sparse file in (3 rounds)...`);
   const [cartIn, cpSparse] = alternate([
     () => ({ cmd: node, args: [bin, 'cp', src, `${img}:/sparse.bin`], before: () => { rmSync(img, { force: true }); diskkit('mkfs', img, '--type', 'cartridge'); } }),
     () => ({ cmd: 'cp', args: ['--sparse=always', src, copy], before: () => rmSync(copy, { force: true }) }),
@@ -465,7 +497,7 @@ export default async function ({ log }) {
   mkdirSync(work, { recursive: true });
   const shm = mkdtempSync('/dev/shm/diskkit-bench-cart-');
   try {
-    log(`scale ${scale}: ${smallCount} small files, ${bigBytes / MiB} MiB, ${emptyCount} empty files, ${sparseBytes / GiB} GiB sparse; ${runs} rounds`);
+    log(`scale ${scale}: ${smallCount} small files, ${bigBytes / MiB} MiB, ${emptyCount} empty files, ${sizeLabel(sparseBytes)} sparse; ${runs} rounds`);
     const small = section('small') ? await smallFiles(log, shm) : '';
     spawnSync('rm', ['-rf', ...readdirSync(shm).filter((f) => /^(c[zn]|sx|us|uz)-/.test(f)).map((f) => join(shm, f))]);
     const big = section('big') ? await bigFileRows(log, shm) : '';
@@ -474,6 +506,7 @@ export default async function ({ log }) {
     const sparse = section('sparse') ? await sparseRow(log, shm) : null;
     if (!inproc || !many || !sparse) return `## Cartridge (partial run: DISKKIT_CART_BENCH_ONLY=${process.env.DISKKIT_CART_BENCH_ONLY})\n\n${small}\n${big}\n${inproc ? JSON.stringify(inproc) : ''}\n${many ? JSON.stringify(many) : ''}\n${sparse ? JSON.stringify(sparse) : ''}\n`;
     const ip = inproc.results;
+    const compactLine = await compaction(log, shm);
     return `## Cartridge (issue 11): one-file images vs sqlar, squashfs, zip
 
 Scale ${scale} (\`DISKKIT_CART_BENCH_SCALE\`; 1 is the full size named in each heading). Commands take turns in the same run, page cache warm, medians of ${runs} rounds after a warm-up (min–max beside them), outputs to fresh files and directories on /dev/shm; the 1M-file import and its peer run once.
@@ -488,7 +521,7 @@ ${big}
 | file writes without fsync (\`writeFileFrom\`, 1 MiB extents pulled from the source) | ${ip[0].writeGBs.toFixed(2)} GB/s | ${ip[1].writeGBs.toFixed(2)} GB/s | ${ip[2].writeGBs.toFixed(2)} GB/s | 64 KiB \`pwrite\` loop ${inproc.pwriteGBs.toFixed(2)} GB/s | 9 GiB/s |
 
 - Cached 64 KiB reads: ${ratio(ip[1].readGiBs, inproc.memcpyGiBs)} of memcpy (lz4; target ≥ 4 GiB/s). Writes: ${ratio(ip[0].writeGBs, inproc.pwriteGBs)} of the bare pwrite loop uncompressed (target ≥ 1 GiB/s). Encrypted vs plain lz4: reads ${ratio(ip[2].readGiBs, ip[1].readGiBs)}, writes ${ratio(ip[2].writeGBs, ip[1].writeGBs)}.
-- Compaction of a half-deleted 1 GiB image (target ≥ 500 MB/s): **pending** — \`diskkit compact\` is not on main yet.
+- ${compactLine}
 
 ### ${emptyCount.toLocaleString('en')} empty files (1,000 per directory) and one deep directory
 
@@ -505,14 +538,14 @@ ${row('`node -e 0`', many.nodeBare)}
 - Random-path lookup in-process (\`store.stat\`, 20,000 paths, three levels): **${many.lookup.lookupUs.toFixed(1)} µs** (target < 20 µs); the kernel's \`stat\` of the same host paths ${many.lookup.statUs.toFixed(1)} µs (${ratio(many.lookup.lookupUs, many.lookup.statUs)}).
 - Snapshot create + commit (fsync included): ${many.snapSmall.toFixed(2)} ms on an empty image, ${many.snapBig.toFixed(2)} ms on the ${emptyCount.toLocaleString('en')}-file image (target < 5 ms regardless of size).
 
-### A ${sparseBytes / GiB} GiB sparse file
+### A ${sizeLabel(sparseBytes)} sparse file
 
 | command | wall (min–max) | CPU s | peak MiB |
 | --- | --- | --- | --- |
 ${row('`diskkit cp SPARSE S.cart:/sparse.bin`', sparse.cartIn)}
 ${row('`cp --sparse=always SPARSE OUT`', sparse.cpSparse)}
 
-- Image after the copy: ${mb(sparse.imageBytes)} for a ${sparseBytes / GiB} GiB file (3 MiB of data); \`ls -l\` shows its full size: ${sparse.listedSize ? 'yes' : '**no**'}. Time ${ratio(sparse.cartIn.wall, sparse.cpSparse.wall)} that of \`cp --sparse=always\`.
+- Image after the copy: ${mb(sparse.imageBytes)} for a ${sizeLabel(sparseBytes)} file (3 MiB of data); \`ls -l\` shows its full size: ${sparse.listedSize ? 'yes' : '**no**'}. Time ${ratio(sparse.cartIn.wall, sparse.cpSparse.wall)} that of \`cp --sparse=always\`.
 `;
   } finally {
     spawnSync('rm', ['-rf', shm]);
