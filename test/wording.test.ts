@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,19 @@ describe('wording', () => {
       expect(bench.exitCode).toBe(0);
       expect(bench.stdout).toMatch(/1 run each/);
       expect(bench.stdout).not.toMatch(/\b1 runs\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mkfs --from says "1 file and 1 directory", not "1 files and 1 directories"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-words-'));
+    try {
+      mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
+      writeFileSync(join(dir, 'tree', 'sub', 'one.txt'), 'x');
+      const r = await diskkit(['mkfs', join(dir, 'one.img'), '--from', join(dir, 'tree')]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/copied 1 file and 1 directory \(/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

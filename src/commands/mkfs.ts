@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { MkfsRequest } from '../engine/formats.js';
-import { globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
+import { count, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 interface MkfsFlags {
@@ -218,7 +218,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   for (const w of made.warnings) warn(options, image, w);
   if (!options.quiet) {
     process.stdout.write(`${image}${partition === null ? '' : ` partition ${partition}`}: ${made.summary}\n`);
-    if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
+    if (filled) process.stdout.write(`${image}: copied ${count(filled.files, 'file')} and ${count(filled.directories, 'directory', 'directories')} (${formatBytes(filled.bytes)}) from ${flags.from}\n`);
   }
   return 0;
 }
@@ -235,7 +235,7 @@ async function printMade(image: string, options: import('./context.js').GlobalOp
   if (!options.quiet) {
     process.stdout.write(`${image}: ${made.summary}\n`);
     const filled = made.filled;
-    if (filled) process.stdout.write(`${image}: copied ${filled.files} files and ${filled.directories} directories (${formatBytes(filled.bytes)}) from ${from}\n`);
+    if (filled) process.stdout.write(`${image}: copied ${count(filled.files, 'file')} and ${count(filled.directories, 'directory', 'directories')} (${formatBytes(filled.bytes)}) from ${from}\n`);
   }
   return 0;
 }
