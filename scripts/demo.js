@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: a tour of diskkit's main job on an embedded default: a fresh FAT32
-// image is made, files are copied in, listed, checked and benchmarked, and the
+// image is made, files are copied in, listed, checked and benchmarked; the same tree
+// goes into an encrypted Cartridge that is snapshotted, sealed and verified; the
 // shipped NTFS $MFT fixture is indexed, and a shipped NTFS volume is listed and a
 // folder copied out of it. Every step runs the real CLI, as a user would.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -18,14 +20,32 @@ const image = join(work, 'firmware.img');
 // Bold titles only on a terminal that wants colour (NO_COLOR, --no-color and pipes get plain text).
 const bold = process.stdout.isTTY && !process.env.NO_COLOR && !process.argv.includes('--no-color') ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
 
-function step(title, args) {
+// The Cartridge steps read the passphrase from the environment (never an argument).
+const env = { ...process.env, DISKKIT_PASSPHRASE: 'correct horse battery staple' };
+
+function show(title, args) {
   process.stdout.write(`\n${bold(`# ${title}`)}\n$ diskkit ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
+}
+
+function step(title, args) {
+  show(title, args);
   try {
-    execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work });
+    execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work, env });
   } catch (error) {
     process.stderr.write(`demo: step failed (exit ${error.status}); files are in ${work}\n`);
     process.exit(1);
   }
+}
+
+/** A step that must fail (its error message is part of the demo). */
+function refusedStep(title, args) {
+  show(title, args);
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work, env });
+  if (r.status === 0) {
+    process.stderr.write(`demo: this step should have been refused; files are in ${work}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`(exit ${r.status})\n`);
 }
 
 // A small tree like a firmware data partition: config, a boot payload, logs, a long name.
@@ -46,6 +66,26 @@ step('list it', ['ls', '-lR', image]);
 step('read a file back', ['cat', `${image}:/config/device.json`]);
 step('check it', ['fsck', image]);
 step('benchmark reads on it', ['bench', image, '--runs', '1', '--seconds', '1']);
+// Cartridge: diskkit's own single-file image, checksummed, compressed, encrypted.
+const cart = join(work, 'firmware.cart');
+step('the same tree into an encrypted, zstd-compressed Cartridge (passphrase from DISKKIT_PASSPHRASE)', ['mkfs', cart, '--type', 'cartridge', '--compress', 'zstd', '--encrypt', '--from', tree]);
+step('snapshot it (constant time: the current root is pinned)', ['snapshot', 'create', cart, 'v1']);
+const update = join(work, 'device.json');
+writeFileSync(update, JSON.stringify({ id: 'demo-01', baud: 921600 }, null, 2) + '\n');
+step('change a file after the snapshot', ['cp', update, `${cart}:/config/device.json`]);
+step('the current file', ['cat', `${cart}:/config/device.json`]);
+step('the file as it was in snapshot v1', ['cat', `${cart}@v1:/config/device.json`]);
+step('list the snapshots', ['snapshot', 'list', cart]);
+step('check every page checksum and GCM tag', ['fsck', cart]);
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const keyFile = join(work, 'seal.pem');
+const pubFile = join(work, 'seal.pub');
+writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+const sealed = join(work, 'firmware.sealed.cart');
+step('seal it: a compacted, read-only copy whose root is signed with Ed25519', ['seal', cart, '--key', keyFile, '--out', sealed]);
+step('verify the signature, then every page and extent', ['verify', sealed, '--pub', pubFile]);
+refusedStep('a sealed image refuses writes', ['rm', `${sealed}:/logs/boot-000.log`]);
 step('index the shipped NTFS $MFT fixture (first rows)', ['mft', 'index', join(root, 'fixtures/ntfs/small.mft'), '--format', 'csv', '--out', join(work, 'mft.csv')]);
 process.stdout.write(execFileSync('head', ['-n', '6', join(work, 'mft.csv')], { encoding: 'utf8' }));
 step('MFT summary', ['--json', 'mft', 'index', join(root, 'fixtures/ntfs/small.mft')]);

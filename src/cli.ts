@@ -27,6 +27,11 @@ const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
   label: () => import('./commands/label.js'),
   du: () => import('./commands/du.js'),
   chain: () => import('./commands/chain.js'),
+  snapshot: () => import('./commands/snapshot.js'),
+  compact: () => import('./commands/compact.js'),
+  seal: () => import('./commands/seal.js'),
+  verify: () => import('./commands/verify.js'),
+  key: () => import('./commands/key.js'),
   completion: () => import('./commands/completion.js'),
 };
 

@@ -171,7 +171,19 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
   const hook = requireHook(requireFormat(formatName), 'mkfs');
   // The size is settled (and the layout checked) before anything is created, so a refused layout leaves no file behind.
   request.size = await hook.plan(request);
-  if (hook.create) return printMade(image, options, await hook.create(request), flags.from);
+  if (hook.create) {
+    let made;
+    try {
+      made = await hook.create(request);
+    } catch (error) {
+      // Each problem of a failed --from import on its own line, as cp -r lists them.
+      const { isDiskkitError, DiskkitError } = await import('../engine/errors.js');
+      const problems = isDiskkitError(error) && Array.isArray(error.context.errors) ? (error.context.errors as { path: string; code: string; message: string }[]) : [];
+      if (!options.json) for (const e of problems) (await import('./context.js')).reportError(image, new DiskkitError(e.code as never, e.message, { context: { path: e.path } }));
+      throw error;
+    }
+    return printMade(image, options, made, flags.from);
+  }
 
   if (options.partition !== undefined) refuseReadOnlyImage(image, request.force);
   const target = openFormatTarget(image, { partition: options.partition, size: request.size, force: request.force });

@@ -12,10 +12,11 @@ import { ChecksumAlgorithm, type ChecksumAlgorithmId } from './checksum.js';
 import { readFreeList, writeFreeList } from './freelist-page.js';
 import { FreeSpace } from './free-space.js';
 import { type ScryptParams, type WorkingKeys, createMasterKey, unlockMasterKey } from './key-hierarchy.js';
+export type { WorkingKeys } from './key-hierarchy.js';
 import { FIRST_DATA_PAGE, KEY_BLOCK_SIZE, type MetaPage, emptyMeta, selectMetaPage } from './meta-page.js';
 import { type PageContext } from './page.js';
 import { Pager } from './pager.js';
-import { Cipher, Compression, type CompressionId, IncompatFeature, type Superblock, decodeSuperblock, encodeSuperblock } from './superblock.js';
+import { Cipher, Compression, type CompressionId, IncompatFeature, RoCompatFeature, type Superblock, decodeSuperblock, encodeSuperblock } from './superblock.js';
 import { writeU64LE } from '../binary.js';
 
 export interface CreateOptions {
@@ -40,6 +41,12 @@ export interface OpenOptions {
    */
   fd?: number;
   passphrase?: string;
+  /**
+   * Keys already unlocked from this image (file.keys of an earlier open): skips the
+   * scrypt derivation for a caller that opens one image many times (fsck after a read,
+   * the tamper test). Wrong keys make every encrypted page fail its tag.
+   */
+  keys?: WorkingKeys;
   cacheEntries?: number;
 }
 
@@ -119,14 +126,20 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
   try {
     const superblock = decodeSuperblock(readUpTo(fd, path, 0, 512));
     if (options.writable && superblock.readOnly) {
-      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is sealed or has read-only features: it cannot be written', { context: { path, roCompatFeatures: superblock.roCompatFeatures } });
+      const sealed = (superblock.roCompatFeatures & RoCompatFeature.SEALED) !== 0;
+      throw new DiskkitError(ErrorCode.READ_ONLY, sealed ? 'image is sealed (read-only): it cannot be written' : 'image has features this diskkit can only read: it cannot be written', {
+        context: { path, roCompatFeatures: superblock.roCompatFeatures, reason: sealed ? 'sealed' : 'ro-compat-features' },
+        hint: sealed ? 'a sealed image is a signed release: change the image it was sealed from and seal again' : undefined,
+      });
     }
     const pageSize = superblock.pageSize;
     const slot0 = readUpTo(fd, path, pageSize, pageSize);
     const slot1 = readUpTo(fd, path, 2 * pageSize, pageSize);
     const { chosen } = selectMetaPage(slot0, slot1, pageContext(superblock, null));
     let keys: WorkingKeys | null = null;
-    if (superblock.cipher !== Cipher.NONE) {
+    if (superblock.cipher !== Cipher.NONE && options.keys !== undefined) {
+      keys = options.keys;
+    } else if (superblock.cipher !== Cipher.NONE) {
       if (options.passphrase === undefined) {
         throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'image is encrypted and no passphrase was given', { context: { path, reason: 'passphrase-needed' }, hint: 'set DISKKIT_PASSPHRASE, use --key-file FILE, or run on a terminal to be asked' });
       }

@@ -10,7 +10,7 @@ import { CartridgeVolume } from './cartridge-volume.js';
 export const cartridgeFormat: FormatDefinition = {
   name: 'cartridge',
   title: 'Cartridge',
-  capabilities: ['read', 'write', 'mkfs', 'bench', 'snapshots', 'encryption'],
+  capabilities: ['read', 'write', 'mkfs', 'fsck', 'repair', 'bench', 'snapshots', 'encryption'],
   probe: (head) => hasCartridgeMagic(head),
   open: (source, options) => CartridgeVolume.open(source, options),
   hooks: {
@@ -19,5 +19,6 @@ export const cartridgeFormat: FormatDefinition = {
       format: async () => (await import('./mkfs-hook.js')).noTargetFormat(),
       create: async (request) => (await import('./mkfs-hook.js')).createCartridge(request),
     },
+    fsck: async (source, request) => (await import('./fsck-hook.js')).fsckCartridge(source, request),
   },
 };

@@ -56,6 +56,11 @@ export class FreeSpace {
     this.snapshots = [...generations].sort((a, b) => a - b);
   }
 
+  /** Adds a pin (a snapshot created in the running transaction); existing pins stay. */
+  pinGeneration(generation: number): void {
+    this.setSnapshotGenerations([...this.snapshots, generation]);
+  }
+
   /** §8 reuse rule for transaction t = this.generation. */
   isReusable(record: FreeExtent): boolean {
     const t = this.generation;
@@ -140,6 +145,26 @@ export class FreeSpace {
       this.pageCount = last.start;
       this.records.pop();
     }
+  }
+
+  /**
+   * Takes pages [start, start + count) out of free space wherever records cover them
+   * (snapshot restore: pages of the restored tree are live again). Pages no record
+   * covers are left alone: they are already in use.
+   */
+  reserve(start: number, count: number): void {
+    const end = start + count;
+    const kept: FreeExtent[] = [];
+    for (const r of this.records) {
+      const rEnd = r.start + r.length;
+      if (rEnd <= start || r.start >= end) {
+        kept.push(r);
+        continue;
+      }
+      if (r.start < start) kept.push({ ...r, length: start - r.start });
+      if (rEnd > end) kept.push({ ...r, start: end, length: rEnd - end });
+    }
+    this.records = kept;
   }
 
   list(): FreeExtent[] {

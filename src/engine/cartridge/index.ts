@@ -10,5 +10,8 @@ export { type CartridgeFile, type CreateOptions, type OpenOptions, createCartrid
 export { checkPageOwnership, type OwnershipReport } from './ownership.js';
 export { rewrapMasterKey, DEFAULT_SCRYPT, type ScryptParams } from './key-hierarchy.js';
 export { ArcCache, type ArcStats } from './arc-cache.js';
+export { compactCartridge, type CompactOptions, type CompactReport } from './compact.js';
+export { sealCartridge, verifySeal, ed25519PrivateKey, ed25519PublicKey, type SealReport, type SealCheck } from './seal.js';
+export { checkCartridge, CartridgeFsckCode, type CartridgeCheck, type CartridgeFinding, type CartridgeCheckOptions } from './fsck-check.js';
 export { CartridgeVolume, compressionId, compressionName } from './cartridge-volume.js';
 export { cartridgeFormat } from './format.js';

@@ -19,6 +19,7 @@ import { readExtent } from './extent-cache.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
+import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
 
 export interface StoreEntry {
   name: string;
@@ -416,6 +417,8 @@ export class CartridgeStore {
     const root = this.catalog.flush();
     const snapshotRoot = this.snapshots.flush();
     commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
+    // Snapshots deleted in the transaction that just committed stop pinning from the next one on.
+    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
   }
 
   /**
@@ -443,15 +446,35 @@ export class CartridgeStore {
     const meta = this.file.meta;
     const record: SnapshotRecord = { generation: meta.generation, createdMs: this.now(), fileCount: meta.fileCount, nextInodeId: meta.nextInodeId, catalogRoot: meta.catalogRoot };
     this.snapshots.put(key, encodeSnapshotRecord(record));
-    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+    this.file.pager.space.pinGeneration(record.generation);
   }
 
-  /** Drops a snapshot; the pages only it held become reusable by the §8 rule, without a walk. */
+  /**
+   * Drops a snapshot; the pages only it held become reusable by the §8 rule, without a
+   * walk, once the deletion has committed: until then a crash falls back to a tree that
+   * still has the snapshot, so its pages stay pinned for the rest of this transaction.
+   */
   deleteSnapshot(name: string): void {
     this.requireWritable();
     this.findSnapshot(name);
     this.snapshots.delete(validateName(name));
-    this.file.pager.space.setSnapshotGenerations(this.listSnapshots().map((s) => s.generation));
+  }
+
+  /**
+   * Makes snapshot `name` the current tree (§13): pages of the current tree born after
+   * it are freed, its own pages are live again. The snapshot stays. Takes effect with
+   * the next commit, like every change.
+   */
+  restoreSnapshot(name: string): void {
+    this.requireWritable();
+    const snapshot = this.findSnapshot(name);
+    const current = this.catalog.flush();
+    freeCatalogNewerThan(this.file.pager, current, snapshot.generation);
+    reserveCatalog(this.file.pager, snapshot.catalogRoot);
+    this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, snapshot.catalogRoot);
+    this.fileCount = snapshot.fileCount;
+    // Ids are never reused: files made after the snapshot keep theirs retired.
+    this.nextInodeId = Math.max(this.nextInodeId, snapshot.nextInodeId);
   }
 
   listSnapshots(): (SnapshotRecord & { name: string })[] {
