@@ -48,7 +48,7 @@ const emptyCount = Math.max(1000, Math.round(1_000_000 * scale));
 const sparseBytes = Math.max(64 * MiB, Math.round((16 * GiB * scale) / (64 * MiB)) * 64 * MiB);
 const sizeLabel = (bytes) => (bytes >= GiB ? `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 2)} GiB` : `${bytes / MiB} MiB`);
 
-/** DISKKIT_CART_BENCH_ONLY=small,big,inproc,many,sparse runs some sections (a partial section list is printed raw). */
+/** DISKKIT_CART_BENCH_ONLY=small,big,inproc,many,sparse,compact runs some sections (a partial section list is printed raw). */
 const only = (process.env.DISKKIT_CART_BENCH_ONLY ?? '').split(',').filter(Boolean);
 const section = (name) => only.length === 0 || only.includes(name);
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -482,7 +482,7 @@ async function compaction(log, shm) {
   const template = join(shm, 'compact-template.cart');
   rmSync(template, { force: true });
   diskkit('mkfs', template, '--type', 'cartridge', '--compress', 'none', '--from', src);
-  for (let i = 0; i < files; i += 2) diskkit('rm', `${template}:/part-${i}.bin`);
+  diskkit('rm', ...Array.from({ length: Math.ceil(files / 2) }, (_, k) => `${template}:/part-${2 * k}.bin`));
   const live = Math.ceil(files / 2) * 4 * MiB;
   const img = join(shm, 'compact.cart');
   const copy = join(shm, 'compact-copy.cart');
@@ -534,7 +534,10 @@ export default async function ({ log }) {
     const inproc = section('inproc') ? await inProcess(log, shm) : null;
     const many = section('many') ? await manyFiles(log, shm) : null;
     const sparse = section('sparse') ? await sparseRow(log, shm) : null;
-    if (!inproc || !many || !sparse) return `## Cartridge (partial run: DISKKIT_CART_BENCH_ONLY=${process.env.DISKKIT_CART_BENCH_ONLY})\n\n${small}\n${big}\n${inproc ? JSON.stringify(inproc) : ''}\n${many ? JSON.stringify(many) : ''}\n${sparse ? JSON.stringify(sparse) : ''}\n`;
+    if (!inproc || !many || !sparse) {
+      const compacted = section('compact') ? await compaction(log, shm) : '';
+      return `## Cartridge (partial run: DISKKIT_CART_BENCH_ONLY=${process.env.DISKKIT_CART_BENCH_ONLY})\n\n${small}\n${big}\n${inproc ? JSON.stringify(inproc) : ''}\n${many ? JSON.stringify(many) : ''}\n${sparse ? JSON.stringify(sparse) : ''}\n${compacted}\n`;
+    }
     const ip = inproc.results;
     const compactLine = await compaction(log, shm);
     return `## Cartridge (issue 11): one-file images vs sqlar, squashfs, zip
