@@ -82,11 +82,11 @@ export async function threadScalingControl() {
  * every command sees the same load. Returns per command the median wall and CPU
  * (user + system) seconds and the largest peak RSS (MiB).
  */
-export function alternateCommands(commands, runs) {
+export function alternateCommands(commands, runs, { env } = {}) {
   const samples = commands.map(() => []);
   for (let round = -1; round < runs; round++) {
     commands.forEach(([cmd, args], i) => {
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26, env: env ?? process.env });
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
       const [wall, user, sys, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
       if (round >= 0) samples[i].push({ wall, cpu: user + sys, rss: kb / 1024 });

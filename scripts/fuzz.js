@@ -12,7 +12,9 @@
 // FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
 // Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
 // the next case, so a killed run continues where it stopped.
-//   node scripts/fuzz.js [--cases N] [--seed S] [--jobs J] [--state FILE] [--timeout MS] [--heap MIB] [--out FILE]
+//   node scripts/fuzz.js [--cases N] [--seed S] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
+// --batch B (default 25) runs B cases per child (scripts/fuzz-batch-child.js) and reruns
+// alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -38,6 +40,16 @@ const heapMiB = Number(arg('--heap', '256'));
 const stateFile = arg('--state', null);
 const outFile = arg('--out', null);
 const quiet = process.argv.includes('--quiet');
+/** Cases per child (1: one Node start-up per case, the old way). */
+const batchSize = Math.max(1, Number(arg('--batch', '25')));
+const BATCH_CHILD = join(root, 'scripts/fuzz-batch-child.js');
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** Peak RSS allowed: the heap limit plus what V8, Node and buffers outside the heap take. */
 const RSS_LIMIT_KIB = (heapMiB + 256) * 1024;
 
@@ -237,7 +249,7 @@ if (replay >= 0) {
 }
 
 // ---- the run ------------------------------------------------------------------
-const state = stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, maxRssKiB: 0, seconds: 0 };
+const state = { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
 const startedAt = Date.now();
 const secondsBefore = state.seconds;
@@ -245,34 +257,114 @@ let next = state.next;
 const end = state.next + total;
 const doneIndices = new Set();
 
-async function runCase(i) {
+function prepareCase(i) {
   const rnd = seededRandom(seed0 + i);
   const base = bases[i % bases.length];
   const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
   const c = commands[Math.floor(i / bases.length) % commands.length];
   const { bytes, what } = mutate(base, rnd);
   const caseDir = join(work, `case-${i}`);
+  rmSync(caseDir, { recursive: true, force: true });
   mkdirSync(caseDir);
   const imgName = 'image.img';
   writeFileSync(join(caseDir, imgName), bytes);
   const before = sha(join(caseDir, imgName));
-  const r = await runChild(c.args(join(caseDir, imgName), join(caseDir, 'out')));
-  const problems = judge(c, r, caseDir, imgName, before);
+  return { i, base, c, what, caseDir, imgName, before, argv: c.args(join(caseDir, imgName), join(caseDir, 'out')) };
+}
+
+function record(p, r, problems, how) {
+  const { i, base, c, what, caseDir } = p;
   rmSync(caseDir, { recursive: true, force: true });
   state.cases++;
   state.byCommand[c.name] = (state.byCommand[c.name] ?? 0) + 1;
+  state.byRunner[how] = (state.byRunner[how] ?? 0) + 1;
   const exitKey = r.timedOut ? 'timeout' : r.signal !== null ? `signal ${r.signal}` : String(r.code);
   state.byExit[exitKey] = (state.byExit[exitKey] ?? 0) + 1;
   if (r.rssKiB !== null) state.maxRssKiB = Math.max(state.maxRssKiB, r.rssKiB);
   if (problems.length > 0) {
     state.failures++;
-    const record = { case: i, seed: seed0 + i, base: base.path.replace(root, ''), mutation: what, command: c.name, exit: exitKey, problems, stderr: r.stderr.slice(0, 2000) };
-    if (!quiet) console.log(JSON.stringify(record));
-    if (outFile) appendFileSync(outFile, JSON.stringify(record) + '\n');
+    const entry = { case: i, seed: seed0 + i, base: base.path.replace(root, ''), mutation: what, command: c.name, exit: exitKey, problems, stderr: r.stderr.slice(0, 2000) };
+    if (!quiet) console.log(JSON.stringify(entry));
+    if (outFile) appendFileSync(outFile, JSON.stringify(entry) + '\n');
   }
   doneIndices.add(i);
 }
 
+/** One case in its own child (prlimit CPU limit, /usr/bin/time peak RSS): the authoritative verdict. */
+async function runCase(i) {
+  const p = prepareCase(i);
+  const r = await runChild(p.argv);
+  record(p, r, judge(p.c, r, p.caseDir, p.imgName, p.before), 'alone');
+}
+
+/** CPU time (user + system, seconds) a process has used so far, from /proc. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Several cases in one child (scripts/fuzz-batch-child.js), each judged as a one-case
+ * child's would be. The per-case CPU limit is kept by reading the child's CPU time
+ * while a case runs; the heap limit is the child's. A case the batch judges bad, and
+ * every case a batch did not finish normally (signal, exit, stray stderr, CPU or wall
+ * limit), is rerun alone, and that run is the verdict.
+ */
+async function runBatch(indices) {
+  const prepared = new Map(indices.map((i) => [i, prepareCase(i)]));
+  const listFile = join(work, `batch-${indices[0]}.json`);
+  writeFileSync(listFile, JSON.stringify(indices.map((i) => ({ i, argv: prepared.get(i).argv }))));
+  const results = new Map();
+  const outcome = await new Promise((resolve) => {
+    const child = spawn('node', [BATCH_CHILD, listFile], { env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let realStderr = '';
+    child.stderr.on('data', (d) => (realStderr += d.toString('utf8')));
+    let current = null;
+    let limitHit = null;
+    let pending = '';
+    child.stdio[3].on('data', (d) => {
+      pending += d.toString('utf8');
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const m = JSON.parse(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        if (m.start !== undefined) current = { i: m.start, cpu: cpuSecondsOf(child.pid) ?? 0, at: Date.now() };
+        else {
+          results.set(m.done, { code: m.code, signal: null, timedOut: false, stderr: m.stderr, stdoutBytes: null, rssKiB: m.hwmKiB, ms: Date.now() - current.at });
+          current = null;
+        }
+      }
+    });
+    const watch = setInterval(() => {
+      if (current === null || limitHit) return;
+      const cpu = cpuSecondsOf(child.pid);
+      if ((cpu !== null && cpu - current.cpu > cpuSeconds) || Date.now() - current.at > timeoutMs) {
+        limitHit = current.i;
+        child.kill('SIGKILL');
+      }
+    }, 250);
+    child.on('close', (code, signal) => {
+      clearInterval(watch);
+      resolve({ normal: code === 0 && signal === null && realStderr.trim() === '' && limitHit === null });
+    });
+  });
+  rmSync(listFile, { force: true });
+  for (const i of indices) {
+    const p = prepared.get(i);
+    const r = results.get(i);
+    // Stray output on the real stderr cannot be pinned on a case: then every case is rerun alone.
+    const problems = r && outcome.normal ? judge(p.c, r, p.caseDir, p.imgName, p.before) : ['not judged in the batch'];
+    if (problems.length === 0) record(p, r, problems, 'batch');
+    else {
+      state.rerunAlone++;
+      await runCase(i);
+    }
+  }
+}
 function saveState() {
   // Resume point: the lowest index not yet done (cases finish out of order with several jobs).
   let resume = state.next;
@@ -293,9 +385,12 @@ if (only !== null) {
   state.seconds = (Date.now() - startedAt) / 1000;
 } else {
   const workers = Array.from({ length: jobs }, async () => {
-    for (let i = next++; i < end; i = next++) {
-      await runCase(i);
-      if (state.cases % 50 === 0) saveState();
+    while (next < end) {
+      const indices = [];
+      while (indices.length < batchSize && next < end) indices.push(next++);
+      if (batchSize === 1) await runCase(indices[0]);
+      else await runBatch(indices);
+      saveState();
     }
   });
   await Promise.all(workers);
@@ -303,6 +398,6 @@ if (only !== null) {
 }
 rmSync(work, { recursive: true, force: true });
 const rate = state.cases / Math.max(1e-9, state.seconds);
-const summary = { cases: state.cases, failures: state.failures, seconds: Math.round(state.seconds), casesPerSecond: Number(rate.toFixed(2)), maxRssMiB: Math.round(state.maxRssKiB / 1024), byExit: state.byExit, byCommand: state.byCommand };
+const summary = { cases: state.cases, failures: state.failures, seconds: Math.round(state.seconds), casesPerSecond: Number(rate.toFixed(2)), maxRssMiB: Math.round(state.maxRssKiB / 1024), byExit: state.byExit, byCommand: state.byCommand, byRunner: state.byRunner, rerunAlone: state.rerunAlone };
 console.log(JSON.stringify(summary));
 process.exitCode = state.failures > 0 ? 1 : 0;

@@ -14,7 +14,7 @@ import { requireTools } from './helpers/oracle.js';
 import { decodeBootSector } from '../src/engine/fat/boot-sector.js';
 import { writeFatValue, readFatValue } from '../src/engine/fat/fat-entry.js';
 
-const HAVE = requireTools('mkfs.fat', 'mcopy', 'mdir', 'mtype', 'mdel', 'minfo');
+const HAVE = requireTools('mkfs.fat', 'mcopy', 'mdir', 'mtype', 'mdel', 'minfo', 'mshowfat');
 const MENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 let work = '';
 
@@ -79,9 +79,27 @@ beforeAll(() => {
     images[type] = img;
   }
   const frag = join(tree, 'fragmented.bin');
-  writeFileSync(frag, Buffer.alloc(300_000, 7));
+  // Every 4-byte word holds its own offset: clusters read in the wrong order change the hash.
+  const pattern = Buffer.alloc(300_000);
+  for (let at = 0; at + 4 <= pattern.length; at += 4) pattern.writeUInt32LE(at, at);
+  writeFileSync(frag, pattern);
   manifest.push({ path: '/fragmented.bin', type: 'file', size: 300_000, sha256: sha(readFileSync(frag)), mtime: statSync(frag).mtimeMs });
-  for (const img of Object.values(images)) execFileSync('mcopy', ['-i', img, '-m', frag, '::/'], { env: MENV });
+  // fragmented.bin must really be in pieces whatever the allocator's order (mtools goes on from the
+  // last cluster it allocated): a 64 KiB hole, then a filler that leaves 250 KiB free at the end, so
+  // the 300,000 bytes need both. The filler and separator go again afterwards.
+  const hole = join(work, 'hole.bin');
+  writeFileSync(hole, Buffer.alloc(64 * 1024, 1));
+  for (const img of Object.values(images)) {
+    const free = () => Number(/([\d ]+) bytes free/.exec(execFileSync('mdir', ['-i', img, '::/'], { env: MENV, encoding: 'utf8' }))![1]!.replace(/ /g, ''));
+    execFileSync('mcopy', ['-i', img, hole, '::/HOLE.BIN'], { env: MENV });
+    execFileSync('mcopy', ['-i', img, hole, '::/SEP.BIN'], { env: MENV });
+    const filler = join(work, 'filler.bin');
+    writeFileSync(filler, Buffer.alloc(free() - 250 * 1024, 2));
+    execFileSync('mcopy', ['-i', img, filler, '::/FILLER2.BIN'], { env: MENV });
+    execFileSync('mdel', ['-i', img, '::/HOLE.BIN'], { env: MENV });
+    execFileSync('mcopy', ['-i', img, '-m', frag, '::/'], { env: MENV });
+    execFileSync('mdel', ['-i', img, '::/FILLER2.BIN', '::/SEP.BIN'], { env: MENV });
+  }
 });
 
 afterAll(() => {
@@ -116,6 +134,9 @@ describe.each(['fat12', 'fat16', 'fat32'])('%s image made by mkfs.fat + mcopy', 
       expect(r.exitCode).toBe(0);
       expect(sha(r.stdout as Uint8Array)).toBe(m.sha256);
     }
+    // The file really is in pieces: mshowfat lists its clusters as more than one <first-last> run.
+    const runs = execFileSync('mshowfat', ['-i', images[type]!, '::/fragmented.bin'], { env: MENV, encoding: 'utf8' }).match(/<\d+(-\d+)?>/g) ?? [];
+    expect(runs.length).toBeGreaterThan(1);
     const viaMtype = execFileSync('mtype', ['-i', images[type]!, '::/fragmented.bin'], { env: MENV });
     const ours = await diskkitBytes(['cat', `${images[type]}:/FRAGMENTED.BIN`]);
     expect(Buffer.compare(viaMtype, ours.stdout as Uint8Array)).toBe(0);

@@ -16,7 +16,7 @@ import { diskkit } from './helpers/cli.js';
 import { DIR, EOC, clusterOffset, geometry, makeFat16, setFat, writeEntry } from './helpers/hostile-fat.js';
 import { requireTools } from './helpers/oracle.js';
 
-const tools = requireTools('mkfs.fat', 'fsck.fat', 'mdir');
+const tools = requireTools('mkfs.fat', 'fsck.fat', 'mdir', 'mlabel');
 let dir = '';
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'diskkit-converge-'));
@@ -103,6 +103,49 @@ describe.runIf(tools)('repairs that converge', () => {
     });
     await repairAndCheck(path, 'E_FSCK_LFN_RESERVED');
     expect(mdir(path, '::/SUB')).toEqual(['::/SUB/file name.txt']);
+  });
+
+  it("creates '.' in a second pass, once the first pass removed the entry sitting in its slot (directory full)", async () => {
+    const path = build('dot-second-pass', (img, sub) => {
+      // Slot 0: a directory entry without a start cluster (removed by the repair); slots 3..15 of
+      // the one-cluster directory are empty files, so no free slot exists to move it to.
+      writeEntry(img, sub, 'BAD', '', DIR, 0, 0);
+      for (let s = 3; s < 16; s++) writeEntry(img, sub + s * 32, `E${String(s).padStart(2, '0')}`, 'TXT', 0x20, 0, 0);
+    });
+    await repairAndCheck(path, 'E_FSCK_DOT');
+    const files = ['FILE.TXT', ...Array.from({ length: 13 }, (_, k) => `E${String(k + 3).padStart(2, '0')}.TXT`)];
+    expect(mdir(path, '::/SUB')).toEqual(files.map((f) => `::/SUB/${f}`).sort());
+  });
+
+  it('removes a second volume-label entry whose other attribute bits make fsck.fat read it as a file', async () => {
+    const path = build('second-label', (img, _sub, root) => {
+      // Root slot 0 holds mkfs.fat's label HOSTILE; slot 2 gets attribute 0x4a (volume + hidden + 0x40), garbage cluster and size.
+      writeEntry(img, root + 64, 'STRAY', 'LBL', 0x4a, 0xfff0, 0xffffffff);
+    });
+    await repairAndCheck(path, 'E_FSCK_LABEL');
+    expect(mdir(path, '::/')).toEqual(['::/SUB/']);
+    expect(execFileSync('mlabel', ['-i', path, '-s', '::'], { encoding: 'latin1' })).toMatch(/Volume label is HOSTILE/);
+  });
+
+  it('clears the start cluster and size of the volume-label entry (fsck.fat checks them as a file\'s)', async () => {
+    const path = build('label-cluster', (img, _sub, root) => {
+      expect(img.toString('latin1', root, root + 12)).toBe('HOSTILE    \x08');
+      img.writeUInt16LE(0x5800, root + 26);
+      img.writeUInt32LE(77, root + 28);
+    });
+    await repairAndCheck(path, 'E_FSCK_LABEL');
+    const img = execFileSync('mlabel', ['-i', path, '-s', '::'], { encoding: 'latin1' });
+    expect(img).toMatch(/Volume label is HOSTILE/);
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+  });
+
+  it("renames a short name holding a '.' (fsck.fat: 'Bad short file name'), keeping the file", async () => {
+    const path = build('dot-in-name', (img, sub) => {
+      img.write('FI.E    TXT', sub + 64, 11, 'latin1');
+    });
+    await repairAndCheck(path, 'E_FSCK_BAD_NAME');
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FI_E.TXT']);
+    expect(execFileSync('mtype', ['-i', path, '::/SUB/FI_E.TXT'], { encoding: 'latin1' })).toBe('0123456789');
   });
 
   it('empties old entries after the end-of-directory mark', async () => {

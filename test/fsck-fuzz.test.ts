@@ -24,7 +24,11 @@ import { seededRandom } from '../src/engine/seeded-random.js';
 const tools = requireTools('mkfs.fat', 'mcopy', 'mmd', 'fsck.fat');
 const RUNS = 10_200;
 const REPAIR_EVERY = 25;
-/** Generous: a run takes milliseconds; a hang would take forever. */
+/**
+ * The bound on one run's work: check, repair (up to three passes in memory) and check again read the
+ * metadata a few times over, far below this many times the whole image's size.
+ */
+const READ_BUDGET_IMAGES = 64;
 const regressionsFile = new URL('./fixtures/fsck-fuzz-regressions.json', import.meta.url);
 
 /** A copy-on-write view of a base image: mutations and repair writes live in 512-byte overlay sectors. */
@@ -50,7 +54,15 @@ class OverlaySource implements BlockSource {
     }
     return s;
   }
+  /** Bytes read so far, and the most a run may read (see READ_BUDGET_IMAGES). */
+  bytesRead = 0;
   readAt(buf: Uint8Array, offset: number, length: number, position: number): void {
+    this.bytesRead += length;
+    if (this.bytesRead > READ_BUDGET_IMAGES * this.base.length) {
+      // Not a DiskkitError: the run fails, with its seed. A time limit cannot stop a synchronous loop; a loop that
+      // walks the image again and again reads, and is stopped here (hangs without reads: the fuzz CLI's CPU limit).
+      throw new Error(`read more than ${READ_BUDGET_IMAGES} times the image size: a runaway walk`);
+    }
     if (position < 0 || position + length > this.base.length) throw new DiskkitError('E_SHORT_READ', 'short read', { context: { position, length } });
     buf.set(this.base.subarray(position, position + length), offset);
     for (const [n, s] of this.overlay) {
@@ -126,12 +138,15 @@ async function runOne(base: Base, mutations: [number, number][], repair: boolean
     for (const [index, sector] of source.overlay) image.set(sector, index * 512);
     after(image);
   }
-  // A hang is caught by the test's own timeout (the time bound for the whole corpus), not by timing runs here.
+  // A runaway walk is stopped by the source's read budget (no timing here: a time bound cannot stop a synchronous loop).
+  maxReadRatio = Math.max(maxReadRatio, source.bytesRead / base.bytes.length);
   return outcome;
 }
 
 let dir = '';
 const bases: Base[] = [];
+/** The most one run read, in image sizes (reported by the corpus test, so the budget's margin is visible). */
+let maxReadRatio = 0;
 
 function makeBase(type: string, args: string[], kib: number): Base {
   const img = join(dir, `${type}.img`);
@@ -216,6 +231,8 @@ describe.runIf(tools)('fsck on randomly mutated images', () => {
     expect(outcomes.errors).toBeGreaterThan(RUNS / 4);
     expect(outcomes.operational).toBeGreaterThan(0);
     expect(outcomes.clean).toBeGreaterThan(0);
+    // The budget is not met by normal runs: the largest read stays well under it.
+    expect(maxReadRatio).toBeLessThan(READ_BUDGET_IMAGES / 4);
     // The peak over the run (sampled every 50 cases), not one difference at the end.
     expect(rssPeak - rssBefore).toBeLessThan(512 * 1024 * 1024);
   }, 900_000);

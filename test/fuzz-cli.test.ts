@@ -17,6 +17,16 @@ const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const script = fileURLToPath(new URL('../scripts/fuzz.js', import.meta.url));
 
 describe.runIf(tools)('fuzz (CI size)', () => {
+  it('reruns alone, one Node per case, every case of a batch whose child died (here by SIGABRT at case 3)', async () => {
+    const run = await promisify(execFile)(process.execPath, [script, '--cases', '14', '--seed', '77', '--jobs', '1', '--batch', '7'], {
+      maxBuffer: 1 << 26,
+      env: { ...process.env, DISKKIT_FUZZ_ABORT_AT: '3' },
+    });
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { cases: number; failures: number; byRunner: Record<string, number>; rerunAlone: number };
+    // A batch that did not end normally is not trusted for any of its cases: 0..6 are judged alone, 7..13 in the next batch.
+    expect(summary).toMatchObject({ cases: 14, failures: 0, rerunAlone: 7, byRunner: { batch: 7, alone: 7 } });
+  }, 600_000);
+
   it(`${CASES} mutated images: no crash, hang, stray stderr, or write where none belongs`, async () => {
     const run = await promisify(execFile)(process.execPath, [script, '--cases', String(CASES), '--seed', '20261206', '--jobs', '2'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
     const lines = run.stdout.trim().split('\n');

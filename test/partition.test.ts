@@ -285,6 +285,32 @@ describe('GPT built in memory from the encoders', () => {
     expect(table.partitions[0]).toMatchObject({ index: 1, start: 64 * 512, size: 64 * 512, bootable: true, name: 'x' });
   });
 
+  it('reports and does not offer an entry outside the usable LBAs (over the GPT header, entry array or backup)', () => {
+    const lastLba = (4 * MiB) / 512 - 1;
+    for (const [startingLba, endingLba, message] of [
+      [1, 40, /GPT entry 1 starts at LBA 1, before the first usable LBA 34/],
+      [33, 40, /GPT entry 1 starts at LBA 33, before the first usable LBA 34/],
+      [64, lastLba - 10, new RegExp(`GPT entry 1 ends at LBA ${lastLba - 10}, after the last usable LBA ${lastLba - 33}`)],
+    ] as const) {
+      const disk = buildGpt();
+      const entries = disk.subarray(1024, 1024 + 128 * 128);
+      encodeGptEntry({ typeGuid: basicData, uniqueGuid: '11111111-2222-3333-4444-555555555555', startingLba, endingLba, attributes: new Uint8Array(8), name: 'x' }, entries, 0);
+      new DataView(disk.buffer).setUint32(512 + 88, crc32(entries), true);
+      resealGpt(disk);
+      const table = readPartitionTable(new MemoryBlockSource(disk));
+      expect(table.scheme).toBe('gpt');
+      expect(table.partitions).toEqual([]);
+      expect(table.warnings.map((w) => w.message)).toEqual([expect.stringMatching(message)]);
+    }
+    // The edges themselves are usable.
+    const disk = buildGpt();
+    const entries = disk.subarray(1024, 1024 + 128 * 128);
+    encodeGptEntry({ typeGuid: basicData, uniqueGuid: '11111111-2222-3333-4444-555555555555', startingLba: 34, endingLba: lastLba - 33, attributes: new Uint8Array(8), name: 'x' }, entries, 0);
+    new DataView(disk.buffer).setUint32(512 + 88, crc32(entries), true);
+    resealGpt(disk);
+    expect(readPartitionTable(new MemoryBlockSource(disk)).partitions.map((p) => [p.start, p.size])).toEqual([[34 * 512, (lastLba - 33 - 34 + 1) * 512]]);
+  });
+
   it('refuses a claimed entry count or size beyond the limits with a clear error instead of allocating it', () => {
     for (const overrides of [{ numberOfPartitionEntries: 0xffffffff }, { sizeOfPartitionEntry: 0x7fffffff }, { sizeOfPartitionEntry: 100 }]) {
       const error = (() => {
@@ -354,12 +380,19 @@ describe('GPT built in memory from the encoders', () => {
           return;
         }
         parsed++;
-        // A partition may run past the end of the disk (or start before the first usable LBA): the table
+        // A partition may run past the end of the disk (when the header's usable range does): the table
         // lists it as sfdisk does, and opening it is refused (image.ts, "runs past the end of the image").
-        // Its numbers must be finite and positive.
+        // Its numbers must be finite and positive, and it lies within the header's usable LBAs.
+        const header = new DataView(disk.buffer, 512);
+        const firstUsable = Number(header.getBigUint64(40, true));
+        const lastUsable = Number(header.getBigUint64(48, true));
         for (const part of table.partitions) {
           expect(Number.isFinite(part.start) && part.start >= 0).toBe(true);
           expect(Number.isFinite(part.size) && part.size > 0).toBe(true);
+          // (a header mutated out of being a GPT leaves the protective MBR's 0xEE entry, from LBA 1)
+          if (table.scheme !== 'gpt') continue;
+          expect(part.start / 512).toBeGreaterThanOrEqual(firstUsable);
+          expect((part.start + part.size) / 512 - 1).toBeLessThanOrEqual(lastUsable);
         }
       }),
       { numRuns: 500, seed: 20261206 },

@@ -88,7 +88,9 @@ export function encodeDataRuns(runs: readonly DataRun[]): Uint8Array {
   const out: number[] = [];
   let prev = 0;
   for (const run of runs) {
-    const lengthSize = byteSize(run.length, false);
+    // The length is written as a signed number too (a run of 207 clusters takes two bytes,
+    // `cf 00`), as mkntfs and ntfs-3g write it: test/mft-builder-golden.test.ts checks real records.
+    const lengthSize = byteSize(run.length, true);
     const delta = run.lcn === null ? 0 : run.lcn - prev;
     const offsetSize = run.lcn === null ? 0 : byteSize(delta, true);
     out.push(lengthSize | (offsetSize << 4));

@@ -347,6 +347,17 @@ function buildTable(header: GptHeader, array: Uint8Array, sectorSize: number, us
       warnings.push({ code: ErrorCode.PARTITION, message: `GPT entry ${i + 1} ends (LBA ${entry.endingLba}) before it starts (LBA ${entry.startingLba}); ignored`, context: { partition: i + 1 } });
       continue;
     }
+    // UEFI 2.10 section 5.3.3: every partition lies within FirstUsableLBA..LastUsableLBA. One that
+    // starts earlier overlaps the GPT header or entry array (writing to it would destroy the table);
+    // one that ends later overlaps the backup array. Such an entry is reported and not offered.
+    if (entry.startingLba < header.firstUsableLba || entry.endingLba > header.lastUsableLba) {
+      const where =
+        entry.startingLba < header.firstUsableLba
+          ? `starts at LBA ${entry.startingLba}, before the first usable LBA ${header.firstUsableLba} (it would overlap the GPT header or entry array)`
+          : `ends at LBA ${entry.endingLba}, after the last usable LBA ${header.lastUsableLba} (it would overlap the backup GPT)`;
+      warnings.push({ code: ErrorCode.PARTITION, message: `GPT entry ${i + 1} ${where}; ignored`, context: { partition: i + 1 } });
+      continue;
+    }
     partitions.push({
       index: i + 1,
       scheme: 'gpt',

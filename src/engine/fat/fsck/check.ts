@@ -74,6 +74,12 @@ async function analyzeTree(source: BlockSource, boot: BootSector, next: Uint32Ar
   return { findings: ctx.findings, plan: ctx.plan, owners: ctx.owners, files: ctx.files, dirs: ctx.dirs, rootLabel: ctx.rootLabel, free: counts.free, bad: counts.bad };
 }
 
+/**
+ * Repair passes at most: a pass's re-check in memory may find what the pass uncovered
+ * (three were enough for every case of the convergence corpus that a second pass helped).
+ */
+export const MAX_REPAIR_PASSES = 3;
+
 /** Checks (and with `repair`, repairs) the FAT file system at byte 0 of `source`. */
 export async function checkFat(source: BlockSource, options: FsckOptions = {}): Promise<FsckReport> {
   const first = await analyze(source, options.mode);
@@ -86,21 +92,35 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
     const [{ applyPlan }, { StagedWrites }] = await Promise.all([import('./repair.js'), import('../../../io/staged-writes.js')]);
     // The whole repair is carried out in memory first: an error anywhere in it leaves the image as it was.
     const staged = new StagedWrites(source);
-    let outcome;
-    try {
-      outcome = applyPlan({
-        source: staged,
-      boot: first.boot,
-      next: first.next,
-      owners: first.analysis.owners,
-      bootState: first.bootState,
-      plan: first.analysis.plan,
-        freeLost: Boolean(options.freeLost),
-        fat1: first.fat1,
-      });
-    } catch (error) {
-      if (error instanceof DiskkitError) throw error;
-      throw new DiskkitError(ErrorCode.CORRUPT, `the repair could not be planned, nothing was written: ${error instanceof Error ? error.message : String(error)}`, { context: { image: source.name }, cause: error });
+    let current = first;
+    for (let pass = 1; ; pass++) {
+      let outcome;
+      try {
+        outcome = applyPlan({
+          source: staged,
+          boot: current.boot,
+          next: current.next,
+          owners: current.analysis.owners,
+          bootState: current.bootState,
+          plan: current.analysis.plan,
+          freeLost: Boolean(options.freeLost),
+          fat1: current.fat1,
+        });
+      } catch (error) {
+        if (error instanceof DiskkitError) throw error;
+        throw new DiskkitError(ErrorCode.CORRUPT, `the repair could not be planned, nothing was written: ${error instanceof Error ? error.message : String(error)}`, { context: { image: source.name }, cause: error });
+      }
+      repairs = [...repairs, ...outcome.repairs];
+      if (pass === MAX_REPAIR_PASSES) break;
+      // One repair can uncover the next: an entry removed from slot 0 frees the slot its
+      // '.' belongs in, a file truncated to its chain frees clusters another chain may take.
+      // The staged image is checked again and repaired again while that finds something
+      // fixable the previous pass did not already try (then the pass changed nothing).
+      const again = await analyze(staged, 'streaming');
+      const tried = new Set(current.report.errors.map((f) => `${f.code} ${f.path ?? ''} ${f.message}`));
+      const fresh = again.report.errors.filter((f) => f.fixable && !tried.has(`${f.code} ${f.path ?? ''} ${f.message}`));
+      if (fresh.length === 0) break;
+      current = again;
     }
     // The staged writes reach the image as one transaction of its rollback journal
     // (applyPlan saw only the staging source): committed when all are written, else rolled back.
@@ -112,7 +132,6 @@ export async function checkFat(source: BlockSource, options: FsckOptions = {}): 
       journal?.rollback();
       throw error;
     }
-    repairs = outcome.repairs;
   }
   // Check again: what is still found was not corrected.
   const second = await analyze(source, options.mode);

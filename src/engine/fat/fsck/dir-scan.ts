@@ -147,7 +147,9 @@ export function longNameAt(bytes: Uint8Array, firstSlot: number, slot: number): 
 }
 
 /** Characters fsck.fat and DOS refuse in a short name (besides control characters and 0x7F). */
-const FORBIDDEN = new Set([...'*?<>|"\\/:'].map((c) => c.charCodeAt(0)));
+// '.' too: it separates base and extension only when a name is shown, and fsck.fat calls a short
+// name holding one bad ('AB.DEFGH.TXT'); '.' and '..' entries are checked before names are.
+const FORBIDDEN = new Set([...'*?<>|"\\/:.'].map((c) => c.charCodeAt(0)));
 /** Per byte value: 1 when it can never appear in a short name (control, 0x7F, forbidden punctuation). */
 const NEVER = new Uint8Array(256);
 for (let b = 0; b < 0x20; b++) NEVER[b] = 1;

@@ -18,7 +18,7 @@ import { ShortNameSet } from './short-name-set.js';
 import { FindingList, FsckCode } from './findings.js';
 import { OwnerKind, Owners, joinPath } from './ownership.js';
 import type { RepairPlan } from './plan.js';
-import { findRootLabel, type RootLabel } from './volume-label.js';
+import { extraLabelSlots, findRootLabel, type RootLabel } from './volume-label.js';
 
 /** The NT case byte's only meaningful bits (lower-case base and extension); others are garbage some tools leave. */
 const CASE_BYTE_MEANINGFUL = NT_LOWER_BASE | NT_LOWER_EXT;
@@ -243,6 +243,21 @@ async function checkDirectory(ctx: WalkContext, dir: PendingDir, stack: PendingD
   const slotCount = Math.min(MAX_DIRECTORY_SLOTS, Math.floor(bytes.length / DIR_ENTRY_SIZE));
   const scan = scanDirectorySlots(bytes, slotCount);
   if (dir.isRoot) ctx.rootLabel = findRootLabel(bytes, slotCount, position);
+  if (ctx.rootLabel !== null && dir.isRoot) {
+    // A label owns no clusters: fsck.fat checks its start cluster as a file's and truncates it.
+    const at = ctx.rootLabel.slot * DIR_ENTRY_SIZE;
+    const labelStart = (fat32 ? (bytes[at + 20]! | (bytes[at + 21]! << 8)) * 0x10000 : 0) + (bytes[at + 26]! | (bytes[at + 27]! << 8));
+    const labelSize = (bytes[at + 28]! | (bytes[at + 29]! << 8) | (bytes[at + 30]! << 16)) + bytes[at + 31]! * 0x1000000;
+    if (labelStart !== 0 || labelSize !== 0) {
+      findings.add(FsckCode.LABEL, `volume label entry has start cluster ${labelStart} and size ${labelSize}, not 0 and 0`, { path: dir.path });
+      plan.entryEdits.push({ position: ctx.rootLabel.position, path: dir.path, start: 0, size: 0, code: FsckCode.LABEL });
+    }
+  }
+  for (const s of extraLabelSlots(bytes, slotCount, dir.isRoot)) {
+    const where = dir.isRoot ? 'a second volume label entry' : 'a volume label entry in a subdirectory';
+    findings.add(FsckCode.LABEL, `slot ${s} holds ${where} (attribute 0x${bytes[s * DIR_ENTRY_SIZE + 11]!.toString(16)})`, { path: dir.path });
+    plan.entryEdits.push({ position: position(s), path: dir.path, delete: true, code: FsckCode.LABEL });
+  }
   for (const s of scan.lfnReserved) {
     findings.add(FsckCode.LFN_RESERVED, `long-name slot ${s} has non-zero reserved fields (attribute 0x${bytes[s * DIR_ENTRY_SIZE + 11]!.toString(16)}, type 0x${bytes[s * DIR_ENTRY_SIZE + 12]!.toString(16)}, start cluster ${bytes[s * DIR_ENTRY_SIZE + 26]! | (bytes[s * DIR_ENTRY_SIZE + 27]! << 8)})`, { path: dir.path });
     plan.lfnReservedFixes.push({ position: position(s), path: dir.path });

@@ -26,6 +26,8 @@ export interface RootLabel {
   position: number;
   /** The 11 name bytes (a leading 0x05 read as 0xE5). */
   name: Uint8Array;
+  /** Its slot in the root directory. */
+  slot: number;
 }
 
 /**
@@ -41,9 +43,30 @@ export function findRootLabel(bytes: Uint8Array, slotCount: number, position: (s
     if (first === DELETED_MARK || (attr & 0x3f) === Attr.LONG_NAME || !(attr & Attr.VOLUME_ID)) continue;
     const name = bytes.slice(at, at + 11);
     if (name[0] === KANJI_E5_ESCAPE) name[0] = 0xe5;
-    return { position: position(slot), name };
+    return { position: position(slot), slot, name };
   }
   return null;
+}
+
+/**
+ * Slots of volume-label entries a directory should not hold: in the root every one
+ * after the first, in a subdirectory all of them. DOS and diskkit skip them, but
+ * fsck.fat takes an entry with the volume bit and other attribute bits (0x4a, 0x6a...)
+ * for a file and finds garbage sizes and clusters in it; the repair removes them.
+ */
+export function extraLabelSlots(bytes: Uint8Array, slotCount: number, isRoot: boolean): number[] {
+  const extra: number[] = [];
+  let seen = !isRoot;
+  for (let slot = 0; slot < slotCount; slot++) {
+    const at = slot * DIR_ENTRY_SIZE;
+    const first = bytes[at]!;
+    if (first === 0) break;
+    const attr = bytes[at + 11]!;
+    if (first === DELETED_MARK || (attr & 0x3f) === Attr.LONG_NAME || !(attr & Attr.VOLUME_ID) || (attr & Attr.DIRECTORY)) continue;
+    if (seen) extra.push(slot);
+    seen = true;
+  }
+  return extra;
 }
 
 /**
