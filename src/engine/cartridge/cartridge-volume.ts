@@ -325,7 +325,8 @@ export class CartridgeVolume implements Volume {
 
   cacheStats(): Record<string, { hits: number; misses: number }> {
     const { hits, misses } = this.store.file.pager.cache.stats;
-    return { pages: { hits, misses } };
+    const extents = this.store.file.pager.extentCache.stats;
+    return { pages: { hits, misses }, extents: { hits: extents.hits, misses: extents.misses } };
   }
 
   /** Commits the changes since open (one new generation); nothing to do when there are none. */
