@@ -393,6 +393,10 @@ describe('one writer at a time', () => {
       const [busy, reader] = await Promise.all([diskkit(['--json', 'mkdir', `${image}:/x`]), diskkit(['ls', image])]);
       expect(errorOf(busy)).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
       expect(reader.exitCode).toBe(0);
+      // The management commands that write take the same lock.
+      for (const args of [['snapshot', 'create', image, 's1'], ['compact', image], ['key', 'change', image]]) {
+        expect(errorOf(await diskkit(['--json', ...args])), args.join(' ')).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
+      }
     } finally {
       first.close();
     }
