@@ -9,16 +9,21 @@
  * mtools, and cp from NTFS (written by ntfs-3g) into a Cartridge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
 import { createHash } from 'node:crypto';
 import { diskkit, diskkitBytes } from './helpers/cli.js';
 import { requireRoot, requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage, mtoolsTree, readHostTree } from './helpers/fat-write.js';
 import { CartridgeStore } from '../src/engine/cartridge/store.js';
+import { openVolume } from '../src/engine/open-volume.js';
+import { InodeKind, encodeInodeRecord } from '../src/engine/cartridge/inode-record.js';
+import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY } from '../src/engine/cartridge/catalog-key.js';
 
 const PASSPHRASE = 'tr0ub4dor & 3';
 const ENC = { DISKKIT_PASSPHRASE: PASSPHRASE };
@@ -308,5 +313,97 @@ describe.runIf(requireTools('mkntfs', 'ntfs-3g') && requireRoot('mounting NTFS t
     const out = join(dir, 'from-ntfs-out');
     expect((await diskkit(['cp', '-r', `${cart}:/`, out])).exitCode).toBe(0);
     expect(digests(readHostTree(out))).toEqual(digests(new Map([...tree].filter(([p]) => p === 'a.txt' || p.startsWith('sub/')))));
+  }, 60_000);
+});
+
+describe('a hostile catalog (checksums recomputed, so only the structure is wrong)', () => {
+  it('a directory that contains itself and names with / or .. end in reported errors, never a hang or a write outside the destination', async () => {
+    const image = join(dir, 'hostile.cart');
+    const store = CartridgeStore.create(image, {});
+    const dirRecord = (id: number): Uint8Array => encodeInodeRecord({ id, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: 0, data: { mode: 'empty' } });
+    const fileRecord = (id: number, text: string): Uint8Array => encodeInodeRecord({ id, kind: InodeKind.FILE, permissions: 0, size: text.length, mtimeMs: 0, data: { mode: 'inline', bytes: Buffer.from(text) } });
+    const key = (parent: number, name: string): Uint8Array => Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, parent]), Buffer.from(name)]);
+    // Key order: parent id, then name bytes ('..' < 'a/b' < 'loop' < 'ok.txt').
+    store.adoptCatalog(
+      [
+        [ROOT_ENTRY_KEY, dirRecord(ROOT_DIRECTORY_ID)],
+        [key(1, '..'), fileRecord(3, 'dotdot')],
+        [key(1, 'a/b'), fileRecord(4, 'slash')],
+        [key(1, 'loop'), dirRecord(ROOT_DIRECTORY_ID)],
+        [key(1, 'ok.txt'), fileRecord(5, 'fine')],
+      ],
+      () => ({ nextInodeId: 6, fileCount: 4 }),
+    );
+    store.commit();
+    store.close();
+    const out = join(dir, 'hostile-out', 'inside');
+    mkdirSync(out, { recursive: true });
+    const [ls, cp, rm] = await Promise.all([
+      diskkit(['ls', '-R', image], { timeout: 30_000 }),
+      diskkit(['cp', '-r', `${image}:/`, out], { timeout: 30_000 }),
+      diskkit(['rm', '-r', `${join(dir, 'hostile.cart')}:/loop`], { timeout: 30_000 }),
+    ]);
+    expect(ls.exitCode).toBe(1);
+    expect(ls.stderr).toMatch(/already listed as \/ \(a loop/);
+    expect(ls.stdout).toMatch(/ok\.txt/);
+    expect(ls.stdout).not.toMatch(/a\/b|\.\.\n/);
+    expect(cp.exitCode).toBe(1);
+    expect(readFileSync(join(out, 'ok.txt'), 'utf8')).toBe('fine');
+    // Nothing landed beside the destination: '..' and 'a/b' were never written anywhere
+    // ('loop' is made, then its listing fails: it is the root again).
+    expect([...readHostTree(join(dir, 'hostile-out')).keys()].sort()).toEqual(['inside/', 'inside/loop/', 'inside/ok.txt']);
+    expect(rm.exitCode).toBe(1);
+    expect(rm.stderr).toMatch(/inside itself/);
+  }, 60_000);
+});
+
+describe('--json documents on cartridges match docs/schemas', () => {
+  it('mkfs, info, ls, cp in and out, mkdir, mv, rm', async () => {
+    const schemas = fileURLToPath(new URL('../docs/schemas/', import.meta.url));
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    for (const file of readdirSync(schemas)) ajv.addSchema(JSON.parse(readFileSync(join(schemas, file), 'utf8')), file.replace('.schema.json', ''));
+    const expectValid = (schema: string, stdout: string): void => {
+      const validate = ajv.getSchema(schema)!;
+      const ok = validate(JSON.parse(stdout));
+      expect(ok ? [] : validate.errors, `${schema}: ${stdout.slice(0, 300)}`).toEqual([]);
+    };
+    const image = join(dir, 'schemas.cart');
+    expectValid('mkfs', (await diskkit(['--json', 'mkfs', image, '--type', 'cartridge', '--from', join(src, 'sub')])).stdout);
+    const [info, ls, cpOut] = await Promise.all([
+      diskkit(['--json', 'info', image]),
+      diskkit(['--json', 'ls', '-R', image]),
+      diskkit(['--json', 'cp', '-r', `${image}:/deep`, join(dir, 'schemas-out')]),
+    ]);
+    expectValid('info', info.stdout);
+    expectValid('ls', ls.stdout);
+    expectValid('cp-out', cpOut.stdout);
+    expectValid('cp-in', (await diskkit(['--json', 'cp', join(src, 'a.txt'), `${image}:/`])).stdout);
+    expectValid('mkdir', (await diskkit(['--json', 'mkdir', `${image}:/d`])).stdout);
+    expectValid('mv', (await diskkit(['--json', 'mv', `${image}:/a.txt`, `${image}:/d/`])).stdout);
+    expectValid('rm', (await diskkit(['--json', 'rm', '-r', `${image}:/d`])).stdout);
+  }, 60_000);
+});
+
+describe('one writer at a time', () => {
+  it('a second writer gets E_BUSY while the first holds the image; a stale lock (dead pid) is taken over', async () => {
+    const image = join(dir, 'locked.cart');
+    expect((await diskkit(['mkfs', image, '--type', 'cartridge'])).exitCode).toBe(0);
+    const first = openVolume(image, { writable: true });
+    try {
+      const [busy, reader] = await Promise.all([diskkit(['--json', 'mkdir', `${image}:/x`]), diskkit(['ls', image])]);
+      expect(errorOf(busy)).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
+      expect(reader.exitCode).toBe(0);
+      // The management commands that write take the same lock.
+      for (const args of [['snapshot', 'create', image, 's1'], ['compact', image], ['key', 'change', image]]) {
+        expect(errorOf(await diskkit(['--json', ...args])), args.join(' ')).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
+      }
+    } finally {
+      first.close();
+    }
+    // A writer killed with SIGKILL leaves its lock; its pid is gone.
+    writeFileSync(`${image}.lock`, '2147483646\n');
+    expect((await diskkit(['mkdir', `${image}:/x`])).exitCode).toBe(0);
+    expect(existsSync(`${image}.lock`)).toBe(false);
+    expect((await diskkit(['ls', image])).stdout).toBe('x/');
   }, 60_000);
 });

@@ -17,8 +17,16 @@ export function define(program: Command): void {
       const g = globalOptions(command);
       return runAction(image, async () => {
         refuseReadOnlyImage(image, Boolean(flags.force));
-        const [{ openCartridgeFile, closeCartridgeFile, compactCartridge }, { openWithPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
-        const { value: file } = await openWithPassphrase(image, (passphrase) => openCartridgeFile(image, { writable: true, passphrase }));
+        const [{ openCartridgeFile, closeCartridgeFile, compactCartridge, acquireWriterLock }, { openWithPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
+        // One writer at a time (IMAGE.lock): compaction beside another writer would move pages it is using.
+        const release = acquireWriterLock(image);
+        let file: Awaited<ReturnType<typeof openCartridgeFile>>;
+        try {
+          ({ value: file } = await openWithPassphrase(image, (passphrase) => openCartridgeFile(image, { writable: true, passphrase })));
+        } catch (error) {
+          release();
+          throw error;
+        }
         try {
           const report = compactCartridge(file);
           const before = report.pagesBefore * report.pageSize;
@@ -30,6 +38,7 @@ export function define(program: Command): void {
           }
         } finally {
           closeCartridgeFile(file);
+          release();
         }
       });
     });

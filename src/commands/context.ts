@@ -124,10 +124,7 @@ export function errorDocument(image: string | undefined, error: unknown, exitCod
   return { error: { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error), ...(image ? { image } : {}) }, exitCode };
 }
 
-/** `1 sector`, `2 sectors`: a count with its noun in the right number (`plural` for irregular ones). */
-export function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n} ${n === 1 ? singular : plural}`;
-}
+export { count } from '../engine/plural.js';
 
 /**
  * The IMAGE:/PATH arguments of a command that edits one image (mkdir, rm, mv): each

@@ -22,8 +22,17 @@ export function define(program: Command): void {
       return runAction(image, async () => {
         if (action !== 'change') throw usageError(`key takes 'change', not '${action}'`);
         refuseReadOnlyImage(image, Boolean(flags.force));
-        const [{ CartridgeStore }, { openWithPassphrase, getPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
-        const { value: store, passphrase } = await openWithPassphrase(image, (p) => CartridgeStore.open(image, { writable: true, passphrase: p }));
+        const [{ CartridgeStore, acquireWriterLock }, { openWithPassphrase, getPassphrase }] = await Promise.all([import('../engine/cartridge/index.js'), import('./cartridge-secrets.js')]);
+        // One writer at a time (IMAGE.lock).
+        const release = acquireWriterLock(image);
+        let opened: { value: import('../engine/cartridge/index.js').CartridgeStore; passphrase: string | undefined };
+        try {
+          opened = await openWithPassphrase(image, (p) => CartridgeStore.open(image, { writable: true, passphrase: p }));
+        } catch (error) {
+          release();
+          throw error;
+        }
+        const { value: store, passphrase } = opened;
         try {
           if (passphrase === undefined) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'image is not encrypted: it has no passphrase to change', { hint: 'encryption is chosen at mkfs (--encrypt)' });
           const source = { keyFile: flags.newKeyFile, env: 'DISKKIT_NEW_PASSPHRASE', prompt: 'New passphrase: ' };
@@ -37,6 +46,7 @@ export function define(program: Command): void {
           else if (!g.quiet) process.stdout.write(`${escapeName(image)}: passphrase changed (the old one opens neither meta page)\n`);
         } finally {
           store.close();
+          release();
         }
       });
     });

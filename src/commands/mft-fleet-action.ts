@@ -4,7 +4,7 @@
  * several sources, --out-dir or --jobs are given.
  */
 import type { Command } from 'commander';
-import { globalOptions, printJson, usageError, warn } from './context.js';
+import { count, globalOptions, printJson, usageError, warn } from './context.js';
 import { threadBudget } from '../io/thread-budget.js';
 import type { BenchFlags, IndexFlags } from './mft-flags.js';
 
@@ -43,7 +43,7 @@ export async function runFleet(sources: string[], flags: IndexFlags, command: Co
   else {
     for (const s of summary.sources) {
       if (!s.ok) process.stderr.write(`diskkit: ${s.source}: ${s.error!.message}\n`);
-      else if (s.summary!.warningCount > 0) warn(g, s.source, `${s.summary!.warningCount} problem(s): ${s.summary!.badRecords} bad record(s); run with --json for details`);
+      else if (s.summary!.warningCount > 0) warn(g, s.source, `${count(s.summary!.warningCount, 'problem')}: ${count(s.summary!.badRecords, 'bad record')}; run with --json for details`);
       if (s.renamed) warn(g, s.source, `written to ${s.output} (another source has the same name)`);
     }
     if (!g.quiet && process.stderr.isTTY) {

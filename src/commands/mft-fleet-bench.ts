@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { count } from './context.js';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import { runMftBench, type BenchResult } from '../engine/bench/mft-bench.js';
 import { renderMftBenchTable } from './mft-bench-table.js';
@@ -44,7 +45,7 @@ function fleetRun(sources: string[], jobs: number, partition: number | undefined
   const summary = r.stdout ? (JSON.parse(r.stdout) as FleetSummary) : null;
   if (r.status !== 0 || !summary) {
     const failed = summary?.sources.find((s) => !s.ok);
-    throw new DiskkitError(ErrorCode.IO, `indexing ${sources.length} source(s) at once failed: ${failed?.error?.message ?? r.stderr.trim()}`, { context: { image: failed?.source ?? sources[0] } });
+    throw new DiskkitError(ErrorCode.IO, `indexing ${count(sources.length, 'source')} at once failed: ${failed?.error?.message ?? r.stderr.trim()}`, { context: { image: failed?.source ?? sources[0] } });
   }
   return {
     sources: sources.length,
@@ -82,7 +83,7 @@ export async function renderFleetBench(result: FleetBenchResult): Promise<string
   const { aggregate: a, alone: b } = result;
   return [
     ...(await Promise.all(result.perSource.map(renderMftBenchTable))),
-    `all ${a.sources} sources at once (--jobs ${a.jobs}, ${a.threadsPerSource} thread(s) each): ${rate(a.records)} records in ${a.seconds.toFixed(3)} s, ${rate(a.recordsPerSecond)} records/s, peak ${a.peakRssMiB.toFixed(0)} MiB per source`,
+    `all ${a.sources} sources at once (--jobs ${a.jobs}, ${count(a.threadsPerSource, 'thread')} each): ${rate(a.records)} records in ${a.seconds.toFixed(3)} s, ${rate(a.recordsPerSecond)} records/s, peak ${a.peakRssMiB.toFixed(0)} MiB per source`,
     `the first source alone: ${rate(b.records)} records in ${b.seconds.toFixed(3)} s, ${rate(b.recordsPerSecond)} records/s`,
     `scaling: ${result.scaling.toFixed(2)}× one source's records/s with ${a.sources} sources`,
     '',

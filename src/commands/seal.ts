@@ -5,7 +5,7 @@
  * refuses every write (E_READ_ONLY).
  */
 import type { Command } from 'commander';
-import { escapeName, globalOptions, printJson, runAction, usageError } from './context.js';
+import { count, escapeName, globalOptions, printJson, runAction, usageError } from './context.js';
 
 export function define(program: Command): void {
   program
@@ -39,7 +39,7 @@ export function define(program: Command): void {
           const report = sealCartridge(file, flags.out, privateKey, { nowMs: times.invariant ? times.now().getTime() : undefined });
           if (g.json) printJson({ image, ...report });
           else if (!g.quiet) {
-            const dropped = report.snapshotsDropped > 0 ? ` (${report.snapshotsDropped} snapshot(s) not carried over)` : '';
+            const dropped = report.snapshotsDropped > 0 ? ` (${count(report.snapshotsDropped, 'snapshot')} not carried over)` : '';
             process.stdout.write(`${escapeName(flags.out)}: sealed ${report.files} files and directories in ${report.bytes} bytes${dropped}\nsha256 ${report.sha256}\nkey ${report.publicKey}\n`);
           }
         } finally {

@@ -49,7 +49,15 @@ export function define(program: Command): void {
           return list(image, flags, g);
         }
         if (name === undefined || name.length === 0) throw usageError(`snapshot ${verb} needs IMAGE and NAME`);
-        const store = await openStore(image, flags, true);
+        // One writer at a time (IMAGE.lock), as for every other write to a Cartridge.
+        const release = (await import('../engine/cartridge/index.js')).acquireWriterLock(image);
+        let store: Store;
+        try {
+          store = await openStore(image, flags, true);
+        } catch (error) {
+          release();
+          throw error;
+        }
         try {
           if (verb === 'create') {
             store.createSnapshot(name);
@@ -73,6 +81,7 @@ export function define(program: Command): void {
           }
         } finally {
           store.close();
+          release();
         }
       });
     });

@@ -16,6 +16,8 @@ interface LevelBuilder {
   pendingFirst: Uint8Array | null;
   open: TreeNode;
   openFirst: Uint8Array | null;
+  /** encodedSize(open), kept as entries are added (recomputing it per entry was quadratic in a node's entries). */
+  openSize: number;
 }
 
 export const BULK_FILL = 0.9;
@@ -27,7 +29,7 @@ export function bulkBuild(pager: Pager, type: PageTypeId, entries: Iterable<read
   const emptyNode = (level: number): TreeNode => ({ level, keys: [], values: [], children: [], generation: 0, address: 0 });
   const builder = (level: number): LevelBuilder => {
     if (level >= MAX_TREE_HEIGHT) throw new DiskkitError(ErrorCode.LIMIT, 'bulk build would exceed the maximum tree height');
-    levels[level] ??= { pending: null, pendingFirst: null, open: emptyNode(level), openFirst: null };
+    levels[level] ??= { pending: null, pendingFirst: null, open: emptyNode(level), openFirst: null, openSize: 0 };
     return levels[level]!;
   };
   const write = (node: TreeNode): BlockPointer => {
@@ -36,7 +38,10 @@ export function bulkBuild(pager: Pager, type: PageTypeId, entries: Iterable<read
     const pointer = pager.writePage(page, type, pager.allocatePages(1));
     node.address = pointer.address;
     node.generation = pointer.generation;
-    pager.remember(pointer, node);
+    // Only branches are kept in the cache: a leaf built here holds one allocation per key
+    // and value, and a million-entry import must not keep thousands of them (a later
+    // lookup reads the leaf back, in the compact form decodeNode makes).
+    if (node.level > 0) pager.remember(pointer, node);
     return pointer;
   };
   const appendTo = (node: TreeNode, key: Uint8Array, item: Uint8Array | BlockPointer): void => {
@@ -54,15 +59,19 @@ export function bulkBuild(pager: Pager, type: PageTypeId, entries: Iterable<read
   const add = (level: number, key: Uint8Array, item: Uint8Array | BlockPointer): void => {
     const b = builder(level);
     const hasEntries = level === 0 ? b.open.keys.length > 0 : b.open.children.length > 0;
-    if (hasEntries && encodedSize(b.open) + itemSize(b.open, key, item) > target) {
+    let size = itemSize(b.open, key, item);
+    if (hasEntries && b.openSize + size > target) {
       if (b.pending) add(level + 1, b.pendingFirst!, write(b.pending));
       b.pending = b.open;
       b.pendingFirst = b.openFirst;
       b.open = emptyNode(level);
       b.openFirst = null;
+      b.openSize = 0;
+      size = itemSize(b.open, key, item);
     }
     if (b.openFirst === null) b.openFirst = key;
     appendTo(b.open, key, item);
+    b.openSize += size;
   };
 
   let previous: Uint8Array | null = null;

@@ -19,6 +19,7 @@ import {
   maxLeafEntry,
   minFill,
   nodeCapacity,
+  PackedLeaf,
 } from './btree-node.js';
 import { type PageTypeId } from './page.js';
 import { type Pager } from './pager.js';
@@ -86,6 +87,10 @@ export class BTree {
     for (let depth = 0; node.level > 0; depth++) {
       if (depth >= MAX_TREE_HEIGHT) throw new DiskkitError(ErrorCode.CORRUPT, 'B+tree deeper than the format allows');
       node = this.load(node.children[childIndex(node, key)]!, node.level - 1);
+    }
+    if (node instanceof PackedLeaf) {
+      const i = node.search(key);
+      return i >= 0 ? node.valueAt(i) : undefined;
     }
     const i = search(node.keys, key);
     return i >= 0 ? node.values[i] : undefined;
@@ -220,6 +225,15 @@ export class BTree {
 
   private *scan(node: TreeNode, from: Uint8Array, to: Uint8Array | undefined, depth: number): Generator<[Uint8Array, Uint8Array]> {
     if (depth >= MAX_TREE_HEIGHT) throw new DiskkitError(ErrorCode.CORRUPT, 'B+tree deeper than the format allows');
+    if (node instanceof PackedLeaf) {
+      let i = node.search(from);
+      if (i < 0) i = ~i;
+      for (; i < node.count; i++) {
+        if (to && node.compareAt(i, to) >= 0) return;
+        yield [node.keyAt(i), node.valueAt(i)];
+      }
+      return;
+    }
     if (node.level === 0) {
       let i = search(node.keys, from);
       if (i < 0) i = ~i;

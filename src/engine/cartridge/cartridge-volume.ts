@@ -27,6 +27,7 @@ import { openCartridgeReader } from './file-reader.js';
 import { readFreeList } from './freelist-page.js';
 import { type InodeRecord, InodeKind } from './inode-record.js';
 import { Cipher, Compression, type CompressionId, decodeSuperblock } from './superblock.js';
+import { acquireWriterLock } from './writer-lock.js';
 
 export interface CartridgeOpenOptions {
   writable?: boolean;
@@ -53,6 +54,11 @@ function normalize(path: string): string {
   return '/' + parts.join('/');
 }
 
+/** A name a writer can make (§7.2); others (a hostile image's) would address something else. */
+function isPathName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
 function nameOf(path: string): string {
   return path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
 }
@@ -76,11 +82,14 @@ export class CartridgeVolume implements Volume {
   readonly warnings: DiskkitWarning[] = [];
   partition: Volume['partition'] = null;
   private dirty = false;
+  /** Directory id → the path it was listed at (loop detection in list). */
+  private readonly listedDirectories = new Map<number, string>();
 
   private constructor(
     readonly source: BlockSource,
     readonly store: CartridgeStore,
     readonly snapshot: string | null,
+    private readonly releaseLock: () => void,
   ) {
     this.capabilities = {
       writable: store.file.writable,
@@ -123,8 +132,14 @@ export class CartridgeVolume implements Volume {
         });
       }
     }
-    const store = CartridgeStore.open(source.name, { fd: source.fd, writable: Boolean(options.writable), passphrase, snapshot: options.snapshot });
-    return new CartridgeVolume(source, store, options.snapshot ?? null);
+    const releaseLock = options.writable ? acquireWriterLock(source.name) : () => {};
+    try {
+      const store = CartridgeStore.open(source.name, { fd: source.fd, writable: Boolean(options.writable), passphrase, snapshot: options.snapshot });
+      return new CartridgeVolume(source, store, options.snapshot ?? null, releaseLock);
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
   }
 
   private get extentContext(): ExtentContext {
@@ -204,7 +219,23 @@ export class CartridgeVolume implements Volume {
   list(path: string | EntryInfo, _options: ListOptions = {}): EntryInfo[] {
     const { path: p, inode } = this.inodeOf(path);
     if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${p}: not a directory`, { context: { path: p } });
-    return [...this.store.children(inode.id)].map(({ name, inode: child }) => this.entryOf(joinPath(p, name), child));
+    // A directory has one name (no hard links): met under a second path, it is a loop
+    // or a shared subtree in a hostile image, and descending again would never end.
+    const seenAt = this.listedDirectories.get(inode.id);
+    if (seenAt !== undefined && seenAt !== p) {
+      throw new DiskkitError(ErrorCode.CORRUPT, `${p}: directory ${inode.id} is already listed as ${seenAt} (a loop or a second name): not descended into`, { context: { path: p, inode: inode.id } });
+    }
+    this.listedDirectories.set(inode.id, p);
+    const entries: EntryInfo[] = [];
+    for (const { name, inode: child } of this.store.children(inode.id)) {
+      // Names a writer cannot make (§7.2) would address something else on the host or in the image.
+      if (!isPathName(name)) {
+        this.warnings.push({ code: ErrorCode.BAD_NAME, message: `${p}: entry with an invalid name ${JSON.stringify(name)} skipped`, context: { path: p, inode: child.id } });
+        continue;
+      }
+      entries.push(this.entryOf(joinPath(p, name), child));
+    }
+    return entries;
   }
 
   openFile(path: string | EntryInfo): FileDataSource {
@@ -228,6 +259,8 @@ export class CartridgeVolume implements Volume {
   private writableStore(): CartridgeStore {
     if (!this.capabilities.writable) throw new DiskkitError(ErrorCode.READ_ONLY, this.snapshot !== null ? `snapshot ${this.snapshot} is a read-only view` : 'image was opened read-only', { context: { image: this.source.name } });
     this.dirty = true;
+    // Paths change with writes (mv): loop detection starts over.
+    this.listedDirectories.clear();
     return this.store;
   }
 
@@ -265,15 +298,23 @@ export class CartridgeVolume implements Volume {
   remove(path: string, options: { recursive?: boolean } = {}): void {
     const p = normalize(path);
     const store = this.writableStore();
-    if (options.recursive) {
-      const inode = store.stat(p);
-      if (inode.kind === InodeKind.DIRECTORY) {
-        // Names first, then removal: the catalog changes under a running range scan otherwise.
-        const names = [...store.children(inode.id)].map((c) => c.name);
-        for (const name of names) this.remove(joinPath(p, name), options);
-      }
-    }
+    if (options.recursive) this.removeChildren(p, new Set());
     store.remove(p);
+  }
+
+  /** rm -r: children first, depth first; a directory met twice (hostile loop) stops it. */
+  private removeChildren(p: string, seen: Set<number>): void {
+    const inode = this.store.stat(p);
+    if (inode.kind !== InodeKind.DIRECTORY) return;
+    if (seen.has(inode.id)) throw new DiskkitError(ErrorCode.CORRUPT, `${p}: directory ${inode.id} is inside itself`, { context: { path: p, inode: inode.id } });
+    seen.add(inode.id);
+    // Names first, then removal: the catalog changes under a running range scan otherwise.
+    const names = [...this.store.children(inode.id)].map((c) => c.name).filter(isPathName);
+    for (const name of names) {
+      const child = joinPath(p, name);
+      this.removeChildren(child, seen);
+      this.store.remove(child);
+    }
   }
 
   rename(from: string, to: string): EntryInfo {
@@ -284,7 +325,8 @@ export class CartridgeVolume implements Volume {
 
   cacheStats(): Record<string, { hits: number; misses: number }> {
     const { hits, misses } = this.store.file.pager.cache.stats;
-    return { pages: { hits, misses } };
+    const extents = this.store.file.pager.extentCache.stats;
+    return { pages: { hits, misses }, extents: { hits: extents.hits, misses: extents.misses } };
   }
 
   /** Commits the changes since open (one new generation); nothing to do when there are none. */
@@ -298,7 +340,11 @@ export class CartridgeVolume implements Volume {
     try {
       this.store.close();
     } finally {
-      this.source.close();
+      try {
+        this.source.close();
+      } finally {
+        this.releaseLock();
+      }
     }
   }
 }

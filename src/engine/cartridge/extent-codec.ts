@@ -84,21 +84,24 @@ export async function compressExtent(data: Uint8Array, compression: CompressionI
 }
 
 /**
- * Encrypts (or checksums) compressed bytes for pages [address, …) and returns the
- * page-padded bytes to write and the record for the file's extent list.
+ * Encrypts (or checksums) compressed bytes for pages [address, …) and returns the bytes
+ * to write there (`storedLength` of them, not padded: pager.writeRaw pads the last page;
+ * unencrypted, they are `extent.bytes` itself) and the record for the file's extent list.
  */
 export function sealExtent(extent: CompressedExtent, address: number, generation: number, ctx: ExtentContext): { stored: Uint8Array; record: ExtentRecord } {
   const storedLength = extent.bytes.length;
   const pageCount = Math.ceil(storedLength / ctx.pageSize);
-  const stored = new Uint8Array(pageCount * ctx.pageSize);
+  // Not copied into a page-padded buffer: a fresh megabyte per extent cost more than the
+  // checksum (page faults); pager.writeRaw pads the last page with zeros.
+  let stored: Uint8Array;
   let seal: Uint8Array;
   if (ctx.dataKey) {
     const nonce = randomNonce();
     const { ciphertext, tag } = gcmEncrypt(ctx.dataKey, nonce, extent.bytes, associatedData(ctx.uuid, address, generation, DATA_EXTENT_AAD_TYPE));
-    stored.set(ciphertext);
+    stored = ciphertext;
     seal = aeadSeal(tag, nonce);
   } else {
-    stored.set(extent.bytes);
+    stored = extent.bytes;
     seal = computeChecksum(ctx.checksumAlgorithm, extent.bytes);
   }
   return { stored, record: { address, generation, pageCount, storedLength, logicalLength: extent.logicalLength, compression: extent.compression, seal } };

@@ -9,7 +9,8 @@
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
 import { BTree } from './btree.js';
-import { type ExtentContext, decompressExtentSync, openExtent } from './extent-codec.js';
+import { type ExtentContext } from './extent-codec.js';
+import { readExtent } from './extent-cache.js';
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
 import { type InodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
@@ -117,8 +118,8 @@ class ExtentMapReader implements CartridgeReader {
       this.decoded.unshift(hit!);
       return hit!.bytes;
     }
-    const stored = this.pager.readRaw(record.address, record.pageCount);
-    const bytes = decompressExtentSync(openExtent(stored, record, this.ctx), record);
+    // The pager's decoded-extent cache serves extents this or another reader decoded before.
+    const bytes = readExtent(this.pager, record, this.ctx);
     this.decoded.unshift({ offset, address: record.address, bytes });
     if (this.decoded.length > DECODED_EXTENTS) this.decoded.pop();
     return bytes;

@@ -11,6 +11,7 @@
  * all in one ordinary commit, so an interrupted repair leaves the image as it was.
  * Damaged file data is reported, never "repaired" into other bytes.
  */
+import { count } from '../plural.js';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
 import { BTree } from './btree.js';
@@ -254,13 +255,13 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
       if (ownership && !pageProblems) {
         for (const page of ownership.orphans) pager.freePages(page, 1, pager.generation);
         if (ownership.orphans.length > 0) {
-          repairs.push({ code: CartridgeFsckCode.ORPHAN, message: `${ownership.orphans.length} orphan page(s) returned to free space` });
+          repairs.push({ code: CartridgeFsckCode.ORPHAN, message: `${count(ownership.orphans.length, 'orphan page')} returned to free space` });
           changed = true;
         }
         const cut = ownership.doubleOwned.filter((d) => d.owners.some((o) => o.startsWith('free')) && !d.owners.every((o) => o.startsWith('free')));
         for (const d of cut) pager.space.reserve(d.page, 1);
         if (cut.length > 0) {
-          repairs.push({ code: CartridgeFsckCode.DOUBLE, message: `${cut.length} page(s) in use taken out of free space` });
+          repairs.push({ code: CartridgeFsckCode.DOUBLE, message: `${count(cut.length, 'page')} in use taken out of free space` });
           changed = true;
         }
       }
@@ -272,7 +273,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
       for (const slot of damagedSlots) pager.writeRaw(slot, new Uint8Array(pager.pageSize));
       if (damagedSlots.length > 0) {
         pager.sync();
-        repairs.push({ code: CartridgeFsckCode.META, message: `damaged meta slot(s) ${damagedSlots.map((p) => `page ${p}`).join(', ')} cleared` });
+        repairs.push({ code: CartridgeFsckCode.META, message: `damaged meta ${damagedSlots.length === 1 ? 'slot' : 'slots'} ${damagedSlots.map((p) => `page ${p}`).join(', ')} cleared` });
       }
       if (findings.some((f) => f.code === CartridgeFsckCode.RESERVED)) {
         const page0 = pager.readRaw(0, 1);

@@ -15,3 +15,4 @@ export { sealCartridge, verifySeal, ed25519PrivateKey, ed25519PublicKey, type Se
 export { checkCartridge, CartridgeFsckCode, type CartridgeCheck, type CartridgeFinding, type CartridgeCheckOptions } from './fsck-check.js';
 export { CartridgeVolume, compressionId, compressionName } from './cartridge-volume.js';
 export { cartridgeFormat } from './format.js';
+export { acquireWriterLock } from './writer-lock.js';

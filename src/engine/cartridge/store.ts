@@ -14,7 +14,8 @@ import { type ExtentContext, compressExtent, compressExtentSync, decompressExten
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
-import { type CompressionId } from './superblock.js';
+import { Compression, type CompressionId } from './superblock.js';
+import { readExtent } from './extent-cache.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
@@ -74,6 +75,7 @@ export class CartridgeStore {
 
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
+    file.pager.combineWrites = true;
     this.catalog = new BTree(file.pager, PageType.CATALOG_NODE, file.meta.catalogRoot);
     this.snapshots = new BTree(file.pager, PageType.SNAPSHOT_NODE, file.meta.snapshotRoot);
     this.nextInodeId = file.meta.nextInodeId;
@@ -122,14 +124,18 @@ export class CartridgeStore {
 
   /** Walks `path` from the root; each step is one B+tree lookup. */
   private resolve(path: string): { key: Uint8Array; inode: InodeRecord } {
+    const names = splitPath(path);
+    // The root's own entry is read only when the root itself is asked for: its id is
+    // fixed (§7.2), and skipping it saves one descent of every lookup.
+    if (names.length === 0) return { key: ROOT_ENTRY_KEY, inode: this.lookup(ROOT_ENTRY_KEY, '/') };
     let key: Uint8Array = ROOT_ENTRY_KEY;
-    let inode = this.lookup(key, '/');
-    for (const name of splitPath(path)) {
-      if (inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
-      key = encodeCatalogKey(inode.id, name);
+    let inode: InodeRecord | null = null;
+    for (const name of names) {
+      if (inode && inode.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${path}: not a directory`, { context: { path } });
+      key = encodeCatalogKey(inode ? inode.id : ROOT_DIRECTORY_ID, name);
       inode = this.lookup(key, path);
     }
-    return { key, inode };
+    return { key, inode: inode! };
   }
 
   private lookup(key: Uint8Array, path: string): InodeRecord {
@@ -348,7 +354,7 @@ export class CartridgeStore {
         throw new DiskkitError(ErrorCode.CORRUPT, `${path}: extent map entries overlap or are malformed`, { context: { path, offset } });
       }
       const record = decodeExtentRecord(value, 0, pager.pageSize, pager.space.pageCount);
-      const bytes = await decompressExtent(openExtent(pager.readRaw(record.address, record.pageCount), record, this.extentContext), record);
+      const bytes = record.compression === Compression.ZSTD ? await decompressExtent(openExtent(pager.readRaw(record.address, record.pageCount), record, this.extentContext), record) : readExtent(pager, record, this.extentContext);
       // Bytes past the file size are never returned (§11 I6).
       if (offset < out.length) out.set(bytes.subarray(0, Math.max(0, out.length - offset)), offset);
       end = offset + record.logicalLength;

@@ -6,6 +6,7 @@
  * lost chains, then boot sector, backup, reserved FAT entries and FSInfo last, so
  * the summary structures describe the final state.
  */
+import { count } from '../../plural.js';
 import type { BlockSource } from '../../../io/block-source.js';
 import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
 import { readBytes } from '../../../io/block-source.js';
@@ -165,13 +166,13 @@ function writePlan(input: RepairInput): RepairOutcome {
       const start = owners.start[cut.owner]!;
       const freed = freeFrom(cut.owner, start, cut.free);
       editEntry({ position: owners.entryPos[cut.owner]!, path: cut.path, start: 0 });
-      list(FsckCode.CHAIN_SIZE, `cleared the start cluster and freed ${freed} cluster(s) past the size`, cut.path);
+      list(FsckCode.CHAIN_SIZE, `cleared the start cluster and freed ${count(freed, 'cluster')} past the size`, cut.path);
       continue;
     }
     const after = next[cut.cutAt]!;
     ctx.setEnd(cut.cutAt);
     const freed = cut.free > 0 ? freeFrom(cut.owner, after, cut.free) : 0;
-    list(cut.free > 0 ? FsckCode.CHAIN_SIZE : FsckCode.CHAIN_RANGE, `${cut.reason}${freed > 0 ? `, freed ${freed} cluster(s)` : ''}`, cut.path);
+    list(cut.free > 0 ? FsckCode.CHAIN_SIZE : FsckCode.CHAIN_RANGE, `${cut.reason}${freed > 0 ? `, freed ${count(freed, 'cluster')}` : ''}`, cut.path);
   }
 
   // 3. Directory slots.
@@ -231,7 +232,7 @@ function writePlan(input: RepairInput): RepairOutcome {
       if (x.prev !== 0) ctx.setNext(x.prev, fresh[0]!);
       else editEntry({ position: owners.entryPos[x.owner]!, path: x.path, start: fresh[0]! });
     } else if (x.prev !== 0) ctx.setEnd(x.prev);
-    list(FsckCode.CROSSLINK, `gave the file its own copy of ${fresh.length} cluster(s) shared with ${x.otherPath}`, x.path);
+    list(FsckCode.CROSSLINK, `gave the file its own copy of ${count(fresh.length, 'cluster')} shared with ${x.otherPath}`, x.path);
     const have = x.ownCount + fresh.length;
     if (have < x.needed) {
       const size = owners.size[x.owner]!;
@@ -244,7 +245,7 @@ function writePlan(input: RepairInput): RepairOutcome {
   // 4b. Slots past end marks emptied, then entries moved down and '.'/'..' created (after every
   // other slot edit, so an edited entry moves with its edits).
   for (const m of plan.endMarks) source.writeAt(Uint8Array.of(0), 0, 1, m.position);
-  if (plan.endMarks.length > 0) list(FsckCode.AFTER_END, `emptied ${plan.endMarks.length} slot(s) after end-of-directory marks`);
+  if (plan.endMarks.length > 0) list(FsckCode.AFTER_END, `emptied ${count(plan.endMarks.length, 'slot')} after end-of-directory marks`);
   for (const w of plan.slotWrites) {
     const bytes = w.bytes ?? readBytes(source, w.moveFrom!, DIR_ENTRY_SIZE);
     source.writeAt(bytes, 0, DIR_ENTRY_SIZE, w.position);
@@ -257,13 +258,13 @@ function writePlan(input: RepairInput): RepairOutcome {
     if (input.freeLost) {
       let freed = 0;
       for (const lost of plan.lostChains) freed += freeFrom(lost.owner, lost.head, lost.length);
-      list(FsckCode.LOST, `freed ${freed} lost cluster(s) in ${plan.lostChains.length} chain(s)`);
+      list(FsckCode.LOST, `freed ${count(freed, 'lost cluster')} in ${count(plan.lostChains.length, 'chain')}`);
     } else {
       const { saved, directory } = saveLostChains(
         ctx,
         plan.lostChains.map((l) => ({ head: l.head, clusters: l.length })),
       );
-      if (saved > 0) list(FsckCode.LOST, `saved ${saved} lost chain(s) as ${directory}/FILE0000.CHK...`, directory);
+      if (saved > 0) list(FsckCode.LOST, `saved ${count(saved, 'lost chain')} as ${directory}/FILE0000.CHK...`, directory);
       if (saved < plan.lostChains.length) failed.push(FsckCode.LOST);
     }
   }

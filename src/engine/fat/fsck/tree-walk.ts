@@ -6,6 +6,7 @@
  * loop, by another a cross-link; so each cluster is visited once per check, the
  * walk is O(clusters + entries), and directory cycles cannot recur.
  */
+import { count } from '../../plural.js';
 import type { BlockSource } from '../../../io/block-source.js';
 import type { ReadMode } from '../../../io/scan.js';
 import type { Extent } from '../../volume.js';
@@ -337,7 +338,7 @@ function checkAfterEnd(state: DirState, slotCount: number, keep: number): number
     stray++;
     ctx.plan.endMarks.push({ position: state.position(s), path: dir.path });
   }
-  if (stray > 0) ctx.findings.add(FsckCode.AFTER_END, `${stray} slot(s) after the end-of-directory mark at slot ${end} are not empty`, { path: dir.path });
+  if (stray > 0) ctx.findings.add(FsckCode.AFTER_END, `${count(stray, 'slot')} after the end-of-directory mark at slot ${end} ${stray === 1 ? 'is' : 'are'} not empty`, { path: dir.path });
   return end;
 }
 
