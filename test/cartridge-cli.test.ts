@@ -388,7 +388,7 @@ describe('one writer at a time', () => {
   it('a second writer gets E_BUSY while the first holds the image; a stale lock (dead pid) is taken over', async () => {
     const image = join(dir, 'locked.cart');
     expect((await diskkit(['mkfs', image, '--type', 'cartridge'])).exitCode).toBe(0);
-    const first = openVolume(image, { writable: true });
+    const first = await openVolume(image, { writable: true });
     try {
       const [busy, reader] = await Promise.all([diskkit(['--json', 'mkdir', `${image}:/x`]), diskkit(['ls', image])]);
       expect(errorOf(busy)).toMatchObject({ code: 'E_BUSY', exitCode: 1 });
