@@ -74,8 +74,10 @@ describe('on a terminal', () => {
 
   it.runIf(HAVE)('NO_COLOR and --no-color leave no colour or dim code in the bench live view (which has them otherwise)', async () => {
     const file = join(work, 'colour.bin');
-    writeFileSync(file, Buffer.alloc(8 * 1024 * 1024, 9));
-    const args = ['bench', file, '--seconds', '0.2', '--runs', '1'];
+    // Large enough, and several modes and runs, that the live view draws frames while the bench runs
+    // (the dimmed header and table head are in those frames; the last frame is the plain report).
+    writeFileSync(file, Buffer.alloc(64 * 1024 * 1024, 9));
+    const args = ['bench', file, '--seconds', '0.3', '--runs', '3', '--mode', 'all'];
     // SGR codes other than reset: colours (3x/9x), dim (2), bold (1)
     const styled = /\x1b\[(?:[1-9]|[1-9]\d)(?:;\d+)*m/;
     const plain = await inPty(args, null, {});
