@@ -17,21 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CartridgeStore, checkCartridge } from '../dist/engine/cartridge/index.js';
+import { seededRandom as prng } from '../dist/engine/seeded-random.js';
 import { simulate, stepContent } from './cartridge-crash-workload.js';
 
 const WRITER = fileURLToPath(new URL('./cartridge-crash-writer.js', import.meta.url));
 
-/** mulberry32: seeded kill instants. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Image kinds the jobs cycle through. */
 export const IMAGE_KINDS = [

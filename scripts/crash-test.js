@@ -19,22 +19,12 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom as prng } from '../dist/engine/seeded-random.js';
 
 const BIN = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 const MENV = { ...process.env, MTOOLS_SKIP_CHECK: '1', NO_COLOR: '1' };
 const JOURNAL_SUFFIX = '.diskkit-journal';
 
-/** mulberry32: small, seedable, good enough to place kills and make trees. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: MENV, maxBuffer: 64 * 1024 * 1024, ...options });

@@ -5,11 +5,11 @@
  * image turns out to be encrypted; the new one of `key change` from --new-key-file,
  * DISKKIT_NEW_PASSPHRASE or a prompt. Never an argument (`ps`, shell history).
  */
-import { readFileSync } from 'node:fs';
 import { DiskkitError, ErrorCode, isDiskkitError } from '../engine/errors.js';
+import { readKeyFile } from './passphrase.js';
 
 export interface PassphraseSource {
-  /** File whose content (one trailing newline dropped) is the passphrase. */
+  /** File whose first line is the passphrase (as --key-file). */
   keyFile?: string;
   /** Environment variable to read (DISKKIT_PASSPHRASE unless told). */
   env?: string;
@@ -17,18 +17,6 @@ export interface PassphraseSource {
   prompt?: string;
 }
 
-function fromFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DiskkitError(code === 'ENOENT' ? ErrorCode.NOT_FOUND : ErrorCode.IO, `cannot read the key file: ${code === 'ENOENT' ? 'no such file' : code}`, { context: { path } });
-  }
-  const passphrase = text.replace(/\r?\n$/, '');
-  if (passphrase.length === 0) throw new DiskkitError(ErrorCode.BAD_PASSPHRASE, 'the key file is empty', { context: { path, reason: 'empty-key-file' } });
-  return passphrase;
-}
 
 /** Reads a line from the terminal without echoing it. */
 export function promptHidden(question: string): Promise<string> {
@@ -61,7 +49,7 @@ export function promptHidden(question: string): Promise<string> {
 
 /** The passphrase from the first source that has one; E_USAGE naming all three when none does. */
 export async function getPassphrase(source: PassphraseSource = {}): Promise<string> {
-  if (source.keyFile !== undefined) return fromFile(source.keyFile);
+  if (source.keyFile !== undefined) return readKeyFile(source.keyFile);
   const env = source.env ?? 'DISKKIT_PASSPHRASE';
   const value = process.env[env];
   if (value !== undefined && value !== '') return value;

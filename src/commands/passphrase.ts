@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import type { PassphraseProvider } from '../engine/passphrase.js';
 
-/** The first line of a key file (a trailing newline is not part of the passphrase). */
-function readKeyFile(path: string): string {
+/** The first line of a key file (a trailing newline is not part of the passphrase); --key-file and --new-key-file alike. */
+export function readKeyFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

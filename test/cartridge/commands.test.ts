@@ -153,5 +153,13 @@ describe('seal, verify and key change through the CLI', () => {
     expect(none.stderr).toMatch(/a new passphrase is needed/);
     const plain = await diskkit(['key', 'change', await makeImage()], { env: { DISKKIT_NEW_PASSPHRASE: 'x' } });
     expect(plain.stderr).toMatch(/not encrypted/);
+    // Key files are read alike (the first line is the passphrase): --key-file for the old one, --new-key-file for the new.
+    const oldFile = `${image}.old-key`;
+    const newFile = `${image}.new-key`;
+    writeFileSync(oldFile, 'new pass\n');
+    writeFileSync(newFile, 'third pass\na comment line\n');
+    const viaFiles = await diskkit(['--key-file', oldFile, 'key', 'change', image, '--new-key-file', newFile]);
+    expect(viaFiles.exitCode, viaFiles.stderr).toBe(0);
+    expect((await read(image, '/f3', 'third pass')).equals(Buffer.from(patternBytes(100_000, 4)))).toBe(true);
   }, 60_000);
 });
