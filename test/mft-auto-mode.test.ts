@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
 import { AUTO_PARALLEL_MFT_BYTES } from '../src/engine/ntfs/parse-module.js';
-import { AUTO_SMALL_SCAN, chooseMode } from '../src/io/auto.js';
+import { AUTO_SMALL_SCAN, busyCoresNow, chooseMode } from '../src/io/auto.js';
 import type { MftLayout } from '../src/engine/ntfs/mft-source.js';
 import type { BlockSource } from '../src/io/block-source.js';
 import { diskkit } from './helpers/cli.js';
@@ -23,6 +23,21 @@ describe('auto read mode for the MFT (parsing dominates)', () => {
     // two cores already busy with other processes: a worker would only wait for a core
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 1.2)).toBe('prefetch');
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 14)).toBe('prefetch');
+  });
+});
+
+describe('busy cores are measured now, not taken from the 1-minute load average', () => {
+  it('a thread spinning on another core counts as (nearly) one busy core', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const spin = new Worker('const end = Date.now() + 1500; while (Date.now() < end) {}', { eval: true });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A fresh sample (the module remembers one for a second).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(busyCoresNow()).toBeGreaterThanOrEqual(0.7);
+    } finally {
+      await spin.terminate();
+    }
   });
 });
 

@@ -2,14 +2,17 @@
  * `auto`: picks a read mode from what is measured before the scan starts — the source
  * kind, the bytes to read, the cores and how busy they are (load average), and how
  * fast the per-chunk work runs compared with reading (does parsing or copying
- * dominate?) — and says why, so `-v` can print the choice. The figures come from
+ * dominate?) — and says why, so `-v` can print the choice. How busy the cores are is
+ * measured, not taken from the 1-minute load average: that average lags by a minute
+ * and counts this tool's own runs just before (a benchmark's previous round, a script's
+ * previous command), which made auto refuse a second core that was idle. The figures come from
  * bench/io.bench.js and `mft bench` on 2-core machines (BENCHMARKS.md): streaming
  * reads a page-cached file at 1.0× cat while prefetch/pipelined/parallel reach
  * 0.6–0.8×; workers only pay off when the work per byte costs more than the copy
  * into shared memory and the hand-offs (SHA-256 at ~1.1 GB/s a core: 1.6×; CRC-32
  * at ~5 GB/s: a loss), and only when a second core is actually free.
  */
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { BlockSource } from './block-source.js';
 
 export type ConcreteMode = 'streaming' | 'prefetch' | 'pipelined' | 'parallel' | 'mmap';
@@ -29,8 +32,39 @@ export const AUTO_SMALL_SCAN = 8 << 20;
  */
 export const WORK_DOMINATES_BELOW = 2.5e9;
 
-/** Cores free for a second thread: the core count less what other processes keep busy (1-minute load average). */
-export function freeCores(cores: number, load = loadavg()[0] ?? 0): number {
+/** How long busyCoresNow watches the CPUs. */
+const SAMPLE_MS = 100;
+let lastSample: { at: number; busy: number } | null = null;
+
+/**
+ * Cores busy right now: the CPUs' non-idle time over a 100 ms window (this process
+ * waits meanwhile, so it is not counted), remembered for a second. Falls back to the
+ * 1-minute load average where the CPU times are not available.
+ */
+export function busyCoresNow(): number {
+  const now = Date.now();
+  if (lastSample !== null && now - lastSample.at < 1000) return lastSample.busy;
+  const times = (): { idle: number; total: number } => {
+    let idle = 0;
+    let total = 0;
+    for (const c of cpus()) {
+      idle += c.times.idle;
+      total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+    }
+    return { idle, total };
+  };
+  const before = times();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SAMPLE_MS);
+  const after = times();
+  const total = after.total - before.total;
+  const cores = cpus().length;
+  const busy = total > 0 ? Math.max(0, cores * (1 - (after.idle - before.idle) / total)) : (loadavg()[0] ?? 0);
+  lastSample = { at: Date.now(), busy };
+  return busy;
+}
+
+/** Cores free for a second thread: the core count less what is busy (measured now, see busyCoresNow). */
+export function freeCores(cores: number, load = busyCoresNow()): number {
   return Math.max(0, cores - Math.max(0, load));
 }
 
@@ -41,14 +75,16 @@ export function secondCoreFree(cores: number, load?: number): boolean {
 
 /**
  * `workRate`: bytes/s one core gets through the per-chunk work that could run in
- * workers (undefined: there is none). `load`: the load average to judge free cores by.
+ * workers (undefined: there is none). `load`: cores busy with other work (default:
+ * measured now by busyCoresNow).
  */
-export function chooseMode(source: BlockSource, totalBytes: number, cores: number, workRate?: number, load = loadavg()[0] ?? 0): AutoChoice {
+export function chooseMode(source: BlockSource, totalBytes: number, cores: number, workRate?: number, load?: number): AutoChoice {
   if (totalBytes < AUTO_SMALL_SCAN) return { mode: 'streaming', reason: `small scan (${totalBytes} bytes): streaming has no start-up cost` };
-  const free = freeCores(cores, load);
-  const busy = `${cores} cores, load ${load.toFixed(2)}, ${free.toFixed(1)} free`;
+  const used = load ?? busyCoresNow();
+  const free = freeCores(cores, used);
+  const busy = `${cores} cores, ${used.toFixed(2)} busy, ${free.toFixed(1)} free`;
   if (workRate !== undefined && workRate < WORK_DOMINATES_BELOW) {
-    if (secondCoreFree(cores, load)) return { mode: 'parallel', reason: `per-chunk work (${(workRate / 1e9).toFixed(1)} GB/s a core) dominates reading and a second core is free (${busy})` };
+    if (secondCoreFree(cores, used)) return { mode: 'parallel', reason: `per-chunk work (${(workRate / 1e9).toFixed(1)} GB/s a core) dominates reading and a second core is free (${busy})` };
     if (source.kind === 'file' || source.kind === 'slice') return { mode: 'streaming', reason: `per-chunk work dominates but no second core is free (${busy}): workers would only add hand-offs` };
   }
   if (source.kind === 'reader') return { mode: 'streaming', reason: "file read through the format's reader on the main thread: nothing to overlap" };

@@ -12,7 +12,7 @@ import { defaultWorkerCount, type WorkerPool } from '../../io/parallel.js';
 import { onRotationalDisk } from '../../io/rotational.js';
 import { AUTO_PARALLEL_MFT_BYTES, PARSE_MODULE } from './parse-module.js';
 import { scanParallel, type ConcreteMode, type ReadMode, type ScanResult } from '../../io/scan.js';
-import { AUTO_SMALL_SCAN, freeCores, secondCoreFree, type AutoChoice } from '../../io/auto.js';
+import { AUTO_SMALL_SCAN, busyCoresNow, freeCores, secondCoreFree, type AutoChoice } from '../../io/auto.js';
 import { inUseRanges, recordRangeExtents, type MftLayout } from './mft-source.js';
 import { allocateRecordTable, recordTableBytes, type RecordTable } from './record-table.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
@@ -82,10 +82,11 @@ export function chooseMftAuto(layout: MftLayout, cores = defaultWorkerCount(), l
   if (layout.source?.kind === 'memory') return { mode: 'streaming', reason: `${size} already in memory (read from a pipe): nothing to overlap` };
   // A spinning disk: one sequential reader with parsing beside it beats the workers' scattered reads (issue 13).
   if (rotational) return { mode: 'pipelined', reason: `${size} on a rotational disk: one sequential reader with parsing beside it beats scattered reads` };
-  const free = freeCores(cores, load);
-  const busy = `${cores} cores, ${free.toFixed(1)} free by the load average`;
+  const used = load ?? busyCoresNow();
+  const free = freeCores(cores, used);
+  const busy = `${cores} cores, ${free.toFixed(1)} free (CPU use measured over 0.1 s)`;
   if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
-  if (secondCoreFree(cores, load)) return { mode: 'parallel', reason: `${size}: parsing dominates and a second core is free (${busy})` };
+  if (secondCoreFree(cores, used)) return { mode: 'parallel', reason: `${size}: parsing dominates and a second core is free (${busy})` };
   return { mode: 'prefetch', reason: `${size}: parsing dominates but no second core is free (${busy}): reads overlap parsing on the I/O pool instead` };
 }
 
