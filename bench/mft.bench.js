@@ -62,7 +62,7 @@ Image: ${bench.records.toLocaleString('en-US')} MFT records (${bench.rows.toLoca
 ${rows.join('\n')}
 
 Best: **${bench.best}**. parallel / streaming: **${ratio(parallel.recordsPerSecond, streaming.recordsPerSecond)}** (target ≥ 1.6×). Control in the same run: bare SHA-256 on 2 threads vs 1 (no I/O, no diskkit) scaled ${controlBefore.toFixed(2)}× just before the modes ran and ${controlAfter.toFixed(2)}× just after — what the machine's cores allowed at that moment (2.0 = two free cores).
-auto (the default of \`mft index\`) against the best mode: **${ratio(auto.recordsPerSecond, bestConcrete.recordsPerSecond)}** of ${bestConcrete.mode} (target ≥ 0.90×; auto weighs the load average, so on a busy machine it keeps to one parse thread).
+auto (the default of \`mft index\`) against the best mode: **${ratio(auto.recordsPerSecond, bestConcrete.recordsPerSecond)}** of ${bestConcrete.mode} (target ≥ 0.90×; auto measures how busy the cores are just before it starts, so on a busy machine it keeps to one parse thread).
 
 The commands below ran in turn (fls, then each diskkit variant, 5 rounds after a warm-up), page cache warm; medians.
 
