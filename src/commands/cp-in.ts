@@ -11,7 +11,8 @@
  * the exit code is 1. A full volume stops the copy: what was written stays, the
  * failing file takes nothing, and the image is left consistent.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { readHostFileFully } from '../io/read-full.js';
 import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
@@ -384,18 +385,18 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
   }
   try {
     // Small files use the plan walk's stat (one syscall fewer per file; a file that shrank since
-    // is still caught by readFully). A big file is mapped, so its size must be the open file's.
+    // is still caught by readHostFileFully). A big file is mapped, so its size must be the open file's.
     const st = planned && planned.isFile() && planned.size <= READ_WHOLE_LIMIT ? planned : fstatSync(fd);
     const t = times.fromHost(st);
     let data: Uint8Array | FileDataSource;
     if (st.size <= READ_WHOLE_LIMIT) {
       const buf = Buffer.allocUnsafe(st.size);
-      readFully(fd, buf, st.size, 0, host);
+      readHostFileFully(fd, buf, st.size, 0, host);
       data = buf;
     } else {
       // A big file is mapped, not read: the image writes then copy straight from the page
       // cache (one copy fewer). Where mapping fails, it streams through a bounded buffer.
-      data = mapWholeFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readFully(fd, buf, length, position, host) };
+      data = mapWholeFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, host) };
     }
     return volume.writeFile(dest, data, { ...t, compression, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
   } finally {
@@ -403,19 +404,6 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
   }
 }
 
-function readFully(fd: number, buf: Uint8Array, length: number, position: number, path: string): void {
-  let done = 0;
-  while (done < length) {
-    let n: number;
-    try {
-      n = readSync(fd, buf, done, length - done, position + done);
-    } catch (error) {
-      throw fromSystemError(error, path, 'read');
-    }
-    if (n === 0) throw new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path } });
-    done += n;
-  }
-}
 
 /**
  * A file of an image, read through its volume's file reader (for the same image, before

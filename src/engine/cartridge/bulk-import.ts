@@ -6,9 +6,10 @@
  * leaves with no sort and no catalog in memory; only the queue of directories is kept.
  * File data is written as each entry is reached.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { readHostFileFully } from '../../io/read-full.js';
 import { join } from 'node:path';
-import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
+import { DiskkitError, fromSystemError } from '../errors.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, encodeCatalogKey, validateName } from './catalog-key.js';
 import { type InodeRecord, InodeKind, encodeInodeRecord } from './inode-record.js';
 import { type CartridgeStore } from './store.js';
@@ -28,25 +29,6 @@ export interface ImportResult {
   errors: { path: string; code: string; message: string }[];
 }
 
-/** A host file as the store's reader interface, read with positioned reads. */
-function hostFileSource(fd: number, size: number, path: string): { size: number; read(buf: Uint8Array, length: number, position: number): void } {
-  return {
-    size,
-    read(buf, length, position) {
-      let done = 0;
-      while (done < length) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, done, length - done, position + done);
-        } catch (error) {
-          throw fromSystemError(error, path, 'read');
-        }
-        if (n === 0) throw new DiskkitError(ErrorCode.SHORT_READ, `${path} became shorter while it was copied`, { context: { path } });
-        done += n;
-      }
-    },
-  };
-}
 
 function byNameBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -99,7 +81,7 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
           }
           let data: InodeRecord['data'];
           try {
-            data = store.storeData(hostFileSource(fd, st.size, path), { compression: options.compression });
+            data = store.storeData({ size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, path) }, { compression: options.compression });
           } finally {
             closeSync(fd);
           }

@@ -4,7 +4,8 @@
  * picks the valid meta page and, for writing, loads the free list; commit writes the free
  * list and the next meta page. The catalog and snapshot trees are the caller's.
  */
-import { closeSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { preadUpTo } from '../../io/read-full.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
@@ -166,17 +167,11 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
 /** Up to `length` bytes at `position`; shorter at the end of the file (callers report what is missing). */
 function readUpTo(fd: number, path: string, position: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
-  let done = 0;
   try {
-    while (done < length) {
-      const n = readSync(fd, buf, done, length - done, position + done);
-      if (n === 0) break;
-      done += n;
-    }
+    return buf.subarray(0, preadUpTo(fd, buf, 0, length, position));
   } catch (error) {
     throw fromSystemError(error, path, 'read image');
   }
-  return buf.subarray(0, done);
 }
 
 export interface CommitChanges {

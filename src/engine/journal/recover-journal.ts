@@ -6,21 +6,11 @@
  */
 import { closeSync, fstatSync, ftruncateSync, fsyncSync, lstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 import { decodeJournalHeader, HEADER_SIZE, JournalFlag, JOURNAL_MAGIC, type JournalHeader } from './journal-format.js';
 import { currentBootId, fsyncDirectoryOf, heldJournalFor, journalPathFor, replayRecords } from './rollback-journal.js';
-
 import { recoveries, type Recovery, type RecoveryAction } from './journal-path.js';
 export { recoveries, type Recovery, type RecoveryAction } from './journal-path.js';
-
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sameBoot(bootId: Uint8Array): boolean {
   const now = currentBootId();

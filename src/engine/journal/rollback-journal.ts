@@ -13,6 +13,7 @@
  * says which ranges those are through `setUnsavedRanges`.
  */
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { preadUpTo } from '../../io/read-full.js';
 import { randomInt } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type { WriteGuard } from '../../io/block-source.js';
@@ -310,11 +311,8 @@ function fsyncImage(fd: number | null, path: string): void {
 }
 
 function readFully(fd: number, buf: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSync(fd, buf, done, buf.length - done, position + done);
-    if (n === 0) throw new DiskkitError(ErrorCode.SHORT_READ, `image ends before byte ${position + buf.length}`, { context: { image: path, position } });
-    done += n;
+  if (preadUpTo(fd, buf, 0, buf.length, position) < buf.length) {
+    throw new DiskkitError(ErrorCode.SHORT_READ, `image ends before byte ${position + buf.length}`, { context: { image: path, position } });
   }
 }
 
