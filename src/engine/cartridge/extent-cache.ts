@@ -7,13 +7,13 @@
  * drops an entry when the extent's pages are freed.
  */
 import { ArcCache } from './arc-cache.js';
-import { type ExtentContext, decompressExtentSync, openExtent } from './extent-codec.js';
+import { type ExtentContext, decodeExtentInto } from './extent-codec.js';
 import { type ExtentRecord } from './extent-record.js';
 
 /** What readExtent needs of the pager (an interface, so this module does not import pager.ts, which imports it). */
 export interface ExtentSource {
   readonly extentCache: ExtentCache;
-  readRaw(address: number, count: number): Uint8Array;
+  readRawScratch(address: number, count: number): Uint8Array;
 }
 
 /** Decoded extents kept by default: at most 64 MiB (an extent is at most 1 MiB). */
@@ -32,7 +32,10 @@ export function createExtentCache(entries = DEFAULT_EXTENT_CACHE_ENTRIES): Exten
 export function readExtent(pager: ExtentSource, record: ExtentRecord, ctx: ExtentContext): Uint8Array {
   const hit = pager.extentCache.get(record.address);
   if (hit && hit.generation === record.generation && hit.bytes.length === record.logicalLength) return hit.bytes;
-  const bytes = decompressExtentSync(openExtent(pager.readRaw(record.address, record.pageCount), record, ctx), record);
+  const stored = pager.readRawScratch(record.address, record.pageCount);
+  let bytes = decodeExtentInto(stored, record, ctx, new Uint8Array(record.logicalLength));
+  // Stored raw and plain: the bytes are a view of the pager's scratch buffer, which the next read reuses.
+  if (bytes.buffer === stored.buffer) bytes = bytes.slice();
   pager.extentCache.set(record.address, { generation: record.generation, bytes });
   return bytes;
 }

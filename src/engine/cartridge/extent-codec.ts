@@ -3,7 +3,9 @@
  * compress (lz4, zstd or none, raw when compression saves no page), then encrypt or
  * checksum. Reading reverses it and checks every length before trusting it.
  *
- * zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
+ * lz4 compresses through lz4-napi and decodes through lz4-block.ts (into a buffer the
+ * caller reuses: the binding's fresh output buffers cost more in page faults than the
+ * decoding). zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
  * directly, the synchronous ones (what the Volume's readers and writers need) through
  * the worker of zstd-sync.ts.
  */
@@ -16,6 +18,7 @@ import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmEncrypt, randomNon
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
 import { zstdCompressSync, zstdDecompressSync } from './zstd-sync.js';
+import { Lz4FormatError, decodeLz4Block } from './lz4-block.js';
 
 export interface ExtentContext {
   pageSize: number;
@@ -40,9 +43,6 @@ let lz4: typeof import('lz4-napi') | null = null;
 let zstd: typeof import('@mongodb-js/zstd') | null = null;
 function lz4Compress(data: Buffer): Buffer {
   return (lz4 ??= requireNative('lz4-napi') as typeof import('lz4-napi')).compressSync(data);
-}
-function lz4Uncompress(data: Buffer): Buffer {
-  return (lz4 ??= requireNative('lz4-napi') as typeof import('lz4-napi')).uncompressSync(data);
 }
 function zstdCompress(data: Buffer, level: number): Promise<Buffer> {
   return (zstd ??= requireNative('@mongodb-js/zstd') as typeof import('@mongodb-js/zstd')).compress(data, level);
@@ -200,26 +200,42 @@ function claimedLength(bytes: Uint8Array, record: ExtentRecord): void {
   }
 }
 
-/** Decompresses verified bytes (zstd through the worker of zstd-sync.ts). */
+/** Decompresses verified bytes (zstd through the worker of zstd-sync.ts) into a new buffer. */
 export function decompressExtentSync(bytes: Uint8Array, record: ExtentRecord): Uint8Array {
+  if (record.compression === Compression.NONE) return checkedOutput(bytes, record);
+  return decompressExtentInto(bytes, record, new Uint8Array(record.logicalLength));
+}
+
+/**
+ * Decompresses verified bytes into `out` (at least logicalLength long) and returns the
+ * logical bytes: a view of `out` for lz4, `bytes` itself when stored raw, a new buffer
+ * for zstd (its decoder allocates). lz4 is decoded by lz4-block.ts straight into `out`:
+ * a reader that reuses `out` takes no page faults per extent.
+ */
+export function decompressExtentInto(bytes: Uint8Array, record: ExtentRecord, out: Uint8Array): Uint8Array {
   if (record.compression === Compression.NONE) return checkedOutput(bytes, record);
   claimedLength(bytes, record);
   if (record.compression === Compression.ZSTD) {
-    let out: Uint8Array;
+    let zout: Uint8Array;
     try {
-      out = zstdDecompressSync(bytes);
+      zout = zstdDecompressSync(bytes);
     } catch (error) {
       throw corrupt(record, `zstd data does not decode (${(error as Error).message})`, 'compression');
     }
-    return checkedOutput(out, record);
+    return checkedOutput(zout, record);
   }
-  let out: Buffer;
   try {
-    out = lz4Uncompress(asBuffer(bytes));
+    decodeLz4Block(bytes, 4, bytes.length, out, record.logicalLength);
   } catch (error) {
-    throw corrupt(record, `lz4 data does not decode (${(error as Error).message})`, 'compression');
+    if (error instanceof Lz4FormatError) throw corrupt(record, `lz4 data does not decode (${error.message})`, 'compression');
+    throw error;
   }
-  return checkedOutput(asBytes(out), record);
+  return out.subarray(0, record.logicalLength);
+}
+
+/** Verifies `stored` against the record and decodes it into `out` (see decompressExtentInto). */
+export function decodeExtentInto(stored: Uint8Array, record: ExtentRecord, ctx: ExtentContext, out: Uint8Array): Uint8Array {
+  return decompressExtentInto(openExtent(stored, record, ctx), record, out);
 }
 
 export async function decompressExtent(bytes: Uint8Array, record: ExtentRecord): Promise<Uint8Array> {

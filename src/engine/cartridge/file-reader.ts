@@ -9,7 +9,7 @@
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
 import { BTree } from './btree.js';
-import { type ExtentContext } from './extent-codec.js';
+import { type ExtentContext, decodeExtentInto } from './extent-codec.js';
 import { readExtent } from './extent-cache.js';
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
 import { type InodeRecord } from './inode-record.js';
@@ -18,6 +18,14 @@ import { type Pager } from './pager.js';
 
 /** Decoded extents a reader keeps (most recent first). */
 const DECODED_EXTENTS = 4;
+/**
+ * Extents read in order (the first, then each one starting where the previous ended)
+ * are decoded into the reader's own SCRATCH_BUFFERS buffers, not into new ones kept by
+ * the shared extent cache: a sequential read (cp, cat) uses each extent once, and on
+ * these machines a fresh megabyte costs more in page faults than decoding it. Reads
+ * elsewhere (random access) go through the cache, which then serves repeats.
+ */
+const SCRATCH_BUFFERS = 2;
 
 export interface CartridgeReader {
   size: number;
@@ -70,6 +78,11 @@ class ExtentMapReader implements CartridgeReader {
   private readonly map: BTree;
   /** Most recently used first. */
   private readonly decoded: { offset: number; address: number; bytes: Uint8Array }[] = [];
+  /** Decode buffers of long sequential reads (allocated on first use). */
+  private readonly scratch: Uint8Array[] = [];
+  private nextScratch = 0;
+  /** File offset just past the last extent decoded (-1: none yet). */
+  private nextOffset = -1;
 
   constructor(
     private readonly pager: Pager,
@@ -118,10 +131,30 @@ class ExtentMapReader implements CartridgeReader {
       this.decoded.unshift(hit!);
       return hit!.bytes;
     }
-    // The pager's decoded-extent cache serves extents this or another reader decoded before.
-    const bytes = readExtent(this.pager, record, this.ctx);
+    const sequential = offset === this.nextOffset || this.nextOffset < 0;
+    this.nextOffset = offset + record.logicalLength;
+    let bytes: Uint8Array;
+    if (sequential && !this.pager.extentCache.has(record.address)) {
+      const scratch = this.scratch[this.nextScratch] ?? (this.scratch[this.nextScratch] = new Uint8Array(MAX_EXTENT_LOGICAL));
+      this.nextScratch = (this.nextScratch + 1) % SCRATCH_BUFFERS;
+      // A decoded entry still pointing into this buffer is about to be overwritten.
+      this.dropDecodedIn(scratch);
+      const stored = this.pager.readRawScratch(record.address, record.pageCount);
+      bytes = decodeExtentInto(stored, record, this.ctx, scratch);
+      if (bytes.buffer === stored.buffer) {
+        scratch.set(bytes);
+        bytes = scratch.subarray(0, bytes.length);
+      }
+    } else {
+      // The pager's decoded-extent cache serves extents this or another reader decoded before.
+      bytes = readExtent(this.pager, record, this.ctx);
+    }
     this.decoded.unshift({ offset, address: record.address, bytes });
     if (this.decoded.length > DECODED_EXTENTS) this.decoded.pop();
     return bytes;
+  }
+
+  private dropDecodedIn(buffer: Uint8Array): void {
+    for (let i = this.decoded.length - 1; i >= 0; i--) if (this.decoded[i]!.bytes.buffer === buffer.buffer) this.decoded.splice(i, 1);
   }
 }

@@ -71,6 +71,8 @@ export class Pager {
    */
   private readonly windows: PageRunBuffer[];
   private nextWindow = 0;
+  /** readRawScratch's buffer (grown to the largest extent read). */
+  private scratch = new Uint8Array(0);
   /** Page after the last read's, to tell a sequential pattern from random lookups. */
   private lastReadEnd = -1;
 
@@ -127,6 +129,25 @@ export class Pager {
       }
       window.reset(0, 0);
     }
+    const done = this.preadInto(buf, 0, length, address * this.pageSize);
+    if (done < length) {
+      throw new DiskkitError(ErrorCode.TRUNCATED, `image ends inside page ${address + Math.floor(done / this.pageSize)}`, { context: { path: this.path, page: address } });
+    }
+    this.pagesRead += count;
+    return buf;
+  }
+
+  /**
+   * Reads `count` whole pages from `address` into a buffer the pager reuses (extents on
+   * their way to be verified and decoded): valid until the next call. A fresh megabyte
+   * per extent cost more in page faults than reading it.
+   */
+  readRawScratch(address: number, count: number): Uint8Array {
+    const length = count * this.pageSize;
+    if (this.pending.overlaps(address, count)) this.flushWrites();
+    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
+    const buf = this.scratch.subarray(0, length);
+    this.lastReadEnd = address + count;
     const done = this.preadInto(buf, 0, length, address * this.pageSize);
     if (done < length) {
       throw new DiskkitError(ErrorCode.TRUNCATED, `image ends inside page ${address + Math.floor(done / this.pageSize)}`, { context: { path: this.path, page: address } });

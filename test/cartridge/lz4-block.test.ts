@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { Lz4FormatError, decodeLz4Block } from '../../src/engine/cartridge/lz4-block.js';
+import { seededRandom } from '../../src/engine/seeded-random.js';
+
+// The independent expectation: blocks made by lz4-napi's encoder (the one the writer uses) decode to its input.
+const lz4 = createRequire(import.meta.url)('lz4-napi') as typeof import('lz4-napi');
+
+function decode(block: Uint8Array, expected: number, outLength = expected): Uint8Array {
+  const out = new Uint8Array(outLength);
+  const n = decodeLz4Block(block, 4, block.length, out, expected);
+  return out.subarray(0, n);
+}
+
+/** Inputs that exercise every copy path: short and long literals, matches at offsets below 8, overlapping runs, long matches. */
+function samples(): Uint8Array[] {
+  const random = seededRandom(11);
+  const words = ['a', 'fox', 'jumps', 'over', 'the', 'lazy', 'dog', '\n', 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', 'abcabcabc'];
+  const text = (length: number) => {
+    const parts: string[] = [];
+    for (let total = 0; total < length; ) {
+      const w = words[Math.floor(random() * words.length)]! + (random() < 0.3 ? String(Math.floor(random() * 1000)) : ' ');
+      parts.push(w);
+      total += w.length;
+    }
+    return new TextEncoder().encode(parts.join('')).subarray(0, length);
+  };
+  const noise = (length: number) => Uint8Array.from({ length }, () => Math.floor(random() * 256));
+  const mixed = new Uint8Array(300_000);
+  for (let at = 0; at < mixed.length; at += 10_000) mixed.set((at / 10_000) % 3 === 0 ? noise(10_000) : text(10_000), at);
+  return [
+    new Uint8Array(1),
+    new Uint8Array(13).fill(7),
+    new Uint8Array(65536).fill(0x41),
+    Uint8Array.from({ length: 70_000 }, (_, i) => i % 3),
+    Uint8Array.from({ length: 70_000 }, (_, i) => i % 7),
+    text(1 << 20),
+    noise(100_000),
+    mixed,
+  ];
+}
+
+describe('LZ4 block decoder', () => {
+  it('decodes what lz4-napi encodes, byte for byte, into a larger reused buffer', () => {
+    const out = new Uint8Array(1 << 20);
+    for (const input of samples()) {
+      const block = new Uint8Array(lz4.compressSync(Buffer.from(input)));
+      expect(new DataView(block.buffer, block.byteOffset).getUint32(0, true)).toBe(input.length);
+      out.fill(0xee);
+      const n = decodeLz4Block(block, 4, block.length, out, input.length);
+      expect(n).toBe(input.length);
+      expect(Buffer.compare(out.subarray(0, n), input)).toBe(0);
+    }
+  });
+
+  it('rejects malformed blocks with Lz4FormatError and never writes past the expected length', () => {
+    const input = samples()[5]!.subarray(0, 50_000);
+    const block = new Uint8Array(lz4.compressSync(Buffer.from(input)));
+    const cases: [string, Uint8Array, number][] = [
+      ['cut short', block.subarray(0, block.length - 3), input.length],
+      ['expects more', block, input.length + 1],
+      ['expects less', block, input.length - 1],
+      ['offset 0', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x00, 0x00, 0x00), 8],
+      ['offset before the start', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x05, 0x00, 0x00), 8],
+      ['literals past the block', Uint8Array.of(0, 0, 0, 0, 0xf0, 0x40, 0x61), 100],
+      ['endless length bytes', Uint8Array.of(0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff), 1000],
+      ['empty', Uint8Array.of(0, 0, 0, 0), 1],
+    ];
+    for (const [label, bad, expected] of cases) {
+      const out = new Uint8Array(expected + 64).fill(0xee);
+      expect(() => decodeLz4Block(bad, 4, bad.length, out, expected), label).toThrow(Lz4FormatError);
+      expect(out.subarray(expected).every((b) => b === 0xee), label).toBe(true);
+    }
+    expect(() => decode(block, input.length, input.length - 1)).toThrow(Lz4FormatError);
+  });
+
+  it('survives random damage: an error or the right length, never a hang or another exception', () => {
+    const input = samples()[7]!;
+    const block = new Uint8Array(lz4.compressSync(Buffer.from(input)));
+    const random = seededRandom(5);
+    const out = new Uint8Array(input.length + 16);
+    for (let i = 0; i < 300; i++) {
+      const bad = block.slice();
+      for (let k = 0; k < 4; k++) bad[4 + Math.floor(random() * (bad.length - 4))] ^= 1 << Math.floor(random() * 8);
+      out.fill(0xee);
+      try {
+        expect(decodeLz4Block(bad, 4, bad.length, out, input.length)).toBe(input.length);
+      } catch (error) {
+        expect(error).toBeInstanceOf(Lz4FormatError);
+      }
+      expect(out.subarray(input.length).every((b) => b === 0xee)).toBe(true);
+    }
+  });
+});
