@@ -394,9 +394,12 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
       readHostFileFully(fd, buf, st.size, 0, host);
       data = buf;
     } else {
-      // A big file is mapped, not read: the image writes then copy straight from the page
-      // cache (one copy fewer). Where mapping fails, it streams through a bounded buffer.
-      data = mapWholeFile(fd, st.size) ?? { size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, host) };
+      // A big file is mapped, not read, where the format writes bytes as they are (FAT): the
+      // image writes then copy straight from the page cache. A format that transforms them
+      // (Cartridge: compressed, checksummed extents) reads through a bounded buffer: mapping
+      // only added page faults, and touched every page of a sparse file's holes.
+      const stream: FileDataSource = { size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, host) };
+      data = volume.capabilities.rawExtents ? (mapWholeFile(fd, st.size) ?? stream) : stream;
     }
     return volume.writeFile(dest, data, { ...t, compression, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
   } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { Lz4FormatError, decodeLz4Block } from '../../src/engine/cartridge/lz4-block.js';
+import { Lz4FormatError, decodeLz4Block, encodeLz4Block } from '../../src/engine/cartridge/lz4-block.js';
 import { seededRandom } from '../../src/engine/seeded-random.js';
 
 // The independent expectation: blocks made by lz4-napi's encoder (the one the writer uses) decode to its input.
@@ -90,5 +90,32 @@ describe('LZ4 block decoder', () => {
       }
       expect(out.subarray(input.length).every((b) => b === 0xee)).toBe(true);
     }
+  });
+});
+
+describe('LZ4 block encoder', () => {
+  it('writes blocks that lz4-napi decodes to the input, within the limit it is given', () => {
+    for (const input of samples()) {
+      const out = new Uint8Array(input.length + 64).fill(0xee);
+      const limit = input.length + 32;
+      const end = encodeLz4Block(input, out, 4, limit);
+      if (end < 0) continue;
+      expect(end).toBeLessThanOrEqual(limit);
+      expect(out.subarray(limit).every((b) => b === 0xee)).toBe(true);
+      new DataView(out.buffer).setUint32(0, input.length, true);
+      const decoded = lz4.uncompressSync(Buffer.from(out.subarray(0, end)));
+      expect(Buffer.compare(decoded, input)).toBe(0);
+    }
+  });
+
+  it('compresses text about as well as lz4-napi and gives up on noise as soon as it passes the limit', () => {
+    const [, , , , , text, noise] = samples();
+    const out = new Uint8Array(1 << 20);
+    const end = encodeLz4Block(text!, out, 4, text!.length);
+    expect(end).toBeGreaterThan(0);
+    expect(end).toBeLessThan(lz4.compressSync(Buffer.from(text!)).length * 1.15);
+    out.fill(0xee);
+    expect(encodeLz4Block(noise!, out, 4, 90_000)).toBe(-1);
+    expect(out.subarray(90_000).every((b) => b === 0xee)).toBe(true);
   });
 });

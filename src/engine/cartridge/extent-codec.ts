@@ -18,7 +18,7 @@ import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmEncrypt, randomNon
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
 import { zstdCompressSync, zstdDecompressSync } from './zstd-sync.js';
-import { Lz4FormatError, decodeLz4Block } from './lz4-block.js';
+import { Lz4FormatError, decodeLz4Block, encodeLz4Block } from './lz4-block.js';
 
 export interface ExtentContext {
   pageSize: number;
@@ -69,10 +69,26 @@ function asBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
-/** Synchronous compression (zstd through the worker of zstd-sync.ts). */
-export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3): CompressedExtent {
+/**
+ * Synchronous compression (zstd through the worker of zstd-sync.ts). With `out` (at
+ * least data.length bytes), lz4 is encoded by lz4-block.ts into it and the result is a
+ * view of it, valid until `out` is reused: a writer of large files reuses one buffer
+ * instead of taking a fresh megabyte from the binding per extent (page faults cost more
+ * than the encoding here), and gives up on data that will not save a page as soon as
+ * the output is too long. Without it, lz4-napi's encoder (faster on small inputs, whose
+ * buffers come from the heap).
+ */
+export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3, out?: Uint8Array): CompressedExtent {
   checkLogical(data.length);
   if (compression === Compression.NONE) return { bytes: data, compression, logicalLength: data.length };
+  if (compression === Compression.LZ4 && out !== undefined && out.length >= data.length) {
+    // §9.2: kept only when it saves at least one page.
+    const limit = (Math.ceil(data.length / pageSize) - 1) * pageSize;
+    const end = limit > 4 ? encodeLz4Block(data, out, 4, limit) : -1;
+    if (end < 0) return { bytes: data, compression: Compression.NONE, logicalLength: data.length };
+    new DataView(out.buffer, out.byteOffset, 4).setUint32(0, data.length, true);
+    return { bytes: out.subarray(0, end), compression, logicalLength: data.length };
+  }
   if (compression === Compression.LZ4) return choose(data, asBytes(lz4Compress(asBuffer(data))), compression, pageSize);
   return choose(data, zstdCompressSync(data, zstdLevel), compression, pageSize);
 }

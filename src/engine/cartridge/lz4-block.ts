@@ -1,5 +1,5 @@
 /**
- * LZ4 block decoding into a buffer the caller owns (docs/cartridge-format.md §9.2: the
+ * LZ4 blocks encoded and decoded in buffers the caller owns (docs/cartridge-format.md §9.2: the
  * stored bytes are u32 LE logicalLength ‖ one LZ4 block). lz4-napi's uncompressSync
  * returns a fresh Buffer per call, and on these machines a fresh megabyte costs more in
  * page faults than the decoding itself (measured: 30,000 faults and 0.4–0.7 CPU s per
@@ -102,5 +102,102 @@ export function decodeLz4Block(src: Uint8Array, from: number, to: number, out: U
     }
   }
   if (op !== expected) throw new Lz4FormatError(`decoded ${op} bytes, expected ${expected}`);
+  return op;
+}
+
+const HASH_LOG = 16;
+const MIN_MATCH = 4;
+/** Block rules every decoder relies on: the last 5 bytes are literals, and no match starts within 12 bytes of the end. */
+const LAST_LITERALS = 5;
+const MATCH_FIND_LIMIT = 12;
+const MAX_OFFSET = 65535;
+/** Reused hash table of the encoder (positions + 1; 0 = empty). */
+let table: Int32Array | null = null;
+
+function writeLength(out: Uint8Array, op: number, length: number): number {
+  while (length >= 255) {
+    out[op++] = 255;
+    length -= 255;
+  }
+  out[op++] = length;
+  return op;
+}
+
+/**
+ * Encodes `src` as one LZ4 block into `out` from `at` (greedy, one hash probe per
+ * position, skipping faster through data that does not match, like the reference fast
+ * mode). Returns the end of the block in `out`, or -1 as soon as it would pass `limit`
+ * (the caller stores the extent raw then: compression that saves no page does not pay,
+ * §9.2, and incompressible data is abandoned early instead of encoded in full).
+ */
+export function encodeLz4Block(src: Uint8Array, out: Uint8Array, at: number, limit: number): number {
+  const n = src.length;
+  limit = Math.min(limit, out.length);
+  const sv = new DataView(src.buffer, src.byteOffset, src.length);
+  const hash = (table ??= new Int32Array(1 << HASH_LOG));
+  hash.fill(0);
+  let op = at;
+  let anchor = 0;
+  let ip = 0;
+  const matchLimit = n - MATCH_FIND_LIMIT;
+  const emit = (literalEnd: number, offset: number, matchLength: number): boolean => {
+    const literals = literalEnd - anchor;
+    // token + literal length bytes + literals + offset + match length bytes
+    if (op + literals + Math.floor((literals + matchLength) / 255) + 8 > limit) return false;
+    const tokenAt = op++;
+    let token = 0;
+    if (literals >= 15) {
+      token = 0xf0;
+      op = writeLength(out, op, literals - 15);
+    } else token = literals << 4;
+    if (literals >= LONG_LITERALS) out.set(src.subarray(anchor, literalEnd), op);
+    else for (let i = 0; i < literals; i++) out[op + i] = src[anchor + i]!;
+    op += literals;
+    if (matchLength > 0) {
+      out[op++] = offset & 0xff;
+      out[op++] = offset >>> 8;
+      const extra = matchLength - MIN_MATCH;
+      if (extra >= 15) {
+        token |= 15;
+        op = writeLength(out, op, extra - 15);
+      } else token |= extra;
+    }
+    out[tokenAt] = token;
+    return true;
+  };
+  while (ip < matchLimit) {
+    const sequence = sv.getUint32(ip, true);
+    const h = Math.imul(sequence, 2654435761) >>> (32 - HASH_LOG);
+    const ref = hash[h]! - 1;
+    hash[h] = ip + 1;
+    if (ref < 0 || ip - ref > MAX_OFFSET || sv.getUint32(ref, true) !== sequence) {
+      // The longer the run without a match, the bigger the step (incompressible data is crossed quickly).
+      ip += 1 + ((ip - anchor) >>> 6);
+      continue;
+    }
+    let start = ip;
+    let from = ref;
+    while (start > anchor && from > 0 && src[start - 1] === src[from - 1]) {
+      start--;
+      from--;
+    }
+    const maxEnd = n - LAST_LITERALS;
+    let end = ip + MIN_MATCH;
+    let back = ref + MIN_MATCH;
+    while (end + 4 <= maxEnd && sv.getUint32(end, true) === sv.getUint32(back, true)) {
+      end += 4;
+      back += 4;
+    }
+    while (end < maxEnd && src[end] === src[back]) {
+      end++;
+      back++;
+    }
+    if (!emit(start, start - from, end - start)) return -1;
+    anchor = end;
+    ip = end;
+    // Index a position inside the match too, so the next sequences find it.
+    if (end - 2 < matchLimit && end - 2 > start) hash[Math.imul(sv.getUint32(end - 2, true), 2654435761) >>> (32 - HASH_LOG)] = end - 2 + 1;
+  }
+  if (!emit(n, 0, 0)) return -1;
   return op;
 }

@@ -16,6 +16,7 @@ import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encod
 import { PageType } from './page.js';
 import { Compression, type CompressionId } from './superblock.js';
 import { readExtent } from './extent-cache.js';
+import { isAllZero, writeExtents } from './extent-writer.js';
 import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.js';
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
@@ -263,22 +264,12 @@ export class CartridgeStore {
       return { mode: 'inline', bytes };
     }
     const pager = this.file.pager;
-    const compression = options.compression ?? this.file.superblock.defaultCompression;
-    const level = this.file.superblock.compressionLevel || 3;
-    const entries: [Uint8Array, Uint8Array][] = [];
-    const chunk = new Uint8Array(Math.min(this.extentSize, source.size));
-    for (let offset = 0; offset < source.size; offset += this.extentSize) {
-      const length = Math.min(this.extentSize, source.size - offset);
-      const part = chunk.subarray(0, length);
-      source.read(part, length, offset);
-      options.onProgress?.(offset + length);
-      if (isAllZero(part)) continue;
-      const compressed = compressExtentSync(part, compression, pager.pageSize, level);
-      const address = pager.allocatePages(Math.ceil(compressed.bytes.length / pager.pageSize));
-      const { stored, record } = sealExtent(compressed, address, pager.generation, this.extentContext);
-      pager.writeRaw(address, stored);
-      entries.push([offsetKey(offset), encodeExtentRecord(record)]);
-    }
+    const entries = writeExtents(pager, this.extentContext, source, {
+      extentSize: this.extentSize,
+      compression: options.compression ?? this.file.superblock.defaultCompression,
+      level: this.file.superblock.compressionLevel || 3,
+      onProgress: options.onProgress,
+    });
     const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
     return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
   }
@@ -491,14 +482,3 @@ export class CartridgeStore {
     closeCartridgeFile(this.file);
   }
 }
-
-const ZERO_BLOCK = new Uint8Array(65536);
-
-function isAllZero(bytes: Uint8Array): boolean {
-  for (let at = 0; at < bytes.length; at += ZERO_BLOCK.length) {
-    const part = bytes.subarray(at, at + ZERO_BLOCK.length);
-    if (Buffer.compare(part, ZERO_BLOCK.subarray(0, part.length)) !== 0) return false;
-  }
-  return true;
-}
-
