@@ -23,6 +23,7 @@ import { timePolicy, type TimePolicy } from './write-times.js';
 import { startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { mapWholeFile } from '../io/mmap-window.js';
+import { nextDataOffset } from '../io/seek-data.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -398,7 +399,13 @@ function writeHostFile(volume: Volume, host: string, dest: string, times: TimePo
       // image writes then copy straight from the page cache. A format that transforms them
       // (Cartridge: compressed, checksummed extents) reads through a bounded buffer: mapping
       // only added page faults, and touched every page of a sparse file's holes.
-      const stream: FileDataSource = { size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, host) };
+      const size = st.size;
+      const stream: FileDataSource = {
+        size,
+        read: (buf, length, position) => readHostFileFully(fd, buf, length, position, host),
+        // Holes are found with SEEK_DATA where the system has it, and never read.
+        nextData: (position) => nextDataOffset(fd, position, size) ?? position,
+      };
       data = volume.capabilities.rawExtents ? (mapWholeFile(fd, st.size) ?? stream) : stream;
     }
     return volume.writeFile(dest, data, { ...t, compression, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });

@@ -237,4 +237,10 @@ export interface FileDataSource {
    * the reader anyway skip a second lookup (and the E_UNSUPPORTED of fileExtents).
    */
   rawExtents?(): Extent[] | null;
+  /**
+   * Optional: the first offset at or after `position` that may hold non-zero bytes
+   * (`size` when none do), so a writer skips a sparse file's holes without reading
+   * them. A source that cannot tell returns `position` (or leaves this out).
+   */
+  nextData?(position: number): number;
 }

@@ -24,6 +24,8 @@ import { Compression, type CompressionId } from './superblock.js';
 export interface ExtentSource {
   size: number;
   read(buf: Uint8Array, length: number, position: number): void;
+  /** See FileDataSource.nextData: lets whole extents of a hole be skipped unread. */
+  nextData?(position: number): number;
 }
 
 export interface ExtentWriteOptions {
@@ -104,7 +106,13 @@ export function writeExtents(pager: Pager, ctx: ExtentContext, source: ExtentSou
   // The main thread's encoder output (lz4 is encoded into it; see compressExtentSync).
   const encoded = new Uint8Array(chunk.length);
   const compress = (data: Uint8Array) => compressExtentSync(data, compression, pager.pageSize, level, encoded);
-  for (let offset = 0; offset < source.size; ) {
+  // A sparse source: jump over whole extents of hole (extents stay aligned to extentSize).
+  const skipHoles = (offset: number): number => {
+    if (!source.nextData || offset >= source.size) return offset;
+    const data = source.nextData(offset);
+    return data >= offset + extentSize ? Math.min(source.size, Math.floor(data / extentSize) * extentSize) : offset;
+  };
+  for (let offset = skipHoles(0); offset < source.size; offset = skipHoles(offset)) {
     const length = Math.min(extentSize, source.size - offset);
     if (!worker) {
       const part = chunk.subarray(0, length);
@@ -123,7 +131,7 @@ export function writeExtents(pager: Pager, ctx: ExtentContext, source: ExtentSou
       Atomics.store(worker.wake, 0, 0);
       worker.port.postMessage({ length, compression, pageSize: pager.pageSize, level } satisfies CompressJob);
     }
-    offset += length;
+    offset = skipHoles(offset + length);
     let mine: { offset: number; extent: CompressedExtent } | null = null;
     if (offset < source.size) {
       const next = Math.min(extentSize, source.size - offset);
