@@ -49,6 +49,12 @@ export interface OpenOptions {
    */
   keys?: WorkingKeys;
   cacheEntries?: number;
+  /**
+   * Writable without reading the free list (fsck --repair when the list is damaged, to
+   * rebuild it): nothing below pageCount counts as free until the caller frees it, and
+   * the old chain is forgotten (its pages are found unreachable and freed).
+   */
+  skipFreeList?: boolean;
 }
 
 export interface CartridgeFile {
@@ -152,7 +158,7 @@ export function openCartridgeFile(path: string, options: OpenOptions = {}): Cart
       throw new DiskkitError(ErrorCode.TRUNCATED, `image is truncated: ${pager.filePages()} pages, the commit needs ${chosen.pageCount}`, { context: { path, page: pager.filePages() } });
     }
     let freeChain: BlockPointer[] = [];
-    if (options.writable) {
+    if (options.writable && !options.skipFreeList) {
       const list = readFreeList(pager, chosen.freeListHead, chosen.pageCount);
       freeChain = list.chain;
       space.replaceRecords(list.records);

@@ -110,12 +110,29 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     add(code, error.message, { page: pageOf(error), ...where });
   };
   let file: CartridgeFile;
+  /** Repair only: the free list did not read, the image opened without it, and the list is rebuilt. */
+  let freeListLost = false;
   try {
     file = openCartridgeFile(path, { writable: options.repair, passphrase: options.passphrase, keys: options.keys });
   } catch (error) {
-    if (!isDiskkitError(error) || !UNREADABLE_CODES.has(error.code)) throw error;
-    fromError(error.message.startsWith('free list') ? CartridgeFsckCode.FREELIST : CartridgeFsckCode.UNREADABLE, error);
-    return finish(findings, [], stats, options);
+    if (!isDiskkitError(error)) throw error;
+    let reopened: CartridgeFile | null = null;
+    // A writable open reads the free list; when the image opens without it, that is what failed.
+    if (options.repair && error.code !== ErrorCode.BAD_PASSPHRASE) {
+      try {
+        reopened = openCartridgeFile(path, { writable: true, skipFreeList: true, passphrase: options.passphrase, keys: options.keys });
+      } catch {
+        reopened = null;
+      }
+    }
+    if (reopened === null) {
+      if (!UNREADABLE_CODES.has(error.code)) throw error;
+      fromError(error.message.startsWith('free list') ? CartridgeFsckCode.FREELIST : CartridgeFsckCode.UNREADABLE, error);
+      return finish(findings, [], stats, options);
+    }
+    file = reopened;
+    freeListLost = true;
+    add(CartridgeFsckCode.FREELIST, `free list unreadable: ${error.message}`, { page: pageOf(error) });
   }
   const repairs: { code: string; message: string }[] = [];
   try {
@@ -237,7 +254,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     let ownership: ReturnType<typeof checkPageOwnership> | null = null;
     if (!findings.some((f) => f.code === CartridgeFsckCode.PAGE)) {
       try {
-        ownership = checkPageOwnership(file);
+        ownership = checkPageOwnership(file, freeListLost);
       } catch (error) {
         fromError(CartridgeFsckCode.FREELIST, error);
       }
@@ -250,8 +267,14 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
 
     if (options.repair && file.writable) {
       const fixable = new Set<string>([CartridgeFsckCode.ORPHAN, CartridgeFsckCode.COUNT, CartridgeFsckCode.META, CartridgeFsckCode.RESERVED]);
+      if (freeListLost) fixable.add(CartridgeFsckCode.FREELIST);
       const pageProblems = findings.some((f) => !fixable.has(f.code) && f.code !== CartridgeFsckCode.DOUBLE);
       let changed = false;
+      if (freeListLost && ownership && !pageProblems) {
+        // The orphans freed below are every page nothing reaches: the new list, written by the commit.
+        repairs.push({ code: CartridgeFsckCode.FREELIST, message: 'free list rebuilt from the pages nothing reaches' });
+        changed = true;
+      }
       if (ownership && !pageProblems) {
         for (const page of ownership.orphans) pager.freePages(page, 1, pager.generation);
         if (ownership.orphans.length > 0) {

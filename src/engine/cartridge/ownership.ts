@@ -20,7 +20,8 @@ export interface OwnershipReport {
   problems: { page: number; message: string }[];
 }
 
-export function checkPageOwnership(file: CartridgeFile): OwnershipReport {
+/** `withoutFreeList`: the list is lost (being rebuilt): every page nothing reaches is an orphan. */
+export function checkPageOwnership(file: CartridgeFile, withoutFreeList = false): OwnershipReport {
   const pager = file.pager;
   const pageCount = file.meta.pageCount;
   const report: OwnershipReport = { orphans: [], doubleOwned: [], problems: [] };
@@ -75,7 +76,7 @@ export function checkPageOwnership(file: CartridgeFile): OwnershipReport {
       } else unreachable.set(p, who);
     }
   };
-  const list = readFreeList(pager, file.meta.freeListHead, pageCount);
+  const list = withoutFreeList ? { records: [], chain: [] } : readFreeList(pager, file.meta.freeListHead, pageCount);
   for (const pointer of list.chain) claim(pointer.address, 1, 'free-list chain', null, null);
   for (const record of list.records) claim(record.start, record.length, `free (born ${record.born}, freed ${record.freed})`, record.born, record.freed);
   for (let p = 3; p < pageCount; p++) if (!reachable.has(p) && !unreachable.has(p)) report.orphans.push(p);
