@@ -35,8 +35,15 @@ describe('plain ls without the command tree', () => {
     await both(['--json', 'ls', `${FAT12}:/no/such`], ['--json', 'ls', '-la', `${FAT12}:/no/such`]);
   });
 
+  it('info prints and exits as through commander: text, --json, a missing image', async () => {
+    await both(['info', FAT12], ['info', '--', FAT12]);
+    await both(['--json', 'info', FAT12], ['--json', 'info', '--', FAT12]);
+    await both(['info', '/nonexistent/x.img'], ['info', '--', '/nonexistent/x.img']);
+    await both(['--json', 'info', '/nonexistent/x.img'], ['--json', 'info', '--', '/nonexistent/x.img']);
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { DiskkitError, ErrorCode } from '../errors.js';
-import { builtModuleUrl } from '../../io/parallel.js';
+import { builtModuleUrl } from '../../io/built-module-url.js';
 import { threadBudget } from '../../io/thread-budget.js';
 import { writerProperties, type EncodeSettings } from './properties.js';
 import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
