@@ -9,9 +9,9 @@
 //   - Node's built-in modules are required when the module that imports them first
 //     runs, as unbundled (a bundle would import all of them, crypto and worker_threads
 //     included, before anything runs).
-//   - Modules that load a heavy package (parquet, arrow) are left out of the bundle and
-//     imported from dist/ when reached: the bundle would otherwise import those packages
-//     at start-up, since a bundle hoists every static import of a package.
+//   - Modules the quick path never runs (LEFT_OUT) are not bundled: some load a heavy
+//     package (parquet, arrow) that a bundle would import at start-up, since it hoists
+//     every static import of a package; the rest would only be parsed for nothing.
 // bin/diskkit.js runs anything else through dist/cli.js, unbundled.
 import { build } from 'esbuild';
 import { readdir, readFile } from 'node:fs/promises';
@@ -20,7 +20,11 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const outfile = dist + 'quick-start.bundle.js';
-const LEFT_OUT = [/\/commands\/ls-export\.js$/];
+// Reached by ls or info only through options the quick path hands to commander
+// (ls --format), or by other commands only (the mkfs and fsck hooks of each format):
+// left out, they cost nothing to parse. Nothing here may be loaded by a quick run, or
+// it would load a second copy of the engine modules it imports (errors, registry).
+const LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/(fsck|mkfs)-hook\.js$/];
 
 const distModules = {
   name: 'dist-modules',
@@ -81,9 +85,15 @@ const result = await build({
   // `require` for the built-in modules above (an ESM bundle has none of its own).
   banner: { js: "import { createRequire as createRequireForBuiltins } from 'node:module';\nconst require = createRequireForBuiltins(import.meta.url);" },
 });
-// A package imported statically would load at every start: say so rather than ship it.
+// BUNDLE_REPORT=1: what the bundle holds (largest modules first) and its dynamic imports, to choose LEFT_OUT.
+if (process.env.BUNDLE_REPORT) {
+  const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput);
+  for (const [name, { bytesInOutput }] of inputs) console.error(`${bytesInOutput}\t${name}`);
+  for (const [name, { imports }] of Object.entries(result.metafile.inputs)) for (const i of imports) if (i.kind === 'dynamic-import') console.error(`${name} -> import(${i.path})`);
+}
+// A module imported statically would load at every start (a bundle hoists such imports;
+// built-in modules come through the shims above, required where used): refuse to ship it.
 const hoisted = Object.values(result.metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'import-statement' && i.path !== 'node:module');
-// A built-in module required by the banner's require, not imported: the shims above.
 if (hoisted.length > 0) {
   console.error(`bundle-quick-start: the quick path would import ${hoisted.map((i) => i.path).join(', ')} at start-up: leave the module that needs it out (LEFT_OUT)`);
   process.exit(1);
