@@ -35,11 +35,17 @@ const distModules = {
       return undefined;
     });
     b.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
-    // Only the names dist/ imports, read once from the module: copying every export of
-    // node:fs into each importer (esbuild's CommonJS interop) cost more than the rest.
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const names = [...(builtinNames.get(args.path) ?? [])].sort();
-      const lines = [`const builtin = require(${JSON.stringify(args.path)});`, ...names.map((n) => `export const ${n} = builtin.${n};`)];
+    // Only the names dist/ imports (esbuild's CommonJS interop copied all of node:fs into
+    // each importer). A plain function is a stub that requires the module on its first
+    // call: a module imported for a path not taken (crypto for an encrypted image,
+    // worker_threads for parallel reads) then costs nothing.
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
+      const real = await import(args.path);
+      const lines = [`let loaded; const builtin = () => (loaded ??= require(${JSON.stringify(args.path)}));`];
+      for (const name of [...(builtinNames.get(args.path) ?? [])].sort()) {
+        if (typeof real[name] === 'function' && /^[a-z]/.test(name)) lines.push(`export function ${name}(...args) { return builtin().${name}(...args); }`);
+        else lines.push(`export const ${name} = builtin().${name};`);
+      }
       return { contents: lines.join('\n'), loader: 'js' };
     });
     b.onLoad({ filter: /\.js$/ }, async (args) => {
