@@ -3,7 +3,7 @@
  * choices made at mkfs. Checked by SHA-256 whatever the image's checksum algorithm, since
  * it is the structure that names that algorithm.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../sha256.js';
 import { defineStruct } from '../struct.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type ChecksumAlgorithmId, sameChecksum, validateChecksumAlgorithm } from './checksum.js';
@@ -61,8 +61,9 @@ export interface Superblock {
   readOnly: boolean;
 }
 
+/** SHA-256 of the fields before the checksum (engine/sha256.ts: node:crypto is not loaded for it). */
 function superChecksum(page: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(page.subarray(0, SUPER_CHECKSUM_OFFSET)).digest());
+  return sha256(page.subarray(0, SUPER_CHECKSUM_OFFSET));
 }
 
 export function isValidPageSize(pageSize: number): boolean {
