@@ -1,18 +1,26 @@
 /**
- * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`
- * and `diskkit [--json] [-q] info IMAGE`, run without building the command tree: commander and every command's option table
+ * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
+ * `diskkit [--json] [-q] info IMAGE` and `diskkit [--json] [-q] fsck IMAGE`, run without
+ * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
 
+/**
+ * The commands a bundle of this module runs (scripts/bundle-quick-start.js defines it per
+ * bundle, each holding only its commands' code); unbundled, all of them.
+ */
+declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck'] : DISKKIT_QUICK_COMMANDS;
+
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls` or `info`; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info` or `fsck`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -21,7 +29,7 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   let i = 0;
   for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
   const command = args[i];
-  if (command !== 'ls' && command !== 'info') return false;
+  if (command === undefined || !QUICK_COMMANDS.includes(command)) return false;
   let target: string | null = null;
   for (i++; i < args.length; i++) {
     const arg = args[i]!;
@@ -32,9 +40,10 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   }
   if (target === null) return false;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { runInfo }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+  const [{ runLs }, { runInfo }, { runFsck }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
     command === 'ls' ? import('./commands/ls.js') : { runLs: null },
     command === 'info' ? import('./commands/info.js') : { runInfo: null },
+    command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -44,7 +53,8 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   setPassphraseProvider(commandPassphraseProvider(undefined));
   const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
   if (runLs) await runLs(target, opts, g);
-  else await runInfo!(target, g);
+  else if (runInfo) await runInfo(target, g);
+  else await runFsck!(target, {}, g);
   return true;
 }
 
