@@ -73,7 +73,7 @@ const SHIMMED = /^(node:.*|commander)$/;
 async function importedBuiltinNames() {
   const names = new Map();
   for (const file of await readdir(dist, { recursive: true })) {
-    if (!file.endsWith('.js') || file === 'quick-start.bundle.js') continue;
+    if (!file.endsWith('.js') || file.endsWith('.bundle.js')) continue;
     const text = await readFile(dist + file, 'utf8');
     for (const m of text.matchAll(/^import\s*\{([^}]*)\}\s*from\s*'(node:[^']+|commander)'/gm)) {
       const set = names.get(m[2]) ?? new Set();
