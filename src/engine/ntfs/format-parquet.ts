@@ -297,7 +297,7 @@ class Batch {
  * destination). Returns the row totals.
  */
 /** The batches of an index's rows, and the totals counted while they are built. */
-function rowBatches(index: MftIndex, options: RowOptions, source: string, settings: ParquetSettings): { nextTable: () => arrow.Table | null; totals: RowTotals } {
+export function rowBatches(index: MftIndex, options: RowOptions, source: string, settings: ParquetSettings): { nextTable: () => arrow.Table | null; totals: RowTotals } {
   const totals = emptyTotals();
   const batchRows = Math.max(1, Math.min(settings.batchRows ?? BATCH_ROWS, settings.rowGroupRows ?? ROW_GROUP_ROWS));
   const batch = new Batch(batchRows + 64);
