@@ -36,6 +36,9 @@ const DICTIONARY_COLUMNS = ['source', 'flags.list.element', 'streams.list.elemen
 
 const TIME_COLUMNS = ['created', 'modified', 'mftModified', 'accessed'] as const;
 
+/** INT64 columns whose neighbouring values are close: the eight times, record numbers in MFT order, parents (files of a directory are mostly together). */
+const DELTA_COLUMNS = [...TIME_COLUMNS.map((c) => `si_${c}`), ...TIME_COLUMNS.map((c) => `fn_${c}`), 'record', 'parent'];
+
 /** Column names in output order. */
 export const PARQUET_COLUMNS = [
   'source', 'record', 'sequence', 'parent', 'path', 'name', 'size', 'allocated', 'isDir', 'deleted', 'flags',
@@ -333,7 +336,7 @@ export function rowBatches(index: MftIndex, options: RowOptions, source: string,
  */
 export async function writeParquetRows(index: MftIndex, options: RowOptions, source: string, sink: (bytes: Uint8Array) => void | Promise<void>, settings: ParquetSettings = {}): Promise<RowTotals> {
   const { nextTable, totals } = rowBatches(index, options, source, settings);
-  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS });
+  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS });
   return totals;
 }
 
@@ -345,6 +348,6 @@ export async function writeParquetRows(index: MftIndex, options: RowOptions, sou
  */
 export async function writeParquetFile(index: MftIndex, options: RowOptions, source: string, out: string, settings: ParquetSettings = {}): Promise<RowTotals> {
   const { nextTable, totals } = rowBatches(index, options, source, settings);
-  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS }), { signal: settings.signal, durable: false });
+  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS }), { signal: settings.signal, durable: false });
   return totals;
 }

@@ -77,9 +77,15 @@ export class StringColumn {
 
   /** Appends bytes to the current value. */
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
-    this.room(end - start);
-    this.bytes.set(bytes.subarray(start, end), this.at);
-    this.at += end - start;
+    const n = end - start;
+    this.room(n);
+    const b = this.bytes;
+    // Most values (names, a directory's path repeated for its files) are short: a loop beats a
+    // subarray view per call; copyWithin for this column's own bytes, which set() would first clone.
+    if (n <= 64) for (let i = start, p = this.at; i < end; i++, p++) b[p] = bytes[i]!;
+    else if (bytes === b) b.copyWithin(this.at, start, end);
+    else b.set(bytes.subarray(start, end), this.at);
+    this.at += n;
   }
 
   /** Ends the current value. */

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import * as pq from 'parquet-wasm';
-import { writerProperties, type EncodeSettings } from './properties.js';
+import { recordBatchesOf, writerProperties, type EncodeSettings } from './properties.js';
 
 export interface EncodeWorkerData extends EncodeSettings {
   fd: number;
@@ -37,7 +37,7 @@ const input = new ReadableStream<pq.RecordBatch>({
         controller.close();
         return;
       }
-      batches = pq.Table.fromIPCStream(message.ipc).recordBatches();
+      batches = recordBatchesOf(message.ipc);
       port.postMessage({ taken: true } satisfies EncodeReply);
     }
     controller.enqueue(batches.shift()!);

@@ -14,7 +14,7 @@ import * as pq from 'parquet-wasm';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { builtModuleUrl } from '../../io/parallel.js';
 import { threadBudget } from '../../io/thread-budget.js';
-import { writerProperties, type EncodeSettings } from './properties.js';
+import { recordBatchesOf, writerProperties, type EncodeSettings } from './properties.js';
 import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
 
 export { ROW_GROUP_ROWS } from './properties.js';
@@ -34,7 +34,7 @@ export async function writeParquetStream(
       while (queued.length === 0) {
         const table = nextTable();
         if (table === null) break;
-        queued = pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')).recordBatches();
+        queued = recordBatchesOf(arrow.tableToIPC(table, 'stream'));
       }
       const next = queued.shift();
       if (next) controller.enqueue(next);
