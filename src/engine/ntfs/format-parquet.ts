@@ -124,7 +124,10 @@ class Batch {
   private lastDirAt = 0;
   private lastDirEnd = 0;
 
-  /** The record batch of the rows gathered so far, with `source` repeated. */
+  /**
+   * The record batch of the rows gathered so far, with `source` repeated. Its columns are
+   * views of this batch's arrays (no copies): it is encoded before the batch is reset.
+   */
   toTable(source: Uint8Array): arrow.Table {
     const n = this.n;
     // One value for every row: a dictionary of one string and a zero index per row (Parquet stores it dictionary-encoded).
@@ -132,24 +135,24 @@ class Batch {
     sourceValue.raw(source);
     sourceValue.end();
     const sourceColumn = arrow.makeData({ type: SOURCE_TYPE, length: n, data: new Int32Array(n), dictionary: arrow.makeVector(sourceValue.data()) });
-    const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer.slice(0, 8 * n)) });
-    const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.slice(0, n) });
-    const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.slice(0, (n + 7) >> 3) });
+    const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer, 0, n) });
+    const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.subarray(0, n) });
+    const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.subarray(0, (n + 7) >> 3) });
     const time = (k: number, valid: Uint8Array | null): arrow.Data =>
-      arrow.makeData({ type: TIMESTAMP, length: n, data: new BigInt64Array(this.times[k]!.buffer.slice(0, 8 * n)), ...(valid ? { nullBitmap: valid.slice(0, (n + 7) >> 3) } : {}) });
+      arrow.makeData({ type: TIMESTAMP, length: n, data: new BigInt64Array(this.times[k]!.buffer, 0, n), ...(valid ? { nullBitmap: valid.subarray(0, (n + 7) >> 3) } : {}) });
     const flagList = arrow.makeData({
       type: new arrow.List(new arrow.Field('element', new arrow.Utf8(), false)),
       length: n,
-      valueOffsets: this.flagOffsets.slice(0, n + 1),
+      valueOffsets: this.flagOffsets.subarray(0, n + 1),
       child: this.flagValues.data(),
     });
     const sc = this.streamCount;
     const streamChild = arrow.makeData({
       type: STREAM_STRUCT,
       length: sc,
-      children: [this.streamNames.data(), arrow.makeData({ type: new arrow.Int64(), length: sc, data: new BigInt64Array(this.streamSizes.buffer.slice(0, 8 * sc)) })],
+      children: [this.streamNames.data(), arrow.makeData({ type: new arrow.Int64(), length: sc, data: new BigInt64Array(this.streamSizes.buffer, 0, sc) })],
     });
-    const streamList = arrow.makeData({ type: new arrow.List(new arrow.Field('element', STREAM_STRUCT, false)), length: n, valueOffsets: this.streamOffsets.slice(0, n + 1), child: streamChild });
+    const streamList = arrow.makeData({ type: new arrow.List(new arrow.Field('element', STREAM_STRUCT, false)), length: n, valueOffsets: this.streamOffsets.subarray(0, n + 1), child: streamChild });
     const columns: Record<string, arrow.Data> = {
       source: sourceColumn,
       record: uint32(this.record),

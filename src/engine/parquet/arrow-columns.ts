@@ -99,8 +99,9 @@ export class StringColumn {
     return this.offsets[this.length]!;
   }
 
+  /** The values so far as Arrow data: views of this column's memory, valid until the next reset or append. */
   data(): arrow.Data<arrow.Utf8> {
-    return arrow.makeData({ type: new arrow.Utf8(), length: this.length, valueOffsets: this.offsets.slice(0, this.length + 1), data: this.bytes.slice(0, this.at) });
+    return arrow.makeData({ type: new arrow.Utf8(), length: this.length, valueOffsets: this.offsets.subarray(0, this.length + 1), data: this.bytes.subarray(0, this.at) });
   }
 }
 

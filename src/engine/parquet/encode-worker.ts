@@ -15,7 +15,8 @@ export interface EncodeWorkerData extends EncodeSettings {
 }
 
 export type EncodeMessage = { ipc: Uint8Array } | { end: true };
-export type EncodeReply = { taken: true } | { done: true } | { error: string };
+/** `taken` gives the batch's buffer back (transferred) for the next batch. */
+export type EncodeReply = { taken: true; buffer: ArrayBuffer } | { done: true } | { error: string };
 
 const port = parentPort!;
 const { fd, ...settings } = workerData as EncodeWorkerData;
@@ -38,7 +39,8 @@ const input = new ReadableStream<pq.RecordBatch>({
         return;
       }
       batches = recordBatchesOf(message.ipc);
-      port.postMessage({ taken: true } satisfies EncodeReply);
+      const buffer = message.ipc.buffer as ArrayBuffer;
+      port.postMessage({ taken: true, buffer } satisfies EncodeReply, [buffer]);
     }
     controller.enqueue(batches.shift()!);
   },

@@ -14,6 +14,7 @@ import * as pq from 'parquet-wasm';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { builtModuleUrl } from '../../io/parallel.js';
 import { threadBudget } from '../../io/thread-budget.js';
+import { tableToIpcInto } from './ipc-buffer.js';
 import { recordBatchesOf, writerProperties, type EncodeSettings } from './properties.js';
 import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
 
@@ -23,18 +24,25 @@ const ENCODE_WORKER = builtModuleUrl('./encode-worker.js', import.meta.url);
 
 /** Encodes in this thread, handing the file's bytes to `sink` in order. */
 export async function writeParquetStream(
-  /** The next batch of rows, or null at the end. Must give at least one table (an empty one carries the schema). */
+  /**
+   * The next batch of rows, or null at the end. Must give at least one table (an empty one
+   * carries the schema). A table's buffers may be reused by the next call: each is encoded first.
+   */
   nextTable: () => arrow.Table | null,
   sink: (bytes: Uint8Array) => void | Promise<void>,
   settings: EncodeSettings = {},
 ): Promise<void> {
   let queued: pq.RecordBatch[] = [];
+  // One buffer for every batch's IPC bytes: WebAssembly copies them in before the next batch is made.
+  let ipcBuffer: Uint8Array = new Uint8Array(0);
   const input = new ReadableStream<pq.RecordBatch>({
     pull(controller) {
       while (queued.length === 0) {
         const table = nextTable();
         if (table === null) break;
-        queued = recordBatchesOf(arrow.tableToIPC(table, 'stream'));
+        const ipc = tableToIpcInto(table, ipcBuffer);
+        ipcBuffer = new Uint8Array(ipc.buffer);
+        queued = recordBatchesOf(ipc);
       }
       const next = queued.shift();
       if (next) controller.enqueue(next);
@@ -66,6 +74,8 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
     await new Promise<void>((resolve, reject) => {
       // At most two batches handed over and not yet taken: the worker never waits, memory stays bounded.
       let inFlight = 0;
+      // IPC buffers come back with the worker's 'taken': three at most, used again and again.
+      const spare: Uint8Array[] = [];
       let ended = false;
       const fail = (message: string): void => reject(new DiskkitError(ErrorCode.IO, `cannot write Parquet: ${message}`, { context: { image: name } }));
       const feed = (): void => {
@@ -77,7 +87,7 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
               worker.postMessage({ end: true });
               break;
             }
-            const ipc = arrow.tableToIPC(table, 'stream');
+            const ipc = tableToIpcInto(table, spare.pop() ?? new Uint8Array(0));
             inFlight++;
             worker.postMessage({ ipc }, [ipc.buffer as ArrayBuffer]);
           }
@@ -88,6 +98,7 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
       worker.on('message', (reply: EncodeReply) => {
         if ('taken' in reply) {
           inFlight--;
+          spare.push(new Uint8Array(reply.buffer));
           feed();
         } else if ('done' in reply) resolve();
         else fail(reply.error);
