@@ -17,7 +17,7 @@
  * groups of about a million rows, zstd, statistics).
  */
 import * as arrow from 'apache-arrow';
-import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd } from '../parquet/write-stream.js';
+import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd, type EncodeThread } from '../parquet/write-stream.js';
 import { FLAG_NAMES, flagMask, countRow, emptyTotals, rowSize, type RowTotals } from './format-rows.js';
 import { forEachRow, isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { isInUse, ORPHAN_DIR } from './paths.js';
@@ -52,6 +52,8 @@ export interface ParquetSettings {
   batchRows?: number;
   /** Stops the write (with E_CANCELLED) between batches. */
   signal?: AbortSignal | undefined;
+  /** writeParquetFile: the encode worker, started before the index was built (null: encode on this thread). */
+  encoder?: EncodeThread | null | undefined;
 }
 
 const FLAG_BYTES = FLAG_NAMES.map((f) => new TextEncoder().encode(f));
@@ -351,6 +353,6 @@ export async function writeParquetRows(index: MftIndex, options: RowOptions, sou
  */
 export async function writeParquetFile(index: MftIndex, options: RowOptions, source: string, out: string, settings: ParquetSettings = {}): Promise<RowTotals> {
   const { nextTable, totals } = rowBatches(index, options, source, settings);
-  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS }), { signal: settings.signal, durable: false });
+  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS }, settings.encoder), { signal: settings.signal, durable: false });
   return totals;
 }

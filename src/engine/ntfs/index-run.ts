@@ -5,6 +5,7 @@
  * parses options and prints the summary.
  */
 import { threadBudget } from '../../io/thread-budget.js';
+import { startEncodeWorker, type EncodeThread } from '../parquet/encode-thread.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { ReadMode, ScanResult } from '../../io/scan.js';
 import type { WorkerPool } from '../../io/parallel.js';
@@ -121,8 +122,11 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
   const source = await openMftSource(path, { partition: request.partition, offset: request.offset });
   const minRecords = formatWorkerMinRecords();
   let formatWorker: FormatWorker | null = null;
+  let parquetEncoder: EncodeThread | null = null;
   try {
     formatWorker = startFormatWorkerFor(request, source.size, minRecords);
+    // The Parquet encoder's thread starts and compiles its WebAssembly while the index is built.
+    if (request.format === 'parquet' && request.out !== undefined) parquetEncoder = startEncodeWorker();
     const timed = await indexMftSource(source, {
       mode: request.mode as ReadMode,
       chunkSize: request.chunkSize,
@@ -160,7 +164,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       const { writeParquetFile, writeParquetRows } = await import('./format-parquet.js');
       // A file is written whole or not at all; stdout (redirected: the command refuses a terminal) gets the pieces as they come.
       totals = request.out
-        ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal })
+        ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal, encoder: parquetEncoder })
         : await writeParquetRows(index, rowOptions, path, (bytes) => stdout!.write(bytes));
     } else if (request.out) {
       const out = request.out;
@@ -217,6 +221,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
   } finally {
     // Not used (an error before output, or one thread after all): it holds no resources worth waiting for.
     void formatWorker?.worker.terminate();
+    void parquetEncoder?.worker.terminate();
     source.close();
   }
 }

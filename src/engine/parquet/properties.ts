@@ -1,8 +1,7 @@
 /** The Parquet writer's settings, shared by the in-thread writer and the encode worker. */
 import * as pq from 'parquet-wasm';
 
-/** Rows per row group: about a million, the size scanners read best (issue 13). */
-export const ROW_GROUP_ROWS = 1 << 20;
+import { ROW_GROUP_ROWS } from './row-groups.js';
 
 export interface EncodeSettings {
   rowGroupRows?: number | undefined;

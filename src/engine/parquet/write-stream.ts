@@ -8,19 +8,15 @@
  * worker (encode-worker.ts) while this thread builds the next batch: the two halves
  * of the work cost about the same.
  */
-import { Worker } from 'node:worker_threads';
-import * as arrow from 'apache-arrow';
-import * as pq from 'parquet-wasm';
+import type * as arrow from 'apache-arrow';
 import { DiskkitError, ErrorCode } from '../errors.js';
-import { builtModuleUrl } from '../../io/parallel.js';
-import { threadBudget } from '../../io/thread-budget.js';
 import { tableToIpcInto } from './ipc-buffer.js';
-import { recordBatchesOf, writerProperties, type EncodeSettings } from './properties.js';
-import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
+import { startEncodeWorker, type EncodeThread } from './encode-thread.js';
+import type { EncodeSettings } from './properties.js';
+import type { EncodeMessage, EncodeReply } from './encode-worker.js';
 
-export { ROW_GROUP_ROWS } from './properties.js';
-
-const ENCODE_WORKER = builtModuleUrl('./encode-worker.js', import.meta.url);
+export { ROW_GROUP_ROWS } from './row-groups.js';
+export { encodesInWorker, startEncodeWorker, type EncodeThread } from './encode-thread.js';
 
 /** Encodes in this thread, handing the file's bytes to `sink` in order. */
 export async function writeParquetStream(
@@ -32,10 +28,12 @@ export async function writeParquetStream(
   sink: (bytes: Uint8Array) => void | Promise<void>,
   settings: EncodeSettings = {},
 ): Promise<void> {
-  let queued: pq.RecordBatch[] = [];
+  // Loaded here, not with this module: with a second core only the worker needs the WebAssembly.
+  const [pq, { recordBatchesOf, writerProperties }] = await Promise.all([import('parquet-wasm'), import('./properties.js')]);
+  let queued: import('parquet-wasm').RecordBatch[] = [];
   // One buffer for every batch's IPC bytes: WebAssembly copies them in before the next batch is made.
   let ipcBuffer: Uint8Array = new Uint8Array(0);
-  const input = new ReadableStream<pq.RecordBatch>({
+  const input = new ReadableStream<import('parquet-wasm').RecordBatch>({
     pull(controller) {
       while (queued.length === 0) {
         const table = nextTable();
@@ -53,24 +51,23 @@ export async function writeParquetStream(
   for await (const piece of output as unknown as AsyncIterable<Uint8Array>) await sink(piece);
 }
 
-/** Whether writeParquetToFd will encode on a second thread. */
-export function encodesInWorker(): boolean {
-  return threadBudget() >= 2;
-}
-
 /**
  * Writes the file to `fd` (at its current offset): in a worker when there is a
  * second core, else in this thread. `name` names the destination in errors.
+ * `encoder`: a worker from startEncodeWorker, started ahead (null: encode here;
+ * undefined: start one now if there is a second core). It is terminated at the end.
  */
-export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: number, name: string, settings: EncodeSettings = {}): Promise<void> {
-  if (!encodesInWorker()) {
+export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: number, name: string, settings: EncodeSettings = {}, encoder?: EncodeThread | null): Promise<void> {
+  const thread = encoder === undefined ? startEncodeWorker() : encoder;
+  if (thread === null) {
     const { writeSync } = await import('node:fs');
     return writeParquetStream(nextTable, (piece) => {
       for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
     }, settings);
   }
-  const worker = new Worker(ENCODE_WORKER, { workerData: { fd, ...settings } satisfies EncodeWorkerData });
+  const worker = thread.worker;
   try {
+    worker.postMessage({ start: { fd, ...settings } } satisfies EncodeMessage);
     await new Promise<void>((resolve, reject) => {
       // At most two batches handed over and not yet taken: the worker never waits, memory stays bounded.
       let inFlight = 0;
@@ -105,7 +102,8 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
       });
       worker.on('error', (error) => fail(error.message));
       worker.on('exit', (code) => fail(`encoder thread exited (code ${code})`));
-      feed();
+      if (thread.failure !== null) fail(thread.failure);
+      else feed();
     });
   } finally {
     await worker.terminate();
