@@ -127,6 +127,9 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     formatWorker = startFormatWorkerFor(request, source.size, minRecords);
     // The Parquet encoder's thread starts and compiles its WebAssembly while the index is built.
     if (request.format === 'parquet' && request.out !== undefined) parquetEncoder = startEncodeWorker();
+    // Arrow (~160 modules) loads while the index is built: in parallel mode this thread mostly waits for the parse workers.
+    const parquetModule = request.format === 'parquet' ? import('./format-parquet.js') : null;
+    parquetModule?.catch(() => undefined);
     const timed = await indexMftSource(source, {
       mode: request.mode as ReadMode,
       chunkSize: request.chunkSize,
@@ -160,8 +163,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     const stdout = request.stdout;
     if (request.format === 'none' || (!request.out && !stdout)) totals = countRows(index, rowOptions);
     else if (request.format === 'parquet') {
-      // Loaded only here: Arrow and the Parquet writer's WebAssembly are large.
-      const { writeParquetFile, writeParquetRows } = await import('./format-parquet.js');
+      // Loaded only for Parquet: Arrow and the Parquet writer's WebAssembly are large.
+      const { writeParquetFile, writeParquetRows } = await parquetModule!;
       // A file is written whole or not at all; stdout (redirected: the command refuses a terminal) gets the pieces as they come.
       totals = request.out
         ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal, encoder: parquetEncoder })
