@@ -39,7 +39,7 @@ import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
 import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
 import { forEachIndexEntry } from './directory-index.js';
-import { emptyStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { emptyStream, openStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
 import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
@@ -319,6 +319,12 @@ export class NtfsVolume implements Volume {
   }
 
   private stream(path: string | EntryInfo): StreamSource {
+    if (path instanceof NtfsEntryInfo) {
+      // A listed plain file: its unnamed $DATA read in place, without decoding the record.
+      const { record, stream } = path.origin;
+      const data = stream === '' && !this.recentFiles.has(record) ? this.records.unnamedData(record) : null;
+      if (data !== null) return openStream(this.volumeGeometry, [data]);
+    }
     const r = this.resolve(path);
     if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
     const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
