@@ -38,7 +38,7 @@ import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
 import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
-import { forEachIndexEntry } from './directory-index.js';
+import { forEachIndexEntry, type IndexEntry } from './directory-index.js';
 import { emptyStream, openStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
 import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
@@ -339,11 +339,11 @@ export class NtfsVolume implements Volume {
    * order, then deleted ones when asked (those come with their decoded record).
    */
   private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
-    const entries: { name: string; record: number }[] = [];
+    const entries: IndexEntry[] = [];
     forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
       if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
-      entries.push({ name: e.name, record: e.record });
+      entries.push(e);
     });
     started?.();
     for (const e of entries) {

@@ -49,6 +49,8 @@ export class RecordReader {
   private readonly starts: Float64Array;
   private readonly clusterCount: number;
   private readonly blocks = new Map<number, CachedBlock>();
+  private lastBlockNo = -1;
+  private lastBlock: CachedBlock | null = null;
 
   constructor(layout: MftLayout) {
     this.source = layout.source;
@@ -183,11 +185,16 @@ export class RecordReader {
       throw new DiskkitError(ErrorCode.BAD_RECORD, `MFT record ${n} does not exist (the MFT has ${this.recordCount})`, { context: { record: n } });
     }
     const blockNo = Math.floor(n / RECORDS_PER_BLOCK);
+    // The block of the last call is already the most recently used: no reordering (a
+    // listing asks for the same block dozens of times in a row).
+    if (blockNo === this.lastBlockNo) return this.lastBlock!;
     let block = this.blocks.get(blockNo);
     if (block) {
       // Most recently used goes last.
       this.blocks.delete(blockNo);
       this.blocks.set(blockNo, block);
+      this.lastBlockNo = blockNo;
+      this.lastBlock = block;
       return block;
     }
     // The evicted block's memory is reused: a listing of the whole tree reads the whole
@@ -200,6 +207,8 @@ export class RecordReader {
     }
     block = this.readBlock(blockNo, spare);
     this.blocks.set(blockNo, block);
+    this.lastBlockNo = blockNo;
+    this.lastBlock = block;
     return block;
   }
 
