@@ -171,9 +171,13 @@ class ListingFormat {
       out.bytes(this.count === 0 ? JSON_FIRST : JSON_NEXT);
       out.bytes(JSON_PATH);
       out.bytes(this.dirPrefix);
+      // The name's JSON text is made once and copied for the second field.
+      const flushes = out.flushes;
+      const nameStart = out.position;
       out.jsonChars(e.name);
+      const nameEnd = out.position;
       out.bytes(JSON_NAME);
-      out.jsonChars(e.name);
+      if (!out.copyWithin(nameStart, nameEnd, flushes)) out.jsonChars(e.name);
       if (e.shortName === null) out.bytes(JSON_SHORT_NULL);
       else {
         out.bytes(JSON_SHORT);

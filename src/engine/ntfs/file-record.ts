@@ -110,7 +110,8 @@ export function decodeFileName(value: Uint8Array, at = 0, end = value.length): F
  * Buffers) decodes in place; a long name in a plain Uint8Array through a Buffer view.
  */
 export function fileNameText(value: Uint8Array, at: number, units: number): string {
-  if (value instanceof Buffer) return value.toString('utf16le', at, at + 2 * units);
+  // ucs2Slice is what toString('utf16le', ...) ends in, without its argument handling (a million names in ls -R).
+  if (value instanceof Buffer) return (value as Buffer & { ucs2Slice(start: number, end: number): string }).ucs2Slice(at, at + 2 * units);
   return units > 16 ? Buffer.from(value.buffer, value.byteOffset + at, 2 * units).toString('utf16le') : decodeUtf16Name(value, at, units);
 }
 
