@@ -241,7 +241,7 @@ export class CartridgeVolume implements Volume {
   openFile(path: string | EntryInfo): FileDataSource {
     const { path: p, inode } = this.inodeOf(path);
     if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${p}: is a directory`, { context: { path: p } });
-    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p);
+    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, (packId) => this.store.packBytes(packId));
   }
 
   readFile(path: string | EntryInfo): Buffer {

@@ -20,6 +20,8 @@ import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from 
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
 import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
+import { IncompatFeature } from './superblock.js';
+import { PACK_FILE_MAX, PACK_INLINE_MAX, PackWriter } from './packs.js';
 
 export interface StoreEntry {
   name: string;
@@ -72,6 +74,9 @@ export class CartridgeStore {
   private fileCount: number;
   private readonly nowMs: number | undefined;
   private readonly extentSize: number;
+  /** Small files go into packs (§7.5) only in images with PACKED_FILES; 1.0 images keep the 1.0 layout. */
+  private readonly packing: boolean;
+  private readonly packs: PackWriter;
 
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
@@ -90,6 +95,8 @@ export class CartridgeStore {
     this.nowMs = options.nowMs;
     this.extentSize = options.extentSize ?? MAX_EXTENT_LOGICAL;
     if (this.extentSize < 65536 || this.extentSize > MAX_EXTENT_LOGICAL) throw new Error(`extent size ${this.extentSize} outside 64 KiB..1 MiB`);
+    this.packing = (file.superblock.incompatFeatures & IncompatFeature.PACKED_FILES) !== 0;
+    this.packs = new PackWriter(file.pager, () => this.extentContext, file.superblock.compressionLevel || 3, () => this.nextInodeId++);
   }
 
   /** mkfs: a new image holding an empty root directory. */
@@ -257,7 +264,7 @@ export class CartridgeStore {
   storeData(source: StoreDataSource, options: StoreWriteOptions = {}): InodeRecord['data'] {
     this.requireWritable();
     if (source.size === 0) return { mode: 'empty' };
-    if (source.size <= MAX_INLINE_BYTES) {
+    if (source.size <= (this.packing ? PACK_INLINE_MAX : MAX_INLINE_BYTES)) {
       const bytes = new Uint8Array(source.size);
       source.read(bytes, bytes.length, 0);
       return { mode: 'inline', bytes };
@@ -265,6 +272,11 @@ export class CartridgeStore {
     const pager = this.file.pager;
     const compression = options.compression ?? this.file.superblock.defaultCompression;
     const level = this.file.superblock.compressionLevel || 3;
+    if (this.packing && source.size <= PACK_FILE_MAX) {
+      const { packId, offset } = this.packs.add(source.size, compression, (buf, length, position) => source.read(buf, length, position));
+      options.onProgress?.(source.size);
+      return { mode: 'packed', packId, offset };
+    }
     const entries: [Uint8Array, Uint8Array][] = [];
     const chunk = new Uint8Array(Math.min(this.extentSize, source.size));
     for (let offset = 0; offset < source.size; offset += this.extentSize) {
@@ -279,6 +291,8 @@ export class CartridgeStore {
       pager.writeRaw(address, stored);
       entries.push([offsetKey(offset), encodeExtentRecord(record)]);
     }
+    // One extent at offset 0: its record goes in the inode, no extent-map page (§7.2 mode 2).
+    if (this.packing && entries.length === 1 && source.size <= this.extentSize) return { mode: 'extent', record: entries[0]![1] };
     const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
     return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
   }
@@ -310,6 +324,8 @@ export class CartridgeStore {
     const root = bulkBuild(this.file.pager, PageType.CATALOG_NODE, entries);
     for (const [address, generation] of pages) this.file.pager.freePages(address, 1, generation);
     this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, root);
+    // Pack keys sort right after the root entry: they enter now, not in the stream.
+    this.packs.putEntries(this.catalog);
     const { nextInodeId, fileCount } = counts();
     this.nextInodeId = nextInodeId;
     this.fileCount = fileCount;
@@ -322,8 +338,13 @@ export class CartridgeStore {
 
   /** Returns a file's extents and extent-map pages to free space. */
   private freeData(inode: InodeRecord): void {
-    if (inode.data.mode !== 'extent-map') return;
     const pager = this.file.pager;
+    if (inode.data.mode === 'packed') return this.packs.unlink(inode.data.packId, this.catalog);
+    if (inode.data.mode === 'extent') {
+      const record = decodeExtentRecord(inode.data.record, 0, pager.pageSize, pager.space.pageCount);
+      return pager.freePages(record.address, record.pageCount, record.generation);
+    }
+    if (inode.data.mode !== 'extent-map') return;
     const root = inode.data.root;
     const map = new BTree(pager, PageType.EXTENT_MAP_NODE, root);
     for (const [, value] of map.range()) {
@@ -344,6 +365,12 @@ export class CartridgeStore {
     if (inode.size > MAX_WHOLE_READ) throw new DiskkitError(ErrorCode.LIMIT, `${path}: ${inode.size} bytes is too large to read whole`, { context: { path, size: inode.size } });
     if (inode.data.mode === 'inline') return inode.data.bytes.slice();
     const out = new Uint8Array(inode.size);
+    if (inode.data.mode === 'packed' || inode.data.mode === 'extent') {
+      const bytes = inode.data.mode === 'packed' ? this.packBytes(inode.data.packId).subarray(inode.data.offset) : this.extentBytes(inode.data.record);
+      if (bytes.length < inode.size) throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${inode.size} bytes claimed, ${bytes.length} stored`, { context: { path } });
+      out.set(bytes.subarray(0, inode.size));
+      return out;
+    }
     if (inode.data.mode !== 'extent-map') return out;
     const pager = this.file.pager;
     const map = new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
@@ -411,9 +438,20 @@ export class CartridgeStore {
     this.catalog.put(key, value);
   }
 
+  /** The logical bytes of pack `packId` (open, written this session, or committed). */
+  packBytes(packId: number): Uint8Array {
+    return this.packs.bytes(packId, this.catalog);
+  }
+
+  private extentBytes(recordBytes: Uint8Array): Uint8Array {
+    const pager = this.file.pager;
+    return readExtent(pager, decodeExtentRecord(recordBytes, 0, pager.pageSize, pager.space.pageCount), this.extentContext);
+  }
+
   /** Makes every change since the last commit durable, atomically (§4). */
   commit(): void {
     this.requireWritable();
+    this.packs.putEntries(this.catalog);
     const root = this.catalog.flush();
     const snapshotRoot = this.snapshots.flush();
     commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
@@ -468,6 +506,8 @@ export class CartridgeStore {
   restoreSnapshot(name: string): void {
     this.requireWritable();
     const snapshot = this.findSnapshot(name);
+    // Packs written in this transaction enter the current tree first, so the walk below frees them.
+    this.packs.putEntries(this.catalog);
     const current = this.catalog.flush();
     freeCatalogNewerThan(this.file.pager, current, snapshot.generation);
     reserveCatalog(this.file.pager, snapshot.catalogRoot);
