@@ -197,6 +197,11 @@ export class CartridgeStore {
   /** Creates or replaces a file with `data`, compressed with the image default unless told otherwise. */
   async writeFile(path: string, data: Uint8Array, compression?: CompressionId): Promise<void> {
     this.requireWritable();
+    // Files a pack or one extent holds take the synchronous path (no zstd worker to wait for).
+    if (this.packing && data.length <= this.extentSize) {
+      this.writeFileFrom(path, { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) }, { compression });
+      return;
+    }
     const { key } = this.parentOf(path);
     const existing = this.catalog.get(key);
     let id = this.nextInodeId;
