@@ -24,6 +24,8 @@ import { ExitCode } from './exit-codes.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats, withInterrupt } from './io-options.js';
 import { startProgress } from './progress.js';
+import { writeSmallFile } from '../io/small-output.js';
+import { checkAborted } from '../io/chunk-read.js';
 
 interface PlanItem {
   kind: 'file' | 'dir';
@@ -203,6 +205,9 @@ interface PlanIo {
   signal?: AbortSignal;
 }
 
+/** Files up to this size are read whole and written with one call (writeSmallFile). */
+const SMALL_FILE_BYTES = 1 << 20;
+
 /** Below this much data a progress bar only flickers. */
 const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
 
@@ -211,6 +216,9 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
   const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
   let doneBefore = 0;
   const dirTimes: PlanItem[] = [];
+  // Small files of a format without raw extents (Cartridge: every read is verified and
+  // decoded by its reader anyway) skip the read modes, unless a mode or statistics were asked for.
+  const smallCopy = !volume.capabilities.rawExtents && !io.stats && (io.read.mode ?? 'auto') === 'auto' && io.read.chunkSize === undefined;
   const badDirs = new Set<string>();
   try {
     for (const item of plan) {
@@ -228,6 +236,16 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
         continue;
       }
       try {
+        if (smallCopy && item.entry.size <= SMALL_FILE_BYTES) {
+          checkAborted(io.signal);
+          const reader = volume.openFile(item.entry);
+          const data = Buffer.allocUnsafe(reader.size);
+          reader.read(data, data.length, 0);
+          writeSmallFile(item.host, data, item.entry.mtime ? { atime: item.entry.atime ?? item.entry.mtime, mtime: item.entry.mtime } : undefined);
+          outcome.files++;
+          outcome.bytes += data.length;
+          continue;
+        }
         const { source, extents } = fileScanOf(volume, item.entry);
         // Written in place (O_NOFOLLOW: no symlink is followed) and deleted again if the
         // copy fails or is interrupted: an error or Ctrl-C leaves no partial file.

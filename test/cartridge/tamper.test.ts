@@ -32,6 +32,8 @@ interface Built {
   path: string;
   current: Map<string, Uint8Array>;
   snapshot: Map<string, Uint8Array>;
+  /** The last commit's generation; the one before it holds exactly the snapshot's files. */
+  generation: number;
   keys?: WorkingKeys;
 }
 
@@ -62,8 +64,9 @@ async function buildImage(options: { compression: number; checksum: number; pass
   current.delete('/dir2/file-5');
   store.commit();
   const keys = store.file.keys ?? undefined;
+  const generation = store.generation;
   store.close();
-  return { path, current, snapshot, keys };
+  return { path, current, snapshot, generation, keys };
 }
 
 /** What each used page is: 'fixed' (0-2), 'node', 'freelist', or the first page of its extent. */
@@ -121,6 +124,9 @@ async function readEverything(path: string, built: Built): Promise<{ wrong: stri
       errors.push(error);
       return;
     }
+    // A flip in the newest meta page makes it invalid, and the image opens at the commit
+    // before (§4): that commit changed nothing but the snapshot table, so its files are the snapshot's.
+    if (snapshot === undefined && store.generation === built.generation - 1) model = built.snapshot;
     try {
       for (const [name, data] of model) {
         try {

@@ -84,6 +84,13 @@ export class CartridgeVolume implements Volume {
   private dirty = false;
   /** Directory id → the path it was listed at (loop detection in list). */
   private readonly listedDirectories = new Map<number, string>();
+  /**
+   * The inode behind each entry this volume handed out, valid until the next write: a
+   * cp -r out opens every listed file, and a path walk per file (one catalog descent per
+   * component) cost more than the read of a small file.
+   */
+  private readonly entryInodes = new WeakMap<EntryInfo, { inode: InodeRecord; epoch: number }>();
+  private epoch = 0;
 
   private constructor(
     readonly source: BlockSource,
@@ -148,13 +155,19 @@ export class CartridgeVolume implements Volume {
   }
 
   private inodeOf(path: string | EntryInfo): { path: string; inode: InodeRecord } {
+    if (typeof path !== 'string') {
+      const known = this.entryInodes.get(path);
+      if (known && known.epoch === this.epoch) return { path: path.path, inode: known.inode };
+    }
     const p = typeof path === 'string' ? normalize(path) : path.path;
     return { path: p, inode: this.store.stat(p) };
   }
 
   private entryOf(path: string, inode: InodeRecord): EntryInfo {
     const dir = inode.kind === InodeKind.DIRECTORY;
-    return { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+    const entry: EntryInfo = { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+    this.entryInodes.set(entry, { inode, epoch: this.epoch });
+    return entry;
   }
 
   info(): VolumeInfo {
@@ -259,6 +272,7 @@ export class CartridgeVolume implements Volume {
   private writableStore(): CartridgeStore {
     if (!this.capabilities.writable) throw new DiskkitError(ErrorCode.READ_ONLY, this.snapshot !== null ? `snapshot ${this.snapshot} is a read-only view` : 'image was opened read-only', { context: { image: this.source.name } });
     this.dirty = true;
+    this.epoch++;
     // Paths change with writes (mv): loop detection starts over.
     this.listedDirectories.clear();
     return this.store;
