@@ -218,6 +218,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
   const dirTimes: PlanItem[] = [];
   // Small files of a format without raw extents (Cartridge: every read is verified and
   // decoded by its reader anyway) skip the read modes, unless a mode or statistics were asked for.
+  let scratch = Buffer.allocUnsafe(65536);
   const smallCopy = !volume.capabilities.rawExtents && !io.stats && (io.read.mode ?? 'auto') === 'auto' && io.read.chunkSize === undefined;
   const badDirs = new Set<string>();
   try {
@@ -239,7 +240,9 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
         if (smallCopy && item.entry.size <= SMALL_FILE_BYTES) {
           checkAborted(io.signal);
           const reader = volume.openFile(item.entry);
-          const data = Buffer.allocUnsafe(reader.size);
+          // One scratch buffer for all of them: an allocation per file showed in profiles.
+          if (scratch.length < reader.size) scratch = Buffer.allocUnsafe(Math.max(reader.size, 2 * scratch.length));
+          const data = scratch.subarray(0, reader.size);
           reader.read(data, data.length, 0);
           writeSmallFile(item.host, data, item.entry.mtime ? { atime: item.entry.atime ?? item.entry.mtime, mtime: item.entry.mtime } : undefined);
           outcome.files++;

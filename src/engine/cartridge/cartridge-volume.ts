@@ -254,7 +254,18 @@ export class CartridgeVolume implements Volume {
   openFile(path: string | EntryInfo): FileDataSource {
     const { path: p, inode } = this.inodeOf(path);
     if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${p}: is a directory`, { context: { path: p } });
-    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, (packId) => this.store.packBytes(packId));
+    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, (packId) => this.packBytes(packId));
+  }
+
+  /** The last pack read, until the next write: neighbours in a directory share packs, and each lookup decodes the pack's entry. */
+  private lastPack: { id: number; epoch: number; bytes: Uint8Array } | null = null;
+
+  private packBytes(packId: number): Uint8Array {
+    const last = this.lastPack;
+    if (last && last.id === packId && last.epoch === this.epoch) return last.bytes;
+    const bytes = this.store.packBytes(packId);
+    this.lastPack = { id: packId, epoch: this.epoch, bytes };
+    return bytes;
   }
 
   readFile(path: string | EntryInfo): Buffer {

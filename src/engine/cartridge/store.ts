@@ -77,6 +77,7 @@ export class CartridgeStore {
   /** Small files go into packs (§7.5) only in images with PACKED_FILES; 1.0 images keep the 1.0 layout. */
   private readonly packing: boolean;
   private readonly packs: PackWriter;
+  private lastParent: { path: string; inode: InodeRecord } | null = null;
 
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
@@ -156,7 +157,15 @@ export class CartridgeStore {
     const parts = splitPath(path);
     const name = parts.pop();
     if (name === undefined) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be replaced', { context: { path } });
-    const { inode: parent } = this.resolve(parts.join('/'));
+    const dir = parts.join('/');
+    // cp -r writes a directory's files one after another: its inode is looked up once.
+    // Only remove, rename and restore can change what a directory path names.
+    let parent: InodeRecord;
+    if (this.lastParent && this.lastParent.path === dir) parent = this.lastParent.inode;
+    else {
+      parent = this.resolve(dir).inode;
+      this.lastParent = { path: dir, inode: parent };
+    }
     if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${parts.join('/')}: not a directory`, { context: { path } });
     return { parent, key: encodeCatalogKey(parent.id, name), name };
   }
@@ -329,6 +338,7 @@ export class CartridgeStore {
     const root = bulkBuild(this.file.pager, PageType.CATALOG_NODE, entries);
     for (const [address, generation] of pages) this.file.pager.freePages(address, 1, generation);
     this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, root);
+    this.lastParent = null;
     // Pack keys sort right after the root entry: they enter now, not in the stream.
     this.packs.putEntries(this.catalog);
     const { nextInodeId, fileCount } = counts();
@@ -397,6 +407,7 @@ export class CartridgeStore {
   /** Removes a file, or an empty directory. */
   remove(path: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const { key, inode } = this.resolve(path);
     if (key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be removed', { context: { path } });
     if (inode.kind === InodeKind.DIRECTORY) {
@@ -415,6 +426,7 @@ export class CartridgeStore {
    */
   rename(from: string, to: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const source = this.resolve(from);
     if (source.key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be moved', { context: { path: from } });
     const parts = splitPath(to);
@@ -510,6 +522,7 @@ export class CartridgeStore {
    */
   restoreSnapshot(name: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const snapshot = this.findSnapshot(name);
     // Packs written in this transaction enter the current tree first, so the walk below frees them.
     this.packs.putEntries(this.catalog);
