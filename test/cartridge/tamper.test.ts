@@ -83,6 +83,11 @@ function pageRoles(built: Built): Map<number, { role: string; extentStart?: numb
     const catalog = (root: BlockPointer) => {
       for (const [, value] of tree(PageType.CATALOG_NODE, root)) {
         const inode = decodeInodeRecord(value);
+        // Packs and one-extent files (§7.5, §7.2 mode 2) carry their extent record in the entry.
+        if (inode.data.mode === 'extent') {
+          const record = decodeExtentRecord(inode.data.record, 0, PAGE, file.meta.pageCount);
+          for (let i = 0; i < record.pageCount; i++) roles.set(record.address + i, { role: 'extent', extentStart: record.address });
+        }
         if (inode.data.mode !== 'extent-map') continue;
         for (const [, extent] of tree(PageType.EXTENT_MAP_NODE, inode.data.root)) {
           const record = decodeExtentRecord(extent, 0, PAGE, file.meta.pageCount);
