@@ -76,6 +76,10 @@ function readerOfBytes(bytes: Uint8Array): FileDataSource {
   };
 }
 
+/** Where entryOf leaves an entry's inode (a symbol key: JSON output and Object.keys do not see it). */
+const ENTRY_INODE = Symbol('cartridge inode');
+type EntryWithInode = EntryInfo & { [ENTRY_INODE]?: { volume: CartridgeVolume; inode: InodeRecord; epoch: number } };
+
 export class CartridgeVolume implements Volume {
   readonly format = 'cartridge';
   readonly capabilities: VolumeCapabilities;
@@ -89,7 +93,6 @@ export class CartridgeVolume implements Volume {
    * cp -r out opens every listed file, and a path walk per file (one catalog descent per
    * component) cost more than the read of a small file.
    */
-  private readonly entryInodes = new WeakMap<EntryInfo, { inode: InodeRecord; epoch: number }>();
   private epoch = 0;
 
   private constructor(
@@ -156,8 +159,8 @@ export class CartridgeVolume implements Volume {
 
   private inodeOf(path: string | EntryInfo): { path: string; inode: InodeRecord } {
     if (typeof path !== 'string') {
-      const known = this.entryInodes.get(path);
-      if (known && known.epoch === this.epoch) return { path: path.path, inode: known.inode };
+      const known = (path as EntryWithInode)[ENTRY_INODE];
+      if (known && known.volume === this && known.epoch === this.epoch) return { path: path.path, inode: known.inode };
     }
     const p = typeof path === 'string' ? normalize(path) : path.path;
     return { path: p, inode: this.store.stat(p) };
@@ -166,7 +169,8 @@ export class CartridgeVolume implements Volume {
   private entryOf(path: string, inode: InodeRecord): EntryInfo {
     const dir = inode.kind === InodeKind.DIRECTORY;
     const entry: EntryInfo = { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
-    this.entryInodes.set(entry, { inode, epoch: this.epoch });
+    // A symbol-keyed property rather than a WeakMap: 10,000 weak keys made the collector slow.
+    (entry as EntryWithInode)[ENTRY_INODE] = { volume: this, inode, epoch: this.epoch };
     return entry;
   }
 
