@@ -84,7 +84,7 @@ export function chooseMftAuto(layout: MftLayout, cores = defaultWorkerCount(), l
   if (rotational) return { mode: 'pipelined', reason: `${size} on a rotational disk: one sequential reader with parsing beside it beats scattered reads` };
   const used = load ?? busyCoresNow();
   const free = freeCores(cores, used);
-  const busy = `${cores} cores, ${free.toFixed(1)} free (CPU use measured over 0.1 s)`;
+  const busy = `${cores} cores, ${free.toFixed(1)} free (measured just now)`;
   if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
   if (secondCoreFree(cores, used)) return { mode: 'parallel', reason: `${size}: parsing dominates and a second core is free (${busy})` };
   return { mode: 'prefetch', reason: `${size}: parsing dominates but no second core is free (${busy}): reads overlap parsing on the I/O pool instead` };
