@@ -6,7 +6,10 @@
  * notice a pack entry whose links are wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importHostTree } from '../../src/engine/cartridge/bulk-import.js';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { closeCartridgeFile, commitCartridgeFile, openCartridgeFile } from '../../src/engine/cartridge/cartridge-file.js';
 import { checkCartridge } from '../../src/engine/cartridge/fsck-check.js';
@@ -126,6 +129,36 @@ describe('packs (§7.5)', () => {
     await readAll(store, model);
     store.close();
     expect((await checkCartridge(path)).errors).toEqual([]);
+  });
+
+  it('a bulk import (mkfs --from) packs small files with ids of their own: every id unique, counts right, fsck clean', async () => {
+    const host = mkdtempSync(join(tmpdir(), 'dk-packs-host-'));
+    try {
+      const model = new Map<string, Uint8Array>();
+      for (let d = 0; d < 4; d++) {
+        mkdirSync(join(host, `d${d}`));
+        for (let f = 0; f < 40; f++) {
+          const data = textBytes(50 + ((d * 40 + f) * 331) % 9000, d * 40 + f + 1);
+          writeFileSync(join(host, `d${d}`, `f${f}`), data);
+          model.set(`/d${d}/f${f}`, data);
+        }
+      }
+      const path = nextPath();
+      const store = CartridgeStore.create(path, { compression: Compression.ZSTD });
+      const result = importHostTree(store, host, { mtimeOf: (st) => st.mtimeMs });
+      expect(result.errors).toEqual([]);
+      store.commit();
+      store.close();
+      expect(layout(path).packs.length).toBeGreaterThan(0);
+      const report = await checkCartridge(path);
+      expect(report.errors).toEqual([]);
+      expect(report.stats).toMatchObject({ files: 160, directories: 5 });
+      const reopened = CartridgeStore.open(path);
+      await readAll(reopened, model);
+      reopened.close();
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('a pack entry whose links disagree with the files naming it is an E_FSCK_CATALOG finding', async () => {

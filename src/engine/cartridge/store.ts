@@ -329,7 +329,7 @@ export class CartridgeStore {
    * root leaf is freed. For imports into a new image (mkfs --from). `counts` is asked
    * once `entries` is drained (a generator knows them only then).
    */
-  adoptCatalog(entries: Iterable<readonly [Uint8Array, Uint8Array]>, counts: () => { nextInodeId: number; fileCount: number }): void {
+  adoptCatalog(entries: Iterable<readonly [Uint8Array, Uint8Array]>, counts: () => { fileCount: number; nextInodeId?: number }): void {
     this.requireWritable();
     const { from, to } = childrenRange(ROOT_DIRECTORY_ID);
     if (!this.catalog.range(from, to).next().done) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'a bulk import needs an empty image', { context: { path: this.file.path } });
@@ -341,9 +341,15 @@ export class CartridgeStore {
     this.lastParent = null;
     // Pack keys sort right after the root entry: they enter now, not in the stream.
     this.packs.putEntries(this.catalog);
-    const { nextInodeId, fileCount } = counts();
-    this.nextInodeId = nextInodeId;
+    const { fileCount, nextInodeId } = counts();
     this.fileCount = fileCount;
+    // Entries built with ids of their own (not from newInodeId) say where the counter must resume.
+    this.nextInodeId = Math.max(this.nextInodeId, nextInodeId ?? 0);
+  }
+
+  /** A new inode id (never reused): for writers that build catalog entries themselves (bulk import). */
+  newInodeId(): number {
+    return this.nextInodeId++;
   }
 
   /** Catalog entries (statistics, as the meta page will record them at the next commit). */
