@@ -72,6 +72,10 @@ export interface RepairPlan {
   rewriteFsInfoBackup: boolean;
   /** 11 bytes to write as the boot sector's volume label (and its FAT32 backup's), or null. */
   bootLabel: Uint8Array | null;
+  /** A valid media byte (FAT[0]'s) to write over the boot sector's invalid one, or null. */
+  bootMedia: number | null;
+  /** FAT32: the sector number to write into BPB_BkBootSec (it pointed outside the reserved sectors), or null. */
+  backupField: number | null;
   entryEdits: EntryEdit[];
   /** Long-name slots to mark deleted, by byte position. */
   slotDeletes: { position: number; path: string; why: string }[];
@@ -110,6 +114,8 @@ export function emptyPlan(): RepairPlan {
     rewriteFsInfo: false,
     rewriteFsInfoBackup: false,
     bootLabel: null,
+    bootMedia: null,
+    backupField: null,
     entryEdits: [],
     slotDeletes: [],
     lfnReservedFixes: [],

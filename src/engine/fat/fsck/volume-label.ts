@@ -3,7 +3,8 @@
  * only with the extended boot signature 0x29; fatgen103 section 3.2) and as a root
  * directory entry with the VOLUME_ID attribute (fatgen103 section 6). Windows and
  * Linux show the root entry, so it wins: like fsck.fat, a boot-sector label that
- * disagrees is made to agree with the root entry, a boot-sector label without a root
+ * disagrees is made to agree with the root entry (unless only the root copy holds bytes
+ * above 0x7F: then the root entry takes the boot sector's plain-ASCII label), a boot-sector label without a root
  * entry is reset to "NO NAME", and an invalid root label is removed from both places.
  */
 import { EXTENDED_BOOT_SIGNATURE, type BootSector } from '../boot-sector.js';
@@ -105,11 +106,15 @@ export interface LabelDecision {
   bootLabel: Uint8Array | null;
   /** Byte position of a root label entry to remove, or null. */
   removeRootEntry: number | null;
+  /** A new name for the root label entry (the boot sector's), or null. */
+  rootLabel: { position: number; name: Uint8Array } | null;
 }
+
+const hasHighBytes = (name: Uint8Array): boolean => name.some((b) => b >= 0x80);
 
 /** Compares the boot-sector label (from the primary boot sector bytes) with the root label entry. */
 export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: RootLabel | null, findings: FindingList): LabelDecision {
-  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null };
+  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null, rootLabel: null };
   // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to compare.
   if (primary[extendedSignatureOffset(boot)] !== EXTENDED_BOOT_SIGNATURE) return decision;
   const at = bootLabelOffset(boot);
@@ -135,6 +140,15 @@ export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: Ro
     return decision;
   }
   if (sameName(bootLabel, root.name)) return decision;
+  // Two differing copies, the root's with OEM bytes (above 0x7F) and the boot sector's a
+  // valid plain-ASCII label: the root copy is taken as the damaged one and gets the boot
+  // sector's name. Copying it the other way would leave a label fsck.fat 4.2 rejects (and
+  // removes). A label another tool wrote with OEM letters is in both copies, so untouched.
+  if (bootHasLabel && hasHighBytes(root.name) && !hasHighBytes(bootLabel) && invalidLabelReason(bootLabel) === null) {
+    findings.add(FsckCode.LABEL, `root directory label "${shown(root.name)}" differs from the boot sector label "${shown(bootLabel)}"`, { path: '/' });
+    decision.rootLabel = { position: root.position, name: Uint8Array.from(bootLabel) };
+    return decision;
+  }
   findings.add(
     FsckCode.LABEL,
     bootHasLabel
