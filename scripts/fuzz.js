@@ -12,7 +12,7 @@
 // FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
 // Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
 // the next case, so a killed run continues where it stopped.
-//   node scripts/fuzz.js [--cases N] [--seed S] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
+//   node scripts/fuzz.js [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
 // --batch B (default 25) runs B cases per child (scripts/fuzz-batch-child.js) and reruns
 // alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
@@ -327,12 +327,16 @@ if (replay >= 0) {
 }
 
 // ---- the run ------------------------------------------------------------------
-const state = { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
+// --start I: the first case when there is no state yet (continue a run whose state file was lost).
+const startAt = Number(arg('--start', '0'));
+const state = { seed: seed0, start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
 const startedAt = Date.now();
 const secondsBefore = state.seconds;
 let next = state.next;
-const end = state.next + total;
+// The run is cases start .. start+N-1 of its seed: rerunning the same command after a stop
+// continues to the same end (a state file written before `start` was kept began at case 0).
+const end = (state.start ?? 0) + total;
 const doneIndices = new Set();
 
 function prepareCase(i) {
