@@ -212,4 +212,19 @@ describe.runIf(tools)('repairs that converge', () => {
     const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
     expect(peer.stdout).not.toMatch(/differences between boot sector and its backup/);
   });
+  // Seeds 220, 716 and 963: byte 38 (the extended boot signature 0x29) changed; fsck.fat then reads an empty boot label.
+  it('writes back a damaged extended boot signature in front of an extended BPB that is still there, then compares the labels', async () => {
+    const path = build('ext-signature', (img) => {
+      expect(img[38]).toBe(0x29);
+      expect(img.toString('latin1', 54, 62)).toBe('FAT16   ');
+      img[38] = 0x9b;
+      img[50] = 0x22; // the boot label now reads HOSTI"E
+    });
+    await repairAndCheck(path, 'E_FSCK_BOOT');
+    const img = readFileSync(path);
+    expect(img[38]).toBe(0x29);
+    expect(img.toString('latin1', 43, 54)).toBe('HOSTILE    ');
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/label/i);
+  });
 });

@@ -186,6 +186,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   const plan = analysis.plan;
   const label = checkVolumeLabel(boot, bootState.primary, analysis.rootLabel, findings);
   plan.bootLabel = label.bootLabel;
+  plan.restoreSignature = label.restoreSignature;
   if (label.removeRootEntry !== null) plan.entryEdits.push({ position: label.removeRootEntry, path: '/', delete: true, attributes: 0, code: FsckCode.LABEL });
   if (label.rootLabel !== null) plan.entryEdits.push({ position: label.rootLabel.position, path: '/', rawName: label.rootLabel.name, code: FsckCode.LABEL });
   plan.rewriteFsInfoBackup = bootState.fsInfoBackupDamaged;

@@ -10,7 +10,7 @@ import { count } from '../../plural.js';
 import type { BlockSource } from '../../../io/block-source.js';
 import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
 import { readBytes } from '../../../io/block-source.js';
-import type { BootSector } from '../boot-sector.js';
+import { EXTENDED_BOOT_SIGNATURE, type BootSector } from '../boot-sector.js';
 import { DELETED_MARK, DIR_ENTRY_SIZE } from '../dir-entry.js';
 import { endOfChainValue, writeFatValue } from '../fat-entry.js';
 import { FatTable } from '../fat-table.js';
@@ -23,7 +23,7 @@ import { saveLostChains } from './found-dir.js';
 import type { RepairContext } from './repair-context.js';
 import { OwnerKind, type Owners } from './ownership.js';
 import type { EntryEdit, RepairPlan } from './plan.js';
-import { bootLabelOffset } from './volume-label.js';
+import { bootLabelOffset, extendedSignatureOffset } from './volume-label.js';
 import { journalOf } from '../../journal/index.js';
 import { freeClusterTest } from '../unsaved-clusters.js';
 
@@ -278,6 +278,12 @@ function writePlan(input: RepairInput): RepairOutcome {
     primaryChanged = true;
     source.writeAt(primary, 0, primary.length, 0);
     list(FsckCode.DIRTY, 'cleared the dirty flag of the boot sector');
+  }
+  if (plan.restoreSignature) {
+    primary[extendedSignatureOffset(boot)] = EXTENDED_BOOT_SIGNATURE;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.BOOT, 'wrote the extended boot signature 0x29 back');
   }
   if (plan.bootLabel) {
     const at = bootLabelOffset(boot);

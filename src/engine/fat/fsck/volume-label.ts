@@ -18,8 +18,12 @@ export const NO_NAME = Uint8Array.from('NO NAME    ', (c) => c.charCodeAt(0));
 export function bootLabelOffset(boot: BootSector): number {
   return boot.fatType === 'fat32' ? 71 : 43;
 }
-function extendedSignatureOffset(boot: BootSector): number {
+export function extendedSignatureOffset(boot: BootSector): number {
   return boot.fatType === 'fat32' ? 66 : 38;
+}
+/** Offset of BS_FilSysType ("FAT12   ", "FAT16   ", "FAT32   "): FAT12/16 54, FAT32 82. */
+function fsTypeOffset(boot: BootSector): number {
+  return boot.fatType === 'fat32' ? 82 : 54;
 }
 
 export interface RootLabel {
@@ -108,15 +112,27 @@ export interface LabelDecision {
   removeRootEntry: number | null;
   /** A new name for the root label entry (the boot sector's), or null. */
   rootLabel: { position: number; name: Uint8Array } | null;
+  /** Write the extended boot signature 0x29 back (it was damaged; the fields after it are there). */
+  restoreSignature: boolean;
 }
 
 const hasHighBytes = (name: Uint8Array): boolean => name.some((b) => b >= 0x80);
 
 /** Compares the boot-sector label (from the primary boot sector bytes) with the root label entry. */
 export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: RootLabel | null, findings: FindingList): LabelDecision {
-  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null, rootLabel: null };
-  // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to compare.
-  if (primary[extendedSignatureOffset(boot)] !== EXTENDED_BOOT_SIGNATURE) return decision;
+  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null, rootLabel: null, restoreSignature: false };
+  // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to
+  // compare. But a signature byte that is neither 0x29 nor 0x28 (serial number only) in front of a
+  // file-system type field reading "FAT..." was damaged, not absent (fsck.fat then reads an empty
+  // label there and wants it to match the root's): it is written back and the label compared.
+  const signature = primary[extendedSignatureOffset(boot)]!;
+  if (signature !== EXTENDED_BOOT_SIGNATURE) {
+    const typeAt = fsTypeOffset(boot);
+    const typeField = String.fromCharCode(...primary.subarray(typeAt, typeAt + 8));
+    if (signature === 0x28 || !/^FAT(12|16|32)? *$/.test(typeField)) return decision;
+    findings.add(FsckCode.BOOT, `extended boot signature is 0x${signature.toString(16)}, not 0x29, though the extended BPB is there (file system type "${typeField.trimEnd()}")`);
+    decision.restoreSignature = true;
+  }
   const at = bootLabelOffset(boot);
   const bootLabel = primary.subarray(at, at + 11);
   const bootHasLabel = !sameName(bootLabel, NO_NAME);
