@@ -227,4 +227,20 @@ describe.runIf(tools)('repairs that converge', () => {
     const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
     expect(peer.stdout).not.toMatch(/label/i);
   });
+  // Seed 1172: BPB_FSInfo became 16385; fsck.fat then reads a sector without the FSInfo signatures.
+  it('points a FAT32 FSInfo field that left the reserved sectors back at sector 1, which holds the FSInfo', async () => {
+    const path = join(dir, 'fsinfo-field.img');
+    execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'HOSTILE', '-C', path, '34000'], { stdio: 'ignore' });
+    const img = readFileSync(path);
+    expect(img.readUInt16LE(48)).toBe(1);
+    expect(img.readUInt32LE(512)).toBe(0x41615252);
+    img.writeUInt16LE(16385, 48);
+    writeFileSync(path, img);
+    await repairAndCheck(path, 'E_FSCK_FSINFO');
+    const after = readFileSync(path);
+    expect(after.readUInt16LE(48)).toBe(1);
+    expect(after.readUInt16LE(6 * 512 + 48)).toBe(1);
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/FSINFO|differences between boot sector/);
+  });
 });

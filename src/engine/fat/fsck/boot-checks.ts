@@ -24,6 +24,8 @@ export interface BootState {
   backupSector: number | null;
   /** FAT32: BPB_BkBootSec points outside the reserved sectors but this sector holds the backup: the field is set back to it. */
   backupFieldFix: number | null;
+  /** FAT32: BPB_FSInfo points outside the usable reserved sectors but this sector holds the FSInfo: the field is set back to it. */
+  fsInfoFieldFix: number | null;
   /** FAT32: the FSInfo sector number, when it is usable. */
   fsInfoSector: number | null;
   fsInfoValid: boolean;
@@ -51,6 +53,7 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
     backupDiffers: false,
     backupSector: null,
     backupFieldFix: null,
+    fsInfoFieldFix: null,
     fsInfoSector: null,
     fsInfoValid: false,
     fsInfoFreeCount: null,
@@ -85,11 +88,21 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
     }
   }
   if (boot.fsInfoSector !== 0 && boot.fsInfoSector !== 0xffff) {
+    let fsInfoAt: number | null = boot.fsInfoSector;
     if (boot.fsInfoSector >= reserved || boot.fsInfoSector === boot.backupBootSector) {
-      findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} is not a usable reserved sector`, { fixable: false });
-    } else {
-      state.fsInfoSector = boot.fsInfoSector;
-      const sector = readBytes(source, boot.fsInfoSector * bps, 512);
+      // A damaged BPB_FSInfo field: the FSInfo sector is usually still in sector 1.
+      const found = findDisplacedFsInfo(source, boot, state.backupSector);
+      findings.add(
+        FsckCode.FSINFO,
+        `FSInfo sector ${boot.fsInfoSector} is not a usable reserved sector${found === null ? '' : ` (sector ${found} holds the FSInfo)`}`,
+        { fixable: found !== null },
+      );
+      state.fsInfoFieldFix = found;
+      fsInfoAt = found;
+    }
+    if (fsInfoAt !== null) {
+      state.fsInfoSector = fsInfoAt;
+      const sector = readBytes(source, fsInfoAt * bps, 512);
       const info = decodeFsInfo(sector, boot.clusterCount);
       const raw = FsInfoSector.decode(sector);
       state.fsInfoValid = info.valid;
@@ -103,7 +116,7 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
           raw.structSignature !== FSINFO_STRUCT_SIGNATURE ? 'structure' : null,
           raw.trailSignature !== FSINFO_TRAIL_SIGNATURE ? 'trail' : null,
         ].filter(Boolean);
-        findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} has a bad ${bad.join(' and ')} signature`);
+        findings.add(FsckCode.FSINFO, `FSInfo sector ${fsInfoAt} has a bad ${bad.join(' and ')} signature`);
       }
       checkBackupFsInfo(source, boot, state, findings);
     }
@@ -157,6 +170,20 @@ export function checkFsInfoHints(state: BootState, clustersFree: number, maxClus
     findings.add(FsckCode.FSINFO, `FSInfo next-free hint ${state.rawNextFree} is outside clusters 2..${maxCluster}`);
   }
   return wrong;
+}
+
+/** BPB_FSInfo (FAT32 boot sector offset 48, 2 bytes). */
+export const FSINFO_FIELD_OFFSET = 48;
+/** fatgen103 section 3.3: BPB_FSInfo is "usually 1". */
+const USUAL_FSINFO_SECTOR = 1;
+
+/** Sector 1 when it carries the three FSInfo signatures (and is not the backup boot sector). */
+function findDisplacedFsInfo(source: BlockSource, boot: BootSector, backupSector: number | null): number | null {
+  const s = USUAL_FSINFO_SECTOR;
+  if (s >= boot.reservedSectors || s === backupSector) return null;
+  const raw = FsInfoSector.decode(readBytes(source, s * boot.bytesPerSector, 512));
+  const ok = raw.leadSignature === FSINFO_LEAD_SIGNATURE && raw.structSignature === FSINFO_STRUCT_SIGNATURE && raw.trailSignature === FSINFO_TRAIL_SIGNATURE;
+  return ok ? s : null;
 }
 
 /** BPB_BkBootSec (FAT32 boot sector offset 50, 2 bytes). */

@@ -198,6 +198,7 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   plan.restoreBackup = bootState.backupDiffers;
   plan.bootMedia = bootMedia;
   plan.backupField = bootState.backupFieldFix;
+  plan.fsInfoField = bootState.fsInfoFieldFix;
   plan.rewriteFsInfo = fsInfoWrong || (bootState.fsInfoSector !== null && !bootState.fsInfoValid);
 
   let lostClusters = 0;

@@ -78,6 +78,8 @@ export interface RepairPlan {
   bootMedia: number | null;
   /** FAT32: the sector number to write into BPB_BkBootSec (it pointed outside the reserved sectors), or null. */
   backupField: number | null;
+  /** FAT32: the sector number to write into BPB_FSInfo (it pointed outside the usable reserved sectors), or null. */
+  fsInfoField: number | null;
   entryEdits: EntryEdit[];
   /** Long-name slots to mark deleted, by byte position. */
   slotDeletes: { position: number; path: string; why: string }[];
@@ -119,6 +121,7 @@ export function emptyPlan(): RepairPlan {
     restoreSignature: false,
     bootMedia: null,
     backupField: null,
+    fsInfoField: null,
     entryEdits: [],
     slotDeletes: [],
     lfnReservedFixes: [],

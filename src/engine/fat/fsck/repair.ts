@@ -16,7 +16,7 @@ import { endOfChainValue, writeFatValue } from '../fat-entry.js';
 import { FatTable } from '../fat-table.js';
 import { encodeFsInfo } from '../fsinfo.js';
 import { shortNameChecksum } from '../long-name.js';
-import { BACKUP_FIELD_OFFSET, stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
+import { BACKUP_FIELD_OFFSET, FSINFO_FIELD_OFFSET, stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
 import { CLEAN_SHUTDOWN_BIT, HARD_ERROR_BIT, expectedFat0 } from './fat-copies.js';
 import { FsckCode, type FsckCodeValue, type Repair } from './findings.js';
 import { saveLostChains } from './found-dir.js';
@@ -304,6 +304,13 @@ function writePlan(input: RepairInput): RepairOutcome {
     primaryChanged = true;
     source.writeAt(primary, 0, primary.length, 0);
     list(FsckCode.BOOT, `set the backup boot sector field back to sector ${plan.backupField} (which holds the backup)`);
+  }
+  if (plan.fsInfoField !== null) {
+    primary[FSINFO_FIELD_OFFSET] = plan.fsInfoField & 0xff;
+    primary[FSINFO_FIELD_OFFSET + 1] = plan.fsInfoField >> 8;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.FSINFO, `set the FSInfo sector field back to sector ${plan.fsInfoField} (which holds the FSInfo)`);
   }
   const backupSector = input.bootState.backupSector;
   if (backupSector !== null && (plan.restoreBackup || primaryChanged)) {

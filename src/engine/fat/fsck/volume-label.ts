@@ -123,13 +123,13 @@ export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: Ro
   const decision: LabelDecision = { bootLabel: null, removeRootEntry: null, rootLabel: null, restoreSignature: false };
   // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to
   // compare. But a signature byte that is neither 0x29 nor 0x28 (serial number only) in front of a
-  // file-system type field reading "FAT..." was damaged, not absent (fsck.fat then reads an empty
+  // file-system type field starting with "FAT" was damaged, not absent (fsck.fat then reads an empty
   // label there and wants it to match the root's): it is written back and the label compared.
   const signature = primary[extendedSignatureOffset(boot)]!;
   if (signature !== EXTENDED_BOOT_SIGNATURE) {
     const typeAt = fsTypeOffset(boot);
     const typeField = String.fromCharCode(...primary.subarray(typeAt, typeAt + 8));
-    if (signature === 0x28 || !/^FAT(12|16|32)? *$/.test(typeField)) return decision;
+    if (signature === 0x28 || !typeField.startsWith('FAT')) return decision;
     findings.add(FsckCode.BOOT, `extended boot signature is 0x${signature.toString(16)}, not 0x29, though the extended BPB is there (file system type "${typeField.trimEnd()}")`);
     decision.restoreSignature = true;
   }
