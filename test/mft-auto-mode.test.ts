@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
+import { chooseMftAuto, chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
 import { AUTO_PARALLEL_MFT_BYTES } from '../src/engine/ntfs/parse-module.js';
-import { AUTO_SMALL_SCAN, busyCoresNow, chooseMode } from '../src/io/auto.js';
+import { AUTO_SMALL_SCAN, AUTO_STREAMING_CHUNK, busyCoresNow, chooseMode } from '../src/io/auto.js';
 import type { MftLayout } from '../src/engine/ntfs/mft-source.js';
 import type { BlockSource } from '../src/io/block-source.js';
 import { diskkit } from './helpers/cli.js';
@@ -23,6 +23,15 @@ describe('auto read mode for the MFT (parsing dominates)', () => {
     // two cores already busy with other processes: a worker would only wait for a core
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 1.2)).toBe('prefetch');
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 14)).toBe('prefetch');
+  });
+
+  it('a pipeline with one thread (one core, or its share under --jobs) decides without sampling the CPUs', () => {
+    // No load given: a two-core pipeline measures CPU use, a one-thread pipeline has nothing to measure for.
+    const one = chooseMftAuto(layout(AUTO_PARALLEL_MFT_BYTES), 1);
+    expect(one.mode).toBe('prefetch');
+    expect(one.reason).toMatch(/one thread for this pipeline/);
+    expect(one.reason).not.toMatch(/measured just now/);
+    expect(chooseMftAuto(layout(AUTO_PARALLEL_MFT_BYTES), 2).reason).toMatch(/measured just now/);
   });
 });
 
@@ -51,6 +60,14 @@ describe('auto read mode for scans with per-chunk work', () => {
     expect(chooseMode({ kind: 'block-device' } as BlockSource, 512 * MiB, 2, 5e9, 0).mode).toBe('prefetch');
   });
 
+  it('a large streaming scan of a file reads 1 MiB chunks (the fastest streaming size in bench/io.bench.js); small scans and readers keep the default', () => {
+    expect(chooseMode(file, 512 * MiB, 2, Infinity, 0).chunkSize).toBe(AUTO_STREAMING_CHUNK);
+    expect(chooseMode(file, 512 * MiB, 2, 5e9, 0).chunkSize).toBe(AUTO_STREAMING_CHUNK);
+    expect(chooseMode(file, 4 * MiB, 2, 5e9, 0).chunkSize).toBeUndefined();
+    expect(chooseMode({ kind: 'reader' } as BlockSource, 512 * MiB, 2, 5e9, 0).chunkSize).toBeUndefined();
+    expect(chooseMode(file, 512 * MiB, 2, Infinity, 0).reason).not.toMatch(/Infinity/);
+  });
+
   it('bench --mode auto with the default CRC-32 reads a file in streaming mode and says why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dk-auto-'));
     try {
@@ -62,6 +79,7 @@ describe('auto read mode for scans with per-chunk work', () => {
       expect(row.mode).toBe('auto');
       expect(row.ranAs).toBe('streaming');
       expect(row.autoReason).toMatch(/cheap/);
+      expect(row.chunkSize).toBe(AUTO_STREAMING_CHUNK);
       const v = await diskkit(['bench', path, '--runs', '1', '--seconds', '0.2', '-v']);
       expect(v.stderr).toMatch(/auto: per-chunk work is cheap/);
     } finally {

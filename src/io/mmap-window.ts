@@ -78,17 +78,3 @@ export class FileWindows {
     if (to > from) this.mm.advise(buf, from, to - from, this.mm.MADV_DONTNEED);
   }
 }
-
-/**
- * A whole file mapped read-only and shared (cp into an image copies a big host file
- * from the page cache this way), or null where the binding is missing or mapping fails.
- */
-export function mapWholeFile(fd: number, size: number): Buffer | null {
-  const mm = loadMmapBinding();
-  if (mm === null) return null;
-  try {
-    return mm.map(size, mm.PROT_READ, mm.MAP_SHARED, fd, 0, mm.MADV_SEQUENTIAL);
-  } catch {
-    return null;
-  }
-}

@@ -100,14 +100,16 @@ function prepare(source: BlockSource, extents: readonly Extent[], options: ScanO
   const workers = options.workers ?? defaultWorkerCount();
   let mode: ConcreteMode;
   let autoReason: string | null = null;
+  let autoChunk: number | undefined;
   if (requestedMode === 'auto') {
     const choice = chooseMode(source, total, defaultWorkerCount(), workRate);
     mode = choice.mode;
     autoReason = choice.reason;
+    autoChunk = choice.chunkSize;
   } else {
     mode = requestedMode;
   }
-  const chunkSize = alignChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZES[mode], options.align ?? 1);
+  const chunkSize = alignChunkSize(options.chunkSize ?? autoChunk ?? DEFAULT_CHUNK_SIZES[mode], options.align ?? 1);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) throw new DiskkitError(ErrorCode.USAGE, `chunk size must be 1 byte to 256 MiB, not ${chunkSize}`, { context: { chunkSize } });
   const depth = options.depth ?? defaultDepth(mode, workers);
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) throw new DiskkitError(ErrorCode.USAGE, `depth must be 1 to ${MAX_DEPTH}, not ${depth}`, { context: { depth } });

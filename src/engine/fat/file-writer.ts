@@ -1,6 +1,6 @@
 /**
  * Writing a file's bytes into clusters already allocated for it. Each contiguous
- * run is written with one call when the data is in memory (or memory-mapped); data from a
+ * run is written with one call when the data is in memory; data from a
  * FileDataSource is streamed through one bounded buffer, so a 1 GiB file never sits
  * in memory (one write call per buffer-full, runs never split otherwise).
  */
@@ -8,9 +8,13 @@ import type { BlockSource } from '../../io/block-source.js';
 import type { FileDataSource } from '../volume.js';
 import type { ClusterRun, FatTable } from './fat-table.js';
 
-/** Streaming buffer size: large enough that a write call costs little per byte. */
-export const STREAM_CHUNK_BYTES = 8 * 1024 * 1024;
-/** In-memory (or mapped) data is written in slices of this size when progress is reported. */
+/**
+ * Streaming buffer size: large enough that a read and a write call cost little per byte,
+ * small enough to stay in the core's cache between them (1 MiB took less CPU than 8 MiB
+ * or 256 KiB copying 1 GiB in).
+ */
+export const STREAM_CHUNK_BYTES = 1024 * 1024;
+/** In-memory data is written in slices of this size when progress is reported. */
 const PROGRESS_SLICE_BYTES = 64 * 1024 * 1024;
 
 export function isFileDataSource(data: Uint8Array | FileDataSource): data is FileDataSource {
