@@ -11,15 +11,16 @@ import { type ChecksumAlgorithmId, sameChecksum, validateChecksumAlgorithm } fro
 import { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
 export { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
 export const FORMAT_VERSION_MAJOR = 1;
-export const FORMAT_VERSION_MINOR = 0;
+export const FORMAT_VERSION_MINOR = 1;
 export const MIN_PAGE_SIZE = 4096;
 export const MAX_PAGE_SIZE = 65536;
 const SUPER_CHECKSUM_OFFSET = 480;
 export const SUPERBLOCK_SIZE = 512;
 
-export const IncompatFeature = { ENCRYPTED: 1 } as const;
+/** PACKED_FILES (1.1): packs and data modes 2 and 4 (§7.5); set by every 1.1 mkfs. */
+export const IncompatFeature = { ENCRYPTED: 1, PACKED_FILES: 2 } as const;
 export const RoCompatFeature = { SEALED: 1 } as const;
-const KNOWN_INCOMPAT = IncompatFeature.ENCRYPTED;
+const KNOWN_INCOMPAT = IncompatFeature.ENCRYPTED | IncompatFeature.PACKED_FILES;
 const KNOWN_RO_COMPAT = RoCompatFeature.SEALED;
 
 export const Compression = { NONE: 0, LZ4: 1, ZSTD: 2 } as const;
