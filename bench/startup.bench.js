@@ -3,6 +3,8 @@
 // hrtime (GNU time's 10 ms resolution is too coarse here). Commands load lazily: a
 // command imports only its own module, the probes of every format, and the volume
 // code of the one format it opens; ink/react/cli-progress only when a live view is drawn.
+// A plain `ls`, `info` or `fsck` runs from one bundled file (scripts/bundle-quick-start.js)
+// without commander, loading only the built-in modules it calls.
 //   - `--version` (answered before anything is imported);
 //   - `ls` of the committed FAT12 fixture, its root and a directory 9 levels deep;
 //   - `info` of it;

@@ -7,8 +7,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(pkg.version + '\n');
 } else {
-  // A plain `ls` runs without the command tree (dist/quick-start.js says why); anything else goes through cli.js.
-  const { runQuickly } = await import('../dist/quick-start.js');
+  // A plain `ls`, `info` or `fsck` runs without the command tree (dist/quick-start.js says why),
+  // from one bundled file per command group (scripts/bundle-quick-start.js says why; each
+  // bundle runs only its own commands); anything else goes through cli.js.
+  const command = args.find((arg) => !arg.startsWith('-'));
+  const { runQuickly } = await import(command === 'fsck' ? '../dist/quick-fsck.bundle.js' : '../dist/quick-start.bundle.js');
   if (!(await runQuickly(args))) {
     const { main } = await import('../dist/cli.js');
     await main(process.argv);

@@ -12,13 +12,12 @@
 // FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
 // Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
 // the next case, so a killed run continues where it stopped.
-//   node scripts/fuzz.js [--cases N] [--seed S] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
+//   node scripts/fuzz.js [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
 // --batch B (default 25) runs B cases per child (scripts/fuzz-batch-child.js) and reruns
 // alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +83,11 @@ function makeImage(name, mkfsArgs, kib) {
   return img;
 }
 const bases = [];
-const add = (path, kind) => existsSync(path) && bases.push({ path, kind, bytes: readFileSync(path) });
+const add = (path, kind) => {
+  if (!existsSync(path)) return;
+  const bytes = readFileSync(path);
+  bases.push({ path, kind, bytes, runs: dataRuns(bytes) });
+};
 add(join(root, 'fixtures/fat12.img'), 'fat');
 add(join(root, 'fixtures/generated/fat16.img'), 'fat');
 add(join(root, 'fixtures/generated/fat32.img'), 'fat');
@@ -114,21 +117,35 @@ function fatRegions(b) {
   return { fat: [fatStart, fatStart + Math.min(spf * bps, 8192)], root: [rootStart, rootStart + Math.max(64, Math.min(rootEntries * 32, 4096))], dirs, lfn, bpc };
 }
 
+/**
+ * A case's mutation, as a patch on its base image: { length, patches: [[offset, byte]...] (sorted), what }.
+ * The random choices are those the earlier whole-copy version made (same seed, same image), but the
+ * base is changed in place and restored, so a case costs no copy of a 33 MiB FAT32 image.
+ */
 function mutate(base, rnd) {
-  const b = Buffer.from(base.bytes);
+  const b = base.bytes;
+  const original = new Map();
   const pick = (n) => Math.floor(rnd() * n);
   const flip = (lo, hi, count) => {
     for (let i = 0; i < count; i++) {
       const at = lo + pick(Math.max(1, hi - lo));
-      if (at < b.length) b[at] = rnd() < 0.5 ? b[at] ^ (1 << pick(8)) : pick(256);
+      if (at < b.length) {
+        if (!original.has(at)) original.set(at, b[at]);
+        b[at] = rnd() < 0.5 ? b[at] ^ (1 << pick(8)) : pick(256);
+      }
     }
+  };
+  const done = (length, what) => {
+    const patches = [...original.keys()].sort((x, y) => x - y).map((at) => [at, b[at]]);
+    for (const [at, byte] of original) b[at] = byte;
+    return { length, patches, what };
   };
   if (base.kind === 'mft') {
     const r = rnd();
-    if (r < 0.1) return { bytes: b.subarray(0, pick(b.length)), what: 'truncate' };
+    if (r < 0.1) return done(pick(b.length), 'truncate');
     const record = 1024 * pick(b.length / 1024);
     flip(record, record + 1024, 1 + pick(8));
-    return { bytes: b, what: `record ${record / 1024}` };
+    return done(b.length, `record ${record / 1024}`);
   }
   const g = fatRegions(b);
   const r = rnd();
@@ -142,13 +159,74 @@ function mutate(base, rnd) {
     const at = g.lfn[pick(g.lfn.length)];
     flip(at, at + 32, 1 + pick(4));
   } else if (r < 0.95) {
-    return { bytes: b.subarray(0, 512 + pick(b.length - 512)), what: 'truncate' };
+    return done(512 + pick(b.length - 512), 'truncate');
   } else {
     flip(g.fat[0], g.fat[1], 20 + pick(200));
     flip(g.root[0], g.root[1], 20 + pick(200));
-    return { bytes: b, what: 'heavy' };
+    return done(b.length, 'heavy');
   }
-  return { bytes: b, what: ['boot', 'fat', 'root', 'dir', 'lfn'][r < 0.12 ? 0 : r < 0.4 ? 1 : r < 0.6 ? 2 : r < 0.75 ? 3 : 4] };
+  return done(b.length, ['boot', 'fat', 'root', 'dir', 'lfn'][r < 0.12 ? 0 : r < 0.4 ? 1 : r < 0.6 ? 2 : r < 0.75 ? 3 : 4]);
+}
+
+/** The mutated image as one buffer (for --write-case). */
+function materialize(base, m) {
+  const bytes = Buffer.from(base.bytes.subarray(0, m.length));
+  for (const [at, byte] of m.patches) bytes[at] = byte;
+  return bytes;
+}
+
+/** Runs [start, end) of the base that are not all zeros, in 64 KiB blocks: what a sparse copy must write. */
+function dataRuns(bytes, block = 65536) {
+  const zero = Buffer.alloc(block);
+  const runs = [];
+  for (let at = 0; at < bytes.length; at += block) {
+    const end = Math.min(bytes.length, at + block);
+    if (bytes.compare(zero, 0, end - at, at, end) === 0) continue;
+    if (runs.length > 0 && runs.at(-1)[1] === at) runs.at(-1)[1] = end;
+    else runs.push([at, end]);
+  }
+  return runs;
+}
+
+/**
+ * Writes the case's image as a sparse file: the base's data runs, then the patched bytes.
+ * Reads give exactly the mutated image (holes read as zeros), at a fraction of a full write.
+ */
+function writeCaseImage(path, base, m) {
+  const fd = openSync(path, 'w');
+  try {
+    ftruncateSync(fd, m.length);
+    for (const [start, end] of base.runs) {
+      if (start < m.length) writeSync(fd, base.bytes, start, Math.min(end, m.length) - start, start);
+    }
+    for (const [at, byte] of m.patches) writeSync(fd, Buffer.of(byte), 0, 1, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the file at path holds exactly the case's image: every byte compared, holes included. */
+function unchangedImage(path, base, m) {
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).size !== m.length) return false;
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let p = 0;
+    for (let at = 0; at < m.length; at += chunk.length) {
+      const n = Math.min(chunk.length, m.length - at);
+      if (readSync(fd, chunk, 0, n, at) !== n) return false;
+      // Undo the patches inside this chunk (after checking them), then it must equal the base.
+      for (; p < m.patches.length && m.patches[p][0] < at + n; p++) {
+        const [off, byte] = m.patches[p];
+        if (chunk[off - at] !== byte) return false;
+        chunk[off - at] = base.bytes[off];
+      }
+      if (chunk.compare(base.bytes, at, at + n, 0, n) !== 0) return false;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // ---- commands ---------------------------------------------------------------
@@ -205,7 +283,6 @@ function runChild(args) {
   });
 }
 
-const sha = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const listTree = (dir) => {
   const out = [];
   const walk = (d, rel) => {
@@ -218,7 +295,8 @@ const listTree = (dir) => {
   return out;
 };
 
-function judge(c, r, caseDir, imgName, before) {
+function judge(c, r, p) {
+  const { caseDir, imgName } = p;
   const problems = [];
   if (r.timedOut) problems.push(`timeout after ${timeoutMs} ms`);
   else if (r.signal !== null) problems.push(r.signal === 24 || r.signal === 'SIGXCPU' ? `over ${cpuSeconds} s of CPU time (hang)` : `killed by signal ${r.signal}`);
@@ -229,7 +307,7 @@ function judge(c, r, caseDir, imgName, before) {
   if (lines.some((l) => l.includes('internal error'))) problems.push(`internal error: ${lines.find((l) => l.includes('internal error')).slice(0, 200)}`);
   if (/\n\s+at .+\(.+:\d+:\d+\)/.test(r.stderr) || r.stderr.includes('FATAL ERROR')) problems.push('stack trace on stderr');
   if (r.rssKiB !== null && r.rssKiB > RSS_LIMIT_KIB) problems.push(`peak RSS ${Math.round(r.rssKiB / 1024)} MiB over ${RSS_LIMIT_KIB / 1024} MiB`);
-  if (c.readOnly && sha(join(caseDir, imgName)) !== before) problems.push('read-only command changed the image');
+  if (c.readOnly && !unchangedImage(join(caseDir, imgName), p.base, p.mutation)) problems.push('read-only command changed the image');
   const outside = listTree(caseDir).filter((p) => p !== imgName && p !== 'out' && !p.startsWith('out/'));
   if (outside.length > 0) problems.push(`wrote outside the destination: ${outside.slice(0, 3).join(', ')}`);
   return problems;
@@ -242,19 +320,23 @@ if (replay >= 0) {
   const base = bases[i % bases.length];
   const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  writeFileSync(process.argv[replay + 2], mutate(base, seededRandom(seed0 + i)).bytes);
+  writeFileSync(process.argv[replay + 2], materialize(base, mutate(base, seededRandom(seed0 + i))));
   console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT').join(' ')}`);
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
 
 // ---- the run ------------------------------------------------------------------
-const state = { seed: seed0, next: 0, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
+// --start I: the first case when there is no state yet (continue a run whose state file was lost).
+const startAt = Number(arg('--start', '0'));
+const state = { seed: seed0, start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
 const startedAt = Date.now();
 const secondsBefore = state.seconds;
 let next = state.next;
-const end = state.next + total;
+// The run is cases start .. start+N-1 of its seed: rerunning the same command after a stop
+// continues to the same end (a state file written before `start` was kept began at case 0).
+const end = (state.start ?? 0) + total;
 const doneIndices = new Set();
 
 function prepareCase(i) {
@@ -262,14 +344,13 @@ function prepareCase(i) {
   const base = bases[i % bases.length];
   const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  const { bytes, what } = mutate(base, rnd);
+  const mutation = mutate(base, rnd);
   const caseDir = join(work, `case-${i}`);
   rmSync(caseDir, { recursive: true, force: true });
   mkdirSync(caseDir);
   const imgName = 'image.img';
-  writeFileSync(join(caseDir, imgName), bytes);
-  const before = sha(join(caseDir, imgName));
-  return { i, base, c, what, caseDir, imgName, before, argv: c.args(join(caseDir, imgName), join(caseDir, 'out')) };
+  writeCaseImage(join(caseDir, imgName), base, mutation);
+  return { i, base, c, what: mutation.what, mutation, caseDir, imgName, argv: c.args(join(caseDir, imgName), join(caseDir, 'out')) };
 }
 
 function record(p, r, problems, how) {
@@ -294,7 +375,7 @@ function record(p, r, problems, how) {
 async function runCase(i) {
   const p = prepareCase(i);
   const r = await runChild(p.argv);
-  record(p, r, judge(p.c, r, p.caseDir, p.imgName, p.before), 'alone');
+  record(p, r, judge(p.c, r, p), 'alone');
 }
 
 /** CPU time (user + system, seconds) a process has used so far, from /proc. */
@@ -357,7 +438,7 @@ async function runBatch(indices) {
     const p = prepared.get(i);
     const r = results.get(i);
     // Stray output on the real stderr cannot be pinned on a case: then every case is rerun alone.
-    const problems = r && outcome.normal ? judge(p.c, r, p.caseDir, p.imgName, p.before) : ['not judged in the batch'];
+    const problems = r && outcome.normal ? judge(p.c, r, p) : ['not judged in the batch'];
     if (problems.length === 0) record(p, r, problems, 'batch');
     else {
       state.rerunAlone++;

@@ -1,18 +1,26 @@
 /**
- * The most common scripted call, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
- * run without building the command tree: commander and every command's option table
+ * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
+ * `diskkit [--json] [-q] info IMAGE` and `diskkit [--json] [-q] fsck IMAGE`, run without
+ * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
 
+/**
+ * The commands a bundle of this module runs (scripts/bundle-quick-start.js defines it per
+ * bundle, each holding only its commands' code); unbundled, all of them.
+ */
+declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck'] : DISKKIT_QUICK_COMMANDS;
+
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls`; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info` or `fsck`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -20,19 +28,22 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   const opts: LsOptions = {};
   let i = 0;
   for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
-  if (args[i] !== 'ls') return false;
+  const command = args[i];
+  if (command === undefined || !QUICK_COMMANDS.includes(command)) return false;
   let target: string | null = null;
   for (i++; i < args.length; i++) {
     const arg = args[i]!;
-    if (Object.hasOwn(LS_FLAGS, arg)) (opts as Record<string, boolean>)[LS_FLAGS[arg]!] = true;
+    if (command === 'ls' && Object.hasOwn(LS_FLAGS, arg)) (opts as Record<string, boolean>)[LS_FLAGS[arg]!] = true;
     else if (Object.hasOwn(GLOBAL_FLAGS, arg)) globals[GLOBAL_FLAGS[arg]!] = true;
     else if (arg.startsWith('-') || target !== null || arg === '') return false;
     else target = arg;
   }
   if (target === null) return false;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
-    import('./commands/ls.js'),
+  const [{ runLs }, { runInfo }, { runFsck }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+    command === 'ls' ? import('./commands/ls.js') : { runLs: null },
+    command === 'info' ? import('./commands/info.js') : { runInfo: null },
+    command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -40,17 +51,40 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // What cli.ts's preAction hook does for every command (no --key-file on this path: DISKKIT_PASSPHRASE or a prompt).
   setJsonErrorDocument(globals.json);
   setPassphraseProvider(commandPassphraseProvider(undefined));
-  await runLs(target, opts, { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false });
+  const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
+  if (runLs) await runLs(target, opts, g);
+  else if (runInfo) await runInfo(target, g);
+  else await runFsck!(target, {}, g);
   return true;
 }
 
 /**
  * `diskkit ls IMG | head`: when the reader of stdout goes away, stop quietly, as
  * cat(1) does on SIGPIPE (Node ignores the signal and reports EPIPE instead).
+ *
+ * The listener is attached when something first asks for `process.stdout`, not now:
+ * creating the stream loads Node's whole stream stack (a tenth of a plain `ls`'s
+ * start-up), and ls and cat write to fd 1 directly without it (their EPIPE arrives
+ * as a thrown error, which runAction turns into a quiet exit).
  */
 export function exitQuietlyOnClosedStdout(): void {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  const onError = (error: NodeJS.ErrnoException): void => {
     if (error.code === 'EPIPE') process.exit(ExitCode.OK);
     throw error;
+  };
+  const original = Object.getOwnPropertyDescriptor(process, 'stdout');
+  if (!original?.get || !original.configurable) {
+    process.stdout.on('error', onError);
+    return;
+  }
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      Object.defineProperty(process, 'stdout', original);
+      const stdout = process.stdout;
+      stdout.on('error', onError);
+      return stdout;
+    },
   });
 }

@@ -8,7 +8,7 @@
  * mdir. Images are raw writes on mkfs.fat images (test/helpers/hostile-fat.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { diskkit } from './helpers/cli.js';
 import { DIR, EOC, clusterOffset, geometry, makeFat16, setFat, writeEntry } from './helpers/hostile-fat.js';
 import { requireTools } from './helpers/oracle.js';
 
-const tools = requireTools('mkfs.fat', 'fsck.fat', 'mdir', 'mlabel');
+const tools = requireTools('mkfs.fat', 'fsck.fat', 'mdir', 'mlabel', 'mtype');
 let dir = '';
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'diskkit-converge-'));
@@ -156,5 +156,91 @@ describe.runIf(tools)('repairs that converge', () => {
     await repairAndCheck(path, 'E_FSCK_AFTER_END');
     expect(mdir(path, '::/')).toEqual(['::/SUB/']);
     expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+  });
+  // Seeds 134, 196, 335, 472, 488 and 680 of scripts/fsck-convergence.js: a flipped byte in the root's label entry.
+  it('gives a root label entry damaged with bytes above 0x7F the boot sector\'s label back (fsck.fat rejects such labels)', async () => {
+    const path = build('label-oem', (img, _sub, root) => {
+      expect(img.toString('latin1', root, root + 11)).toBe('HOSTILE    ');
+      img[root + 2] = 0xd3;
+    });
+    await repairAndCheck(path, 'E_FSCK_LABEL');
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/Volume label/);
+    expect(execFileSync('mlabel', ['-i', path, '-s', '::'], { encoding: 'latin1' })).toMatch(/Volume label is HOSTILE/);
+    expect(mdir(path, '::/SUB')).toEqual(['::/SUB/FILE.TXT']);
+  });
+
+  it('keeps the root label mlabel wrote with OEM letters (the boot sector copy follows it)', async () => {
+    const path = build('label-mlabel', () => {});
+    execFileSync('mlabel', ['-i', path, '::Été'], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+    const g = geometry(readFileSync(path));
+    const rootLabel = readFileSync(path).subarray(g.rootOffset, g.rootOffset + 11);
+    expect(rootLabel.some((b) => b >= 0x80)).toBe(true);
+    await diskkit(['fsck', '--repair', path]);
+    const after = readFileSync(path);
+    expect(after.subarray(g.rootOffset, g.rootOffset + 11).equals(rootLabel)).toBe(true);
+    expect(after.subarray(43, 54).equals(rootLabel)).toBe(true);
+    expect((await diskkit(['fsck', path])).exitCode).toBe(0);
+  });
+
+  // Seed 353: the boot sector's media byte became 0x83; fsck.fat then calls both FATs corrupt.
+  it('sets an invalid boot-sector media byte from FAT[0] when every FAT copy agrees on a valid one', async () => {
+    const path = build('media-bpb', (img) => {
+      expect(img[21]).toBe(0xf8);
+      img[21] = 0x83;
+    });
+    await repairAndCheck(path, 'E_FSCK_MEDIA');
+    const img = readFileSync(path);
+    expect(img[21]).toBe(0xf8);
+    const g = geometry(img);
+    for (const at of g.fatOffsets) expect(img.readUInt16LE(at)).toBe(0xfff8);
+    expect(execFileSync('mtype', ['-i', path, '::/SUB/FILE.TXT'], { encoding: 'latin1' })).toBe('0123456789');
+  });
+
+  // Seed 449: BPB_BkBootSec became 262 (outside the 32 reserved sectors); the backup is still in sector 6.
+  it('points a FAT32 backup-boot-sector field that left the reserved sectors back at sector 6, which holds the backup', async () => {
+    const path = join(dir, 'backup-field.img');
+    execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'HOSTILE', '-C', path, '34000'], { stdio: 'ignore' });
+    const img = readFileSync(path);
+    expect(img.readUInt16LE(50)).toBe(6);
+    img.writeUInt16LE(262, 50);
+    writeFileSync(path, img);
+    await repairAndCheck(path, 'E_FSCK_BOOT');
+    const after = readFileSync(path);
+    expect(after.readUInt16LE(50)).toBe(6);
+    expect(after.subarray(0, 512).equals(after.subarray(6 * 512, 7 * 512))).toBe(true);
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/differences between boot sector and its backup/);
+  });
+  // Seeds 220, 716 and 963: byte 38 (the extended boot signature 0x29) changed; fsck.fat then reads an empty boot label.
+  it('writes back a damaged extended boot signature in front of an extended BPB that is still there, then compares the labels', async () => {
+    const path = build('ext-signature', (img) => {
+      expect(img[38]).toBe(0x29);
+      expect(img.toString('latin1', 54, 62)).toBe('FAT16   ');
+      img[38] = 0x9b;
+      img[50] = 0x22; // the boot label now reads HOSTI"E
+    });
+    await repairAndCheck(path, 'E_FSCK_BOOT');
+    const img = readFileSync(path);
+    expect(img[38]).toBe(0x29);
+    expect(img.toString('latin1', 43, 54)).toBe('HOSTILE    ');
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/label/i);
+  });
+  // Seed 1172: BPB_FSInfo became 16385; fsck.fat then reads a sector without the FSInfo signatures.
+  it('points a FAT32 FSInfo field that left the reserved sectors back at sector 1, which holds the FSInfo', async () => {
+    const path = join(dir, 'fsinfo-field.img');
+    execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'HOSTILE', '-C', path, '34000'], { stdio: 'ignore' });
+    const img = readFileSync(path);
+    expect(img.readUInt16LE(48)).toBe(1);
+    expect(img.readUInt32LE(512)).toBe(0x41615252);
+    img.writeUInt16LE(16385, 48);
+    writeFileSync(path, img);
+    await repairAndCheck(path, 'E_FSCK_FSINFO');
+    const after = readFileSync(path);
+    expect(after.readUInt16LE(48)).toBe(1);
+    expect(after.readUInt16LE(6 * 512 + 48)).toBe(1);
+    const peer = spawnSync('fsck.fat', ['-n', path], { encoding: 'latin1' });
+    expect(peer.stdout).not.toMatch(/FSINFO|differences between boot sector/);
   });
 });

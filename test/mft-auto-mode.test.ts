@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
+import { chooseMftAuto, chooseMftMode } from '../src/engine/ntfs/scan-mft.js';
 import { AUTO_PARALLEL_MFT_BYTES } from '../src/engine/ntfs/parse-module.js';
 import { AUTO_SMALL_SCAN, AUTO_STREAMING_CHUNK, busyCoresNow, chooseMode } from '../src/io/auto.js';
 import type { MftLayout } from '../src/engine/ntfs/mft-source.js';
@@ -23,6 +23,15 @@ describe('auto read mode for the MFT (parsing dominates)', () => {
     // two cores already busy with other processes: a worker would only wait for a core
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 1.2)).toBe('prefetch');
     expect(chooseMftMode(layout(AUTO_PARALLEL_MFT_BYTES), 2, 14)).toBe('prefetch');
+  });
+
+  it('a pipeline with one thread (one core, or its share under --jobs) decides without sampling the CPUs', () => {
+    // No load given: a two-core pipeline measures CPU use, a one-thread pipeline has nothing to measure for.
+    const one = chooseMftAuto(layout(AUTO_PARALLEL_MFT_BYTES), 1);
+    expect(one.mode).toBe('prefetch');
+    expect(one.reason).toMatch(/one thread for this pipeline/);
+    expect(one.reason).not.toMatch(/measured just now/);
+    expect(chooseMftAuto(layout(AUTO_PARALLEL_MFT_BYTES), 2).reason).toMatch(/measured just now/);
   });
 });
 

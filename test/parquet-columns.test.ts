@@ -47,4 +47,32 @@ describe('Arrow column builders', () => {
       }
     }), { numRuns: 500 });
   });
+
+  it('StringColumn.raw appends byte ranges, from other arrays or from its own earlier bytes, short or long', () => {
+    // Model: each value is the concatenation of the pieces, as Buffer.concat makes it.
+    const piece = fc.record({ bytes: fc.uint8Array({ maxLength: 200 }), own: fc.boolean(), from: fc.nat(), length: fc.nat({ max: 150 }) });
+    fc.assert(fc.property(fc.array(fc.array(piece, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), (values) => {
+      const column = new StringColumn(1, 1);
+      const expected: Buffer[] = [];
+      for (const pieces of values) {
+        const parts: Buffer[] = [];
+        for (const p of pieces) {
+          if (p.own && column.at > 0) {
+            // an earlier range of the column's own bytes (as a directory's path is reused for its files)
+            const start = p.from % column.at;
+            const end = Math.min(column.at, start + p.length);
+            parts.push(Buffer.from(column.bytes.subarray(start, end)));
+            column.raw(column.bytes, start, end);
+          } else {
+            parts.push(Buffer.from(p.bytes));
+            column.raw(p.bytes);
+          }
+        }
+        column.end();
+        expected.push(Buffer.concat(parts));
+      }
+      const data = column.data();
+      for (const [i, v] of expected.entries()) expect(Buffer.from(data.values.subarray(data.valueOffsets[i]!, data.valueOffsets[i + 1]!)).equals(v)).toBe(true);
+    }), { numRuns: 500 });
+  });
 });

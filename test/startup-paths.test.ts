@@ -8,6 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { copyFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { diskkitBytes } from './helpers/cli.js';
 import { LatencyHistogram } from '../src/io/scan-stats.js';
 
@@ -35,10 +38,43 @@ describe('plain ls without the command tree', () => {
     await both(['--json', 'ls', `${FAT12}:/no/such`], ['--json', 'ls', '-la', `${FAT12}:/no/such`]);
   });
 
+  it('info prints and exits as through commander: text, --json, a missing image', async () => {
+    await both(['info', FAT12], ['info', '--', FAT12]);
+    await both(['--json', 'info', FAT12], ['--json', 'info', '--', FAT12]);
+    await both(['info', '/nonexistent/x.img'], ['info', '--', '/nonexistent/x.img']);
+    await both(['--json', 'info', '/nonexistent/x.img'], ['--json', 'info', '--', '/nonexistent/x.img']);
+  });
+
+  it('fsck reports and exits as through commander: a clean image, a damaged one, --json, a missing image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // Cluster 5's entry in the first FAT only: the two FAT copies now differ (fsck.fat reports the same).
+      const damaged = join(dir, 'damaged.img');
+      copyFileSync(FAT12, damaged);
+      const fd = openSync(damaged, 'r+');
+      writeSync(fd, Buffer.from([0xff, 0x0f]), 0, 2, 512 + 6);
+      closeSync(fd);
+      const r = await diskkitBytes(['fsck', damaged]);
+      expect(r.exitCode, text(r.stderr)).toBe(4);
+      await both(['fsck', FAT12], ['fsck', '--', FAT12]);
+      await both(['fsck', damaged], ['fsck', '--', damaged]);
+      await both(['--json', 'fsck', damaged], ['--json', 'fsck', '--', damaged]);
+      await both(['fsck', '/nonexistent/x.img'], ['fsck', '--', '/nonexistent/x.img']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(text(r.stderr)).toMatch(/^diskkit: /);
+    }
+    // fsck's usage errors keep fsck(8)'s code.
+    for (const args of [['fsck'], ['fsck', FAT12, FAT12]]) {
+      const r = await diskkitBytes(args);
+      expect(r.exitCode, args.join(' ')).toBe(16);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
     }
   });

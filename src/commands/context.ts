@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DiskkitError, ErrorCode, isDiskkitError, toDiskkitError } from '../engine/errors.js';
 import { EXIT_CODE_BY_ERROR, ExitCode } from './exit-codes.js';
+import { writeAllSync } from '../io/write-all.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -175,8 +176,13 @@ export function fullProgram(): Promise<import('commander').Command> {
   return programBuilder();
 }
 
+/**
+ * One JSON document on stdout, written to fd 1 directly (as ls and cat write): the
+ * process.stdout stream costs a plain `info --json` a tenth of its start-up, and a
+ * synchronous write cannot be lost to an exit before a pipe drained.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  writeAllSync(1, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Escapes control characters (and backslashes) so a hostile name cannot drive the terminal. */

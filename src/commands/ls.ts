@@ -150,6 +150,7 @@ class ListingFormat {
   private lastTime = Number.NaN;
   private isoSecond = Number.NaN;
   private isoPrefix: Uint8Array = NULL;
+  private readonly isoPrefixes = new Map<number, Uint8Array>();
   private lastTimeText: Uint8Array = NULL;
 
   constructor(
@@ -170,9 +171,13 @@ class ListingFormat {
       out.bytes(this.count === 0 ? JSON_FIRST : JSON_NEXT);
       out.bytes(JSON_PATH);
       out.bytes(this.dirPrefix);
+      // The name's JSON text is made once and copied for the second field.
+      const flushes = out.flushes;
+      const nameStart = out.position;
       out.jsonChars(e.name);
+      const nameEnd = out.position;
       out.bytes(JSON_NAME);
-      out.jsonChars(e.name);
+      if (!out.copyWithin(nameStart, nameEnd, flushes)) out.jsonChars(e.name);
       if (e.shortName === null) out.bytes(JSON_SHORT_NULL);
       else {
         out.bytes(JSON_SHORT);
@@ -223,8 +228,16 @@ class ListingFormat {
     }
     const second = Math.floor(ms / 1000);
     if (second !== this.isoSecond) {
+      // Kept per second seen: a directory listed in name order goes back and forth
+      // between the few seconds its files were made in.
+      let prefix = this.isoPrefixes.get(second);
+      if (prefix === undefined) {
+        prefix = ASCII('"' + new Date(second * 1000).toISOString().slice(0, 20));
+        if (this.isoPrefixes.size >= 4096) this.isoPrefixes.clear();
+        this.isoPrefixes.set(second, prefix);
+      }
       this.isoSecond = second;
-      this.isoPrefix = ASCII('"' + new Date(second * 1000).toISOString().slice(0, 20));
+      this.isoPrefix = prefix;
     }
     out.bytes(this.isoPrefix);
     const milli = ms - second * 1000;

@@ -5,7 +5,7 @@
  * shell history. The engine asks only when the image it opens is encrypted.
  */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import type { PassphraseProvider } from '../engine/passphrase.js';
 
@@ -23,6 +23,15 @@ export function readKeyFile(path: string): string {
   return line;
 }
 
+/**
+ * Turns the terminal's echo on or off. child_process is required here, when a prompt
+ * is shown, not imported with the module: every command loads this module, few prompt.
+ */
+function stty(fd: number, setting: 'echo' | '-echo'): void {
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  spawnSync('stty', [setting], { stdio: [fd, 'ignore', 'ignore'] });
+}
+
 /** Reads one line from the terminal with echo off; undefined when there is no terminal. */
 function promptHidden(question: string): string | undefined {
   if (!process.stdin.isTTY) return undefined;
@@ -33,13 +42,13 @@ function promptHidden(question: string): string | undefined {
     return undefined;
   }
   const restore = (): void => {
-    spawnSync('stty', ['echo'], { stdio: [fd, 'ignore', 'ignore'] });
+    stty(fd, 'echo');
   };
   // Ctrl-C at the prompt must not leave the terminal without echo.
   process.once('exit', restore);
   try {
     writeSync(fd, question);
-    spawnSync('stty', ['-echo'], { stdio: [fd, 'ignore', 'ignore'] });
+    stty(fd, '-echo');
     const bytes: number[] = [];
     const one = Buffer.alloc(1);
     for (;;) {

@@ -77,6 +77,26 @@ export class ByteWriter {
     this.pos = pos + n;
   }
 
+  /** Flushes so far: a mark taken from `position` is good while this has not changed. */
+  flushes = 0;
+
+  /** Bytes in the buffer since the last flush (a mark for copyWithin). */
+  get position(): number {
+    return this.pos;
+  }
+
+  /**
+   * Appends a copy of bytes [start, end) written earlier, when they are still in the
+   * buffer (no flush since `flushes` was read) and fit; false (nothing written) otherwise.
+   */
+  copyWithin(start: number, end: number, flushes: number): boolean {
+    const n = end - start;
+    if (flushes !== this.flushes || this.pos + n > this.buf.length) return false;
+    this.buf.copyWithin(this.pos, start, end);
+    this.pos += n;
+    return true;
+  }
+
   /** Text known to be ASCII (digits, fixed words). */
   ascii(s: string): void {
     const n = s.length;
@@ -139,6 +159,7 @@ export class ByteWriter {
     if (this.pos === 0) return;
     writeAllSync(this.fd, this.buf.subarray(0, this.pos));
     this.pos = 0;
+    this.flushes++;
   }
 }
 

@@ -11,14 +11,15 @@
  * at once with E_CANCELLED.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { builtModuleUrl } from './built-module-url.js';
 import { threadBudget } from './thread-budget.js';
 import { DiskkitError, ErrorCode, type ErrorCodeValue } from '../engine/errors.js';
 import { cancelledError, readChunkSync } from './chunk-read.js';
 import type { PlannedChunk } from './chunk-plan.js';
 import type { ChunkJob, WorkerBoot, WorkerReply, WorkerSetup } from './parallel-protocol.js';
 import type { ModeContext } from './scan-context.js';
+
+export { builtModuleUrl };
 
 export const PARALLEL_DEFAULT_CHUNK = 1 << 20;
 /** Jobs queued per worker, so a worker never idles during a message round trip. */
@@ -36,24 +37,6 @@ let liveWorkers = 0;
 /** Workers of this module still running (for tests: 0 once every scan has settled). */
 export function liveWorkerCount(): number {
   return liveWorkers;
-}
-
-/**
- * URL of a module that sits next to `base` once built. Under vitest, modules run from
- * src/ where only the .ts exists and Node cannot start a worker on it, so the built
- * copy under dist/ is used instead.
- */
-export function builtModuleUrl(relative: string, base: string): URL {
-  const here = new URL(relative, base);
-  if (existsSync(fileURLToPath(here))) return here;
-  const path = fileURLToPath(here);
-  const marker = `${'/'}src${'/'}`;
-  const at = path.lastIndexOf(marker);
-  if (at >= 0) {
-    const built = new URL('file://' + path.slice(0, at) + '/dist/' + path.slice(at + marker.length));
-    if (existsSync(fileURLToPath(built))) return built;
-  }
-  return here;
 }
 
 /** Starts one chunk worker (parallel-worker.ts), counted in liveWorkerCount until it exits. */

@@ -48,8 +48,9 @@ describe('cartridge fsck', () => {
     expect(report.errors).toEqual([]);
     expect(report.clean).toBe(true);
     expect(report.stats).toMatchObject({ files: 12, directories: 2, snapshots: 1 });
-    // 8 files of two extents, and /etc/f1 rewritten after the snapshot: both versions are checked.
-    expect(report.stats.extents).toBe(8 * 2 + 1);
+    // 8 files of two extents, /etc/f1 rewritten after the snapshot (both versions are checked),
+    // and one pack holding the four 300-byte files (§7.5).
+    expect(report.stats.extents).toBe(8 * 2 + 1 + 1);
   });
 
   it('a damaged extent is reported by its page and the file path, and --repair leaves it uncorrected', async () => {

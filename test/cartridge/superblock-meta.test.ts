@@ -39,7 +39,7 @@ describe('superblock (§3)', () => {
     expect(Buffer.from(page.subarray(0, 8)).toString('latin1')).toBe('DKCART\r\n');
     expect(hasCartridgeMagic(page)).toBe(true);
     const sb = decodeSuperblock(page);
-    expect(sb).toMatchObject({ versionMajor: 1, versionMinor: 0, pageSize: 8192, checksumAlgorithm: 2, defaultCompression: 2, compressionLevel: 5, cipher: 0, createdMs: 1_700_000_000_123, readOnly: false });
+    expect(sb).toMatchObject({ versionMajor: 1, versionMinor: 1, pageSize: 8192, checksumAlgorithm: 2, defaultCompression: 2, compressionLevel: 5, cipher: 0, createdMs: 1_700_000_000_123, readOnly: false });
     expect([...sb.uuid]).toEqual([...uuid]);
   });
 

@@ -32,6 +32,8 @@ interface Built {
   path: string;
   current: Map<string, Uint8Array>;
   snapshot: Map<string, Uint8Array>;
+  /** The last commit's generation; the one before it holds exactly the snapshot's files. */
+  generation: number;
   keys?: WorkingKeys;
 }
 
@@ -62,8 +64,9 @@ async function buildImage(options: { compression: number; checksum: number; pass
   current.delete('/dir2/file-5');
   store.commit();
   const keys = store.file.keys ?? undefined;
+  const generation = store.generation;
   store.close();
-  return { path, current, snapshot, keys };
+  return { path, current, snapshot, generation, keys };
 }
 
 /** What each used page is: 'fixed' (0-2), 'node', 'freelist', or the first page of its extent. */
@@ -80,6 +83,11 @@ function pageRoles(built: Built): Map<number, { role: string; extentStart?: numb
     const catalog = (root: BlockPointer) => {
       for (const [, value] of tree(PageType.CATALOG_NODE, root)) {
         const inode = decodeInodeRecord(value);
+        // Packs and one-extent files (§7.5, §7.2 mode 2) carry their extent record in the entry.
+        if (inode.data.mode === 'extent') {
+          const record = decodeExtentRecord(inode.data.record, 0, PAGE, file.meta.pageCount);
+          for (let i = 0; i < record.pageCount; i++) roles.set(record.address + i, { role: 'extent', extentStart: record.address });
+        }
         if (inode.data.mode !== 'extent-map') continue;
         for (const [, extent] of tree(PageType.EXTENT_MAP_NODE, inode.data.root)) {
           const record = decodeExtentRecord(extent, 0, PAGE, file.meta.pageCount);
@@ -121,6 +129,9 @@ async function readEverything(path: string, built: Built): Promise<{ wrong: stri
       errors.push(error);
       return;
     }
+    // A flip in the newest meta page makes it invalid, and the image opens at the commit
+    // before (§4): that commit changed nothing but the snapshot table, so its files are the snapshot's.
+    if (snapshot === undefined && store.generation === built.generation - 1) model = built.snapshot;
     try {
       for (const [name, data] of model) {
         try {

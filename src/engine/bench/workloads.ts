@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import type { BlockSource } from '../../io/block-source.js';
 import { scanParallel, type ReadMode, type ScanResult } from '../../io/scan.js';
-import { builtModuleUrl } from '../../io/parallel.js';
+import { builtModuleUrl } from '../../io/built-module-url.js';
 import { crc32Combine } from '../../io/crc32-combine.js';
 import type { ChunkDigest, DigestWork } from '../../io/workers/chunk-digest.js';
 import type { EntryInfo, Extent, Volume } from '../volume.js';

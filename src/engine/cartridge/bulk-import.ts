@@ -37,7 +37,8 @@ function byNameBytes(a: string, b: string): number {
 export function importHostTree(store: CartridgeStore, dir: string, options: ImportOptions): ImportResult {
   const result: ImportResult = { files: 0, directories: 0, bytes: 0, skipped: [], errors: [] };
   const rootStat = statSync(dir);
-  let nextId = ROOT_DIRECTORY_ID + 1;
+  // Ids come from the store's counter, which packs written on the way draw from too (§7.5).
+  const newId = () => store.newInodeId();
   const queue: { host: string; id: number }[] = [{ host: dir, id: ROOT_DIRECTORY_ID }];
 
   function* entries(): Generator<readonly [Uint8Array, Uint8Array]> {
@@ -63,7 +64,7 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
             continue;
           }
           if (st.isDirectory()) {
-            const id = nextId++;
+            const id = newId();
             queue.push({ host: path, id });
             result.directories++;
             yield [encodeCatalogKey(parentId, name), encodeInodeRecord({ id, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: options.mtimeOf(st), data: { mode: 'empty' } })];
@@ -85,7 +86,7 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
           } finally {
             closeSync(fd);
           }
-          const id = nextId++;
+          const id = newId();
           result.files++;
           result.bytes += st.size;
           yield [encodeCatalogKey(parentId, name), encodeInodeRecord({ id, kind: InodeKind.FILE, permissions: 0, size: st.size, mtimeMs: options.mtimeOf(st), data })];
@@ -98,6 +99,6 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
   }
 
   // The root entry is not counted (as mkfs counts it: fileCount starts at 0).
-  store.adoptCatalog(entries(), () => ({ nextInodeId: nextId, fileCount: result.files + result.directories }));
+  store.adoptCatalog(entries(), () => ({ fileCount: result.files + result.directories }));
   return result;
 }

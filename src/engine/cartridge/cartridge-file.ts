@@ -31,6 +31,8 @@ export interface CreateOptions {
   /** Reproducible images: fixed creation time, uuid derived from it (unencrypted only). */
   invariantMs?: number;
   cacheEntries?: number;
+  /** false makes a 1.0 image (no PACKED_FILES, §3): what older diskkits wrote; tests use it. */
+  packedFiles?: boolean;
 }
 
 export interface OpenOptions {
@@ -88,7 +90,7 @@ export function createCartridgeFile(path: string, options: CreateOptions = {}): 
   const compression = options.compression ?? Compression.LZ4;
   const sbFields = {
     pageSize,
-    incompatFeatures: encrypted ? IncompatFeature.ENCRYPTED : 0,
+    incompatFeatures: (encrypted ? IncompatFeature.ENCRYPTED : 0) | (options.packedFiles === false ? 0 : IncompatFeature.PACKED_FILES),
     roCompatFeatures: 0,
     compatFeatures: 0,
     checksumAlgorithm: options.checksumAlgorithm ?? ChecksumAlgorithm.CRC32,

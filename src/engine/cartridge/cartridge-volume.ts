@@ -76,6 +76,10 @@ function readerOfBytes(bytes: Uint8Array): FileDataSource {
   };
 }
 
+/** Where entryOf leaves an entry's inode (a symbol key: JSON output and Object.keys do not see it). */
+const ENTRY_INODE = Symbol('cartridge inode');
+type EntryWithInode = EntryInfo & { [ENTRY_INODE]?: { volume: CartridgeVolume; inode: InodeRecord; epoch: number } };
+
 export class CartridgeVolume implements Volume {
   readonly format = 'cartridge';
   readonly capabilities: VolumeCapabilities;
@@ -84,6 +88,12 @@ export class CartridgeVolume implements Volume {
   private dirty = false;
   /** Directory id → the path it was listed at (loop detection in list). */
   private readonly listedDirectories = new Map<number, string>();
+  /**
+   * The inode behind each entry this volume handed out, valid until the next write: a
+   * cp -r out opens every listed file, and a path walk per file (one catalog descent per
+   * component) cost more than the read of a small file.
+   */
+  private epoch = 0;
 
   private constructor(
     readonly source: BlockSource,
@@ -148,13 +158,20 @@ export class CartridgeVolume implements Volume {
   }
 
   private inodeOf(path: string | EntryInfo): { path: string; inode: InodeRecord } {
+    if (typeof path !== 'string') {
+      const known = (path as EntryWithInode)[ENTRY_INODE];
+      if (known && known.volume === this && known.epoch === this.epoch) return { path: path.path, inode: known.inode };
+    }
     const p = typeof path === 'string' ? normalize(path) : path.path;
     return { path: p, inode: this.store.stat(p) };
   }
 
   private entryOf(path: string, inode: InodeRecord): EntryInfo {
     const dir = inode.kind === InodeKind.DIRECTORY;
-    return { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+    const entry: EntryInfo = { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+    // A symbol-keyed property rather than a WeakMap: 10,000 weak keys made the collector slow.
+    (entry as EntryWithInode)[ENTRY_INODE] = { volume: this, inode, epoch: this.epoch };
+    return entry;
   }
 
   info(): VolumeInfo {
@@ -241,7 +258,18 @@ export class CartridgeVolume implements Volume {
   openFile(path: string | EntryInfo): FileDataSource {
     const { path: p, inode } = this.inodeOf(path);
     if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${p}: is a directory`, { context: { path: p } });
-    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p);
+    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, (packId) => this.packBytes(packId));
+  }
+
+  /** The last pack read, until the next write: neighbours in a directory share packs, and each lookup decodes the pack's entry. */
+  private lastPack: { id: number; epoch: number; bytes: Uint8Array } | null = null;
+
+  private packBytes(packId: number): Uint8Array {
+    const last = this.lastPack;
+    if (last && last.id === packId && last.epoch === this.epoch) return last.bytes;
+    const bytes = this.store.packBytes(packId);
+    this.lastPack = { id: packId, epoch: this.epoch, bytes };
+    return bytes;
   }
 
   readFile(path: string | EntryInfo): Buffer {
@@ -259,6 +287,7 @@ export class CartridgeVolume implements Volume {
   private writableStore(): CartridgeStore {
     if (!this.capabilities.writable) throw new DiskkitError(ErrorCode.READ_ONLY, this.snapshot !== null ? `snapshot ${this.snapshot} is a read-only view` : 'image was opened read-only', { context: { image: this.source.name } });
     this.dirty = true;
+    this.epoch++;
     // Paths change with writes (mv): loop detection starts over.
     this.listedDirectories.clear();
     return this.store;

@@ -42,8 +42,11 @@ function keyOffset(key: Uint8Array): number {
   return Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
 }
 
-/** A reader of `inode`'s bytes; `path` names it in errors. */
-export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: InodeRecord, path: string): CartridgeReader {
+/**
+ * A reader of `inode`'s bytes; `path` names it in errors. `packBytes` gives a pack's
+ * logical bytes (§7.5: the store knows packs not yet committed).
+ */
+export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: InodeRecord, path: string, packBytes?: (packId: number) => Uint8Array): CartridgeReader {
   const size = inode.size;
   const data = inode.data;
   const checkRange = (length: number, position: number): void => {
@@ -59,6 +62,33 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
         const end = Math.min(position + length, data.bytes.length);
         buf.fill(0, 0, length);
         if (position < end) buf.set(data.bytes.subarray(position, end), 0);
+      },
+    };
+  }
+  if (data.mode === 'packed' || data.mode === 'extent') {
+    // One decoded buffer holds the whole file (a pack, or a single extent ≤ 1 MiB).
+    let bytes: Uint8Array | null = null;
+    const load = (): Uint8Array => {
+      if (bytes) return bytes;
+      let all: Uint8Array;
+      let from = 0;
+      if (data.mode === 'packed') {
+        if (!packBytes) throw new DiskkitError(ErrorCode.CORRUPT, `${path}: packed data outside a pack catalog`, { context: { path } });
+        all = packBytes(data.packId);
+        from = data.offset;
+      } else all = readExtent(pager, decodeExtentRecord(data.record, 0, pager.pageSize, pager.space.pageCount), ctx);
+      if (from + size > all.length) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${size} bytes at ${from} lie past the end of the ${all.length} bytes stored`, { context: { path, offset: from, size } });
+      }
+      bytes = all.subarray(from, from + size);
+      return bytes;
+    };
+    return {
+      size,
+      read(buf, length, position) {
+        checkRange(length, position);
+        if (length === 0) return;
+        buf.set(load().subarray(position, position + length), 0);
       },
     };
   }

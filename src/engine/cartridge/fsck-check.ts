@@ -20,12 +20,14 @@ import { type CartridgeFile, type WorkingKeys, closeCartridgeFile, commitCartrid
 import { ROOT_DIRECTORY_ID, decodeCatalogKey } from './catalog-key.js';
 import { extentContextOf } from './compact.js';
 import { decompressExtent, openExtent } from './extent-codec.js';
-import { EXTENT_RECORD_SIZE, decodeExtentRecord } from './extent-record.js';
+import { EXTENT_RECORD_SIZE, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
 import { InodeKind, decodeInodeRecord } from './inode-record.js';
 import { checkPageOwnership } from './ownership.js';
 import { type PageContext, PageType } from './page.js';
 import { decodeMetaSlot, metaSlotPage } from './meta-page.js';
-import { SUPERBLOCK_SIZE } from './superblock.js';
+import { IncompatFeature, SUPERBLOCK_SIZE } from './superblock.js';
+import { isPackKey, packIdOfKey } from './packs.js';
+import { PackTally } from './pack-tally.js';
 import { decodeSnapshotRecord } from './snapshot-record.js';
 
 export interface CartridgeFinding {
@@ -143,6 +145,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     const ctx = extentContextOf(file);
     const verifiedExtents = new Set<string>();
     const damagedSlots = checkFixedPages(file, add);
+    const packedFiles = (file.superblock.incompatFeatures & IncompatFeature.PACKED_FILES) !== 0;
 
     /** One catalog (the current one or a snapshot's): tree shape, entries, extent maps, extents. */
     const checkCatalog = async (root: BlockPointer, label: string, counting: boolean) => {
@@ -159,12 +162,28 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
         return '/' + parts.join('/');
       };
       const extentJobs: { id: number; root: BlockPointer; size: number }[] = [];
+      const singleExtents: { id: number; record: Uint8Array; size: number; pack: boolean }[] = [];
+      const packs = new PackTally();
       for (const [key, value] of new BTree(pager, PageType.CATALOG_NODE, root).range()) {
         let parent: number;
         let name: string;
         try {
+          if (isPackKey(key)) {
+            const pack = decodeInodeRecord(value, packedFiles);
+            if (!packedFiles || pack.kind !== InodeKind.PACK || pack.id !== packIdOfKey(key) || pack.data.mode !== 'extent') {
+              add(CartridgeFsckCode.CATALOG, `${label}pack key ${packIdOfKey(key)} holds ${packedFiles ? `an entry of kind ${pack.kind}, id ${pack.id}` : 'an entry, but the image has no PACKED_FILES'}`);
+              continue;
+            }
+            if (ids.has(pack.id)) add(CartridgeFsckCode.CATALOG, `${label}id ${pack.id} is used by two entries`);
+            ids.set(pack.id, { parent: 0, name: `pack ${pack.id}`, directory: false });
+            maxId = Math.max(maxId, pack.id);
+            packs.pack(pack.id, pack.links ?? 0, pack.size);
+            singleExtents.push({ id: pack.id, record: pack.data.record, size: pack.size, pack: true });
+            continue;
+          }
           ({ parentId: parent, name } = decodeCatalogKey(key));
-          const inode = decodeInodeRecord(value);
+          const inode = decodeInodeRecord(value, packedFiles);
+          if (inode.kind === InodeKind.PACK) throw new DiskkitError(ErrorCode.CORRUPT, `inode ${inode.id}: a pack outside a pack key`);
           if (ids.has(inode.id)) add(CartridgeFsckCode.CATALOG, `${label}id ${inode.id} is used by two entries`);
           ids.set(inode.id, { parent, name, directory: inode.kind === InodeKind.DIRECTORY });
           maxId = Math.max(maxId, inode.id);
@@ -175,6 +194,8 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
             else stats.files++;
           }
           if (inode.data.mode === 'extent-map') extentJobs.push({ id: inode.id, root: inode.data.root, size: inode.size });
+          if (inode.data.mode === 'extent') singleExtents.push({ id: inode.id, record: inode.data.record, size: inode.size, pack: false });
+          if (inode.data.mode === 'packed') packs.file(inode.id, inode.data.packId, inode.data.offset, inode.size);
         } catch (error) {
           fromError(CartridgeFsckCode.CATALOG, error);
         }
@@ -184,7 +205,18 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
         if (!dir || !dir.directory) add(CartridgeFsckCode.CATALOG, `${label}${pathOf(id)}: parent id ${parent} is ${dir ? 'not a directory' : 'missing'}`, { path: pathOf(id) });
       }
       for (const job of extentJobs) await checkExtents(job.root, `${label}${pathOf(job.id)}`);
-      return { entries: ids.size, maxId };
+      for (const job of singleExtents) {
+        const where = job.pack ? `${label}pack ${job.id}` : `${label}${pathOf(job.id)}`;
+        try {
+          const record = decodeExtentRecord(job.record, 0, pager.pageSize, file.meta.pageCount);
+          if (job.size > record.logicalLength || (job.pack && job.size !== record.logicalLength)) add(CartridgeFsckCode.EXTENT, `${where}: size ${job.size} disagrees with its extent's ${record.logicalLength} bytes`, { page: record.address });
+          await verifyExtent(record, where);
+        } catch (error) {
+          fromError(CartridgeFsckCode.EXTENT, error, { path: where });
+        }
+      }
+      for (const problem of packs.problems()) add(CartridgeFsckCode.CATALOG, `${label}${problem.file === undefined ? '' : `${pathOf(problem.file)}: `}${problem.message}`);
+      return { entries: ids.size - packs.count, maxId };
     };
 
     const checkExtents = async (root: BlockPointer, path: string) => {
@@ -200,8 +232,17 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
           const record = decodeExtentRecord(value, 0, pager.pageSize, file.meta.pageCount);
           if (offset < end) add(CartridgeFsckCode.EXTENT, `${path}: extent at page ${record.address} overlaps the one before it (file offset ${offset})`, { page: record.address, path });
           end = offset + record.logicalLength;
+          await verifyExtent(record, path);
+        } catch (error) {
+          fromError(CartridgeFsckCode.EXTENT, error, { path });
+        }
+      }
+    };
+
+    /** Reads, verifies and decompresses one extent (once, however many trees share it). */
+    const verifyExtent = async (record: ExtentRecord, path: string) => {
           const id = `${record.address}:${record.generation}`;
-          if (verifiedExtents.has(id)) continue;
+          if (verifiedExtents.has(id)) return;
           verifiedExtents.add(id);
           stats.extents++;
           const stored = pager.readRaw(record.address, record.pageCount);
@@ -210,10 +251,6 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
           // §9.1: the last page's tail is zero; nothing else covers those bytes.
           if (stored.subarray(record.storedLength).some((b) => b !== 0)) add(CartridgeFsckCode.EXTENT, `extent at page ${record.address}: bytes after its stored length are not zero (page ${record.address + record.pageCount - 1})`, { page: record.address, path });
           stats.bytesVerified += record.storedLength;
-        } catch (error) {
-          fromError(CartridgeFsckCode.EXTENT, error, { path });
-        }
-      }
     };
 
     let current: { entries: number; maxId: number } | null = null;

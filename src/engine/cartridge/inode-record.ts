@@ -1,31 +1,44 @@
 /**
  * Inode records, the values of the catalog (docs/cartridge-format.md §7.2): kind, size,
- * time, and where the data is: nowhere (empty), inline bytes (≤ 512), inline extents,
- * or the root of the file's extent map.
+ * time, and where the data is: nowhere (empty), inline bytes (≤ 512), one extent record,
+ * the root of the file's extent map, or a range of a shared pack (§7.5).
  */
 import { defineStruct } from '../struct.js';
+import { readU16LE, readU32LE, readU64LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer, BLOCK_POINTER_SIZE, decodeBlockPointer, encodeBlockPointer } from './block-pointer.js';
+import { EXTENT_RECORD_SIZE } from './extent-record.js';
 
 export const INODE_HEADER_SIZE = 34;
 export const MAX_INLINE_BYTES = 512;
 
-export const InodeKind = { DIRECTORY: 1, FILE: 2, SYMLINK: 3 } as const;
+export const InodeKind = { DIRECTORY: 1, FILE: 2, SYMLINK: 3, PACK: 4 } as const;
 export type InodeKindId = (typeof InodeKind)[keyof typeof InodeKind];
-export const DataMode = { EMPTY: 0, INLINE_BYTES: 1, INLINE_EXTENTS: 2, EXTENT_MAP: 3 } as const;
+export const DataMode = { EMPTY: 0, INLINE_BYTES: 1, EXTENT: 2, EXTENT_MAP: 3, PACKED: 4 } as const;
+/** dataMode 4 payload: packId u64 LE, offset u32 LE, reserved u32. */
+export const PACKED_DATA_SIZE = 16;
 
 export const InodeHeaderStruct = defineStruct('InodeRecord', INODE_HEADER_SIZE, {
   id: { offset: 0, type: 'u64' },
   kind: { offset: 8, type: 'u8' },
   dataMode: { offset: 9, type: 'u8' },
   mode: { offset: 10, type: 'u16' },
-  reserved12: { offset: 12, type: 'u32' },
+  links: { offset: 12, type: 'u32' },
   size: { offset: 16, type: 'u64' },
   mtimeMs: { offset: 24, type: 'u64' },
   dataLength: { offset: 32, type: 'u16' },
 });
 
-export type InodeData = { mode: 'empty' } | { mode: 'inline'; bytes: Uint8Array } | { mode: 'extent-map'; root: BlockPointer };
+/**
+ * `extent` carries the 64-byte extent record undecoded: checking its address needs the
+ * page size and count, which the caller has (decodeExtentRecord).
+ */
+export type InodeData =
+  | { mode: 'empty' }
+  | { mode: 'inline'; bytes: Uint8Array }
+  | { mode: 'extent'; record: Uint8Array }
+  | { mode: 'extent-map'; root: BlockPointer }
+  | { mode: 'packed'; packId: number; offset: number };
 
 export interface InodeRecord {
   id: number;
@@ -35,21 +48,48 @@ export interface InodeRecord {
   size: number;
   mtimeMs: number;
   data: InodeData;
+  /** Packs only (kind 4): the files that name this pack (§7.5). */
+  links?: number;
+}
+
+const MODE_IDS: Record<InodeData['mode'], number> = { empty: DataMode.EMPTY, inline: DataMode.INLINE_BYTES, extent: DataMode.EXTENT, 'extent-map': DataMode.EXTENT_MAP, packed: DataMode.PACKED };
+
+function dataPayload(data: InodeData): Uint8Array {
+  switch (data.mode) {
+    case 'empty':
+      return new Uint8Array(0);
+    case 'inline':
+      if (data.bytes.length > MAX_INLINE_BYTES) throw new Error(`inline data of ${data.bytes.length} bytes`);
+      return data.bytes;
+    case 'extent':
+      if (data.record.length !== EXTENT_RECORD_SIZE) throw new Error(`extent record of ${data.record.length} bytes`);
+      return data.record;
+    case 'extent-map': {
+      const out = new Uint8Array(BLOCK_POINTER_SIZE);
+      encodeBlockPointer(data.root, out);
+      return out;
+    }
+    case 'packed': {
+      const out = new Uint8Array(PACKED_DATA_SIZE);
+      const view = new DataView(out.buffer);
+      view.setBigUint64(0, BigInt(data.packId), true);
+      view.setUint32(8, data.offset, true);
+      return out;
+    }
+  }
 }
 
 export function encodeInodeRecord(inode: InodeRecord): Uint8Array {
   const data = inode.data;
-  const payload = data.mode === 'inline' ? data.bytes : data.mode === 'extent-map' ? new Uint8Array(BLOCK_POINTER_SIZE) : new Uint8Array(0);
-  if (data.mode === 'inline' && payload.length > MAX_INLINE_BYTES) throw new Error(`inline data of ${payload.length} bytes`);
-  if (data.mode === 'extent-map') encodeBlockPointer(data.root, payload);
+  const payload = dataPayload(data);
   const out = new Uint8Array(INODE_HEADER_SIZE + payload.length);
   InodeHeaderStruct.encode(
     {
       id: inode.id,
       kind: inode.kind,
-      dataMode: data.mode === 'inline' ? DataMode.INLINE_BYTES : data.mode === 'extent-map' ? DataMode.EXTENT_MAP : DataMode.EMPTY,
+      dataMode: MODE_IDS[data.mode],
       mode: inode.permissions,
-      reserved12: 0,
+      links: inode.kind === InodeKind.PACK ? (inode.links ?? 0) : 0,
       size: inode.size,
       mtimeMs: inode.mtimeMs,
       dataLength: payload.length,
@@ -60,10 +100,35 @@ export function encodeInodeRecord(inode: InodeRecord): Uint8Array {
   return out;
 }
 
-export function decodeInodeRecord(value: Uint8Array): InodeRecord {
-  const raw = InodeHeaderStruct.decode(value);
+/**
+ * InodeHeaderStruct.decode, unrolled: every listed entry and every file opened decodes
+ * one, and the generic decoder (an object built field by field) showed in cp -r profiles.
+ */
+function decodeHeader(value: Uint8Array) {
+  const f = InodeHeaderStruct.fields;
+  return {
+    id: readU64LE(value, f.id.offset),
+    kind: value[f.kind.offset]!,
+    dataMode: value[f.dataMode.offset]!,
+    mode: readU16LE(value, f.mode.offset),
+    links: readU32LE(value, f.links.offset),
+    size: readU64LE(value, f.size.offset),
+    mtimeMs: readU64LE(value, f.mtimeMs.offset),
+    dataLength: readU16LE(value, f.dataLength.offset),
+  };
+}
+
+/**
+ * Decodes one catalog value. `packed` says whether the image has PACKED_FILES (§3): without
+ * it, packs and data modes 2 and 4 are corrupt (a 1.0 image never holds them).
+ */
+export function decodeInodeRecord(value: Uint8Array, packed = true): InodeRecord {
+  if (value.length < INODE_HEADER_SIZE) throw new DiskkitError(ErrorCode.CORRUPT, `inode record of ${value.length} bytes`, { context: { length: value.length } });
+  const raw = decodeHeader(value);
   const bad = (what: string) => new DiskkitError(ErrorCode.CORRUPT, `inode ${raw.id}: ${what}`, { context: { inode: raw.id } });
-  if (raw.kind < 1 || raw.kind > 3) throw bad(`unknown kind ${raw.kind}`);
+  if (raw.kind < 1 || raw.kind > (packed ? 4 : 3)) throw bad(`unknown kind ${raw.kind}`);
+  if (raw.kind === InodeKind.PACK ? raw.dataMode !== DataMode.EXTENT || raw.links === 0 : raw.links !== 0) throw bad(`kind ${raw.kind} with data mode ${raw.dataMode} and ${raw.links} links`);
+  if (!packed && (raw.dataMode === DataMode.EXTENT || raw.dataMode === DataMode.PACKED)) throw bad(`data mode ${raw.dataMode} in an image without PACKED_FILES`);
   if (INODE_HEADER_SIZE + raw.dataLength !== value.length) throw bad(`data length ${raw.dataLength} disagrees with the record`);
   const payload = value.subarray(INODE_HEADER_SIZE);
   let data: InodeData;
@@ -73,11 +138,22 @@ export function decodeInodeRecord(value: Uint8Array): InodeRecord {
   } else if (raw.dataMode === DataMode.INLINE_BYTES) {
     if (raw.dataLength > MAX_INLINE_BYTES || raw.size !== raw.dataLength) throw bad(`inline data of ${raw.dataLength} bytes for size ${raw.size}`);
     data = { mode: 'inline', bytes: payload.slice() };
+  } else if (raw.dataMode === DataMode.EXTENT) {
+    if (raw.dataLength !== EXTENT_RECORD_SIZE || raw.kind === InodeKind.DIRECTORY) throw bad('extent data without a record');
+    data = { mode: 'extent', record: payload.slice() };
+  } else if (raw.dataMode === DataMode.PACKED) {
+    if (raw.dataLength !== PACKED_DATA_SIZE || raw.kind !== InodeKind.FILE) throw bad('packed data without a pack reference');
+    const view = new DataView(payload.buffer, payload.byteOffset, PACKED_DATA_SIZE);
+    const packId = Number(view.getBigUint64(0, true));
+    if (!Number.isSafeInteger(packId) || packId <= 1) throw bad(`pack id ${packId}`);
+    data = { mode: 'packed', packId, offset: view.getUint32(8, true) };
   } else if (raw.dataMode === DataMode.EXTENT_MAP) {
     if (raw.dataLength !== BLOCK_POINTER_SIZE) throw bad('extent map without a pointer');
     data = { mode: 'extent-map', root: decodeBlockPointer(payload) };
   } else {
     throw new DiskkitError(ErrorCode.UNSUPPORTED, `inode ${raw.id}: data mode ${raw.dataMode} is not supported by this reader`, { context: { inode: raw.id } });
   }
-  return { id: raw.id, kind: raw.kind as InodeKindId, permissions: raw.mode, size: raw.size, mtimeMs: raw.mtimeMs, data };
+  const inode: InodeRecord = { id: raw.id, kind: raw.kind as InodeKindId, permissions: raw.mode, size: raw.size, mtimeMs: raw.mtimeMs, data };
+  if (raw.kind === InodeKind.PACK) inode.links = raw.links;
+  return inode;
 }

@@ -9,7 +9,7 @@ import { checkTree } from './btree-check.js';
 import { type CartridgeFile } from './cartridge-file.js';
 import { decodeExtentRecord } from './extent-record.js';
 import { readFreeList } from './freelist-page.js';
-import { decodeInodeRecord } from './inode-record.js';
+import { InodeKind, decodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { type BlockPointer } from './block-pointer.js';
 import { decodeSnapshotRecord } from './snapshot-record.js';
@@ -44,6 +44,10 @@ export function checkPageOwnership(file: CartridgeFile, withoutFreeList = false)
     for (const page of catalog.pages.keys()) reach(page, 1, `${label} catalog`);
     for (const [, value] of new BTree(pager, PageType.CATALOG_NODE, root).range()) {
       const inode = decodeInodeRecord(value);
+      if (inode.data.mode === 'extent') {
+        const record = decodeExtentRecord(inode.data.record, 0, pager.pageSize, pageCount);
+        reach(record.address, record.pageCount, `${label} extent of ${inode.kind === InodeKind.PACK ? 'pack' : 'inode'} ${inode.id}`);
+      }
       if (inode.data.mode !== 'extent-map') continue;
       const map = checkTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
       report.problems.push(...map.problems);

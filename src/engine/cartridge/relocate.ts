@@ -48,6 +48,11 @@ export class Relocator {
   catalog(root: BlockPointer): BlockPointer {
     return this.tree(root, PageType.CATALOG_NODE, (value) => {
       const inode = decodeInodeRecord(value);
+      // Packs and one-extent files (§7.5, §7.2 mode 2): the record is in the entry itself.
+      if (inode.data.mode === 'extent') {
+        const moved = this.extent(inode.data.record);
+        return moved === null ? null : encodeInodeRecord({ ...inode, data: { mode: 'extent', record: moved } });
+      }
       if (inode.data.mode !== 'extent-map') return null;
       const moved = this.tree(inode.data.root, PageType.EXTENT_MAP_NODE, (extent) => this.extent(extent));
       return moved === inode.data.root ? null : encodeInodeRecord({ ...inode, data: { mode: 'extent-map', root: moved } });

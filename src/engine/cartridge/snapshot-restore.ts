@@ -25,6 +25,10 @@ export function freeCatalogNewerThan(pager: Pager, root: BlockPointer, s: number
   };
   walk(root, PageType.CATALOG_NODE, (value) => {
     const inode = decodeInodeRecord(value);
+    if (inode.data.mode === 'extent') {
+      const record = decodeExtentRecord(inode.data.record, 0, pager.pageSize, pager.space.pageCount);
+      if (record.generation > s) pager.freePages(record.address, record.pageCount, record.generation);
+    }
     if (inode.data.mode !== 'extent-map') return;
     walk(inode.data.root, PageType.EXTENT_MAP_NODE, (extent) => {
       if (extent.length !== EXTENT_RECORD_SIZE) return;
@@ -47,6 +51,10 @@ export function reserveCatalog(pager: Pager, root: BlockPointer): void {
   reserveTree(PageType.CATALOG_NODE, root);
   for (const [, value] of new BTree(pager, PageType.CATALOG_NODE, root).range()) {
     const inode = decodeInodeRecord(value);
+    if (inode.data.mode === 'extent') {
+      const record = decodeExtentRecord(inode.data.record, 0, pager.pageSize, pager.space.pageCount);
+      pager.space.reserve(record.address, record.pageCount);
+    }
     if (inode.data.mode !== 'extent-map') continue;
     reserveTree(PageType.EXTENT_MAP_NODE, inode.data.root);
     for (const [, extent] of new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()) {

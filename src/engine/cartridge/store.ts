@@ -21,6 +21,8 @@ import { type SnapshotRecord, decodeSnapshotRecord, encodeSnapshotRecord } from 
 import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
 import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
+import { IncompatFeature } from './superblock.js';
+import { PACK_FILE_MAX, PACK_INLINE_MAX, PackWriter } from './packs.js';
 
 export interface StoreEntry {
   name: string;
@@ -73,6 +75,10 @@ export class CartridgeStore {
   private fileCount: number;
   private readonly nowMs: number | undefined;
   private readonly extentSize: number;
+  /** Small files go into packs (§7.5) only in images with PACKED_FILES; 1.0 images keep the 1.0 layout. */
+  private readonly packing: boolean;
+  private readonly packs: PackWriter;
+  private lastParent: { path: string; inode: InodeRecord } | null = null;
 
   private constructor(file: CartridgeFile, options: StoreOptions) {
     this.file = file;
@@ -91,6 +97,8 @@ export class CartridgeStore {
     this.nowMs = options.nowMs;
     this.extentSize = options.extentSize ?? MAX_EXTENT_LOGICAL;
     if (this.extentSize < 65536 || this.extentSize > MAX_EXTENT_LOGICAL) throw new Error(`extent size ${this.extentSize} outside 64 KiB..1 MiB`);
+    this.packing = (file.superblock.incompatFeatures & IncompatFeature.PACKED_FILES) !== 0;
+    this.packs = new PackWriter(file.pager, () => this.extentContext, file.superblock.compressionLevel || 3, () => this.nextInodeId++);
   }
 
   /** mkfs: a new image holding an empty root directory. */
@@ -150,7 +158,15 @@ export class CartridgeStore {
     const parts = splitPath(path);
     const name = parts.pop();
     if (name === undefined) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be replaced', { context: { path } });
-    const { inode: parent } = this.resolve(parts.join('/'));
+    const dir = parts.join('/');
+    // cp -r writes a directory's files one after another: its inode is looked up once.
+    // Only remove, rename and restore can change what a directory path names.
+    let parent: InodeRecord;
+    if (this.lastParent && this.lastParent.path === dir) parent = this.lastParent.inode;
+    else {
+      parent = this.resolve(dir).inode;
+      this.lastParent = { path: dir, inode: parent };
+    }
     if (parent.kind !== InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `${parts.join('/')}: not a directory`, { context: { path } });
     return { parent, key: encodeCatalogKey(parent.id, name), name };
   }
@@ -191,6 +207,11 @@ export class CartridgeStore {
   /** Creates or replaces a file with `data`, compressed with the image default unless told otherwise. */
   async writeFile(path: string, data: Uint8Array, compression?: CompressionId): Promise<void> {
     this.requireWritable();
+    // Files a pack or one extent holds take the synchronous path (no zstd worker to wait for).
+    if (this.packing && data.length <= this.extentSize) {
+      this.writeFileFrom(path, { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) }, { compression });
+      return;
+    }
     const { key } = this.parentOf(path);
     const existing = this.catalog.get(key);
     let id = this.nextInodeId;
@@ -258,18 +279,22 @@ export class CartridgeStore {
   storeData(source: StoreDataSource, options: StoreWriteOptions = {}): InodeRecord['data'] {
     this.requireWritable();
     if (source.size === 0) return { mode: 'empty' };
-    if (source.size <= MAX_INLINE_BYTES) {
+    if (source.size <= (this.packing ? PACK_INLINE_MAX : MAX_INLINE_BYTES)) {
       const bytes = new Uint8Array(source.size);
       source.read(bytes, bytes.length, 0);
       return { mode: 'inline', bytes };
     }
     const pager = this.file.pager;
-    const entries = writeExtents(pager, this.extentContext, source, {
-      extentSize: this.extentSize,
-      compression: options.compression ?? this.file.superblock.defaultCompression,
-      level: this.file.superblock.compressionLevel || 3,
-      onProgress: options.onProgress,
-    });
+    const compression = options.compression ?? this.file.superblock.defaultCompression;
+    const level = this.file.superblock.compressionLevel || 3;
+    if (this.packing && source.size <= PACK_FILE_MAX) {
+      const { packId, offset } = this.packs.add(source.size, compression, (buf, length, position) => source.read(buf, length, position));
+      options.onProgress?.(source.size);
+      return { mode: 'packed', packId, offset };
+    }
+    const entries = writeExtents(pager, this.extentContext, source, { extentSize: this.extentSize, compression, level, onProgress: options.onProgress });
+    // One extent at offset 0: its record goes in the inode, no extent-map page (§7.2 mode 2).
+    if (this.packing && entries.length === 1 && source.size <= this.extentSize) return { mode: 'extent', record: entries[0]![1] };
     const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
     return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
   }
@@ -292,7 +317,7 @@ export class CartridgeStore {
    * root leaf is freed. For imports into a new image (mkfs --from). `counts` is asked
    * once `entries` is drained (a generator knows them only then).
    */
-  adoptCatalog(entries: Iterable<readonly [Uint8Array, Uint8Array]>, counts: () => { nextInodeId: number; fileCount: number }): void {
+  adoptCatalog(entries: Iterable<readonly [Uint8Array, Uint8Array]>, counts: () => { fileCount: number; nextInodeId?: number }): void {
     this.requireWritable();
     const { from, to } = childrenRange(ROOT_DIRECTORY_ID);
     if (!this.catalog.range(from, to).next().done) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'a bulk import needs an empty image', { context: { path: this.file.path } });
@@ -301,9 +326,18 @@ export class CartridgeStore {
     const root = bulkBuild(this.file.pager, PageType.CATALOG_NODE, entries);
     for (const [address, generation] of pages) this.file.pager.freePages(address, 1, generation);
     this.catalog = new BTree(this.file.pager, PageType.CATALOG_NODE, root);
-    const { nextInodeId, fileCount } = counts();
-    this.nextInodeId = nextInodeId;
+    this.lastParent = null;
+    // Pack keys sort right after the root entry: they enter now, not in the stream.
+    this.packs.putEntries(this.catalog);
+    const { fileCount, nextInodeId } = counts();
     this.fileCount = fileCount;
+    // Entries built with ids of their own (not from newInodeId) say where the counter must resume.
+    this.nextInodeId = Math.max(this.nextInodeId, nextInodeId ?? 0);
+  }
+
+  /** A new inode id (never reused): for writers that build catalog entries themselves (bulk import). */
+  newInodeId(): number {
+    return this.nextInodeId++;
   }
 
   /** Catalog entries (statistics, as the meta page will record them at the next commit). */
@@ -313,8 +347,13 @@ export class CartridgeStore {
 
   /** Returns a file's extents and extent-map pages to free space. */
   private freeData(inode: InodeRecord): void {
-    if (inode.data.mode !== 'extent-map') return;
     const pager = this.file.pager;
+    if (inode.data.mode === 'packed') return this.packs.unlink(inode.data.packId, this.catalog);
+    if (inode.data.mode === 'extent') {
+      const record = decodeExtentRecord(inode.data.record, 0, pager.pageSize, pager.space.pageCount);
+      return pager.freePages(record.address, record.pageCount, record.generation);
+    }
+    if (inode.data.mode !== 'extent-map') return;
     const root = inode.data.root;
     const map = new BTree(pager, PageType.EXTENT_MAP_NODE, root);
     for (const [, value] of map.range()) {
@@ -335,6 +374,12 @@ export class CartridgeStore {
     if (inode.size > MAX_WHOLE_READ) throw new DiskkitError(ErrorCode.LIMIT, `${path}: ${inode.size} bytes is too large to read whole`, { context: { path, size: inode.size } });
     if (inode.data.mode === 'inline') return inode.data.bytes.slice();
     const out = new Uint8Array(inode.size);
+    if (inode.data.mode === 'packed' || inode.data.mode === 'extent') {
+      const bytes = inode.data.mode === 'packed' ? this.packBytes(inode.data.packId).subarray(inode.data.offset) : this.extentBytes(inode.data.record);
+      if (bytes.length < inode.size) throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${inode.size} bytes claimed, ${bytes.length} stored`, { context: { path } });
+      out.set(bytes.subarray(0, inode.size));
+      return out;
+    }
     if (inode.data.mode !== 'extent-map') return out;
     const pager = this.file.pager;
     const map = new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
@@ -356,6 +401,7 @@ export class CartridgeStore {
   /** Removes a file, or an empty directory. */
   remove(path: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const { key, inode } = this.resolve(path);
     if (key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be removed', { context: { path } });
     if (inode.kind === InodeKind.DIRECTORY) {
@@ -374,6 +420,7 @@ export class CartridgeStore {
    */
   rename(from: string, to: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const source = this.resolve(from);
     if (source.key === ROOT_ENTRY_KEY) throw new DiskkitError(ErrorCode.INVALID_MOVE, 'the root directory cannot be moved', { context: { path: from } });
     const parts = splitPath(to);
@@ -402,9 +449,20 @@ export class CartridgeStore {
     this.catalog.put(key, value);
   }
 
+  /** The logical bytes of pack `packId` (open, written this session, or committed). */
+  packBytes(packId: number): Uint8Array {
+    return this.packs.bytes(packId, this.catalog);
+  }
+
+  private extentBytes(recordBytes: Uint8Array): Uint8Array {
+    const pager = this.file.pager;
+    return readExtent(pager, decodeExtentRecord(recordBytes, 0, pager.pageSize, pager.space.pageCount), this.extentContext);
+  }
+
   /** Makes every change since the last commit durable, atomically (§4). */
   commit(): void {
     this.requireWritable();
+    this.packs.putEntries(this.catalog);
     const root = this.catalog.flush();
     const snapshotRoot = this.snapshots.flush();
     commitCartridgeFile(this.file, { catalogRoot: root, snapshotRoot, nextInodeId: this.nextInodeId, fileCount: this.fileCount, commitMs: this.nowMs ?? Date.now() });
@@ -458,7 +516,10 @@ export class CartridgeStore {
    */
   restoreSnapshot(name: string): void {
     this.requireWritable();
+    this.lastParent = null;
     const snapshot = this.findSnapshot(name);
+    // Packs written in this transaction enter the current tree first, so the walk below frees them.
+    this.packs.putEntries(this.catalog);
     const current = this.catalog.flush();
     freeCatalogNewerThan(this.file.pager, current, snapshot.generation);
     reserveCatalog(this.file.pager, snapshot.catalogRoot);

@@ -3,7 +3,7 @@
  * choices made at mkfs. Checked by SHA-256 whatever the image's checksum algorithm, since
  * it is the structure that names that algorithm.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../sha256.js';
 import { defineStruct } from '../struct.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type ChecksumAlgorithmId, sameChecksum, validateChecksumAlgorithm } from './checksum.js';
@@ -11,15 +11,16 @@ import { type ChecksumAlgorithmId, sameChecksum, validateChecksumAlgorithm } fro
 import { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
 export { CARTRIDGE_MAGIC, hasCartridgeMagic } from './magic.js';
 export const FORMAT_VERSION_MAJOR = 1;
-export const FORMAT_VERSION_MINOR = 0;
+export const FORMAT_VERSION_MINOR = 1;
 export const MIN_PAGE_SIZE = 4096;
 export const MAX_PAGE_SIZE = 65536;
 const SUPER_CHECKSUM_OFFSET = 480;
 export const SUPERBLOCK_SIZE = 512;
 
-export const IncompatFeature = { ENCRYPTED: 1 } as const;
+/** PACKED_FILES (1.1): packs and data modes 2 and 4 (§7.5); set by every 1.1 mkfs. */
+export const IncompatFeature = { ENCRYPTED: 1, PACKED_FILES: 2 } as const;
 export const RoCompatFeature = { SEALED: 1 } as const;
-const KNOWN_INCOMPAT = IncompatFeature.ENCRYPTED;
+const KNOWN_INCOMPAT = IncompatFeature.ENCRYPTED | IncompatFeature.PACKED_FILES;
 const KNOWN_RO_COMPAT = RoCompatFeature.SEALED;
 
 export const Compression = { NONE: 0, LZ4: 1, ZSTD: 2 } as const;
@@ -61,8 +62,9 @@ export interface Superblock {
   readOnly: boolean;
 }
 
+/** SHA-256 of the fields before the checksum (engine/sha256.ts: node:crypto is not loaded for it). */
 function superChecksum(page: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(page.subarray(0, SUPER_CHECKSUM_OFFSET)).digest());
+  return sha256(page.subarray(0, SUPER_CHECKSUM_OFFSET));
 }
 
 export function isValidPageSize(pageSize: number): boolean {

@@ -11,8 +11,8 @@
  * started on first use and unref'd, so it never keeps a process alive.
  */
 import { createRequire } from 'node:module';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { builtModuleUrl } from '../../io/parallel.js';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { builtModuleUrl } from '../../io/built-module-url.js';
 
 interface NativeZstd {
   Encoder: new (level: number) => { encodeSync(data: Buffer): Buffer };
@@ -49,8 +49,14 @@ const CALL_TIMEOUT_MS = 60_000;
 
 let channel: { worker: Worker; port: MessagePort; wake: Int32Array } | null = null;
 
+/** worker_threads, required on the fallback's first use: opening an image must not load it. */
+function workerThreads(): typeof import('node:worker_threads') {
+  return requireNative('node:worker_threads') as typeof import('node:worker_threads');
+}
+
 function start(): { worker: Worker; port: MessagePort; wake: Int32Array } {
   if (channel) return channel;
+  const { MessageChannel, Worker } = workerThreads();
   const { port1, port2 } = new MessageChannel();
   const flag = new SharedArrayBuffer(4);
   const worker = new Worker(builtModuleUrl('./zstd-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
@@ -65,7 +71,7 @@ function call(op: 'compress' | 'decompress', data: Uint8Array, level: number): U
   Atomics.store(wake, 0, 0);
   port.postMessage({ op, data, level });
   if (Atomics.wait(wake, 0, 0, CALL_TIMEOUT_MS) === 'timed-out') throw new Error(`zstd worker did not answer within ${CALL_TIMEOUT_MS / 1000} s`);
-  const reply = receiveMessageOnPort(port)?.message as Reply | undefined;
+  const reply = workerThreads().receiveMessageOnPort(port)?.message as Reply | undefined;
   if (!reply) throw new Error('zstd worker woke without an answer');
   if (!reply.ok) throw new Error(reply.message ?? 'zstd failed');
   return reply.out!;

@@ -20,7 +20,8 @@ import { DiskkitError, ErrorCode } from '../errors.js';
 import { applyFixups, FixupStatus } from './fixup.js';
 import { AttributeType } from './attributes/attribute-header.js';
 import { FILE_NAME_INDEX } from './attributes/x90-index-root.js';
-import { decodeFileName, type FileName, type FileRecord } from './file-record.js';
+import { fileNameText, type FileName, type FileRecord } from './file-record.js';
+import { FILE_NAME_FIXED_LENGTH } from './attributes/x30-file-name.js';
 import { openStream, type VolumeGeometry } from './stream-reader.js';
 
 const INDX_SIGNATURE = 0x58444e49;
@@ -66,28 +67,39 @@ export function forEachIndexEntry(geometry: VolumeGeometry, dir: FileRecord, vis
         if (length < 24) throw corrupt(dir.record, 'sub-node entry too short', { offset: p });
         const vcn = readU32(buf, p + length - 8) + readU32(buf, p + length - 4) * 4294967296;
         // The child's block is read into its own buffer: this node's buffer stays valid.
-        walkNode(...readBlock(vcn), depth + 1);
+        walkNode(...readBlock(vcn, depth + 1), depth + 1);
       }
       if (flags & ENTRY_LAST) return;
       if (16 + keyLength > length) throw corrupt(dir.record, 'entry key overflows the entry', { offset: p });
-      const entry = decodeFileName(buf, p + 16, p + 16 + keyLength) as IndexEntry | null;
-      if (entry) {
-        entry.record = readU32(buf, p) + (buf[p + 4]! | (buf[p + 5]! << 8)) * 4294967296;
-        entry.sequence = buf[p + 6]! | (buf[p + 7]! << 8);
-        visit(entry);
+      // The key is a $FILE_NAME value (decodeFileName's layout), read into one object with the entry's reference.
+      const key = p + 16;
+      const units = keyLength >= FILE_NAME_FIXED_LENGTH ? buf[key + 0x40]! : 0;
+      if (keyLength >= FILE_NAME_FIXED_LENGTH && FILE_NAME_FIXED_LENGTH + 2 * units <= keyLength) {
+        visit({
+          parentRecord: readU32(buf, key) + (buf[key + 4]! | (buf[key + 5]! << 8)) * 4294967296,
+          parentSequence: buf[key + 6]! | (buf[key + 7]! << 8),
+          name: fileNameText(buf, key + FILE_NAME_FIXED_LENGTH, units),
+          namespace: buf[key + 0x41]!,
+          record: readU32(buf, p) + (buf[p + 4]! | (buf[p + 5]! << 8)) * 4294967296,
+          sequence: buf[p + 6]! | (buf[p + 7]! << 8),
+        });
       }
       p += length;
     }
   };
 
-  const readBlock = (vcn: number): [Uint8Array, number, number] => {
+  const levelBuffers: Buffer[] = [];
+  const readBlock = (vcn: number, depth: number): [Uint8Array, number, number] => {
     if (!allocation) throw corrupt(dir.record, 'a sub-node is named but there is no $INDEX_ALLOCATION');
     if (blockSize < 512 || blockSize > MAX_INDEX_BLOCK || (blockSize & (blockSize - 1)) !== 0) throw corrupt(dir.record, `index block size ${blockSize}`);
     if (visited.has(vcn)) throw corrupt(dir.record, `index block ${vcn} is reached twice (a loop)`, { vcn });
     visited.add(vcn);
     const position = vcn * vcnBytes;
     if (!Number.isSafeInteger(position) || position + blockSize > allocation.size) throw corrupt(dir.record, `index block ${vcn} lies outside $INDEX_ALLOCATION`, { vcn });
-    const block = new Uint8Array(blockSize);
+    // One buffer per tree level, reused across the level's blocks (every byte is read
+    // or the read throws): a large directory has hundreds of blocks.
+    let block = levelBuffers[depth];
+    if (block === undefined || block.length !== blockSize) block = levelBuffers[depth] = Buffer.allocUnsafe(blockSize);
     allocation.read(block, blockSize, position);
     if (readU32(block, 0) !== INDX_SIGNATURE) throw corrupt(dir.record, `index block ${vcn} has no INDX signature`, { vcn });
     const usaOffset = block[4]! | (block[5]! << 8);

@@ -100,9 +100,19 @@ export function decodeFileName(value: Uint8Array, at = 0, end = value.length): F
   return {
     parentRecord,
     parentSequence: value[at + 6]! | (value[at + 7]! << 8),
-    name: units > 16 ? Buffer.from(value.buffer, value.byteOffset + at + FILE_NAME_FIXED_LENGTH, 2 * units).toString('utf16le') : decodeUtf16Name(value, at + FILE_NAME_FIXED_LENGTH, units),
+    name: fileNameText(value, at + FILE_NAME_FIXED_LENGTH, units),
     namespace: value[at + 0x41]!,
   };
+}
+
+/**
+ * `units` UTF-16LE code units at `at` as a string. A Buffer (index blocks are read into
+ * Buffers) decodes in place; a long name in a plain Uint8Array through a Buffer view.
+ */
+export function fileNameText(value: Uint8Array, at: number, units: number): string {
+  // ucs2Slice is what toString('utf16le', ...) ends in, without its argument handling (a million names in ls -R).
+  if (value instanceof Buffer) return (value as Buffer & { ucs2Slice(start: number, end: number): string }).ucs2Slice(at, at + 2 * units);
+  return units > 16 ? Buffer.from(value.buffer, value.byteOffset + at, 2 * units).toString('utf16le') : decodeUtf16Name(value, at, units);
 }
 
 /** The names a listing shows: every link, without DOS-only duplicates (edge case 8). */

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { cancelledError } from '../../io/chunk-read.js';
 import { writeAllSync } from '../../io/write-all.js';
-import { builtModuleUrl } from '../../io/parallel.js';
+import { builtModuleUrl } from '../../io/built-module-url.js';
 import { ByteWriter } from './byte-writer.js';
 import { countRow, emptyTotals, writeRows, type OutputFormat, type RowFormatter, type RowTotals } from './format-rows.js';
 import { forEachRow, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';

@@ -17,7 +17,7 @@
  * groups of about a million rows, zstd, statistics).
  */
 import * as arrow from 'apache-arrow';
-import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd } from '../parquet/write-stream.js';
+import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd, type EncodeThread } from '../parquet/write-stream.js';
 import { FLAG_NAMES, flagMask, countRow, emptyTotals, rowSize, type RowTotals } from './format-rows.js';
 import { forEachRow, isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';
 import { isInUse, ORPHAN_DIR } from './paths.js';
@@ -36,6 +36,9 @@ const DICTIONARY_COLUMNS = ['source', 'flags.list.element', 'streams.list.elemen
 
 const TIME_COLUMNS = ['created', 'modified', 'mftModified', 'accessed'] as const;
 
+/** INT64 columns whose neighbouring values are close: the eight times, record numbers in MFT order, parents (files of a directory are mostly together). */
+const DELTA_COLUMNS = [...TIME_COLUMNS.map((c) => `si_${c}`), ...TIME_COLUMNS.map((c) => `fn_${c}`), 'record', 'parent'];
+
 /** Column names in output order. */
 export const PARQUET_COLUMNS = [
   'source', 'record', 'sequence', 'parent', 'path', 'name', 'size', 'allocated', 'isDir', 'deleted', 'flags',
@@ -49,6 +52,8 @@ export interface ParquetSettings {
   batchRows?: number;
   /** Stops the write (with E_CANCELLED) between batches. */
   signal?: AbortSignal | undefined;
+  /** writeParquetFile: the encode worker, started before the index was built (null: encode on this thread). */
+  encoder?: EncodeThread | null | undefined;
 }
 
 const FLAG_BYTES = FLAG_NAMES.map((f) => new TextEncoder().encode(f));
@@ -121,7 +126,10 @@ class Batch {
   private lastDirAt = 0;
   private lastDirEnd = 0;
 
-  /** The record batch of the rows gathered so far, with `source` repeated. */
+  /**
+   * The record batch of the rows gathered so far, with `source` repeated. Its columns are
+   * views of this batch's arrays (no copies): it is encoded before the batch is reset.
+   */
   toTable(source: Uint8Array): arrow.Table {
     const n = this.n;
     // One value for every row: a dictionary of one string and a zero index per row (Parquet stores it dictionary-encoded).
@@ -129,24 +137,24 @@ class Batch {
     sourceValue.raw(source);
     sourceValue.end();
     const sourceColumn = arrow.makeData({ type: SOURCE_TYPE, length: n, data: new Int32Array(n), dictionary: arrow.makeVector(sourceValue.data()) });
-    const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer.slice(0, 8 * n)) });
-    const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.slice(0, n) });
-    const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.slice(0, (n + 7) >> 3) });
+    const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer, 0, n) });
+    const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.subarray(0, n) });
+    const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.subarray(0, (n + 7) >> 3) });
     const time = (k: number, valid: Uint8Array | null): arrow.Data =>
-      arrow.makeData({ type: TIMESTAMP, length: n, data: new BigInt64Array(this.times[k]!.buffer.slice(0, 8 * n)), ...(valid ? { nullBitmap: valid.slice(0, (n + 7) >> 3) } : {}) });
+      arrow.makeData({ type: TIMESTAMP, length: n, data: new BigInt64Array(this.times[k]!.buffer, 0, n), ...(valid ? { nullBitmap: valid.subarray(0, (n + 7) >> 3) } : {}) });
     const flagList = arrow.makeData({
       type: new arrow.List(new arrow.Field('element', new arrow.Utf8(), false)),
       length: n,
-      valueOffsets: this.flagOffsets.slice(0, n + 1),
+      valueOffsets: this.flagOffsets.subarray(0, n + 1),
       child: this.flagValues.data(),
     });
     const sc = this.streamCount;
     const streamChild = arrow.makeData({
       type: STREAM_STRUCT,
       length: sc,
-      children: [this.streamNames.data(), arrow.makeData({ type: new arrow.Int64(), length: sc, data: new BigInt64Array(this.streamSizes.buffer.slice(0, 8 * sc)) })],
+      children: [this.streamNames.data(), arrow.makeData({ type: new arrow.Int64(), length: sc, data: new BigInt64Array(this.streamSizes.buffer, 0, sc) })],
     });
-    const streamList = arrow.makeData({ type: new arrow.List(new arrow.Field('element', STREAM_STRUCT, false)), length: n, valueOffsets: this.streamOffsets.slice(0, n + 1), child: streamChild });
+    const streamList = arrow.makeData({ type: new arrow.List(new arrow.Field('element', STREAM_STRUCT, false)), length: n, valueOffsets: this.streamOffsets.subarray(0, n + 1), child: streamChild });
     const columns: Record<string, arrow.Data> = {
       source: sourceColumn,
       record: uint32(this.record),
@@ -297,7 +305,7 @@ class Batch {
  * destination). Returns the row totals.
  */
 /** The batches of an index's rows, and the totals counted while they are built. */
-function rowBatches(index: MftIndex, options: RowOptions, source: string, settings: ParquetSettings): { nextTable: () => arrow.Table | null; totals: RowTotals } {
+export function rowBatches(index: MftIndex, options: RowOptions, source: string, settings: ParquetSettings): { nextTable: () => arrow.Table | null; totals: RowTotals } {
   const totals = emptyTotals();
   const batchRows = Math.max(1, Math.min(settings.batchRows ?? BATCH_ROWS, settings.rowGroupRows ?? ROW_GROUP_ROWS));
   const batch = new Batch(batchRows + 64);
@@ -333,7 +341,7 @@ function rowBatches(index: MftIndex, options: RowOptions, source: string, settin
  */
 export async function writeParquetRows(index: MftIndex, options: RowOptions, source: string, sink: (bytes: Uint8Array) => void | Promise<void>, settings: ParquetSettings = {}): Promise<RowTotals> {
   const { nextTable, totals } = rowBatches(index, options, source, settings);
-  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS });
+  await writeParquetStream(nextTable, sink, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS });
   return totals;
 }
 
@@ -345,6 +353,6 @@ export async function writeParquetRows(index: MftIndex, options: RowOptions, sou
  */
 export async function writeParquetFile(index: MftIndex, options: RowOptions, source: string, out: string, settings: ParquetSettings = {}): Promise<RowTotals> {
   const { nextTable, totals } = rowBatches(index, options, source, settings);
-  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS }), { signal: settings.signal, durable: false });
+  await writeAtomically(out, (file) => writeParquetToFd(nextTable, file.fd, out, { rowGroupRows: settings.rowGroupRows, dictionaryColumns: DICTIONARY_COLUMNS, deltaColumns: DELTA_COLUMNS }, settings.encoder), { signal: settings.signal, durable: false });
   return totals;
 }

@@ -5,6 +5,7 @@
  * parses options and prints the summary.
  */
 import { threadBudget } from '../../io/thread-budget.js';
+import { startEncodeWorker, type EncodeThread } from '../parquet/encode-thread.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { ReadMode, ScanResult } from '../../io/scan.js';
 import type { WorkerPool } from '../../io/parallel.js';
@@ -121,8 +122,14 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
   const source = await openMftSource(path, { partition: request.partition, offset: request.offset });
   const minRecords = formatWorkerMinRecords();
   let formatWorker: FormatWorker | null = null;
+  let parquetEncoder: EncodeThread | null = null;
   try {
     formatWorker = startFormatWorkerFor(request, source.size, minRecords);
+    // The Parquet encoder's thread starts and compiles its WebAssembly while the index is built.
+    if (request.format === 'parquet' && request.out !== undefined) parquetEncoder = startEncodeWorker();
+    // Arrow (~160 modules) loads while the index is built: in parallel mode this thread mostly waits for the parse workers.
+    const parquetModule = request.format === 'parquet' ? import('./format-parquet.js') : null;
+    parquetModule?.catch(() => undefined);
     const timed = await indexMftSource(source, {
       mode: request.mode as ReadMode,
       chunkSize: request.chunkSize,
@@ -156,11 +163,11 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
     const stdout = request.stdout;
     if (request.format === 'none' || (!request.out && !stdout)) totals = countRows(index, rowOptions);
     else if (request.format === 'parquet') {
-      // Loaded only here: Arrow and the Parquet writer's WebAssembly are large.
-      const { writeParquetFile, writeParquetRows } = await import('./format-parquet.js');
+      // Loaded only for Parquet: Arrow and the Parquet writer's WebAssembly are large.
+      const { writeParquetFile, writeParquetRows } = await parquetModule!;
       // A file is written whole or not at all; stdout (redirected: the command refuses a terminal) gets the pieces as they come.
       totals = request.out
-        ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal })
+        ? await writeParquetFile(index, rowOptions, path, request.out, { signal: request.signal, encoder: parquetEncoder })
         : await writeParquetRows(index, rowOptions, path, (bytes) => stdout!.write(bytes));
     } else if (request.out) {
       const out = request.out;
@@ -217,6 +224,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
   } finally {
     // Not used (an error before output, or one thread after all): it holds no resources worth waiting for.
     void formatWorker?.worker.terminate();
+    void parquetEncoder?.worker.terminate();
     source.close();
   }
 }

@@ -38,8 +38,8 @@ import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
 import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
-import { forEachIndexEntry } from './directory-index.js';
-import { emptyStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
+import { forEachIndexEntry, type IndexEntry } from './directory-index.js';
+import { emptyStream, openStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
 import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from './volume-info.js';
 import { FileNamespace } from './attributes/x30-file-name.js';
@@ -319,6 +319,12 @@ export class NtfsVolume implements Volume {
   }
 
   private stream(path: string | EntryInfo): StreamSource {
+    if (path instanceof NtfsEntryInfo) {
+      // A listed plain file: its unnamed $DATA read in place, without decoding the record.
+      const { record, stream } = path.origin;
+      const data = stream === '' && !this.recentFiles.has(record) ? this.records.unnamedData(record) : null;
+      if (data !== null) return openStream(this.volumeGeometry, [data]);
+    }
     const r = this.resolve(path);
     if (r.file.isDirectory && r.stream === '') throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory', { context: { path: r.path } });
     const stream = openDataStream(this.volumeGeometry, r.file, r.stream);
@@ -333,11 +339,11 @@ export class NtfsVolume implements Volume {
    * order, then deleted ones when asked (those come with their decoded record).
    */
   private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
-    const entries: { name: string; record: number }[] = [];
+    const entries: IndexEntry[] = [];
     forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
       if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
-      entries.push({ name: e.name, record: e.record });
+      entries.push(e);
     });
     started?.();
     for (const e of entries) {

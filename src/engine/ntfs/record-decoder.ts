@@ -73,38 +73,7 @@ export function decodeRecord(record: Uint8Array, clusterCount = Infinity, record
     if (p + MIN_RESIDENT_LENGTH > end) throw corrupt('attribute header overflows the record', { ...where, offset: p });
     const length = readU32LE(record, p + A.length.offset);
     if (length < MIN_RESIDENT_LENGTH || p + length > end) throw corrupt('attribute overflows the record', { ...where, offset: p });
-    const body = record.subarray(p, p + length);
-    const nameLength = body[A.nameLength.offset]!;
-    const nameOffset = readU16LE(body, A.nameOffset.offset);
-    const flags = readU16LE(body, A.flags.offset);
-    const id = readU16LE(body, A.attributeId.offset);
-    if (nameLength > 0 && nameOffset + 2 * nameLength > length) throw corrupt('attribute name overflows the attribute', { ...where, offset: p });
-    const name = nameLength === 0 ? '' : decodeUtf16Name(body, nameOffset, nameLength);
-    if (body[A.nonResident.offset] === 0) {
-      const valueLength = readU32LE(body, RH.valueLength.offset);
-      const valueOffset = readU16LE(body, RH.valueOffset.offset);
-      if (valueOffset + valueLength > length) throw corrupt('resident value overflows the attribute', { ...where, offset: p });
-      const value = body.slice(valueOffset, valueOffset + valueLength);
-      attributes.push({ type, name, flags, id, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0, initializedSize: value.length, compressionUnit: 0 });
-    } else {
-      if (length < MIN_NON_RESIDENT_LENGTH) throw corrupt('non-resident attribute header too short', { ...where, offset: p });
-      // The compressed-size field (past the first 64 bytes) is not used.
-      const runsOffset = readU16LE(body, NR.runsOffset.offset);
-      const startVcn = readU64LE(body, NR.startVcn.offset);
-      if (runsOffset < MIN_NON_RESIDENT_LENGTH || runsOffset > length) throw corrupt('run list offset outside the attribute', { ...where, offset: p });
-      let runs: DataRun[];
-      try {
-        runs = decodeDataRuns(body, runsOffset, length, startVcn, clusterCount);
-      } catch (error) {
-        if (error instanceof DiskkitError) throw new DiskkitError(error.code, error.message, { context: { ...error.context, ...where } });
-        throw error;
-      }
-      attributes.push({
-        type, name, flags, id, nonResident: true, startVcn, lastVcn: readU64LE(body, NR.lastVcn.offset), runs,
-        dataSize: readU64LE(body, NR.dataSize.offset), allocatedSize: readU64LE(body, NR.allocatedSize.offset),
-        initializedSize: readU64LE(body, NR.initializedSize.offset), compressionUnit: readU16LE(body, NR.compressionUnit.offset),
-      });
-    }
+    attributes.push(decodeAttribute(record.subarray(p, p + length), clusterCount, recordNumber, p));
     p += length;
   }
   return {
@@ -115,5 +84,46 @@ export function decodeRecord(record: Uint8Array, clusterCount = Infinity, record
     baseSequence: referenceSequence(record, 0x20),
     torn: fixup === FixupStatus.TORN,
     attributes,
+  };
+}
+
+/**
+ * One attribute (`body` = its bytes, header included, as long as its length field says),
+ * for decodeRecord and for RecordReader.unnamedData. Throws E_BAD_RECORD as decodeRecord
+ * does; `offset` (of the attribute within its record) goes into the error context.
+ */
+export function decodeAttribute(body: Uint8Array, clusterCount: number, recordNumber: number | undefined, offset: number): DecodedAttribute {
+  const where = { record: recordNumber };
+  const length = body.length;
+  const type = readU32LE(body, A.type.offset);
+  const nameLength = body[A.nameLength.offset]!;
+  const nameOffset = readU16LE(body, A.nameOffset.offset);
+  const flags = readU16LE(body, A.flags.offset);
+  const id = readU16LE(body, A.attributeId.offset);
+  if (nameLength > 0 && nameOffset + 2 * nameLength > length) throw corrupt('attribute name overflows the attribute', { ...where, offset });
+  const name = nameLength === 0 ? '' : decodeUtf16Name(body, nameOffset, nameLength);
+  if (body[A.nonResident.offset] === 0) {
+    const valueLength = readU32LE(body, RH.valueLength.offset);
+    const valueOffset = readU16LE(body, RH.valueOffset.offset);
+    if (valueOffset + valueLength > length) throw corrupt('resident value overflows the attribute', { ...where, offset });
+    const value = body.slice(valueOffset, valueOffset + valueLength);
+    return { type, name, flags, id, nonResident: false, value, startVcn: 0, lastVcn: 0, dataSize: value.length, allocatedSize: 0, initializedSize: value.length, compressionUnit: 0 };
+  }
+  if (length < MIN_NON_RESIDENT_LENGTH) throw corrupt('non-resident attribute header too short', { ...where, offset });
+  // The compressed-size field (past the first 64 bytes) is not used.
+  const runsOffset = readU16LE(body, NR.runsOffset.offset);
+  const startVcn = readU64LE(body, NR.startVcn.offset);
+  if (runsOffset < MIN_NON_RESIDENT_LENGTH || runsOffset > length) throw corrupt('run list offset outside the attribute', { ...where, offset });
+  let runs: DataRun[];
+  try {
+    runs = decodeDataRuns(body, runsOffset, length, startVcn, clusterCount);
+  } catch (error) {
+    if (error instanceof DiskkitError) throw new DiskkitError(error.code, error.message, { context: { ...error.context, ...where } });
+    throw error;
+  }
+  return {
+    type, name, flags, id, nonResident: true, startVcn, lastVcn: readU64LE(body, NR.lastVcn.offset), runs,
+    dataSize: readU64LE(body, NR.dataSize.offset), allocatedSize: readU64LE(body, NR.allocatedSize.offset),
+    initializedSize: readU64LE(body, NR.initializedSize.offset), compressionUnit: readU16LE(body, NR.compressionUnit.offset),
   };
 }

@@ -82,10 +82,13 @@ export function chooseMftAuto(layout: MftLayout, cores = defaultWorkerCount(), l
   if (layout.source?.kind === 'memory') return { mode: 'streaming', reason: `${size} already in memory (read from a pipe): nothing to overlap` };
   // A spinning disk: one sequential reader with parsing beside it beats the workers' scattered reads (issue 13).
   if (rotational) return { mode: 'pipelined', reason: `${size} on a rotational disk: one sequential reader with parsing beside it beats scattered reads` };
+  if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
+  // One thread for this pipeline (one core, or its share when several sources run at once): no
+  // worker could run, so sampling the CPUs would only keep this core idle (issue 13's --jobs runs).
+  if (cores < 2) return { mode: 'prefetch', reason: `${size}: parsing dominates; one thread for this pipeline, so reads overlap parsing on the I/O pool` };
   const used = load ?? busyCoresNow();
   const free = freeCores(cores, used);
   const busy = `${cores} cores, ${free.toFixed(1)} free (measured just now)`;
-  if (bytes < AUTO_PARALLEL_MFT_BYTES) return { mode: 'prefetch', reason: `${size}: parsing dominates; below ${AUTO_PARALLEL_MFT_BYTES / 2 ** 20} MiB workers cost more than they save, so reads overlap parsing on the I/O pool` };
   if (secondCoreFree(cores, used)) return { mode: 'parallel', reason: `${size}: parsing dominates and a second core is free (${busy})` };
   return { mode: 'prefetch', reason: `${size}: parsing dominates but no second core is free (${busy}): reads overlap parsing on the I/O pool instead` };
 }

@@ -44,13 +44,15 @@ function rangeCheck(size: number, length: number, position: number): void {
 
 /** A stream from its pieces (one resident attribute, or non-resident pieces of one stream in any order). */
 export function openStream(geometry: VolumeGeometry, pieces: readonly DecodedAttribute[]): StreamSource {
-  const first = pieces.find((p) => !p.nonResident || p.startVcn === 0);
+  // One piece (nearly every file) needs no search and no sorted copy.
+  const only = pieces.length === 1 ? pieces[0]! : null;
+  const first = only !== null ? (!only.nonResident || only.startVcn === 0 ? only : undefined) : pieces.find((p) => !p.nonResident || p.startVcn === 0);
   if (!first) throw corrupt('stream has no piece starting at VCN 0');
   if (first.flags & AttributeFlag.ENCRYPTED) {
     throw new DiskkitError(ErrorCode.UNSUPPORTED, 'NTFS encrypted (EFS) files cannot be read', { context: { stream: first.name } });
   }
   if (!first.nonResident) return residentStream(first.value ?? new Uint8Array(0));
-  return new NonResidentStream(geometry, first, [...pieces].filter((p) => p.nonResident).sort((a, b) => a.startVcn - b.startVcn));
+  return new NonResidentStream(geometry, first, only !== null ? pieces : [...pieces].filter((p) => p.nonResident).sort((a, b) => a.startVcn - b.startVcn));
 }
 
 /** A stream of no bytes (a metadata file without an unnamed $DATA, such as $Secure, lists as size 0). */

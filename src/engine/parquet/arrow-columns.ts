@@ -77,9 +77,15 @@ export class StringColumn {
 
   /** Appends bytes to the current value. */
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
-    this.room(end - start);
-    this.bytes.set(bytes.subarray(start, end), this.at);
-    this.at += end - start;
+    const n = end - start;
+    this.room(n);
+    const b = this.bytes;
+    // Most values (names, a directory's path repeated for its files) are short: a loop beats a
+    // subarray view per call; copyWithin for this column's own bytes, which set() would first clone.
+    if (n <= 64) for (let i = start, p = this.at; i < end; i++, p++) b[p] = bytes[i]!;
+    else if (bytes === b) b.copyWithin(this.at, start, end);
+    else b.set(bytes.subarray(start, end), this.at);
+    this.at += n;
   }
 
   /** Ends the current value. */
@@ -93,8 +99,9 @@ export class StringColumn {
     return this.offsets[this.length]!;
   }
 
+  /** The values so far as Arrow data: views of this column's memory, valid until the next reset or append. */
   data(): arrow.Data<arrow.Utf8> {
-    return arrow.makeData({ type: new arrow.Utf8(), length: this.length, valueOffsets: this.offsets.slice(0, this.length + 1), data: this.bytes.slice(0, this.at) });
+    return arrow.makeData({ type: new arrow.Utf8(), length: this.length, valueOffsets: this.offsets.subarray(0, this.length + 1), data: this.bytes.subarray(0, this.at) });
   }
 }
 

@@ -5,20 +5,21 @@
  * next batch. Acknowledges each batch once the writer has taken it, so the main
  * thread stays at most a batch or two ahead.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import * as pq from 'parquet-wasm';
-import { writerProperties, type EncodeSettings } from './properties.js';
+import { recordBatchesOf, writerProperties, type EncodeSettings } from './properties.js';
 
 export interface EncodeWorkerData extends EncodeSettings {
   fd: number;
 }
 
-export type EncodeMessage = { ipc: Uint8Array } | { end: true };
-export type EncodeReply = { taken: true } | { done: true } | { error: string };
+/** `start` comes first (the worker may be started before the file exists), then the batches, then `end`. */
+export type EncodeMessage = { start: EncodeWorkerData } | { ipc: Uint8Array } | { end: true };
+/** `taken` gives the batch's buffer back (transferred) for the next batch. */
+export type EncodeReply = { taken: true; buffer: ArrayBuffer } | { done: true } | { error: string };
 
 const port = parentPort!;
-const { fd, ...settings } = workerData as EncodeWorkerData;
 const waiting: ((message: EncodeMessage) => void)[] = [];
 const queued: EncodeMessage[] = [];
 port.on('message', (message: EncodeMessage) => {
@@ -27,6 +28,9 @@ port.on('message', (message: EncodeMessage) => {
   else queued.push(message);
 });
 const next = (): Promise<EncodeMessage> => (queued.length > 0 ? Promise.resolve(queued.shift()!) : new Promise((resolve) => waiting.push(resolve)));
+const first = await next();
+if (!('start' in first)) throw new Error('the encode worker needs its start message first');
+const { fd, ...settings } = first.start;
 
 let batches: pq.RecordBatch[] = [];
 const input = new ReadableStream<pq.RecordBatch>({
@@ -37,8 +41,10 @@ const input = new ReadableStream<pq.RecordBatch>({
         controller.close();
         return;
       }
-      batches = pq.Table.fromIPCStream(message.ipc).recordBatches();
-      port.postMessage({ taken: true } satisfies EncodeReply);
+      if (!('ipc' in message)) continue;
+      batches = recordBatchesOf(message.ipc);
+      const buffer = message.ipc.buffer as ArrayBuffer;
+      port.postMessage({ taken: true, buffer } satisfies EncodeReply, [buffer]);
     }
     controller.enqueue(batches.shift()!);
   },

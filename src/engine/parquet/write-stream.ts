@@ -8,33 +8,39 @@
  * worker (encode-worker.ts) while this thread builds the next batch: the two halves
  * of the work cost about the same.
  */
-import { Worker } from 'node:worker_threads';
-import * as arrow from 'apache-arrow';
-import * as pq from 'parquet-wasm';
+import type * as arrow from 'apache-arrow';
 import { DiskkitError, ErrorCode } from '../errors.js';
-import { builtModuleUrl } from '../../io/parallel.js';
-import { threadBudget } from '../../io/thread-budget.js';
-import { writerProperties, type EncodeSettings } from './properties.js';
-import type { EncodeReply, EncodeWorkerData } from './encode-worker.js';
+import { tableToIpcInto } from './ipc-buffer.js';
+import { startEncodeWorker, type EncodeThread } from './encode-thread.js';
+import type { EncodeSettings } from './properties.js';
+import type { EncodeMessage, EncodeReply } from './encode-worker.js';
 
-export { ROW_GROUP_ROWS } from './properties.js';
-
-const ENCODE_WORKER = builtModuleUrl('./encode-worker.js', import.meta.url);
+export { ROW_GROUP_ROWS } from './row-groups.js';
+export { encodesInWorker, startEncodeWorker, type EncodeThread } from './encode-thread.js';
 
 /** Encodes in this thread, handing the file's bytes to `sink` in order. */
 export async function writeParquetStream(
-  /** The next batch of rows, or null at the end. Must give at least one table (an empty one carries the schema). */
+  /**
+   * The next batch of rows, or null at the end. Must give at least one table (an empty one
+   * carries the schema). A table's buffers may be reused by the next call: each is encoded first.
+   */
   nextTable: () => arrow.Table | null,
   sink: (bytes: Uint8Array) => void | Promise<void>,
   settings: EncodeSettings = {},
 ): Promise<void> {
-  let queued: pq.RecordBatch[] = [];
-  const input = new ReadableStream<pq.RecordBatch>({
+  // Loaded here, not with this module: with a second core only the worker needs the WebAssembly.
+  const [pq, { recordBatchesOf, writerProperties }] = await Promise.all([import('parquet-wasm'), import('./properties.js')]);
+  let queued: import('parquet-wasm').RecordBatch[] = [];
+  // One buffer for every batch's IPC bytes: WebAssembly copies them in before the next batch is made.
+  let ipcBuffer: Uint8Array = new Uint8Array(0);
+  const input = new ReadableStream<import('parquet-wasm').RecordBatch>({
     pull(controller) {
       while (queued.length === 0) {
         const table = nextTable();
         if (table === null) break;
-        queued = pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')).recordBatches();
+        const ipc = tableToIpcInto(table, ipcBuffer);
+        ipcBuffer = new Uint8Array(ipc.buffer);
+        queued = recordBatchesOf(ipc);
       }
       const next = queued.shift();
       if (next) controller.enqueue(next);
@@ -45,27 +51,28 @@ export async function writeParquetStream(
   for await (const piece of output as unknown as AsyncIterable<Uint8Array>) await sink(piece);
 }
 
-/** Whether writeParquetToFd will encode on a second thread. */
-export function encodesInWorker(): boolean {
-  return threadBudget() >= 2;
-}
-
 /**
  * Writes the file to `fd` (at its current offset): in a worker when there is a
  * second core, else in this thread. `name` names the destination in errors.
+ * `encoder`: a worker from startEncodeWorker, started ahead (null: encode here;
+ * undefined: start one now if there is a second core). It is terminated at the end.
  */
-export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: number, name: string, settings: EncodeSettings = {}): Promise<void> {
-  if (!encodesInWorker()) {
+export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: number, name: string, settings: EncodeSettings = {}, encoder?: EncodeThread | null): Promise<void> {
+  const thread = encoder === undefined ? startEncodeWorker() : encoder;
+  if (thread === null) {
     const { writeSync } = await import('node:fs');
     return writeParquetStream(nextTable, (piece) => {
       for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
     }, settings);
   }
-  const worker = new Worker(ENCODE_WORKER, { workerData: { fd, ...settings } satisfies EncodeWorkerData });
+  const worker = thread.worker;
   try {
+    worker.postMessage({ start: { fd, ...settings } } satisfies EncodeMessage);
     await new Promise<void>((resolve, reject) => {
       // At most two batches handed over and not yet taken: the worker never waits, memory stays bounded.
       let inFlight = 0;
+      // IPC buffers come back with the worker's 'taken': three at most, used again and again.
+      const spare: Uint8Array[] = [];
       let ended = false;
       const fail = (message: string): void => reject(new DiskkitError(ErrorCode.IO, `cannot write Parquet: ${message}`, { context: { image: name } }));
       const feed = (): void => {
@@ -77,7 +84,7 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
               worker.postMessage({ end: true });
               break;
             }
-            const ipc = arrow.tableToIPC(table, 'stream');
+            const ipc = tableToIpcInto(table, spare.pop() ?? new Uint8Array(0));
             inFlight++;
             worker.postMessage({ ipc }, [ipc.buffer as ArrayBuffer]);
           }
@@ -88,13 +95,15 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
       worker.on('message', (reply: EncodeReply) => {
         if ('taken' in reply) {
           inFlight--;
+          spare.push(new Uint8Array(reply.buffer));
           feed();
         } else if ('done' in reply) resolve();
         else fail(reply.error);
       });
       worker.on('error', (error) => fail(error.message));
       worker.on('exit', (code) => fail(`encoder thread exited (code ${code})`));
-      feed();
+      if (thread.failure !== null) fail(thread.failure);
+      else feed();
     });
   } finally {
     await worker.terminate();

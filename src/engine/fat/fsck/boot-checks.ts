@@ -22,6 +22,10 @@ export interface BootState {
   /** FAT32: the backup exists (its sector is inside the reserved region) and differs. */
   backupDiffers: boolean;
   backupSector: number | null;
+  /** FAT32: BPB_BkBootSec points outside the reserved sectors but this sector holds the backup: the field is set back to it. */
+  backupFieldFix: number | null;
+  /** FAT32: BPB_FSInfo points outside the usable reserved sectors but this sector holds the FSInfo: the field is set back to it. */
+  fsInfoFieldFix: number | null;
   /** FAT32: the FSInfo sector number, when it is usable. */
   fsInfoSector: number | null;
   fsInfoValid: boolean;
@@ -42,15 +46,14 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
   if (signature !== BOOT_SIGNATURE) {
     findings.add(FsckCode.BOOT, `boot sector signature is 0x${signature.toString(16)}, not 0xaa55`, { fixable: false });
   }
-  // fatgen103 section 3.1 BPB_Media: 0xF0 or 0xF8..0xFF.
-  if (boot.media !== 0xf0 && boot.media < 0xf8) {
-    findings.add(FsckCode.MEDIA, `boot sector media byte 0x${boot.media.toString(16)} is not a valid media descriptor`, { fixable: false });
-  }
+  // The BPB media byte is checked with FAT[0] (check.ts), which can tell what it was.
   const state: BootState = {
     primary,
     dirtyFlag: (primary[stateByteOffset(boot)]! & STATE_DIRTY) !== 0,
     backupDiffers: false,
     backupSector: null,
+    backupFieldFix: null,
+    fsInfoFieldFix: null,
     fsInfoSector: null,
     fsInfoValid: false,
     fsInfoFreeCount: null,
@@ -66,7 +69,14 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
   const reserved = boot.reservedSectors;
   if (boot.backupBootSector !== 0 && boot.backupBootSector !== 0xffff) {
     if (boot.backupBootSector >= reserved) {
-      findings.add(FsckCode.BOOT, `backup boot sector ${boot.backupBootSector} lies outside the ${reserved} reserved sectors`, { fixable: false });
+      const found = findDisplacedBackup(source, boot, primary);
+      findings.add(
+        FsckCode.BOOT,
+        `backup boot sector ${boot.backupBootSector} lies outside the ${reserved} reserved sectors${found === null ? '' : ` (sector ${found} holds the backup)`}`,
+        { fixable: found !== null },
+      );
+      state.backupSector = found;
+      state.backupFieldFix = found;
     } else {
       state.backupSector = boot.backupBootSector;
       const backup = readBytes(source, boot.backupBootSector * bps, bps);
@@ -78,11 +88,21 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
     }
   }
   if (boot.fsInfoSector !== 0 && boot.fsInfoSector !== 0xffff) {
+    let fsInfoAt: number | null = boot.fsInfoSector;
     if (boot.fsInfoSector >= reserved || boot.fsInfoSector === boot.backupBootSector) {
-      findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} is not a usable reserved sector`, { fixable: false });
-    } else {
-      state.fsInfoSector = boot.fsInfoSector;
-      const sector = readBytes(source, boot.fsInfoSector * bps, 512);
+      // A damaged BPB_FSInfo field: the FSInfo sector is usually still in sector 1.
+      const found = findDisplacedFsInfo(source, boot, state.backupSector);
+      findings.add(
+        FsckCode.FSINFO,
+        `FSInfo sector ${boot.fsInfoSector} is not a usable reserved sector${found === null ? '' : ` (sector ${found} holds the FSInfo)`}`,
+        { fixable: found !== null },
+      );
+      state.fsInfoFieldFix = found;
+      fsInfoAt = found;
+    }
+    if (fsInfoAt !== null) {
+      state.fsInfoSector = fsInfoAt;
+      const sector = readBytes(source, fsInfoAt * bps, 512);
       const info = decodeFsInfo(sector, boot.clusterCount);
       const raw = FsInfoSector.decode(sector);
       state.fsInfoValid = info.valid;
@@ -96,7 +116,7 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
           raw.structSignature !== FSINFO_STRUCT_SIGNATURE ? 'structure' : null,
           raw.trailSignature !== FSINFO_TRAIL_SIGNATURE ? 'trail' : null,
         ].filter(Boolean);
-        findings.add(FsckCode.FSINFO, `FSInfo sector ${boot.fsInfoSector} has a bad ${bad.join(' and ')} signature`);
+        findings.add(FsckCode.FSINFO, `FSInfo sector ${fsInfoAt} has a bad ${bad.join(' and ')} signature`);
       }
       checkBackupFsInfo(source, boot, state, findings);
     }
@@ -150,6 +170,40 @@ export function checkFsInfoHints(state: BootState, clustersFree: number, maxClus
     findings.add(FsckCode.FSINFO, `FSInfo next-free hint ${state.rawNextFree} is outside clusters 2..${maxCluster}`);
   }
   return wrong;
+}
+
+/** BPB_FSInfo (FAT32 boot sector offset 48, 2 bytes). */
+export const FSINFO_FIELD_OFFSET = 48;
+/** fatgen103 section 3.3: BPB_FSInfo is "usually 1". */
+const USUAL_FSINFO_SECTOR = 1;
+
+/** Sector 1 when it carries the three FSInfo signatures (and is not the backup boot sector). */
+function findDisplacedFsInfo(source: BlockSource, boot: BootSector, backupSector: number | null): number | null {
+  const s = USUAL_FSINFO_SECTOR;
+  if (s >= boot.reservedSectors || s === backupSector) return null;
+  const raw = FsInfoSector.decode(readBytes(source, s * boot.bytesPerSector, 512));
+  const ok = raw.leadSignature === FSINFO_LEAD_SIGNATURE && raw.structSignature === FSINFO_STRUCT_SIGNATURE && raw.trailSignature === FSINFO_TRAIL_SIGNATURE;
+  return ok ? s : null;
+}
+
+/** BPB_BkBootSec (FAT32 boot sector offset 50, 2 bytes). */
+export const BACKUP_FIELD_OFFSET = 50;
+/** fatgen103 section 3.3: "the recommended value is 6" (what mkfs.fat and Windows write). */
+const USUAL_BACKUP_SECTOR = 6;
+
+/**
+ * When BPB_BkBootSec was damaged, the backup is usually still in sector 6: it is taken
+ * to be the backup when it equals the primary in every byte but that field.
+ */
+function findDisplacedBackup(source: BlockSource, boot: BootSector, primary: Uint8Array): number | null {
+  const s = USUAL_BACKUP_SECTOR;
+  if (s >= boot.reservedSectors || s === boot.fsInfoSector) return null;
+  const backup = readBytes(source, s * boot.bytesPerSector, boot.bytesPerSector);
+  for (let i = 0; i < primary.length; i++) {
+    if (i === BACKUP_FIELD_OFFSET || i === BACKUP_FIELD_OFFSET + 1) continue;
+    if (primary[i] !== backup[i]) return null;
+  }
+  return backup[BACKUP_FIELD_OFFSET] === s && backup[BACKUP_FIELD_OFFSET + 1] === 0 ? s : null;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

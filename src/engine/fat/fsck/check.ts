@@ -11,7 +11,7 @@ import { DiskkitError, ErrorCode } from '../../errors.js';
 import { decodeBootSector, type BootSector } from '../boot-sector.js';
 import { badClusterValue, endOfChainValue } from '../fat-entry.js';
 import { checkBootRegion, checkFsInfoHints } from './boot-checks.js';
-import { checkReservedEntries, readFatCopies } from './fat-copies.js';
+import { checkReservedEntries, readFatCopies, validMedia } from './fat-copies.js';
 import { FindingList, FsckCode, type Finding, type FsckReport, type FsckStats } from './findings.js';
 import { findLostChains, type ClusterCounts } from './lost-chains.js';
 import { Owners } from './ownership.js';
@@ -164,7 +164,20 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
     });
   }
   const next = copies.tables[chosen]!;
-  const reserved = checkReservedEntries(next, boot, findings);
+  // An invalid BPB media byte is set from FAT[0] when every FAT copy holds the same valid one
+  // there (mkfs.fat writes it in both places); otherwise it stays, reported as not fixable.
+  let bootMedia: number | null = null;
+  if (!validMedia(boot.media)) {
+    const fatMedia = next[0]! & 0xff;
+    const agreed = validMedia(fatMedia) && copies.tables.every((t) => (t[0]! & 0xff) === fatMedia);
+    findings.add(
+      FsckCode.MEDIA,
+      `boot sector media byte 0x${boot.media.toString(16)} is not a valid media descriptor${agreed ? ` (FAT[0] says 0x${fatMedia.toString(16)})` : ''}`,
+      { fixable: agreed },
+    );
+    if (agreed) bootMedia = fatMedia;
+  }
+  const reserved = checkReservedEntries(next, boot, findings, bootMedia ?? boot.media);
   findings.merge(analysis.findings);
 
   const free = analysis.free;
@@ -173,7 +186,9 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   const plan = analysis.plan;
   const label = checkVolumeLabel(boot, bootState.primary, analysis.rootLabel, findings);
   plan.bootLabel = label.bootLabel;
+  plan.restoreSignature = label.restoreSignature;
   if (label.removeRootEntry !== null) plan.entryEdits.push({ position: label.removeRootEntry, path: '/', delete: true, attributes: 0, code: FsckCode.LABEL });
+  if (label.rootLabel !== null) plan.entryEdits.push({ position: label.rootLabel.position, path: '/', rawName: label.rootLabel.name, code: FsckCode.LABEL });
   plan.rewriteFsInfoBackup = bootState.fsInfoBackupDamaged;
   plan.chosenCopy = chosen;
   plan.syncFats = copies.differs.some(Boolean);
@@ -181,6 +196,9 @@ async function analyze(source: BlockSource, mode: ReadMode | undefined) {
   plan.fixFat1 = reserved.fat1NotEnd || reserved.dirtyBit || reserved.hardErrorBit;
   plan.clearDirty = bootState.dirtyFlag;
   plan.restoreBackup = bootState.backupDiffers;
+  plan.bootMedia = bootMedia;
+  plan.backupField = bootState.backupFieldFix;
+  plan.fsInfoField = bootState.fsInfoFieldFix;
   plan.rewriteFsInfo = fsInfoWrong || (bootState.fsInfoSector !== null && !bootState.fsInfoValid);
 
   let lostClusters = 0;

@@ -124,10 +124,13 @@ export async function readFatCopies(source: BlockSource, boot: BootSector, mode?
 }
 
 /** The value FAT[0] must hold: the media byte with every other bit set. */
-export function expectedFat0(boot: BootSector): number {
+export function expectedFat0(boot: BootSector, media = boot.media): number {
   const ones = boot.fatType === 'fat12' ? 0xf00 : boot.fatType === 'fat16' ? 0xff00 : 0x0fffff00;
-  return ones | boot.media;
+  return ones | media;
 }
+
+/** fatgen103 section 3.1 BPB_Media: 0xF0 or 0xF8..0xFF. */
+export const validMedia = (media: number): boolean => media === 0xf0 || (media >= 0xf8 && media <= 0xff);
 
 export interface ReservedEntryState {
   fat0Bad: boolean;
@@ -137,14 +140,14 @@ export interface ReservedEntryState {
 }
 
 /** Checks FAT[0] and FAT[1] of the chosen table. */
-export function checkReservedEntries(table: Uint32Array, boot: BootSector, findings: FindingList): ReservedEntryState {
+export function checkReservedEntries(table: Uint32Array, boot: BootSector, findings: FindingList, media = boot.media): ReservedEntryState {
   const type = boot.fatType;
   const fat0 = table[0]!;
   const fat1 = table[1]!;
   const state: ReservedEntryState = { fat0Bad: false, fat1NotEnd: false, dirtyBit: false, hardErrorBit: false };
-  if ((fat0 & 0xff) !== boot.media || fat0 !== expectedFat0(boot)) {
+  if ((fat0 & 0xff) !== media || fat0 !== expectedFat0(boot, media)) {
     state.fat0Bad = true;
-    findings.add(FsckCode.MEDIA, `FAT[0] is 0x${fat0.toString(16)}, expected 0x${expectedFat0(boot).toString(16)} (media byte 0x${boot.media.toString(16)} of the boot sector)`, { clusters: [0] });
+    findings.add(FsckCode.MEDIA, `FAT[0] is 0x${fat0.toString(16)}, expected 0x${expectedFat0(boot, media).toString(16)} (media byte 0x${media.toString(16)} of the boot sector)`, { clusters: [0] });
   }
   // FAT[1] holds an end-of-chain mark; on FAT16/32 its top two bits are the clean and no-error flags.
   const flagBits = CLEAN_SHUTDOWN_BIT[type] | HARD_ERROR_BIT[type];

@@ -72,6 +72,14 @@ export interface RepairPlan {
   rewriteFsInfoBackup: boolean;
   /** 11 bytes to write as the boot sector's volume label (and its FAT32 backup's), or null. */
   bootLabel: Uint8Array | null;
+  /** Write the extended boot signature 0x29 back in front of the extended BPB that is still there. */
+  restoreSignature: boolean;
+  /** A valid media byte (FAT[0]'s) to write over the boot sector's invalid one, or null. */
+  bootMedia: number | null;
+  /** FAT32: the sector number to write into BPB_BkBootSec (it pointed outside the reserved sectors), or null. */
+  backupField: number | null;
+  /** FAT32: the sector number to write into BPB_FSInfo (it pointed outside the usable reserved sectors), or null. */
+  fsInfoField: number | null;
   entryEdits: EntryEdit[];
   /** Long-name slots to mark deleted, by byte position. */
   slotDeletes: { position: number; path: string; why: string }[];
@@ -110,6 +118,10 @@ export function emptyPlan(): RepairPlan {
     rewriteFsInfo: false,
     rewriteFsInfoBackup: false,
     bootLabel: null,
+    restoreSignature: false,
+    bootMedia: null,
+    backupField: null,
+    fsInfoField: null,
     entryEdits: [],
     slotDeletes: [],
     lfnReservedFixes: [],

@@ -10,20 +10,20 @@ import { count } from '../../plural.js';
 import type { BlockSource } from '../../../io/block-source.js';
 import { MAX_FINDINGS_PER_CODE } from '../../limits.js';
 import { readBytes } from '../../../io/block-source.js';
-import type { BootSector } from '../boot-sector.js';
+import { EXTENDED_BOOT_SIGNATURE, type BootSector } from '../boot-sector.js';
 import { DELETED_MARK, DIR_ENTRY_SIZE } from '../dir-entry.js';
 import { endOfChainValue, writeFatValue } from '../fat-entry.js';
 import { FatTable } from '../fat-table.js';
 import { encodeFsInfo } from '../fsinfo.js';
 import { shortNameChecksum } from '../long-name.js';
-import { stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
+import { BACKUP_FIELD_OFFSET, FSINFO_FIELD_OFFSET, stateByteOffset, STATE_DIRTY, type BootState } from './boot-checks.js';
 import { CLEAN_SHUTDOWN_BIT, HARD_ERROR_BIT, expectedFat0 } from './fat-copies.js';
 import { FsckCode, type FsckCodeValue, type Repair } from './findings.js';
 import { saveLostChains } from './found-dir.js';
 import type { RepairContext } from './repair-context.js';
 import { OwnerKind, type Owners } from './ownership.js';
 import type { EntryEdit, RepairPlan } from './plan.js';
-import { bootLabelOffset } from './volume-label.js';
+import { bootLabelOffset, extendedSignatureOffset } from './volume-label.js';
 import { journalOf } from '../../journal/index.js';
 import { freeClusterTest } from '../unsaved-clusters.js';
 
@@ -203,7 +203,8 @@ function writePlan(input: RepairInput): RepairOutcome {
           .filter(Boolean)
           .join(', ');
     const code = edit.code ?? (edit.delete ? FsckCode.START_CLUSTER : edit.rawName ? FsckCode.BAD_NAME : edit.ntFlags !== undefined ? FsckCode.CASE_BYTE : FsckCode.CHAIN_SIZE);
-    list(code, edit.delete && edit.code === FsckCode.LABEL ? 'removed the invalid volume label entry' : what, edit.path);
+    const labelWhat = edit.delete ? 'removed the invalid volume label entry' : `set the volume label entry to "${Buffer.from(edit.rawName ?? []).toString('latin1').trimEnd()}" (as the boot sector says)`;
+    list(code, edit.code === FsckCode.LABEL && (edit.delete || edit.rawName) ? labelWhat : what, edit.path);
   }
 
   // 4. Cross-links: the later owner gets its own copy of the shared clusters.
@@ -278,12 +279,38 @@ function writePlan(input: RepairInput): RepairOutcome {
     source.writeAt(primary, 0, primary.length, 0);
     list(FsckCode.DIRTY, 'cleared the dirty flag of the boot sector');
   }
+  if (plan.restoreSignature) {
+    primary[extendedSignatureOffset(boot)] = EXTENDED_BOOT_SIGNATURE;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.BOOT, 'wrote the extended boot signature 0x29 back');
+  }
   if (plan.bootLabel) {
     const at = bootLabelOffset(boot);
     primary.set(plan.bootLabel, at);
     primaryChanged = true;
     source.writeAt(primary, 0, primary.length, 0);
     list(FsckCode.LABEL, `set the boot sector label to "${Buffer.from(plan.bootLabel).toString('latin1').trimEnd()}" (as the root directory says)`);
+  }
+  if (plan.bootMedia !== null) {
+    primary[21] = plan.bootMedia;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.MEDIA, `set the boot sector media byte to 0x${plan.bootMedia.toString(16)} (as FAT[0] says)`);
+  }
+  if (plan.backupField !== null) {
+    primary[BACKUP_FIELD_OFFSET] = plan.backupField & 0xff;
+    primary[BACKUP_FIELD_OFFSET + 1] = plan.backupField >> 8;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.BOOT, `set the backup boot sector field back to sector ${plan.backupField} (which holds the backup)`);
+  }
+  if (plan.fsInfoField !== null) {
+    primary[FSINFO_FIELD_OFFSET] = plan.fsInfoField & 0xff;
+    primary[FSINFO_FIELD_OFFSET + 1] = plan.fsInfoField >> 8;
+    primaryChanged = true;
+    source.writeAt(primary, 0, primary.length, 0);
+    list(FsckCode.FSINFO, `set the FSInfo sector field back to sector ${plan.fsInfoField} (which holds the FSInfo)`);
   }
   const backupSector = input.bootState.backupSector;
   if (backupSector !== null && (plan.restoreBackup || primaryChanged)) {
@@ -298,11 +325,11 @@ function writePlan(input: RepairInput): RepairOutcome {
     for (let copy = 0; copy < boot.numberOfFats; copy++) {
       const at = (boot.firstFatSector + copy * boot.sectorsPerFat) * bps;
       const sector = readBytes(source, at, bps);
-      writeFatValue(sector, boot.fatType, 0, expectedFat0(boot));
+      writeFatValue(sector, boot.fatType, 0, expectedFat0(boot, plan.bootMedia ?? boot.media));
       writeFatValue(sector, boot.fatType, 1, input.fat1 | CLEAN_SHUTDOWN_BIT[boot.fatType] | HARD_ERROR_BIT[boot.fatType]);
       source.writeAt(sector, 0, bps, at);
     }
-    if (plan.fixFat0) list(FsckCode.MEDIA, `set FAT[0] to the media byte 0x${boot.media.toString(16)}`);
+    if (plan.fixFat0) list(FsckCode.MEDIA, `set FAT[0] to the media byte 0x${(plan.bootMedia ?? boot.media).toString(16)}`);
     if (plan.fixFat1) list(FsckCode.FAT_RESERVED, 'set FAT[1] to end-of-chain with the clean and no-error bits');
   }
 

@@ -3,7 +3,8 @@
  * only with the extended boot signature 0x29; fatgen103 section 3.2) and as a root
  * directory entry with the VOLUME_ID attribute (fatgen103 section 6). Windows and
  * Linux show the root entry, so it wins: like fsck.fat, a boot-sector label that
- * disagrees is made to agree with the root entry, a boot-sector label without a root
+ * disagrees is made to agree with the root entry (unless only the root copy holds bytes
+ * above 0x7F: then the root entry takes the boot sector's plain-ASCII label), a boot-sector label without a root
  * entry is reset to "NO NAME", and an invalid root label is removed from both places.
  */
 import { EXTENDED_BOOT_SIGNATURE, type BootSector } from '../boot-sector.js';
@@ -17,8 +18,12 @@ export const NO_NAME = Uint8Array.from('NO NAME    ', (c) => c.charCodeAt(0));
 export function bootLabelOffset(boot: BootSector): number {
   return boot.fatType === 'fat32' ? 71 : 43;
 }
-function extendedSignatureOffset(boot: BootSector): number {
+export function extendedSignatureOffset(boot: BootSector): number {
   return boot.fatType === 'fat32' ? 66 : 38;
+}
+/** Offset of BS_FilSysType ("FAT12   ", "FAT16   ", "FAT32   "): FAT12/16 54, FAT32 82. */
+function fsTypeOffset(boot: BootSector): number {
+  return boot.fatType === 'fat32' ? 82 : 54;
 }
 
 export interface RootLabel {
@@ -105,13 +110,29 @@ export interface LabelDecision {
   bootLabel: Uint8Array | null;
   /** Byte position of a root label entry to remove, or null. */
   removeRootEntry: number | null;
+  /** A new name for the root label entry (the boot sector's), or null. */
+  rootLabel: { position: number; name: Uint8Array } | null;
+  /** Write the extended boot signature 0x29 back (it was damaged; the fields after it are there). */
+  restoreSignature: boolean;
 }
+
+const hasHighBytes = (name: Uint8Array): boolean => name.some((b) => b >= 0x80);
 
 /** Compares the boot-sector label (from the primary boot sector bytes) with the root label entry. */
 export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: RootLabel | null, findings: FindingList): LabelDecision {
-  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null };
-  // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to compare.
-  if (primary[extendedSignatureOffset(boot)] !== EXTENDED_BOOT_SIGNATURE) return decision;
+  const decision: LabelDecision = { bootLabel: null, removeRootEntry: null, rootLabel: null, restoreSignature: false };
+  // Without the extended boot signature the boot sector has no label field (DOS 3.x BPB): nothing to
+  // compare. But a signature byte that is neither 0x29 nor 0x28 (serial number only) in front of a
+  // file-system type field starting with "FAT" was damaged, not absent (fsck.fat then reads an empty
+  // label there and wants it to match the root's): it is written back and the label compared.
+  const signature = primary[extendedSignatureOffset(boot)]!;
+  if (signature !== EXTENDED_BOOT_SIGNATURE) {
+    const typeAt = fsTypeOffset(boot);
+    const typeField = String.fromCharCode(...primary.subarray(typeAt, typeAt + 8));
+    if (signature === 0x28 || !typeField.startsWith('FAT')) return decision;
+    findings.add(FsckCode.BOOT, `extended boot signature is 0x${signature.toString(16)}, not 0x29, though the extended BPB is there (file system type "${typeField.trimEnd()}")`);
+    decision.restoreSignature = true;
+  }
   const at = bootLabelOffset(boot);
   const bootLabel = primary.subarray(at, at + 11);
   const bootHasLabel = !sameName(bootLabel, NO_NAME);
@@ -135,6 +156,15 @@ export function checkVolumeLabel(boot: BootSector, primary: Uint8Array, root: Ro
     return decision;
   }
   if (sameName(bootLabel, root.name)) return decision;
+  // Two differing copies, the root's with OEM bytes (above 0x7F) and the boot sector's a
+  // valid plain-ASCII label: the root copy is taken as the damaged one and gets the boot
+  // sector's name. Copying it the other way would leave a label fsck.fat 4.2 rejects (and
+  // removes). A label another tool wrote with OEM letters is in both copies, so untouched.
+  if (bootHasLabel && hasHighBytes(root.name) && !hasHighBytes(bootLabel) && invalidLabelReason(bootLabel) === null) {
+    findings.add(FsckCode.LABEL, `root directory label "${shown(root.name)}" differs from the boot sector label "${shown(bootLabel)}"`, { path: '/' });
+    decision.rootLabel = { position: root.position, name: Uint8Array.from(bootLabel) };
+    return decision;
+  }
   findings.add(
     FsckCode.LABEL,
     bootHasLabel

@@ -1,0 +1,25 @@
+/**
+ * Where a worker (or in-process chunk) module is once built: its own small module so
+ * that code which only names a worker file (the zstd fallback, the MFT parser) does
+ * not load the worker pool, worker_threads and os with it.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * URL of a module that sits next to `base` once built. Under vitest, modules run from
+ * src/ where only the .ts exists and Node cannot start a worker on it, so the built
+ * copy under dist/ is used instead.
+ */
+export function builtModuleUrl(relative: string, base: string): URL {
+  const here = new URL(relative, base);
+  if (existsSync(fileURLToPath(here))) return here;
+  const path = fileURLToPath(here);
+  const marker = `${'/'}src${'/'}`;
+  const at = path.lastIndexOf(marker);
+  if (at >= 0) {
+    const built = new URL('file://' + path.slice(0, at) + '/dist/' + path.slice(at + marker.length));
+    if (existsSync(fileURLToPath(built))) return built;
+  }
+  return here;
+}
