@@ -197,14 +197,19 @@ describe.runIf(tools)('repairs that converge', () => {
     expect(execFileSync('mtype', ['-i', path, '::/SUB/FILE.TXT'], { encoding: 'latin1' })).toBe('0123456789');
   });
 
-  // Seed 449: BPB_BkBootSec became 262 (outside the 32 reserved sectors); the backup is still in sector 6.
-  it('points a FAT32 backup-boot-sector field that left the reserved sectors back at sector 6, which holds the backup', async () => {
-    const path = join(dir, 'backup-field.img');
+  /** A FAT32 image from mkfs.fat whose 16-bit BPB field at `offset` (checked to hold `was`) is set to `value`. */
+  function fat32WithBpbField(name: string, offset: number, was: number, value: number): string {
+    const path = join(dir, name);
     execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'HOSTILE', '-C', path, '34000'], { stdio: 'ignore' });
     const img = readFileSync(path);
-    expect(img.readUInt16LE(50)).toBe(6);
-    img.writeUInt16LE(262, 50);
+    expect(img.readUInt16LE(offset)).toBe(was);
+    img.writeUInt16LE(value, offset);
     writeFileSync(path, img);
+    return path;
+  }
+  // Seed 449: BPB_BkBootSec became 262 (outside the 32 reserved sectors); the backup is still in sector 6.
+  it('points a FAT32 backup-boot-sector field that left the reserved sectors back at sector 6, which holds the backup', async () => {
+    const path = fat32WithBpbField('backup-field.img', 50, 6, 262);
     await repairAndCheck(path, 'E_FSCK_BOOT');
     const after = readFileSync(path);
     expect(after.readUInt16LE(50)).toBe(6);
@@ -229,13 +234,8 @@ describe.runIf(tools)('repairs that converge', () => {
   });
   // Seed 1172: BPB_FSInfo became 16385; fsck.fat then reads a sector without the FSInfo signatures.
   it('points a FAT32 FSInfo field that left the reserved sectors back at sector 1, which holds the FSInfo', async () => {
-    const path = join(dir, 'fsinfo-field.img');
-    execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'HOSTILE', '-C', path, '34000'], { stdio: 'ignore' });
-    const img = readFileSync(path);
-    expect(img.readUInt16LE(48)).toBe(1);
-    expect(img.readUInt32LE(512)).toBe(0x41615252);
-    img.writeUInt16LE(16385, 48);
-    writeFileSync(path, img);
+    const path = fat32WithBpbField('fsinfo-field.img', 48, 1, 16385);
+    expect(readFileSync(path).readUInt32LE(512)).toBe(0x41615252);
     await repairAndCheck(path, 'E_FSCK_FSINFO');
     const after = readFileSync(path);
     expect(after.readUInt16LE(48)).toBe(1);
