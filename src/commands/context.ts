@@ -303,6 +303,11 @@ export function reportError(image: string | undefined, error: unknown, options: 
   }
 }
 
+/** The "(where)" part of an error line (describeContext), for a message reported elsewhere (a fleet lane's answer). */
+export function errorDetails(context: Record<string, unknown>, where: string | undefined): string {
+  return describeContext(context, where);
+}
+
 /**
  * The "(where)" part of an error line: path, cluster, field, record... whichever the
  * engine gave, except a path the line already starts with (`nope.img: … (path nope.img)`).

@@ -18,15 +18,6 @@ export async function runFleet(sources: string[], flags: IndexFlags, command: Co
     throw usageError('--format parquet with several sources needs --out-dir DIR (a file per source, each with a source column: query DIR/*.parquet)');
   }
   const [{ runFleetIndex }, { withInterrupt }] = await Promise.all([import('./mft-fleet.js'), import('./io-options.js')]);
-  const passArgs: string[] = [];
-  if (flags.streams) passArgs.push('--streams');
-  if (flags.deleted) passArgs.push('--deleted');
-  if (flags.strict) passArgs.push('--strict');
-  if (flags.skipUnused) passArgs.push('--skip-unused');
-  if (flags.stats) passArgs.push('--stats');
-  if (flags.mode !== undefined) passArgs.push('--mode', flags.mode);
-  if (flags.chunkSize !== undefined) passArgs.push('--chunk-size', String(flags.chunkSize));
-  if (flags.depth !== undefined) passArgs.push('--depth', String(flags.depth));
   const summary = await withInterrupt((signal) => runFleetIndex({
     sources,
     format: flags.format as 'jsonl' | 'csv' | 'bodyfile' | 'parquet' | 'none',
@@ -34,7 +25,16 @@ export async function runFleet(sources: string[], flags: IndexFlags, command: Co
     out: flags.out,
     toStdout: !g.json,
     jobs: flags.jobs === undefined ? threadBudget() : Number(flags.jobs),
-    passArgs,
+    pipeline: {
+      streams: Boolean(flags.streams),
+      deleted: Boolean(flags.deleted),
+      strict: Boolean(flags.strict),
+      skipUnused: Boolean(flags.skipUnused),
+      stats: Boolean(flags.stats),
+      mode: flags.mode ?? 'auto',
+      chunkSize: flags.chunkSize,
+      depth: flags.depth,
+    },
     partition: g.partition,
     workers: flags.workers,
     signal,

@@ -1,26 +1,30 @@
 /**
  * `diskkit mft index SRC... [--out-dir DIR] [--jobs N]` (issue 13): one indexing
- * pipeline per source, each in its own process (`mft index SRC --out FILE --json`),
- * at most --jobs at a time. A process per source keeps one source's failure, memory
- * and threads its own, lets its summary's CPU and peak memory be that source's, and
- * lets two sources use two cores (a pipeline's index build and row output run on
- * one thread). The threads each pipeline may start (parse and format workers) come
- * from one budget: the cores, divided by the sources running at once.
+ * pipeline per source, at most --jobs at a time, each run in a lane process
+ * (mft-fleet-lane.ts) that indexes its sources one after another. A process of its
+ * own keeps a pipeline's failure, memory and threads apart from the others' and
+ * lets two pipelines use two cores (a pipeline's index build and row output run on
+ * one thread); a lane rather than a process per source saves a Node start and the
+ * module loading for every source after a lane's first. A lane that crashes fails
+ * only the source it was indexing; a new lane takes the rest. The threads each
+ * pipeline may start (parse and format workers) come from one budget: the cores,
+ * divided by the sources running at once.
  *
  * With --out-dir each source gets its own file there, written atomically by its
  * pipeline. Without it, each pipeline writes a private temporary file and the rows
  * are copied to stdout (or --out) in the sources' order, with the source in front
  * of each row: the output does not depend on --jobs or on which source finished first.
  */
-import { spawn } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
 import { outputNamesFor, prefixRows, runSources, threadsPerJob, type SourceOutcome } from '../engine/fleet/index.js';
 import { threadBudget } from '../io/thread-budget.js';
 import type { MftIndexSummary } from '../engine/ntfs/index.js';
+import type { LaneJob, LaneReply } from './mft-fleet-lane.js';
 import { writeAllSync } from './stdout-writer.js';
 
 export interface FleetRequest {
@@ -31,8 +35,8 @@ export interface FleetRequest {
   /** Rows go to stdout (no --json). */
   toStdout: boolean;
   jobs: number;
-  /** Options passed on to every source's pipeline, as command-line words. */
-  passArgs: string[];
+  /** Options passed on to every source's pipeline. */
+  pipeline: Pick<LaneJob, 'streams' | 'deleted' | 'strict' | 'skipUnused' | 'stats' | 'mode' | 'chunkSize' | 'depth'>;
   partition: number | undefined;
   /** --workers as the user gave it: capped by each pipeline's share of the budget. */
   workers: number | undefined;
@@ -65,42 +69,62 @@ export interface FleetSummary {
   coordinatorPeakRssMiB: number;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/diskkit.js', import.meta.url));
+const LANE = fileURLToPath(new URL('./mft-fleet-lane.js', import.meta.url));
 const EXTENSIONS: Record<string, string> = { jsonl: 'jsonl', csv: 'csv', bodyfile: 'body', parquet: 'parquet' };
 
-/** Runs one source's pipeline in a child process; resolves with its summary or rejects with its error line. */
-function runPipeline(source: string, out: string | null, request: FleetRequest, threads: number): Promise<MftIndexSummary> {
-  const args = [BIN, '--json', '--quiet'];
-  if (request.partition !== undefined) args.push('--partition', String(request.partition));
-  args.push('mft', 'index', source, '--format', out === null ? 'none' : request.format);
-  if (out !== null) args.push('--out', out);
-  args.push('--workers', String(Math.min(request.workers ?? threads, threads)), ...request.passArgs);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISKKIT_THREADS: String(threads) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-8192)));
-    // Ctrl-C: the pipeline stops, deletes its temporary output and exits 130.
-    const onAbort = (): void => void child.kill('SIGINT');
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error) => reject(fromSystemError(error, source, 'start')));
-    child.on('close', (code) => {
-      request.signal.removeEventListener('abort', onAbort);
-      if (code === 0) {
-        try {
-          resolve(JSON.parse(stdout) as MftIndexSummary);
-        } catch {
-          reject(new DiskkitError(ErrorCode.WORKER, 'the indexing process printed no summary', { context: { image: source } }));
-        }
-        return;
-      }
-      const line = stderr.split('\n').find((l) => l.startsWith('diskkit: ')) ?? `exit code ${code}`;
-      const message = line.replace(/^diskkit: /, '').replace(source + ': ', '');
-      const codeName = code === 130 ? ErrorCode.CANCELLED : code === 2 ? ErrorCode.USAGE : ErrorCode.IO;
-      reject(new DiskkitError(codeName, message, { context: { image: source } }));
+/** A lane process (mft-fleet-lane.ts): indexes one source at a time, as long as it lives. */
+class Lane {
+  private readonly child: ChildProcess;
+  private stderr = '';
+  private waiting: { resolve: (summary: MftIndexSummary) => void; reject: (error: unknown) => void; source: string } | null = null;
+  /** Set when the process has ended: a new lane is started for the next source. */
+  exited = false;
+
+  constructor(threads: number, private readonly signal: AbortSignal) {
+    this.child = fork(LANE, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DISKKIT_THREADS: String(threads) } });
+    this.child.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr = (this.stderr + s).slice(-8192)));
+    this.child.on('message', (reply: LaneReply) => {
+      const waiting = this.waiting;
+      this.waiting = null;
+      if (!waiting) return;
+      if (reply.ok) waiting.resolve(reply.summary);
+      else waiting.reject(new DiskkitError(reply.error.code as ErrorCodeValue, reply.error.message, { context: { image: waiting.source } }));
     });
-  });
+    this.child.on('error', (error) => this.fail(fromSystemError(error, 'the indexing process', 'start')));
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      const line = this.stderr.split('\n').find((l) => l.startsWith('diskkit: '));
+      const codeName = code === 130 || signal === 'SIGINT' ? ErrorCode.CANCELLED : ErrorCode.WORKER;
+      this.fail(new DiskkitError(codeName, line?.replace(/^diskkit: /, '') ?? `the indexing process ended (${signal ?? `exit code ${code}`})`));
+    });
+  }
+
+  private fail(error: DiskkitError): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting.reject(new DiskkitError(error.code, error.message, { context: { image: waiting.source } }));
+  }
+
+  /** Runs one source's pipeline; resolves with its summary or rejects with its error. */
+  async run(job: LaneJob): Promise<MftIndexSummary> {
+    // Ctrl-C: the pipeline stops, deletes its temporary output, answers and exits 130.
+    const onAbort = (): void => void this.child.kill('SIGINT');
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await new Promise<MftIndexSummary>((resolve, reject) => {
+        this.waiting = { resolve, reject, source: job.source };
+        if (this.exited) this.fail(new DiskkitError(ErrorCode.WORKER, 'the indexing process ended'));
+        else this.child.send(job, (error) => error && this.fail(new DiskkitError(ErrorCode.WORKER, `cannot reach the indexing process: ${error.message}`)));
+      });
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** No more sources: the lane exits when its channel closes. */
+  close(): void {
+    if (!this.exited && this.child.connected) this.child.disconnect();
+  }
 }
 
 /** Copies each finished source's rows, in the sources' order, with the source in front of each row. */
@@ -183,7 +207,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
   const stop = new AbortController();
   const onInterrupt = (): void => stop.abort();
   request.signal.addEventListener('abort', onInterrupt, { once: true });
-  const pipelineRequest: FleetRequest = { ...request, signal: stop.signal };
+  const lanes: (Lane | undefined)[] = [];
   let stream: CombinedStream | null = null;
   let outFd = 1;
   let outTemp: string | null = null;
@@ -206,7 +230,11 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       onDone: (outcome, i) => {
         if (stream) pending.push(stream.finished(i, outcome.ok));
       },
-    }, (source, i) => runPipeline(source, outputOf(i), pipelineRequest, threads));
+    }, (source, i, laneNumber) => {
+      let lane = lanes[laneNumber];
+      if (lane === undefined || lane.exited) lanes[laneNumber] = lane = new Lane(threads, stop.signal);
+      return lane.run({ ...request.pipeline, source, out: outputOf(i), format: request.format, workers: Math.min(request.workers ?? threads, threads), partition: request.partition });
+    });
     await Promise.all(pending);
     await stream?.flushed();
     if (stream?.error) throw stream.error;
@@ -240,6 +268,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       coordinatorPeakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
+    for (const lane of lanes) lane?.close();
     request.signal.removeEventListener('abort', onInterrupt);
     if (outTemp !== null) {
       if (outFd >= 0) closeSync(outFd);

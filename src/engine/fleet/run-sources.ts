@@ -16,18 +16,19 @@ export function threadsPerJob(budget: number, jobs: number, sources: number): nu
 }
 
 /**
- * Runs `runOne` for every source, at most `jobs` at once. `runOne` gets the source
- * and its position. After `signal` aborts no new source starts; the running ones
+ * Runs `runOne` for every source, at most `jobs` at once. `runOne` gets the source,
+ * its position and the lane (0 … jobs-1) running it: a lane runs one source at a
+ * time. After `signal` aborts no new source starts; the running ones
  * are expected to see the signal themselves. Every source gets an outcome.
  */
 export async function runSources<T>(
   sources: readonly string[],
   options: { jobs: number; signal?: AbortSignal | undefined; onDone?: (outcome: SourceOutcome<T>, position: number) => void },
-  runOne: (source: string, position: number) => Promise<T>,
+  runOne: (source: string, position: number, lane: number) => Promise<T>,
 ): Promise<SourceOutcome<T>[]> {
   const outcomes: SourceOutcome<T>[] = new Array(sources.length);
   let next = 0;
-  const lane = async (): Promise<void> => {
+  const lane = async (_: unknown, laneNumber: number): Promise<void> => {
     while (next < sources.length) {
       const i = next++;
       const source = sources[i]!;
@@ -35,7 +36,7 @@ export async function runSources<T>(
       if (options.signal?.aborted) outcome = { source, ok: false, error: { code: ErrorCode.CANCELLED, message: 'not started: interrupted' } };
       else {
         try {
-          outcome = { source, ok: true, value: await runOne(source, i) };
+          outcome = { source, ok: true, value: await runOne(source, i, laneNumber) };
         } catch (error) {
           outcome = { source, ok: false, error: describeFailure(error) };
         }
