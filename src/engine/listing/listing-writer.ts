@@ -14,7 +14,7 @@
  * pulls, so Parquet batches are kept until the walk ends (a FAT volume's entries
  * fit; an MFT-sized listing is `mft index --format parquet`'s job).
  */
-import * as arrow from 'apache-arrow';
+import * as arrow from '../parquet/arrow.js';
 import type { WalkEntry } from '../volume.js';
 import { writeParquetStream } from '../parquet/write-stream.js';
 

@@ -16,7 +16,7 @@
  * index (no per-row objects), and written by ../parquet/write-stream.ts (row
  * groups of about a million rows, zstd, statistics).
  */
-import * as arrow from 'apache-arrow';
+import * as arrow from '../parquet/arrow.js';
 import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd, type EncodeThread } from '../parquet/write-stream.js';
 import { FLAG_NAMES, flagMask, countRow, emptyTotals, rowSize, type RowTotals } from './format-rows.js';
 import { forEachRow, isDirectory, ROW_ORPHANED, ROW_ROOT, ROW_SELF, type MftIndex, type RowOptions, type RowRef } from './mft-index.js';

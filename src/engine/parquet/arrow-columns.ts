@@ -3,7 +3,7 @@
  * UTF-8 string columns filled straight from UTF-16 units, INT64 values written as
  * two 32-bit words, FILETIME turned into Unix microseconds, validity bitmaps.
  */
-import * as arrow from 'apache-arrow';
+import * as arrow from './arrow.js';
 
 /** FILETIME ticks (100 ns since 1601) at the Unix epoch, as two 32-bit words. */
 const EPOCH_LO = 0xd53e8000;

@@ -7,7 +7,7 @@
  * the largest single item of the main thread's profile). Here the column buffers
  * are read in place and copied once, into memory that is already mapped.
  */
-import * as arrow from 'apache-arrow';
+import * as arrow from './arrow.js';
 
 class IpcBufferWriter extends arrow.RecordBatchStreamWriter {
   bytes: Uint8Array = new Uint8Array(0);

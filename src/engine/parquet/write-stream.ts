@@ -8,7 +8,7 @@
  * worker (encode-worker.ts) while this thread builds the next batch: the two halves
  * of the work cost about the same.
  */
-import type * as arrow from 'apache-arrow';
+import type * as arrow from './arrow.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { tableToIpcInto } from './ipc-buffer.js';
 import { startEncodeWorker, type EncodeThread } from './encode-thread.js';
