@@ -14,7 +14,7 @@
  *
  * Rows are gathered a batch at a time into Arrow columns built straight from the
  * index (no per-row objects), and written by ../parquet/write-stream.ts (row
- * groups of about a million rows, zstd, statistics).
+ * groups of about a million rows, Snappy, statistics).
  */
 import * as arrow from '../parquet/arrow.js';
 import { ROW_GROUP_ROWS, writeParquetStream, writeParquetToFd, type EncodeThread } from '../parquet/write-stream.js';
