@@ -86,6 +86,8 @@ class Batch {
   readonly streamNames: StringColumn;
   streamSizes: Int32Array;
   streamCount = 0;
+  /** The `source` column's dictionary indices: all zero, kept from batch to batch (a fresh array each time was more external memory for V8 to collect). */
+  private sourceIndices = new Int32Array(0);
 
   constructor(public capacity: number) {
     const c = capacity;
@@ -136,7 +138,8 @@ class Batch {
     const sourceValue = new StringColumn(1, source.length);
     sourceValue.raw(source);
     sourceValue.end();
-    const sourceColumn = arrow.makeData({ type: SOURCE_TYPE, length: n, data: new Int32Array(n), dictionary: arrow.makeVector(sourceValue.data()) });
+    if (this.sourceIndices.length < n) this.sourceIndices = new Int32Array(this.capacity);
+    const sourceColumn = arrow.makeData({ type: SOURCE_TYPE, length: n, data: this.sourceIndices.subarray(0, n), dictionary: arrow.makeVector(sourceValue.data()) });
     const int64 = (words: Int32Array): arrow.Data => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array(words.buffer, 0, n) });
     const uint32 = (values: Uint32Array): arrow.Data => arrow.makeData({ type: new arrow.Uint32(), length: n, data: values.subarray(0, n) });
     const bool = (bitmap: Uint8Array): arrow.Data => arrow.makeData({ type: new arrow.Bool(), length: n, data: bitmap.subarray(0, (n + 7) >> 3) });

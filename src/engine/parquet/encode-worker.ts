@@ -3,7 +3,11 @@
  * receives each batch as Arrow IPC bytes, runs parquet-wasm's writer over them and
  * writes the file's bytes to the given descriptor, while the main thread builds the
  * next batch. Acknowledges each batch once the writer has taken it, so the main
- * thread stays at most a batch or two ahead.
+ * thread stays at most a batch or two ahead. The batches' bytes come in a few
+ * SharedArrayBuffers used in turn (a message names the slot and the length, and
+ * carries a buffer only when a slot gets a new one): buffers transferred back and
+ * forth instead registered as new external memory at every hand-over, and V8 answered
+ * with a full collection per 64k-row batch on both threads.
  */
 import { parentPort } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
@@ -15,9 +19,15 @@ export interface EncodeWorkerData extends EncodeSettings {
 }
 
 /** `start` comes first (the worker may be started before the file exists), then the batches, then `end`. */
-export type EncodeMessage = { start: EncodeWorkerData } | { ipc: Uint8Array } | { end: true };
-/** `taken` gives the batch's buffer back (transferred) for the next batch. */
-export type EncodeReply = { taken: true; buffer: ArrayBuffer } | { done: true } | { error: string };
+/** An IPC stream of `length` bytes in slot `slot`, whose buffer is `buffer` if given (else the slot's last). */
+export interface IpcSlotMessage {
+  slot: number;
+  length: number;
+  buffer?: SharedArrayBuffer;
+}
+export type EncodeMessage = { start: EncodeWorkerData } | { ipc: IpcSlotMessage } | { end: true };
+/** `taken`: the oldest batch handed over has been read out of its slot, which may be written again. */
+export type EncodeReply = { taken: true } | { done: true } | { error: string };
 
 const port = parentPort!;
 const waiting: ((message: EncodeMessage) => void)[] = [];
@@ -32,6 +42,7 @@ const first = await next();
 if (!('start' in first)) throw new Error('the encode worker needs its start message first');
 const { fd, ...settings } = first.start;
 
+const slots: SharedArrayBuffer[] = [];
 let batches: pq.RecordBatch[] = [];
 const input = new ReadableStream<pq.RecordBatch>({
   async pull(controller) {
@@ -42,9 +53,10 @@ const input = new ReadableStream<pq.RecordBatch>({
         return;
       }
       if (!('ipc' in message)) continue;
-      batches = recordBatchesOf(message.ipc);
-      const buffer = message.ipc.buffer as ArrayBuffer;
-      port.postMessage({ taken: true, buffer } satisfies EncodeReply, [buffer]);
+      const { slot, length, buffer } = message.ipc;
+      if (buffer) slots[slot] = buffer;
+      batches = recordBatchesOf(new Uint8Array(slots[slot]!, 0, length));
+      port.postMessage({ taken: true } satisfies EncodeReply);
     }
     controller.enqueue(batches.shift()!);
   },

@@ -70,23 +70,28 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
     worker.postMessage({ start: { fd, ...settings } } satisfies EncodeMessage);
     await new Promise<void>((resolve, reject) => {
       // At most two batches handed over and not yet taken: the worker never waits, memory stays bounded.
-      let inFlight = 0;
-      // IPC buffers come back with the worker's 'taken': three at most, used again and again.
-      const spare: Uint8Array[] = [];
+      // Their IPC bytes are in slots of shared memory (encode-worker.ts says why), three at most, used in turn.
+      const slots: Uint8Array[] = [];
+      const free: number[] = [];
+      const inFlight: number[] = [];
+      const shared = (bytes: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(bytes));
       let ended = false;
       const fail = (message: string): void => reject(new DiskkitError(ErrorCode.IO, `cannot write Parquet: ${message}`, { context: { image: name } }));
       const feed = (): void => {
         try {
-          while (!ended && inFlight < 2) {
+          while (!ended && inFlight.length < 2) {
             const table = nextTable();
             if (table === null) {
               ended = true;
               worker.postMessage({ end: true });
               break;
             }
-            const ipc = tableToIpcInto(table, spare.pop() ?? new Uint8Array(0));
-            inFlight++;
-            worker.postMessage({ ipc }, [ipc.buffer as ArrayBuffer]);
+            const slot = free.pop() ?? slots.push(new Uint8Array(0)) - 1;
+            const ipc = tableToIpcInto(table, slots[slot]!, shared);
+            const renewed = ipc.buffer !== slots[slot]!.buffer;
+            if (renewed) slots[slot] = new Uint8Array(ipc.buffer);
+            inFlight.push(slot);
+            worker.postMessage({ ipc: { slot, length: ipc.length, ...(renewed ? { buffer: ipc.buffer as SharedArrayBuffer } : {}) } } satisfies EncodeMessage);
           }
         } catch (error) {
           reject(error);
@@ -94,8 +99,7 @@ export async function writeParquetToFd(nextTable: () => arrow.Table | null, fd: 
       };
       worker.on('message', (reply: EncodeReply) => {
         if ('taken' in reply) {
-          inFlight--;
-          spare.push(new Uint8Array(reply.buffer));
+          free.push(inFlight.shift()!);
           feed();
         } else if ('done' in reply) resolve();
         else fail(reply.error);
