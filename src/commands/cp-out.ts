@@ -42,6 +42,9 @@ interface Outcome {
 }
 
 const HOST_NAME_MAX = 255;
+/** What a host name cannot hold: '/', '\\', NUL and the other control characters. */
+const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f/\\]/;
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f/\\]/g;
 
 export async function copyOut(
   refs: ImageRef[],
@@ -190,14 +193,16 @@ function planCopy(
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
 export function safeHostName(name: string, used: Map<string, number>, path: string, outcome: Outcome, image: string, g: GlobalOptions): string {
-  let safe = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_');
+  // Called once per entry of a cp -r: the common name needs no replace, and a name of at
+  // most 85 UTF-16 units cannot reach 255 bytes of UTF-8 (3 bytes a unit at most).
+  let safe = UNSAFE_CHARACTER.test(name) ? name.replace(UNSAFE_CHARACTERS, '_') : name;
   const reasons: string[] = [];
   if (safe !== name) reasons.push('contains /, \\, NUL or control characters');
   if (safe === '' || safe === '.' || safe === '..') {
     safe = '_' + safe;
     reasons.push('is empty, . or ..');
   }
-  if (Buffer.byteLength(safe) > HOST_NAME_MAX) {
+  if (safe.length * 3 > HOST_NAME_MAX && Buffer.byteLength(safe) > HOST_NAME_MAX) {
     const chars = [...safe];
     while (Buffer.byteLength(chars.join('')) > HOST_NAME_MAX - 8) chars.pop();
     safe = chars.join('');
@@ -217,7 +222,8 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     safe = candidate;
     reasons.push('collides with another name (case-insensitively)');
   }
-  used.set(safe.toLowerCase(), used.get(safe.toLowerCase()) ?? 0);
+  const key = safe.toLowerCase();
+  if (!used.has(key)) used.set(key, 0);
   if (reasons.length > 0) {
     outcome.renamed.push({ path, host: safe, reason: reasons.join('; ') });
     warn(g, image, `${escapeName(path)}: name ${reasons.join('; ')}; written as '${escapeName(safe)}'`);
