@@ -155,6 +155,7 @@ export class HostWriteQueue<T> {
   async abort(): Promise<void> {
     if (this.control) Atomics.store(this.control, Control.ABORT, 1);
     if (this.filling) this.release(this.filling);
+    this.filling = null;
     while (this.posted.length > 0 && this.worker) await this.nextReply();
     for (const slot of this.posted.splice(0)) this.release(slot);
   }
