@@ -20,7 +20,7 @@ export interface FleetRun {
   records: number;
   seconds: number;
   recordsPerSecond: number;
-  /** The largest peak memory of one source's process. */
+  /** The largest peak memory of a pipeline process (one runs its sources one after another). */
   peakRssMiB: number;
   threadsPerSource: number;
 }
@@ -83,7 +83,7 @@ export async function renderFleetBench(result: FleetBenchResult): Promise<string
   const { aggregate: a, alone: b } = result;
   return [
     ...(await Promise.all(result.perSource.map(renderMftBenchTable))),
-    `all ${a.sources} sources at once (--jobs ${a.jobs}, ${count(a.threadsPerSource, 'thread')} each): ${rate(a.records)} records in ${a.seconds.toFixed(3)} s, ${rate(a.recordsPerSecond)} records/s, peak ${a.peakRssMiB.toFixed(0)} MiB per source`,
+    `all ${a.sources} sources at once (--jobs ${a.jobs}, ${count(a.threadsPerSource, 'thread')} each): ${rate(a.records)} records in ${a.seconds.toFixed(3)} s, ${rate(a.recordsPerSecond)} records/s, peak ${a.peakRssMiB.toFixed(0)} MiB per pipeline process`,
     `the first source alone: ${rate(b.records)} records in ${b.seconds.toFixed(3)} s, ${rate(b.recordsPerSecond)} records/s`,
     `scaling: ${result.scaling.toFixed(2)}× one source's records/s with ${a.sources} sources`,
     '',

@@ -64,7 +64,7 @@ export interface FleetSummary {
   seconds: number;
   /** All sources' records over the whole run's wall time. */
   recordsPerSecond: number;
-  /** The largest peak memory of one source's pipeline, and of this coordinating process. */
+  /** The largest peak memory of a pipeline's process (a lane's: its sources one after another), and of this coordinating process. */
   peakRssMiB: number;
   coordinatorPeakRssMiB: number;
 }
