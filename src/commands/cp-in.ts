@@ -146,14 +146,14 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
       }
     }
     for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
-    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null);
+    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null, (name) => volume.nameKey(name));
     for (const clash of settled.clashes) {
       if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
       else if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `name clash with '${clash.other}' (--on-clash skip): '${clash.source}' not copied` });
       else if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `name clash with '${clash.other}'` });
       if (clash.resolution !== 'fail') {
         const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
-        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same FAT name '${clash.dest}': ${what}`);
+        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same name in the image ('${clash.dest}'): ${what}`);
       }
     }
     await runPlan(volume, settled.plan, times, options, outcome, fail, g);
