@@ -34,6 +34,8 @@ export interface CompressedExtent {
   /** The id actually used: NONE when compression did not pay. */
   compression: CompressionId;
   logicalLength: number;
+  /** The checksum of `bytes`, when a codec thread computed it already (unencrypted images). */
+  checksum?: Uint8Array | null;
 }
 
 // The native codecs load on first use: every command registers the Cartridge format,
@@ -118,7 +120,7 @@ export function sealExtent(extent: CompressedExtent, address: number, generation
     seal = aeadSeal(tag, nonce);
   } else {
     stored = extent.bytes;
-    seal = computeChecksum(ctx.checksumAlgorithm, extent.bytes);
+    seal = extent.checksum ?? computeChecksum(ctx.checksumAlgorithm, extent.bytes);
   }
   return { stored, record: { address, generation, pageCount, storedLength, logicalLength: extent.logicalLength, compression: extent.compression, seal } };
 }

@@ -1,0 +1,119 @@
+/**
+ * Extent compression and decoding on both cores (a file's extents are independent):
+ * one worker thread, started on first use and shared by every writer and reader of the
+ * process, plus the main thread itself. A user (extent-writer.ts, file-reader.ts) owns
+ * a few slots of shared memory, fills one, and queues its job; the worker takes jobs
+ * oldest first, while the main thread, rather than wait for the oldest, takes the
+ * newest job still queued (`helpUntilDone`). Results are consumed in file order, so
+ * the image is the same whichever thread did a job. The Volume's API is synchronous,
+ * so the main thread blocks on Atomics.wait (never longer than a job takes).
+ */
+import { Worker } from 'node:worker_threads';
+import { builtModuleUrl } from '../../io/built-module-url.js';
+import { threadBudget } from '../../io/thread-budget.js';
+import { type CodecJob, CodecSlot, SlotState, runCodecJob } from './codec-jobs.js';
+import type { CodecMessage } from './codec-worker.js';
+
+export { CodecSlot };
+
+/** How long a wait may last before the worker counts as failed (a hung thread must not hang diskkit). */
+const CALL_TIMEOUT_MS = 60_000;
+
+/** Jobs done by the worker since start (tests check the parallel path ran). */
+export const codecPoolCounts = { workerJobs: 0 };
+
+let worker: Worker | null | undefined;
+
+/** The shared worker, or null on one core (DISKKIT_THREADS=1) or where it cannot start. */
+function codecWorker(): Worker | null {
+  if (worker !== undefined) return worker;
+  try {
+    worker = new Worker(builtModuleUrl('./codec-worker.js', import.meta.url));
+    worker.unref();
+    // A worker that dies is noticed by the next wait's timeout.
+    worker.on('error', () => {});
+  } catch {
+    worker = null;
+  }
+  return worker;
+}
+
+export function codecPoolAvailable(): boolean {
+  return threadBudget() > 1 && codecWorker() !== null;
+}
+
+interface Queued {
+  slot: CodecSlot;
+  job: CodecJob;
+}
+
+/** One user's queue of jobs (a writer's or a reader's), in the order their results are needed. */
+export class CodecQueue {
+  private readonly queued: Queued[] = [];
+
+  /** Queues `job` on `slot` (its input filled). */
+  submit(slot: CodecSlot, job: CodecJob): void {
+    slot.ints[5] = 0;
+    Atomics.store(slot.ints, 0, SlotState.QUEUED);
+    const w = codecWorker();
+    this.queued.push({ slot, job });
+    if (w) w.postMessage({ memory: slot.memory, job } satisfies CodecMessage);
+  }
+
+  get length(): number {
+    return this.queued.length;
+  }
+
+  /**
+   * Waits until the oldest queued job is done, doing queued jobs on this thread
+   * meanwhile (newest first), and returns its slot (dequeued). A job that failed on the
+   * worker is run again here, so the caller gets the codec's own error.
+   */
+  takeOldest(): CodecSlot {
+    const head = this.queued[0]!;
+    for (;;) {
+      const state = head.slot.state;
+      if (state === SlotState.DONE) break;
+      if (state === SlotState.FAILED) {
+        runCodecJob(head.job, head.slot);
+        break;
+      }
+      if (this.runOneHere()) continue;
+      if (Atomics.wait(head.slot.ints, 0, SlotState.CLAIMED, CALL_TIMEOUT_MS) === 'timed-out') {
+        throw new Error(`codec worker did not finish a job within ${CALL_TIMEOUT_MS / 1000} s`);
+      }
+    }
+    if (head.slot.ints[5] === 1) codecPoolCounts.workerJobs++;
+    this.queued.shift();
+    return head.slot;
+  }
+
+  /** Runs the newest job still queued on this thread; false when none is. */
+  private runOneHere(): boolean {
+    for (let i = this.queued.length - 1; i >= 0; i--) {
+      const { slot, job } = this.queued[i]!;
+      if (Atomics.compareExchange(slot.ints, 0, SlotState.QUEUED, SlotState.CLAIMED) !== SlotState.QUEUED) continue;
+      try {
+        runCodecJob(job, slot);
+        Atomics.store(slot.ints, 0, SlotState.DONE);
+      } catch {
+        Atomics.store(slot.ints, 0, SlotState.FAILED);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets every queued job, once no thread is still writing into its slot. */
+  drain(): CodecSlot[] {
+    const slots: CodecSlot[] = [];
+    for (const { slot } of this.queued) {
+      if (Atomics.compareExchange(slot.ints, 0, SlotState.QUEUED, SlotState.FREE) !== SlotState.QUEUED) {
+        while (slot.state === SlotState.CLAIMED) Atomics.wait(slot.ints, 0, SlotState.CLAIMED, CALL_TIMEOUT_MS);
+      }
+      slots.push(slot);
+    }
+    this.queued.length = 0;
+    return slots;
+  }
+}
