@@ -10,8 +10,14 @@ import { type ExtentContext, compressExtentSync, decodeExtentInto } from './exte
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
 
-/** Slot states (the first Int32 of a slot's control area). */
+/**
+ * Slot states: the low 3 bits of the first Int32 of a slot's control area; the bits
+ * above hold the job's number, so a job message that arrives after its job was done on
+ * the main thread and the slot refilled cannot claim the new job.
+ */
 export const SlotState = { FREE: 0, QUEUED: 1, CLAIMED: 2, DONE: 3, FAILED: 4 } as const;
+export const STATE_BITS = 3;
+export const STATE_MASK = 7;
 
 /** Control area: state, result compression, result length, result place (0 input, 1 output), checksum length, done by the worker (1); then the checksum. */
 const CONTROL_INTS = 8;
@@ -46,7 +52,7 @@ export class CodecSlot {
   }
 
   get state(): number {
-    return Atomics.load(this.ints, 0);
+    return Atomics.load(this.ints, 0) & STATE_MASK;
   }
 
   /** The job's result bytes (a view of the input or the output). */
@@ -96,6 +102,7 @@ export function runCodecJob(job: CodecJob, slot: CodecSlot): void {
     }
     return;
   }
+  // Encrypted, the input is decrypted in place: a failed job run again reports the tag mismatch again (its input no longer verifies).
   const bytes = decodeExtentInto(slot.input.subarray(0, job.storedLength), job.record, job.ctx, slot.output);
   slot.ints[1] = Compression.NONE;
   place(slot, bytes);

@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from '../../io/built-module-url.js';
 import { threadBudget } from '../../io/thread-budget.js';
-import { type CodecJob, CodecSlot, SlotState, runCodecJob } from './codec-jobs.js';
+import { type CodecJob, CodecSlot, STATE_BITS, STATE_MASK, SlotState, runCodecJob } from './codec-jobs.js';
 import type { CodecMessage } from './codec-worker.js';
 
 export { CodecSlot };
@@ -45,7 +45,12 @@ export function codecPoolAvailable(): boolean {
 interface Queued {
   slot: CodecSlot;
   job: CodecJob;
+  /** The job's number shifted into place (see SlotState). */
+  tag: number;
 }
+
+/** Job numbers (24 bits, so the tagged state stays a positive Int32). */
+let lastJob = 0;
 
 /** One user's queue of jobs (a writer's or a reader's), in the order their results are needed. */
 export class CodecQueue {
@@ -53,11 +58,13 @@ export class CodecQueue {
 
   /** Queues `job` on `slot` (its input filled). */
   submit(slot: CodecSlot, job: CodecJob): void {
+    lastJob = (lastJob + 1) & 0xffffff;
+    const tag = lastJob << STATE_BITS;
     slot.ints[5] = 0;
-    Atomics.store(slot.ints, 0, SlotState.QUEUED);
+    Atomics.store(slot.ints, 0, tag | SlotState.QUEUED);
     const w = codecWorker();
-    this.queued.push({ slot, job });
-    if (w) w.postMessage({ memory: slot.memory, job } satisfies CodecMessage);
+    this.queued.push({ slot, job, tag });
+    if (w) w.postMessage({ memory: slot.memory, job, id: lastJob } satisfies CodecMessage);
   }
 
   get length(): number {
@@ -72,14 +79,15 @@ export class CodecQueue {
   takeOldest(): CodecSlot {
     const head = this.queued[0]!;
     for (;;) {
-      const state = head.slot.state;
+      const word = Atomics.load(head.slot.ints, 0);
+      const state = word & STATE_MASK;
       if (state === SlotState.DONE) break;
       if (state === SlotState.FAILED) {
         runCodecJob(head.job, head.slot);
         break;
       }
       if (this.runOneHere()) continue;
-      if (Atomics.wait(head.slot.ints, 0, SlotState.CLAIMED, CALL_TIMEOUT_MS) === 'timed-out') {
+      if (state === SlotState.CLAIMED && Atomics.wait(head.slot.ints, 0, word, CALL_TIMEOUT_MS) === 'timed-out') {
         throw new Error(`codec worker did not finish a job within ${CALL_TIMEOUT_MS / 1000} s`);
       }
     }
@@ -91,13 +99,13 @@ export class CodecQueue {
   /** Runs the newest job still queued on this thread; false when none is. */
   private runOneHere(): boolean {
     for (let i = this.queued.length - 1; i >= 0; i--) {
-      const { slot, job } = this.queued[i]!;
-      if (Atomics.compareExchange(slot.ints, 0, SlotState.QUEUED, SlotState.CLAIMED) !== SlotState.QUEUED) continue;
+      const { slot, job, tag } = this.queued[i]!;
+      if (Atomics.compareExchange(slot.ints, 0, tag | SlotState.QUEUED, tag | SlotState.CLAIMED) !== (tag | SlotState.QUEUED)) continue;
       try {
         runCodecJob(job, slot);
-        Atomics.store(slot.ints, 0, SlotState.DONE);
+        Atomics.store(slot.ints, 0, tag | SlotState.DONE);
       } catch {
-        Atomics.store(slot.ints, 0, SlotState.FAILED);
+        Atomics.store(slot.ints, 0, tag | SlotState.FAILED);
       }
       return true;
     }
@@ -107,9 +115,11 @@ export class CodecQueue {
   /** Forgets every queued job, once no thread is still writing into its slot. */
   drain(): CodecSlot[] {
     const slots: CodecSlot[] = [];
-    for (const { slot } of this.queued) {
-      if (Atomics.compareExchange(slot.ints, 0, SlotState.QUEUED, SlotState.FREE) !== SlotState.QUEUED) {
-        while (slot.state === SlotState.CLAIMED) Atomics.wait(slot.ints, 0, SlotState.CLAIMED, CALL_TIMEOUT_MS);
+    for (const { slot, tag } of this.queued) {
+      if (Atomics.compareExchange(slot.ints, 0, tag | SlotState.QUEUED, SlotState.FREE) !== (tag | SlotState.QUEUED)) {
+        for (let word = Atomics.load(slot.ints, 0); (word & STATE_MASK) === SlotState.CLAIMED; word = Atomics.load(slot.ints, 0)) {
+          if (Atomics.wait(slot.ints, 0, word, CALL_TIMEOUT_MS) === 'timed-out') throw new Error(`codec worker did not finish a job within ${CALL_TIMEOUT_MS / 1000} s`);
+        }
       }
       slots.push(slot);
     }
