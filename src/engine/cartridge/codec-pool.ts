@@ -74,9 +74,13 @@ export class CodecQueue {
   /**
    * Waits until the oldest queued job is done, doing queued jobs on this thread
    * meanwhile (newest first), and returns its slot (dequeued). A job that failed on the
-   * worker is run again here, so the caller gets the codec's own error.
+   * worker is run again here, so the caller gets the codec's own error. When the worker
+   * holds the oldest job and nothing else is queued, `more` may queue another job (true
+   * when it did), which this thread then does instead of waiting: a worker still
+   * starting, compiling its codec or descheduled on a busy machine does not hold this
+   * thread up.
    */
-  takeOldest(): CodecSlot {
+  takeOldest(more?: () => boolean): CodecSlot {
     const head = this.queued[0]!;
     for (;;) {
       const word = Atomics.load(head.slot.ints, 0);
@@ -87,6 +91,7 @@ export class CodecQueue {
         break;
       }
       if (this.runOneHere()) continue;
+      if (state === SlotState.CLAIMED && more?.()) continue;
       if (state === SlotState.CLAIMED && Atomics.wait(head.slot.ints, 0, word, CALL_TIMEOUT_MS) === 'timed-out') {
         throw new Error(`codec worker did not finish a job within ${CALL_TIMEOUT_MS / 1000} s`);
       }

@@ -35,6 +35,8 @@ export interface ExtentWriteOptions {
 export const PARALLEL_MIN_BYTES = 16 * MAX_EXTENT_LOGICAL;
 /** Extents read ahead and queued: enough that neither thread waits for the other's next job. */
 const PIPELINE_SLOTS = 4;
+/** Slots at most, when the main thread reads further ahead rather than wait for the worker (CodecQueue.takeOldest). */
+const PIPELINE_SLOTS_MAX = 12;
 /** Slots kept between files (a cp -r of many large files allocates them once). */
 const spareSlots: CodecSlot[] = [];
 
@@ -106,22 +108,35 @@ function writeExtentsParallel(pager: Pager, ctx: ExtentContext, source: ExtentSo
   // Unencrypted, the checksum of the stored bytes is computed beside the compression.
   const checksum = ctx.dataKey ? null : ctx.checksumAlgorithm;
   let offset = skipHoles(0);
+  let slots = free.length;
+  /** Reads the next extent into a free slot and queues it (false: no slot or nothing left). */
+  const readNext = (): boolean => {
+    if (free.length === 0 || offset >= source.size) return false;
+    const slot = free.pop()!;
+    const length = Math.min(extentSize, source.size - offset);
+    const part = slot.input.subarray(0, length);
+    source.read(part, length, offset);
+    const zero = isAllZero(part);
+    if (!zero) queue.submit(slot, { kind: 'compress', length, compression, pageSize: pager.pageSize, level, checksum });
+    inFlight.push({ slot, offset, length, zero });
+    offset = skipHoles(offset + length);
+    return !zero || readNext();
+  };
+  // Rather than wait for the worker: one more slot, read and queued for this thread.
+  const more = (): boolean => {
+    if (free.length === 0 && slots < PIPELINE_SLOTS_MAX && offset < source.size) {
+      free.push(CodecSlot.create());
+      slots++;
+    }
+    return readNext();
+  };
   try {
     for (;;) {
-      while (free.length > 0 && offset < source.size) {
-        const slot = free.pop()!;
-        const length = Math.min(extentSize, source.size - offset);
-        const part = slot.input.subarray(0, length);
-        source.read(part, length, offset);
-        const zero = isAllZero(part);
-        if (!zero) queue.submit(slot, { kind: 'compress', length, compression, pageSize: pager.pageSize, level, checksum });
-        inFlight.push({ slot, offset, length, zero });
-        offset = skipHoles(offset + length);
-      }
+      while (free.length > 0 && offset < source.size) readNext();
       const next = inFlight.shift();
       if (!next) break;
       if (!next.zero) {
-        const slot = queue.takeOldest();
+        const slot = queue.takeOldest(more);
         const extent: CompressedExtent = { bytes: slot.result(), compression: slot.resultCompression(), logicalLength: next.length, checksum: slot.resultChecksum() };
         entries.push(place(pager, ctx, next.offset, extent));
       }
@@ -130,7 +145,7 @@ function writeExtentsParallel(pager: Pager, ctx: ExtentContext, source: ExtentSo
     }
   } finally {
     free.push(...queue.drain(), ...inFlight.map((f) => f.slot).filter((slot) => !free.includes(slot)));
-    spareSlots.push(...new Set(free));
+    spareSlots.push(...[...new Set(free)].slice(0, PIPELINE_SLOTS_MAX - spareSlots.length));
   }
   return entries;
 }

@@ -35,6 +35,8 @@ const SCRATCH_BUFFERS = 2;
  */
 const READ_AHEAD_MIN_BYTES = 8 * MAX_EXTENT_LOGICAL;
 const READ_AHEAD_SLOTS = 4;
+/** Slots at most, when this thread reads further ahead rather than wait for the worker (CodecQueue.takeOldest). */
+const READ_AHEAD_SLOTS_MAX = 12;
 
 interface Ahead {
   offset: number;
@@ -135,6 +137,8 @@ class ExtentMapReader implements CartridgeReader {
   /** The slot whose bytes the last read-ahead decode returned (recycled on the next one). */
   private aheadHeld: CodecSlot | null = null;
   private aheadFrom = 0;
+  /** Slots this reader made (free, queued or held). */
+  private aheadSlots = 0;
 
   constructor(
     private readonly pager: Pager,
@@ -231,7 +235,7 @@ class ExtentMapReader implements CartridgeReader {
     }
     let slot: CodecSlot;
     try {
-      slot = this.aheadQueue.takeOldest();
+      slot = this.aheadQueue.takeOldest(() => this.readFurther());
     } catch (error) {
       this.stopAhead();
       throw error;
@@ -241,13 +245,28 @@ class ExtentMapReader implements CartridgeReader {
     return slot.result();
   }
 
-  /** Reads and queues the extents after the last one queued while slots are free. */
-  private fillAhead(): void {
-    while (this.aheadFree.length + this.ahead.length + (this.aheadHeld ? 1 : 0) < READ_AHEAD_SLOTS) this.aheadFree.push(CodecSlot.create());
+  /** One more slot (up to READ_AHEAD_SLOTS_MAX), filled and queued; false when none could be. */
+  private readFurther(): boolean {
+    const before = this.ahead.length;
+    if (this.aheadFree.length === 0 && this.aheadSlots < READ_AHEAD_SLOTS_MAX) {
+      this.aheadFree.push(CodecSlot.create());
+      this.aheadSlots++;
+    }
+    this.fillAhead(1);
+    return this.ahead.length > before;
+  }
+
+  /** Reads and queues the extents after the last one queued while slots are free (at most `limit`). */
+  private fillAhead(limit = Infinity): void {
+    while (this.aheadSlots < READ_AHEAD_SLOTS) {
+      this.aheadFree.push(CodecSlot.create());
+      this.aheadSlots++;
+    }
     if (this.aheadFree.length === 0) return;
+    let queued = 0;
     const pageSize = this.pager.pageSize;
     for (const [key, value] of this.map.range(offsetKey(this.aheadFrom))) {
-      if (this.aheadFree.length === 0 || key.length !== 8 || value.length !== EXTENT_RECORD_SIZE) break;
+      if (this.aheadFree.length === 0 || queued >= limit || key.length !== 8 || value.length !== EXTENT_RECORD_SIZE) break;
       const offset = keyOffset(key);
       const slot = this.aheadFree[this.aheadFree.length - 1]!;
       let record: ExtentRecord;
@@ -263,6 +282,7 @@ class ExtentMapReader implements CartridgeReader {
       this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx });
       this.ahead.push({ offset, record, slot });
       this.aheadFrom = offset + record.logicalLength;
+      queued++;
     }
   }
 
