@@ -28,7 +28,7 @@ const DECODED_EXTENTS = 4;
  */
 const SCRATCH_BUFFERS = 2;
 /**
- * A file at least this large, read in order from its start, is decoded ahead on both
+ * A file at least this large, read in order (see `streak`), is decoded ahead on both
  * cores (codec-pool.ts): the next READ_AHEAD_SLOTS extents are read into shared slots
  * and their verification and decoding queued, the worker taking them oldest first and
  * this thread, when it would wait, the newest still queued.
@@ -137,6 +137,13 @@ class ExtentMapReader implements CartridgeReader {
   /** The slot whose bytes the last read-ahead decode returned (recycled on the next one). */
   private aheadHeld: CodecSlot | null = null;
   private aheadFrom = 0;
+  /**
+   * Reads in a row, each starting where the previous one ended: read-ahead starts at two
+   * (a random reader that happens to hit the next bytes once starts nothing; holes
+   * between extents do not break a sequential read).
+   */
+  private streak = 0;
+  private lastReadEnd = -1;
   /** Slots this reader made (free, queued or held). */
   private aheadSlots = 0;
 
@@ -155,6 +162,8 @@ class ExtentMapReader implements CartridgeReader {
     this.checkRange(length, position);
     if (length === 0) return;
     const end = position + length;
+    this.streak = position === this.lastReadEnd ? this.streak + 1 : 0;
+    this.lastReadEnd = end;
     for (const cached of this.decoded) {
       if (position >= cached.offset && end <= cached.offset + cached.bytes.length) {
         buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
@@ -188,7 +197,7 @@ class ExtentMapReader implements CartridgeReader {
       return hit!.bytes;
     }
     const sequential = offset === this.nextOffset || this.nextOffset < 0;
-    const streaming = offset === this.nextOffset || (this.nextOffset < 0 && offset === 0);
+    const streaming = this.streak >= 2;
     this.nextOffset = offset + record.logicalLength;
     let bytes: Uint8Array | null = null;
     if (streaming && this.size >= READ_AHEAD_MIN_BYTES && codecPoolAvailable()) bytes = this.decodeAhead(offset, record);
