@@ -181,9 +181,9 @@ function writeCodeCache(name, buildId) {
     const script = `
       const { writeFileSync } = require('node:fs');
       const { loadQuickBundle } = require(${JSON.stringify(bin)});
-      const { exports, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
+      const { exports: quick, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
       (async () => {
-        for (const args of ${JSON.stringify(runs)}) if (!(await exports.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
+        for (const args of ${JSON.stringify(runs)}) if (!(await quick.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
         writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(buildId + '\n')}, 'latin1'), script.createCachedData()]));
       })();`;
     const warm = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', cwd: work });
