@@ -335,6 +335,14 @@ export class CartridgeStore {
     this.nextInodeId = Math.max(this.nextInodeId, nextInodeId ?? 0);
   }
 
+  /** The root entry's value when the catalog holds nothing else (no entry, no pack), else null: a bulk import may then replace the catalog. */
+  emptyCatalogRoot(): Uint8Array | null {
+    const entries = this.catalog.range();
+    const first = entries.next();
+    if (first.done || Buffer.compare(first.value[0], ROOT_ENTRY_KEY) !== 0 || !entries.next().done) return null;
+    return first.value[1];
+  }
+
   /** A new inode id (never reused): for writers that build catalog entries themselves (bulk import). */
   newInodeId(): number {
     return this.nextInodeId++;
