@@ -23,6 +23,7 @@ import { timePolicy, type TimePolicy } from './write-times.js';
 import { progressWanted, startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { nextDataOffset } from '../io/seek-data.js';
+import { HostTreeReader } from '../io/host-tree-reader.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -99,10 +100,22 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
 /** `collect`: return the outcome (errors included) instead of printing it and an exit code. */
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect: true): Promise<Outcome>;
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
-  const { openVolume } = await import('../engine/open-volume.js');
   refuseReadOnlyImage(dest.image, Boolean(options.force));
-  const volume = await openVolume(dest.image, { partition: g.partition, writable: true });
+  // A copy the volume may take in bulk: the host tree's reader starts now, on its own
+  // thread, and reads while the engine loads and the image opens.
+  const bulkSource = bulkCandidate(sources, options, g);
+  const reader = bulkSource === null ? null : HostTreeReader.start(bulkSource);
+  let volume: Volume;
+  let openVolume: typeof import('../engine/open-volume.js').openVolume;
+  try {
+    ({ openVolume } = await import('../engine/open-volume.js'));
+    volume = await openVolume(dest.image, { partition: g.partition, writable: true });
+  } catch (error) {
+    reader?.close();
+    throw error;
+  }
   if (options.compress !== undefined && !volume.capabilities.compression) {
+    reader?.close();
     volume.close();
     throw usageError(`--compress is for images that compress their files (Cartridge); ${dest.image} is ${volume.format.toUpperCase()}`);
   }
@@ -140,10 +153,12 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     if (sources.length > 1 && !destIsDir) throw usageError(`target '${dest.path}' is not a directory`);
     let bulk: boolean;
     try {
-      bulk = bulkCopy(volume, sources, dest.path, destIsDir, destInfo, options, times, outcome, fail, skipLink, g);
+      bulk = reader !== null && bulkCopy(volume, reader, dest.path, destIsDir, destInfo, options, times, outcome, fail, skipLink, g);
     } catch (error) {
       discard = true;
       throw error;
+    } finally {
+      reader?.close();
     }
     if (bulk) {
       for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
@@ -192,13 +207,27 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
 }
 
 /**
+ * The host directory of a copy the bulk path could take: one host directory with -r, and
+ * none of the options it does not implement (-L, -v, -p, a progress bar); else null.
+ */
+function bulkCandidate(sources: Source[], options: CopyInOptions, g: GlobalOptions): string | null {
+  const source = sources[0];
+  if (sources.length !== 1 || !source || !('host' in source) || !options.recursive) return null;
+  if (options.followLinks || options.verbose || options.preserve || progressWanted(g)) return null;
+  try {
+    return statSync(source.host).isDirectory() ? source.host : null;
+  } catch {
+    return null; // the entry-by-entry copy reports it
+  }
+}
+
+/**
  * `cp -r HOST_DIR IMAGE:/DEST` through the volume's bulk import when it has one and can
- * take this copy (Cartridge: an empty image): true when it did. Options the bulk path
- * does not implement (-L, -v, -p) and a progress bar take the entry-by-entry copy.
+ * take this copy (Cartridge: an empty image): true when it did.
  */
 function bulkCopy(
   volume: Volume,
-  sources: Source[],
+  reader: HostTreeReader,
   dest: string,
   destIsDir: boolean,
   destInfo: EntryInfo | null,
@@ -209,13 +238,10 @@ function bulkCopy(
   skipLink: (path: string, reason: string) => void,
   g: GlobalOptions,
 ): boolean {
-  const source = sources[0];
-  if (!volume.importHostTree || sources.length !== 1 || !source || !('host' in source) || !options.recursive) return false;
-  if (options.followLinks || options.verbose || options.preserve || progressWanted(g)) return false;
-  const src = source.host;
+  if (!volume.importHostTree) return false;
+  const src = reader.root;
   let root: string;
   try {
-    if (!statSync(src).isDirectory()) return false;
     root = target(basename(src.replace(/\/+\.?\/?$/, '')) || basename(src), true, /(^|\/)\.\/?$/.test(src), dest, destIsDir, destInfo, src);
   } catch {
     return false; // the entry-by-entry copy reports it
@@ -224,6 +250,7 @@ function bulkCopy(
     mtimeOf: (mtimeMs) => times.clamp(new Date(mtimeMs)).getTime(),
     compression: options.compress,
     onEntry: g.json ? (path, type, size, from) => outcome.written.push({ path, type, size, from }) : undefined,
+    reader,
   });
   if (!result) return false;
   outcome.files += result.files;

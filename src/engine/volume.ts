@@ -4,6 +4,7 @@
  * the volume, '/'-separated, root is '/'.
  */
 import type { DiskkitWarning } from './errors.js';
+import type { HostTreeReader } from '../io/host-tree-reader.js';
 import type { BlockSource } from '../io/block-source.js';
 
 export type EntryType = 'file' | 'dir';
@@ -159,6 +160,8 @@ export interface HostImportOptions {
   compression?: string;
   /** Called for each directory and file written, with its image path and host path. */
   onEntry?(path: string, type: 'file' | 'dir', size: number, from: string): void;
+  /** The reader of `hostDir` the caller already started (so that it worked while the image opened); the caller closes it. */
+  reader?: HostTreeReader;
 }
 
 export interface HostImportResult {

@@ -47,6 +47,9 @@ export class HostTreeReader {
   private end = 0;
   private started = false;
   private done = false;
+  private closed = false;
+  /** The directory being walked. */
+  readonly root: string;
 
   /** The current record (valid until the next call to `next`). */
   kind: RecordKindId = RecordKind.END;
@@ -58,6 +61,7 @@ export class HostTreeReader {
   data: Uint8Array = new Uint8Array(0);
 
   private constructor(root: string) {
+    this.root = root;
     const control = new SharedArrayBuffer(4 * (2 * SLOT_COUNT + 2));
     const slots = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES);
     const boot: ReaderBoot = { root, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT };
@@ -72,7 +76,11 @@ export class HostTreeReader {
     this.view = new DataView(slots);
   }
 
-  /** Starts walking `root` (a directory; followed if it is a link) on the reader thread. */
+  /**
+   * Starts walking `root` (a directory; followed if it is a link) on the reader thread.
+   * A caller may start it before it knows it will use it (cp -r starts it while the image
+   * opens): unused, it reads at most its slots' 4 MiB and stops at `close`.
+   */
   static start(root: string): HostTreeReader {
     return new HostTreeReader(root);
   }
@@ -133,6 +141,8 @@ export class HostTreeReader {
 
   /** Stops the thread (it ends at its next slot boundary); the reader is unusable after. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.done = true;
     Atomics.store(this.control, 2 * SLOT_COUNT, 1);
     for (let i = 0; i < SLOT_COUNT; i++) {

@@ -11,11 +11,11 @@
  * and streamed here.
  */
 import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { normalize } from 'node:path';
 import { HostTreeReader, RecordKind, type RecordKindId } from '../../io/host-tree-reader.js';
 import { readHostFileFully } from '../../io/read-full.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
-import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, encodeCatalogKey } from './catalog-key.js';
+import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, catalogKeyOfBytes, encodeCatalogKey } from './catalog-key.js';
 import { type InodeRecord, InodeKind, encodeInodeRecord } from './inode-record.js';
 import { type CartridgeStore } from './store.js';
 import type { CompressionId } from './superblock.js';
@@ -30,6 +30,8 @@ export interface ImportOptions {
   rootValue?: Uint8Array;
   /** Called for each directory and file written (cp --json's list), with its image path and host path. */
   onEntry?(path: string, type: 'file' | 'dir', size: number, from: string): void;
+  /** A reader of `dir` already started (and closed) by the caller; else one is started here. */
+  reader?: HostTreeReader;
 }
 
 export interface ImportResult {
@@ -59,7 +61,8 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
   const result: ImportResult = { files: 0, directories: 0, bytes: 0, skipped: [], errors: [] };
   // Ids come from the store's counter, which packs written on the way draw from too (§7.5).
   const newId = () => store.newInodeId();
-  const reader = HostTreeReader.start(dir);
+  if (options.reader && options.reader.root !== dir) throw new Error(`reader of ${options.reader.root} given to import ${dir}`);
+  const reader = options.reader ?? HostTreeReader.start(dir);
   const error = (path: string, e: DiskkitError): void => {
     result.errors.push({ path, code: e.code, message: e.message });
   };
@@ -67,7 +70,7 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
 
   function* entries(): Generator<readonly [Uint8Array, Uint8Array]> {
     if (!reader.next() || reader.kind !== RecordKind.ROOT) throw hostFailure(reader, dir);
-    const top: Queued = { host: dir, id: ROOT_DIRECTORY_ID, path: '/', dropped: false };
+    const top: Queued = { host: normalize(dir).replace(/(.)\/+$/, '$1'), id: ROOT_DIRECTORY_ID, path: '/', dropped: false };
     yield [ROOT_ENTRY_KEY, options.rootValue ?? directory(ROOT_DIRECTORY_ID, reader.mtimeMs)];
     if (options.into !== undefined) {
       top.id = newId();
@@ -92,23 +95,21 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
         if (kind === RecordKind.DIRECTORY) queue.push({ host: '', id: 0, path: '', dropped: true });
         continue;
       }
-      const name = reader.name;
-      const host = join(current.host, name);
-      let key: Uint8Array;
-      try {
-        if (kind === RecordKind.BAD_NAME) throw new DiskkitError(ErrorCode.BAD_NAME, `invalid name ${JSON.stringify(name)} (not UTF-8)`, { context: { path: host } });
-        key = encodeCatalogKey(current.id, name);
-      } catch (e) {
-        if (!(e instanceof DiskkitError)) throw e;
+      // Names and host paths are strings only where needed (a file's own copy needs neither):
+      // the key is made from the name's bytes, which the reader checked are UTF-8.
+      const key = kind === RecordKind.BAD_NAME ? null : catalogKeyOfBytes(current.id, reader.nameBytes);
+      if (key === null) {
+        const host = hostPath(current.host, reader.name);
         // The reader still lists a directory whose entry failed: keep the queues in step.
         if (kind === RecordKind.DIRECTORY) queue.push({ host, id: 0, path: '', dropped: true });
-        error(host, new DiskkitError(e.code, e.message, { context: { path: host } }));
+        error(host, new DiskkitError(ErrorCode.BAD_NAME, `invalid name ${JSON.stringify(reader.name)}${kind === RecordKind.BAD_NAME ? ' (not UTF-8)' : ''}`, { context: { path: host } }));
         continue;
       }
       switch (kind) {
         case RecordKind.DIRECTORY: {
           const id = newId();
-          const path = options.onEntry ? imageChild(current.path, name) : '';
+          const host = hostPath(current.host, reader.name);
+          const path = options.onEntry ? imageChild(current.path, reader.name) : '';
           queue.push({ host, id, path, dropped: false });
           result.directories++;
           options.onEntry?.(path, 'dir', 0, host);
@@ -118,32 +119,39 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
         case RecordKind.FILE:
         case RecordKind.BIG_FILE: {
           const size = reader.size;
-          const data = kind === RecordKind.FILE ? fromSlot(store, reader, options.compression) : streamed(store, host, size, options.compression);
+          const data = kind === RecordKind.FILE ? store.storeBytes(reader.data, options.compression) : streamed(store, hostPath(current.host, reader.name), size, options.compression);
           if (data instanceof DiskkitError) {
-            error(host, data);
+            error(hostPath(current.host, reader.name), data);
             break;
           }
           result.files++;
           result.bytes += size;
-          options.onEntry?.(imageChild(current.path, name), 'file', size, host);
+          options.onEntry?.(imageChild(current.path, reader.name), 'file', size, hostPath(current.host, reader.name));
           yield [key, encodeInodeRecord({ id: newId(), kind: InodeKind.FILE, permissions: 0, size, mtimeMs: options.mtimeOf(reader.mtimeMs), data })];
           break;
         }
-        case RecordKind.SYMLINK:
-          result.skipped.push({ path: host, reason: 'symbolic link not copied (Cartridge 1.0 stores no links)', kind: 'link' });
-          break;
-        case RecordKind.OTHER:
-          result.skipped.push({ path: host, reason: 'not a regular file or directory', kind: 'other' });
-          break;
-        case RecordKind.LOOP:
-          error(host, new DiskkitError(ErrorCode.CHAIN_LOOP, 'directory loop (a mount of one of its ancestors); skipped', { context: { path: host } }));
-          break;
-        case RecordKind.SHORT:
-          error(host, new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path: host } }));
-          break;
         default:
-          error(host, hostError(reader, host));
+          reportOther(kind, hostPath(current.host, reader.name));
       }
+    }
+  }
+
+  function reportOther(kind: RecordKindId, host: string): void {
+    switch (kind) {
+      case RecordKind.SYMLINK:
+        result.skipped.push({ path: host, reason: 'symbolic link not copied (Cartridge 1.0 stores no links)', kind: 'link' });
+        break;
+      case RecordKind.OTHER:
+        result.skipped.push({ path: host, reason: 'not a regular file or directory', kind: 'other' });
+        break;
+      case RecordKind.LOOP:
+        error(host, new DiskkitError(ErrorCode.CHAIN_LOOP, 'directory loop (a mount of one of its ancestors); skipped', { context: { path: host } }));
+        break;
+      case RecordKind.SHORT:
+        error(host, new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path: host } }));
+        break;
+      default:
+        error(host, hostError(reader, host));
     }
   }
 
@@ -151,15 +159,14 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
     // The root entry is not counted (as mkfs counts it: fileCount starts at 0).
     store.adoptCatalog(entries(), () => ({ fileCount: result.files + result.directories }));
   } finally {
-    reader.close();
+    if (!options.reader) reader.close();
   }
   return result;
 }
 
-/** A file the reader thread read whole: its bytes are in the current record. */
-function fromSlot(store: CartridgeStore, reader: HostTreeReader, compression: CompressionId | undefined): InodeRecord['data'] {
-  const bytes = reader.data;
-  return store.storeData({ size: bytes.length, read: (buf, length, position) => buf.set(bytes.subarray(position, position + length)) }, { compression });
+/** `name` in the host directory `dir` (as path.join gives it: the walk's root is normalized once). */
+function hostPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : dir === '.' ? name : `${dir}/${name}`;
 }
 
 /** A file too big for the reader's slots, streamed from the host here; a host-side failure is returned (the entry is skipped), an image-side one thrown. */

@@ -324,6 +324,7 @@ export class CartridgeVolume implements Volume {
       into: parts[0],
       rootValue,
       onEntry: options.onEntry,
+      reader: options.reader,
     });
   }
 

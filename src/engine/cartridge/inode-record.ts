@@ -54,6 +54,13 @@ export interface InodeRecord {
 
 const MODE_IDS: Record<InodeData['mode'], number> = { empty: DataMode.EMPTY, inline: DataMode.INLINE_BYTES, extent: DataMode.EXTENT, 'extent-map': DataMode.EXTENT_MAP, packed: DataMode.PACKED };
 
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
+}
+
 function dataPayload(data: InodeData): Uint8Array {
   switch (data.mode) {
     case 'empty':
@@ -70,10 +77,11 @@ function dataPayload(data: InodeData): Uint8Array {
       return out;
     }
     case 'packed': {
+      // Number arithmetic rather than a DataView and a BigInt: a bulk import encodes one per small file.
       const out = new Uint8Array(PACKED_DATA_SIZE);
-      const view = new DataView(out.buffer);
-      view.setBigUint64(0, BigInt(data.packId), true);
-      view.setUint32(8, data.offset, true);
+      writeU32(out, 0, data.packId >>> 0);
+      writeU32(out, 4, Math.floor(data.packId / 0x100000000));
+      writeU32(out, 8, data.offset);
       return out;
     }
   }
