@@ -5,15 +5,16 @@
  * empty: both must give the same files, bytes, times and reports, over a hostile host
  * tree (a link, a FIFO, a name that is not UTF-8, spaces and non-ASCII in a name, files on every
  * storage path: empty, inline, packed, one extent through the reader's slots, streamed).
- * The reader itself is checked against an independent walk of the same tree.
+ * A copy SIGKILLed part-way leaves the empty image or the whole tree. The reader itself
+ * is checked against an independent walk of the same tree.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostTreeReader, RecordKind } from '../../src/io/host-tree-reader.js';
-import { diskkit } from '../helpers/cli.js';
+import { BIN, diskkit } from '../helpers/cli.js';
 import { readHostTree } from '../helpers/fat-write.js';
 
 let dir = '';
@@ -129,6 +130,32 @@ describe('cp -r into an empty cartridge (bulk import) against the entry-by-entry
     expect(all.stderr).toMatch(/warning: .*\/link: symbolic link not copied/);
     expect(all.stderr).toMatch(/fifo/);
   }, 300_000);
+});
+
+describe('a bulk cp -r SIGKILLed part-way', () => {
+  it('leaves the image empty (the old state) or holding the whole tree, fsck clean, at every kill', async () => {
+    const image = join(dir, 'killed.cart');
+    const outcomes: string[] = [];
+    // Kills spread over the run: during start-up, while the tree streams in, near the commit.
+    for (const delayMs of [60, 150, 250, 400, 600, 900]) {
+      await freshImage('killed.cart', 'none');
+      const child = spawn(process.execPath, [BIN, 'cp', '-r', `${src}/b/.`, `${image}:/`], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill('SIGKILL');
+      const code = await exited;
+      const fsck = await diskkit(['fsck', image]);
+      expect(fsck.exitCode, fsck.stdout + fsck.stderr).toBe(0);
+      const listing = await diskkit(['ls', image]);
+      if (listing.stdout === '') outcomes.push('old');
+      else {
+        const sub = new Map([...expected].filter(([p]) => p.startsWith('b/') && p !== 'b/').map(([p, v]) => [p.slice(2), v]));
+        expect(await readBack(image, '/')).toEqual(sub);
+        outcomes.push(code === null ? 'new' : 'finished');
+      }
+    }
+    expect(outcomes.length).toBe(6);
+  }, 600_000);
 });
 
 describe('HostTreeReader', () => {

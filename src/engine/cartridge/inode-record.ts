@@ -4,7 +4,7 @@
  * the root of the file's extent map, or a range of a shared pack (§7.5).
  */
 import { defineStruct } from '../struct.js';
-import { readU16LE, readU32LE, readU64LE } from '../binary.js';
+import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer, BLOCK_POINTER_SIZE, decodeBlockPointer, encodeBlockPointer } from './block-pointer.js';
 import { EXTENT_RECORD_SIZE } from './extent-record.js';
@@ -91,19 +91,16 @@ export function encodeInodeRecord(inode: InodeRecord): Uint8Array {
   const data = inode.data;
   const payload = dataPayload(data);
   const out = new Uint8Array(INODE_HEADER_SIZE + payload.length);
-  InodeHeaderStruct.encode(
-    {
-      id: inode.id,
-      kind: inode.kind,
-      dataMode: MODE_IDS[data.mode],
-      mode: inode.permissions,
-      links: inode.kind === InodeKind.PACK ? (inode.links ?? 0) : 0,
-      size: inode.size,
-      mtimeMs: inode.mtimeMs,
-      dataLength: payload.length,
-    },
-    out,
-  );
+  // InodeHeaderStruct.encode, unrolled (as decodeHeader below): a bulk import encodes one per entry.
+  const f = InodeHeaderStruct.fields;
+  writeU64LE(out, f.id.offset, inode.id);
+  out[f.kind.offset] = inode.kind;
+  out[f.dataMode.offset] = MODE_IDS[data.mode];
+  writeU16LE(out, f.mode.offset, inode.permissions);
+  writeU32LE(out, f.links.offset, inode.kind === InodeKind.PACK ? (inode.links ?? 0) : 0);
+  writeU64LE(out, f.size.offset, inode.size);
+  writeU64LE(out, f.mtimeMs.offset, inode.mtimeMs);
+  writeU16LE(out, f.dataLength.offset, payload.length);
   out.set(payload, INODE_HEADER_SIZE);
   return out;
 }
