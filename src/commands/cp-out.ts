@@ -14,7 +14,7 @@
  * read (bad chain, loop, size beyond its chain) is reported, the copy goes on, and
  * the exit code is 1.
  */
-import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { futimesSync, lstatSync, mkdirSync, statSync, utimesSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
@@ -25,7 +25,7 @@ import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats, withInterrupt } from './io-options.js';
 import { startProgress } from './progress.js';
 import { checkAborted } from '../io/chunk-read.js';
-import { writeAllTo } from '../io/write-all.js';
+import { HostWriteQueue } from '../io/host-write-queue.js';
 
 interface PlanItem {
   kind: 'file' | 'dir';
@@ -42,6 +42,9 @@ interface Outcome {
 }
 
 const HOST_NAME_MAX = 255;
+/** What a host name cannot hold: '/', '\\', NUL and the other control characters. */
+const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f/\\]/;
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f/\\]/g;
 
 export async function copyOut(
   refs: ImageRef[],
@@ -55,11 +58,23 @@ export async function copyOut(
   if (refs.length > 1 && !destIsDir) throw usageError(`target '${dest}' is not a directory`);
   const outcome: Outcome = { files: 0, directories: 0, bytes: 0, errors: [], renamed: [] };
   const volumes = new Map<string, Volume>();
-  const fail = (image: string, path: string, error: unknown): void => {
+  // Plan position of each error: the worker reports a failed write after later reads
+  // failed, and --json lists errors in plan order whatever thread met them.
+  const errorAt: number[] = [];
+  const fail = (image: string, path: string, error: unknown, at = -1): void => {
     const e = error instanceof DiskkitError ? error : fromSystemError(error, path, 'copy');
     outcome.errors.push({ path: (e.context.path as string | undefined) ?? path, code: e.code, message: e.message });
+    errorAt.push(at);
     if (!g.json) reportError(image, e);
   };
+  const queue = new HostWriteQueue<QueuedFile>({
+    written(count, bytes) {
+      outcome.files += count;
+      outcome.bytes += bytes;
+    },
+    failed: (file, error) => file.fail(file.item.entry.path, error, file.at),
+  });
+  const startWorker = smallFileLimit(options) >= 0 ? () => queue.startWorker() : () => {};
 
   try {
     for (const ref of refs) {
@@ -70,7 +85,7 @@ export async function copyOut(
       }
       const plan: PlanItem[] = [];
       try {
-        planCopy(volume, ref, dest, destIsDir, options.recursive, plan, outcome, (p, e) => fail(ref.image, p, e), g);
+        planCopy(volume, ref, dest, destIsDir, options.recursive, plan, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
       } catch (error) {
         fail(ref.image, ref.path, error);
         continue;
@@ -78,17 +93,29 @@ export async function copyOut(
       const io: PlanIo = { read: options.read, stats: options.stats };
       const v = volume;
       const failedBefore = outcome.errors.length;
-      await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, outcome, (p, e) => fail(ref.image, p, e), g));
+      await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, queue, outcome, (p, e, at) => fail(ref.image, p, e, at), g));
+      sortByPlanOrder(outcome.errors, errorAt, failedBefore);
       if (options.verbose || options.preserve) {
         const failed = new Set(outcome.errors.slice(failedBefore).map((e) => e.path));
         (await import('./cp-report.js')).afterCopyOut(ref.image, plan.filter((item) => !failed.has(item.entry.path)), options, g);
       }
     }
   } finally {
+    queue.close();
     for (const v of volumes.values()) v.close();
   }
   if (g.json) printJson(outcome);
   return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+/** Sorts `errors[from..]` by their plan position `at` (stable: one item's errors keep their order). */
+function sortByPlanOrder<E>(errors: E[], at: number[], from: number): void {
+  const order = errors.slice(from).map((error, i) => ({ error, at: at[from + i]!, i }));
+  order.sort((a, b) => a.at - b.at || a.i - b.i);
+  order.forEach(({ error, at: position }, i) => {
+    errors[from + i] = error;
+    at[from + i] = position;
+  });
 }
 
 function statOrNull(path: string) {
@@ -109,6 +136,7 @@ function planCopy(
   outcome: Outcome,
   fail: (path: string, error: unknown) => void,
   g: GlobalOptions,
+  bigCopy: () => void,
 ): void {
   const entry = volume.stat(ref.path);
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
@@ -152,6 +180,8 @@ function planCopy(
         fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
         continue;
       }
+      // Big enough for a worker: started now, its start-up overlaps the rest of the listing.
+      if (plan.length === WORKER_MIN_ENTRIES) bigCopy();
       if (child.type === 'dir') {
         plan.push({ kind: 'dir', entry: child, host });
         walk(child, host);
@@ -163,14 +193,16 @@ function planCopy(
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
 export function safeHostName(name: string, used: Map<string, number>, path: string, outcome: Outcome, image: string, g: GlobalOptions): string {
-  let safe = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_');
+  // Called once per entry of a cp -r: the common name needs no replace, and a name of at
+  // most 85 UTF-16 units cannot reach 255 bytes of UTF-8 (3 bytes a unit at most).
+  let safe = UNSAFE_CHARACTER.test(name) ? name.replace(UNSAFE_CHARACTERS, '_') : name;
   const reasons: string[] = [];
   if (safe !== name) reasons.push('contains /, \\, NUL or control characters');
   if (safe === '' || safe === '.' || safe === '..') {
     safe = '_' + safe;
     reasons.push('is empty, . or ..');
   }
-  if (Buffer.byteLength(safe) > HOST_NAME_MAX) {
+  if (safe.length * 3 > HOST_NAME_MAX && Buffer.byteLength(safe) > HOST_NAME_MAX) {
     const chars = [...safe];
     while (Buffer.byteLength(chars.join('')) > HOST_NAME_MAX - 8) chars.pop();
     safe = chars.join('');
@@ -190,7 +222,8 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     safe = candidate;
     reasons.push('collides with another name (case-insensitively)');
   }
-  used.set(safe.toLowerCase(), used.get(safe.toLowerCase()) ?? 0);
+  const key = safe.toLowerCase();
+  if (!used.has(key)) used.set(key, 0);
   if (reasons.length > 0) {
     outcome.renamed.push({ path, host: safe, reason: reasons.join('; ') });
     warn(g, image, `${escapeName(path)}: name ${reasons.join('; ')}; written as '${escapeName(safe)}'`);
@@ -198,7 +231,7 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
   return safe;
 }
 
-/** The read modes and atomic output, loaded on the first file copySmallFile does not take (about 15 modules). */
+/** The read modes and atomic output, loaded on the first file too big for a host-write batch (about 15 modules). */
 let scanning: Promise<[typeof import('../io/scan.js'), typeof import('../io/atomic-output.js')]> | null = null;
 
 interface PlanIo {
@@ -209,34 +242,78 @@ interface PlanIo {
 
 /** Below this much data a progress bar only flickers. */
 const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
+/** Files read whole into a host-write batch: up to one streaming chunk (STREAMING_DEFAULT_CHUNK). */
+const SMALL_FILE_BYTES = 256 << 10;
+/** A copy of this many plan entries starts the host-write worker (a thread costs tens of milliseconds to start). */
+const WORKER_MIN_ENTRIES = 200;
 
-async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Outcome, fail: (path: string, error: unknown) => void, g: GlobalOptions): Promise<void> {
+/** Small files go through the host-write queue under the default read only: no --mode other than streaming, no --stats. */
+function smallFileLimit(io: { read: ScanOptions; stats: boolean }): number {
+  const mode = io.read.mode ?? 'streaming';
+  return mode === 'streaming' && !io.stats ? Math.min(io.read.chunkSize ?? SMALL_FILE_BYTES, SMALL_FILE_BYTES) : -1;
+}
+
+/** What the host-write queue hands back with a failed file. */
+interface QueuedFile {
+  item: PlanItem;
+  at: number;
+  fail: (path: string, error: unknown, at: number) => void;
+}
+
+async function runPlan(
+  volume: Volume,
+  plan: PlanItem[],
+  io: PlanIo,
+  queue: HostWriteQueue<QueuedFile>,
+  outcome: Outcome,
+  fail: (path: string, error: unknown, at?: number) => void,
+  g: GlobalOptions,
+): Promise<void> {
   const total = plan.reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0);
   const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
   let doneBefore = 0;
   const dirTimes: PlanItem[] = [];
   const badDirs = new Set<string>();
-  // Files up to one streaming chunk are read whole into this buffer (see copySmallFile)
-  // when the read is the default one: no --mode other than streaming, no --stats, no smaller --chunk-size.
-  const mode = io.read.mode ?? 'streaming';
-  const wholeFileBuffer = mode === 'streaming' && !io.stats ? Buffer.allocUnsafe(Math.min(io.read.chunkSize ?? SMALL_FILE_BYTES, SMALL_FILE_BYTES)) : null;
+  // Files up to one streaming chunk are read whole, straight into a host-write batch:
+  // no scan machinery per file (cp -r of 10,000 small files spent more time in that than
+  // in reading and writing), and the worker writes them while the next ones are read.
+  // The bytes are read before anything is queued, so a read error leaves nothing behind.
+  const smallLimit = smallFileLimit(io);
+  const queued = (at: number): QueuedFile => ({ item: plan[at]!, at, fail });
   try {
-    for (const item of plan) {
+    for (let at = 0; at < plan.length; at++) {
+      const item = plan[at]!;
       if (badDirs.size > 0 && [...badDirs].some((d) => item.host.startsWith(d + sep))) continue;
       if (item.kind === 'dir') {
+        // Directories are made here, in plan order, before any file inside them is queued.
         try {
           makeDirectory(item.host);
           outcome.directories++;
           dirTimes.push(item);
         } catch (error) {
           badDirs.add(item.host);
-          fail(item.entry.path, error);
+          fail(item.entry.path, error, at);
         }
         continue;
       }
       try {
         checkAborted(io.signal);
-        if (wholeFileBuffer !== null && copySmallFile(volume, item, wholeFileBuffer, outcome)) continue;
+        if (smallLimit >= 0) {
+          const reader = volume.openFile(item.entry);
+          const size = reader.size;
+          if (size <= smallLimit) {
+            let view = queue.space(size);
+            if (view === null) {
+              await queue.room();
+              view = queue.space(size)!;
+            }
+            reader.read(view, size, 0);
+            const { atime, mtime } = item.entry;
+            // A posted batch is a moment to let Ctrl-C (SIGINT) through.
+            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, queued(at))) await new Promise(setImmediate);
+            continue;
+          }
+        }
         const { source, extents } = fileScanOf(volume, item.entry);
         // Written in place (O_NOFOLLOW: no symlink is followed) and deleted again if the
         // copy fails or is interrupted: an error or Ctrl-C leaves no partial file.
@@ -259,12 +336,13 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
         outcome.bytes += result.bytes;
       } catch (error) {
         if (error instanceof DiskkitError && error.code === ErrorCode.CANCELLED) throw error;
-        fail(item.entry.path, error);
+        fail(item.entry.path, error, at);
       } finally {
         doneBefore += item.entry.size;
         bar?.update(doneBefore);
       }
     }
+    await queue.drain();
     // Directory times last (writing their contents changed them), deepest first.
     for (const item of dirTimes.reverse()) {
       if (item.entry.mtime) {
@@ -275,55 +353,13 @@ async function runPlan(volume: Volume, plan: PlanItem[], io: PlanIo, outcome: Ou
         }
       }
     }
+  } catch (error) {
+    // Ctrl-C: the worker starts no further file; the files written so far stay, as cp(1) leaves them.
+    await queue.abort();
+    throw error;
   } finally {
     bar?.stop();
   }
-}
-
-/** Files read whole by copySmallFile: one streaming chunk (STREAMING_DEFAULT_CHUNK). */
-const SMALL_FILE_BYTES = 256 << 10;
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-
-/**
- * Copies a file that fits `buffer` the way the streaming mode reads one chunk (a read
- * per extent, then one write), without a scan's machinery per file: cp -r of 10,000
- * small files spent more time in that than in reading and writing. The bytes are read
- * before the host file is created, so a read error leaves nothing behind; a write
- * error deletes the file (as writeAtomically's inPlace does). Host side as there:
- * O_NOFOLLOW, mode 0644 less the umask, times set on the descriptor.
- * Returns false (nothing done) for a file larger than the buffer.
- */
-function copySmallFile(volume: Volume, item: PlanItem, buffer: Buffer, outcome: Outcome): boolean {
-  const reader = volume.openFile(item.entry);
-  const size = reader.size;
-  if (size > buffer.length) return false;
-  reader.read(buffer, size, 0);
-  let fd: number;
-  try {
-    fd = openSync(item.host, CREATE_FLAGS, 0o644);
-  } catch (error) {
-    throw fromSystemError(error, item.host, 'create output file');
-  }
-  let written = false;
-  try {
-    writeAllTo(fd, buffer.subarray(0, size), item.host, 'write output file');
-    if (item.entry.mtime) futimesSync(fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
-    written = true;
-  } finally {
-    // Not a regular file (cp to /dev/null): nothing to delete.
-    const remove = !written && fstatSync(fd).isFile();
-    closeSync(fd);
-    if (remove) {
-      try {
-        unlinkSync(item.host);
-      } catch {
-        // nothing to clean up
-      }
-    }
-  }
-  outcome.files++;
-  outcome.bytes += size;
-  return true;
 }
 
 function makeDirectory(path: string): void {

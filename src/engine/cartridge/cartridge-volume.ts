@@ -25,6 +25,7 @@ import { CartridgeStore, MAX_WHOLE_READ } from './store.js';
 import { ChecksumAlgorithm } from './checksum.js';
 import { type ExtentContext } from './extent-codec.js';
 import { openCartridgeReader } from './file-reader.js';
+import { PackScratch } from './pack-scratch.js';
 import { readFreeList } from './freelist-page.js';
 import { type InodeRecord, InodeKind } from './inode-record.js';
 import { Cipher, Compression, type CompressionId, decodeSuperblock } from './superblock.js';
@@ -265,10 +266,15 @@ export class CartridgeVolume implements Volume {
   /** The last pack read, until the next write: neighbours in a directory share packs, and each lookup decodes the pack's entry. */
   private lastPack: { id: number; epoch: number; bytes: Uint8Array } | null = null;
 
+  /** Packs decoded in order into one buffer (read-only volumes: a writer's packs may be open or unwritten). */
+  private packScratch: PackScratch | null = null;
+
   private packBytes(packId: number): Uint8Array {
     const last = this.lastPack;
     if (last && last.id === packId && last.epoch === this.epoch) return last.bytes;
-    const bytes = this.store.packBytes(packId);
+    const bytes = this.capabilities.writable
+      ? this.store.packBytes(packId)
+      : (this.packScratch ??= new PackScratch(this.store.file.pager)).bytes(this.store.packRecord(packId), this.extentContext);
     this.lastPack = { id: packId, epoch: this.epoch, bytes };
     return bytes;
   }

@@ -65,18 +65,32 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
       },
     };
   }
-  if (data.mode === 'packed' || data.mode === 'extent') {
-    // One decoded buffer holds the whole file (a pack, or a single extent ≤ 1 MiB).
+  if (data.mode === 'packed') {
+    // Asked of the volume at every read, never kept: its bytes may sit in a buffer that
+    // the next pack read reuses (pack-scratch.ts). Consecutive reads of a pack are served
+    // from the volume's last pack.
+    const { packId, offset } = data;
+    return {
+      size,
+      read(buf, length, position) {
+        checkRange(length, position);
+        if (length === 0) return;
+        if (!packBytes) throw new DiskkitError(ErrorCode.CORRUPT, `${path}: packed data outside a pack catalog`, { context: { path } });
+        const all = packBytes(packId);
+        if (offset + size > all.length) {
+          throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${size} bytes at ${offset} lie past the end of the ${all.length} bytes stored`, { context: { path, offset, size } });
+        }
+        buf.set(all.subarray(offset + position, offset + position + length), 0);
+      },
+    };
+  }
+  if (data.mode === 'extent') {
+    // One decoded extent (≤ 1 MiB) holds the whole file.
     let bytes: Uint8Array | null = null;
     const load = (): Uint8Array => {
       if (bytes) return bytes;
-      let all: Uint8Array;
-      let from = 0;
-      if (data.mode === 'packed') {
-        if (!packBytes) throw new DiskkitError(ErrorCode.CORRUPT, `${path}: packed data outside a pack catalog`, { context: { path } });
-        all = packBytes(data.packId);
-        from = data.offset;
-      } else all = readExtent(pager, decodeExtentRecord(data.record, 0, pager.pageSize, pager.space.pageCount), ctx);
+      const all = readExtent(pager, decodeExtentRecord(data.record, 0, pager.pageSize, pager.space.pageCount), ctx);
+      const from = 0;
       if (from + size > all.length) {
         throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${size} bytes at ${from} lie past the end of the ${all.length} bytes stored`, { context: { path, offset: from, size } });
       }

@@ -11,7 +11,7 @@ import { checkTree } from './btree-check.js';
 import { type CartridgeFile, type CreateOptions, type OpenOptions, closeCartridgeFile, commitCartridgeFile, createCartridgeFile, openCartridgeFile } from './cartridge-file.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, childrenRange, decodeCatalogKey, encodeCatalogKey } from './catalog-key.js';
 import { type ExtentContext, compressExtent, compressExtentSync, decompressExtent, openExtent, sealExtent } from './extent-codec.js';
-import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
+import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { Compression, type CompressionId } from './superblock.js';
@@ -22,7 +22,7 @@ import { validateName } from './catalog-key.js';
 import { rewrapMasterKey } from './key-hierarchy.js';
 import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
 import { IncompatFeature } from './superblock.js';
-import { PACK_FILE_MAX, PACK_INLINE_MAX, PackWriter } from './packs.js';
+import { PACK_FILE_MAX, PACK_INLINE_MAX, PackWriter, packEntry } from './packs.js';
 
 export interface StoreEntry {
   name: string;
@@ -470,6 +470,11 @@ export class CartridgeStore {
   /** The logical bytes of pack `packId` (open, written this session, or committed). */
   packBytes(packId: number): Uint8Array {
     return this.packs.bytes(packId, this.catalog);
+  }
+
+  /** The extent of committed pack `packId`, from its catalog entry (a read-only store has no other packs). */
+  packRecord(packId: number): ExtentRecord {
+    return packEntry(this.file.pager, this.catalog, packId).record;
   }
 
   private extentBytes(recordBytes: Uint8Array): Uint8Array {

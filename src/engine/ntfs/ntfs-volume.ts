@@ -81,7 +81,8 @@ export class NtfsVolume implements Volume {
   readonly geometry: NtfsGeometry;
   private readonly records: RecordReader;
   private readonly volumeGeometry: VolumeGeometry;
-  private readonly upcase: UpcaseTable;
+  /** $UpCase, read on the first name comparison that needs it (a cp -r of exact paths never does). */
+  private upcaseTable: UpcaseTable | null = null;
   private deletedByParent: Map<number, number[]> | null = null;
   private readonly recentFiles = new Map<number, FileRecord>();
 
@@ -91,6 +92,10 @@ export class NtfsVolume implements Volume {
     this.warnings.push(...layout.warnings);
     this.records = new RecordReader(layout);
     this.volumeGeometry = { source, clusterSize: this.geometry.clusterSize, clusterCount: this.geometry.clusterCount };
+  }
+
+  private get upcase(): UpcaseTable {
+    if (this.upcaseTable) return this.upcaseTable;
     let upcaseBytes: Uint8Array | null = null;
     try {
       const stream = openDataStream(this.volumeGeometry, this.file(UPCASE_RECORD), '');
@@ -99,7 +104,7 @@ export class NtfsVolume implements Volume {
       if (!(error instanceof DiskkitError)) throw error;
       this.warnings.push({ code: error.code, message: `$UpCase unreadable (${error.message}); names compare by code unit`, context: { record: UPCASE_RECORD } });
     }
-    this.upcase = decodeUpcase(upcaseBytes);
+    return (this.upcaseTable = decodeUpcase(upcaseBytes));
   }
 
   /** Opens the NTFS volume on `source` (read-only whatever `writable` asks). */
@@ -424,13 +429,20 @@ export class NtfsVolume implements Volume {
     return { file, stream, path: stream === '' ? current : `${current}:${stream}`, name };
   }
 
-  /** The entry of `dir` whose name equals `name` under $UpCase, or null. */
+  /**
+   * The entry of `dir` whose name equals `name` under $UpCase, or null. An entry spelled
+   * exactly so is looked for first: the usual case needs no $UpCase at all.
+   */
   private lookup(dir: FileRecord, name: string): { record: number; name: string } | null {
-    const key = this.nameKey(name);
     let found: { record: number; name: string } | null = null;
     forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+      if (found === null && e.name === name && e.namespace !== FileNamespace.DOS && e.name !== '.') found = { record: e.record, name: e.name };
+    });
+    if (found !== null) return found;
+    const key = this.nameKey(name);
+    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (found !== null || e.namespace === FileNamespace.DOS || e.name === '.') return;
-      if (e.name === name || this.nameKey(e.name) === key) found = { record: e.record, name: e.name };
+      if (this.nameKey(e.name) === key) found = { record: e.record, name: e.name };
     });
     return found;
   }
