@@ -4,7 +4,8 @@
 // command imports only its own module, the probes of every format, and the volume
 // code of the one format it opens; ink/react/cli-progress only when a live view is drawn.
 // A plain `ls`, `info` or `fsck` runs from one bundled file (scripts/bundle-quick-start.js)
-// without commander, loading only the built-in modules it calls.
+// without commander, loading only the built-in modules it calls, compiled from the V8 code
+// cache the build wrote beside it (the section says whether this Node took it).
 //   - `--version` (answered before anything is imported);
 //   - `ls` of the committed FAT12 fixture, its root and a directory 9 levels deep;
 //   - `info` of it;
@@ -78,6 +79,7 @@ export default async function ({ log }) {
     log(`start-up: ${commands.length} commands alternated, 21 rounds...`);
     const medians = alternate(commands, 21);
     const floor = medians[0];
+    const cache = spawnSync(node, ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle('quick-start').cacheUsed))`], { encoding: 'utf8' });
     const rows = commands.map(([what], i) => `| ${what} | ${medians[i].toFixed(1)} ms | ${(medians[i] / floor).toFixed(2)}× |`);
     return `## Start-up (whole processes vs \`node -e 0\`)
 
@@ -86,6 +88,8 @@ Commands take turns round by round (21 rounds after a warm-up), median wall time
 | command | median | vs \`node -e 0\` |
 | --- | --- | --- |
 ${rows.join('\n')}
+
+- Code cache of the quick bundle taken by this Node: ${cache.stdout === 'true' ? 'yes' : `no (${cache.stdout || cache.stderr.trim()}): run \`npm run build\` with this Node`}.
 `;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // Part of `npm run build` (after tsc): dist/quick-start.js and everything a plain `ls`,
-// `info` or `fsck` loads, bundled into one ESM file per command group (BUNDLES below). Each ESM
+// `info` or `fsck` loads, bundled into one file per command group (BUNDLES below). Each ESM
 // module costs Node a resolve, a read and a compile, and the quick path loads about
 // sixty of them: as one file it starts markedly faster (BENCHMARKS.md, Start-up).
+//   - The bundle is a CommonJS-style script (NAME.bundle.cjs) that bin/diskkit.js compiles
+//     with vm.Script and a V8 code cache written here (NAME.bundle.v8cache, see
+//     writeCodeCache): no ESM loader, and no compiling of what a listing runs.
 //   - Packages stay external (node_modules, native bindings, wasm): loaded as before.
 //   - `import.meta.url` in each module is rewritten to that module's own URL in dist/,
 //     so worker files and createRequire resolve exactly as unbundled.
+//   - `import()` of what stays outside is rewritten to a function bin/diskkit.js passes in
+//     (Node 20 allows import() in a vm script only behind a flag).
 //   - Node's built-in modules are required on the first call of one of their functions
 //     (a bundle would import all of them, crypto and worker_threads included, before
 //     anything runs).
@@ -14,11 +19,17 @@
 //     every static import of a package; the rest would only be parsed for nothing.
 // bin/diskkit.js runs anything else through dist/cli.js, unbundled.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
+const dist = root + 'dist/';
+const bin = root + 'bin/diskkit.js';
 // Two bundles of quick-start.js, one per group of commands (bin/diskkit.js picks one
 // by the command word), each holding only its commands' code: what one bundle leaves
 // out (leftOut) stays in dist/, imported from there only if reached. A quick run must
@@ -27,11 +38,11 @@ const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 // path hands options to commander) and the mkfs hooks (no quick command formats).
 const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-hook\.js$/];
 const BUNDLES = [
-  { outfile: dist + 'quick-start.bundle.js', commands: ['ls', 'info'], leftOut: [/\/commands\/fsck\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
-  { outfile: dist + 'quick-fsck.bundle.js', commands: ['fsck'], leftOut: [/\/commands\/(ls|info)\.js$/] },
+  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/fsck\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info)\.js$/] },
 ];
 
-const distModules = (outfile, leftOut) => ({
+const distModules = (outfile, leftOut, builtinNames) => ({
   name: 'dist-modules',
   setup(b) {
     b.onResolve({ filter: /^\./ }, (args) => {
@@ -40,11 +51,13 @@ const distModules = (outfile, leftOut) => ({
       return undefined;
     });
     b.onResolve({ filter: SHIMMED }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
-    // Only the names dist/ imports (esbuild's CommonJS interop copied all of node:fs into
-    // each importer). A function is a stub, a class a proxy, that requires the module on
-    // first use: a module imported for a path not taken (crypto for an encrypted image,
-    // worker_threads for parallel reads, commander for an option's parse error) then
-    // costs nothing.
+    // Only the names the bundled modules import (esbuild's CommonJS interop copied all of
+    // node:fs into each importer). A function is a stub, a class a proxy, that requires the
+    // module on first use: a module imported for a path not taken (crypto for an encrypted
+    // image, worker_threads for parallel reads, commander for an option's parse error) then
+    // costs nothing. Any other value is read when the bundle starts, loading its module:
+    // hence the names of the bundled modules only (a worker's `workerData` would load
+    // worker_threads at every start).
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
       const real = await import(args.path);
       const lines = [
@@ -60,8 +73,12 @@ const distModules = (outfile, leftOut) => ({
     });
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
+      // __bundleUrl: the bundle file's URL, passed in by bin/diskkit.js.
       const own = JSON.stringify('./' + relative(dirname(outfile), args.path));
-      return { contents: text.replaceAll('import.meta.url', `new URL(${own}, import.meta.url).href`), loader: 'js' };
+      // import() of a computed URL (a worker module run in-process) goes to bin/diskkit.js's
+      // function too; esbuild sees (and bundles or leaves out) only the literal ones.
+      const contents = text.replaceAll('import.meta.url', `new URL(${own}, __bundleUrl).href`).replace(/\bimport\((?!['"])/g, '__dynamicImport(');
+      return { contents, loader: 'js' };
     });
   },
 });
@@ -69,12 +86,11 @@ const distModules = (outfile, leftOut) => ({
 /** Modules loaded through the shims above: Node's built-ins, and commander (CommonJS, so require works). */
 const SHIMMED = /^(node:.*|commander)$/;
 
-/** Names imported from each shimmed module anywhere in dist/ (`import { a, b as c } from 'node:x'`, the only form tsc emits here). */
-async function importedBuiltinNames() {
+/** Names imported from each shimmed module by `files` (`import { a, b as c } from 'node:x'`, the only form tsc emits here). */
+async function importedBuiltinNames(files) {
   const names = new Map();
-  for (const file of await readdir(dist, { recursive: true })) {
-    if (!file.endsWith('.js') || file.endsWith('.bundle.js')) continue;
-    const text = await readFile(dist + file, 'utf8');
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
     for (const m of text.matchAll(/^import\s*\{([^}]*)\}\s*from\s*'(node:[^']+|commander)'/gm)) {
       const set = names.get(m[2]) ?? new Set();
       for (const part of m[1].split(',')) if (part.trim()) set.add(part.trim().split(/\s+as\s+/)[0]);
@@ -84,39 +100,95 @@ async function importedBuiltinNames() {
   }
   return names;
 }
-const builtinNames = await importedBuiltinNames();
+const allDistFiles = (await readdir(dist, { recursive: true })).filter((f) => f.endsWith('.js') && !f.endsWith('.bundle.js')).map((f) => dist + f);
 
-for (const { outfile, commands, leftOut } of BUNDLES) {
-  const result = await build({
+/** One esbuild run; `builtinNames` null: a first pass that only learns which dist/ modules the bundle holds. */
+function bundle(outfile, commands, leftOut, builtinNames) {
+  return build({
     entryPoints: [dist + 'quick-start.js'],
     outfile,
+    write: false,
     define: { DISKKIT_QUICK_COMMANDS: JSON.stringify(commands) },
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    plugins: [distModules(outfile, [...COMMON_LEFT_OUT, ...leftOut])],
+    plugins: [distModules(outfile, [...COMMON_LEFT_OUT, ...leftOut], builtinNames)],
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
-    // Less text to read and parse; names are kept (stack traces under DISKKIT_DEBUG stay readable).
+    // Less text to read; names are kept (stack traces under DISKKIT_DEBUG stay readable).
     minifyWhitespace: true,
     minifySyntax: true,
-    // `require` for the built-in modules above (an ESM bundle has none of its own).
-    banner: { js: "import { createRequire as createRequireForBuiltins } from 'node:module';\nconst require = createRequireForBuiltins(import.meta.url);" },
   });
+}
+
+for (const { name, commands, leftOut } of BUNDLES) {
+  const outfile = `${dist}${name}.bundle.cjs`;
+  const firstPass = await bundle(outfile, commands, leftOut, await importedBuiltinNames(allDistFiles));
+  const bundled = Object.keys(firstPass.metafile.inputs).filter((f) => f.startsWith('dist/')).map((f) => join(root, f));
+  const result = await bundle(outfile, commands, leftOut, await importedBuiltinNames(bundled));
+  const output = Object.values(result.metafile.outputs)[0];
   // BUNDLE_REPORT=1: what the bundle holds (largest modules first) and its dynamic imports, to choose leftOut.
   if (process.env.BUNDLE_REPORT) {
-    const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput);
-    for (const [name, { bytesInOutput }] of inputs) console.error(`${bytesInOutput}\t${name}`);
-    for (const [name, { imports }] of Object.entries(result.metafile.inputs)) for (const i of imports) if (i.kind === 'dynamic-import') console.error(`${name} -> import(${i.path})`);
+    const inputs = Object.entries(output.inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput);
+    for (const [input, { bytesInOutput }] of inputs) console.error(`${bytesInOutput}\t${input}`);
+    for (const [input, { imports }] of Object.entries(result.metafile.inputs)) for (const i of imports) if (i.kind === 'dynamic-import') console.error(`${input} -> import(${i.path})`);
   }
   // A module imported statically would load at every start (a bundle hoists such imports;
   // built-in modules come through the shims above, required where used): refuse to ship it.
-  const hoisted = Object.values(result.metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'import-statement' && i.path !== 'node:module');
-  if (hoisted.length > 0) {
-    console.error(`bundle-quick-start: the quick path would import ${hoisted.map((i) => i.path).join(', ')} at start-up: leave the module that needs it out (leftOut)`);
-    process.exit(1);
+  const hoisted = output.imports.filter((i) => i.kind === 'import-statement');
+  if (hoisted.length > 0) fail(`the quick path would load ${hoisted.map((i) => i.path).join(', ')} at start-up: leave the module that needs it out (leftOut)`);
+  let text = result.outputFiles[0].text;
+  for (const { path } of output.imports.filter((i) => i.kind === 'dynamic-import')) text = text.replaceAll(`import(${JSON.stringify(path)})`, `__dynamicImport(${JSON.stringify(path)})`);
+  if (/\bimport\s*\(/.test(text)) fail(`${name}: an import() is left in the bundle (a vm script cannot run it on Node 20)`);
+  // The last line is the build id the code cache must carry (bin/diskkit.js).
+  const buildId = `//# diskkit-build ${randomBytes(8).toString('hex')}`;
+  writeFileSync(outfile, `${text}${buildId}`);
+  writeCodeCache(name, buildId);
+}
+
+function fail(message) {
+  console.error(`bundle-quick-start: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * NAME.bundle.v8cache: the bundle's build id line, then V8's code cache of the bundle made
+ * after warm-up runs of its commands (ls, info or fsck of the FAT12 fixture and of a small
+ * Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
+ * far, and V8 takes it only from the same Node version and flags). Without it, or when V8
+ * rejects it, bin/diskkit.js compiles the text as before: the cache only saves time.
+ */
+function writeCodeCache(name, buildId) {
+  const cacheFile = `${dist}${name}.bundle.v8cache`;
+  rmSync(cacheFile, { force: true });
+  const work = mkdtempSync(join(tmpdir(), 'diskkit-warm-'));
+  try {
+    const fat12 = join(root, 'fixtures', 'fat12.img');
+    const images = [fat12];
+    const tree = join(work, 'tree', 'a', 'b');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'file.txt'), 'warm-up\n');
+    const cart = join(work, 'warm.cart');
+    const mkfs = spawnSync(process.execPath, [bin, 'mkfs', '--type', 'cartridge', cart, '--from', join(work, 'tree')], { stdio: 'ignore' });
+    if (mkfs.status === 0) images.push(cart);
+    else console.error('bundle-quick-start: warning: no Cartridge image for the warm-up (mkfs failed)');
+    const runs = name === 'quick-fsck'
+      ? images.map((img) => ['fsck', img])
+      : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
+    const script = `
+      const { writeFileSync } = require('node:fs');
+      const { loadQuickBundle } = require(${JSON.stringify(bin)});
+      const { exports: quick, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
+      (async () => {
+        for (const args of ${JSON.stringify(runs)}) if (!(await quick.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
+        writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(buildId + '\n')}, 'latin1'), script.createCachedData()]));
+      })();`;
+    const warm = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', cwd: work });
+    if (warm.status !== 0) console.error(`bundle-quick-start: warning: no code cache for ${name} (warm-up run failed: ${warm.stderr.trim().split('\n').slice(-3).join(' ')})`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }

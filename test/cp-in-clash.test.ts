@@ -96,3 +96,31 @@ describe('copy-in: case-only name clashes', () => {
     expect(existsSync('b.img')).toBe(false);
   });
 });
+
+describe('copy-in: a case-sensitive format keeps both names', () => {
+  // Cartridge names compare byte for byte (Volume.nameKey is the name itself), so the
+  // clash rules above must not apply: every source lands under its own name.
+  it.each([
+    ['an empty cartridge', false],
+    ['a cartridge that already holds a file', true],
+  ])('cp -r into %s copies OK.TXT and ok.txt, sub/a and SUB/a, exit 0', async (_what, prefilled) => {
+    const dir = freshDir('cart-', work);
+    const host = clashingTree(dir);
+    const cart = join(dir, 'c.cart');
+    expect((await diskkit(['mkfs', cart, '--type', 'cartridge', '--compress', 'none'])).exitCode).toBe(0);
+    if (prefilled) {
+      writeFileSync(join(dir, 'x'), 'x');
+      expect((await diskkit(['cp', join(dir, 'x'), `${cart}:/x`])).exitCode).toBe(0);
+    }
+    const r = await diskkit(['--json', 'cp', '-r', `${host}/.`, `${cart}:/`]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const listed = await diskkit(['ls', '-R', '--json', `${cart}:/`]);
+    const listing = JSON.parse(listed.stdout);
+    if (!Array.isArray(listing)) throw new Error(listed.stdout + listed.stderr);
+    const paths = listing.map((e: { path: string }) => e.path).filter((p: string) => p !== '/x').sort();
+    expect(paths).toEqual(['/OK.TXT', '/SUB', '/SUB/a', '/ok.txt', '/plain.txt', '/sub', '/sub/a', '/sub/b']);
+    const cat = async (p: string) => (await diskkit(['cat', `${cart}:${p}`])).stdout;
+    expect([await cat('/OK.TXT'), await cat('/ok.txt'), await cat('/SUB/a'), await cat('/sub/a')]).toEqual(['f', 'c', 'upper a', 'lower a']);
+  });
+});

@@ -8,10 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diskkitBytes } from './helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, diskkitBytes } from './helpers/cli.js';
 import { LatencyHistogram } from '../src/io/scan-stats.js';
 
 const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
@@ -76,6 +77,41 @@ describe('plain ls without the command tree', () => {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(16);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
+    }
+  });
+});
+
+describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
+  const cacheUsed = async (bin: string, bundle: string) =>
+    (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
+
+  it('the build leaves a code cache this Node takes, for both bundles', async () => {
+    expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+  });
+
+  it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-stale-cache-'));
+    try {
+      // bin/ and the bundle copied side by side as in the package; the bundle rebuilt
+      // with another build id (its last line) while the cache still names the old one.
+      cpSync(fileURLToPath(new URL('../bin/', import.meta.url)), join(dir, 'bin'), { recursive: true });
+      mkdirSync(join(dir, 'dist'));
+      const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+      const bundleText = readFileSync(dist + 'quick-start.bundle.cjs', 'utf8');
+      writeFileSync(join(dir, 'dist', 'quick-start.bundle.cjs'), bundleText.replace(/[0-9a-f]+$/, (id) => (id[0] === '0' ? '1' : '0') + id.slice(1)));
+      copyFileSync(dist + 'quick-start.bundle.v8cache', join(dir, 'dist', 'quick-start.bundle.v8cache'));
+      copyFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), join(dir, 'package.json'));
+      const staleBin = join(dir, 'bin', 'diskkit.js');
+      expect(await cacheUsed(staleBin, 'quick-start')).toBe('false');
+      const [stale, built] = await Promise.all([
+        execa('node', [staleBin, 'ls', '-l', '-R', FAT12], { reject: false, env: { NO_COLOR: '1' } }),
+        diskkitBytes(['ls', '-l', '-R', FAT12]),
+      ]);
+      expect(stale.exitCode, stale.stderr).toBe(0);
+      expect(stale.stdout + '\n').toBe(text(built.stdout));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -14,15 +14,16 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { readHostFileFully } from '../io/read-full.js';
 import { basename, join, resolve } from 'node:path';
-import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
 import { isWithin, joinPath } from '../engine/volume-path.js';
 import { printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
-import { startProgress, type Progress } from './progress.js';
+import { progressWanted, startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { nextDataOffset } from '../io/seek-data.js';
+import { HostTreeReader } from '../io/host-tree-reader.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -99,10 +100,22 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
 /** `collect`: return the outcome (errors included) instead of printing it and an exit code. */
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect: true): Promise<Outcome>;
 async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions, collect = false): Promise<number | Outcome> {
-  const { openVolume } = await import('../engine/open-volume.js');
   refuseReadOnlyImage(dest.image, Boolean(options.force));
-  const volume = await openVolume(dest.image, { partition: g.partition, writable: true });
+  // A copy the volume may take in bulk: the host tree's reader starts now, on its own
+  // thread, and reads while the engine loads and the image opens.
+  const bulkSource = bulkCandidate(sources, options, g);
+  const reader = bulkSource === null ? null : HostTreeReader.start(bulkSource);
+  let volume: Volume;
+  let openVolume: typeof import('../engine/open-volume.js').openVolume;
+  try {
+    ({ openVolume } = await import('../engine/open-volume.js'));
+    volume = await openVolume(dest.image, { partition: g.partition, writable: true });
+  } catch (error) {
+    reader?.close();
+    throw error;
+  }
   if (options.compress !== undefined && !volume.capabilities.compression) {
+    reader?.close();
     volume.close();
     throw usageError(`--compress is for images that compress their files (Cartridge); ${dest.image} is ${volume.format.toUpperCase()}`);
   }
@@ -132,10 +145,42 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     links.push({ path, reason });
     outcome.skipped.push({ path, reason });
   };
+  // A bulk import that failed half-way leaves the image as it was: nothing of it is committed.
+  let discard = false;
   try {
     const destInfo = statOrNull(volume, dest.path);
     const destIsDir = destInfo?.type === 'dir';
     if (sources.length > 1 && !destIsDir) throw usageError(`target '${dest.path}' is not a directory`);
+    let bulk: boolean;
+    try {
+      bulk = reader !== null && bulkCopy(volume, reader, dest.path, destIsDir, destInfo, options, times, outcome, fail, skipLink, g);
+    } catch (error) {
+      discard = true;
+      throw error;
+    } finally {
+      reader?.close();
+    }
+    if (bulk) {
+      for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
+      volume.commit();
+    } else await copyByPlan();
+  } finally {
+    // Files copied before an error are kept (runPlan commits on its normal path).
+    try {
+      if (!discard) volume.commit();
+    } finally {
+      volume.close();
+      for (const other of others.values()) other.close();
+    }
+  }
+  if (!g.json) for (const hint of hints) process.stderr.write(`diskkit: hint: ${hint}\n`);
+  if (collect) return outcome;
+  if (g.json) printJson(outcome);
+  return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+
+  async function copyByPlan(): Promise<void> {
+    const destInfo = statOrNull(volume, dest.path);
+    const destIsDir = destInfo?.type === 'dir';
     const plan: PlanItem[] = [];
     for (const src of sources) {
       try {
@@ -146,31 +191,77 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
       }
     }
     for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
-    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null);
+    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null, (name) => volume.nameKey(name));
     for (const clash of settled.clashes) {
       if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
       else if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `name clash with '${clash.other}' (--on-clash skip): '${clash.source}' not copied` });
       else if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `name clash with '${clash.other}'` });
       if (clash.resolution !== 'fail') {
         const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
-        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same FAT name '${clash.dest}': ${what}`);
+        warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same name in the image ('${clash.dest}'): ${what}`);
       }
     }
     await runPlan(volume, settled.plan, times, options, outcome, fail, g);
     if (options.verbose || options.preserve) (await import('./cp-report.js')).afterCopyIn(volume, dest.image, outcome.written, sources.some((s) => 'image' in s), options, g);
-  } finally {
-    // Files copied before an error are kept (runPlan commits on its normal path).
-    try {
-      volume.commit();
-    } finally {
-      volume.close();
-      for (const other of others.values()) other.close();
-    }
   }
-  if (!g.json) for (const hint of hints) process.stderr.write(`diskkit: hint: ${hint}\n`);
-  if (collect) return outcome;
-  if (g.json) printJson(outcome);
-  return outcome.errors.length > 0 ? ExitCode.ERROR : ExitCode.OK;
+}
+
+/**
+ * The host directory of a copy the bulk path could take: one host directory with -r, and
+ * none of the options it does not implement (-L, -v, -p, a progress bar); else null.
+ */
+function bulkCandidate(sources: Source[], options: CopyInOptions, g: GlobalOptions): string | null {
+  const source = sources[0];
+  if (sources.length !== 1 || !source || !('host' in source) || !options.recursive) return null;
+  if (options.followLinks || options.verbose || options.preserve || progressWanted(g)) return null;
+  try {
+    return statSync(source.host).isDirectory() ? source.host : null;
+  } catch {
+    return null; // the entry-by-entry copy reports it
+  }
+}
+
+/**
+ * `cp -r HOST_DIR IMAGE:/DEST` through the volume's bulk import when it has one and can
+ * take this copy (Cartridge: an empty image): true when it did.
+ */
+function bulkCopy(
+  volume: Volume,
+  reader: HostTreeReader,
+  dest: string,
+  destIsDir: boolean,
+  destInfo: EntryInfo | null,
+  options: CopyInOptions,
+  times: TimePolicy,
+  outcome: Outcome,
+  fail: (p: string, e: unknown) => void,
+  skipLink: (path: string, reason: string) => void,
+  g: GlobalOptions,
+): boolean {
+  if (!volume.importHostTree) return false;
+  const src = reader.root;
+  let root: string;
+  try {
+    root = target(basename(src.replace(/\/+\.?\/?$/, '')) || basename(src), true, /(^|\/)\.\/?$/.test(src), dest, destIsDir, destInfo, src);
+  } catch {
+    return false; // the entry-by-entry copy reports it
+  }
+  const result = volume.importHostTree(src, root, {
+    mtimeOf: (mtimeMs) => times.clamp(new Date(mtimeMs)).getTime(),
+    compression: options.compress,
+    onEntry: g.json ? (path, type, size, from) => outcome.written.push({ path, type, size, from }) : undefined,
+    reader,
+  });
+  if (!result) return false;
+  outcome.files += result.files;
+  outcome.directories += result.directories;
+  outcome.bytes += result.bytes;
+  for (const s of result.skipped) {
+    if (s.kind === 'link') skipLink(s.path, 'symbolic link not copied (-L copies what it points to)');
+    else fail(s.path, new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: s.path } }));
+  }
+  for (const e of result.errors) fail(e.path, new DiskkitError(e.code as ErrorCodeValue, e.message, { context: { path: e.path } }));
+  return true;
 }
 
 function planSource(item: PlanItem): string {

@@ -1,7 +1,8 @@
 /**
- * Names that FAT takes for the same one. FAT compares names case-insensitively, so
- * `OK.TXT` and `ok.txt` from a case-sensitive host would land on one entry and the
- * second would silently replace the first. Before a copy writes anything, its plan
+ * Names that the image's format takes for the same one (Volume.nameKey). FAT compares
+ * names case-insensitively, so `OK.TXT` and `ok.txt` from a case-sensitive host would
+ * land on one entry and the second would silently replace the first; a case-sensitive
+ * format (Cartridge) keeps both. Before a copy writes anything, its plan
  * is checked for such clashes and each is settled by the `--on-clash` policy
  * (mcopy asks the same question with `-D`): fail (default: report E_NAME_CLASH
  * naming both sources, copy the rest), skip, rename (`ok (2).txt`), or overwrite.
@@ -19,7 +20,7 @@ export function parseClashPolicy(value: string): ClashPolicy {
   return value as ClashPolicy;
 }
 
-export const ON_CLASH_HELP = "when two sources get the same FAT name (FAT ignores case: OK.TXT and ok.txt): fail (report it, copy the rest), skip, rename or overwrite";
+export const ON_CLASH_HELP = "when two sources get the same name in the image (FAT ignores case: OK.TXT and ok.txt): fail (report it, copy the rest), skip, rename or overwrite";
 
 /** What the plan needs to expose: where an item goes and whether it is a directory. */
 export interface ClashItem {
@@ -27,9 +28,9 @@ export interface ClashItem {
   dest: string;
 }
 
-/** How FAT sees a path: the same case-insensitive compare the engine does on lookup. */
-function foldPath(path: string): string {
-  return path.toUpperCase();
+/** How the format sees a path: each component through its own name comparison. */
+function pathKey(path: string, nameKey: (name: string) => string): string {
+  return path.split('/').map(nameKey).join('/');
 }
 
 function renamed(dest: string, n: number): string {
@@ -49,9 +50,11 @@ export interface ClashOutcome<T> {
 
 /**
  * Settles clashes in `plan` (items in walk order: a directory before its contents).
- * `existsInImage` answers whether a renamed destination is already taken in the image.
+ * `existsInImage` answers whether a renamed destination is already taken in the image;
+ * `nameKey` is the volume's name comparison.
  */
-export function resolveClashes<T extends ClashItem>(plan: T[], policy: ClashPolicy, sourceOf: (item: T) => string, existsInImage: (path: string) => boolean): ClashOutcome<T> {
+export function resolveClashes<T extends ClashItem>(plan: T[], policy: ClashPolicy, sourceOf: (item: T) => string, existsInImage: (path: string) => boolean, nameKey: (name: string) => string): ClashOutcome<T> {
+  const foldPath = (path: string) => pathKey(path, nameKey);
   const claimed = new Map<string, T>();
   const out: T[] = [];
   const clashes: ClashOutcome<T>['clashes'] = [];
@@ -92,7 +95,7 @@ export function resolveClashes<T extends ClashItem>(plan: T[], policy: ClashPoli
 
 /** The error a clash under `--on-clash fail` is reported with: both sources named. */
 export function clashError(clash: { dest: string; source: string; other: string }): DiskkitError {
-  return new DiskkitError(ErrorCode.NAME_CLASH, `'${clash.source}' not copied: FAT ignores case, and '${clash.other}' already goes to that name`, {
+  return new DiskkitError(ErrorCode.NAME_CLASH, `'${clash.source}' not copied: the image's format ignores case, and '${clash.other}' already goes to that name`, {
     context: { path: clash.dest },
     hint: 'use --on-clash rename|skip|overwrite to choose what happens',
   });

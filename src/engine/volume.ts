@@ -4,6 +4,7 @@
  * the volume, '/'-separated, root is '/'.
  */
 import type { DiskkitWarning } from './errors.js';
+import type { HostTreeReader } from '../io/host-tree-reader.js';
 import type { BlockSource } from '../io/block-source.js';
 
 export type EntryType = 'file' | 'dir';
@@ -152,6 +153,26 @@ export interface WriteFileOptions {
   compression?: string;
 }
 
+export interface HostImportOptions {
+  /** The mtime (ms) an entry gets from its host mtime (clamped for reproducible images). */
+  mtimeOf(mtimeMs: number): number;
+  /** The codec for the files ('lz4', 'zstd', 'none') on formats with capabilities.compression. */
+  compression?: string;
+  /** Called for each directory and file written, with its image path and host path. */
+  onEntry?(path: string, type: 'file' | 'dir', size: number, from: string): void;
+  /** The reader of `hostDir` the caller already started (so that it worked while the image opened); the caller closes it. */
+  reader?: HostTreeReader;
+}
+
+export interface HostImportResult {
+  files: number;
+  directories: number;
+  bytes: number;
+  /** Not copied: symbolic links (`link`) and other non-regular files (`other`). */
+  skipped: { path: string; reason: string; kind?: 'link' | 'other' }[];
+  errors: { path: string; code: string; message: string }[];
+}
+
 export interface Volume {
   readonly format: string;
   readonly source: BlockSource;
@@ -195,6 +216,15 @@ export interface Volume {
    * names only through this.
    */
   nameKey(name: string): string;
+
+  /**
+   * Optional fast path of `cp -r HOST_DIR IMAGE:/DEST`: copies a whole host tree in bulk
+   * (Cartridge: into an empty image, the catalog built bottom-up while a second thread
+   * reads the host files). Returns null, having written nothing, when it cannot (the
+   * image is not empty, DEST is not a directory it can make...): the caller then copies
+   * entry by entry. Host problems are returned per entry, like the entry-by-entry copy's.
+   */
+  importHostTree?(hostDir: string, dest: string, options: HostImportOptions): HostImportResult | null;
 
   /** Write operations; a read-only volume throws E_READ_ONLY (format) or E_UNSUPPORTED. */
   writeFile(path: string, data: Uint8Array | FileDataSource, options?: WriteFileOptions): EntryInfo;

@@ -145,7 +145,7 @@ describe('packs (§7.5)', () => {
       }
       const path = nextPath();
       const store = CartridgeStore.create(path, { compression: Compression.ZSTD });
-      const result = importHostTree(store, host, { mtimeOf: (st) => st.mtimeMs });
+      const result = importHostTree(store, host, { mtimeOf: (mtimeMs) => mtimeMs });
       expect(result.errors).toEqual([]);
       store.commit();
       store.close();

@@ -1,104 +1,208 @@
 /**
- * Fills a new Cartridge from a host directory in one pass (mkfs --from), building the
- * catalog bottom-up (docs/cartridge-format.md §7.1 "Bulk build"): directories are
- * numbered breadth first and each one's entries are taken in name-byte order, so the
- * catalog entries come out already sorted by (parent id, name) and stream into the
- * leaves with no sort and no catalog in memory; only the queue of directories is kept.
- * File data is written as each entry is reached.
+ * Fills an empty Cartridge from a host directory in one pass (mkfs --from, and cp -r
+ * into an empty image), building the catalog bottom-up (docs/cartridge-format.md §7.1
+ * "Bulk build"): directories are numbered breadth first and each one's entries are
+ * taken in name-byte order, so the catalog entries come out already sorted by (parent
+ * id, name) and stream into the leaves with no sort and no catalog in memory; only the
+ * queue of directories is kept. File data is written as each entry is reached.
+ *
+ * The host side (listing, open/fstat/read/close of each file) runs on a second thread
+ * (io/host-tree-reader.ts) in that same order; files too big for its slots are opened
+ * and streamed here.
  */
-import { closeSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { normalize } from 'node:path';
+import { HostTreeReader, RecordKind, type RecordKindId } from '../../io/host-tree-reader.js';
 import { readHostFileFully } from '../../io/read-full.js';
-import { join } from 'node:path';
-import { DiskkitError, fromSystemError } from '../errors.js';
-import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, encodeCatalogKey, validateName } from './catalog-key.js';
+import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
+import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, catalogKeyOfBytes, encodeCatalogKey } from './catalog-key.js';
 import { type InodeRecord, InodeKind, encodeInodeRecord } from './inode-record.js';
 import { type CartridgeStore } from './store.js';
 import type { CompressionId } from './superblock.js';
 
 export interface ImportOptions {
-  /** The times entries get: host mtime, or a clamped one for reproducible images. */
-  mtimeOf(st: Stats): number;
+  /** The time an entry gets from its host mtime (ms): as it is, or clamped for reproducible images. */
+  mtimeOf(mtimeMs: number): number;
   compression?: CompressionId;
+  /** Make the tree a new directory of this name in the root (cp -r SRC IMAGE:/NAME), rather than the root itself. */
+  into?: string;
+  /** The root entry's value to keep (cp into an existing empty image); else the root takes the host directory's time (mkfs --from). */
+  rootValue?: Uint8Array;
+  /** Called for each directory and file written (cp --json's list), with its image path and host path. */
+  onEntry?(path: string, type: 'file' | 'dir', size: number, from: string): void;
+  /** A reader of `dir` already started (and closed) by the caller; else one is started here. */
+  reader?: HostTreeReader;
 }
 
 export interface ImportResult {
   files: number;
   directories: number;
   bytes: number;
-  skipped: { path: string; reason: string }[];
+  /** Not copied, not an error for mkfs: links (`link`) and other non-regular files (`other`). */
+  skipped: { path: string; reason: string; kind?: 'link' | 'other' }[];
   errors: { path: string; code: string; message: string }[];
 }
 
+/** A directory whose entries the reader will list: where it is on the host and in the image. */
+interface Queued {
+  host: string;
+  id: number;
+  /** Image path (kept for onEntry). */
+  path: string;
+  /** Its own entry failed (a bad name): its entries are dropped, unreported. */
+  dropped: boolean;
+}
 
-function byNameBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+function imageChild(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
 export function importHostTree(store: CartridgeStore, dir: string, options: ImportOptions): ImportResult {
   const result: ImportResult = { files: 0, directories: 0, bytes: 0, skipped: [], errors: [] };
-  const rootStat = statSync(dir);
   // Ids come from the store's counter, which packs written on the way draw from too (§7.5).
   const newId = () => store.newInodeId();
-  const queue: { host: string; id: number }[] = [{ host: dir, id: ROOT_DIRECTORY_ID }];
+  if (options.reader && options.reader.root !== dir) throw new Error(`reader of ${options.reader.root} given to import ${dir}`);
+  const reader = options.reader ?? HostTreeReader.start(dir);
+  const error = (path: string, e: DiskkitError): void => {
+    result.errors.push({ path, code: e.code, message: e.message });
+  };
+  const directory = (id: number, mtimeMs: number): Uint8Array => encodeInodeRecord({ id, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: options.mtimeOf(mtimeMs), data: { mode: 'empty' } });
 
   function* entries(): Generator<readonly [Uint8Array, Uint8Array]> {
-    const root: InodeRecord = { id: ROOT_DIRECTORY_ID, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: options.mtimeOf(rootStat), data: { mode: 'empty' } };
-    yield [ROOT_ENTRY_KEY, encodeInodeRecord(root)];
-    for (let q = 0; q < queue.length; q++) {
-      const { host, id: parentId } = queue[q]!;
-      let names: string[];
-      try {
-        names = readdirSync(host).sort(byNameBytes);
-      } catch (error) {
-        const e = fromSystemError(error, host, 'read directory');
-        result.errors.push({ path: host, code: e.code, message: e.message });
+    if (!reader.next() || reader.kind !== RecordKind.ROOT) throw hostFailure(reader, dir);
+    const top: Queued = { host: normalize(dir).replace(/(.)\/+$/, '$1'), id: ROOT_DIRECTORY_ID, path: '/', dropped: false };
+    yield [ROOT_ENTRY_KEY, options.rootValue ?? directory(ROOT_DIRECTORY_ID, reader.mtimeMs)];
+    if (options.into !== undefined) {
+      top.id = newId();
+      top.path = `/${options.into}`;
+      result.directories++;
+      options.onEntry?.(top.path, 'dir', 0, dir);
+      yield [encodeCatalogKey(ROOT_DIRECTORY_ID, options.into), directory(top.id, reader.mtimeMs)];
+    }
+    const queue: Queued[] = [top];
+    let q = -1;
+    let current = top;
+    while (reader.next()) {
+      // (Widened: the check of the ROOT record above narrowed the property for the compiler.)
+      const kind = reader.kind as RecordKindId;
+      if (kind === RecordKind.DIR_BEGIN || kind === RecordKind.DIR_ERROR) {
+        current = queue[++q]!;
+        if (kind === RecordKind.DIR_ERROR && !current.dropped) error(current.host, hostError(reader, current.host));
         continue;
       }
-      for (const name of names) {
-        const path = join(host, name);
-        try {
-          validateName(name);
-          const st = lstatSync(path);
-          if (st.isSymbolicLink()) {
-            result.skipped.push({ path, reason: 'symbolic link not copied (Cartridge 1.0 stores no links)' });
-            continue;
-          }
-          if (st.isDirectory()) {
-            const id = newId();
-            queue.push({ host: path, id });
-            result.directories++;
-            yield [encodeCatalogKey(parentId, name), encodeInodeRecord({ id, kind: InodeKind.DIRECTORY, permissions: 0, size: 0, mtimeMs: options.mtimeOf(st), data: { mode: 'empty' } })];
-            continue;
-          }
-          if (!st.isFile()) {
-            result.skipped.push({ path, reason: 'not a regular file or directory' });
-            continue;
-          }
-          let fd: number;
-          try {
-            fd = openSync(path, 'r');
-          } catch (error) {
-            throw fromSystemError(error, path, 'open');
-          }
-          let data: InodeRecord['data'];
-          try {
-            data = store.storeData({ size: st.size, read: (buf, length, position) => readHostFileFully(fd, buf, length, position, path) }, { compression: options.compression });
-          } finally {
-            closeSync(fd);
-          }
+      if (kind === RecordKind.FATAL) throw hostFailure(reader, current.host);
+      if (current.dropped) {
+        if (kind === RecordKind.DIRECTORY) queue.push({ host: '', id: 0, path: '', dropped: true });
+        continue;
+      }
+      // Names and host paths are strings only where needed (a file's own copy needs neither):
+      // the key is made from the name's bytes, which the reader checked are UTF-8.
+      const key = kind === RecordKind.BAD_NAME ? null : catalogKeyOfBytes(current.id, reader.nameBytes);
+      if (key === null) {
+        const host = hostPath(current.host, reader.name);
+        // The reader still lists a directory whose entry failed: keep the queues in step.
+        if (kind === RecordKind.DIRECTORY) queue.push({ host, id: 0, path: '', dropped: true });
+        error(host, new DiskkitError(ErrorCode.BAD_NAME, `invalid name ${JSON.stringify(reader.name)}${kind === RecordKind.BAD_NAME ? ' (not UTF-8)' : ''}`, { context: { path: host } }));
+        continue;
+      }
+      switch (kind) {
+        case RecordKind.DIRECTORY: {
           const id = newId();
-          result.files++;
-          result.bytes += st.size;
-          yield [encodeCatalogKey(parentId, name), encodeInodeRecord({ id, kind: InodeKind.FILE, permissions: 0, size: st.size, mtimeMs: options.mtimeOf(st), data })];
-        } catch (error) {
-          if (!(error instanceof DiskkitError)) throw error;
-          result.errors.push({ path, code: error.code, message: error.message });
+          const host = hostPath(current.host, reader.name);
+          const path = options.onEntry ? imageChild(current.path, reader.name) : '';
+          queue.push({ host, id, path, dropped: false });
+          result.directories++;
+          options.onEntry?.(path, 'dir', 0, host);
+          yield [key, directory(id, reader.mtimeMs)];
+          break;
         }
+        case RecordKind.FILE:
+        case RecordKind.BIG_FILE: {
+          const size = reader.size;
+          const data = kind === RecordKind.FILE ? store.storeBytes(reader.data, options.compression) : streamed(store, hostPath(current.host, reader.name), size, options.compression);
+          if (data instanceof DiskkitError) {
+            error(hostPath(current.host, reader.name), data);
+            break;
+          }
+          result.files++;
+          result.bytes += size;
+          options.onEntry?.(imageChild(current.path, reader.name), 'file', size, hostPath(current.host, reader.name));
+          yield [key, encodeInodeRecord({ id: newId(), kind: InodeKind.FILE, permissions: 0, size, mtimeMs: options.mtimeOf(reader.mtimeMs), data })];
+          break;
+        }
+        default:
+          reportOther(kind, hostPath(current.host, reader.name));
       }
     }
   }
 
-  // The root entry is not counted (as mkfs counts it: fileCount starts at 0).
-  store.adoptCatalog(entries(), () => ({ fileCount: result.files + result.directories }));
+  function reportOther(kind: RecordKindId, host: string): void {
+    switch (kind) {
+      case RecordKind.SYMLINK:
+        result.skipped.push({ path: host, reason: 'symbolic link not copied (Cartridge 1.0 stores no links)', kind: 'link' });
+        break;
+      case RecordKind.OTHER:
+        result.skipped.push({ path: host, reason: 'not a regular file or directory', kind: 'other' });
+        break;
+      case RecordKind.LOOP:
+        error(host, new DiskkitError(ErrorCode.CHAIN_LOOP, 'directory loop (a mount of one of its ancestors); skipped', { context: { path: host } }));
+        break;
+      case RecordKind.SHORT:
+        error(host, new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path: host } }));
+        break;
+      default:
+        error(host, hostError(reader, host));
+    }
+  }
+
+  try {
+    // The root entry is not counted (as mkfs counts it: fileCount starts at 0).
+    store.adoptCatalog(entries(), () => ({ fileCount: result.files + result.directories }));
+  } finally {
+    if (!options.reader) reader.close();
+  }
   return result;
+}
+
+/** `name` in the host directory `dir` (as path.join gives it: the walk's root is normalized once). */
+function hostPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : dir === '.' ? name : `${dir}/${name}`;
+}
+
+/** A file too big for the reader's slots, streamed from the host here; a host-side failure is returned (the entry is skipped), an image-side one thrown. */
+function streamed(store: CartridgeStore, path: string, size: number, compression: CompressionId | undefined): InodeRecord['data'] | DiskkitError {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return fromSystemError(e, path, 'open');
+  }
+  let hostFailure: DiskkitError | null = null;
+  try {
+    return store.storeData({
+      size,
+      read: (buf, length, position) => {
+        try {
+          readHostFileFully(fd, buf, length, position, path);
+        } catch (e) {
+          hostFailure = e as DiskkitError;
+          throw e;
+        }
+      },
+    }, { compression });
+  } catch (e) {
+    if (hostFailure) return hostFailure;
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function hostError(reader: HostTreeReader, path: string): DiskkitError {
+  const { action, code, message } = reader.error;
+  return fromSystemError(Object.assign(new Error(message), code ? { code } : {}), path, action);
+}
+
+function hostFailure(reader: HostTreeReader, path: string): DiskkitError {
+  return reader.kind === RecordKind.FATAL ? hostError(reader, path) : new DiskkitError(ErrorCode.IO, 'the host reader ended early', { context: { path } });
 }

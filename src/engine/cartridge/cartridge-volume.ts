@@ -18,7 +18,8 @@
  */
 import type { BlockSource } from '../../io/block-source.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
-import type { EntryInfo, FileDataSource, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WriteFileOptions } from '../volume.js';
+import type { EntryInfo, FileDataSource, HostImportOptions, HostImportResult, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WriteFileOptions } from '../volume.js';
+import { importHostTree } from './bulk-import.js';
 import { passphraseFor } from '../passphrase.js';
 import { CartridgeStore, MAX_WHOLE_READ } from './store.js';
 import { ChecksumAlgorithm } from './checksum.js';
@@ -310,6 +311,27 @@ export class CartridgeVolume implements Volume {
       onProgress: options.onProgress,
     });
     return this.entryOf(p, inode);
+  }
+
+  /**
+   * cp -r of a host directory into an image that holds nothing but its root: the bulk
+   * import (bulk-import.ts) into `/` or into a new directory `/NAME`. Anything else
+   * (a fuller image, a deeper destination) returns null and is copied entry by entry.
+   */
+  importHostTree(hostDir: string, dest: string, options: HostImportOptions): HostImportResult | null {
+    const parts = normalize(dest).split('/').filter(Boolean);
+    if (parts.length > 1 || !this.capabilities.writable) return null;
+    const rootValue = this.store.emptyCatalogRoot();
+    if (rootValue === null) return null;
+    const store = this.writableStore();
+    return importHostTree(store, hostDir, {
+      mtimeOf: options.mtimeOf,
+      compression: options.compression === undefined ? undefined : compressionId(options.compression),
+      into: parts[0],
+      rootValue,
+      onEntry: options.onEntry,
+      reader: options.reader,
+    });
   }
 
   mkdir(path: string, options: { parents?: boolean; mtime?: Date } = {}): EntryInfo {

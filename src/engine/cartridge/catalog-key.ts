@@ -46,6 +46,21 @@ export function encodeCatalogKey(parentId: number, name: string): Uint8Array {
   return key;
 }
 
+/**
+ * The key of `nameBytes` (UTF-8, checked by the caller) in `parentId`, or null when the
+ * name is one validateName refuses: for a bulk import, which has the bytes already and
+ * would otherwise decode and re-encode every name.
+ */
+export function catalogKeyOfBytes(parentId: number, nameBytes: Uint8Array): Uint8Array | null {
+  const n = nameBytes.length;
+  if (n < 1 || n > MAX_NAME_BYTES || nameBytes.includes(0x2f) || nameBytes.includes(0)) return null;
+  if (nameBytes[0] === 0x2e && (n === 1 || (n === 2 && nameBytes[1] === 0x2e))) return null;
+  const key = new Uint8Array(8 + n);
+  writeU64BE(key, 0, parentId);
+  key.set(nameBytes, 8);
+  return key;
+}
+
 /** The key range [from, to) holding every child of `parentId`. */
 export function childrenRange(parentId: number): { from: Uint8Array; to: Uint8Array } {
   const from = new Uint8Array(8);

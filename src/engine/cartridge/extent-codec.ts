@@ -14,7 +14,7 @@ import { readU32LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { aeadSeal, sealNonce, sealTag } from './block-pointer.js';
 import { type ChecksumAlgorithmId, computeChecksum, sameChecksum } from './checksum.js';
-import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmEncrypt, randomNonce } from './aead.js';
+import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmDecryptInPlace, gcmEncrypt, randomNonce } from './aead.js';
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
 import { zstdCompressSync, zstdDecompressSync } from './zstd-sync.js';
@@ -34,6 +34,8 @@ export interface CompressedExtent {
   /** The id actually used: NONE when compression did not pay. */
   compression: CompressionId;
   logicalLength: number;
+  /** The checksum of `bytes`, when a codec thread computed it already (unencrypted images). */
+  checksum?: Uint8Array | null;
 }
 
 // The native codecs load on first use: every command registers the Cartridge format,
@@ -118,7 +120,7 @@ export function sealExtent(extent: CompressedExtent, address: number, generation
     seal = aeadSeal(tag, nonce);
   } else {
     stored = extent.bytes;
-    seal = computeChecksum(ctx.checksumAlgorithm, extent.bytes);
+    seal = extent.checksum ?? computeChecksum(ctx.checksumAlgorithm, extent.bytes);
   }
   return { stored, record: { address, generation, pageCount, storedLength, logicalLength: extent.logicalLength, compression: extent.compression, seal } };
 }
@@ -249,9 +251,18 @@ export function decompressExtentInto(bytes: Uint8Array, record: ExtentRecord, ou
   return out.subarray(0, record.logicalLength);
 }
 
-/** Verifies `stored` against the record and decodes it into `out` (see decompressExtentInto). */
+/**
+ * Verifies `stored` against the record and decodes it into `out` (see
+ * decompressExtentInto). Encrypted, `stored` is decrypted in place (callers pass a
+ * buffer they reuse), so the result may be a view of it.
+ */
 export function decodeExtentInto(stored: Uint8Array, record: ExtentRecord, ctx: ExtentContext, out: Uint8Array): Uint8Array {
-  return decompressExtentInto(openExtent(stored, record, ctx), record, out);
+  if (!ctx.dataKey) return decompressExtentInto(openExtent(stored, record, ctx), record, out);
+  if (stored.length < record.storedLength) throw new DiskkitError(ErrorCode.TRUNCATED, `extent at page ${record.address} is cut short`, { context: { page: record.address } });
+  const bytes = stored.subarray(0, record.storedLength);
+  const aad = associatedData(ctx.uuid, record.address, record.generation, DATA_EXTENT_AAD_TYPE);
+  if (!gcmDecryptInPlace(ctx.dataKey, sealNonce(record.seal), bytes, sealTag(record.seal), aad)) throw corrupt(record, 'authentication tag mismatch (tampered, moved or wrong key)', 'tag');
+  return decompressExtentInto(bytes, record, out);
 }
 
 export async function decompressExtent(bytes: Uint8Array, record: ExtentRecord): Promise<Uint8Array> {

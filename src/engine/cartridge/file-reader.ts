@@ -9,6 +9,7 @@
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer } from './block-pointer.js';
 import { BTree } from './btree.js';
+import { CodecQueue, CodecSlot, codecPoolAvailable } from './codec-pool.js';
 import { type ExtentContext, decodeExtentInto } from './extent-codec.js';
 import { readExtent } from './extent-cache.js';
 import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
@@ -26,6 +27,22 @@ const DECODED_EXTENTS = 4;
  * elsewhere (random access) go through the cache, which then serves repeats.
  */
 const SCRATCH_BUFFERS = 2;
+/**
+ * A file at least this large, read in order (see `streak`), is decoded ahead on both
+ * cores (codec-pool.ts): the next READ_AHEAD_SLOTS extents are read into shared slots
+ * and their verification and decoding queued, the worker taking them oldest first and
+ * this thread, when it would wait, the newest still queued.
+ */
+const READ_AHEAD_MIN_BYTES = 8 * MAX_EXTENT_LOGICAL;
+const READ_AHEAD_SLOTS = 4;
+/** Slots at most, when this thread reads further ahead rather than wait for the worker (CodecQueue.takeOldest). */
+const READ_AHEAD_SLOTS_MAX = 12;
+
+interface Ahead {
+  offset: number;
+  record: ExtentRecord;
+  slot: CodecSlot;
+}
 
 export interface CartridgeReader {
   size: number;
@@ -127,6 +144,22 @@ class ExtentMapReader implements CartridgeReader {
   private nextScratch = 0;
   /** File offset just past the last extent decoded (-1: none yet). */
   private nextOffset = -1;
+  /** Read-ahead (see READ_AHEAD_MIN_BYTES): extents queued in file order, their slots, and where the next one is looked up. */
+  private readonly ahead: Ahead[] = [];
+  private readonly aheadQueue = new CodecQueue();
+  private readonly aheadFree: CodecSlot[] = [];
+  /** The slot whose bytes the last read-ahead decode returned (recycled on the next one). */
+  private aheadHeld: CodecSlot | null = null;
+  private aheadFrom = 0;
+  /**
+   * Reads in a row, each starting where the previous one ended: read-ahead starts at two
+   * (a random reader that happens to hit the next bytes once starts nothing; holes
+   * between extents do not break a sequential read).
+   */
+  private streak = 0;
+  private lastReadEnd = -1;
+  /** Slots this reader made (free, queued or held). */
+  private aheadSlots = 0;
 
   constructor(
     private readonly pager: Pager,
@@ -143,6 +176,8 @@ class ExtentMapReader implements CartridgeReader {
     this.checkRange(length, position);
     if (length === 0) return;
     const end = position + length;
+    this.streak = position === this.lastReadEnd ? this.streak + 1 : 0;
+    this.lastReadEnd = end;
     for (const cached of this.decoded) {
       if (position >= cached.offset && end <= cached.offset + cached.bytes.length) {
         buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
@@ -176,9 +211,13 @@ class ExtentMapReader implements CartridgeReader {
       return hit!.bytes;
     }
     const sequential = offset === this.nextOffset || this.nextOffset < 0;
+    const streaming = this.streak >= 2;
     this.nextOffset = offset + record.logicalLength;
-    let bytes: Uint8Array;
-    if (sequential && !this.pager.extentCache.has(record.address)) {
+    let bytes: Uint8Array | null = null;
+    if (streaming && this.size >= READ_AHEAD_MIN_BYTES && codecPoolAvailable()) bytes = this.decodeAhead(offset, record);
+    if (bytes) {
+      // decoded on either thread, from the read-ahead queue
+    } else if (sequential && !this.pager.extentCache.has(record.address)) {
       const scratch = this.scratch[this.nextScratch] ?? (this.scratch[this.nextScratch] = new Uint8Array(MAX_EXTENT_LOGICAL));
       this.nextScratch = (this.nextScratch + 1) % SCRATCH_BUFFERS;
       // A decoded entry still pointing into this buffer is about to be overwritten.
@@ -196,6 +235,83 @@ class ExtentMapReader implements CartridgeReader {
     this.decoded.unshift({ offset, address: record.address, bytes });
     if (this.decoded.length > DECODED_EXTENTS) this.decoded.pop();
     return bytes;
+  }
+
+  /** The extent at `offset` through the read-ahead queue; null when it cannot go that way (then it is decoded here). */
+  private decodeAhead(offset: number, record: ExtentRecord): Uint8Array | null {
+    if (this.aheadHeld) {
+      this.dropDecodedIn(this.aheadHeld.input);
+      this.dropDecodedIn(this.aheadHeld.output);
+      this.aheadFree.push(this.aheadHeld);
+      this.aheadHeld = null;
+    }
+    const head = this.ahead[0];
+    if (!head || head.offset !== offset || head.record.address !== record.address || head.record.generation !== record.generation) {
+      this.stopAhead();
+      this.aheadFrom = offset;
+    }
+    this.fillAhead();
+    const first = this.ahead[0];
+    if (!first || first.offset !== offset || first.record.address !== record.address || first.record.generation !== record.generation) {
+      this.stopAhead();
+      return null;
+    }
+    let slot: CodecSlot;
+    try {
+      slot = this.aheadQueue.takeOldest(() => this.readFurther());
+    } catch (error) {
+      this.stopAhead();
+      throw error;
+    }
+    this.ahead.shift();
+    this.aheadHeld = slot;
+    return slot.result();
+  }
+
+  /** One more slot (up to READ_AHEAD_SLOTS_MAX), filled and queued; false when none could be. */
+  private readFurther(): boolean {
+    const before = this.ahead.length;
+    if (this.aheadFree.length === 0 && this.aheadSlots < READ_AHEAD_SLOTS_MAX) {
+      this.aheadFree.push(CodecSlot.create());
+      this.aheadSlots++;
+    }
+    this.fillAhead(1);
+    return this.ahead.length > before;
+  }
+
+  /** Reads and queues the extents after the last one queued while slots are free (at most `limit`). */
+  private fillAhead(limit = Infinity): void {
+    while (this.aheadSlots < READ_AHEAD_SLOTS) {
+      this.aheadFree.push(CodecSlot.create());
+      this.aheadSlots++;
+    }
+    if (this.aheadFree.length === 0) return;
+    let queued = 0;
+    const pageSize = this.pager.pageSize;
+    for (const [key, value] of this.map.range(offsetKey(this.aheadFrom))) {
+      if (this.aheadFree.length === 0 || queued >= limit || key.length !== 8 || value.length !== EXTENT_RECORD_SIZE) break;
+      const offset = keyOffset(key);
+      const slot = this.aheadFree[this.aheadFree.length - 1]!;
+      let record: ExtentRecord;
+      try {
+        record = decodeExtentRecord(value, 0, pageSize, this.pager.space.pageCount);
+        if (offset < this.aheadFrom || record.pageCount * pageSize > slot.input.length) break;
+        this.pager.readRawInto(record.address, record.pageCount, slot.input);
+      } catch {
+        // Reported when (and if) the extent itself is read, by the path that decodes it here.
+        break;
+      }
+      this.aheadFree.pop();
+      this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx });
+      this.ahead.push({ offset, record, slot });
+      this.aheadFrom = offset + record.logicalLength;
+      queued++;
+    }
+  }
+
+  private stopAhead(): void {
+    this.aheadFree.push(...this.aheadQueue.drain());
+    this.ahead.length = 0;
   }
 
   private dropDecodedIn(buffer: Uint8Array): void {

@@ -4,7 +4,7 @@
  * the root of the file's extent map, or a range of a shared pack (§7.5).
  */
 import { defineStruct } from '../struct.js';
-import { readU16LE, readU32LE, readU64LE } from '../binary.js';
+import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../binary.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { type BlockPointer, BLOCK_POINTER_SIZE, decodeBlockPointer, encodeBlockPointer } from './block-pointer.js';
 import { EXTENT_RECORD_SIZE } from './extent-record.js';
@@ -54,6 +54,13 @@ export interface InodeRecord {
 
 const MODE_IDS: Record<InodeData['mode'], number> = { empty: DataMode.EMPTY, inline: DataMode.INLINE_BYTES, extent: DataMode.EXTENT, 'extent-map': DataMode.EXTENT_MAP, packed: DataMode.PACKED };
 
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
+}
+
 function dataPayload(data: InodeData): Uint8Array {
   switch (data.mode) {
     case 'empty':
@@ -70,10 +77,11 @@ function dataPayload(data: InodeData): Uint8Array {
       return out;
     }
     case 'packed': {
+      // Number arithmetic rather than a DataView and a BigInt: a bulk import encodes one per small file.
       const out = new Uint8Array(PACKED_DATA_SIZE);
-      const view = new DataView(out.buffer);
-      view.setBigUint64(0, BigInt(data.packId), true);
-      view.setUint32(8, data.offset, true);
+      writeU32(out, 0, data.packId >>> 0);
+      writeU32(out, 4, Math.floor(data.packId / 0x100000000));
+      writeU32(out, 8, data.offset);
       return out;
     }
   }
@@ -83,19 +91,16 @@ export function encodeInodeRecord(inode: InodeRecord): Uint8Array {
   const data = inode.data;
   const payload = dataPayload(data);
   const out = new Uint8Array(INODE_HEADER_SIZE + payload.length);
-  InodeHeaderStruct.encode(
-    {
-      id: inode.id,
-      kind: inode.kind,
-      dataMode: MODE_IDS[data.mode],
-      mode: inode.permissions,
-      links: inode.kind === InodeKind.PACK ? (inode.links ?? 0) : 0,
-      size: inode.size,
-      mtimeMs: inode.mtimeMs,
-      dataLength: payload.length,
-    },
-    out,
-  );
+  // InodeHeaderStruct.encode, unrolled (as decodeHeader below): a bulk import encodes one per entry.
+  const f = InodeHeaderStruct.fields;
+  writeU64LE(out, f.id.offset, inode.id);
+  out[f.kind.offset] = inode.kind;
+  out[f.dataMode.offset] = MODE_IDS[data.mode];
+  writeU16LE(out, f.mode.offset, inode.permissions);
+  writeU32LE(out, f.links.offset, inode.kind === InodeKind.PACK ? (inode.links ?? 0) : 0);
+  writeU64LE(out, f.size.offset, inode.size);
+  writeU64LE(out, f.mtimeMs.offset, inode.mtimeMs);
+  writeU16LE(out, f.dataLength.offset, payload.length);
   out.set(payload, INODE_HEADER_SIZE);
   return out;
 }

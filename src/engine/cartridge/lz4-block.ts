@@ -114,21 +114,16 @@ const MAX_OFFSET = 65535;
 /** Reused hash table of the encoder (positions + 1; 0 = empty). */
 let table: Int32Array | null = null;
 
-function writeLength(out: Uint8Array, op: number, length: number): number {
-  while (length >= 255) {
-    out[op++] = 255;
-    length -= 255;
-  }
-  out[op++] = length;
-  return op;
-}
-
 /**
  * Encodes `src` as one LZ4 block into `out` from `at` (greedy, one hash probe per
  * position, skipping faster through data that does not match, like the reference fast
  * mode). Returns the end of the block in `out`, or -1 as soon as it would pass `limit`
  * (the caller stores the extent raw then: compression that saves no page does not pay,
  * §9.2, and incompressible data is abandoned early instead of encoded in full).
+ *
+ * One loop with every variable local (no closure, no helper per sequence): text of
+ * short words makes a sequence every ~7 bytes, and a call per sequence cost most of
+ * the time (0.11 GB/s per core against about twice that now).
  */
 export function encodeLz4Block(src: Uint8Array, out: Uint8Array, at: number, limit: number): number {
   const n = src.length;
@@ -136,38 +131,15 @@ export function encodeLz4Block(src: Uint8Array, out: Uint8Array, at: number, lim
   const sv = new DataView(src.buffer, src.byteOffset, src.length);
   const hash = (table ??= new Int32Array(1 << HASH_LOG));
   hash.fill(0);
+  const shift = 32 - HASH_LOG;
+  const maxEnd = n - LAST_LITERALS;
+  const matchLimit = n - MATCH_FIND_LIMIT;
   let op = at;
   let anchor = 0;
   let ip = 0;
-  const matchLimit = n - MATCH_FIND_LIMIT;
-  const emit = (literalEnd: number, offset: number, matchLength: number): boolean => {
-    const literals = literalEnd - anchor;
-    // token + literal length bytes + literals + offset + match length bytes
-    if (op + literals + Math.floor((literals + matchLength) / 255) + 8 > limit) return false;
-    const tokenAt = op++;
-    let token = 0;
-    if (literals >= 15) {
-      token = 0xf0;
-      op = writeLength(out, op, literals - 15);
-    } else token = literals << 4;
-    if (literals >= LONG_LITERALS) out.set(src.subarray(anchor, literalEnd), op);
-    else for (let i = 0; i < literals; i++) out[op + i] = src[anchor + i]!;
-    op += literals;
-    if (matchLength > 0) {
-      out[op++] = offset & 0xff;
-      out[op++] = offset >>> 8;
-      const extra = matchLength - MIN_MATCH;
-      if (extra >= 15) {
-        token |= 15;
-        op = writeLength(out, op, extra - 15);
-      } else token |= extra;
-    }
-    out[tokenAt] = token;
-    return true;
-  };
   while (ip < matchLimit) {
     const sequence = sv.getUint32(ip, true);
-    const h = Math.imul(sequence, 2654435761) >>> (32 - HASH_LOG);
+    const h = Math.imul(sequence, 2654435761) >>> shift;
     const ref = hash[h]! - 1;
     hash[h] = ip + 1;
     if (ref < 0 || ip - ref > MAX_OFFSET || sv.getUint32(ref, true) !== sequence) {
@@ -181,23 +153,75 @@ export function encodeLz4Block(src: Uint8Array, out: Uint8Array, at: number, lim
       start--;
       from--;
     }
-    const maxEnd = n - LAST_LITERALS;
     let end = ip + MIN_MATCH;
     let back = ref + MIN_MATCH;
-    while (end + 4 <= maxEnd && sv.getUint32(end, true) === sv.getUint32(back, true)) {
+    // Four bytes at a time; the first differing byte of a word is its lowest set bit's byte (little-endian).
+    let differs = false;
+    while (end + 4 <= maxEnd) {
+      const diff = sv.getUint32(end, true) ^ sv.getUint32(back, true);
+      if (diff !== 0) {
+        end += (31 - Math.clz32(diff & -diff)) >>> 3;
+        differs = true;
+        break;
+      }
       end += 4;
       back += 4;
     }
-    while (end < maxEnd && src[end] === src[back]) {
-      end++;
-      back++;
+    if (!differs) {
+      while (end < maxEnd && src[end] === src[back]) {
+        end++;
+        back++;
+      }
     }
-    if (!emit(start, start - from, end - start)) return -1;
+    const literals = start - anchor;
+    const matchLength = end - start;
+    // token + literal length bytes + literals + offset + match length bytes
+    if (op + literals + ((literals + matchLength) / 255 | 0) + 8 > limit) return -1;
+    const tokenAt = op++;
+    let token: number;
+    if (literals >= 15) {
+      token = 0xf0;
+      let rest = literals - 15;
+      while (rest >= 255) {
+        out[op++] = 255;
+        rest -= 255;
+      }
+      out[op++] = rest;
+    } else token = literals << 4;
+    if (literals >= LONG_LITERALS) out.set(src.subarray(anchor, start), op);
+    else for (let i = 0; i < literals; i++) out[op + i] = src[anchor + i]!;
+    op += literals;
+    const offset = start - from;
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+    const extra = matchLength - MIN_MATCH;
+    if (extra >= 15) {
+      token |= 15;
+      let rest = extra - 15;
+      while (rest >= 255) {
+        out[op++] = 255;
+        rest -= 255;
+      }
+      out[op++] = rest;
+    } else token |= extra;
+    out[tokenAt] = token;
     anchor = end;
     ip = end;
     // Index a position inside the match too, so the next sequences find it.
-    if (end - 2 < matchLimit && end - 2 > start) hash[Math.imul(sv.getUint32(end - 2, true), 2654435761) >>> (32 - HASH_LOG)] = end - 2 + 1;
+    if (end - 2 < matchLimit && end - 2 > start) hash[Math.imul(sv.getUint32(end - 2, true), 2654435761) >>> shift] = end - 2 + 1;
   }
-  if (!emit(n, 0, 0)) return -1;
-  return op;
+  // The last literals.
+  const literals = n - anchor;
+  if (op + literals + ((literals / 255) | 0) + 2 > limit) return -1;
+  if (literals >= 15) {
+    out[op++] = 0xf0;
+    let rest = literals - 15;
+    while (rest >= 255) {
+      out[op++] = 255;
+      rest -= 255;
+    }
+    out[op++] = rest;
+  } else out[op++] = literals << 4;
+  out.set(src.subarray(anchor, n), op);
+  return op + literals;
 }

@@ -10,7 +10,7 @@
  * same bytes. Encrypted images cannot be byte-identical (random uuid, master key, salt
  * and nonces, §10): their reproducible part is the content and layout.
  */
-import { existsSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { formatBytes } from '../byte-size.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
@@ -61,7 +61,7 @@ export async function createCartridge(request: MkfsRequest): Promise<MkfsOutcome
   }
   // Reproducible: every time comes from SOURCE_DATE_EPOCH (or 0 with --invariant alone).
   const fixedMs = request.reproducible ? (request.epoch ?? 0) * 1000 : undefined;
-  const mtimeOf = (st: Stats): number => (fixedMs !== undefined && request.epoch !== undefined ? Math.min(Math.floor(st.mtimeMs), fixedMs) : Math.floor(st.mtimeMs));
+  const mtimeOf = (mtimeMs: number): number => (fixedMs !== undefined && request.epoch !== undefined ? Math.min(Math.floor(mtimeMs), fixedMs) : Math.floor(mtimeMs));
   const temporary = join(dirname(request.image), `.${basename(request.image)}.mkfs-${process.pid}`);
   let store: CartridgeStore | null = null;
   let filled: MkfsFilled | null = null;

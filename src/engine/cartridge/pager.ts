@@ -144,9 +144,15 @@ export class Pager {
    */
   readRawScratch(address: number, count: number): Uint8Array {
     const length = count * this.pageSize;
-    if (this.pending.overlaps(address, count)) this.flushWrites();
     if (this.scratch.length < length) this.scratch = new Uint8Array(length);
-    const buf = this.scratch.subarray(0, length);
+    return this.readRawInto(address, count, this.scratch);
+  }
+
+  /** Reads `count` whole pages from `address` into the start of `into` (long enough); returns that part of it. */
+  readRawInto(address: number, count: number, into: Uint8Array): Uint8Array {
+    const length = count * this.pageSize;
+    if (this.pending.overlaps(address, count)) this.flushWrites();
+    const buf = into.subarray(0, length);
     this.lastReadEnd = address + count;
     const done = this.preadInto(buf, 0, length, address * this.pageSize);
     if (done < length) {

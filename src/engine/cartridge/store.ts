@@ -299,6 +299,16 @@ export class CartridgeStore {
     return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
   }
 
+  /** storeData for bytes in memory (a bulk import's small files): no reader object per file. */
+  storeBytes(bytes: Uint8Array, compression?: CompressionId): InodeRecord['data'] {
+    const size = bytes.length;
+    if (this.packing && size > PACK_INLINE_MAX && size <= PACK_FILE_MAX && this.file.writable) {
+      const { packId, offset } = this.packs.add(size, compression ?? this.file.superblock.defaultCompression, (buf) => buf.set(bytes));
+      return { mode: 'packed', packId, offset };
+    }
+    return this.storeData({ size, read: (buf, length, position) => buf.set(bytes.subarray(position, position + length)) }, { compression });
+  }
+
   /** A directory's entries with their full inode records, in name order (the Volume's listing). */
   *children(directoryId: number): Generator<{ name: string; inode: InodeRecord }> {
     const { from, to } = childrenRange(directoryId);
@@ -333,6 +343,14 @@ export class CartridgeStore {
     this.fileCount = fileCount;
     // Entries built with ids of their own (not from newInodeId) say where the counter must resume.
     this.nextInodeId = Math.max(this.nextInodeId, nextInodeId ?? 0);
+  }
+
+  /** The root entry's value when the catalog holds nothing else (no entry, no pack), else null: a bulk import may then replace the catalog. */
+  emptyCatalogRoot(): Uint8Array | null {
+    const entries = this.catalog.range();
+    const first = entries.next();
+    if (first.done || Buffer.compare(first.value[0], ROOT_ENTRY_KEY) !== 0 || !entries.next().done) return null;
+    return first.value[1];
   }
 
   /** A new inode id (never reused): for writers that build catalog entries themselves (bulk import). */

@@ -1,0 +1,109 @@
+/**
+ * The extent codec work that can run on either thread of codec-pool.ts: compressing a
+ * file's extent (writer) and verifying and decoding a stored one (reader). A job's bytes
+ * live in a slot of shared memory: the input the main thread filled, an output the job
+ * writes, and a small result area. The same function runs on the worker and on the main
+ * thread (which takes a queued job instead of waiting), so either gives the same bytes.
+ */
+import { type ChecksumAlgorithmId, computeChecksum } from './checksum.js';
+import { type ExtentContext, compressExtentSync, decodeExtentInto } from './extent-codec.js';
+import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
+import { Compression, type CompressionId } from './superblock.js';
+
+/**
+ * Slot states: the low 3 bits of the first Int32 of a slot's control area; the bits
+ * above hold the job's number, so a job message that arrives after its job was done on
+ * the main thread and the slot refilled cannot claim the new job.
+ */
+export const SlotState = { FREE: 0, QUEUED: 1, CLAIMED: 2, DONE: 3, FAILED: 4 } as const;
+export const STATE_BITS = 3;
+export const STATE_MASK = 7;
+
+/** Control area: state, result compression, result length, result place (0 input, 1 output), checksum length, done by the worker (1); then the checksum. */
+const CONTROL_INTS = 8;
+const CHECKSUM_MAX = 64;
+
+export interface SlotMemory {
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
+
+/** A slot seen from either thread. */
+export class CodecSlot {
+  readonly input: Uint8Array;
+  readonly output: Uint8Array;
+  readonly ints: Int32Array;
+  readonly checksum: Uint8Array;
+
+  constructor(readonly memory: SlotMemory) {
+    this.input = new Uint8Array(memory.input);
+    this.output = new Uint8Array(memory.output);
+    this.ints = new Int32Array(memory.control, 0, CONTROL_INTS);
+    this.checksum = new Uint8Array(memory.control, CONTROL_INTS * 4, CHECKSUM_MAX);
+  }
+
+  static create(): CodecSlot {
+    return new CodecSlot({
+      input: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
+      output: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
+      control: new SharedArrayBuffer(CONTROL_INTS * 4 + CHECKSUM_MAX),
+    });
+  }
+
+  get state(): number {
+    return Atomics.load(this.ints, 0) & STATE_MASK;
+  }
+
+  /** The job's result bytes (a view of the input or the output). */
+  result(): Uint8Array {
+    const bytes = this.ints[3] === 1 ? this.output : this.input;
+    return bytes.subarray(0, this.ints[2]);
+  }
+
+  resultCompression(): CompressionId {
+    return this.ints[1] as CompressionId;
+  }
+
+  /** The checksum a compress job computed (null when it was asked for none). */
+  resultChecksum(): Uint8Array | null {
+    const length = this.ints[4]!;
+    return length > 0 ? this.checksum.slice(0, length) : null;
+  }
+}
+
+export type CodecJob =
+  | { kind: 'compress'; length: number; compression: CompressionId; pageSize: number; level: number; checksum: ChecksumAlgorithmId | null }
+  | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext };
+
+/** Where the result bytes are (0: the input, 1: the output). */
+function place(slot: CodecSlot, bytes: Uint8Array): void {
+  if (bytes.buffer === slot.output.buffer && bytes.byteOffset === 0) slot.ints[3] = 1;
+  else if (bytes.buffer === slot.input.buffer && bytes.byteOffset === 0) slot.ints[3] = 0;
+  else {
+    // A codec that allocates (zstd, AES-GCM): copied into the output.
+    slot.output.set(bytes);
+    slot.ints[3] = 1;
+  }
+  slot.ints[2] = bytes.length;
+}
+
+/** Runs `job` on `slot` (either thread); throws what the codec throws. */
+export function runCodecJob(job: CodecJob, slot: CodecSlot): void {
+  if (job.kind === 'compress') {
+    const result = compressExtentSync(slot.input.subarray(0, job.length), job.compression, job.pageSize, job.level, slot.output);
+    slot.ints[1] = result.compression;
+    place(slot, result.bytes);
+    slot.ints[4] = 0;
+    if (job.checksum !== null) {
+      const sum = computeChecksum(job.checksum, result.bytes);
+      slot.checksum.set(sum);
+      slot.ints[4] = sum.length;
+    }
+    return;
+  }
+  // Encrypted, the input is decrypted in place: a failed job run again reports the tag mismatch again (its input no longer verifies).
+  const bytes = decodeExtentInto(slot.input.subarray(0, job.storedLength), job.record, job.ctx, slot.output);
+  slot.ints[1] = Compression.NONE;
+  place(slot, bytes);
+}

@@ -1,0 +1,51 @@
+/**
+ * What host-tree-reader.ts and its thread share: the record kinds and the record
+ * header. A record is [kind u8][name length u16][size f64][mtime ms f64][data length
+ * u32] (little-endian), then the name's bytes, then the data (a file's bytes, or an
+ * error's "action\nerrno\nmessage" in UTF-8).
+ */
+export const HEADER_BYTES = 23;
+
+export const RecordKind = {
+  /** The walk's root directory (its mtime). First record. */
+  ROOT: 1,
+  /** The next queued directory's entries follow (directories are listed in the order their DIRECTORY records came). */
+  DIR_BEGIN: 2,
+  /** The next queued directory could not be listed (data: the error); none of its entries follow. */
+  DIR_ERROR: 3,
+  /** A subdirectory, queued (mtime). */
+  DIRECTORY: 4,
+  /** A regular file with its bytes as data (size, mtime). */
+  FILE: 5,
+  /** A regular file too big for a slot (size, mtime): the reader opens and streams it itself. */
+  BIG_FILE: 6,
+  SYMLINK: 7,
+  /** Neither a regular file, a directory nor a link (FIFO, socket, device). */
+  OTHER: 8,
+  /** A name that is not UTF-8 (no format here can store it). */
+  BAD_NAME: 9,
+  /** A directory that is its own ancestor (a bind mount): not descended into. */
+  LOOP: 10,
+  /** A file that shrank while it was read. */
+  SHORT: 11,
+  /** An entry that could not be opened or read (data: the error). */
+  ERROR: 12,
+  /** The walk is over. */
+  END: 13,
+  /** The walk stopped on an unexpected error (data: the error). */
+  FATAL: 14,
+} as const;
+export type RecordKindId = (typeof RecordKind)[keyof typeof RecordKind];
+
+export const SlotState = { FREE: 0, FULL: 1 } as const;
+
+export interface ReaderBoot {
+  root: string;
+  /** [state × slotCount][used bytes × slotCount][cancel][spare], Int32. */
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  slotCount: number;
+  slotBytes: number;
+  /** Files above this size are BIG_FILE records. */
+  readLimit: number;
+}

@@ -1,0 +1,154 @@
+/**
+ * Reads a host directory tree on a second thread (host-tree-reader-worker.ts) while the
+ * caller, on the main thread, builds an image from it: the walk, the open/fstat/read/
+ * close of every small file and the directory listings cost about as much CPU as
+ * everything else a bulk import does, so on two cores they overlap instead of adding up.
+ *
+ * The thread writes records into a few shared slots and the caller takes them in order
+ * through a cursor (`next()` blocks on Atomics.wait until a slot is full), so the
+ * consumer stays synchronous (the catalog's bottom-up build pulls entries from a
+ * generator). Order: breadth first, each directory's names in byte order, every
+ * directory listed in the order its DIRECTORY record came; the caller numbers
+ * directories as they come and matches each DIR_BEGIN to the next one.
+ */
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+import { builtModuleUrl } from './built-module-url.js';
+import { HEADER_BYTES, RecordKind, SlotState, type ReaderBoot, type RecordKindId } from './host-tree-reader-layout.js';
+
+export { RecordKind, type RecordKindId } from './host-tree-reader-layout.js';
+
+const SLOT_COUNT = 4;
+const SLOT_BYTES = 1024 * 1024;
+/** Files up to this size come through the slots; bigger ones are read by the caller (streamed). */
+export const HOST_READ_LIMIT = 256 * 1024;
+/** How long the thread may take to send its first slot before it counts as failed to start. */
+const START_TIMEOUT_MS = 60_000;
+
+const decoder = new TextDecoder();
+const require = createRequire(import.meta.url);
+
+export interface HostReadError {
+  /** What was being done: 'open', 'read', 'read directory'. */
+  action: string;
+  /** The errno name ('ENOENT', 'EACCES'...), or '' when there is none. */
+  code: string;
+  message: string;
+}
+
+export class HostTreeReader {
+  private readonly worker: Worker;
+  private readonly control: Int32Array;
+  private readonly slots: Uint8Array;
+  private readonly view: DataView;
+  private slot = 0;
+  /** Read position in the current slot; -1 before the first slot is taken. */
+  private at = -1;
+  private end = 0;
+  private started = false;
+  private done = false;
+  private closed = false;
+  /** The directory being walked. */
+  readonly root: string;
+
+  /** The current record (valid until the next call to `next`). */
+  kind: RecordKindId = RecordKind.END;
+  /** The entry's name bytes, a view into a shared slot (ROOT, DIR_BEGIN, DIR_ERROR: empty). */
+  nameBytes: Uint8Array = new Uint8Array(0);
+  size = 0;
+  mtimeMs = 0;
+  /** A FILE's bytes (or an error's text), a view into a shared slot. */
+  data: Uint8Array = new Uint8Array(0);
+
+  private constructor(root: string) {
+    this.root = root;
+    const control = new SharedArrayBuffer(4 * (2 * SLOT_COUNT + 2));
+    const slots = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES);
+    const boot: ReaderBoot = { root, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT };
+    // Required here, not imported: opening an image (ls, info) must not load worker_threads.
+    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    this.worker = new Worker(builtModuleUrl('./host-tree-reader-worker.js', import.meta.url), { workerData: boot });
+    // It never keeps the process alive, and a thread that dies is caught by the start timeout or its FATAL record.
+    this.worker.unref();
+    this.worker.on('error', () => {});
+    this.control = new Int32Array(control);
+    this.slots = new Uint8Array(slots);
+    this.view = new DataView(slots);
+  }
+
+  /**
+   * Starts walking `root` (a directory; followed if it is a link) on the reader thread.
+   * A caller may start it before it knows it will use it (cp -r starts it while the image
+   * opens): unused, it reads at most its slots' 4 MiB and stops at `close`.
+   */
+  static start(root: string): HostTreeReader {
+    return new HostTreeReader(root);
+  }
+
+  /** The entry's name as a string (names that are not UTF-8 come as BAD_NAME records, decoded lossily). */
+  get name(): string {
+    return decoder.decode(this.nameBytes);
+  }
+
+  /** An ERROR, DIR_ERROR or FATAL record's error. */
+  get error(): HostReadError {
+    const [action = 'read', code = '', ...message] = decoder.decode(this.data).split('\n');
+    return { action, code, message: message.join('\n') };
+  }
+
+  /** Moves to the next record; false once the walk is over (END). A FATAL record is returned like any other. */
+  next(): boolean {
+    if (this.done) return false;
+    while (this.at < 0 || this.at >= this.end) this.takeSlot();
+    const p = this.slot * SLOT_BYTES + this.at;
+    const view = this.view;
+    this.kind = view.getUint8(p) as RecordKindId;
+    const nameLength = view.getUint16(p + 1, true);
+    this.size = view.getFloat64(p + 3, true);
+    this.mtimeMs = view.getFloat64(p + 11, true);
+    const dataLength = view.getUint32(p + 19, true);
+    const nameAt = p + HEADER_BYTES;
+    this.nameBytes = this.slots.subarray(nameAt, nameAt + nameLength);
+    this.data = this.slots.subarray(nameAt + nameLength, nameAt + nameLength + dataLength);
+    this.at += HEADER_BYTES + nameLength + dataLength;
+    if (this.kind === RecordKind.END || this.kind === RecordKind.FATAL) {
+      this.done = true;
+      if (this.kind === RecordKind.END) return false;
+    }
+    return true;
+  }
+
+  /** Gives the slot just read back to the thread and waits for the next full one. */
+  private takeSlot(): void {
+    const control = this.control;
+    if (this.at >= 0) {
+      Atomics.store(control, this.slot, SlotState.FREE);
+      Atomics.notify(control, this.slot);
+      this.slot = (this.slot + 1) % SLOT_COUNT;
+    }
+    const waitStart = performance.now();
+    while (Atomics.load(control, this.slot) !== SlotState.FULL) {
+      if (!this.started && performance.now() - waitStart > START_TIMEOUT_MS) {
+        this.close();
+        throw new Error(`the host reader thread did not start within ${START_TIMEOUT_MS / 1000} s`);
+      }
+      Atomics.wait(control, this.slot, SlotState.FREE, this.started ? undefined : 1000);
+    }
+    this.started = true;
+    this.at = 0;
+    this.end = Atomics.load(control, SLOT_COUNT + this.slot);
+  }
+
+  /** Stops the thread (it ends at its next slot boundary); the reader is unusable after. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.done = true;
+    Atomics.store(this.control, 2 * SLOT_COUNT, 1);
+    for (let i = 0; i < SLOT_COUNT; i++) {
+      Atomics.store(this.control, i, SlotState.FREE);
+      Atomics.notify(this.control, i);
+    }
+    void this.worker.terminate();
+  }
+}

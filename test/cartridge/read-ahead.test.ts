@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { CartridgeStore } from '../../src/engine/cartridge/store.js';
+import { openCartridgeReader } from '../../src/engine/cartridge/file-reader.js';
+import { extentContextOf } from '../../src/engine/cartridge/compact.js';
+import { codecPoolCounts } from '../../src/engine/cartridge/codec-pool.js';
+import { decodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
+import { BTree } from '../../src/engine/cartridge/btree.js';
+import { PageType } from '../../src/engine/cartridge/page.js';
+import { Compression } from '../../src/engine/cartridge/superblock.js';
+import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
+import { threadBudget } from '../../src/io/thread-budget.js';
+import { patternBytes, scratchDir } from './scratch.js';
+
+const nextPath = scratchDir('read-ahead');
+const mib = 1 << 20;
+
+/** 12 MiB and a bit: text (lz4 halves it), noise (stored raw) and zeros (a hole), 1 MiB each in turn. */
+function sample(): Uint8Array {
+  const data = new Uint8Array(12 * mib + 4321);
+  const text = new TextEncoder().encode('offset buffer length return value page index error\n'.repeat(25_000));
+  for (let i = 0; i * mib < data.length; i++) {
+    const block = i % 3 === 0 ? text.subarray(i, i + mib) : i % 3 === 1 ? patternBytes(mib, i) : new Uint8Array(mib);
+    data.set(block.subarray(0, Math.min(mib, data.length - i * mib)), i * mib);
+  }
+  return data;
+}
+
+function writeImage(data: Uint8Array, passphrase?: string): string {
+  const path = nextPath();
+  const store = CartridgeStore.create(path, { compression: Compression.LZ4, passphrase });
+  store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
+  store.commit();
+  store.close();
+  return path;
+}
+
+/** Reads the whole file in order with `chunk`-byte reads (as cp and cat do). */
+function readInOrder(path: string, chunk: number, passphrase?: string): Uint8Array {
+  const store = CartridgeStore.open(path, { passphrase });
+  try {
+    const ctx = extentContextOf(store.file);
+    expect(ctx.dataKey !== null).toBe(passphrase !== undefined);
+    const reader = openCartridgeReader(store.file.pager, ctx, store.stat('/big.bin'), '/big.bin');
+    const out = new Uint8Array(reader.size);
+    const buf = new Uint8Array(chunk);
+    for (let at = 0; at < reader.size; at += chunk) {
+      const n = Math.min(chunk, reader.size - at);
+      reader.read(buf, n, at);
+      out.set(buf.subarray(0, n), at);
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+describe('read-ahead on both cores', () => {
+  for (const passphrase of [undefined, 'read-ahead secret']) {
+    it(`reads a large file in order with any chunk size${passphrase ? ' (encrypted)' : ''}`, () => {
+      const data = sample();
+      const path = writeImage(data, passphrase);
+      readInOrder(path, mib, passphrase); // the worker starts during the first read
+      const before = codecPoolCounts.workerJobs;
+      for (const chunk of passphrase ? [777_777] : [mib, 65_536, 777_777, 3 * mib + 5]) expect(Buffer.compare(readInOrder(path, chunk, passphrase), data)).toBe(0);
+      if (threadBudget() > 1) expect(codecPoolCounts.workerJobs).toBeGreaterThan(before);
+    });
+  }
+
+  it('reports a damaged extent ahead by its page, when the read reaches it and not before', () => {
+    const data = sample();
+    const path = writeImage(data);
+    // The extent at 6 MiB (text, lz4): flip one byte of its stored bytes.
+    const store = CartridgeStore.open(path);
+    const inode = store.stat('/big.bin');
+    if (inode.data.mode !== 'extent-map') throw new Error('expected an extent map');
+    const entries = [...new BTree(store.file.pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()];
+    const pageSize = store.file.pager.pageSize;
+    const pageCount = store.file.pager.space.pageCount;
+    const records = entries.map(([key, value]) => ({ offset: Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0)), record: decodeExtentRecord(value, 0, pageSize, pageCount) }));
+    store.close();
+    const target = records.find((r) => r.offset === 6 * mib)!;
+    expect(target.record.compression).toBe(Compression.LZ4);
+    const fd = openSync(path, 'r+');
+    const byte = new Uint8Array(1);
+    const at = target.record.address * pageSize + 100;
+    readSync(fd, byte, 0, 1, at);
+    byte[0] ^= 0x10;
+    writeSync(fd, byte, 0, 1, at);
+    closeSync(fd);
+    const reopened = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(reopened.file.pager, extentContextOf(reopened.file), reopened.stat('/big.bin'), '/big.bin');
+      const buf = new Uint8Array(mib);
+      for (let offset = 0; offset < 6 * mib; offset += mib) {
+        reader.read(buf, mib, offset);
+        expect(Buffer.compare(buf, data.subarray(offset, offset + mib))).toBe(0);
+      }
+      let error: unknown;
+      try {
+        reader.read(buf, mib, 6 * mib);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DiskkitError);
+      expect((error as DiskkitError).code).toBe(ErrorCode.CHECKSUM);
+      expect((error as DiskkitError).message).toContain(`extent at page ${target.record.address}`);
+      // Past it, reading goes on.
+      reader.read(buf, mib, 9 * mib);
+      expect(Buffer.compare(buf, data.subarray(9 * mib, 10 * mib))).toBe(0);
+    } finally {
+      reopened.close();
+    }
+  });
+});
