@@ -56,8 +56,12 @@ async function main() {
 }
 
 if (require.main === module) {
-  // A rejection left unhandled prints its stack and exits 1, as the ES module entry did.
-  main();
+  // cli.js reports every error itself; what reaches here is a broken install (dist/ missing
+  // or stale), said in one line instead of a stack trace.
+  main().catch((error) => {
+    process.stderr.write(`diskkit: internal error: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]} (is dist/ built? run npm run build)\n`);
+    process.exitCode = 1;
+  });
 } else {
   module.exports = { loadQuickBundle };
 }

@@ -160,10 +160,9 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     } finally {
       reader?.close();
     }
-    if (bulk) {
-      for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
-      volume.commit();
-    } else await copyByPlan();
+    // The bulk import commits with everything else, in the finally below (once).
+    if (bulk) for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
+    else await copyByPlan();
   } finally {
     // Files copied before an error are kept (runPlan commits on its normal path).
     try {
