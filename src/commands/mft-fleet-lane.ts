@@ -19,21 +19,13 @@ import { secondCoreFree } from '../io/auto.js';
 import { errorDetails, escapeName } from './context.js';
 
 /** One source's pipeline, as mft index --json --quiet SRC would run it (rows only to `out`, or counted). */
-export interface LaneJob {
+export type LaneJob = Pick<MftIndexRequest, 'format' | 'streams' | 'deleted' | 'strict' | 'skipUnused' | 'mode' | 'chunkSize' | 'partition'> & {
   source: string;
   out: string | null;
-  format: MftIndexRequest['format'];
-  streams: boolean;
-  deleted: boolean;
-  strict: boolean;
-  skipUnused: boolean;
-  mode: string;
-  chunkSize: number | undefined;
   depth: number | undefined;
   workers: number;
   stats: boolean;
-  partition: number | undefined;
-}
+};
 
 export type LaneReply = { ok: true; summary: MftIndexSummary } | { ok: false; error: { code: string; message: string } };
 

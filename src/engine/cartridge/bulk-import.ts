@@ -19,6 +19,7 @@ import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, catalogKeyOfBytes, encodeCatalogKey 
 import { type InodeRecord, InodeKind, encodeInodeRecord } from './inode-record.js';
 import { type CartridgeStore } from './store.js';
 import type { CompressionId } from './superblock.js';
+import type { HostImportResult } from '../volume.js';
 
 export interface ImportOptions {
   /** The time an entry gets from its host mtime (ms): as it is, or clamped for reproducible images. */
@@ -34,14 +35,8 @@ export interface ImportOptions {
   reader?: HostTreeReader;
 }
 
-export interface ImportResult {
-  files: number;
-  directories: number;
-  bytes: number;
-  /** Not copied, not an error for mkfs: links (`link`) and other non-regular files (`other`). */
-  skipped: { path: string; reason: string; kind?: 'link' | 'other' }[];
-  errors: { path: string; code: string; message: string }[];
-}
+/** What an import copied and skipped: the Volume's importHostTree result. */
+export type ImportResult = HostImportResult;
 
 /** A directory whose entries the reader will list: where it is on the host and in the image. */
 interface Queued {
