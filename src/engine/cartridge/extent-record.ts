@@ -57,3 +57,21 @@ export function decodeExtentRecord(buf: Uint8Array, offset: number, pageSize: nu
     seal: raw.seal,
   };
 }
+
+/**
+ * The extent map's B+tree key (§9): the extent's file offset as a u64, big-endian so
+ * that keys sort in file order.
+ */
+export const EXTENT_MAP_KEY_SIZE = 8;
+
+export function encodeExtentMapKey(offset: number): Uint8Array {
+  const key = new Uint8Array(EXTENT_MAP_KEY_SIZE);
+  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
+  return key;
+}
+
+/** The file offset of an extent-map key; -1 for a key of the wrong size (a damaged map). */
+export function decodeExtentMapKey(key: Uint8Array): number {
+  if (key.length !== EXTENT_MAP_KEY_SIZE) return -1;
+  return Number(new DataView(key.buffer, key.byteOffset, EXTENT_MAP_KEY_SIZE).getBigUint64(0));
+}

@@ -13,7 +13,7 @@
  */
 import { CodecQueue, CodecSlot, codecPoolAvailable } from './codec-pool.js';
 import { type CompressedExtent, type ExtentContext, compressExtentSync, sealExtent } from './extent-codec.js';
-import { MAX_EXTENT_LOGICAL, encodeExtentRecord } from './extent-record.js';
+import { MAX_EXTENT_LOGICAL, encodeExtentMapKey, encodeExtentRecord } from './extent-record.js';
 import { type Pager } from './pager.js';
 import { Compression, type CompressionId } from './superblock.js';
 
@@ -40,12 +40,6 @@ const PIPELINE_SLOTS_MAX = 12;
 /** Slots kept between files (a cp -r of many large files allocates them once). */
 const spareSlots: CodecSlot[] = [];
 
-function keyOf(offset: number): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
-  return key;
-}
-
 const ZERO_BLOCK = new Uint8Array(65536);
 
 export function isAllZero(bytes: Uint8Array): boolean {
@@ -61,7 +55,7 @@ function place(pager: Pager, ctx: ExtentContext, offset: number, compressed: Com
   const address = pager.allocatePages(Math.ceil(compressed.bytes.length / pager.pageSize));
   const { stored, record } = sealExtent(compressed, address, pager.generation, ctx);
   pager.writeRaw(address, stored);
-  return [keyOf(offset), encodeExtentRecord(record)];
+  return [encodeExtentMapKey(offset), encodeExtentRecord(record)];
 }
 
 /** Writes `source` as extents; returns the extent-map entries in file order (holes left out). */

@@ -12,7 +12,7 @@ import { BTree } from './btree.js';
 import { CodecQueue, CodecSlot, codecPoolAvailable } from './codec-pool.js';
 import { type ExtentContext, decodeExtentInto } from './extent-codec.js';
 import { readExtent } from './extent-cache.js';
-import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
+import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentMapKey, decodeExtentRecord, encodeExtentMapKey } from './extent-record.js';
 import { type InodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { type Pager } from './pager.js';
@@ -47,16 +47,6 @@ interface Ahead {
 export interface CartridgeReader {
   size: number;
   read(buf: Uint8Array, length: number, position: number): void;
-}
-
-function offsetKey(offset: number): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
-  return key;
-}
-
-function keyOffset(key: Uint8Array): number {
-  return Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
 }
 
 /**
@@ -107,11 +97,10 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
     const load = (): Uint8Array => {
       if (bytes) return bytes;
       const all = readExtent(pager, decodeExtentRecord(data.record, 0, pager.pageSize, pager.space.pageCount), ctx);
-      const from = 0;
-      if (from + size > all.length) {
-        throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${size} bytes at ${from} lie past the end of the ${all.length} bytes stored`, { context: { path, offset: from, size } });
+      if (size > all.length) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `${path}: ${size} bytes lie past the end of the ${all.length} bytes stored`, { context: { path, offset: 0, size } });
       }
-      bytes = all.subarray(from, from + size);
+      bytes = all.subarray(0, size);
       return bytes;
     };
     return {
@@ -187,9 +176,9 @@ class ExtentMapReader implements CartridgeReader {
     // Holes read as zeros; extents overwrite what they cover.
     buf.fill(0, 0, length);
     let previousEnd = -1;
-    for (const [key, value] of this.map.range(offsetKey(Math.max(0, position - MAX_EXTENT_LOGICAL + 1)))) {
-      const offset = keyOffset(key);
-      if (key.length !== 8 || value.length !== EXTENT_RECORD_SIZE || offset < previousEnd) {
+    for (const [key, value] of this.map.range(encodeExtentMapKey(Math.max(0, position - MAX_EXTENT_LOGICAL + 1)))) {
+      const offset = decodeExtentMapKey(key);
+      if (offset < 0 || value.length !== EXTENT_RECORD_SIZE || offset < previousEnd) {
         throw new DiskkitError(ErrorCode.CORRUPT, `${this.path}: extent map entries overlap or are malformed`, { context: { path: this.path, offset } });
       }
       if (offset >= end) break;
@@ -288,9 +277,9 @@ class ExtentMapReader implements CartridgeReader {
     if (this.aheadFree.length === 0) return;
     let queued = 0;
     const pageSize = this.pager.pageSize;
-    for (const [key, value] of this.map.range(offsetKey(this.aheadFrom))) {
-      if (this.aheadFree.length === 0 || queued >= limit || key.length !== 8 || value.length !== EXTENT_RECORD_SIZE) break;
-      const offset = keyOffset(key);
+    for (const [key, value] of this.map.range(encodeExtentMapKey(this.aheadFrom))) {
+      const offset = decodeExtentMapKey(key);
+      if (this.aheadFree.length === 0 || queued >= limit || offset < 0 || value.length !== EXTENT_RECORD_SIZE) break;
       const slot = this.aheadFree[this.aheadFree.length - 1]!;
       let record: ExtentRecord;
       try {

@@ -20,7 +20,7 @@ import { type CartridgeFile, type WorkingKeys, closeCartridgeFile, commitCartrid
 import { ROOT_DIRECTORY_ID, decodeCatalogKey } from './catalog-key.js';
 import { extentContextOf } from './compact.js';
 import { decompressExtent, openExtent } from './extent-codec.js';
-import { EXTENT_RECORD_SIZE, type ExtentRecord, decodeExtentRecord } from './extent-record.js';
+import { EXTENT_RECORD_SIZE, type ExtentRecord, decodeExtentMapKey, decodeExtentRecord } from './extent-record.js';
 import { InodeKind, decodeInodeRecord } from './inode-record.js';
 import { checkPageOwnership } from './ownership.js';
 import { type PageContext, PageType } from './page.js';
@@ -227,8 +227,8 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
       let end = 0;
       for (const [key, value] of new BTree(pager, PageType.EXTENT_MAP_NODE, root).range()) {
         try {
-          if (key.length !== 8 || value.length !== EXTENT_RECORD_SIZE) throw new DiskkitError(ErrorCode.CORRUPT, 'extent map entry of the wrong size');
-          const offset = Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
+          const offset = decodeExtentMapKey(key);
+          if (offset < 0 || value.length !== EXTENT_RECORD_SIZE) throw new DiskkitError(ErrorCode.CORRUPT, 'extent map entry of the wrong size');
           const record = decodeExtentRecord(value, 0, pager.pageSize, file.meta.pageCount);
           if (offset < end) add(CartridgeFsckCode.EXTENT, `${path}: extent at page ${record.address} overlaps the one before it (file offset ${offset})`, { page: record.address, path });
           end = offset + record.logicalLength;

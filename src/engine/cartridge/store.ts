@@ -11,7 +11,7 @@ import { checkTree } from './btree-check.js';
 import { type CartridgeFile, type CreateOptions, type OpenOptions, closeCartridgeFile, commitCartridgeFile, createCartridgeFile, openCartridgeFile } from './cartridge-file.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, childrenRange, decodeCatalogKey, encodeCatalogKey } from './catalog-key.js';
 import { type ExtentContext, compressExtent, compressExtentSync, decompressExtent, openExtent, sealExtent } from './extent-codec.js';
-import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentRecord, encodeExtentRecord } from './extent-record.js';
+import { EXTENT_RECORD_SIZE, MAX_EXTENT_LOGICAL, type ExtentRecord, decodeExtentMapKey, decodeExtentRecord, encodeExtentMapKey, encodeExtentRecord } from './extent-record.js';
 import { type InodeRecord, InodeKind, MAX_INLINE_BYTES, decodeInodeRecord, encodeInodeRecord } from './inode-record.js';
 import { PageType } from './page.js';
 import { Compression, type CompressionId } from './superblock.js';
@@ -56,12 +56,6 @@ export interface StoreOptions {
 
 /** Largest file `readFile` returns whole (a Node Buffer's limit); larger files need ranged reads. */
 export const MAX_WHOLE_READ = 2 ** 31 - 1;
-
-function offsetKey(offset: number): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, BigInt(offset));
-  return key;
-}
 
 function splitPath(path: string): string[] {
   return path.split('/').filter((part) => part.length > 0);
@@ -244,7 +238,7 @@ export class CartridgeStore {
       const address = pager.allocatePages(Math.ceil(compressed.bytes.length / pager.pageSize));
       const { stored, record } = sealExtent(compressed, address, pager.generation, this.extentContext);
       pager.writeRaw(address, stored);
-      entries.push([offsetKey(offset), encodeExtentRecord(record)]);
+      entries.push([encodeExtentMapKey(offset), encodeExtentRecord(record)]);
     }
     return bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
   }
@@ -403,8 +397,8 @@ export class CartridgeStore {
     const map = new BTree(pager, PageType.EXTENT_MAP_NODE, inode.data.root);
     let end = 0;
     for (const [key, value] of map.range()) {
-      const offset = Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
-      if (key.length !== 8 || value.length !== EXTENT_RECORD_SIZE || offset < end) {
+      const offset = decodeExtentMapKey(key);
+      if (offset < 0 || value.length !== EXTENT_RECORD_SIZE || offset < end) {
         throw new DiskkitError(ErrorCode.CORRUPT, `${path}: extent map entries overlap or are malformed`, { context: { path, offset } });
       }
       const record = decodeExtentRecord(value, 0, pager.pageSize, pager.space.pageCount);
