@@ -28,7 +28,8 @@ function loadQuickBundle(name, { useCache = true } = {}) {
       // No cache (not built yet, or removed): compile from the text.
     }
   }
-  const script = new Script(`(function (exports, module, require, __bundleUrl, __dynamicImport) {${text}\n})`, { filename: file, cachedData });
+  // The file is one function expression (the build wrote the wrapper in), compiled as read.
+  const script = new Script(text, { filename: file, cachedData });
   const bundleUrl = require('node:url').pathToFileURL(file).href;
   // import() inside a vm script needs a flag on Node 20: the bundle calls this instead (its
   // modules left out of the bundle, and packages, resolved as from dist/).

@@ -34,18 +34,33 @@ export const RecordKind = {
   END: 13,
   /** The walk stopped on an unexpected error (data: the error). */
   FATAL: 14,
+  /**
+   * A file listed as regular but not read (data: its host path): the main thread was
+   * waiting for work, so it reads the file itself. The reader turns it into the FILE,
+   * BIG_FILE, OTHER, SHORT or ERROR record the thread would have sent; callers never see it.
+   */
+  UNREAD: 15,
 } as const;
 export type RecordKindId = (typeof RecordKind)[keyof typeof RecordKind];
 
 export const SlotState = { FREE: 0, FULL: 1 } as const;
 
+/** The control word the main thread sets while it waits for a slot (after the states, the used counts and the cancel flag). */
+export const WAITING_INDEX = (slotCount: number): number => 2 * slotCount + 1;
+
 export interface ReaderBoot {
   root: string;
-  /** [state × slotCount][used bytes × slotCount][cancel][spare], Int32. */
+  /** [state × slotCount][used bytes × slotCount][cancel][main thread waiting], Int32. */
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   slotCount: number;
   slotBytes: number;
   /** Files above this size are BIG_FILE records. */
   readLimit: number;
+  /** When the thread hands regular files over unread (UNREAD records). */
+  handOver: HandOverId;
 }
+
+/** When the reader thread leaves a file for the main thread to read: only while that thread waits (the default), never, or always (tests). */
+export const HandOver = { WHEN_WAITING: 0, NEVER: 1, ALWAYS: 2 } as const;
+export type HandOverId = (typeof HandOver)[keyof typeof HandOver];

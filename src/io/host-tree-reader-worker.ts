@@ -8,10 +8,11 @@
  * Every way out of the walk publishes an END or FATAL record (try/finally), so the
  * main thread, which blocks on the slots, is never left waiting for a thread that died.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { workerData } from 'node:worker_threads';
-import { HEADER_BYTES, RecordKind, SlotState, type ReaderBoot } from './host-tree-reader-layout.js';
+import { HEADER_BYTES, HandOver, RecordKind, SlotState, WAITING_INDEX, type ReaderBoot } from './host-tree-reader-layout.js';
+import { errorText, readSmallFile, type SmallFileResult } from './host-small-file.js';
 
 const boot = workerData as ReaderBoot;
 const control = new Int32Array(boot.control);
@@ -19,6 +20,8 @@ const slotBytes = boot.slotBytes;
 const slots = new Uint8Array(boot.slots);
 const view = new DataView(boot.slots);
 const slotCount = boot.slotCount;
+/** Set by the main thread while it waits for a slot. */
+const WAITING = WAITING_INDEX(slotCount);
 
 let slot = 0;
 /** Write position inside the current slot (relative to its start). */
@@ -36,6 +39,7 @@ function publish(): void {
   Atomics.notify(control, slot);
   slot = (slot + 1) % slotCount;
   at = 0;
+  unreadRun = 0;
   while (Atomics.load(control, slot) === SlotState.FULL) {
     if (Atomics.load(control, 2 * slotCount) !== 0) {
       cancelled = true;
@@ -76,64 +80,44 @@ function emit(kind: number, name: Uint8Array, size = 0, mtimeMs = 0, text?: stri
   at += need;
 }
 
-function errorText(error: unknown, action: string): string {
-  const e = error as NodeJS.ErrnoException;
-  return `${action}\n${e?.code ?? ''}\n${e?.message ?? String(error)}`;
-}
-
 const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare(a.name, b.name);
-const NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-/** Reads one regular file into the slot (or says it is too big for one): open, fstat, read, close. */
+const fileResult: SmallFileResult = { size: 0, mtimeMs: 0, errorText: '' };
+/** The slot record a FILE is being read into (set by placeInSlot). */
+let fileNeed = 0;
+let fileName: Uint8Array = EMPTY;
+const inSlot = { bytes: slots, at: 0 };
+const placeInSlot = (size: number, mtimeMs: number): { bytes: Uint8Array; at: number } | null => {
+  if (HEADER_BYTES + fileName.length + size > slotBytes) return null;
+  fileNeed = reserve(fileName.length, size);
+  inSlot.at = header(RecordKind.FILE, fileName, size, mtimeMs, size);
+  return inSlot;
+};
+
+/** UNREAD records since the last slot went out (see `file`). */
+let unreadRun = 0;
+/** Files handed over unread at a time: enough to keep the main thread busy for about a millisecond. */
+const UNREAD_BATCH = 32;
+
+/** One regular file: read into the slot, or handed to the main thread unread when it is waiting for work. */
 function file(path: Buffer, name: Buffer): void {
-  let fd: number;
-  try {
-    // O_NOFOLLOW and O_NONBLOCK: an entry swapped for a link or a FIFO since it was
-    // listed fails or shows in fstat, instead of being followed or blocking forever.
-    fd = openSync(path, NO_FOLLOW);
-  } catch (error) {
-    emit(RecordKind.ERROR, name, 0, 0, errorText(error, 'open'));
+  if (boot.handOver === HandOver.ALWAYS || (boot.handOver === HandOver.WHEN_WAITING && Atomics.load(control, WAITING) !== 0)) {
+    // The main thread has taken everything and waits: give it files to read itself
+    // (their paths) rather than reading them here, so both threads read.
+    const need = reserve(name.length, path.length);
+    const p = header(RecordKind.UNREAD, name, 0, 0, path.length);
+    slots.set(path, p);
+    at += need;
+    if (++unreadRun >= UNREAD_BATCH) publish();
     return;
   }
-  try {
-    let st;
-    try {
-      st = fstatSync(fd);
-    } catch (error) {
-      emit(RecordKind.ERROR, name, 0, 0, errorText(error, 'read'));
-      return;
-    }
-    if (!st.isFile()) {
-      emit(RecordKind.OTHER, name);
-      return;
-    }
-    const size = st.size;
-    if (size > boot.readLimit || HEADER_BYTES + name.length + size > slotBytes) {
-      emit(RecordKind.BIG_FILE, name, size, st.mtimeMs);
-      return;
-    }
-    const need = reserve(name.length, size);
-    const p = header(RecordKind.FILE, name, size, st.mtimeMs, size);
-    let done = 0;
-    try {
-      while (done < size) {
-        const n = readSync(fd, slots, p + done, size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-    } catch (error) {
-      emit(RecordKind.ERROR, name, 0, 0, errorText(error, 'read'));
-      return;
-    }
-    // Not advanced past the record until it is whole: a failed or short read leaves no FILE record.
-    if (done < size) {
-      emit(RecordKind.SHORT, name);
-      return;
-    }
-    at += need;
-  } finally {
-    closeSync(fd);
-  }
+  fileName = name;
+  const kind = readSmallFile(path, boot.readLimit, placeInSlot, fileResult);
+  // Not advanced past a FILE record until it is whole: a failed or short read leaves none.
+  if (kind === RecordKind.FILE) at += fileNeed;
+  else if (kind === RecordKind.ERROR) emit(RecordKind.ERROR, name, 0, 0, fileResult.errorText);
+  else if (kind === RecordKind.BIG_FILE) emit(RecordKind.BIG_FILE, name, fileResult.size, fileResult.mtimeMs);
+  else emit(kind, name);
 }
 
 /** Directories still to list: their host path, and the chain of (dev, ino) above them to catch loops through bind mounts. */

@@ -14,9 +14,10 @@
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from './built-module-url.js';
-import { HEADER_BYTES, RecordKind, SlotState, type ReaderBoot, type RecordKindId } from './host-tree-reader-layout.js';
+import { HEADER_BYTES, HandOver, RecordKind, SlotState, WAITING_INDEX, type HandOverId, type ReaderBoot, type RecordKindId } from './host-tree-reader-layout.js';
+import { readSmallFile, type SmallFileResult } from './host-small-file.js';
 
-export { RecordKind, type RecordKindId } from './host-tree-reader-layout.js';
+export { HandOver, RecordKind, type RecordKindId } from './host-tree-reader-layout.js';
 
 const SLOT_COUNT = 4;
 const SLOT_BYTES = 1024 * 1024;
@@ -26,7 +27,8 @@ export const HOST_READ_LIMIT = 256 * 1024;
 const START_TIMEOUT_MS = 60_000;
 
 const decoder = new TextDecoder();
-const require = createRequire(import.meta.url);
+const encoder = new TextEncoder();
+const WAITING = WAITING_INDEX(SLOT_COUNT);
 
 export interface HostReadError {
   /** What was being done: 'open', 'read', 'read directory'. */
@@ -57,16 +59,24 @@ export class HostTreeReader {
   nameBytes: Uint8Array = new Uint8Array(0);
   size = 0;
   mtimeMs = 0;
-  /** A FILE's bytes (or an error's text), a view into a shared slot. */
+  /** A FILE's bytes (or an error's text), a view into a shared slot or into `ownBytes`. */
   data: Uint8Array = new Uint8Array(0);
+  /** Where this thread reads the files the thread handed over unread (UNREAD records). */
+  private ownBytes = new Uint8Array(64 * 1024);
+  private readonly ownResult: SmallFileResult = { size: 0, mtimeMs: 0, errorText: '' };
+  private readonly placeOwn = (size: number): { bytes: Uint8Array; at: number } => {
+    if (this.ownBytes.length < size) this.ownBytes = new Uint8Array(Math.max(size, 2 * this.ownBytes.length));
+    return { bytes: this.ownBytes, at: 0 };
+  };
 
-  private constructor(root: string) {
+  private constructor(root: string, handOver: HandOverId) {
     this.root = root;
     const control = new SharedArrayBuffer(4 * (2 * SLOT_COUNT + 2));
     const slots = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES);
-    const boot: ReaderBoot = { root, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT };
+    const boot: ReaderBoot = { root, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT, handOver };
     // Required here, not imported: opening an image (ls, info) must not load worker_threads.
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    // (createRequire too: it loads node:module.)
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     this.worker = new Worker(builtModuleUrl('./host-tree-reader-worker.js', import.meta.url), { workerData: boot });
     // It never keeps the process alive, and a thread that dies is caught by the start timeout or its FATAL record.
     this.worker.unref();
@@ -81,8 +91,8 @@ export class HostTreeReader {
    * A caller may start it before it knows it will use it (cp -r starts it while the image
    * opens): unused, it reads at most its slots' 4 MiB and stops at `close`.
    */
-  static start(root: string): HostTreeReader {
-    return new HostTreeReader(root);
+  static start(root: string, options: { handOver?: HandOverId } = {}): HostTreeReader {
+    return new HostTreeReader(root, options.handOver ?? HandOver.WHEN_WAITING);
   }
 
   /** The entry's name as a string (names that are not UTF-8 come as BAD_NAME records, decoded lossily). */
@@ -111,11 +121,22 @@ export class HostTreeReader {
     this.nameBytes = this.slots.subarray(nameAt, nameAt + nameLength);
     this.data = this.slots.subarray(nameAt + nameLength, nameAt + nameLength + dataLength);
     this.at += HEADER_BYTES + nameLength + dataLength;
+    if (this.kind === RecordKind.UNREAD) this.readHere(this.data);
     if (this.kind === RecordKind.END || this.kind === RecordKind.FATAL) {
       this.done = true;
       if (this.kind === RecordKind.END) return false;
     }
     return true;
+  }
+
+  /** An UNREAD record: reads the file at `path` here and becomes the record the thread would have sent. */
+  private readHere(path: Uint8Array): void {
+    const result = this.ownResult;
+    const kind = readSmallFile(Buffer.from(path.buffer, path.byteOffset, path.length), HOST_READ_LIMIT, this.placeOwn, result) as RecordKindId;
+    this.kind = kind;
+    this.size = kind === RecordKind.FILE || kind === RecordKind.BIG_FILE ? result.size : 0;
+    this.mtimeMs = kind === RecordKind.FILE || kind === RecordKind.BIG_FILE ? result.mtimeMs : 0;
+    this.data = kind === RecordKind.FILE ? this.ownBytes.subarray(0, result.size) : kind === RecordKind.ERROR ? encoder.encode(result.errorText.slice(0, 4096)) : new Uint8Array(0);
   }
 
   /** Gives the slot just read back to the thread and waits for the next full one. */
@@ -127,6 +148,8 @@ export class HostTreeReader {
       this.slot = (this.slot + 1) % SLOT_COUNT;
     }
     const waitStart = performance.now();
+    // While this thread waits, the reader thread hands it files unread (UNREAD records).
+    if (Atomics.load(control, this.slot) !== SlotState.FULL) Atomics.store(control, WAITING, 1);
     while (Atomics.load(control, this.slot) !== SlotState.FULL) {
       if (!this.started && performance.now() - waitStart > START_TIMEOUT_MS) {
         this.close();
@@ -134,6 +157,7 @@ export class HostTreeReader {
       }
       Atomics.wait(control, this.slot, SlotState.FREE, this.started ? undefined : 1000);
     }
+    Atomics.store(control, WAITING, 0);
     this.started = true;
     this.at = 0;
     this.end = Atomics.load(control, SLOT_COUNT + this.slot);

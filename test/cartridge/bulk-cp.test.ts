@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostTreeReader, RecordKind } from '../../src/io/host-tree-reader.js';
+import { HandOver, HostTreeReader, RecordKind } from '../../src/io/host-tree-reader.js';
 import { BIN, diskkit } from '../helpers/cli.js';
 import { readHostTree } from '../helpers/fat-write.js';
 
@@ -165,7 +165,13 @@ describe('a bulk cp -r SIGKILLed part-way', () => {
 });
 
 describe('HostTreeReader', () => {
-  it('gives every entry breadth first, names in byte order, each file with its bytes, size and mtime', () => {
+  // Files are read on the reader's thread, or on this one when the thread hands them over
+  // (UNREAD records, while this thread waits): every way must give the same records.
+  it.each([
+    ['as it chooses', HandOver.WHEN_WAITING],
+    ['all read by the thread', HandOver.NEVER],
+    ['all handed over unread', HandOver.ALWAYS],
+  ] as const)('gives every entry breadth first, names in byte order, each file with its bytes, size and mtime (files %s)', (_, handOver) => {
     // The model: an independent breadth-first walk with lstat.
     const model: string[] = [];
     const queue = [src];
@@ -188,7 +194,7 @@ describe('HostTreeReader', () => {
         }
       }
     }
-    const reader = HostTreeReader.start(src);
+    const reader = HostTreeReader.start(src, { handOver });
     const got: string[] = [];
     try {
       expect(reader.next()).toBe(true);

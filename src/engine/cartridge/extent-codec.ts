@@ -40,7 +40,9 @@ export interface CompressedExtent {
 
 // The native codecs load on first use: every command registers the Cartridge format,
 // and a FAT `ls` should not pay for loading two native libraries it never calls.
-const requireNative = createRequire(import.meta.url);
+// Made on first use: createRequire loads node:module, which a plain ls of an image never needs.
+let nativeRequire: NodeJS.Require | undefined;
+const requireNative = (id: string): unknown => (nativeRequire ??= createRequire(import.meta.url))(id);
 let lz4: typeof import('lz4-napi') | null = null;
 let zstd: typeof import('@mongodb-js/zstd') | null = null;
 function lz4Compress(data: Buffer): Buffer {

@@ -19,7 +19,9 @@ interface NativeZstd {
   Decoder: new () => { decodeSync(data: Buffer): Buffer };
 }
 
-const requireNative = createRequire(import.meta.url);
+// Made on first use: createRequire loads node:module, which opening an image never needs.
+let nativeRequire: NodeJS.Require | undefined;
+const requireNative = (id: string): unknown => (nativeRequire ??= createRequire(import.meta.url))(id);
 /** Loaded on first use (start-up must not pay for a codec it does not need); null when it cannot load. */
 let native: { encoders: Map<number, { encodeSync(data: Buffer): Buffer }>; decoder: { decodeSync(data: Buffer): Buffer }; Encoder: NativeZstd['Encoder'] } | null | undefined;
 
