@@ -81,13 +81,67 @@ describe('plain ls without the command tree', () => {
   });
 });
 
+describe('cp into an image without the command tree', () => {
+  // Each copy runs twice, quick (`cp -r SRC IMG:/D`) and through commander (`--` before the
+  // operands): the two must exit and print alike and leave images that list the same.
+  it('copies as through commander: a tree into an empty Cartridge (bulk) and into FAT, a file, errors, --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-quick-cp-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true });
+      writeFileSync(join(tree, 'top.txt'), 'top\n');
+      for (let i = 0; i < 40; i++) writeFileSync(join(tree, 'sub', `f${i}.txt`), `file ${i}\n`.repeat(i * 37 + 1));
+      writeFileSync(join(tree, 'sub', 'deeper', 'big.bin'), Buffer.alloc(300_000, 7));
+      const image = async (name: string, source: string | null): Promise<[string, string]> => {
+        const pair: [string, string] = [join(dir, `quick-${name}`), join(dir, `commander-${name}`)];
+        for (const p of pair) {
+          if (source) copyFileSync(source, p);
+          else expect((await diskkitBytes(['mkfs', '--type', 'cartridge', p])).exitCode).toBe(0);
+        }
+        return pair;
+      };
+      const copyBoth = async ([q, c]: [string, string], args: (img: string) => string[]) => {
+        const quick = args(q);
+        const viaCommander = [...quick.slice(0, -2), '--', ...quick.slice(-2).map((a) => a.replace(q, c))];
+        const [a, b] = await Promise.all([diskkitBytes(quick), diskkitBytes(viaCommander)]);
+        expect(a.exitCode, `${quick.join(' ')}: ${text(a.stderr)}`).toBe(b.exitCode);
+        expect(text(a.stdout).replaceAll(q, 'IMG')).toBe(text(b.stdout).replaceAll(c, 'IMG'));
+        expect(text(a.stderr).replaceAll(q, 'IMG')).toBe(text(b.stderr).replaceAll(c, 'IMG'));
+        const [la, lb] = await Promise.all([diskkitBytes(['ls', '-l', '-R', q]), diskkitBytes(['ls', '-l', '-R', c])]);
+        expect(text(la.stdout)).toBe(text(lb.stdout));
+        return a;
+      };
+      const cart = await image('a.cart', null);
+      expect((await copyBoth(cart, (img) => ['cp', '-r', `${tree}/.`, `${img}:/`])).exitCode).toBe(0);
+      expect(text((await diskkitBytes(['cat', `${cart[0]}:/sub/f3.txt`])).stdout)).toBe('file 3\n'.repeat(3 * 37 + 1));
+      const fat = await image('b.img', FAT12);
+      expect((await copyBoth(fat, (img) => ['--json', 'cp', '-r', join(tree, 'sub'), `${img}:/`])).exitCode).toBe(0);
+      expect((await copyBoth(fat, (img) => ['cp', join(tree, 'top.txt'), `${img}:/TOP.TXT`])).exitCode).toBe(0);
+      // A missing source, a directory without -r, a missing image (--json: the error document).
+      expect((await copyBoth(fat, (img) => ['cp', join(dir, 'no-such'), `${img}:/`])).exitCode).not.toBe(0);
+      expect((await copyBoth(fat, (img) => ['cp', tree, `${img}:/`])).exitCode).not.toBe(0);
+      const [qMissing, cMissing] = await Promise.all([
+        diskkitBytes(['--json', 'cp', '-r', tree, join(dir, 'none.img:/')]),
+        diskkitBytes(['--json', 'cp', '-r', '--', tree, join(dir, 'none.img:/')]),
+      ]);
+      expect(qMissing.exitCode).not.toBe(0);
+      expect(qMissing.exitCode).toBe(cMissing.exitCode);
+      expect(text(qMissing.stdout)).toBe(text(cMissing.stdout));
+      expect(text(qMissing.stderr)).toBe(text(cMissing.stderr));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
   const cacheUsed = async (bin: string, bundle: string) =>
     (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
 
-  it('the build leaves a code cache this Node takes, for both bundles', async () => {
+  it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
