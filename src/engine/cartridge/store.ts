@@ -23,6 +23,7 @@ import { rewrapMasterKey } from './key-hierarchy.js';
 import { freeCatalogNewerThan, reserveCatalog } from './snapshot-restore.js';
 import { IncompatFeature } from './superblock.js';
 import { PACK_FILE_MAX, PACK_INLINE_MAX, PackWriter, packEntry } from './packs.js';
+import { copyBytes } from '../../io/shared-copy.js';
 
 export interface StoreEntry {
   name: string;
@@ -297,10 +298,10 @@ export class CartridgeStore {
   storeBytes(bytes: Uint8Array, compression?: CompressionId): InodeRecord['data'] {
     const size = bytes.length;
     if (this.packing && size > PACK_INLINE_MAX && size <= PACK_FILE_MAX && this.file.writable) {
-      const { packId, offset } = this.packs.add(size, compression ?? this.file.superblock.defaultCompression, (buf) => buf.set(bytes));
+      const { packId, offset } = this.packs.add(size, compression ?? this.file.superblock.defaultCompression, (buf) => copyBytes(buf, bytes));
       return { mode: 'packed', packId, offset };
     }
-    return this.storeData({ size, read: (buf, length, position) => buf.set(bytes.subarray(position, position + length)) }, { compression });
+    return this.storeData({ size, read: (buf, length, position) => copyBytes(buf, bytes.subarray(position, position + length)) }, { compression });
   }
 
   /** A directory's entries with their full inode records, in name order (the Volume's listing). */
