@@ -1,11 +1,12 @@
 /**
  * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
- * `diskkit [--json] [-q] info IMAGE` and `diskkit [--json] [-q] fsck IMAGE`, run without
+ * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE` and `diskkit [--json] [-q]
+ * compact IMAGE` (whose own work is often shorter than the start-up), run without
  * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, runCompact).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
@@ -15,12 +16,12 @@ import { ExitCode } from './commands/exit-codes.js';
  * bundle, each holding only its commands' code); unbundled, all of them.
  */
 declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
-const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck'] : DISKKIT_QUICK_COMMANDS;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact'] : DISKKIT_QUICK_COMMANDS;
 
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info` or `fsck`; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck` or `compact`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -40,10 +41,11 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   }
   if (target === null) return false;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { runInfo }, { runFsck }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+  const [{ runLs }, { runInfo }, { runFsck }, { runCompact }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
     command === 'ls' ? import('./commands/ls.js') : { runLs: null },
     command === 'info' ? import('./commands/info.js') : { runInfo: null },
     command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
+    command === 'compact' ? import('./commands/compact.js') : { runCompact: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -54,6 +56,7 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
   if (runLs) await runLs(target, opts, g);
   else if (runInfo) await runInfo(target, g);
+  else if (runCompact) await runCompact(target, {}, g);
   else await runFsck!(target, {}, g);
   return true;
 }

@@ -66,6 +66,41 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('compact compacts and reports as through commander: the same output and the same image, fsck clean; a FAT image is refused alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // A half-deleted cartridge (uncompressed, so every file is extents that must move down).
+      const tree = join(dir, 'tree');
+      mkdirSync(tree);
+      for (let i = 0; i < 8; i++) writeFileSync(join(tree, `part-${i}.bin`), Buffer.alloc(1 << 20, i + 1));
+      const template = join(dir, 'template.cart');
+      expect((await diskkitBytes(['mkfs', '--type', 'cartridge', '--compress', 'none', template, '--from', tree])).exitCode).toBe(0);
+      expect((await diskkitBytes(['rm', ...[0, 2, 4, 6].map((i) => `${template}:/part-${i}.bin`)])).exitCode).toBe(0);
+      const img = join(dir, 'img.cart');
+      const run = async (args: string[]) => {
+        copyFileSync(template, img);
+        const r = await diskkitBytes(args);
+        const listing = await diskkitBytes(['ls', '-l', img]);
+        const fsck = await diskkitBytes(['fsck', img]);
+        return { r, listing: text(listing.stdout), fsck: fsck.exitCode, size: readFileSync(img).length };
+      };
+      const quick = await run(['compact', img]);
+      const viaCommander = await run(['compact', '--', img]);
+      expect(quick.r.exitCode, text(quick.r.stderr)).toBe(0);
+      expect(text(quick.r.stdout)).toMatch(/ -> \d+ bytes .* extents? and .* moved in /);
+      expect(text(quick.r.stdout)).toBe(text(viaCommander.r.stdout));
+      // Half the data was removed: the file ends up at most a little over half its size.
+      expect(quick.size).toBeLessThan(readFileSync(template).length * 0.6);
+      expect(quick.size).toBe(viaCommander.size);
+      expect(quick.listing).toBe(viaCommander.listing);
+      expect([quick.fsck, viaCommander.fsck]).toEqual([0, 0]);
+      await both(['--json', 'compact', FAT12], ['--json', 'compact', '--', FAT12]);
+      await both(['compact', '/nonexistent/x.cart'], ['compact', '--', '/nonexistent/x.cart']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
     for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
       const r = await diskkitBytes(args);
@@ -85,9 +120,10 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
   const cacheUsed = async (bin: string, bundle: string) =>
     (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
 
-  it('the build leaves a code cache this Node takes, for both bundles', async () => {
+  it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
