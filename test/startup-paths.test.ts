@@ -101,8 +101,40 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('cp in, out and -r copies what the commander path copies; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'sub'), { recursive: true });
+      const big = Buffer.alloc(3 << 20);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+      writeFileSync(join(tree, 'big.bin'), big);
+      writeFileSync(join(tree, 'sub', 'small.txt'), 'small file\n');
+      const results: { listing: string; big: Buffer; small: string }[] = [];
+      for (const [label, prefix] of [['quick', []], ['commander', ['--']]] as const) {
+        const img = join(dir, `${label}.cart`);
+        const out = join(dir, `out-${label}`);
+        expect((await diskkitBytes(['mkfs', '--type', 'cartridge', img])).exitCode).toBe(0);
+        for (const args of [['cp', ...prefix, join(tree, 'big.bin'), `${img}:/big.bin`], ['cp', '-r', ...prefix, join(tree, 'sub'), `${img}:/sub`], ['cp', '-r', ...prefix, `${img}:/`, out]]) {
+          const r = await diskkitBytes(args);
+          expect(r.exitCode, `${args.join(' ')}: ${text(r.stderr)}`).toBe(0);
+          expect(text(r.stdout) + text(r.stderr)).toBe('');
+        }
+        results.push({ listing: text((await diskkitBytes(['ls', '-R', img])).stdout), big: readFileSync(join(out, 'big.bin')), small: readFileSync(join(out, 'sub', 'small.txt'), 'utf8') });
+      }
+      expect(results[0]!.big.equals(big)).toBe(true);
+      expect(results[0]!.small).toBe('small file\n');
+      expect(results[0]).toEqual(results[1]);
+      await both(['cp', `${FAT12}:/no/such`, join(dir, 'x')], ['cp', '--', `${FAT12}:/no/such`, join(dir, 'x')]);
+      await both(['--json', 'cp', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`], ['--json', 'cp', '--', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`]);
+      await both(['cp', join(dir, 'a'), join(dir, 'b')], ['cp', '--', join(dir, 'a'), join(dir, 'b')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x']]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -124,6 +156,7 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
