@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Part of `npm run build` (after tsc): dist/quick-start.js and everything a plain `ls`,
-// `info` or `fsck` loads, bundled into one file per command group (BUNDLES below). Each ESM
+// `info`, `fsck`, `compact` or `cp` loads, bundled into one file per command group (BUNDLES below). Each ESM
 // module costs Node a resolve, a read and a compile, and the quick path loads about
 // sixty of them: as one file it starts markedly faster (BENCHMARKS.md, Start-up).
 //   - The bundle is a CommonJS-style script (NAME.bundle.cjs) that bin/diskkit.js compiles
@@ -21,7 +21,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const dist = root + 'dist/';
 const bin = root + 'bin/diskkit.js';
-// Three bundles of quick-start.js, one per group of commands (bin/diskkit.js picks one
+// Two bundles of quick-start.js, one per group of commands (bin/diskkit.js picks one
 // by the command word), each holding only its commands' code: what one bundle leaves
 // out (leftOut) stays in dist/, imported from there only if reached. A quick run must
 // never reach it: it would load second copies of the engine modules it imports
@@ -38,11 +38,10 @@ const bin = root + 'bin/diskkit.js';
 // path hands options to commander) and the mkfs hooks (no quick command formats).
 const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-hook\.js$/];
 const BUNDLES = [
-  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/fsck\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/, /\/commands\/cp-in\.js$/] },
-  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|cp-in)\.js$/] },
-  // cp into an image: a bulk copy of small files is over in half a second, of which
-  // loading the command tree and the unbundled modules was a fifth.
-  { name: 'quick-cp', commands: ['cp'], leftOut: [/\/commands\/(ls|info|fsck)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp)\.js$/] },
+  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-cp', commands: ['cp'], leftOut: [/\/commands\/(ls|info|fsck|compact)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
 ];
 
 const distModules = (outfile, leftOut, builtinNames) => ({
@@ -150,10 +149,10 @@ for (const { name, commands, leftOut } of BUNDLES) {
   let text = result.outputFiles[0].text;
   for (const { path } of output.imports.filter((i) => i.kind === 'dynamic-import')) text = text.replaceAll(`import(${JSON.stringify(path)})`, `__dynamicImport(${JSON.stringify(path)})`);
   if (/\bimport\s*\(/.test(text)) fail(`${name}: an import() is left in the bundle (a vm script cannot run it on Node 20)`);
-  // The last line is the build id the code cache must carry (bin/diskkit.js). The text is
-  // written already wrapped in the function bin/diskkit.js calls, so it compiles the file's
-  // text as it is read: wrapping it there made two more copies of 400 KB, enough young
-  // garbage to cost every listing a scavenge.
+  // The last line is the build id the code cache must carry (bin/diskkit.js).
+  // The text is written already wrapped in the function bin/diskkit.js calls, so it
+  // compiles the file's text as read: wrapping it there made two more copies of 400 KB,
+  // enough young garbage to cost a listing a scavenge.
   const buildId = `//# diskkit-build ${randomBytes(8).toString('hex')}`;
   writeFileSync(outfile, `${BUNDLE_WRAPPER_START}${text}\n${BUNDLE_WRAPPER_END}\n${buildId}`);
   writeCodeCache(name, buildId);
@@ -167,7 +166,7 @@ function fail(message) {
 /**
  * NAME.bundle.v8cache: the bundle's build id line, then V8's code cache of the bundle made
  * after warm-up runs of its commands (ls, info or fsck of the FAT12 fixture and of a small
- * Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
+ * Cartridge image; compact of the Cartridge image; cp out of both and into the Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
  * far, and V8 takes it only from the same Node version and flags). Without it, or when V8
  * rejects it, bin/diskkit.js compiles the text as before: the cache only saves time.
  */
@@ -185,18 +184,13 @@ function writeCodeCache(name, buildId) {
     const mkfs = spawnSync(process.execPath, [bin, 'mkfs', '--type', 'cartridge', cart, '--from', join(work, 'tree')], { stdio: 'ignore' });
     if (mkfs.status === 0) images.push(cart);
     else console.error('bundle-quick-start: warning: no Cartridge image for the warm-up (mkfs failed)');
-    // cp: into fresh copies (an empty Cartridge takes the bulk path, FAT the entry-by-entry one).
-    const copies = images.map((img, i) => {
-      const copy = join(work, `copy-${i}${img.endsWith('.cart') ? '.cart' : '.img'}`);
-      if (img.endsWith('.cart')) spawnSync(process.execPath, [bin, 'mkfs', '--type', 'cartridge', copy], { stdio: 'ignore' });
-      else copyFileSync(img, copy);
-      return copy;
-    });
     const runs = name === 'quick-fsck'
       ? images.map((img) => ['fsck', img])
-      : name === 'quick-cp'
-        ? copies.flatMap((img) => [['cp', '-r', `${join(work, 'tree')}/.`, `${img}:/`], ['cp', join(work, 'tree', 'a', 'b', 'file.txt'), `${img}:/copied.txt`]])
-        : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
+      : name === 'quick-compact'
+        ? images.filter((img) => img === cart).map((img) => ['compact', img])
+        : name === 'quick-cp'
+          ? images.flatMap((img) => [['cp', '-r', `${img}:/`, join(work, `out-${images.indexOf(img)}`)]]).concat(images.includes(cart) ? [['cp', join(tree, 'file.txt'), `${cart}:/copy.txt`]] : [])
+          : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const script = `
       const { writeFileSync } = require('node:fs');
       const { loadQuickBundle } = require(${JSON.stringify(bin)});

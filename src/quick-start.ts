@@ -1,12 +1,12 @@
 /**
  * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
- * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE` and
- * `diskkit [--json] [-q] cp [-r] HOST_SRC IMAGE:/DEST` (a copy into an image), run without
+ * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE`, and (whose own work
+ * is often shorter than the start-up) `compact IMAGE` and `cp [-r] SRC... DEST`, run without
  * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, copyIn).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, runCompact, runCp).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
@@ -16,14 +16,12 @@ import { ExitCode } from './commands/exit-codes.js';
  * bundle, each holding only its commands' code); unbundled, all of them.
  */
 declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
-const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'cp'] : DISKKIT_QUICK_COMMANDS;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact', 'cp'] : DISKKIT_QUICK_COMMANDS;
 
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
-/** cp's flags on this path (commander's cp has no -R). */
-const CP_FLAGS: Record<string, 'recursive'> = { '-r': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck` or copy into an image; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck`, `compact` or `cp`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -33,27 +31,26 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
   const command = args[i];
   if (command === undefined || !QUICK_COMMANDS.includes(command)) return false;
-  let target: string | null = null;
-  /** cp: the source (the first operand; `target` is the destination). */
-  let source: string | null = null;
+  const targets: string[] = [];
   let recursive = false;
   for (i++; i < args.length; i++) {
     const arg = args[i]!;
     if (command === 'ls' && Object.hasOwn(LS_FLAGS, arg)) (opts as Record<string, boolean>)[LS_FLAGS[arg]!] = true;
-    else if (command === 'cp' && Object.hasOwn(CP_FLAGS, arg)) recursive = true;
+    else if (command === 'cp' && (arg === '-r' || arg === '--recursive')) recursive = true;
     else if (Object.hasOwn(GLOBAL_FLAGS, arg)) globals[GLOBAL_FLAGS[arg]!] = true;
     else if (arg.startsWith('-') || arg === '') return false;
-    else if (command === 'cp' && source === null && target !== null) [source, target] = [target, arg];
-    else if (target !== null) return false;
-    else target = arg;
+    else targets.push(arg);
   }
-  if (target === null) return false;
-  if (command === 'cp') return source !== null && copyIntoImage(source, target, recursive, globals);
+  // cp: SRC... DEST; the others: one IMAGE[:PATH].
+  if (command === 'cp' ? targets.length < 2 : targets.length !== 1) return false;
+  const target = targets[0]!;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { runInfo }, { runFsck }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+  const [{ runLs }, { runInfo }, { runFsck }, { runCompact }, { runCp }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
     command === 'ls' ? import('./commands/ls.js') : { runLs: null },
     command === 'info' ? import('./commands/info.js') : { runInfo: null },
     command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
+    command === 'compact' ? import('./commands/compact.js') : { runCompact: null },
+    command === 'cp' ? import('./commands/cp.js') : { runCp: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -64,30 +61,10 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
   if (runLs) await runLs(target, opts, g);
   else if (runInfo) await runInfo(target, g);
+  else if (runCompact) await runCompact(target, {}, g);
+  // commander's defaults for the options a plain cp leaves out (--on-clash fail; --no-clobber not given).
+  else if (runCp) await runCp(targets, { recursive, clobber: true, onClash: 'fail' }, g);
   else await runFsck!(target, {}, g);
-  return true;
-}
-
-/**
- * `cp [-r] HOST_SRC IMAGE:/DEST`, run as cp.ts's action runs it (the options commander
- * would give: no -n, --invariant, -v, -p, -f, -L; --on-clash fail); false for any other
- * copy (out of an image, between images, a usage error), which commander takes.
- */
-async function copyIntoImage(source: string, dest: string, recursive: boolean, globals: { json: boolean; quiet: boolean; noColor: boolean }): Promise<boolean> {
-  const context = await import('./commands/context.js');
-  const destRef = context.parseImageRef(dest, false);
-  if (destRef === null || context.parseImageRef(source, false) !== null) return false;
-  exitQuietlyOnClosedStdout();
-  const [{ copyIn }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
-    import('./commands/cp-in.js'),
-    import('./engine/passphrase.js'),
-    import('./commands/passphrase.js'),
-  ]);
-  context.setJsonErrorDocument(globals.json);
-  setPassphraseProvider(commandPassphraseProvider(undefined));
-  const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
-  const options = { recursive, noClobber: false, invariant: false, verbose: undefined, preserve: undefined, onClash: 'fail' as const, followLinks: false, force: false, compress: undefined };
-  await context.runAction(destRef.image, () => copyIn([source], destRef, options, g));
   return true;
 }
 

@@ -66,8 +66,75 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('compact compacts and reports as through commander: the same output and the same image, fsck clean; a FAT image is refused alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // A half-deleted cartridge (uncompressed, so every file is extents that must move down).
+      const tree = join(dir, 'tree');
+      mkdirSync(tree);
+      for (let i = 0; i < 8; i++) writeFileSync(join(tree, `part-${i}.bin`), Buffer.alloc(1 << 20, i + 1));
+      const template = join(dir, 'template.cart');
+      expect((await diskkitBytes(['mkfs', '--type', 'cartridge', '--compress', 'none', template, '--from', tree])).exitCode).toBe(0);
+      expect((await diskkitBytes(['rm', ...[0, 2, 4, 6].map((i) => `${template}:/part-${i}.bin`)])).exitCode).toBe(0);
+      const img = join(dir, 'img.cart');
+      const run = async (args: string[]) => {
+        copyFileSync(template, img);
+        const r = await diskkitBytes(args);
+        const listing = await diskkitBytes(['ls', '-l', img]);
+        const fsck = await diskkitBytes(['fsck', img]);
+        return { r, listing: text(listing.stdout), fsck: fsck.exitCode, size: readFileSync(img).length };
+      };
+      const quick = await run(['compact', img]);
+      const viaCommander = await run(['compact', '--', img]);
+      expect(quick.r.exitCode, text(quick.r.stderr)).toBe(0);
+      expect(text(quick.r.stdout)).toMatch(/ -> \d+ bytes .* extents? and .* moved in /);
+      expect(text(quick.r.stdout)).toBe(text(viaCommander.r.stdout));
+      // Half the data was removed: the file ends up at most a little over half its size.
+      expect(quick.size).toBeLessThan(readFileSync(template).length * 0.6);
+      expect(quick.size).toBe(viaCommander.size);
+      expect(quick.listing).toBe(viaCommander.listing);
+      expect([quick.fsck, viaCommander.fsck]).toEqual([0, 0]);
+      await both(['--json', 'compact', FAT12], ['--json', 'compact', '--', FAT12]);
+      await both(['compact', '/nonexistent/x.cart'], ['compact', '--', '/nonexistent/x.cart']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cp in, out and -r copies what the commander path copies; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'sub'), { recursive: true });
+      const big = Buffer.alloc(3 << 20);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+      writeFileSync(join(tree, 'big.bin'), big);
+      writeFileSync(join(tree, 'sub', 'small.txt'), 'small file\n');
+      const results: { listing: string; big: Buffer; small: string }[] = [];
+      for (const [label, prefix] of [['quick', []], ['commander', ['--']]] as const) {
+        const img = join(dir, `${label}.cart`);
+        const out = join(dir, `out-${label}`);
+        expect((await diskkitBytes(['mkfs', '--type', 'cartridge', img])).exitCode).toBe(0);
+        for (const args of [['cp', ...prefix, join(tree, 'big.bin'), `${img}:/big.bin`], ['cp', '-r', ...prefix, join(tree, 'sub'), `${img}:/sub`], ['cp', '-r', ...prefix, `${img}:/`, out]]) {
+          const r = await diskkitBytes(args);
+          expect(r.exitCode, `${args.join(' ')}: ${text(r.stderr)}`).toBe(0);
+          expect(text(r.stdout) + text(r.stderr)).toBe('');
+        }
+        results.push({ listing: text((await diskkitBytes(['ls', '-R', img])).stdout), big: readFileSync(join(out, 'big.bin')), small: readFileSync(join(out, 'sub', 'small.txt'), 'utf8') });
+      }
+      expect(results[0]!.big.equals(big)).toBe(true);
+      expect(results[0]!.small).toBe('small file\n');
+      expect(results[0]).toEqual(results[1]);
+      await both(['cp', `${FAT12}:/no/such`, join(dir, 'x')], ['cp', '--', `${FAT12}:/no/such`, join(dir, 'x')]);
+      await both(['--json', 'cp', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`], ['--json', 'cp', '--', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`]);
+      await both(['cp', join(dir, 'a'), join(dir, 'b')], ['cp', '--', join(dir, 'a'), join(dir, 'b')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x']]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -81,59 +148,6 @@ describe('plain ls without the command tree', () => {
   });
 });
 
-describe('cp into an image without the command tree', () => {
-  // Each copy runs twice, quick (`cp -r SRC IMG:/D`) and through commander (`--` before the
-  // operands): the two must exit and print alike and leave images that list the same.
-  it('copies as through commander: a tree into an empty Cartridge (bulk) and into FAT, a file, errors, --json', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diskkit-quick-cp-'));
-    try {
-      const tree = join(dir, 'tree');
-      mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true });
-      writeFileSync(join(tree, 'top.txt'), 'top\n');
-      for (let i = 0; i < 40; i++) writeFileSync(join(tree, 'sub', `f${i}.txt`), `file ${i}\n`.repeat(i * 37 + 1));
-      writeFileSync(join(tree, 'sub', 'deeper', 'big.bin'), Buffer.alloc(300_000, 7));
-      const image = async (name: string, source: string | null): Promise<[string, string]> => {
-        const pair: [string, string] = [join(dir, `quick-${name}`), join(dir, `commander-${name}`)];
-        for (const p of pair) {
-          if (source) copyFileSync(source, p);
-          else expect((await diskkitBytes(['mkfs', '--type', 'cartridge', p])).exitCode).toBe(0);
-        }
-        return pair;
-      };
-      const copyBoth = async ([q, c]: [string, string], args: (img: string) => string[]) => {
-        const quick = args(q);
-        const viaCommander = [...quick.slice(0, -2), '--', ...quick.slice(-2).map((a) => a.replace(q, c))];
-        const [a, b] = await Promise.all([diskkitBytes(quick), diskkitBytes(viaCommander)]);
-        expect(a.exitCode, `${quick.join(' ')}: ${text(a.stderr)}`).toBe(b.exitCode);
-        expect(text(a.stdout).replaceAll(q, 'IMG')).toBe(text(b.stdout).replaceAll(c, 'IMG'));
-        expect(text(a.stderr).replaceAll(q, 'IMG')).toBe(text(b.stderr).replaceAll(c, 'IMG'));
-        const [la, lb] = await Promise.all([diskkitBytes(['ls', '-l', '-R', q]), diskkitBytes(['ls', '-l', '-R', c])]);
-        expect(text(la.stdout)).toBe(text(lb.stdout));
-        return a;
-      };
-      const cart = await image('a.cart', null);
-      expect((await copyBoth(cart, (img) => ['cp', '-r', `${tree}/.`, `${img}:/`])).exitCode).toBe(0);
-      expect(text((await diskkitBytes(['cat', `${cart[0]}:/sub/f3.txt`])).stdout)).toBe('file 3\n'.repeat(3 * 37 + 1));
-      const fat = await image('b.img', FAT12);
-      expect((await copyBoth(fat, (img) => ['--json', 'cp', '-r', join(tree, 'sub'), `${img}:/`])).exitCode).toBe(0);
-      expect((await copyBoth(fat, (img) => ['cp', join(tree, 'top.txt'), `${img}:/TOP.TXT`])).exitCode).toBe(0);
-      // A missing source, a directory without -r, a missing image (--json: the error document).
-      expect((await copyBoth(fat, (img) => ['cp', join(dir, 'no-such'), `${img}:/`])).exitCode).not.toBe(0);
-      expect((await copyBoth(fat, (img) => ['cp', tree, `${img}:/`])).exitCode).not.toBe(0);
-      const [qMissing, cMissing] = await Promise.all([
-        diskkitBytes(['--json', 'cp', '-r', tree, join(dir, 'none.img:/')]),
-        diskkitBytes(['--json', 'cp', '-r', '--', tree, join(dir, 'none.img:/')]),
-      ]);
-      expect(qMissing.exitCode).not.toBe(0);
-      expect(qMissing.exitCode).toBe(cMissing.exitCode);
-      expect(text(qMissing.stdout)).toBe(text(cMissing.stdout));
-      expect(text(qMissing.stderr)).toBe(text(cMissing.stderr));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
-});
-
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
   const cacheUsed = async (bin: string, bundle: string) =>
     (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
@@ -141,6 +155,7 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
   it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
   });
 
