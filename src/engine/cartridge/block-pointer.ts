@@ -3,6 +3,8 @@
  * and birth generation, with the child's checksum or, when encrypted, its GCM tag and
  * nonce. The parent vouches for the child, so a stale or misdirected page cannot.
  */
+import { readU64LE } from '../binary.js';
+import { DiskkitError, ErrorCode } from '../errors.js';
 import { defineStruct } from '../struct.js';
 
 export const BLOCK_POINTER_SIZE = 48;
@@ -31,8 +33,24 @@ export function isNullPointer(pointer: BlockPointer): boolean {
   return pointer.address === 0;
 }
 
+/**
+ * BlockPointerStruct.decode, unrolled: a branch page decodes one per child (dozens per
+ * page), and at start-up, before anything is optimized, the generic field loop was a
+ * visible part of an `ls` of a deep path in a big catalog. Same checks, same result
+ * (the seal a copy).
+ */
 export function decodeBlockPointer(buf: Uint8Array, offset = 0): BlockPointer {
-  return BlockPointerStruct.decode(buf, offset);
+  if (offset < 0 || offset + BLOCK_POINTER_SIZE > buf.length) {
+    throw new DiskkitError(ErrorCode.TRUNCATED, `BlockPointer at offset ${offset} runs past the end of the data`, {
+      context: { structure: 'BlockPointer', offset, length: buf.length },
+    });
+  }
+  const f = BlockPointerStruct.fields;
+  return {
+    address: readU64LE(buf, offset + f.address.offset),
+    generation: readU64LE(buf, offset + f.generation.offset),
+    seal: Uint8Array.prototype.slice.call(buf, offset + f.seal.offset, offset + f.seal.offset + SEAL_SIZE),
+  };
 }
 
 export function encodeBlockPointer(pointer: BlockPointer, buf: Uint8Array, offset = 0): void {
