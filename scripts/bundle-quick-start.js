@@ -40,6 +40,7 @@ const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-h
 const BUNDLES = [
   { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/fsck\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
   { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info)\.js$/] },
+  { name: 'quick-cp', commands: ['cp'], leftOut: [/\/commands\/(ls|info|fsck)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
 ];
 
 const distModules = (outfile, leftOut, builtinNames) => ({
@@ -177,6 +178,8 @@ function writeCodeCache(name, buildId) {
     else console.error('bundle-quick-start: warning: no Cartridge image for the warm-up (mkfs failed)');
     const runs = name === 'quick-fsck'
       ? images.map((img) => ['fsck', img])
+      : name === 'quick-cp'
+      ? images.map((img, i) => ['cp', '-r', `${img}:/`, join(work, `out-${i}`)])
       : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const script = `
       const { writeFileSync } = require('node:fs');
