@@ -23,7 +23,7 @@ import { escapeName, printJson, reportError, usageError, warn, type GlobalOption
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats, withInterrupt } from './io-options.js';
-import { startProgress } from './progress.js';
+import { progressWanted, startProgress } from './progress.js';
 import { checkAborted } from '../io/chunk-read.js';
 import { HostWriteQueue } from '../io/host-write-queue.js';
 
@@ -83,21 +83,26 @@ export async function copyOut(
         volume = await openVolume(ref.image, { partition: g.partition });
         volumes.set(ref.image, volume);
       }
-      const plan: PlanItem[] = [];
+      let plan: Iterable<PlanItem>;
       try {
-        planCopy(volume, ref, dest, destIsDir, options.recursive, plan, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
+        plan = planCopy(volume, ref, dest, destIsDir, options.recursive, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
       } catch (error) {
         fail(ref.image, ref.path, error);
         continue;
       }
+      // Listed while copied, one directory at a time: a plan of every entry built first stayed
+      // alive for the whole copy, and moving it through the young generation was most of the
+      // listing's time. Only a progress bar (its total) and -v/-p (their report) need it whole.
+      const report = Boolean(options.verbose || options.preserve);
+      if (report || progressWanted(g)) plan = [...plan];
       const io: PlanIo = { read: options.read, stats: options.stats };
       const v = volume;
       const failedBefore = outcome.errors.length;
       await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, queue, outcome, (p, e, at) => fail(ref.image, p, e, at), g));
       sortByPlanOrder(outcome.errors, errorAt, failedBefore);
-      if (options.verbose || options.preserve) {
+      if (report) {
         const failed = new Set(outcome.errors.slice(failedBefore).map((e) => e.path));
-        (await import('./cp-report.js')).afterCopyOut(ref.image, plan.filter((item) => !failed.has(item.entry.path)), options, g);
+        (await import('./cp-report.js')).afterCopyOut(ref.image, (plan as PlanItem[]).filter((item) => !failed.has(item.entry.path)), options, g);
       }
     }
   } finally {
@@ -126,24 +131,27 @@ function statOrNull(path: string) {
   }
 }
 
+/**
+ * What `ref` copies, in order (a directory before its contents), as host paths. The
+ * source itself is looked at now (its errors are thrown); a directory's contents are
+ * listed as the caller reaches them.
+ */
 function planCopy(
   volume: Volume,
   ref: ImageRef,
   dest: string,
   destIsDir: boolean,
   recursive: boolean,
-  plan: PlanItem[],
   outcome: Outcome,
   fail: (path: string, error: unknown) => void,
   g: GlobalOptions,
   bigCopy: () => void,
-): void {
+): Iterable<PlanItem> {
   const entry = volume.stat(ref.path);
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
   if (entry.type === 'file') {
     const host = destIsDir ? join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) : dest;
-    plan.push({ kind: 'file', entry, host });
-    return;
+    return [{ kind: 'file', entry, host }];
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
   let root: string;
@@ -154,41 +162,70 @@ function planCopy(
     if (st && !st.isDirectory()) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with a directory`, { context: { path: entry.path } });
     root = dest;
   }
-  plan.push({ kind: 'dir', entry, host: root });
+  return walkTree(volume, ref.image, entry, root, outcome, fail, g, bigCopy);
+}
+
+/** One directory being walked: its children, the next one to hand out, and how their host paths are made. */
+interface WalkFrame {
+  children: EntryInfo[];
+  next: number;
+  used: Map<string, number>;
+  dirInside: boolean;
+  prefix: string;
+}
+
+/** The directory `entry` (host path `root`) and everything under it, depth first, each directory listed when reached. */
+function* walkTree(
+  volume: Volume,
+  image: string,
+  entry: EntryInfo,
+  root: string,
+  outcome: Outcome,
+  fail: (path: string, error: unknown) => void,
+  g: GlobalOptions,
+  bigCopy: () => void,
+): Generator<PlanItem> {
+  yield { kind: 'dir', entry, host: root };
   const rootResolved = resolve(root);
-  const walk = (dirEntry: EntryInfo, hostDir: string): void => {
-    const dirPath = dirEntry.path;
+  const stack: WalkFrame[] = [];
+  const enter = (dirEntry: EntryInfo, hostDir: string): void => {
     let children: EntryInfo[];
     try {
       children = volume.list(dirEntry);
     } catch (error) {
-      fail(dirPath, error);
+      fail(dirEntry.path, error);
       return;
     }
-    const used = new Map<string, number>();
     // Resolved once per directory, not per child (path.resolve per file showed in cp -r profiles).
     const dirResolved = resolve(hostDir);
     const dirInside = dirResolved === rootResolved || (dirResolved + sep).startsWith(rootResolved + sep);
     // join(hostDir, name) for a plain component is this prefix + name (join's normalizing per file showed too).
-    const prefix = join(hostDir, 'x').slice(0, -1);
-    for (const child of children) {
-      const name = safeHostName(child.name, used, child.path, outcome, ref.image, g);
-      const host = prefix + name;
-      // Defence in depth: whatever the name handling above, never leave the destination
-      // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
-      if (!dirInside || name === '' || name === '.' || name === '..' || name.includes(sep) || name.includes('/')) {
-        fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
-        continue;
-      }
-      // Big enough for a worker: started now, its start-up overlaps the rest of the listing.
-      if (plan.length === WORKER_MIN_ENTRIES) bigCopy();
-      if (child.type === 'dir') {
-        plan.push({ kind: 'dir', entry: child, host });
-        walk(child, host);
-      } else plan.push({ kind: 'file', entry: child, host });
-    }
+    stack.push({ children, next: 0, used: new Map(), dirInside, prefix: join(hostDir, 'x').slice(0, -1) });
   };
-  walk(entry, root);
+  enter(entry, root);
+  let count = 1;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next >= frame.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = frame.children[frame.next++]!;
+    const name = safeHostName(child.name, frame.used, child.path, outcome, image, g);
+    const host = frame.prefix + name;
+    // Defence in depth: whatever the name handling above, never leave the destination
+    // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
+    if (!frame.dirInside || name === '' || name === '.' || name === '..' || name.includes(sep) || name.includes('/')) {
+      fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
+      continue;
+    }
+    // Big enough for a worker: started now, its start-up overlaps the rest of the copy.
+    if (++count === WORKER_MIN_ENTRIES) bigCopy();
+    if (child.type === 'dir') {
+      yield { kind: 'dir', entry: child, host };
+      enter(child, host);
+    } else yield { kind: 'file', entry: child, host };
+  }
 }
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
@@ -262,14 +299,15 @@ interface QueuedFile {
 
 async function runPlan(
   volume: Volume,
-  plan: PlanItem[],
+  plan: Iterable<PlanItem>,
   io: PlanIo,
   queue: HostWriteQueue<QueuedFile>,
   outcome: Outcome,
   fail: (path: string, error: unknown, at?: number) => void,
   g: GlobalOptions,
 ): Promise<void> {
-  const total = plan.reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0);
+  // A bar is wanted only with a whole plan (copyOut), whose total it shows.
+  const total = Array.isArray(plan) ? (plan as PlanItem[]).reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0) : 0;
   const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
   let doneBefore = 0;
   const dirTimes: PlanItem[] = [];
@@ -279,10 +317,10 @@ async function runPlan(
   // in reading and writing), and the worker writes them while the next ones are read.
   // The bytes are read before anything is queued, so a read error leaves nothing behind.
   const smallLimit = smallFileLimit(io);
-  const queued = (at: number): QueuedFile => ({ item: plan[at]!, at, fail });
+  let at = -1;
   try {
-    for (let at = 0; at < plan.length; at++) {
-      const item = plan[at]!;
+    for (const item of plan) {
+      at++;
       if (badDirs.size > 0 && [...badDirs].some((d) => item.host.startsWith(d + sep))) continue;
       if (item.kind === 'dir') {
         // Directories are made here, in plan order, before any file inside them is queued.
@@ -310,7 +348,7 @@ async function runPlan(
             reader.read(view, size, 0);
             const { atime, mtime } = item.entry;
             // A posted batch is a moment to let Ctrl-C (SIGINT) through.
-            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, queued(at))) await new Promise(setImmediate);
+            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { item, at, fail })) await new Promise(setImmediate);
             continue;
           }
         }
