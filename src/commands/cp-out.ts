@@ -72,7 +72,7 @@ export async function copyOut(
       outcome.files += count;
       outcome.bytes += bytes;
     },
-    failed: (file, error) => file.fail(file.item.entry.path, error, file.at),
+    failed: (file, error) => file.fail(file.path, error, file.at),
   });
   const startWorker = smallFileLimit(options) >= 0 ? () => queue.startWorker() : () => {};
 
@@ -245,7 +245,7 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     safe = chars.join('');
     reasons.push('is longer than 255 bytes');
   }
-  const folded = safe.toLowerCase();
+  let folded = safe.toLowerCase();
   if (used.has(folded)) {
     const dot = safe.lastIndexOf('.');
     const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ''];
@@ -257,10 +257,10 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     } while (used.has(candidate.toLowerCase()));
     used.set(folded, n);
     safe = candidate;
+    folded = candidate.toLowerCase();
     reasons.push('collides with another name (case-insensitively)');
   }
-  const key = safe.toLowerCase();
-  if (!used.has(key)) used.set(key, 0);
+  if (!used.has(folded)) used.set(folded, 0);
   if (reasons.length > 0) {
     outcome.renamed.push({ path, host: safe, reason: reasons.join('; ') });
     warn(g, image, `${escapeName(path)}: name ${reasons.join('; ')}; written as '${escapeName(safe)}'`);
@@ -292,7 +292,8 @@ function smallFileLimit(io: { read: ScanOptions; stats: boolean }): number {
 
 /** What the host-write queue hands back with a failed file. */
 interface QueuedFile {
-  item: PlanItem;
+  /** The file's path in the image (not its entry: a queued file keeps nothing else alive while it waits). */
+  path: string;
   at: number;
   fail: (path: string, error: unknown, at: number) => void;
 }
@@ -348,7 +349,7 @@ async function runPlan(
             reader.read(view, size, 0);
             const { atime, mtime } = item.entry;
             // A posted batch is a moment to let Ctrl-C (SIGINT) through.
-            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { item, at, fail })) await new Promise(setImmediate);
+            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { path: item.entry.path, at, fail })) await new Promise(setImmediate);
             continue;
           }
         }
