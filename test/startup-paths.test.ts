@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -81,13 +81,45 @@ describe('plain ls without the command tree', () => {
   });
 });
 
+/** Every file and directory under `root`: relative path, type, bytes (files) and modification time. */
+function treeOf(root: string): string[] {
+  const out: string[] = [];
+  for (const rel of (readdirSync(root, { recursive: true }) as string[]).sort()) {
+    const st = statSync(join(root, rel));
+    out.push(`${rel} ${st.isDirectory() ? 'dir' : Buffer.from(readFileSync(join(root, rel))).toString('base64')} ${st.mtimeMs}`);
+  }
+  return out;
+}
+
+describe('plain cp out of an image without the command tree', () => {
+  it('writes the same tree and prints and exits as through commander: -r, --json, errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-cp-'));
+    try {
+      const quick = join(dir, 'quick');
+      const slow = join(dir, 'slow');
+      await both(['cp', '-r', `${FAT12}:/`, quick], ['cp', '-r', '--', `${FAT12}:/`, slow]);
+      const tree = treeOf(quick);
+      expect(tree.length).toBeGreaterThan(3);
+      expect(tree).toEqual(treeOf(slow));
+      await both(['--json', 'cp', '-r', `${FAT12}:/deep`, join(dir, 'q2')], ['--json', 'cp', '-r', '--', `${FAT12}:/deep`, join(dir, 's2')]);
+      expect(treeOf(join(dir, 'q2'))).toEqual(treeOf(join(dir, 's2')));
+      await both(['cp', `${FAT12}:/no/such`, join(dir, 'q3')], ['cp', '--', `${FAT12}:/no/such`, join(dir, 's3')]);
+      await both(['--json', 'cp', `${FAT12}:/deep`, join(dir, 'q4')], ['--json', 'cp', '--', `${FAT12}:/deep`, join(dir, 's4')]);
+      await both(['cp', '/nonexistent/x.img:/a', join(dir, 'q5')], ['cp', '--', '/nonexistent/x.img:/a', join(dir, 's5')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
   const cacheUsed = async (bin: string, bundle: string) =>
     (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
 
-  it('the build leaves a code cache this Node takes, for both bundles', async () => {
+  it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
