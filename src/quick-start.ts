@@ -1,13 +1,12 @@
 /**
  * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
- * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE` and a plain copy
- * out, `diskkit [--json] [-q] cp [-r] IMAGE:/SRC... HOST_DEST`, run without
+ * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE`, and (whose own work
+ * is often shorter than the start-up) `compact IMAGE` and `cp [-r] SRC... DEST`, run without
  * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo,
- * runFsck, copyOut).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, runCompact, runCp).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
@@ -17,12 +16,12 @@ import { ExitCode } from './commands/exit-codes.js';
  * bundle, each holding only its commands' code); unbundled, all of them.
  */
 declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
-const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'cp'] : DISKKIT_QUICK_COMMANDS;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact', 'cp'] : DISKKIT_QUICK_COMMANDS;
 
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info` or `fsck`; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck`, `compact` or `cp`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -32,21 +31,26 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
   const command = args[i];
   if (command === undefined || !QUICK_COMMANDS.includes(command)) return false;
-  if (command === 'cp') return copyOutQuickly(args.slice(i + 1), globals);
-  let target: string | null = null;
+  const targets: string[] = [];
+  let recursive = false;
   for (i++; i < args.length; i++) {
     const arg = args[i]!;
     if (command === 'ls' && Object.hasOwn(LS_FLAGS, arg)) (opts as Record<string, boolean>)[LS_FLAGS[arg]!] = true;
+    else if (command === 'cp' && (arg === '-r' || arg === '--recursive')) recursive = true;
     else if (Object.hasOwn(GLOBAL_FLAGS, arg)) globals[GLOBAL_FLAGS[arg]!] = true;
-    else if (arg.startsWith('-') || target !== null || arg === '') return false;
-    else target = arg;
+    else if (arg.startsWith('-') || arg === '') return false;
+    else targets.push(arg);
   }
-  if (target === null) return false;
+  // cp: SRC... DEST; the others: one IMAGE[:PATH].
+  if (command === 'cp' ? targets.length < 2 : targets.length !== 1) return false;
+  const target = targets[0]!;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { runInfo }, { runFsck }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+  const [{ runLs }, { runInfo }, { runFsck }, { runCompact }, { runCp }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
     command === 'ls' ? import('./commands/ls.js') : { runLs: null },
     command === 'info' ? import('./commands/info.js') : { runInfo: null },
     command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
+    command === 'compact' ? import('./commands/compact.js') : { runCompact: null },
+    command === 'cp' ? import('./commands/cp.js') : { runCp: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -57,43 +61,10 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
   if (runLs) await runLs(target, opts, g);
   else if (runInfo) await runInfo(target, g);
+  else if (runCompact) await runCompact(target, {}, g);
+  // commander's defaults for the options a plain cp leaves out (--on-clash fail; --no-clobber not given).
+  else if (runCp) await runCp(targets, { recursive, clobber: true, onClash: 'fail' }, g);
   else await runFsck!(target, {}, g);
-  return true;
-}
-
-/**
- * `cp [-r] IMAGE:/SRC... HOST_DEST` (every source an image path, the destination a host
- * path): what cp.ts's action does for that case. Any other form (another option, a
- * source on the host, an image as destination) returns false, for cli.ts.
- */
-async function copyOutQuickly(args: readonly string[], globals: { json: boolean; quiet: boolean; noColor: boolean }): Promise<boolean> {
-  let recursive = false;
-  const paths: string[] = [];
-  for (const arg of args) {
-    if (arg === '-r' || arg === '--recursive') recursive = true;
-    else if (Object.hasOwn(GLOBAL_FLAGS, arg)) globals[GLOBAL_FLAGS[arg]!] = true;
-    else if (arg.startsWith('-') || arg === '') return false;
-    else paths.push(arg);
-  }
-  if (paths.length < 2) return false;
-  const { parseImageRef, runAction, setJsonErrorDocument } = await import('./commands/context.js');
-  const dest = paths[paths.length - 1]!;
-  if (parseImageRef(dest, false) !== null) return false;
-  const refs: NonNullable<ReturnType<typeof parseImageRef>>[] = [];
-  for (const source of paths.slice(0, -1)) {
-    const ref = parseImageRef(source, false);
-    if (ref === null) return false;
-    refs.push(ref);
-  }
-  const [{ copyOut }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
-    import('./commands/cp-out.js'),
-    import('./engine/passphrase.js'),
-    import('./commands/passphrase.js'),
-  ]);
-  setJsonErrorDocument(globals.json);
-  setPassphraseProvider(commandPassphraseProvider(undefined));
-  const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
-  await runAction(refs[0]!.image, () => copyOut(refs, dest, { recursive, read: {}, stats: false }, g));
   return true;
 }
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -66,8 +66,75 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('compact compacts and reports as through commander: the same output and the same image, fsck clean; a FAT image is refused alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // A half-deleted cartridge (uncompressed, so every file is extents that must move down).
+      const tree = join(dir, 'tree');
+      mkdirSync(tree);
+      for (let i = 0; i < 8; i++) writeFileSync(join(tree, `part-${i}.bin`), Buffer.alloc(1 << 20, i + 1));
+      const template = join(dir, 'template.cart');
+      expect((await diskkitBytes(['mkfs', '--type', 'cartridge', '--compress', 'none', template, '--from', tree])).exitCode).toBe(0);
+      expect((await diskkitBytes(['rm', ...[0, 2, 4, 6].map((i) => `${template}:/part-${i}.bin`)])).exitCode).toBe(0);
+      const img = join(dir, 'img.cart');
+      const run = async (args: string[]) => {
+        copyFileSync(template, img);
+        const r = await diskkitBytes(args);
+        const listing = await diskkitBytes(['ls', '-l', img]);
+        const fsck = await diskkitBytes(['fsck', img]);
+        return { r, listing: text(listing.stdout), fsck: fsck.exitCode, size: readFileSync(img).length };
+      };
+      const quick = await run(['compact', img]);
+      const viaCommander = await run(['compact', '--', img]);
+      expect(quick.r.exitCode, text(quick.r.stderr)).toBe(0);
+      expect(text(quick.r.stdout)).toMatch(/ -> \d+ bytes .* extents? and .* moved in /);
+      expect(text(quick.r.stdout)).toBe(text(viaCommander.r.stdout));
+      // Half the data was removed: the file ends up at most a little over half its size.
+      expect(quick.size).toBeLessThan(readFileSync(template).length * 0.6);
+      expect(quick.size).toBe(viaCommander.size);
+      expect(quick.listing).toBe(viaCommander.listing);
+      expect([quick.fsck, viaCommander.fsck]).toEqual([0, 0]);
+      await both(['--json', 'compact', FAT12], ['--json', 'compact', '--', FAT12]);
+      await both(['compact', '/nonexistent/x.cart'], ['compact', '--', '/nonexistent/x.cart']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cp in, out and -r copies what the commander path copies; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'sub'), { recursive: true });
+      const big = Buffer.alloc(3 << 20);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+      writeFileSync(join(tree, 'big.bin'), big);
+      writeFileSync(join(tree, 'sub', 'small.txt'), 'small file\n');
+      const results: { listing: string; big: Buffer; small: string }[] = [];
+      for (const [label, prefix] of [['quick', []], ['commander', ['--']]] as const) {
+        const img = join(dir, `${label}.cart`);
+        const out = join(dir, `out-${label}`);
+        expect((await diskkitBytes(['mkfs', '--type', 'cartridge', img])).exitCode).toBe(0);
+        for (const args of [['cp', ...prefix, join(tree, 'big.bin'), `${img}:/big.bin`], ['cp', '-r', ...prefix, join(tree, 'sub'), `${img}:/sub`], ['cp', '-r', ...prefix, `${img}:/`, out]]) {
+          const r = await diskkitBytes(args);
+          expect(r.exitCode, `${args.join(' ')}: ${text(r.stderr)}`).toBe(0);
+          expect(text(r.stdout) + text(r.stderr)).toBe('');
+        }
+        results.push({ listing: text((await diskkitBytes(['ls', '-R', img])).stdout), big: readFileSync(join(out, 'big.bin')), small: readFileSync(join(out, 'sub', 'small.txt'), 'utf8') });
+      }
+      expect(results[0]!.big.equals(big)).toBe(true);
+      expect(results[0]!.small).toBe('small file\n');
+      expect(results[0]).toEqual(results[1]);
+      await both(['cp', `${FAT12}:/no/such`, join(dir, 'x')], ['cp', '--', `${FAT12}:/no/such`, join(dir, 'x')]);
+      await both(['--json', 'cp', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`], ['--json', 'cp', '--', join(dir, 'missing'), `${join(dir, 'quick.cart')}:/m`]);
+      await both(['cp', join(dir, 'a'), join(dir, 'b')], ['cp', '--', join(dir, 'a'), join(dir, 'b')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x']]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -81,37 +148,6 @@ describe('plain ls without the command tree', () => {
   });
 });
 
-/** Every file and directory under `root`: relative path, type, bytes (files) and modification time. */
-function treeOf(root: string): string[] {
-  const out: string[] = [];
-  for (const rel of (readdirSync(root, { recursive: true }) as string[]).sort()) {
-    const st = statSync(join(root, rel));
-    out.push(`${rel} ${st.isDirectory() ? 'dir' : Buffer.from(readFileSync(join(root, rel))).toString('base64')} ${st.mtimeMs}`);
-  }
-  return out;
-}
-
-describe('plain cp out of an image without the command tree', () => {
-  it('writes the same tree and prints and exits as through commander: -r, --json, errors', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-cp-'));
-    try {
-      const quick = join(dir, 'quick');
-      const slow = join(dir, 'slow');
-      await both(['cp', '-r', `${FAT12}:/`, quick], ['cp', '-r', '--', `${FAT12}:/`, slow]);
-      const tree = treeOf(quick);
-      expect(tree.length).toBeGreaterThan(3);
-      expect(tree).toEqual(treeOf(slow));
-      await both(['--json', 'cp', '-r', `${FAT12}:/deep`, join(dir, 'q2')], ['--json', 'cp', '-r', '--', `${FAT12}:/deep`, join(dir, 's2')]);
-      expect(treeOf(join(dir, 'q2'))).toEqual(treeOf(join(dir, 's2')));
-      await both(['cp', `${FAT12}:/no/such`, join(dir, 'q3')], ['cp', '--', `${FAT12}:/no/such`, join(dir, 's3')]);
-      await both(['--json', 'cp', `${FAT12}:/deep`, join(dir, 'q4')], ['--json', 'cp', '--', `${FAT12}:/deep`, join(dir, 's4')]);
-      await both(['cp', '/nonexistent/x.img:/a', join(dir, 'q5')], ['cp', '--', '/nonexistent/x.img:/a', join(dir, 's5')]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
   const cacheUsed = async (bin: string, bundle: string) =>
     (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
@@ -119,6 +155,7 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
   it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
   });
 

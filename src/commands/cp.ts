@@ -4,7 +4,7 @@
  * each direction lives in its own module (cp-out.ts, cp-in.ts).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
+import { type GlobalOptions, globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
@@ -42,38 +42,40 @@ export function define(program: Command): void {
       .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
       .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
       .option('--compress <codec>', "into a Cartridge image: compress the copied files with lz4, zstd or none instead of the image's default", parseCompression),
-  ).action((paths: string[], opts: CpOptions, command: Command) => {
-    const g = globalOptions(command);
-    if (paths.length < 2) return runAction(undefined, () => {
-      throw usageError('cp needs a source and a destination: cp [-r] IMAGE:/SRC HOST_DEST');
-    });
-    const sources = paths.slice(0, -1);
-    const dest = paths[paths.length - 1]!;
-    const refs = sources.map((s) => parseImageRef(s, false));
-    const destRef = parseImageRef(dest, false);
-    const image = refs.find((r) => r !== null)?.image ?? destRef?.image;
-    return runAction(image, async () => {
-      const read = scanOptionsFrom(opts);
-      if (refs.every((r) => r !== null) && destRef === null) {
-        const { copyOut } = await import('./cp-out.js');
-        return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
-      }
-      const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force), compress: opts.compress };
-      if (refs.every((r) => r === null) && destRef !== null) {
-        const { copyIn } = await import('./cp-in.js');
-        return copyIn(sources, destRef, writeOptions, g);
-      }
-      if (refs.every((r) => r !== null) && destRef !== null) {
-        const { copyWithin } = await import('./cp-in.js');
-        return copyWithin(refs.map((r) => r!), destRef, writeOptions, g);
-      }
-      if (destRef !== null) throw usageError('mix of host and image sources: copy host files and image files in separate commands');
-      // Neither side is an image: say why when an argument was meant as one (a missing image, a path without '/').
-      for (const arg of [dest, ...sources]) {
-        const problem = imageArgumentProblem(arg, 'cp takes IMAGE:/PATH');
-        if (problem) throw problem;
-      }
-      throw usageError('one side of cp must be IMAGE:/PATH (e.g. disk.img:/docs) and the other a host path');
-    });
+  ).action((paths: string[], opts: CpOptions, command: Command) => runCp(paths, opts, globalOptions(command)));
+}
+
+/** The `cp` action (also run directly, without the command tree, by quick-start.ts for a plain `cp [-r] SRC... DEST`). */
+export function runCp(paths: string[], opts: CpOptions, g: GlobalOptions): Promise<void> {
+  if (paths.length < 2) return runAction(undefined, () => {
+    throw usageError('cp needs a source and a destination: cp [-r] IMAGE:/SRC HOST_DEST');
+  });
+  const sources = paths.slice(0, -1);
+  const dest = paths[paths.length - 1]!;
+  const refs = sources.map((s) => parseImageRef(s, false));
+  const destRef = parseImageRef(dest, false);
+  const image = refs.find((r) => r !== null)?.image ?? destRef?.image;
+  return runAction(image, async () => {
+    const read = scanOptionsFrom(opts);
+    if (refs.every((r) => r !== null) && destRef === null) {
+      const { copyOut } = await import('./cp-out.js');
+      return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
+    }
+    const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force), compress: opts.compress };
+    if (refs.every((r) => r === null) && destRef !== null) {
+      const { copyIn } = await import('./cp-in.js');
+      return copyIn(sources, destRef, writeOptions, g);
+    }
+    if (refs.every((r) => r !== null) && destRef !== null) {
+      const { copyWithin } = await import('./cp-in.js');
+      return copyWithin(refs.map((r) => r!), destRef, writeOptions, g);
+    }
+    if (destRef !== null) throw usageError('mix of host and image sources: copy host files and image files in separate commands');
+    // Neither side is an image: say why when an argument was meant as one (a missing image, a path without '/').
+    for (const arg of [dest, ...sources]) {
+      const problem = imageArgumentProblem(arg, 'cp takes IMAGE:/PATH');
+      if (problem) throw problem;
+    }
+    throw usageError('one side of cp must be IMAGE:/PATH (e.g. disk.img:/docs) and the other a host path');
   });
 }

@@ -2,42 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { Lz4FormatError, decodeLz4Block, encodeLz4Block } from '../../src/engine/cartridge/lz4-block.js';
 import { seededRandom } from '../../src/engine/seeded-random.js';
+import { lz4Samples as samples } from './lz4-samples.js';
 
-// The independent expectation: blocks made by lz4-napi's encoder (the one the writer uses) decode to its input.
+// The independent expectation: blocks made by lz4-napi's encoder decode to its input.
 const lz4 = createRequire(import.meta.url)('lz4-napi') as typeof import('lz4-napi');
 
 function decode(block: Uint8Array, expected: number, outLength = expected): Uint8Array {
   const out = new Uint8Array(outLength);
   const n = decodeLz4Block(block, 4, block.length, out, expected);
   return out.subarray(0, n);
-}
-
-/** Inputs that exercise every copy path: short and long literals, matches at offsets below 8, overlapping runs, long matches. */
-function samples(): Uint8Array[] {
-  const random = seededRandom(11);
-  const words = ['a', 'fox', 'jumps', 'over', 'the', 'lazy', 'dog', '\n', 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', 'abcabcabc'];
-  const text = (length: number) => {
-    const parts: string[] = [];
-    for (let total = 0; total < length; ) {
-      const w = words[Math.floor(random() * words.length)]! + (random() < 0.3 ? String(Math.floor(random() * 1000)) : ' ');
-      parts.push(w);
-      total += w.length;
-    }
-    return new TextEncoder().encode(parts.join('')).subarray(0, length);
-  };
-  const noise = (length: number) => Uint8Array.from({ length }, () => Math.floor(random() * 256));
-  const mixed = new Uint8Array(300_000);
-  for (let at = 0; at < mixed.length; at += 10_000) mixed.set((at / 10_000) % 3 === 0 ? noise(10_000) : text(10_000), at);
-  return [
-    new Uint8Array(1),
-    new Uint8Array(13).fill(7),
-    new Uint8Array(65536).fill(0x41),
-    Uint8Array.from({ length: 70_000 }, (_, i) => i % 3),
-    Uint8Array.from({ length: 70_000 }, (_, i) => i % 7),
-    text(1 << 20),
-    noise(100_000),
-    mixed,
-  ];
 }
 
 describe('LZ4 block decoder', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { openCartridgeReader } from '../../src/engine/cartridge/file-reader.js';
@@ -8,6 +8,7 @@ import { decodeExtentRecord } from '../../src/engine/cartridge/extent-record.js'
 import { BTree } from '../../src/engine/cartridge/btree.js';
 import { PageType } from '../../src/engine/cartridge/page.js';
 import { Compression } from '../../src/engine/cartridge/superblock.js';
+import { forceLz4Backend, lz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
 import { patternBytes, scratchDir } from './scratch.js';
@@ -56,10 +57,15 @@ function readInOrder(path: string, chunk: number, passphrase?: string): Uint8Arr
 }
 
 describe('read-ahead on both cores', () => {
+  // Plain lz4 through the C library is cheap enough to decode on one thread below 512 MiB
+  // (file-reader.ts); the JS codec makes these 12 MiB files take the read-ahead path.
+  afterEach(() => forceLz4Backend(null));
+
   for (const passphrase of [undefined, 'read-ahead secret']) {
-    it(`reads a large file in order with any chunk size${passphrase ? ' (encrypted)' : ''}`, () => {
+    it(`reads a large file in order with any chunk size${passphrase ? ' (encrypted)' : ' (lz4 by the JS codec)'}`, () => {
       const data = sample();
       const path = writeImage(data, passphrase);
+      if (!passphrase) forceLz4Backend('js');
       readInOrder(path, mib, passphrase); // the worker starts during the first read
       const before = codecPoolCounts.workerJobs;
       for (const chunk of passphrase ? [777_777] : [mib, 65_536, 777_777, 3 * mib + 5]) expect(Buffer.compare(readInOrder(path, chunk, passphrase), data)).toBe(0);
@@ -67,9 +73,19 @@ describe('read-ahead on both cores', () => {
     });
   }
 
+  it('a plain lz4 file decoded by the C library is read on this thread alone below 512 MiB, the same bytes', () => {
+    expect(lz4Backend()).toBe('c');
+    const data = sample();
+    const path = writeImage(data);
+    const before = codecPoolCounts.workerJobs;
+    for (const chunk of [mib, 777_777]) expect(Buffer.compare(readInOrder(path, chunk), data)).toBe(0);
+    expect(codecPoolCounts.workerJobs).toBe(before);
+  });
+
   it('reports a damaged extent ahead by its page, when the read reaches it and not before', () => {
     const data = sample();
     const path = writeImage(data);
+    forceLz4Backend('js');
     // The extent at 6 MiB (text, lz4): flip one byte of its stored bytes.
     const store = CartridgeStore.open(path);
     const inode = store.stat('/big.bin');

@@ -3,9 +3,9 @@
  * compress (lz4, zstd or none, raw when compression saves no page), then encrypt or
  * checksum. Reading reverses it and checks every length before trusting it.
  *
- * lz4 compresses through lz4-napi and decodes through lz4-block.ts (into a buffer the
- * caller reuses: the binding's fresh output buffers cost more in page faults than the
- * decoding). zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
+ * lz4 is encoded and decoded by lz4-native.ts (the C reference library, or lz4-block.ts
+ * without it) in buffers the caller reuses: lz4-napi's fresh output buffers cost more
+ * in page faults than the decoding; lz4-napi still encodes extents given no buffer. zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
  * directly, the synchronous ones (what the Volume's readers and writers need) through
  * the worker of zstd-sync.ts.
  */
@@ -18,7 +18,7 @@ import { DATA_EXTENT_AAD_TYPE, associatedData, gcmDecrypt, gcmDecryptInPlace, gc
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { Compression, type CompressionId } from './superblock.js';
 import { zstdCompressSync, zstdDecompressSync } from './zstd-sync.js';
-import { Lz4FormatError, decodeLz4Block, encodeLz4Block } from './lz4-block.js';
+import { Lz4FormatError, decodeLz4, encodeLz4 } from './lz4-native.js';
 
 export interface ExtentContext {
   pageSize: number;
@@ -73,7 +73,7 @@ function asBytes(buf: Buffer): Uint8Array {
 
 /**
  * Synchronous compression (zstd through the worker of zstd-sync.ts). With `out` (at
- * least data.length bytes), lz4 is encoded by lz4-block.ts into it and the result is a
+ * least data.length bytes), lz4 is encoded by lz4-native.ts into it and the result is a
  * view of it, valid until `out` is reused: a writer of large files reuses one buffer
  * instead of taking a fresh megabyte from the binding per extent (page faults cost more
  * than the encoding here), and gives up on data that will not save a page as soon as
@@ -86,7 +86,7 @@ export function compressExtentSync(data: Uint8Array, compression: CompressionId,
   if (compression === Compression.LZ4 && out !== undefined && out.length >= data.length) {
     // §9.2: kept only when it saves at least one page.
     const limit = (Math.ceil(data.length / pageSize) - 1) * pageSize;
-    const end = limit > 4 ? encodeLz4Block(data, out, 4, limit) : -1;
+    const end = limit > 4 ? encodeLz4(data, out, 4, limit) : -1;
     if (end < 0) return { bytes: data, compression: Compression.NONE, logicalLength: data.length };
     new DataView(out.buffer, out.byteOffset, 4).setUint32(0, data.length, true);
     return { bytes: out.subarray(0, end), compression, logicalLength: data.length };
@@ -227,7 +227,7 @@ export function decompressExtentSync(bytes: Uint8Array, record: ExtentRecord): U
 /**
  * Decompresses verified bytes into `out` (at least logicalLength long) and returns the
  * logical bytes: a view of `out` for lz4, `bytes` itself when stored raw, a new buffer
- * for zstd (its decoder allocates). lz4 is decoded by lz4-block.ts straight into `out`:
+ * for zstd (its decoder allocates). lz4 is decoded by lz4-native.ts straight into `out`:
  * a reader that reuses `out` takes no page faults per extent.
  */
 export function decompressExtentInto(bytes: Uint8Array, record: ExtentRecord, out: Uint8Array): Uint8Array {
@@ -243,7 +243,7 @@ export function decompressExtentInto(bytes: Uint8Array, record: ExtentRecord, ou
     return checkedOutput(zout, record);
   }
   try {
-    decodeLz4Block(bytes, 4, bytes.length, out, record.logicalLength);
+    decodeLz4(bytes, 4, bytes.length, out, record.logicalLength);
   } catch (error) {
     if (error instanceof Lz4FormatError) throw corrupt(record, `lz4 data does not decode (${error.message})`, 'compression');
     throw error;
