@@ -112,6 +112,16 @@ describe('mft index with several sources', () => {
     }
   });
 
+  it('a lane hands the parse workers it started ahead to the scan (one set of workers per source, not two)', async () => {
+    const r = await runCli(['--json', 'mft', 'index', SHIPPED, built, '--out-dir', join(dir, 'ahead'), '--jobs', '1', '--mode', 'parallel', '--stats'], { env: { NO_COLOR: '1', DISKKIT_THREADS: '2' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as FleetJson & { sources: { summary?: { mode: string; scan?: { stats: { workersStartedAhead: boolean } } } }[] };
+    for (const s of summary.sources) {
+      expect(s.summary!.mode).toBe('parallel');
+      expect(s.summary!.scan!.stats.workersStartedAhead).toBe(true);
+    }
+  });
+
   it('reports a renamed output file in the summary', async () => {
     const r = await diskkit(['--json', 'mft', 'index', SHIPPED, twin, '--out-dir', join(dir, 'out-renamed')]);
     expect(r.exitCode, r.stderr).toBe(0);

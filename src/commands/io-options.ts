@@ -73,7 +73,7 @@ export function formatScanStats(result: ScanResult): string[] {
   const lines = [
     `mode ${result.mode}${result.autoReason ? ` (auto: ${result.autoReason})` : ''}, chunk ${formatBytes(result.chunkSize)}, depth ${result.depth}${result.workers ? `, ${result.workers} workers` : ''}`,
     `${result.chunks} chunks, ${formatBytes(result.bytes)} in ${s.readCalls} read calls, ${secs.toFixed(3)} s (${secs > 0 ? (result.bytes / 1e6 / secs).toFixed(0) : '-'} MB/s)`,
-    `waiting for I/O ${(s.ioWaitMs / 1000).toFixed(3)} s, reading ${(s.readMs / 1000).toFixed(3)} s, processing ${(s.processMs / 1000).toFixed(3)} s${s.workerStartMs ? `, worker start-up ${s.workerStartMs.toFixed(0)} ms` : ''}`,
+    `waiting for I/O ${(s.ioWaitMs / 1000).toFixed(3)} s, reading ${(s.readMs / 1000).toFixed(3)} s, processing ${(s.processMs / 1000).toFixed(3)} s${s.workerStartMs ? `, worker start-up ${s.workerStartMs.toFixed(0)} ms${s.workersStartedAhead ? ' (started ahead)' : ''}` : ''}`,
     `chunk latency p50 ${s.chunkLatencyMs.p50} ms, p95 ${s.chunkLatencyMs.p95} ms, p99 ${s.chunkLatencyMs.p99} ms, max ${s.chunkLatencyMs.max} ms; queue mean ${s.queue.mean} of ${s.queue.capacity} (max ${s.queue.max})`,
   ];
   for (const [name, c] of Object.entries(s.caches)) {

@@ -51,6 +51,7 @@ async function runJob(job: LaneJob, signal: AbortSignal): Promise<LaneReply> {
         workers: job.workers,
         partition: job.partition,
         stats: job.stats,
+        pool,
         signal,
       });
       return { ok: true, summary };

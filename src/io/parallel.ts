@@ -160,6 +160,7 @@ export async function runParallel(ctx: ModeContext, work: WorkerWork, onMerged: 
   const started = performance.now();
   const workers: Worker[] = [];
   const pooled = work.pool?.take(setup.moduleHref, workerCount) ?? null;
+  ctx.stats.workersStartedAhead = pooled !== null;
   let shuttingDown = false;
   let onAbort: (() => void) | null = null;
 

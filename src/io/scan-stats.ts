@@ -35,6 +35,8 @@ export interface ScanStats {
   chunkLatencyMs: LatencySummary;
   /** Worker start-up time (parallel), ms. */
   workerStartMs: number;
+  /** Whether the parallel scan's workers were started ahead of it (a WorkerPool handed in) rather than by the scan. */
+  workersStartedAhead: boolean;
   /** Hit/miss counters of engine caches (the FAT and directory caches), by cache name; filled by the engine. */
   caches: Record<string, CacheCounters>;
 }
@@ -95,6 +97,7 @@ export class StatsCollector {
   readMs = 0;
   processMs = 0;
   workerStartMs = 0;
+  workersStartedAhead = false;
   queueCapacity = 0;
   private queueSamples = 0;
   private queueSum = 0;
@@ -133,6 +136,7 @@ export class StatsCollector {
       },
       chunkLatencyMs: this.latency.summary(),
       workerStartMs: r(this.workerStartMs),
+      workersStartedAhead: this.workersStartedAhead,
       caches,
     };
   }
