@@ -23,7 +23,7 @@ import { escapeName, printJson, reportError, usageError, warn, type GlobalOption
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats, withInterrupt } from './io-options.js';
-import { startProgress } from './progress.js';
+import { progressWanted, startProgress } from './progress.js';
 import { checkAborted } from '../io/chunk-read.js';
 import { HostWriteQueue } from '../io/host-write-queue.js';
 
@@ -72,7 +72,7 @@ export async function copyOut(
       outcome.files += count;
       outcome.bytes += bytes;
     },
-    failed: (file, error) => file.fail(file.item.entry.path, error, file.at),
+    failed: (file, error) => file.fail(file.path, error, file.at),
   });
   const startWorker = smallFileLimit(options) >= 0 ? () => queue.startWorker() : () => {};
 
@@ -83,21 +83,26 @@ export async function copyOut(
         volume = await openVolume(ref.image, { partition: g.partition });
         volumes.set(ref.image, volume);
       }
-      const plan: PlanItem[] = [];
+      let plan: Iterable<PlanItem>;
       try {
-        planCopy(volume, ref, dest, destIsDir, options.recursive, plan, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
+        plan = planCopy(volume, ref, dest, destIsDir, options.recursive, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
       } catch (error) {
         fail(ref.image, ref.path, error);
         continue;
       }
+      // Listed while copied, one directory at a time: a plan of every entry built first stayed
+      // alive for the whole copy, and moving it through the young generation was most of the
+      // listing's time. Only a progress bar (its total) and -v/-p (their report) need it whole.
+      const report = Boolean(options.verbose || options.preserve);
+      if (report || progressWanted(g)) plan = [...plan];
       const io: PlanIo = { read: options.read, stats: options.stats };
       const v = volume;
       const failedBefore = outcome.errors.length;
       await withInterrupt((signal) => runPlan(v, plan, { ...io, signal }, queue, outcome, (p, e, at) => fail(ref.image, p, e, at), g));
       sortByPlanOrder(outcome.errors, errorAt, failedBefore);
-      if (options.verbose || options.preserve) {
+      if (report) {
         const failed = new Set(outcome.errors.slice(failedBefore).map((e) => e.path));
-        (await import('./cp-report.js')).afterCopyOut(ref.image, plan.filter((item) => !failed.has(item.entry.path)), options, g);
+        (await import('./cp-report.js')).afterCopyOut(ref.image, (plan as PlanItem[]).filter((item) => !failed.has(item.entry.path)), options, g);
       }
     }
   } finally {
@@ -126,24 +131,27 @@ function statOrNull(path: string) {
   }
 }
 
+/**
+ * What `ref` copies, in order (a directory before its contents), as host paths. The
+ * source itself is looked at now (its errors are thrown); a directory's contents are
+ * listed as the caller reaches them.
+ */
 function planCopy(
   volume: Volume,
   ref: ImageRef,
   dest: string,
   destIsDir: boolean,
   recursive: boolean,
-  plan: PlanItem[],
   outcome: Outcome,
   fail: (path: string, error: unknown) => void,
   g: GlobalOptions,
   bigCopy: () => void,
-): void {
+): Iterable<PlanItem> {
   const entry = volume.stat(ref.path);
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
   if (entry.type === 'file') {
     const host = destIsDir ? join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) : dest;
-    plan.push({ kind: 'file', entry, host });
-    return;
+    return [{ kind: 'file', entry, host }];
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
   let root: string;
@@ -154,41 +162,70 @@ function planCopy(
     if (st && !st.isDirectory()) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with a directory`, { context: { path: entry.path } });
     root = dest;
   }
-  plan.push({ kind: 'dir', entry, host: root });
+  return walkTree(volume, ref.image, entry, root, outcome, fail, g, bigCopy);
+}
+
+/** One directory being walked: its children, the next one to hand out, and how their host paths are made. */
+interface WalkFrame {
+  children: EntryInfo[];
+  next: number;
+  used: Map<string, number>;
+  dirInside: boolean;
+  prefix: string;
+}
+
+/** The directory `entry` (host path `root`) and everything under it, depth first, each directory listed when reached. */
+function* walkTree(
+  volume: Volume,
+  image: string,
+  entry: EntryInfo,
+  root: string,
+  outcome: Outcome,
+  fail: (path: string, error: unknown) => void,
+  g: GlobalOptions,
+  bigCopy: () => void,
+): Generator<PlanItem> {
+  yield { kind: 'dir', entry, host: root };
   const rootResolved = resolve(root);
-  const walk = (dirEntry: EntryInfo, hostDir: string): void => {
-    const dirPath = dirEntry.path;
+  const stack: WalkFrame[] = [];
+  const enter = (dirEntry: EntryInfo, hostDir: string): void => {
     let children: EntryInfo[];
     try {
       children = volume.list(dirEntry);
     } catch (error) {
-      fail(dirPath, error);
+      fail(dirEntry.path, error);
       return;
     }
-    const used = new Map<string, number>();
     // Resolved once per directory, not per child (path.resolve per file showed in cp -r profiles).
     const dirResolved = resolve(hostDir);
     const dirInside = dirResolved === rootResolved || (dirResolved + sep).startsWith(rootResolved + sep);
     // join(hostDir, name) for a plain component is this prefix + name (join's normalizing per file showed too).
-    const prefix = join(hostDir, 'x').slice(0, -1);
-    for (const child of children) {
-      const name = safeHostName(child.name, used, child.path, outcome, ref.image, g);
-      const host = prefix + name;
-      // Defence in depth: whatever the name handling above, never leave the destination
-      // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
-      if (!dirInside || name === '' || name === '.' || name === '..' || name.includes(sep) || name.includes('/')) {
-        fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
-        continue;
-      }
-      // Big enough for a worker: started now, its start-up overlaps the rest of the listing.
-      if (plan.length === WORKER_MIN_ENTRIES) bigCopy();
-      if (child.type === 'dir') {
-        plan.push({ kind: 'dir', entry: child, host });
-        walk(child, host);
-      } else plan.push({ kind: 'file', entry: child, host });
-    }
+    stack.push({ children, next: 0, used: new Map(), dirInside, prefix: join(hostDir, 'x').slice(0, -1) });
   };
-  walk(entry, root);
+  enter(entry, root);
+  let count = 1;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next >= frame.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = frame.children[frame.next++]!;
+    const name = safeHostName(child.name, frame.used, child.path, outcome, image, g);
+    const host = frame.prefix + name;
+    // Defence in depth: whatever the name handling above, never leave the destination
+    // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
+    if (!frame.dirInside || name === '' || name === '.' || name === '..' || name.includes(sep) || name.includes('/')) {
+      fail(child.path, new DiskkitError(ErrorCode.BAD_NAME, 'name would leave the destination; skipped', { context: { path: child.path } }));
+      continue;
+    }
+    // Big enough for a worker: started now, its start-up overlaps the rest of the copy.
+    if (++count === WORKER_MIN_ENTRIES) bigCopy();
+    if (child.type === 'dir') {
+      yield { kind: 'dir', entry: child, host };
+      enter(child, host);
+    } else yield { kind: 'file', entry: child, host };
+  }
 }
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
@@ -208,7 +245,7 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     safe = chars.join('');
     reasons.push('is longer than 255 bytes');
   }
-  const folded = safe.toLowerCase();
+  let folded = safe.toLowerCase();
   if (used.has(folded)) {
     const dot = safe.lastIndexOf('.');
     const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ''];
@@ -220,10 +257,10 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     } while (used.has(candidate.toLowerCase()));
     used.set(folded, n);
     safe = candidate;
+    folded = candidate.toLowerCase();
     reasons.push('collides with another name (case-insensitively)');
   }
-  const key = safe.toLowerCase();
-  if (!used.has(key)) used.set(key, 0);
+  if (!used.has(folded)) used.set(folded, 0);
   if (reasons.length > 0) {
     outcome.renamed.push({ path, host: safe, reason: reasons.join('; ') });
     warn(g, image, `${escapeName(path)}: name ${reasons.join('; ')}; written as '${escapeName(safe)}'`);
@@ -255,21 +292,23 @@ function smallFileLimit(io: { read: ScanOptions; stats: boolean }): number {
 
 /** What the host-write queue hands back with a failed file. */
 interface QueuedFile {
-  item: PlanItem;
+  /** The file's path in the image (not its entry: a queued file keeps nothing else alive while it waits). */
+  path: string;
   at: number;
   fail: (path: string, error: unknown, at: number) => void;
 }
 
 async function runPlan(
   volume: Volume,
-  plan: PlanItem[],
+  plan: Iterable<PlanItem>,
   io: PlanIo,
   queue: HostWriteQueue<QueuedFile>,
   outcome: Outcome,
   fail: (path: string, error: unknown, at?: number) => void,
   g: GlobalOptions,
 ): Promise<void> {
-  const total = plan.reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0);
+  // A bar is wanted only with a whole plan (copyOut), whose total it shows.
+  const total = Array.isArray(plan) ? (plan as PlanItem[]).reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0) : 0;
   const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
   let doneBefore = 0;
   const dirTimes: PlanItem[] = [];
@@ -279,10 +318,17 @@ async function runPlan(
   // in reading and writing), and the worker writes them while the next ones are read.
   // The bytes are read before anything is queued, so a read error leaves nothing behind.
   const smallLimit = smallFileLimit(io);
-  const queued = (at: number): QueuedFile => ({ item: plan[at]!, at, fail });
+  // A format without raw extents (Cartridge) copies each file out of its own decoded
+  // buffers: into the batch's shared memory V8 copies a byte at a time unless source and
+  // destination agree modulo 8, which a file at any offset of a pack seldom does (140M
+  // instructions of a 10,000-file copy). Read into this plain buffer at the batch view's
+  // alignment instead: that copy is a memmove, and the one into the batch goes by words.
+  const throughScratch = !volume.capabilities.rawExtents;
+  let scratch: Uint8Array | null = null;
+  let at = -1;
   try {
-    for (let at = 0; at < plan.length; at++) {
-      const item = plan[at]!;
+    for (const item of plan) {
+      at++;
       if (badDirs.size > 0 && [...badDirs].some((d) => item.host.startsWith(d + sep))) continue;
       if (item.kind === 'dir') {
         // Directories are made here, in plan order, before any file inside them is queued.
@@ -307,10 +353,16 @@ async function runPlan(
               await queue.room();
               view = queue.space(size)!;
             }
-            reader.read(view, size, 0);
+            if (throughScratch && size > 0) {
+              const align = view.byteOffset & 7;
+              scratch ??= new Uint8Array(SMALL_FILE_BYTES + 8);
+              const aligned = scratch.subarray(align, align + size);
+              reader.read(aligned, size, 0);
+              view.set(aligned);
+            } else reader.read(view, size, 0);
             const { atime, mtime } = item.entry;
             // A posted batch is a moment to let Ctrl-C (SIGINT) through.
-            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, queued(at))) await new Promise(setImmediate);
+            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { path: item.entry.path, at, fail })) await new Promise(setImmediate);
             continue;
           }
         }

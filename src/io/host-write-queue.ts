@@ -135,9 +135,11 @@ export class HostWriteQueue<T> {
   /** Waits until space() can give a buffer again, writing queued files meanwhile. */
   async room(): Promise<void> {
     while (!this.slots.some((s) => s.state === 'free') && this.slots.length >= BATCH_SLOTS) {
-      const oldest = this.posted[0];
-      if (!oldest) return;
-      this.claimAndWrite(oldest);
+      if (this.posted.length === 0) return;
+      // The oldest batch with files nobody has claimed: when the worker holds the last files
+      // of the oldest one, this thread writes a later batch's rather than wait idle.
+      const open = this.posted.find((s) => Atomics.load(s.header, BatchHeader.CURSOR) < s.paths.length);
+      if (open) this.claimAndWrite(open);
       await this.nextReply();
     }
   }

@@ -154,9 +154,16 @@ export class CartridgeVolume implements Volume {
     }
   }
 
+  /** Made once per superblock and key set, not per file opened (cp -r opens thousands). */
+  private context: { superblock: unknown; keys: unknown; value: ExtentContext } | null = null;
+
   private get extentContext(): ExtentContext {
     const sb = this.store.file.superblock;
-    return { pageSize: sb.pageSize, checksumAlgorithm: sb.checksumAlgorithm, uuid: sb.uuid, dataKey: this.store.file.keys ? this.store.file.keys.data : null };
+    const keys = this.store.file.keys;
+    if (this.context && this.context.superblock === sb && this.context.keys === keys) return this.context.value;
+    const value = { pageSize: sb.pageSize, checksumAlgorithm: sb.checksumAlgorithm, uuid: sb.uuid, dataKey: keys ? keys.data : null };
+    this.context = { superblock: sb, keys, value };
+    return value;
   }
 
   private inodeOf(path: string | EntryInfo): { path: string; inode: InodeRecord } {
@@ -260,8 +267,10 @@ export class CartridgeVolume implements Volume {
   openFile(path: string | EntryInfo): FileDataSource {
     const { path: p, inode } = this.inodeOf(path);
     if (inode.kind === InodeKind.DIRECTORY) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, `${p}: is a directory`, { context: { path: p } });
-    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, (packId) => this.packBytes(packId));
+    return openCartridgeReader(this.store.file.pager, this.extentContext, inode, p, this.packReader);
   }
+
+  private readonly packReader = (packId: number): Uint8Array => this.packBytes(packId);
 
   /** The last pack read, until the next write: neighbours in a directory share packs, and each lookup decodes the pack's entry. */
   private lastPack: { id: number; epoch: number; bytes: Uint8Array } | null = null;
