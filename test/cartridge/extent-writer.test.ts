@@ -6,6 +6,7 @@ import { PARALLEL_MIN_BYTES } from '../../src/engine/cartridge/extent-writer.js'
 import { codecPoolCounts } from '../../src/engine/cartridge/codec-pool.js';
 import { Compression, type CompressionId } from '../../src/engine/cartridge/superblock.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
+import { forceLz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { patternBytes, scratchDir } from './scratch.js';
 
 const nextPath = scratchDir('extent-writer');
@@ -57,6 +58,24 @@ describe('extent writer', () => {
       expect(Buffer.compare(parallel, single)).toBe(0);
     });
   }
+
+  it('lz4: a thread whose codec differs (C library vs lz4-block.ts) leaves the job to the queueing thread, so the image is still the same as on one thread', async () => {
+    const data = mixedFile();
+    const withC = await writeImage(data, Compression.LZ4, '1');
+    await writeImage(data, Compression.LZ4, '2'); // the worker is up and taking jobs
+    forceLz4Backend('js'); // this thread only: the worker keeps the C library
+    try {
+      const before = codecPoolCounts.rerunJobs;
+      const parallel = await writeImage(data, Compression.LZ4, '2');
+      if (threadBudget() > 1) expect(codecPoolCounts.rerunJobs).toBeGreaterThan(before);
+      const single = await writeImage(data, Compression.LZ4, '1');
+      expect(Buffer.compare(parallel, single)).toBe(0);
+      // The two codecs write different (equally valid) blocks: a mixed image would differ from both.
+      expect(Buffer.compare(single, withC)).not.toBe(0);
+    } finally {
+      forceLz4Backend(null);
+    }
+  });
 });
 
 describe('sparse sources', () => {

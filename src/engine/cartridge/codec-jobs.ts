@@ -8,6 +8,7 @@
 import { type ChecksumAlgorithmId, computeChecksum } from './checksum.js';
 import { type ExtentContext, compressExtentSync, decodeExtentInto } from './extent-codec.js';
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
+import { lz4Backend } from './lz4-native.js';
 import { Compression, type CompressionId } from './superblock.js';
 
 /**
@@ -73,7 +74,16 @@ export class CodecSlot {
 }
 
 export type CodecJob =
-  | { kind: 'compress'; length: number; compression: CompressionId; pageSize: number; level: number; checksum: ChecksumAlgorithmId | null }
+  | {
+      kind: 'compress';
+      length: number;
+      compression: CompressionId;
+      pageSize: number;
+      level: number;
+      checksum: ChecksumAlgorithmId | null;
+      /** The lz4 codec of the thread that queued the job (lz4-native.ts): another thread's would write other (valid) bytes. */
+      lz4: 'c' | 'js';
+    }
   | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext };
 
 /** Where the result bytes are (0: the input, 1: the output). */
@@ -91,6 +101,8 @@ function place(slot: CodecSlot, bytes: Uint8Array): void {
 /** Runs `job` on `slot` (either thread); throws what the codec throws. */
 export function runCodecJob(job: CodecJob, slot: CodecSlot): void {
   if (job.kind === 'compress') {
+    // A thread whose lz4 codec differs refuses the job (the queueing thread then runs it), so the image is the same whichever thread compressed.
+    if (job.compression === Compression.LZ4 && lz4Backend() !== job.lz4) throw new Error(`this thread's lz4 codec is ${lz4Backend()}, the job's ${job.lz4}`);
     const result = compressExtentSync(slot.input.subarray(0, job.length), job.compression, job.pageSize, job.level, slot.output);
     slot.ints[1] = result.compression;
     place(slot, result.bytes);

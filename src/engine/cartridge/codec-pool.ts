@@ -19,8 +19,8 @@ export { CodecSlot };
 /** How long a wait may last before the worker counts as failed (a hung thread must not hang diskkit). */
 const CALL_TIMEOUT_MS = 60_000;
 
-/** Jobs done by the worker since start (tests check the parallel path ran). */
-export const codecPoolCounts = { workerJobs: 0 };
+/** Jobs done by the worker since start, and jobs it gave back (failed or refused) that this thread ran again (tests check both paths ran). */
+export const codecPoolCounts = { workerJobs: 0, rerunJobs: 0 };
 
 let worker: Worker | null | undefined;
 
@@ -87,6 +87,7 @@ export class CodecQueue {
       const state = word & STATE_MASK;
       if (state === SlotState.DONE) break;
       if (state === SlotState.FAILED) {
+        codecPoolCounts.rerunJobs++;
         runCodecJob(head.job, head.slot);
         break;
       }

@@ -15,6 +15,7 @@
 import { CodecQueue, CodecSlot, codecPoolAvailable } from './codec-pool.js';
 import { type CompressedExtent, type ExtentContext, compressExtentSync, sealExtent } from './extent-codec.js';
 import { MAX_EXTENT_LOGICAL, encodeExtentMapKey, encodeExtentRecord } from './extent-record.js';
+import { lz4Backend } from './lz4-native.js';
 import { type Pager } from './pager.js';
 import { Compression, type CompressionId } from './superblock.js';
 
@@ -112,7 +113,7 @@ function writeExtentsParallel(pager: Pager, ctx: ExtentContext, source: ExtentSo
     const part = slot.input.subarray(0, length);
     source.read(part, length, offset);
     const zero = isAllZero(part);
-    if (!zero) queue.submit(slot, { kind: 'compress', length, compression, pageSize: pager.pageSize, level, checksum });
+    if (!zero) queue.submit(slot, { kind: 'compress', length, compression, pageSize: pager.pageSize, level, checksum, lz4: lz4Backend() });
     inFlight.push({ slot, offset, length, zero });
     offset = skipHoles(offset + length);
     return !zero || readNext();

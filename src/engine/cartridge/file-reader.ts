@@ -224,9 +224,12 @@ class ExtentMapReader implements CartridgeReader {
       this.nextScratch = (this.nextScratch + 1) % SCRATCH_BUFFERS;
       // A decoded entry still pointing into this buffer is about to be overwritten.
       this.dropDecodedIn(scratch);
-      const stored = this.pager.readRawScratch(record.address, record.pageCount);
+      // An extent stored raw is read straight into the scratch buffer and verified (or
+      // decrypted) there: its bytes are the file's, so no copy follows.
+      const raw = record.compression === Compression.NONE && record.pageCount * this.pager.pageSize <= scratch.length;
+      const stored = raw ? this.pager.readRawInto(record.address, record.pageCount, scratch) : this.pager.readRawScratch(record.address, record.pageCount);
       bytes = decodeExtentInto(stored, record, this.ctx, scratch);
-      if (bytes.buffer === stored.buffer) {
+      if (bytes.buffer === stored.buffer && stored.buffer !== scratch.buffer) {
         scratch.set(bytes);
         bytes = scratch.subarray(0, bytes.length);
       }
