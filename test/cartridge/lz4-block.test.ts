@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { Lz4FormatError, decodeLz4Block, encodeLz4Block } from '../../src/engine/cartridge/lz4-block.js';
 import { seededRandom } from '../../src/engine/seeded-random.js';
-import { lz4Samples as samples } from './lz4-samples.js';
+import { hostileLz4Blocks, lz4Samples as samples } from './lz4-samples.js';
 
 // The independent expectation: blocks made by lz4-napi's encoder decode to its input.
 const lz4 = createRequire(import.meta.url)('lz4-napi') as typeof import('lz4-napi');
@@ -29,16 +29,7 @@ describe('LZ4 block decoder', () => {
   it('rejects malformed blocks with Lz4FormatError and never writes past the expected length', () => {
     const input = samples()[5]!.subarray(0, 50_000);
     const block = new Uint8Array(lz4.compressSync(Buffer.from(input)));
-    const cases: [string, Uint8Array, number][] = [
-      ['cut short', block.subarray(0, block.length - 3), input.length],
-      ['expects more', block, input.length + 1],
-      ['expects less', block, input.length - 1],
-      ['offset 0', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x00, 0x00, 0x00), 8],
-      ['offset before the start', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x05, 0x00, 0x00), 8],
-      ['literals past the block', Uint8Array.of(0, 0, 0, 0, 0xf0, 0x40, 0x61), 100],
-      ['endless length bytes', Uint8Array.of(0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff), 1000],
-      ['empty', Uint8Array.of(0, 0, 0, 0), 1],
-    ];
+    const cases = hostileLz4Blocks(block, input.length);
     for (const [label, bad, expected] of cases) {
       const out = new Uint8Array(expected + 64).fill(0xee);
       expect(() => decodeLz4Block(bad, 4, bad.length, out, expected), label).toThrow(Lz4FormatError);

@@ -27,3 +27,22 @@ export function lz4Samples(): Uint8Array[] {
     mixed,
   ];
 }
+
+/**
+ * Malformed LZ4 blocks (each behind the 4-byte length prefix of §9.2) with the output
+ * length a decoder is told to expect: every decoder must refuse each one without writing
+ * past that length. `block` is a valid block of `length` bytes of output.
+ */
+export function hostileLz4Blocks(block: Uint8Array, length: number): [string, Uint8Array, number][] {
+  return [
+    ['cut short', block.subarray(0, block.length - 3), length],
+    ['expects more', block, length + 1],
+    ['expects less', block, length - 1],
+    ['offset 0', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x00, 0x00, 0x00), 8],
+    ['offset before the start', Uint8Array.of(0, 0, 0, 0, 0x10, 0x61, 0x05, 0x00, 0x00), 8],
+    ['literals past the block', Uint8Array.of(0, 0, 0, 0, 0xf0, 0x40, 0x61), 100],
+    ['endless length bytes', Uint8Array.of(0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff), 1000],
+    ['a huge match length', Uint8Array.of(0, 0, 0, 0, 0x1f, 0x61, 0x01, 0x00, ...new Array<number>(40).fill(0xff), 0x00, 0x00), 64],
+    ['empty', Uint8Array.of(0, 0, 0, 0), 1],
+  ];
+}
