@@ -129,3 +129,58 @@ describe('read-ahead on both cores', () => {
     }
   });
 });
+
+describe('uncompressed extents', () => {
+  it('returns the same bytes whatever the read size, zeroes holes and the tail, and reports a damaged extent, writing nothing past the read', () => {
+    const data = sample();
+    const path = nextPath();
+    const store = CartridgeStore.create(path, { compression: Compression.NONE });
+    store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
+    store.commit();
+    const inode = store.stat('/big.bin');
+    if (inode.data.mode !== 'extent-map') throw new Error('expected an extent map');
+    const pageSize = store.file.pager.pageSize;
+    const pageCount = store.file.pager.space.pageCount;
+    const records = [...new BTree(store.file.pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()].map(([key, value]) => ({ offset: Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0)), record: decodeExtentRecord(value, 0, pageSize, pageCount) }));
+    store.close();
+    // Extent-sized reads, odd sizes and one read across everything: the same bytes.
+    for (const chunk of [mib, 65536, 777_777, 13 * mib]) expect(Buffer.compare(readInOrder(path, chunk), data), `chunk ${chunk}`).toBe(0);
+    // Damage the stored bytes of a raw extent the model says holds noise (1 MiB at 4 MiB).
+    const target = records.find((r) => r.offset === 4 * mib)!;
+    expect(target.record.compression).toBe(Compression.NONE);
+    expect(target.record.logicalLength).toBe(mib);
+    const fd = openSync(path, 'r+');
+    const byte = new Uint8Array(1);
+    const at = target.record.address * pageSize + 5000;
+    readSync(fd, byte, 0, 1, at);
+    byte[0] ^= 0x01;
+    writeSync(fd, byte, 0, 1, at);
+    closeSync(fd);
+    const reopened = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(reopened.file.pager, extentContextOf(reopened.file), reopened.stat('/big.bin'), '/big.bin');
+      // A buffer longer than the read: the bytes past it belong to the caller and stay as they were.
+      const buf = new Uint8Array(mib + 4096).fill(0xee);
+      reader.read(buf, mib, 3 * mib);
+      expect(Buffer.compare(buf.subarray(0, mib), data.subarray(3 * mib, 4 * mib))).toBe(0);
+      expect(buf.subarray(mib).every((b) => b === 0xee)).toBe(true);
+      let error: unknown;
+      try {
+        reader.read(buf, mib, 4 * mib);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DiskkitError);
+      expect((error as DiskkitError).code).toBe(ErrorCode.CHECKSUM);
+      expect((error as DiskkitError).message).toContain(`extent at page ${target.record.address}`);
+      // The last, partial extent and its zero tail.
+      const tail = data.length - 12 * mib;
+      buf.fill(0xee);
+      reader.read(buf, tail, 12 * mib);
+      expect(Buffer.compare(buf.subarray(0, tail), data.subarray(12 * mib))).toBe(0);
+      expect(buf.subarray(tail).every((b) => b === 0xee)).toBe(true);
+    } finally {
+      reopened.close();
+    }
+  });
+});
