@@ -56,6 +56,34 @@ function readInOrder(path: string, chunk: number, passphrase?: string): Uint8Arr
   }
 }
 
+/** The extent records of /big.bin in `path`, with their file offsets, and the image's page size. */
+function extentRecords(path: string) {
+  const store = CartridgeStore.open(path);
+  try {
+    const inode = store.stat('/big.bin');
+    if (inode.data.mode !== 'extent-map') throw new Error('expected an extent map');
+    const pageSize = store.file.pager.pageSize;
+    const pageCount = store.file.pager.space.pageCount;
+    const records = [...new BTree(store.file.pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()].map(([key, value]) => ({ offset: Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0)), record: decodeExtentRecord(value, 0, pageSize, pageCount) }));
+    return { records, pageSize };
+  } finally {
+    store.close();
+  }
+}
+
+/** Flips the bits `mask` of the byte at `at` in the file `path`. */
+function flipByte(path: string, at: number, mask: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const byte = new Uint8Array(1);
+    readSync(fd, byte, 0, 1, at);
+    byte[0] ^= mask;
+    writeSync(fd, byte, 0, 1, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe('read-ahead on both cores', () => {
   // Plain lz4 through the C library is cheap enough to decode on one thread below 512 MiB
   // (file-reader.ts); the JS codec makes these 12 MiB files take the read-ahead path.
@@ -87,23 +115,10 @@ describe('read-ahead on both cores', () => {
     const path = writeImage(data);
     forceLz4Backend('js');
     // The extent at 6 MiB (text, lz4): flip one byte of its stored bytes.
-    const store = CartridgeStore.open(path);
-    const inode = store.stat('/big.bin');
-    if (inode.data.mode !== 'extent-map') throw new Error('expected an extent map');
-    const entries = [...new BTree(store.file.pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()];
-    const pageSize = store.file.pager.pageSize;
-    const pageCount = store.file.pager.space.pageCount;
-    const records = entries.map(([key, value]) => ({ offset: Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0)), record: decodeExtentRecord(value, 0, pageSize, pageCount) }));
-    store.close();
+    const { records, pageSize } = extentRecords(path);
     const target = records.find((r) => r.offset === 6 * mib)!;
     expect(target.record.compression).toBe(Compression.LZ4);
-    const fd = openSync(path, 'r+');
-    const byte = new Uint8Array(1);
-    const at = target.record.address * pageSize + 100;
-    readSync(fd, byte, 0, 1, at);
-    byte[0] ^= 0x10;
-    writeSync(fd, byte, 0, 1, at);
-    closeSync(fd);
+    flipByte(path, target.record.address * pageSize + 100, 0x10);
     const reopened = CartridgeStore.open(path);
     try {
       const reader = openCartridgeReader(reopened.file.pager, extentContextOf(reopened.file), reopened.stat('/big.bin'), '/big.bin');
@@ -137,25 +152,15 @@ describe('uncompressed extents', () => {
     const store = CartridgeStore.create(path, { compression: Compression.NONE });
     store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
     store.commit();
-    const inode = store.stat('/big.bin');
-    if (inode.data.mode !== 'extent-map') throw new Error('expected an extent map');
-    const pageSize = store.file.pager.pageSize;
-    const pageCount = store.file.pager.space.pageCount;
-    const records = [...new BTree(store.file.pager, PageType.EXTENT_MAP_NODE, inode.data.root).range()].map(([key, value]) => ({ offset: Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0)), record: decodeExtentRecord(value, 0, pageSize, pageCount) }));
     store.close();
+    const { records, pageSize } = extentRecords(path);
     // Extent-sized reads, odd sizes and one read across everything: the same bytes.
     for (const chunk of [mib, 65536, 777_777, 13 * mib]) expect(Buffer.compare(readInOrder(path, chunk), data), `chunk ${chunk}`).toBe(0);
     // Damage the stored bytes of a raw extent the model says holds noise (1 MiB at 4 MiB).
     const target = records.find((r) => r.offset === 4 * mib)!;
     expect(target.record.compression).toBe(Compression.NONE);
     expect(target.record.logicalLength).toBe(mib);
-    const fd = openSync(path, 'r+');
-    const byte = new Uint8Array(1);
-    const at = target.record.address * pageSize + 5000;
-    readSync(fd, byte, 0, 1, at);
-    byte[0] ^= 0x01;
-    writeSync(fd, byte, 0, 1, at);
-    closeSync(fd);
+    flipByte(path, target.record.address * pageSize + 5000, 0x01);
     const reopened = CartridgeStore.open(path);
     try {
       const reader = openCartridgeReader(reopened.file.pager, extentContextOf(reopened.file), reopened.stat('/big.bin'), '/big.bin');
