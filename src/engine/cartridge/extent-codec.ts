@@ -5,7 +5,8 @@
  *
  * lz4 is encoded and decoded by lz4-native.ts (the C reference library, or lz4-block.ts
  * without it) in buffers the caller reuses: lz4-napi's fresh output buffers cost more
- * in page faults than the decoding; lz4-napi still encodes extents given no buffer. zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
+ * in page faults than the decoding; lz4-napi still encodes extents given no buffer.
+ * zstd comes from @mongodb-js/zstd, whose API is Promise-only: the async forms call it
  * directly, the synchronous ones (what the Volume's readers and writers need) through
  * the worker of zstd-sync.ts.
  */
