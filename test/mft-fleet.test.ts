@@ -19,6 +19,7 @@ import { threadsPerJob } from '../src/engine/fleet/run-sources.js';
 
 const SHIPPED = fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const FAKE_WORKER = fileURLToPath(new URL('./helpers/fake-format-worker.mjs', import.meta.url));
+const LANE_PROBE = fileURLToPath(new URL('./helpers/lane-probe.mjs', import.meta.url));
 let dir = '';
 let built = '';
 let twin = '';
@@ -178,6 +179,34 @@ describe('mft index with several sources', () => {
     expect(b.exitCode).toBe(2);
     const c = await diskkit(['mft', 'index', SHIPPED, built, '--jobs', '0']);
     expect(c.exitCode).toBe(2);
+  });
+
+  it('a lane that crashes fails only the source it was indexing: a new lane indexes the rest', async () => {
+    const crashing = join(dir, 'crash-here.mft');
+    writeFileSync(crashing, readFileSync(SHIPPED));
+    const out = join(dir, 'out-crash');
+    const r = await runCli(['--json', 'mft', 'index', SHIPPED, crashing, built, '--out-dir', out, '--jobs', '1'], {
+      env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_CRASH: 'crash-here.mft' },
+    });
+    expect(r.exitCode).toBe(1);
+    const summary = JSON.parse(r.stdout) as FleetJson;
+    expect(summary.sources.map((s) => [s.source, s.ok])).toEqual([[SHIPPED, true], [crashing, false], [built, true]]);
+    expect(summary.sources[1]!.error!.message).toMatch(/indexing process ended \(SIGKILL\)/);
+    expect(readdirSync(out).sort()).toEqual(['built.mft.jsonl', 'small.mft.jsonl']);
+    expect(readFileSync(join(out, 'small.mft.jsonl'), 'utf8')).toBe(await single(SHIPPED));
+    expect(readFileSync(join(out, 'built.mft.jsonl'), 'utf8')).toBe(await single(built));
+  });
+
+  it('lanes start without NODE_EXTRA_CA_CERTS (they open no TLS connection) and with every other variable', async () => {
+    const probes = mkdtempSync(join(dir, 'lane-env-'));
+    const certs = join(dir, 'extra-ca.pem');
+    writeFileSync(certs, '');
+    const r = await runCli(['--json', 'mft', 'index', SHIPPED, built, '--out-dir', join(dir, 'out-env'), '--jobs', '2'], {
+      env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_DIR: probes, LANE_PROBE_VALUE: 'kept', NODE_EXTRA_CA_CERTS: certs },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const seen = readdirSync(probes).map((f) => JSON.parse(readFileSync(join(probes, f), 'utf8')) as unknown);
+    expect(seen).toEqual([{ extraCaCerts: null, probe: 'kept' }, { extraCaCerts: null, probe: 'kept' }]);
   });
 
   it('Ctrl-C stops every pipeline, exits 130 and leaves no file in --out-dir (nor the combined --out)', async () => {
