@@ -17,6 +17,12 @@ export interface ChunkWorkerModule {
    * instead of cloning them — for compact typed-array results.
    */
   transferList?: (result: unknown) => ArrayBuffer[];
+  /**
+   * Optional: called on the main thread when a scan that ran the module there ends,
+   * so that state the module keeps between chunks (views of the scan's tables) does
+   * not outlive the scan in a process that runs another.
+   */
+  teardown?: () => void;
 }
 
 const boot = workerData as WorkerBoot;

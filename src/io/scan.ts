@@ -216,7 +216,7 @@ export async function scanParallel<R>(source: BlockSource, extents: readonly Ext
     await runParallel(ctx, { workerModule: href, workerData: data, pool: options.pool }, ({ result, chunk }) => onResult(result as R, chunk.index, chunk.logicalOffset, chunk.length));
   } else {
     await options.pool?.close();
-    const mod = (await import(href)) as { setup?: (d: unknown) => unknown; process: (c: Uint8Array, o: number, d: unknown) => unknown };
+    const mod = (await import(href)) as { setup?: (d: unknown) => unknown; process: (c: Uint8Array, o: number, d: unknown) => unknown; teardown?: () => void };
     if (typeof mod.process !== 'function') throw new DiskkitError(ErrorCode.WORKER, `${href} exports no process(chunk, logicalOffset, data) function`);
     await mod.setup?.(data);
     let index = 0;
@@ -234,7 +234,11 @@ export async function scanParallel<R>(source: BlockSource, extents: readonly Ext
         await onResult(r as R, index++, logicalOffset, chunk.length);
       },
     };
-    await runMode(p.mode, ctx);
+    try {
+      await runMode(p.mode, ctx);
+    } finally {
+      mod.teardown?.();
+    }
   }
   checkAborted(options.signal);
   return result(p, options);
