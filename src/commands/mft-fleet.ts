@@ -6,7 +6,10 @@
  * lets two pipelines use two cores (a pipeline's index build and row output run on
  * one thread); a lane rather than a process per source saves a Node start and the
  * module loading for every source after a lane's first. A lane that crashes fails
- * only the source it was indexing; a new lane takes the rest. The threads each
+ * only the source it was indexing; a new lane takes the rest. This process runs no
+ * lane itself: that would save one lane's start (~0.5G instructions, most of it
+ * module loading) but not the wall time of a run whose other lanes still start,
+ * and a fatal error there (out of memory, a native crash) would end every source. The threads each
  * pipeline may start (parse and format workers) come from one budget: the cores,
  * divided by the sources running at once.
  *
