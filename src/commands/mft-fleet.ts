@@ -96,7 +96,7 @@ class Lane {
   exited = false;
 
   constructor(threads: number, private readonly signal: AbortSignal) {
-    this.child = fork(LANE, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: laneEnv(threads) });
+    this.child = fork(LANE, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: laneEnv(threads) });
     this.child.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr = (this.stderr + s).slice(-8192)));
     this.child.on('message', (reply: LaneReply) => {
       const waiting = this.waiting;

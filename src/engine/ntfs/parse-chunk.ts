@@ -45,8 +45,9 @@ export function setup(data: unknown): void {
 /**
  * The scan ended (on the main thread): drop the views of its table and lists. Kept,
  * they held the last source's record table and name lists (~25 MiB for 250,000
- * records) until the next source's first chunk, so a process indexing sources one
- * after another (an `mft index SRC...` lane) had two sources' tables alive at once.
+ * records) until the next source's first chunk: in a process indexing sources one
+ * after another (an `mft index SRC...` lane) not even a full collection could free
+ * them before then.
  */
 export function teardown(): void {
   attachedTo = null;
