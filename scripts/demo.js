@@ -6,7 +6,7 @@
 // folder copied out of it. Every step runs the real CLI, as a user would.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,20 @@ writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
 const sealed = join(work, 'firmware.sealed.cart');
 step('seal it: a compacted, read-only copy whose root is signed with Ed25519', ['seal', cart, '--key', keyFile, '--out', sealed]);
 step('verify the signature, then every page and extent', ['verify', sealed, '--pub', pubFile]);
+const back = join(work, 'rootfs-back');
+step('copy the tree back out of the sealed image', ['cp', '-r', `${sealed}:/`, back]);
+// The round trip: every file as it went in, but the one changed after the snapshot.
+const changed = [];
+const compare = (rel) => {
+  for (const name of readdirSync(join(tree, rel))) {
+    const path = join(rel, name);
+    if (statSync(join(tree, path)).isDirectory()) compare(path);
+    else if (!readFileSync(join(tree, path)).equals(readFileSync(join(back, path)))) changed.push(path);
+  }
+};
+compare('.');
+process.stdout.write(`round trip: ${changed.length === 1 && changed[0] === join('config', 'device.json') ? 'every file came back as it went in, but config/device.json (changed after the snapshot)' : `UNEXPECTED differences: ${changed.join(', ')}`}\n`);
+if (!(changed.length === 1 && changed[0] === join('config', 'device.json'))) process.exitCode = 1;
 refusedStep('a sealed image refuses writes', ['rm', `${sealed}:/logs/boot-000.log`]);
 step('index the shipped NTFS $MFT fixture (first rows)', ['mft', 'index', join(root, 'fixtures/ntfs/small.mft'), '--format', 'csv', '--out', join(work, 'mft.csv')]);
 process.stdout.write(execFileSync('head', ['-n', '6', join(work, 'mft.csv')], { encoding: 'utf8' }));

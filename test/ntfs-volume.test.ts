@@ -188,6 +188,35 @@ describe.runIf(tools)('NtfsVolume on a real NTFS volume (mkntfs + ntfs-3g)', () 
     }
   });
 
+  it('reads every file as ntfs-3g does: the tree mounted read-only, each file hashed both ways', () => {
+    const mnt = mkdtempSync(join(dir, 'mnt-'));
+    execFileSync('ntfs-3g', ['-o', 'ro', image, mnt]);
+    const theirs = new Map<string, string>();
+    try {
+      const walkMount = (d: string, rel: string): void => {
+        for (const name of readdirSync(d)) {
+          const p = join(d, name);
+          const st = statSync(p);
+          if (st.isDirectory()) walkMount(p, `${rel}/${name}`);
+          else if (st.isFile()) theirs.set(`${rel}/${name}`, `${st.size}\t${sha(readFileSync(p))}`);
+        }
+      };
+      walkMount(mnt, '');
+    } finally {
+      execFileSync('fusermount', ['-u', mnt]);
+    }
+    const volume = open();
+    try {
+      const ours = new Map<string, string>();
+      // ntfs-3g hides the metadata files ($MFT, ...) at the root.
+      for (const e of listTree(volume, '/', false)) if (e.type === 'file' && !e.path.startsWith('/$')) ours.set(e.path, `${e.size}\t${sha(readAll(volume.openFile(e), 1 << 20))}`);
+      expect(theirs.size).toBeGreaterThan(20);
+      expect(new Map([...ours].sort())).toEqual(new Map([...theirs].sort()));
+    } finally {
+      volume.close();
+    }
+  });
+
   it('copies the tree out through openFile exactly as tsk_recover -a writes it (names, sizes, bytes)', () => {
     const out = mkdtempSync(join(dir, 'recover-'));
     execFileSync('tsk_recover', ['-a', image, out], { stdio: 'ignore' });

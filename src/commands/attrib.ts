@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { escapeName, globalOptions, parseImageRef, printJson, reportError, runAction, usageError } from './context.js';
+import { unsupportedError } from '../engine/formats.js';
 import { ExitCode } from './exit-codes.js';
 
 const LETTERS: Record<string, string> = { r: 'readonly', a: 'archive', s: 'system', h: 'hidden' };
@@ -97,7 +98,7 @@ export function define(program: Command): void {
         const results: { path: string; attributes: string[] }[] = [];
         let failed = false;
         try {
-          if (change && !volume.setAttributes) throw usageError(`${volume.format} volumes have no DOS attributes`);
+          if (change && !volume.setAttributes) throw unsupportedError(volume.format, 'attrib', 'volumes have no DOS attributes to change');
           for (const ref of refs) {
             try {
               for (const entry of targets(volume, ref!.path, request.recursive)) {

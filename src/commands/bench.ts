@@ -36,7 +36,7 @@ export function define(program: Command): void {
   const command = program
     .command('bench')
     .description('measure read throughput, random-read latency and metadata speed of an image, per read mode')
-    .argument('<image>', 'a FAT image (all workloads) or any file (sequential read only)')
+    .argument('<image>', 'an image of any format diskkit reads (all workloads) or any file (sequential read only)')
     .option('--seconds <s>', 'time budget per workload and mode (sizes the random-read runs)', parseSeconds, 2)
     .option('--runs <n>', 'repetitions per workload and mode (median and spread reported)', parseRuns, 3)
     .option('--drop-cache', 'empty the page cache before each run, where the OS allows (cold reads)')

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { escapeName, globalOptions, parseImageRef, printJson, reportError, runAction, usageError } from './context.js';
+import { unsupportedError } from '../engine/formats.js';
 import { ExitCode } from './exit-codes.js';
 
 /** Runs as mshowfat writes them: `<2-5> <9> <12-14>`. */
@@ -31,7 +32,7 @@ export function define(program: Command): void {
         const results: { path: string; clusters: number; runs: { start: number; count: number }[] }[] = [];
         let failed = false;
         try {
-          if (!volume.clusterChain) throw usageError(`${volume.format} volumes have no cluster chains`);
+          if (!volume.clusterChain) throw unsupportedError(volume.format, 'chain', 'volumes have no cluster chains');
           for (const ref of refs) {
             try {
               const entry = volume.stat(ref!.path);

@@ -12,6 +12,7 @@
 import type { Command } from 'commander';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { escapeName, globalOptions, parseImageRef, printJson, reportError, runAction, usageError } from './context.js';
+import { unsupportedError } from '../engine/formats.js';
 import { ExitCode } from './exit-codes.js';
 
 interface DuOptions {
@@ -54,7 +55,7 @@ export function define(program: Command): void {
           reportError(image, error);
         };
         try {
-          if (!volume.usage) throw usageError(`${volume.format} volumes have no clusters to count`);
+          if (!volume.usage) throw unsupportedError(volume.format, 'du', 'volumes have no clusters to count (du counts the clusters a FAT entry holds)');
           for (const ref of refs) {
             try {
               const top = volume.stat(ref.path);

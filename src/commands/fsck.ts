@@ -25,7 +25,7 @@ export function fsckExitCode(error: unknown): number {
 export function define(program: Command): void {
   const command = program
     .command('fsck')
-    .description('check a FAT image (and repair it with --repair); exit codes as fsck(8)')
+    .description('check a FAT or Cartridge image (and repair it with --repair); exit codes as fsck(8)')
     .argument('<image>', 'image file or block device')
     .option('-y, --repair', 'correct the errors found (writes to the image)')
     .option('--free-lost', 'free lost cluster chains instead of saving them as /FOUND.000/FILE0000.CHK...')

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { escapeName, globalOptions, parseImageRef, printJson, runAction, usageError } from './context.js';
+import { unsupportedError } from '../engine/formats.js';
 
 export function define(program: Command): void {
   program
@@ -29,7 +30,7 @@ export function define(program: Command): void {
         let bootSectorLabel: unknown;
         try {
           if (change) {
-            if (!volume.setLabel) throw usageError(`cannot change the label of a ${volume.format} volume`);
+            if (!volume.setLabel) throw unsupportedError(volume.format, 'label', 'volumes have no label to change');
             // An empty NEW clears, as mlabel ::'' does.
             volume.setLabel(opts.clear || label!.trim() === '' ? null : label!);
             volume.commit();

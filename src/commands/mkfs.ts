@@ -83,7 +83,7 @@ function parseHeadroom(text: string): number {
 export function define(program: Command): void {
   program
     .command('mkfs')
-    .description('make a FAT12/16/32 file system in a new sparse image (layout chosen as mkfs.fat does)')
+    .description('make a FAT12/16/32 file system in a new sparse image (layout chosen as mkfs.fat does), or a Cartridge image (--type cartridge)')
     .argument('<image>', 'image file to create (or, with --force, to format in place)')
     .argument('[blocks]', 'size in KiB blocks, as mkfs.fat BLOCK_COUNT (same as --size NK)')
     .option('--size <size>', 'image size: bytes, or with a K, M, G or T suffix (binary); 1.44M etc. for floppies')

@@ -47,8 +47,10 @@ function promptHidden(question: string): string | undefined {
   // Ctrl-C at the prompt must not leave the terminal without echo.
   process.once('exit', restore);
   try {
-    writeSync(fd, question);
+    // Echo off before the question shows: stty is a process of its own, and a passphrase
+    // typed (or pasted) as soon as the question appeared was echoed in between.
     stty(fd, '-echo');
+    writeSync(fd, question);
     const bytes: number[] = [];
     const one = Buffer.alloc(1);
     for (;;) {

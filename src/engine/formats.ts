@@ -222,6 +222,12 @@ export function requireHook<K extends keyof FormatHooks>(format: FormatDefinitio
   return found as NonNullable<FormatHooks[K]>;
 }
 
+/** E_UNSUPPORTED for `operation`, which volumes of `format` (a registered name) cannot do: "`<title> <what>`". */
+export function unsupportedError(format: string, operation: string, what: string, image?: string): DiskkitError {
+  const title = findFormat(format)?.title ?? format;
+  return new DiskkitError(ErrorCode.UNSUPPORTED, `${title} ${what}`, { context: { format, operation, ...(image !== undefined ? { image } : {}) } });
+}
+
 /** E_READ_ONLY for a write asked of a format diskkit only reads. */
 export function readOnlyError(title: string, image: string | undefined): DiskkitError {
   return new DiskkitError(ErrorCode.READ_ONLY, `${title} volumes are read-only in diskkit: nothing was written`, {

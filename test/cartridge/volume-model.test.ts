@@ -1,14 +1,18 @@
 /**
  * Model-based test of the Cartridge Volume (the adapter every command uses), opened
  * through the format registry like the CLI opens it: seeded random mkdir, write,
- * overwrite, remove and move operations, each committed, the image closed and reopened,
- * and the whole tree (names, types, sizes, bytes) compared with an in-memory model.
+ * overwrite, remove and move operations, and snapshot create, delete and restore and
+ * compaction (as the snapshot and compact commands do them, on the store), each
+ * committed, the image closed and reopened, and the whole tree (names, types, sizes,
+ * bytes) compared with an in-memory model — and every snapshot's tree, read through
+ * IMAGE@NAME, with the model as it was when the snapshot was made.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { Compression, type CompressionId } from '../../src/engine/cartridge/superblock.js';
 import { ChecksumAlgorithm } from '../../src/engine/cartridge/checksum.js';
 import { checkPageOwnership } from '../../src/engine/cartridge/ownership.js';
+import { compactCartridge } from '../../src/engine/cartridge/compact.js';
 import { openVolume } from '../../src/engine/open-volume.js';
 import { setPassphraseProvider } from '../../src/engine/passphrase.js';
 import { seededRandom } from '../../src/engine/seeded-random.js';
@@ -102,7 +106,9 @@ describe('Cartridge Volume against a model, reopened after every step', () => {
       CartridgeStore.create(path, { compression: variant.compression, checksumAlgorithm: variant.checksum, passphrase: variant.passphrase }).close();
       const random = seededRandom(variant.seed);
       const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
-      const model: Model = new Map();
+      let model: Model = new Map();
+      /** Snapshot name → the model when it was made. */
+      const snapshots = new Map<string, Model>();
       let names = 0;
       const codecs = ['lz4', 'zstd', 'none', undefined];
       let what = 'mkfs';
@@ -116,6 +122,14 @@ describe('Cartridge Volume against a model, reopened after every step', () => {
           volume.close();
           throw error;
         }
+        for (const [name, kept] of snapshots) {
+          const view = await openVolume(path, { snapshot: name });
+          try {
+            expectSame(snapshotOf(view), kept, `snapshot ${name} after step ${step - 1} (${what})`);
+          } finally {
+            view.close();
+          }
+        }
         if (step === variant.steps) {
           volume.close();
           break;
@@ -123,6 +137,40 @@ describe('Cartridge Volume against a model, reopened after every step', () => {
         const dirs = ['/', ...[...model].filter(([, v]) => v === 'dir').map(([p]) => p)];
         const files = [...model].filter(([, v]) => v !== 'dir').map(([p]) => p);
         const op = random();
+        if (op >= 0.82) {
+          // Store-level operations, as `snapshot` and `compact` run them (the volume holds the writer lock).
+          volume.close();
+          const store = CartridgeStore.open(path, { writable: true, passphrase: variant.passphrase });
+          try {
+            const names_ = [...snapshots.keys()];
+            if (op < 0.89) {
+              const name = `s${names++}`;
+              store.createSnapshot(name);
+              store.commit();
+              snapshots.set(name, new Map(model));
+              what = `snapshot create ${name}`;
+            } else if (op < 0.92 && names_.length > 0) {
+              const name = pick(names_);
+              store.deleteSnapshot(name);
+              store.commit();
+              snapshots.delete(name);
+              what = `snapshot delete ${name}`;
+            } else if (op < 0.95 && names_.length > 0) {
+              const name = pick(names_);
+              store.restoreSnapshot(name);
+              store.commit();
+              model = new Map(snapshots.get(name)!);
+              what = `snapshot restore ${name}`;
+            } else {
+              const report = compactCartridge(store.file);
+              expect(report.pagesAfter, 'compaction never grows the image').toBeLessThanOrEqual(report.pagesBefore);
+              what = `compact (${report.pagesBefore} -> ${report.pagesAfter} pages)`;
+            }
+          } finally {
+            store.close();
+          }
+          continue;
+        }
         if (op < 0.2) {
           const at = `${pick(dirs)}/d${names++}`.replace('//', '/');
           volume.mkdir(at);

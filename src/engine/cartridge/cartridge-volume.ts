@@ -19,6 +19,7 @@
 import type { BlockSource } from '../../io/block-source.js';
 import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { EntryInfo, FileDataSource, HostImportOptions, HostImportResult, ListOptions, Volume, VolumeCapabilities, VolumeInfo, WriteFileOptions } from '../volume.js';
+import { joinPath } from '../volume-path.js';
 import { importHostTree } from './bulk-import.js';
 import { passphraseFor } from '../passphrase.js';
 import { CartridgeStore, MAX_WHOLE_READ } from './store.js';
@@ -63,10 +64,6 @@ function isPathName(name: string): boolean {
 
 function nameOf(path: string): string {
   return path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
 function readerOfBytes(bytes: Uint8Array): FileDataSource {
