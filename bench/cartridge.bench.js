@@ -6,6 +6,9 @@
 //     sqlar_compress), `mkfs --from` (the bulk path) beside them, zip and mksquashfs as
 //     further peers; archive sizes;
 //   - the same files out again: `cp -r` vs `sqlite3 -Ax`, `unsquashfs`, `unzip`;
+//   - beside both, the floor: a bare Node process reading the tree (readFileSync) and
+//     one creating the same files from memory (bare-small-files.js), so the rows show
+//     how far a copy is from what Node itself costs;
 //   - a 1 GiB file: in with lz4 and out, against `cp` of the same host file (the raw
 //     limit), and uncompressed out against `cp` out of a FAT32 image;
 //   - in-process: 64 KiB random reads of cached data and 64 KiB writes without fsync
@@ -26,7 +29,7 @@
 // /dev/shm, and takes about 40 minutes on a quiet 2-core machine, most of it the peer
 // `sqlite3 -Ac` over the 1M-file tree (about 0.7 ms of CPU a file here, so 10+ minutes for
 // that one run) and building that host tree once; DISKKIT_CART_BENCH_SCALE=0.1 takes
-// about 5 minutes plus the 10,000-file small-file section (6 rounds of 13 commands).
+// about 5 minutes plus the 10,000-file small-file section (6 rounds of 15 commands).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +37,8 @@ import { join } from 'node:path';
 import { fmt, ratio } from './harness.js';
 
 const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+/** The bare-Node floor of the small-file rows (bare-small-files.js). */
+const bare = fileURLToPath(new URL('./bare-small-files.js', import.meta.url));
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const node = process.execPath;
 const scale = Number(process.env.DISKKIT_CART_BENCH_SCALE ?? '1');
@@ -207,7 +212,7 @@ async function smallFiles(log, shm) {
   };
   const rm = (p) => () => rmSync(p, { force: true });
   log(`${smallCount} small files in (${mb(bytes)}), ${runs} rounds...`);
-  const [cartZstd, cartNone, fromZstd, sqlarZ, sqlarStored, zipDeflate, zipStored, squash] = alternate([
+  const [cartZstd, cartNone, fromZstd, sqlarZ, sqlarStored, zipDeflate, zipStored, squash, bareRead] = alternate([
     () => ({ cmd: node, args: [bin, 'cp', '-r', `${tree}/.`, `${img('zstd')}:/`], before: fresh('zstd', 'zstd') }),
     () => ({ cmd: node, args: [bin, 'cp', '-r', `${tree}/.`, `${img('none')}:/`], before: fresh('none', 'none') }),
     () => ({ cmd: node, args: [bin, 'mkfs', img('from'), '--type', 'cartridge', '--compress', 'zstd', '--from', tree], before: rm(img('from')) }),
@@ -216,6 +221,7 @@ async function smallFiles(log, shm) {
     () => ({ ...shell(`cd ${q(tree)} && zip -q -r ${q(join(shm, 'd.zip'))} .`), before: rm(join(shm, 'd.zip')) }),
     () => ({ ...shell(`cd ${q(tree)} && zip -q -0 -r ${q(join(shm, 's.zip'))} .`), before: rm(join(shm, 's.zip')) }),
     () => ({ cmd: 'mksquashfs', args: [tree, join(shm, 'z.sqfs'), '-quiet', '-noappend', '-comp', 'zstd', '-no-progress'], before: rm(join(shm, 'z.sqfs')) }),
+    () => ({ cmd: node, args: [bare, 'read', tree] }),
   ]);
   const sizes = {
     zstd: sizeOf(img('zstd')), none: sizeOf(img('none')), from: sizeOf(img('from')),
@@ -223,12 +229,16 @@ async function smallFiles(log, shm) {
   };
 
   log(`${smallCount} small files out, ${runs} rounds (fresh output directories on /dev/shm)...`);
-  const [outZstd, outNone, xSqlar, unsquash, unzipOut] = alternate([
+  // The floor's list of what to create (paths, sizes, mtimes), made here untimed: it writes from memory.
+  const manifestFile = join(shm, 'small-manifest.json');
+  execFileSync(node, [bare, 'manifest', tree, manifestFile]);
+  const [outZstd, outNone, xSqlar, unsquash, unzipOut, bareWrite] = alternate([
     (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('zstd')}:/`, out('cz', r)] }),
     (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('none')}:/`, out('cn', r)] }),
     (r) => ({ ...shell(`mkdir ${q(out('sx', r))} && cd ${q(out('sx', r))} && sqlite3 ${q(join(shm, 'z.sqlar'))} -Ax`) }),
     (r) => ({ cmd: 'unsquashfs', args: ['-q', '-n', '-d', out('us', r), join(shm, 'z.sqfs')] }),
     (r) => ({ cmd: 'unzip', args: ['-q', join(shm, 'd.zip'), '-d', out('uz', r)] }),
+    (r) => ({ cmd: node, args: [bare, 'write', manifestFile, out('bw', r)] }),
   ]);
   // The copies must be whole: compare one extracted tree with the host tree.
   const diff = spawnSync('diff', ['-r', tree, out('cz', 0)], { encoding: 'utf8' });
@@ -247,14 +257,17 @@ ${row('stored sqlar (`-Ac`\'s SQL without `sqlar_compress`)', sqlarStored)}
 ${row('`zip -r` (deflate)', zipDeflate)}
 ${row('`zip -0 -r` (stored)', zipStored)}
 ${row('`mksquashfs TREE S.sqfs -comp zstd`', squash)}
+${row('floor: bare Node reading every file of TREE (`readdirSync` + `readFileSync`, one thread)', bareRead)}
 ${row('`diskkit cp -r Z.cart:/ OUT`', outZstd)}
 ${row('`diskkit cp -r N.cart:/ OUT`', outNone)}
 ${row('`sqlite3 A.sqlar -Ax`', xSqlar)}
 ${row('`unsquashfs -d OUT S.sqfs`', unsquash)}
 ${row('`unzip -d OUT D.zip`', unzipOut)}
+${row('floor: bare Node creating the same files from memory (sizes, mtimes; open/write/futimes/close, one thread)', bareWrite)}
 
 - In, zstd cartridge: ${ratio(sqlarZ.wall, cartZstd.wall)} the speed of \`sqlite3 -Ac\` (target ≥ 3×); \`mkfs --from\` ${ratio(sqlarZ.wall, fromZstd.wall)}.
 - In, uncompressed cartridge: ${ratio(sqlarStored.wall, cartNone.wall)} the speed of a stored sqlar (target ≥ 1×).
+- Against the bare-Node floor (same process start-up): in, uncompressed ${ratio(cartNone.wall, bareRead.wall)} of its wall time (CPU ${ratio(cartNone.cpu, bareRead.cpu)}); out, uncompressed ${ratio(outNone.wall, bareWrite.wall)} (CPU ${ratio(outNone.cpu, bareWrite.cpu)}), zstd ${ratio(outZstd.wall, bareWrite.wall)} (CPU ${ratio(outZstd.cpu, bareWrite.cpu)}).
 - Size: zstd cartridge ${mb(sizes.zstd)} (\`--from\`: ${mb(sizes.from)}) vs sqlar ${mb(sizes.sqlar)}: ${ratio(sizes.zstd, sizes.sqlar)} (target ≤ 1×); uncompressed ${mb(sizes.none)} vs stored sqlar ${mb(sizes.stored)}; zip ${mb(sizes.zip)} (stored ${mb(sizes.zip0)}); squashfs ${mb(sizes.sqfs)}.
 - Out: ${ratio(xSqlar.wall, outZstd.wall)} the speed of \`sqlite3 -Ax\` (target ≥ 1.5×), ${ratio(unsquash.wall, outZstd.wall)} that of \`unsquashfs\` (target ≥ 1×), ${ratio(unzipOut.wall, outZstd.wall)} that of \`unzip\`.
 `;
