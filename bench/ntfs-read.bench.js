@@ -3,7 +3,9 @@
 //   - `cat` of a 1 GiB contiguous file vs `icat`;
 //   - `cat` of a 12 MiB file in 3,000 runs vs a contiguous file of the same size;
 //   - `cp -r` out of a 10,000-file tree vs `tsk_recover -a -d DIR` (fresh output
-//     directories every run: ext4 is slow to re-create files soon after deleting them);
+//     directories every run: ext4 is slow to re-create files soon after deleting them),
+//     and the floor beside them: a bare Node process creating the same files from
+//     memory (bare-small-files.js);
 //   - LZNT1: 64 MiB of compressed text read through the volume in-process (MB/s of
 //     output), against a bare byte-copy loop measured just before (the machine's
 //     ceiling right now), and `cat` vs `icat` of the same file;
@@ -21,6 +23,8 @@ import { fmt, ratio } from './harness.js';
 
 const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
+/** The bare-Node floor of the cp -r row (bare-small-files.js). */
+const bare = fileURLToPath(new URL('./bare-small-files.js', import.meta.url));
 
 /**
  * Runs the commands in turn, `runs` rounds after a warm-up round, under /usr/bin/time.
@@ -109,11 +113,16 @@ export default async function ({ log }) {
     sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/contiguous.bin')} > /dev/null`),
   ], 5);
 
-  log('cp -r of the 10,000-file tree vs tsk_recover -a (median of 3)...');
+  log('cp -r of the 10,000-file tree vs tsk_recover -a and the bare-Node floor (median of 3)...');
   const outRoot = mkdtempSync('/dev/shm/diskkit-bench-ntfs-');
-  const [recover, cpOut] = alternate([
+  // The floor's list of files (paths, sizes, times) from one untimed recovery of the tree.
+  execFileSync('tsk_recover', ['-a', '-d', tree, image, join(outRoot, 'listed')], { stdio: 'ignore' });
+  const manifestFile = join(outRoot, 'manifest.json');
+  execFileSync(process.execPath, [bare, 'manifest', join(outRoot, 'listed'), manifestFile]);
+  const [recover, cpOut, bareWrite] = alternate([
     (round) => ['tsk_recover', ['-a', '-d', tree, image, join(outRoot, `tsk-${round + 1}`)]],
     (round) => [process.execPath, [bin, 'cp', '-r', `${image}:/tree`, join(outRoot, `diskkit-${round + 1}`)]],
+    (round) => [process.execPath, [bare, 'write', manifestFile, join(outRoot, `bare-${round + 1}`)]],
   ], 3);
   spawnSync('rm', ['-rf', outRoot]);
 
@@ -152,6 +161,7 @@ ${row('`diskkit cat IMG:/fragmented.bin` (3,000 runs)', catFrag)}
 ${row('`diskkit cat IMG:/contiguous.bin`', catContig)}
 ${row('`tsk_recover -a -d TREE IMG OUT`', recover)}
 ${row('`diskkit cp -r IMG:/tree OUT`', cpOut)}
+${row('bare Node creating the same files from memory (the floor)', bareWrite)}
 ${row('`icat IMG compressed/text.txt`', icatText)}
 ${row('`diskkit cat IMG:/compressed/text.txt`', catText)}
 ${row('`fls -r -p LARGE`', flsRun)}
@@ -161,7 +171,7 @@ ${row('`diskkit mft index LARGE --format jsonl` (whole tree, MFT scan)', mftInde
 
 - \`cat\` 1 GiB: diskkit ${ratio(icatBig.wall, catBig.wall)} the speed of \`icat\` (target ≥ 1×, aim 2×).
 - Fragmented / contiguous: ${ratio(catFrag.wall, catContig.wall)} the time (target ≤ 1.2×).
-- \`cp -r\` 10,000 files: diskkit ${ratio(recover.wall, cpOut.wall)} the speed of \`tsk_recover -a\` (target ≥ 2×).
+- \`cp -r\` 10,000 files: diskkit ${ratio(recover.wall, cpOut.wall)} the speed of \`tsk_recover -a\` (target ≥ 2×); a bare Node process only creating the same files runs at ${ratio(recover.wall, bareWrite.wall)} its speed, and diskkit takes ${ratio(cpOut.wall, bareWrite.wall)} the floor's time.
 - LZNT1 through the volume: **${lz.mbps.toFixed(0)} MB/s** of output on one core (target ≥ 300), ${lz.cpuMbps.toFixed(0)} MB/s per CPU-second; a bare byte-copy loop ran at ${lz.control.toFixed(0)} MB/s just before (the machine's ceiling at that moment); \`cat\` of the compressed file ${ratio(icatText.wall, catText.wall)} the speed of \`icat\`.
 - \`ls -R --json\` of the large volume: diskkit ${ratio(flsRun.wall, lsRun.wall)} the speed of \`fls -r -p\` (target ≥ 3× on the 1M-file volume). One directory through $I30: ${fmt(lsOne.wall)}; the whole tree through the MFT index: ${fmt(mftIndex.wall)}.
 `;

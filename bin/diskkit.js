@@ -46,11 +46,11 @@ async function main() {
     process.stdout.write(JSON.parse(readFileSync(require.resolve('../package.json'), 'utf8')).version + '\n');
     return;
   }
-  // A plain `ls`, `info`, `fsck`, `compact` or `cp` runs without the command tree (dist/quick-start.js says
+  // A plain `ls`, `info`, `fsck`, `compact`, `cp` or `cat` runs without the command tree (dist/quick-start.js says
   // why), from one bundle per command group, each holding only its own commands; anything
   // else goes straight to cli.js without loading a bundle first.
   const command = args.find((arg) => !arg.startsWith('-'));
-  const bundle = command === 'fsck' ? 'quick-fsck' : command === 'ls' || command === 'info' ? 'quick-start' : command === 'compact' ? 'quick-compact' : command === 'cp' ? 'quick-cp' : null;
+  const bundle = command === 'fsck' ? 'quick-fsck' : command === 'ls' || command === 'info' ? 'quick-start' : command === 'compact' ? 'quick-compact' : command === 'cp' || command === 'cat' ? 'quick-cp' : null;
   if (bundle !== null && (await loadQuickBundle(bundle).exports.runQuickly(args))) return;
   const { main: cliMain } = await import('../dist/cli.js');
   await cliMain(process.argv);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Part of `npm run build` (after tsc): dist/quick-start.js and everything a plain `ls`,
-// `info`, `fsck`, `compact` or `cp` loads, bundled into one file per command group (BUNDLES below). Each ESM
+// `info`, `fsck`, `compact`, `cp` or `cat` loads, bundled into one file per command group (BUNDLES below). Each ESM
 // module costs Node a resolve, a read and a compile, and the quick path loads about
 // sixty of them: as one file it starts markedly faster (BENCHMARKS.md, Start-up).
 //   - The bundle is a CommonJS-style script (NAME.bundle.cjs) that bin/diskkit.js compiles
@@ -38,10 +38,11 @@ const bin = root + 'bin/diskkit.js';
 // path hands options to commander) and the mkfs hooks (no quick command formats).
 const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-hook\.js$/];
 const BUNDLES = [
-  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
-  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp)\.js$/] },
-  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
-  { name: 'quick-cp', commands: ['cp'], leftOut: [/\/commands\/(ls|info|fsck|compact)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp|cat)\.js$/] },
+  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  // cat reads as cp out does (the same scan of a file's extents or reader).
+  { name: 'quick-cp', commands: ['cp', 'cat'], leftOut: [/\/commands\/(ls|info|fsck|compact)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
 ];
 
 const distModules = (outfile, leftOut, builtinNames) => ({
@@ -166,7 +167,7 @@ function fail(message) {
 /**
  * NAME.bundle.v8cache: the bundle's build id line, then V8's code cache of the bundle made
  * after warm-up runs of its commands (ls, info or fsck of the FAT12 fixture and of a small
- * Cartridge image; compact of the Cartridge image; cp out of both and into the Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
+ * Cartridge image; compact of the Cartridge image; cp and cat out of both and cp into the Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
  * far, and V8 takes it only from the same Node version and flags). Without it, or when V8
  * rejects it, bin/diskkit.js compiles the text as before: the cache only saves time.
  */
@@ -189,7 +190,7 @@ function writeCodeCache(name, buildId) {
       : name === 'quick-compact'
         ? images.filter((img) => img === cart).map((img) => ['compact', img])
         : name === 'quick-cp'
-          ? images.flatMap((img) => [['cp', '-r', `${img}:/`, join(work, `out-${images.indexOf(img)}`)]]).concat(images.includes(cart) ? [['cp', join(tree, 'file.txt'), `${cart}:/copy.txt`]] : [])
+          ? images.flatMap((img) => [['cp', '-r', `${img}:/`, join(work, `out-${images.indexOf(img)}`)], ['cat', img === cart ? `${cart}:/a/b/file.txt` : `${img}:/UPPER.TXT`]]).concat(images.includes(cart) ? [['cp', join(tree, 'file.txt'), `${cart}:/copy.txt`]] : [])
           : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const script = `
       const { writeFileSync } = require('node:fs');

@@ -1,12 +1,13 @@
 /**
  * The most common scripted calls, `diskkit [--json] [-q] ls [-l] [-a] [-R] IMAGE[:PATH]`,
  * `diskkit [--json] [-q] info IMAGE`, `diskkit [--json] [-q] fsck IMAGE`, and (whose own work
- * is often shorter than the start-up) `compact IMAGE` and `cp [-r] SRC... DEST`, run without
+ * is often shorter than the start-up) `compact IMAGE`, `cp [-r] SRC... DEST` and
+ * `cat IMAGE:/PATH`, run without
  * building the command tree: commander and every command's option table
  * cost about as much as the listing itself (start-up is most of what such a call
  * costs). Anything else — another command, another option, help, a usage error, an
  * argument starting with '-' — returns false and goes through cli.ts as usual, so
- * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, runCompact, runCp).
+ * behaviour and messages stay commander's. Both paths run the same action (runLs, runInfo, runFsck, runCompact, runCp, runCat).
  */
 import type { LsOptions } from './commands/ls.js';
 import { ExitCode } from './commands/exit-codes.js';
@@ -16,12 +17,12 @@ import { ExitCode } from './commands/exit-codes.js';
  * bundle, each holding only its commands' code); unbundled, all of them.
  */
 declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
-const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact', 'cp'] : DISKKIT_QUICK_COMMANDS;
+const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact', 'cp', 'cat'] : DISKKIT_QUICK_COMMANDS;
 
 const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 
-/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck`, `compact` or `cp`; false when it is not. */
+/** Runs `args` (argv without node and the script) when it is a plain `ls`, `info`, `fsck`, `compact`, `cp` or `cat`; false when it is not. */
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
@@ -45,12 +46,13 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   if (command === 'cp' ? targets.length < 2 : targets.length !== 1) return false;
   const target = targets[0]!;
   exitQuietlyOnClosedStdout();
-  const [{ runLs }, { runInfo }, { runFsck }, { runCompact }, { runCp }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
+  const [{ runLs }, { runInfo }, { runFsck }, { runCompact }, { runCp }, { runCat }, { setJsonErrorDocument }, { setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([
     command === 'ls' ? import('./commands/ls.js') : { runLs: null },
     command === 'info' ? import('./commands/info.js') : { runInfo: null },
     command === 'fsck' ? import('./commands/fsck.js') : { runFsck: null },
     command === 'compact' ? import('./commands/compact.js') : { runCompact: null },
     command === 'cp' ? import('./commands/cp.js') : { runCp: null },
+    command === 'cat' ? import('./commands/cat.js') : { runCat: null },
     import('./commands/context.js'),
     import('./engine/passphrase.js'),
     import('./commands/passphrase.js'),
@@ -64,6 +66,7 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   else if (runCompact) await runCompact(target, {}, g);
   // commander's defaults for the options a plain cp leaves out (--on-clash fail; --no-clobber not given).
   else if (runCp) await runCp(targets, { recursive, clobber: true, onClash: 'fail' }, g);
+  else if (runCat) await runCat(target, {}, g);
   else await runFsck!(target, {}, g);
   return true;
 }

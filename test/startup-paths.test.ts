@@ -133,8 +133,31 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('cat writes what the commander path writes, from FAT and Cartridge images; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      const img = join(dir, 'cat.cart');
+      const bytes = Buffer.alloc((1 << 20) + 12345);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
+      writeFileSync(join(dir, 'data.bin'), bytes);
+      expect((await diskkitBytes(['mkfs', '--type', 'cartridge', img])).exitCode).toBe(0);
+      expect((await diskkitBytes(['cp', join(dir, 'data.bin'), `${img}:/data.bin`])).exitCode).toBe(0);
+      const quick = await diskkitBytes(['cat', `${img}:/data.bin`]);
+      expect(quick.exitCode, text(quick.stderr)).toBe(0);
+      expect(Buffer.from(quick.stdout).equals(bytes)).toBe(true);
+      await both(['cat', `${img}:/data.bin`], ['cat', '--', `${img}:/data.bin`]);
+      await both(['cat', `${FAT12}:/UPPER.TXT`], ['cat', '--', `${FAT12}:/UPPER.TXT`]);
+      await both(['cat', `${FAT12}:/no/such`], ['cat', '--', `${FAT12}:/no/such`]);
+      await both(['cat', FAT12], ['cat', '--', FAT12]);
+      await both(['--json', 'cat', `${img}:/`], ['--json', 'cat', '--', `${img}:/`]);
+      await both(['cat', join(dir, 'missing.img:/x')], ['cat', '--', join(dir, 'missing.img:/x')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x']]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x'], ['cat'], ['cat', `${FAT12}:/UPPER.TXT`, `${FAT12}:/UPPER.TXT`], ['cat', '--bogus', `${FAT12}:/UPPER.TXT`]]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -157,6 +180,14 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
+  });
+
+  it('a plain cat runs from the quick-cp bundle, without loading the command tree', async () => {
+    // runQuickly answers false for anything it leaves to commander; a plain cat must be taken.
+    const r = await execa('node', ['-e', `require(${JSON.stringify(BIN)}).loadQuickBundle('quick-cp').exports.runQuickly(['cat', ${JSON.stringify(`${FAT12}:/UPPER.TXT`)}]).then((taken) => process.stderr.write(String(taken)))`], { reject: false });
+    expect(r.stderr).toBe('true');
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(r.stdout).toBe((await execa('node', [BIN, 'cat', '--', `${FAT12}:/UPPER.TXT`])).stdout);
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {

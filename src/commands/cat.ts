@@ -3,7 +3,7 @@
  * extents of the image where the format stores bytes as they are, else its reader.
  */
 import type { Command } from 'commander';
-import { globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
+import { type GlobalOptions, globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, printScanStats, scanOptionsFrom, withInterrupt, type IoOptionValues } from './io-options.js';
 
 export function define(program: Command): void {
@@ -12,25 +12,27 @@ export function define(program: Command): void {
       .command('cat')
       .description('write a file of the image to stdout')
       .argument('<image:/path>', 'the file, e.g. disk.img:/docs/readme.txt'),
-  ).action((target: string, opts: IoOptionValues, command: Command) => {
-    const g = globalOptions(command);
-    const ref = parseImageRef(target)!;
-    return runAction(ref.image, async () => {
-      if (!ref.explicitPath) throw imageArgumentProblem(target, 'cat needs IMAGE:/PATH') ?? usageError(`cat needs IMAGE:/PATH, e.g. ${target}:/file.txt`);
-      const [{ openVolume }, { scanExtents }, { writeAllSync }] = await Promise.all([
-        import('../engine/open-volume.js'),
-        import('../io/scan.js'),
-        import('./stdout-writer.js'),
-      ]);
-      const { fileScanOf } = await import('../engine/extent-reader.js');
-      const volume = await openVolume(ref.image, { partition: g.partition });
-      try {
-        const { source, extents } = fileScanOf(volume, ref.path);
-        const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
-        if (opts.stats) printScanStats(result);
-      } finally {
-        volume.close();
-      }
-    });
+  ).action((target: string, opts: IoOptionValues, command: Command) => runCat(target, opts, globalOptions(command)));
+}
+
+/** The action of `cat` (also run by quick-start.ts for a plain `cat IMAGE:/PATH`). */
+export function runCat(target: string, opts: IoOptionValues, g: GlobalOptions): Promise<void> {
+  const ref = parseImageRef(target)!;
+  return runAction(ref.image, async () => {
+    if (!ref.explicitPath) throw imageArgumentProblem(target, 'cat needs IMAGE:/PATH') ?? usageError(`cat needs IMAGE:/PATH, e.g. ${target}:/file.txt`);
+    const [{ openVolume }, { scanExtents }, { writeAllSync }] = await Promise.all([
+      import('../engine/open-volume.js'),
+      import('../io/scan.js'),
+      import('./stdout-writer.js'),
+    ]);
+    const { fileScanOf } = await import('../engine/extent-reader.js');
+    const volume = await openVolume(ref.image, { partition: g.partition });
+    try {
+      const { source, extents } = fileScanOf(volume, ref.path);
+      const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
+      if (opts.stats) printScanStats(result);
+    } finally {
+      volume.close();
+    }
   });
 }
