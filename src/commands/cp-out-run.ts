@@ -64,17 +64,16 @@ export function smallFileLimit(io: { read: ScanOptions; stats: boolean }): numbe
 /** The read modes and atomic output, loaded on the first file too big for a host-write batch (about 15 modules). */
 let scanning: Promise<[typeof import('../io/scan.js'), typeof import('../io/atomic-output.js')]> | null = null;
 
-/** Why SmallFileSteps.run returned. */
-const Step = {
-  /** The plan is done. */
-  END: 0,
-  /** Every batch is in flight: await queue.room(), then run again (the pending file is retried). */
-  ROOM: 1,
-  /** A batch was posted: yield once (Ctrl-C), then run again. */
-  POSTED: 2,
-  /** The pending file is too big for a batch: copy it through the read modes, then run again. */
-  BIG: 3,
-} as const;
+// Why SmallFileSteps.run returned: plain numbers, not an object's properties (a property
+// first read after V8 optimized the loop, such as the first ROOM, threw that code away).
+/** The plan is done. */
+const STEP_END = 0;
+/** Every batch is in flight: await queue.room(), then run again (the pending file is retried). */
+const STEP_ROOM = 1;
+/** A batch was posted: yield once (Ctrl-C), then run again. */
+const STEP_POSTED = 2;
+/** The pending file is too big for a batch: copy it through the read modes, then run again. */
+const STEP_BIG = 3;
 
 /** The synchronous part of runPlan: directories and small files, entry after entry. */
 class SmallFileSteps {
@@ -118,7 +117,7 @@ class SmallFileSteps {
       this.pending = null;
       if (item === null) {
         const next = items.next();
-        if (next.done) return Step.END;
+        if (next.done) return STEP_END;
         item = next.value;
         at = ++this.at;
         if (this.badDirs.size > 0 && this.underBadDir(item.host)) continue;
@@ -128,7 +127,7 @@ class SmallFileSteps {
         }
       }
       const step = this.smallFile(item, at);
-      if (step !== Step.END) return step;
+      if (step !== STEP_END) return step;
     }
   }
 
@@ -140,9 +139,9 @@ class SmallFileSteps {
     } catch (error) {
       if (error instanceof DiskkitError && error.code === ErrorCode.CANCELLED) throw error;
       this.fail(item.entry.path, error, at);
-      step = Step.END;
+      step = STEP_END;
     }
-    if (step === Step.BIG || step === Step.ROOM) {
+    if (step === STEP_BIG || step === STEP_ROOM) {
       this.pending = item;
       this.pendingAt = at;
     } else this.entryDone(item);
@@ -151,12 +150,12 @@ class SmallFileSteps {
 
   private queueSmallFile(item: PlanItem, at: number): number {
     checkAborted(this.io.signal);
-    if (this.smallLimit < 0) return Step.BIG;
+    if (this.smallLimit < 0) return STEP_BIG;
     const reader: FileDataSource = this.volume.openFile(item.entry);
     const size = reader.size;
-    if (size > this.smallLimit) return Step.BIG;
+    if (size > this.smallLimit) return STEP_BIG;
     const view = this.queue.space(size);
-    if (view === null) return Step.ROOM;
+    if (view === null) return STEP_ROOM;
     if (this.throughScratch && size > 0) {
       const align = view.byteOffset & 7;
       this.scratch ??= new Uint8Array(SMALL_FILE_BYTES + 8);
@@ -165,7 +164,7 @@ class SmallFileSteps {
       view.set(aligned);
     } else reader.read(view, size, 0);
     const { atime, mtime } = item.entry;
-    return this.queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { path: item.entry.path, at, fail: this.fail }) ? Step.POSTED : Step.END;
+    return this.queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { path: item.entry.path, at, fail: this.fail }) ? STEP_POSTED : STEP_END;
   }
 
   /** Progress once an entry is copied or failed. */
@@ -209,10 +208,10 @@ export async function runPlan(
   try {
     for (;;) {
       const step = steps.run(items);
-      if (step === Step.END) break;
+      if (step === STEP_END) break;
       // A posted batch is a moment to let Ctrl-C (SIGINT) through.
-      if (step === Step.POSTED) await new Promise(setImmediate);
-      else if (step === Step.ROOM) await queue.room();
+      if (step === STEP_POSTED) await new Promise(setImmediate);
+      else if (step === STEP_ROOM) await queue.room();
       else {
         const item = steps.pending!;
         steps.pending = null;
