@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
 import { errorDocument, setJsonErrorDocument, setProgramBuilder } from './commands/context.js';
 import { exitQuietlyOnClosedStdout } from './quick-start.js';
+import { parseByteCount } from './commands/io-options.js';
 
 type Define = (program: Command) => void;
 
@@ -37,7 +38,7 @@ const COMMANDS: Record<string, () => Promise<{ define: Define }>> = {
 };
 
 /** Global options that take a value, so the command name can be found after them. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--partition', '--key-file']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--partition', '--key-file', '--cache-size']);
 
 /** The subcommand named in argv (after node and the script), or null for help/unknown. */
 function commandName(args: readonly string[]): string | null {
@@ -66,13 +67,14 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const only = argv ? commandName(argv.slice(2)) : null;
   // fsck.fat's -V (verify) belongs to fsck: there the version is only --version.
   const program = new Command('diskkit')
-    .description('Build, read, check and index disk images: FAT12/16/32 and NTFS MFT')
+    .description('Build, read, check and index disk images: FAT12/16/32, NTFS (read) and Cartridge images, NTFS MFT dumps')
     .version(version(), only === 'fsck' ? '--version' : '-V, --version')
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('-q, --quiet', 'no progress bars or warnings')
     .option('--partition <n>', 'use partition N (1-based) of a partitioned disk image', parsePartition)
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('--key-file <file>', 'encrypted Cartridge images: read the passphrase from the first line of FILE (else DISKKIT_PASSPHRASE, else a prompt)')
+    .option('--cache-size <bytes>', 'memory for a Cartridge image\'s decoded-page and decoded-extent caches, half each (K/M/G; default 128M); hit rates in --stats', parseCacheSize)
     // Commander's own usage errors read `diskkit: …` like every other error line
     // (subcommands inherit this, so it is set before they are defined).
     .configureOutput({ outputError: (text, write) => write(`diskkit: ${text.replace(/^error: /, '')}`) })
@@ -88,10 +90,16 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     const opts = action.optsWithGlobals();
     setJsonErrorDocument(Boolean(opts.json));
     if (opts.sync === false) (await import('./engine/journal/index.js')).setJournalSync(false);
+    if (opts.cacheSize !== undefined) (await import('./engine/cache-budget.js')).setCacheBudget(opts.cacheSize as number);
     const [{ setPassphraseProvider }, { commandPassphraseProvider }] = await Promise.all([import('./engine/passphrase.js'), import('./commands/passphrase.js')]);
     setPassphraseProvider(commandPassphraseProvider(opts.keyFile as string | undefined));
   });
   return program;
+}
+
+/** 1M (cache-budget.ts MIN_CACHE_BYTES) to 64G. */
+function parseCacheSize(value: string): number {
+  return parseByteCount(value, 1024 ** 2, 64 * 1024 ** 3, '1M', '64G');
 }
 
 function parsePartition(value: string): number {

@@ -7,7 +7,7 @@
  * shared-cluster image below printed 3^24 directories (gigabytes) and cp -r ran out
  * of memory.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,23 @@ describe.runIf(tools)('depth and path limits', () => {
     let depth = 0;
     for (let d = join(out, 'D'); readdirSync(d).length > 0; d = join(d, 'D')) depth++;
     // Levels 1..MAX_TREE_DEPTH were listed (the last holds the empty, unlisted level below).
+    expect(depth).toBe(MAX_TREE_DEPTH);
+  });
+
+  it('cp -r out of a Cartridge image stops at the same depth (the copy keeps the limit, whatever the format lists)', async () => {
+    const host = join(dir, 'deep-host');
+    let leaf = host;
+    for (let i = 0; i < MAX_TREE_DEPTH + 20; i++) leaf = join(leaf, 'D');
+    mkdirSync(leaf, { recursive: true });
+    writeFileSync(join(leaf, 'leaf.txt'), 'x');
+    const img = join(dir, 'deep.cart');
+    expect((await diskkit(['mkfs', img, '--type', 'cartridge', '--from', host], LIMITS)).exitCode).toBe(0);
+    const out = join(dir, 'out-deep-cart');
+    const r = await diskkit(['cp', '-r', `${img}:/`, out], LIMITS);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.includes(`deeper than ${MAX_TREE_DEPTH} levels`))).toHaveLength(1);
+    let depth = 0;
+    for (let d = join(out, 'D'); readdirSync(d).length > 0; d = join(d, 'D')) depth++;
     expect(depth).toBe(MAX_TREE_DEPTH);
   });
 

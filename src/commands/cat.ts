@@ -29,7 +29,7 @@ export function runCat(target: string, opts: IoOptionValues, g: GlobalOptions): 
     const volume = await openVolume(ref.image, { partition: g.partition });
     try {
       const { source, extents } = fileScanOf(volume, ref.path);
-      const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal }));
+      const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal, caches: () => volume.cacheStats?.() ?? {} }));
       if (opts.stats) printScanStats(result);
     } finally {
       volume.close();

@@ -18,6 +18,7 @@ import { statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { walkLimitExceeded } from '../engine/limits.js';
 import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions } from '../io/scan.js';
@@ -165,6 +166,8 @@ interface WalkFrame {
   used: Map<string, number>;
   dirInside: boolean;
   prefix: string;
+  /** Levels below the directory the copy started from. */
+  depth: number;
 }
 
 /** The directory `entry` (host path `root`) and everything under it, depth first, each directory listed when reached. */
@@ -181,7 +184,7 @@ function* walkTree(
   yield { kind: 'dir', entry, host: root };
   const rootResolved = resolve(root);
   const stack: WalkFrame[] = [];
-  const enter = (dirEntry: EntryInfo, hostDir: string): void => {
+  const enter = (dirEntry: EntryInfo, hostDir: string, depth: number): void => {
     let children: EntryInfo[];
     try {
       children = volume.list(dirEntry);
@@ -193,9 +196,9 @@ function* walkTree(
     const dirResolved = resolve(hostDir);
     const dirInside = dirResolved === rootResolved || (dirResolved + sep).startsWith(rootResolved + sep);
     // join(hostDir, name) for a plain component is this prefix + name (join's normalizing per file showed too).
-    stack.push({ children, next: 0, used: new Map(), dirInside, prefix: join(hostDir, 'x').slice(0, -1) });
+    stack.push({ children, next: 0, used: new Map(), dirInside, prefix: join(hostDir, 'x').slice(0, -1), depth });
   };
-  enter(entry, root);
+  enter(entry, root, 0);
   let count = 1;
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
@@ -216,7 +219,10 @@ function* walkTree(
     if (++count === WORKER_MIN_ENTRIES) bigCopy();
     if (child.type === 'dir') {
       yield { kind: 'dir', entry: child, host };
-      enter(child, host);
+      // The limits every walk keeps (limits.ts; as ls -R, the directory past them is made, not listed).
+      const tooDeep = walkLimitExceeded(child.path, frame.depth + 1);
+      if (tooDeep) fail(child.path, new DiskkitError(ErrorCode.LIMIT, tooDeep, { context: { path: child.path } }));
+      else enter(child, host, frame.depth + 1);
     } else yield { kind: 'file', entry: child, host };
   }
 }

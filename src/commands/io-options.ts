@@ -17,13 +17,18 @@ export interface IoOptionValues {
   stats?: boolean;
 }
 
-/** Parses a byte count with an optional K/M/G suffix (powers of 1024): `64K`, `1M`, `4096`. */
+/** Parses a byte count with an optional K/M/G suffix (powers of 1024): `64K`, `1M`, `4096`; 1 byte to 256M. */
 export function parseByteSize(value: string): number {
+  return parseByteCount(value, 1, 256 * 1024 ** 2, '1 byte', '256M');
+}
+
+/** parseByteSize within [min, max] (the names say them in the error). */
+export function parseByteCount(value: string, min: number, max: number, minName: string, maxName: string): number {
   const m = /^(\d+)\s*([kKmMgG]?)(i?[bB])?$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`expected a byte count such as 65536, 64K or 1M, not '${value}'`);
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   const n = Number(m[1]) * scale;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 256 * 1024 ** 2) throw new InvalidArgumentError(`must be from 1 byte to 256M, not '${value}'`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be from ${minName} to ${maxName}, not '${value}'`);
   return n;
 }
 

@@ -16,12 +16,10 @@ export interface ExtentSource {
   readRawScratch(address: number, count: number): Uint8Array;
 }
 
-/** Decoded extents kept by default: at most 64 MiB (an extent is at most 1 MiB). */
-export const DEFAULT_EXTENT_CACHE_ENTRIES = 64;
-
 export type ExtentCache = ArcCache<number, { generation: number; bytes: Uint8Array }>;
 
-export function createExtentCache(entries = DEFAULT_EXTENT_CACHE_ENTRIES): ExtentCache {
+/** `entries` decoded extents at most (the pager gives half the --cache-size budget: 64 by default, an extent being at most 1 MiB). */
+export function createExtentCache(entries: number): ExtentCache {
   return new ArcCache(entries);
 }
 

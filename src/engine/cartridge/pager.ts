@@ -11,6 +11,8 @@ import { PageRunBuffer } from './page-run-buffer.js';
 import { type ExtentCache, createExtentCache } from './extent-cache.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { ArcCache } from './arc-cache.js';
+import { extentCacheEntries, pageCacheEntries } from '../cache-budget.js';
+import { MAX_EXTENT_LOGICAL } from './extent-record.js';
 import { type BlockPointer } from './block-pointer.js';
 import { FreeSpace } from './free-space.js';
 import { type MetaPage, encodeMetaPage, metaSlotPage } from './meta-page.js';
@@ -22,7 +24,7 @@ export interface PagerOptions {
   path: string;
   ctx: PageContext;
   space: FreeSpace;
-  /** Decoded pages kept by the ARC cache (entries, not bytes). */
+  /** Decoded pages kept by the ARC cache (entries, not bytes); default: half the --cache-size budget (cache-budget.ts). */
   cacheEntries?: number;
   /** False when the descriptor belongs to someone else (the Volume's BlockSource), who closes it. */
   ownsFd?: boolean;
@@ -82,8 +84,8 @@ export class Pager {
     this.path = options.path;
     this.ctx = options.ctx;
     this.space = options.space;
-    this.cache = new ArcCache(options.cacheEntries ?? 4096);
-    this.extentCache = createExtentCache();
+    this.cache = new ArcCache(options.cacheEntries ?? pageCacheEntries(this.ctx.pageSize));
+    this.extentCache = createExtentCache(extentCacheEntries(MAX_EXTENT_LOGICAL));
     this.pending = new PageRunBuffer(this.ctx.pageSize, WRITE_COMBINE_BYTES);
     // A few windows, so that reading catalog leaves between a file's pages does not throw the data's window away.
     this.windows = Array.from({ length: READ_AHEAD_WINDOWS }, () => new PageRunBuffer(this.ctx.pageSize, READ_AHEAD_BYTES));

@@ -85,6 +85,8 @@ export class NtfsVolume implements Volume {
   private upcaseTable: UpcaseTable | null = null;
   private deletedByParent: Map<number, number[]> | null = null;
   private readonly recentFiles = new Map<number, FileRecord>();
+  /** Directories list() was asked for: record → path (its names folded by nameKey). */
+  private readonly listedDirectories = new Map<number, string>();
 
   private constructor(readonly source: BlockSource) {
     this.geometry = decodeNtfsBootSector(readBytes(source, 0, 512));
@@ -140,6 +142,15 @@ export class NtfsVolume implements Volume {
   list(path: string | EntryInfo, options: ListOptions = {}): EntryInfo[] {
     const dir = this.resolve(path);
     if (!dir.file.isDirectory || dir.stream !== '') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, 'not a directory', { context: { path: dir.path } });
+    // NTFS has no directory hard links: a directory met under a second path is a loop (an
+    // index entry pointing back at an ancestor) or a cross-link in a damaged or hostile
+    // image, and a caller descending again (cp -r) would never end. As FAT and Cartridge do.
+    const key = this.nameKey(dir.path);
+    const seenAt = this.listedDirectories.get(dir.file.record);
+    if (seenAt !== undefined && seenAt !== key) {
+      throw new DiskkitError(ErrorCode.CORRUPT, `directory (record ${dir.file.record}) is already listed under another path (a loop in the directory tree): not descended into`, { context: { path: dir.path, record: dir.file.record } });
+    }
+    this.listedDirectories.set(dir.file.record, key);
     const out: EntryInfo[] = [];
     const summary: RecordSummary = { inUse: false, isDirectory: false, fileAttributes: 0, createdMs: NaN, modifiedMs: NaN, accessedMs: NaN, size: 0 };
     this.readDirectory(dir.file, options.deleted === true, (name, record, loaded) => {
