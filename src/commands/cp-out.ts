@@ -14,25 +14,18 @@
  * read (bad chain, loop, size beyond its chain) is reported, the copy goes on, and
  * the exit code is 1.
  */
-import { futimesSync, lstatSync, mkdirSync, statSync, utimesSync } from 'node:fs';
-import { basename, join, resolve, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { walkLimitExceeded } from '../engine/limits.js';
-import { fileScanOf } from '../engine/extent-reader.js';
 import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
-import type { ScanOptions, ScanResult } from '../io/scan.js';
-import { printScanStats, withInterrupt } from './io-options.js';
-import { progressWanted, startProgress } from './progress.js';
-import { checkAborted } from '../io/chunk-read.js';
+import type { ScanOptions } from '../io/scan.js';
+import { withInterrupt } from './io-options.js';
+import { progressWanted } from './progress.js';
 import { HostWriteQueue } from '../io/host-write-queue.js';
-
-interface PlanItem {
-  kind: 'file' | 'dir';
-  entry: EntryInfo;
-  host: string;
-}
+import { type PlanIo, type PlanItem, type QueuedFile, runPlan, smallFileLimit } from './cp-out-run.js';
 
 interface Outcome {
   files: number;
@@ -274,161 +267,5 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
   return safe;
 }
 
-/** The read modes and atomic output, loaded on the first file too big for a host-write batch (about 15 modules). */
-let scanning: Promise<[typeof import('../io/scan.js'), typeof import('../io/atomic-output.js')]> | null = null;
-
-interface PlanIo {
-  read: ScanOptions;
-  stats: boolean;
-  signal?: AbortSignal;
-}
-
-/** Below this much data a progress bar only flickers. */
-const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
-/** Files read whole into a host-write batch: up to one streaming chunk (STREAMING_DEFAULT_CHUNK). */
-const SMALL_FILE_BYTES = 256 << 10;
 /** A copy of this many plan entries starts the host-write worker (a thread costs tens of milliseconds to start). */
 const WORKER_MIN_ENTRIES = 200;
-
-/** Small files go through the host-write queue under the default read only: no --mode other than streaming, no --stats. */
-function smallFileLimit(io: { read: ScanOptions; stats: boolean }): number {
-  const mode = io.read.mode ?? 'streaming';
-  return mode === 'streaming' && !io.stats ? Math.min(io.read.chunkSize ?? SMALL_FILE_BYTES, SMALL_FILE_BYTES) : -1;
-}
-
-/** What the host-write queue hands back with a failed file. */
-interface QueuedFile {
-  /** The file's path in the image (not its entry: a queued file keeps nothing else alive while it waits). */
-  path: string;
-  at: number;
-  fail: (path: string, error: unknown, at: number) => void;
-}
-
-async function runPlan(
-  volume: Volume,
-  plan: Iterable<PlanItem>,
-  io: PlanIo,
-  queue: HostWriteQueue<QueuedFile>,
-  outcome: Outcome,
-  fail: (path: string, error: unknown, at?: number) => void,
-  g: GlobalOptions,
-): Promise<void> {
-  // A bar is wanted only with a whole plan (copyOut), whose total it shows.
-  const total = Array.isArray(plan) ? (plan as PlanItem[]).reduce((n, p) => n + (p.kind === 'file' ? p.entry.size : 0), 0) : 0;
-  const bar = total >= PROGRESS_MIN_BYTES ? await startProgress(g, 'copying', total) : null;
-  let doneBefore = 0;
-  const dirTimes: PlanItem[] = [];
-  const badDirs = new Set<string>();
-  // Files up to one streaming chunk are read whole, straight into a host-write batch:
-  // no scan machinery per file (cp -r of 10,000 small files spent more time in that than
-  // in reading and writing), and the worker writes them while the next ones are read.
-  // The bytes are read before anything is queued, so a read error leaves nothing behind.
-  const smallLimit = smallFileLimit(io);
-  // A format without raw extents (Cartridge) copies each file out of its own decoded
-  // buffers: into the batch's shared memory V8 copies a byte at a time unless source and
-  // destination agree modulo 8, which a file at any offset of a pack seldom does (140M
-  // instructions of a 10,000-file copy). Read into this plain buffer at the batch view's
-  // alignment instead: that copy is a memmove, and the one into the batch goes by words.
-  const throughScratch = !volume.capabilities.rawExtents;
-  let scratch: Uint8Array | null = null;
-  let at = -1;
-  try {
-    for (const item of plan) {
-      at++;
-      if (badDirs.size > 0 && [...badDirs].some((d) => item.host.startsWith(d + sep))) continue;
-      if (item.kind === 'dir') {
-        // Directories are made here, in plan order, before any file inside them is queued.
-        try {
-          makeDirectory(item.host);
-          outcome.directories++;
-          dirTimes.push(item);
-        } catch (error) {
-          badDirs.add(item.host);
-          fail(item.entry.path, error, at);
-        }
-        continue;
-      }
-      try {
-        checkAborted(io.signal);
-        if (smallLimit >= 0) {
-          const reader = volume.openFile(item.entry);
-          const size = reader.size;
-          if (size <= smallLimit) {
-            let view = queue.space(size);
-            if (view === null) {
-              await queue.room();
-              view = queue.space(size)!;
-            }
-            if (throughScratch && size > 0) {
-              const align = view.byteOffset & 7;
-              scratch ??= new Uint8Array(SMALL_FILE_BYTES + 8);
-              const aligned = scratch.subarray(align, align + size);
-              reader.read(aligned, size, 0);
-              view.set(aligned);
-            } else reader.read(view, size, 0);
-            const { atime, mtime } = item.entry;
-            // A posted batch is a moment to let Ctrl-C (SIGINT) through.
-            if (queue.add(item.host, size, atime?.getTime() ?? Number.NaN, mtime?.getTime() ?? Number.NaN, { path: item.entry.path, at, fail })) await new Promise(setImmediate);
-            continue;
-          }
-        }
-        const { source, extents } = fileScanOf(volume, item.entry);
-        // Written in place (O_NOFOLLOW: no symlink is followed) and deleted again if the
-        // copy fails or is interrupted: an error or Ctrl-C leaves no partial file.
-        const [{ scanExtents }, { writeAtomically }] = await (scanning ??= Promise.all([import('../io/scan.js'), import('../io/atomic-output.js')]));
-        const result: ScanResult = await writeAtomically(
-          item.host,
-          async (out) => {
-            const scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), {
-              ...io.read,
-              signal: io.signal,
-              onProgress: bar ? (done) => bar.update(doneBefore + done) : undefined,
-            });
-            if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
-            return scanned;
-          },
-          { signal: io.signal, durable: false, inPlace: true },
-        );
-        if (io.stats) printScanStats(result);
-        outcome.files++;
-        outcome.bytes += result.bytes;
-      } catch (error) {
-        if (error instanceof DiskkitError && error.code === ErrorCode.CANCELLED) throw error;
-        fail(item.entry.path, error, at);
-      } finally {
-        doneBefore += item.entry.size;
-        bar?.update(doneBefore);
-      }
-    }
-    await queue.drain();
-    // Directory times last (writing their contents changed them), deepest first.
-    for (const item of dirTimes.reverse()) {
-      if (item.entry.mtime) {
-        try {
-          utimesSync(item.host, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
-        } catch {
-          // the directory itself was copied; a time we cannot set is not worth failing for
-        }
-      }
-    }
-  } catch (error) {
-    // Ctrl-C: the worker starts no further file; the files written so far stay, as cp(1) leaves them.
-    await queue.abort();
-    throw error;
-  } finally {
-    bar?.stop();
-  }
-}
-
-function makeDirectory(path: string): void {
-  try {
-    mkdirSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(error, path, 'create directory');
-    const st = lstatSync(path);
-    if (!st.isDirectory()) {
-      throw new DiskkitError(ErrorCode.EXISTS, `'${basename(path)}' exists on the host and is not a directory`, { context: { path } });
-    }
-  }
-}
-

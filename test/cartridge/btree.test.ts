@@ -109,6 +109,12 @@ describe('catalog B+tree', () => {
     const sorted = names.map((n) => n.name);
     expect(sorted).toEqual([...sorted].sort());
     expect([...tree.range(childrenRange(31).from, childrenRange(31).to)]).toEqual([]);
+    // forEachInRange, as the volume lists a directory: the same 100 names, and none for a parent without children.
+    const visited: string[] = [];
+    tree.forEachInRange(from, to, (k) => visited.push(decodeCatalogKey(k).name));
+    expect(visited).toEqual(sorted);
+    tree.forEachInRange(childrenRange(31).from, childrenRange(31).to, () => visited.push('unexpected'));
+    expect(visited.length).toBe(100);
     closeCartridgeFile(file);
   });
 
@@ -225,6 +231,10 @@ describe('B+tree against a sorted Map model, reopening the file between steps', 
               const to = keyOf(Math.max(o.from, o.to));
               const got = [...tree.range(from, to)].map(([k, v]) => [hex(k), hex(v)]);
               expect(got).toEqual(modelRange(from, to));
+              // The listing's walk without generators (forEachInRange) visits the same entries in the same order.
+              const visited: string[][] = [];
+              tree.forEachInRange(from, to, (k, v) => visited.push([hex(k), hex(v)]));
+              expect(visited).toEqual(modelRange(from, to));
             } else {
               commit(file, tree);
               ({ file, tree } = reopen(file));

@@ -123,6 +123,10 @@ function decodeHeader(value: Uint8Array) {
   };
 }
 
+function badInode(id: number, what: string): DiskkitError {
+  return new DiskkitError(ErrorCode.CORRUPT, `inode ${id}: ${what}`, { context: { inode: id } });
+}
+
 /**
  * Decodes one catalog value. `packed` says whether the image has PACKED_FILES (§3): without
  * it, packs and data modes 2 and 4 are corrupt (a 1.0 image never holds them).
@@ -130,30 +134,29 @@ function decodeHeader(value: Uint8Array) {
 export function decodeInodeRecord(value: Uint8Array, packed = true): InodeRecord {
   if (value.length < INODE_HEADER_SIZE) throw new DiskkitError(ErrorCode.CORRUPT, `inode record of ${value.length} bytes`, { context: { length: value.length } });
   const raw = decodeHeader(value);
-  const bad = (what: string) => new DiskkitError(ErrorCode.CORRUPT, `inode ${raw.id}: ${what}`, { context: { inode: raw.id } });
-  if (raw.kind < 1 || raw.kind > (packed ? 4 : 3)) throw bad(`unknown kind ${raw.kind}`);
-  if (raw.kind === InodeKind.PACK ? raw.dataMode !== DataMode.EXTENT || raw.links === 0 : raw.links !== 0) throw bad(`kind ${raw.kind} with data mode ${raw.dataMode} and ${raw.links} links`);
-  if (!packed && (raw.dataMode === DataMode.EXTENT || raw.dataMode === DataMode.PACKED)) throw bad(`data mode ${raw.dataMode} in an image without PACKED_FILES`);
-  if (INODE_HEADER_SIZE + raw.dataLength !== value.length) throw bad(`data length ${raw.dataLength} disagrees with the record`);
+  if (raw.kind < 1 || raw.kind > (packed ? 4 : 3)) throw badInode(raw.id, `unknown kind ${raw.kind}`);
+  if (raw.kind === InodeKind.PACK ? raw.dataMode !== DataMode.EXTENT || raw.links === 0 : raw.links !== 0) throw badInode(raw.id, `kind ${raw.kind} with data mode ${raw.dataMode} and ${raw.links} links`);
+  if (!packed && (raw.dataMode === DataMode.EXTENT || raw.dataMode === DataMode.PACKED)) throw badInode(raw.id, `data mode ${raw.dataMode} in an image without PACKED_FILES`);
+  if (INODE_HEADER_SIZE + raw.dataLength !== value.length) throw badInode(raw.id, `data length ${raw.dataLength} disagrees with the record`);
   const payload = value.subarray(INODE_HEADER_SIZE);
   let data: InodeData;
   if (raw.dataMode === DataMode.EMPTY) {
-    if (raw.dataLength !== 0 || (raw.size !== 0 && raw.kind !== InodeKind.FILE)) throw bad('empty data with a payload');
+    if (raw.dataLength !== 0 || (raw.size !== 0 && raw.kind !== InodeKind.FILE)) throw badInode(raw.id, 'empty data with a payload');
     data = { mode: 'empty' };
   } else if (raw.dataMode === DataMode.INLINE_BYTES) {
-    if (raw.dataLength > MAX_INLINE_BYTES || raw.size !== raw.dataLength) throw bad(`inline data of ${raw.dataLength} bytes for size ${raw.size}`);
+    if (raw.dataLength > MAX_INLINE_BYTES || raw.size !== raw.dataLength) throw badInode(raw.id, `inline data of ${raw.dataLength} bytes for size ${raw.size}`);
     data = { mode: 'inline', bytes: payload.slice() };
   } else if (raw.dataMode === DataMode.EXTENT) {
-    if (raw.dataLength !== EXTENT_RECORD_SIZE || raw.kind === InodeKind.DIRECTORY) throw bad('extent data without a record');
+    if (raw.dataLength !== EXTENT_RECORD_SIZE || raw.kind === InodeKind.DIRECTORY) throw badInode(raw.id, 'extent data without a record');
     data = { mode: 'extent', record: payload.slice() };
   } else if (raw.dataMode === DataMode.PACKED) {
-    if (raw.dataLength !== PACKED_DATA_SIZE || raw.kind !== InodeKind.FILE) throw bad('packed data without a pack reference');
-    const view = new DataView(payload.buffer, payload.byteOffset, PACKED_DATA_SIZE);
-    const packId = Number(view.getBigUint64(0, true));
-    if (!Number.isSafeInteger(packId) || packId <= 1) throw bad(`pack id ${packId}`);
-    data = { mode: 'packed', packId, offset: view.getUint32(8, true) };
+    if (raw.dataLength !== PACKED_DATA_SIZE || raw.kind !== InodeKind.FILE) throw badInode(raw.id, 'packed data without a pack reference');
+    // Number arithmetic rather than a DataView and a BigInt (as dataPayload writes it): every listed small file decodes one.
+    const packId = readU32LE(payload, 4) * 0x100000000 + readU32LE(payload, 0);
+    if (!Number.isSafeInteger(packId) || packId <= 1) throw badInode(raw.id, `pack id ${packId}`);
+    data = { mode: 'packed', packId, offset: readU32LE(payload, 8) };
   } else if (raw.dataMode === DataMode.EXTENT_MAP) {
-    if (raw.dataLength !== BLOCK_POINTER_SIZE) throw bad('extent map without a pointer');
+    if (raw.dataLength !== BLOCK_POINTER_SIZE) throw badInode(raw.id, 'extent map without a pointer');
     data = { mode: 'extent-map', root: decodeBlockPointer(payload) };
   } else {
     throw new DiskkitError(ErrorCode.UNSUPPORTED, `inode ${raw.id}: data mode ${raw.dataMode} is not supported by this reader`, { context: { inode: raw.id } });

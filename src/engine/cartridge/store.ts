@@ -305,9 +305,13 @@ export class CartridgeStore {
   }
 
   /** A directory's entries with their full inode records, in name order (the Volume's listing). */
-  *children(directoryId: number): Generator<{ name: string; inode: InodeRecord }> {
+  children(directoryId: number): { name: string; inode: InodeRecord }[] {
     const { from, to } = childrenRange(directoryId);
-    for (const [key, value] of this.catalog.range(from, to)) yield { name: decodeCatalogKey(key).name, inode: decodeInodeRecord(value) };
+    const entries: { name: string; inode: InodeRecord }[] = [];
+    this.catalog.forEachInRange(from, to, (key, value) => {
+      entries.push({ name: decodeCatalogKey(key).name, inode: decodeInodeRecord(value) });
+    });
+    return entries;
   }
 
   /** The inode of entry `name` in directory `directoryId`, or null. */
