@@ -252,7 +252,7 @@ async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgr
   const result: ScanResult = await writeAtomically(
     item.host,
     async (out) => {
-      const scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), { ...io.read, signal: io.signal, onProgress });
+      const scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
       if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
       return scanned;
     },

@@ -54,7 +54,7 @@ describe('the cache budget', () => {
     reader.close();
   });
 
-  it('CLI: --stats prints the hit rates of both caches; --cache-size below 1M is a usage error', async () => {
+  it('CLI: cat --stats and cp --stats print the hit rates of both caches; --cache-size below 1M is a usage error', async () => {
     const img = nextPath();
     const data = patternBytes(3 * MiB, 5);
     const host = `${img}.bin`;
@@ -67,6 +67,11 @@ describe('the cache budget', () => {
     expect(Buffer.compare(r.stdout, data)).toBe(0);
     expect(stderr).toMatch(/^diskkit: stats: pages cache: \d+ hits, \d+ misses/m);
     expect(stderr).toMatch(/^diskkit: stats: extents cache: \d+ hits, \d+ misses/m);
+    const out = `${img}.out`;
+    const cp = await diskkit(['cp', '--stats', `${img}:/data.bin`, out]);
+    expect(cp.exitCode, cp.stderr).toBe(0);
+    expect(cp.stderr).toMatch(/^diskkit: stats: pages cache: \d+ hits/m);
+    expect(cp.stderr).toMatch(/^diskkit: stats: extents cache: \d+ hits/m);
     const bad = await diskkit(['--cache-size', '100K', 'ls', img]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/^diskkit: .*--cache-size.*1M/m);
