@@ -8,10 +8,10 @@
  * module loading for every source after a lane's first. A lane that crashes fails
  * only the source it was indexing; a new lane takes the rest. This process runs no
  * lane itself: that would save one lane's start (~0.5G instructions, most of it
- * module loading) but not the wall time of a run whose other lanes still start,
- * and a fatal error there (out of memory, a native crash) would end every source. The threads each
- * pipeline may start (parse and format workers) come from one budget: the cores,
- * divided by the sources running at once.
+ * module loading) but not the wall time of a run whose other lanes still start, and
+ * a fatal error there (out of memory, a native crash) would end every source. The
+ * threads each pipeline may start (parse and format workers) come from one budget:
+ * the cores, divided by the sources running at once.
  *
  * With --out-dir each source gets its own file there, written atomically by its
  * pipeline. Without it, each pipeline writes a private temporary file and the rows
