@@ -9,6 +9,7 @@ import { ExitCode, FsckExitCode } from './commands/exit-codes.js';
 import { errorDocument, setJsonErrorDocument, setProgramBuilder } from './commands/context.js';
 import { exitQuietlyOnClosedStdout } from './quick-start.js';
 import { parseByteCount } from './commands/io-options.js';
+import { MIN_CACHE_BYTES } from './engine/cache-budget.js';
 
 type Define = (program: Command) => void;
 
@@ -97,9 +98,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   return program;
 }
 
-/** 1M (cache-budget.ts MIN_CACHE_BYTES) to 64G. */
+/** MIN_CACHE_BYTES (1M) to 64G. */
 function parseCacheSize(value: string): number {
-  return parseByteCount(value, 1024 ** 2, 64 * 1024 ** 3, '1M', '64G');
+  return parseByteCount(value, MIN_CACHE_BYTES, 64 * 1024 ** 3, '1M', '64G');
 }
 
 function parsePartition(value: string): number {
