@@ -9,11 +9,12 @@ import {
   compressExtent,
   compressExtentSync,
   decompressExtent,
+  decompressExtentSync,
   openExtent,
   sealExtent,
   zstdOutputBound,
 } from '../../src/engine/cartridge/extent-codec.js';
-import { decodeExtentRecord, encodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
+import { type ExtentRecord, decodeExtentRecord, encodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
 import { patternBytes } from './scratch.js';
 
 const uuid = new Uint8Array(16).fill(9);
@@ -91,6 +92,42 @@ describe.each([
         expect((error as DiskkitError).context.page).toBe(100);
       }
     }
+  });
+});
+
+describe('lz4 early abort (samples of an extent, §9.2)', () => {
+  const mib = 1024 * 1024;
+  /** Text at [from, to) of an otherwise random megabyte. */
+  function randomWithText(from: number, to: number): Uint8Array {
+    const data = patternBytes(mib, 5);
+    data.set(compressible(to - from), from);
+    return data;
+  }
+  const encode = (data: Uint8Array) => compressExtentSync(data, Compression.LZ4, 4096, 0, new Uint8Array(mib));
+
+  it('random data is stored raw, and text anywhere a sample falls is still compressed', () => {
+    expect(encode(patternBytes(mib, 3)).compression).toBe(Compression.NONE);
+    // Text under the first, the middle or the last sample: the extent is encoded whole and saves pages.
+    for (const [from, to] of [[0, 256 * 1024], [384 * 1024, 640 * 1024], [mib - 256 * 1024, mib]]) {
+      const data = randomWithText(from!, to!);
+      const extent = encode(data);
+      expect(extent.compression, `text at ${from}`).toBe(Compression.LZ4);
+      expect(extent.bytes.length).toBeLessThan(mib - 100 * 1024);
+      expect(Buffer.from(decompressExtentSync(extent.bytes, { logicalLength: mib, compression: Compression.LZ4 } as ExtentRecord)).equals(Buffer.from(data))).toBe(true);
+    }
+  });
+
+  it('text that no sample touches is stored raw (the price of sampling: bigger, never wrong), and short extents are encoded whole', () => {
+    const missed = randomWithText(64 * 1024, 320 * 1024);
+    const extent = encode(missed);
+    expect(extent.compression).toBe(Compression.NONE);
+    expect(Buffer.from(extent.bytes).equals(Buffer.from(missed))).toBe(true);
+    // The same bytes without sampling (lz4-napi, no output buffer) save pages.
+    expect(compressExtentSync(missed, Compression.LZ4, 4096).compression).toBe(Compression.LZ4);
+    // 64 KiB: random but for a text run between the sample places, still encoded whole.
+    const short = patternBytes(64 * 1024, 9);
+    short.set(compressible(24 * 1024), 8 * 1024);
+    expect(encode(short).compression).toBe(Compression.LZ4);
   });
 });
 

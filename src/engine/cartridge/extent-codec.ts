@@ -74,13 +74,38 @@ function asBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
+/** lz4 early abort (see looksIncompressible): samples of this many bytes... */
+const SAMPLE_BYTES = 4096;
+/** ...taken from extents at least this long (shorter ones are compressed whole: a sample would cost more than it could save). */
+const SAMPLE_MIN_EXTENT = 128 * 1024;
+
+/**
+ * §9.2 early abort for lz4: true when three samples of `data` (its start, middle and
+ * end) each fail to shrink by 1/128 (random or already-compressed data; lz4 writes such
+ * data slightly longer than it is). Compressing a whole incompressible megabyte to
+ * find it saves no page cost 0.5–0.65 CPU s per GiB here (the encoder keeps finding
+ * short matches that do not pay); the samples cost about 1% of that, and a compressible
+ * extent pays one sample (0.4% of a full encode at 1 MiB). An extent whose samples all
+ * miss its compressible parts is stored raw: bigger, never wrong. Not for zstd, whose
+ * entropy stage compresses data that lz4's matches miss.
+ */
+function looksIncompressible(data: Uint8Array, out: Uint8Array): boolean {
+  if (data.length < SAMPLE_MIN_EXTENT) return false;
+  const limit = SAMPLE_BYTES - SAMPLE_BYTES / 128;
+  for (const at of [0, (data.length - SAMPLE_BYTES) >>> 1, data.length - SAMPLE_BYTES]) {
+    if (encodeLz4(data.subarray(at, at + SAMPLE_BYTES), out, 0, limit) >= 0) return false;
+  }
+  return true;
+}
+
 /**
  * Synchronous compression (zstd through the worker of zstd-sync.ts). With `out` (at
  * least data.length bytes), lz4 is encoded by lz4-native.ts into it and the result is a
  * view of it, valid until `out` is reused: a writer of large files reuses one buffer
  * instead of taking a fresh megabyte from the binding per extent (page faults cost more
- * than the encoding here), and gives up on data that will not save a page as soon as
- * the output is too long. Without it, lz4-napi's encoder (faster on small inputs, whose
+ * than the encoding here), stores raw what three samples show to be incompressible
+ * (looksIncompressible), and gives up on data that will not save a page as soon as the
+ * output is too long. Without it, lz4-napi's encoder (faster on small inputs, whose
  * buffers come from the heap).
  */
 export function compressExtentSync(data: Uint8Array, compression: CompressionId, pageSize: number, zstdLevel = 3, out?: Uint8Array): CompressedExtent {
@@ -89,7 +114,7 @@ export function compressExtentSync(data: Uint8Array, compression: CompressionId,
   if (compression === Compression.LZ4 && out !== undefined && out.length >= data.length) {
     // §9.2: kept only when it saves at least one page.
     const limit = (Math.ceil(data.length / pageSize) - 1) * pageSize;
-    const end = limit > 4 ? encodeLz4(data, out, 4, limit) : -1;
+    const end = limit > 4 && !looksIncompressible(data, out) ? encodeLz4(data, out, 4, limit) : -1;
     if (end < 0) return { bytes: data, compression: Compression.NONE, logicalLength: data.length };
     new DataView(out.buffer, out.byteOffset, 4).setUint32(0, data.length, true);
     return { bytes: out.subarray(0, end), compression, logicalLength: data.length };
