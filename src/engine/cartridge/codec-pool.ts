@@ -78,9 +78,11 @@ export class CodecQueue {
    * holds the oldest job and nothing else is queued, `more` may queue another job (true
    * when it did), which this thread then does instead of waiting: a worker still
    * starting, compiling its codec or descheduled on a busy machine does not hold this
-   * thread up.
+   * thread up. With `keepQueued`, this thread first lets `more` queue jobs until more
+   * than that many are left unclaimed, then takes the newest: a user whose own thread
+   * also reads and writes (the writer) keeps the worker fed rather than starve it.
    */
-  takeOldest(more?: () => boolean): CodecSlot {
+  takeOldest(more?: () => boolean, keepQueued = 0): CodecSlot {
     const head = this.queued[0]!;
     for (;;) {
       const word = Atomics.load(head.slot.ints, 0);
@@ -91,6 +93,7 @@ export class CodecQueue {
         runCodecJob(head.job, head.slot);
         break;
       }
+      if (keepQueued > 0 && this.unclaimed() <= keepQueued && more?.()) continue;
       if (this.runOneHere()) continue;
       if (state === SlotState.CLAIMED && more?.()) continue;
       if (state === SlotState.CLAIMED && Atomics.wait(head.slot.ints, 0, word, CALL_TIMEOUT_MS) === 'timed-out') {
@@ -100,6 +103,13 @@ export class CodecQueue {
     if (head.slot.ints[5] === 1) codecPoolCounts.workerJobs++;
     this.queued.shift();
     return head.slot;
+  }
+
+  /** Jobs queued and not yet claimed by either thread. */
+  private unclaimed(): number {
+    let n = 0;
+    for (const { slot, tag } of this.queued) if (Atomics.load(slot.ints, 0) === (tag | SlotState.QUEUED)) n++;
+    return n;
   }
 
   /** Runs the newest job still queued on this thread; false when none is. */

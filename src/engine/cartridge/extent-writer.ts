@@ -39,6 +39,12 @@ export const PARALLEL_MIN_BYTES = 16 * MAX_EXTENT_LOGICAL;
 const PIPELINE_SLOTS = 4;
 /** Slots at most, when the main thread reads further ahead rather than wait for the worker (CodecQueue.takeOldest). */
 const PIPELINE_SLOTS_MAX = 12;
+/**
+ * Jobs left queued for the worker before this thread compresses one itself: this thread
+ * also reads and writes every extent, so when it took the newest job whenever it had to
+ * wait, the worker ran out of jobs about a fifth of the time.
+ */
+const KEEP_QUEUED = 1;
 /** Slots kept between files (a cp -r of many large files allocates them once). */
 const spareSlots: CodecSlot[] = [];
 
@@ -132,7 +138,7 @@ function writeExtentsParallel(pager: Pager, ctx: ExtentContext, source: ExtentSo
       const next = inFlight.shift();
       if (!next) break;
       if (!next.zero) {
-        const slot = queue.takeOldest(more);
+        const slot = queue.takeOldest(more, KEEP_QUEUED);
         const extent: CompressedExtent = { bytes: slot.result(), compression: slot.resultCompression(), logicalLength: next.length, checksum: slot.resultChecksum() };
         entries.push(place(pager, ctx, next.offset, extent));
       }
