@@ -3,12 +3,13 @@
  * the source, skip it when it is all zeros (a hole), compress, seal (checksum or AEAD)
  * and write it at the next free run, in file order so a large file lies contiguous.
  *
- * Compression is most of the cost (lz4 ~0.3 GB/s per core here on text-like data, even
- * through the C library: about 3.4 CPU s per GB), so a large file on a machine with a
- * second core goes through codec-pool.ts: the main thread reads a few extents ahead
- * into shared slots and queues their compression (with the checksum, when the image is
- * not encrypted); the worker takes them oldest first while the main thread takes the
- * newest still queued, so both cores compress.
+ * Compression is most of the cost (lz4 ~0.36 GB/s per core here on text-like data, even
+ * through the C library: about 2.8 CPU s per GiB, scripts/lz4-extent-cost.js), so a
+ * large file on a machine with a second core goes through codec-pool.ts: the main
+ * thread reads a few extents ahead into shared slots and queues their compression (with
+ * the checksum, when the image is not encrypted); the worker takes them oldest first
+ * while the main thread, which also reads and writes every extent, takes the newest
+ * still queued once another is left for the worker, so both cores compress.
  * Allocation, encryption and writing stay on the main thread, in file order: the image
  * is the same either way.
  */
