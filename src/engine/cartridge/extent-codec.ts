@@ -83,9 +83,10 @@ const SAMPLE_MIN_EXTENT = 128 * 1024;
  * §9.2 early abort for lz4: true when three samples of `data` (its start, middle and
  * end) each fail to shrink by 1/128 (random or already-compressed data; lz4 writes such
  * data slightly longer than it is). Compressing a whole incompressible megabyte to
- * find it saves no page cost 0.5–0.65 CPU s per GiB here (the encoder keeps finding
- * short matches that do not pay); the samples cost about 1% of that, and a compressible
- * extent pays one sample (0.4% of a full encode at 1 MiB). An extent whose samples all
+ * find it saves no page cost 0.3–0.45 CPU s per GiB here (the encoder keeps finding
+ * short matches that do not pay; scripts/lz4-extent-cost.js); the samples cost under
+ * 0.01, and a compressible extent pays one sample (0.4% of a full encode at 1 MiB,
+ * within the noise of measuring it). An extent whose samples all
  * miss its compressible parts is stored raw: bigger, never wrong. Not for zstd, whose
  * entropy stage compresses data that lz4's matches miss.
  */
