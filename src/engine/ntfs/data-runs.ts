@@ -47,14 +47,17 @@ function outsideVolume(lcn: number, length: number, clusterCount: number): Diskk
 
 /**
  * Decodes the run list in `buf[start..end)`, starting at virtual cluster `startVcn`,
- * into typed arrays: one pass, no call and no allocation per run (a run takes at least
- * two bytes, so the arrays are sized from the byte count, never from what the runs
- * claim). Throws E_BAD_RECORD when a run overflows `end`, has a zero length or a field
- * past 53 bits, points below cluster 0 or at or past `clusterCount` (when given), or
- * when the virtual clusters run past 2^53.
+ * into typed arrays: no call and no allocation per run; the arrays hold as many runs as
+ * the bytes do (at most MAX_RUNS), never what the runs claim. Throws E_BAD_RECORD when
+ * a run overflows `end`, has a zero length or a field past 53 bits, points below
+ * cluster 0 or at or past `clusterCount` (when given), or when the virtual clusters run
+ * past 2^53.
  */
 export function decodeRunList(buf: Uint8Array, start: number, end: number, startVcn = 0, clusterCount = Infinity): RunList {
-  const capacity = Math.min(MAX_RUNS + 1, Math.max(0, (end - start) >> 1));
+  // The runs are counted first (a header byte gives the run's size), so the arrays are as
+  // long as the list: no copy, no slack kept by every attribute a listing decodes.
+  let capacity = 0;
+  for (let at = start; at < end && buf[at] !== 0 && capacity <= MAX_RUNS; at += 1 + (buf[at]! & 0x0f) + (buf[at]! >>> 4)) capacity++;
   const vcns = new Float64Array(capacity + 1);
   const lcns = new Float64Array(capacity);
   let at = start;
@@ -66,7 +69,7 @@ export function decodeRunList(buf: Uint8Array, start: number, end: number, start
     const header = buf[at]!;
     if (header === 0) {
       vcns[count] = vcn;
-      return { count, vcn: vcns.subarray(0, count + 1), lcn: lcns.subarray(0, count), sparse };
+      return { count, vcn: vcns, lcn: lcns, sparse };
     }
     const lengthSize = header & 0x0f;
     const offsetSize = header >>> 4;

@@ -110,7 +110,7 @@ class NonResidentStream implements StreamSource {
       const list = p.runList;
       if (list === undefined || list.count === 0) continue;
       this.runVcn.set(list.vcn.subarray(0, list.count), n);
-      this.runLcn.set(list.lcn, n);
+      this.runLcn.set(list.lcn.subarray(0, list.count), n);
       if (list.sparse) sparse = true;
       vcn = list.vcn[list.count]!;
       n += list.count;
