@@ -79,6 +79,19 @@ export class FileDataBlockSource implements BlockSource {
     this.counters.bytesRead += length;
   }
 
+  viewAt(length: number, position: number): Uint8Array | null {
+    if (position < 0 || length <= 0 || position + length > this.size) return null;
+    const i = this.fileAt(position);
+    const within = position - this.starts[i]!;
+    if (within + length > this.files[i]!.size) return null;
+    const reader = (this.readers[i] ??= this.files[i]!.open());
+    const view = reader.view?.(length, within) ?? null;
+    if (view === null) return null;
+    this.counters.readCalls++;
+    this.counters.bytesRead += length;
+    return view;
+  }
+
   writeAt(): void {
     throw new DiskkitError(ErrorCode.READ_ONLY, 'file data read through a reader cannot be written', { context: { image: this.name } });
   }
