@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, truncateSync, writeSync } from 'node:fs';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { openCartridgeReader } from '../../src/engine/cartridge/file-reader.js';
 import { extentContextOf } from '../../src/engine/cartridge/compact.js';
@@ -141,6 +141,45 @@ describe('read-ahead on both cores', () => {
       expect(Buffer.compare(buf, data.subarray(9 * mib, 10 * mib))).toBe(0);
     } finally {
       reopened.close();
+    }
+  });
+});
+
+describe('read-ahead jobs read their own stored bytes', () => {
+  afterEach(() => forceLz4Backend(null));
+
+  it('an image cut short under a reader: the extents before the cut read right, the one it cuts is E_TRUNCATED naming its page', () => {
+    const data = sample();
+    const path = writeImage(data);
+    forceLz4Backend('js');
+    const { records, pageSize } = extentRecords(path);
+    const target = records.find((r) => r.offset === 7 * mib)!;
+    const store = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(store.file.pager, extentContextOf(store.file), store.stat('/big.bin'), '/big.bin');
+      const buf = new Uint8Array(mib);
+      // The first extents are read (and the extent map cached) before the image is cut behind the reader's back.
+      for (let offset = 0; offset < 2 * mib; offset += mib) reader.read(buf, mib, offset);
+      truncateSync(path, target.record.address * pageSize + 100);
+      // In order, holes included (a read elsewhere would stop the read-ahead).
+      for (let offset = 2 * mib; offset < 7 * mib; offset += mib) {
+        reader.read(buf, mib, offset);
+        expect(Buffer.compare(buf, data.subarray(offset, offset + mib)), `offset ${offset}`).toBe(0);
+      }
+      const rerunBefore = codecPoolCounts.rerunJobs;
+      let error: unknown;
+      try {
+        reader.read(buf, mib, 7 * mib);
+      } catch (e) {
+        error = e;
+      }
+      // The failed job is run again on this thread, which reports the read's own error.
+      if (threadBudget() > 1) expect(codecPoolCounts.rerunJobs).toBeGreaterThan(rerunBefore);
+      expect(error).toBeInstanceOf(DiskkitError);
+      expect((error as DiskkitError).code).toBe(ErrorCode.TRUNCATED);
+      expect((error as DiskkitError).message).toContain(`image ends inside page ${target.record.address}`);
+    } finally {
+      store.close();
     }
   });
 });

@@ -357,13 +357,14 @@ class ExtentMapReader implements CartridgeReader {
       try {
         record = decodeExtentRecord(value, 0, pageSize, this.pager.space.pageCount);
         if (offset < this.aheadFrom || record.pageCount * pageSize > slot.input.length) break;
-        this.pager.readRawInto(record.address, record.pageCount, slot.input);
       } catch {
         // Reported when (and if) the extent itself is read, by the path that decodes it here.
         break;
       }
       this.aheadFree.pop();
-      this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx });
+      // The job reads its stored bytes itself (a read error is the job's, reported when this extent is taken).
+      const from = this.pager.rawRange(record.address, record.pageCount);
+      this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx, from });
       this.ahead.push({ offset, record, slot });
       this.aheadFrom = offset + record.logicalLength;
       queued++;
