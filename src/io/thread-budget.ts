@@ -1,7 +1,7 @@
 /**
  * How many threads this process may keep busy: the cores, or fewer when the
  * process is one of several sharing them. A many-source `mft index` gives each
- * source's process its share in DISKKIT_THREADS (src/commands/mft-fleet.ts), so
+ * source's process its share in DISKKIT_THREADS (src/engine/fleet/fleet-index.ts), so
  * N sources never start N × cores threads; a user may set it too.
  */
 import { availableParallelism } from 'node:os';

@@ -1,6 +1,6 @@
 /**
  * Preloaded into the CLI under test (`NODE_OPTIONS=--import THIS`), so into each lane
- * process of `mft index SRC...` too (src/commands/mft-fleet-lane.ts; lanes inherit
+ * process of `mft index SRC...` too (src/engine/fleet/fleet-lane.ts; lanes inherit
  * NODE_OPTIONS). In a lane only:
  * - on its first job, writes the lane's view of two variables to
  *   LANE_PROBE_DIR/PID.json: NODE_EXTRA_CA_CERTS and LANE_PROBE_VALUE;
@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-if (process.argv[1]?.endsWith('mft-fleet-lane.js') && process.send !== undefined) {
+if (process.argv[1]?.endsWith('fleet-lane.js') && process.send !== undefined) {
   let written = false;
   const probe = (job) => {
     if (!written && process.env.LANE_PROBE_DIR) {

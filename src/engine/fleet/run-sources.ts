@@ -7,7 +7,14 @@
  */
 import { DiskkitError, ErrorCode, isDiskkitError, type ErrorCodeValue } from '../errors.js';
 
-export type SourceOutcome<T> = { source: string; ok: true; value: T } | { source: string; ok: false; error: { code: string; message: string } };
+/** A source's failure: its DiskkitError's code and message, and the context's plain values (for the command to word the "(where)" part). */
+export interface SourceError {
+  code: string;
+  message: string;
+  context: Record<string, string | number | boolean>;
+}
+
+export type SourceOutcome<T> = { source: string; ok: true; value: T } | { source: string; ok: false; error: SourceError };
 
 /** Threads one job may use when `jobs` of `sources` run at once on `budget` threads (at least 1). */
 export function threadsPerJob(budget: number, jobs: number, sources: number): number {
@@ -33,7 +40,7 @@ export async function runSources<T>(
       const i = next++;
       const source = sources[i]!;
       let outcome: SourceOutcome<T>;
-      if (options.signal?.aborted) outcome = { source, ok: false, error: { code: ErrorCode.CANCELLED, message: 'not started: interrupted' } };
+      if (options.signal?.aborted) outcome = { source, ok: false, error: { code: ErrorCode.CANCELLED, message: 'not started: interrupted', context: {} } };
       else {
         try {
           outcome = { source, ok: true, value: await runOne(source, i, laneNumber) };
@@ -50,9 +57,13 @@ export async function runSources<T>(
   return outcomes;
 }
 
-function describeFailure(error: unknown): { code: string; message: string } {
-  if (isDiskkitError(error)) return { code: error.code, message: error.message };
-  return { code: ErrorCode.IO, message: error instanceof Error ? error.message : String(error) };
+function describeFailure(error: unknown): SourceError {
+  if (!isDiskkitError(error)) return { code: ErrorCode.IO, message: error instanceof Error ? error.message : String(error), context: {} };
+  const context: SourceError['context'] = {};
+  for (const [key, value] of Object.entries(error.context)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') context[key] = value;
+  }
+  return { code: error.code, message: error.message, context };
 }
 
 /** A source's failure as an error (for a caller that wants the first one thrown). */

@@ -1,7 +1,7 @@
 /**
  * `diskkit mft index SRC... [--out-dir DIR] [--jobs N]` (issue 13): one indexing
  * pipeline per source, at most --jobs at a time, each run in a lane process
- * (mft-fleet-lane.ts) that indexes its sources one after another. A process of its
+ * (fleet-lane.ts) that indexes its sources one after another. A process of its
  * own keeps a pipeline's failure, memory and threads apart from the others' and
  * lets two pipelines use two cores (a pipeline's index build and row output run on
  * one thread); a lane rather than a process per source saves a Node start and the
@@ -23,12 +23,14 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
-import { outputNamesFor, prefixRows, runSources, threadsPerJob, type SourceOutcome } from '../engine/fleet/index.js';
-import { threadBudget } from '../io/thread-budget.js';
-import type { MftIndexSummary } from '../engine/ntfs/index.js';
-import type { LaneJob, LaneReply } from './mft-fleet-lane.js';
-import { writeAllSync } from './stdout-writer.js';
+import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../errors.js';
+import { outputNamesFor } from './output-names.js';
+import { prefixRows } from './row-prefix.js';
+import { runSources, threadsPerJob, type SourceError, type SourceOutcome } from './run-sources.js';
+import { threadBudget } from '../../io/thread-budget.js';
+import { writeAllTo } from '../../io/write-all.js';
+import type { MftIndexSummary } from '../ntfs/index.js';
+import type { LaneJob, LaneReply } from './fleet-lane.js';
 
 export interface FleetRequest {
   sources: string[];
@@ -53,7 +55,7 @@ export interface FleetSourceSummary {
   output?: string;
   /** Set when the output name was changed because another source had it. */
   renamed?: boolean;
-  error?: { code: string; message: string };
+  error?: SourceError;
   summary?: MftIndexSummary;
 }
 
@@ -72,7 +74,7 @@ export interface FleetSummary {
   coordinatorPeakRssMiB: number;
 }
 
-const LANE = fileURLToPath(new URL('./mft-fleet-lane.js', import.meta.url));
+const LANE = fileURLToPath(new URL('./fleet-lane.js', import.meta.url));
 const EXTENSIONS: Record<string, string> = { jsonl: 'jsonl', csv: 'csv', bodyfile: 'body', parquet: 'parquet' };
 
 /**
@@ -87,7 +89,7 @@ export function laneEnv(threads: number, env: NodeJS.ProcessEnv = process.env): 
   return { ...rest, DISKKIT_THREADS: String(threads) };
 }
 
-/** A lane process (mft-fleet-lane.ts): indexes one source at a time, as long as it lives. */
+/** A lane process (fleet-lane.ts): indexes one source at a time, as long as it lives. */
 class Lane {
   private readonly child: ChildProcess;
   private stderr = '';
@@ -103,7 +105,7 @@ class Lane {
       this.waiting = null;
       if (!waiting) return;
       if (reply.ok) waiting.resolve(reply.summary);
-      else waiting.reject(new DiskkitError(reply.error.code as ErrorCodeValue, reply.error.message, { context: { image: waiting.source } }));
+      else waiting.reject(new DiskkitError(reply.error.code as ErrorCodeValue, reply.error.message, { context: { image: waiting.source, ...reply.error.context } }));
     });
     this.child.on('error', (error) => this.fail(fromSystemError(error, 'the indexing process', 'start')));
     this.child.on('exit', (code, signal) => {
@@ -187,20 +189,12 @@ class CombinedStream {
       // One write per chunk read: the prefixer's pieces (a source prefix and a row, for
       // every row) written one by one were two write calls per row.
       const pieces = prefixer.push(chunk as Buffer);
-      if (pieces.length > 0) writeAll(this.fd, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), this.name);
+      if (pieces.length > 0) writeAllTo(this.fd, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), this.name, 'write');
     }
   }
 
   flushed(): Promise<void> {
     return this.copying;
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array, name: string): void {
-  try {
-    writeAllSync(fd, bytes);
-  } catch (error) {
-    throw fromSystemError(error, name, 'write');
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * One lane of `mft index SRC...` (mft-fleet.ts): a process that indexes the sources
+ * One lane of `mft index SRC...` (fleet-index.ts): a process that indexes the sources
  * its parent sends over the IPC channel, one after another, and answers each with
  * its summary or its error. A process per lane rather than per source: every new
  * process paid Node's start and the CLI's module loading (~0.15-0.2 CPU s, as much
@@ -12,11 +12,10 @@
  * file is deleted), is answered as cancelled, and the lane exits 130.
  */
 import { statSync } from 'node:fs';
-import type { MftIndexRequest, MftIndexSummary } from '../engine/ntfs/index.js';
-import { toDiskkitError, isDiskkitError, ErrorCode } from '../engine/errors.js';
-import { threadBudget } from '../io/thread-budget.js';
-import { secondCoreFree } from '../io/auto.js';
-import { errorDetails, escapeName } from './context.js';
+import type { MftIndexRequest, MftIndexSummary } from '../ntfs/index.js';
+import { toDiskkitError, isDiskkitError, ErrorCode } from '../errors.js';
+import { threadBudget } from '../../io/thread-budget.js';
+import { secondCoreFree } from '../../io/auto.js';
 
 /** One source's pipeline, as mft index --json --quiet SRC would run it (rows only to `out`, or counted). */
 export type LaneJob = Pick<MftIndexRequest, 'format' | 'streams' | 'deleted' | 'strict' | 'skipUnused' | 'mode' | 'chunkSize' | 'partition'> & {
@@ -27,11 +26,18 @@ export type LaneJob = Pick<MftIndexRequest, 'format' | 'streams' | 'deleted' | '
   stats: boolean;
 };
 
-export type LaneReply = { ok: true; summary: MftIndexSummary } | { ok: false; error: { code: string; message: string } };
+/** A source's error as it crosses the IPC channel: the DiskkitError's code, message and the context's plain values. */
+export interface LaneError {
+  code: string;
+  message: string;
+  context: Record<string, string | number | boolean>;
+}
+
+export type LaneReply = { ok: true; summary: MftIndexSummary } | { ok: false; error: LaneError };
 
 async function runJob(job: LaneJob, signal: AbortSignal): Promise<LaneReply> {
   try {
-    const { runMftIndex, startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../engine/ntfs/index.js');
+    const { runMftIndex, startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../ntfs/index.js');
     // As the one-source command: parse workers boot while the MFT is located, when parallel is likely.
     const auto = job.mode === 'auto';
     const pool = job.mode === 'parallel' || (auto && threadBudget() >= 2 && secondCoreFree(threadBudget()) && sizeOf(job.source) >= AUTO_PARALLEL_MFT_BYTES)
@@ -60,11 +66,12 @@ async function runJob(job: LaneJob, signal: AbortSignal): Promise<LaneReply> {
     }
   } catch (thrown) {
     const error = toDiskkitError(thrown);
-    if (!isDiskkitError(error)) return { ok: false, error: { code: ErrorCode.IO, message: `internal error: ${escapeName(error instanceof Error ? error.message : String(error))}` } };
-    // As the error line of `mft index SRC` reads after `SRC: ` (another path, such as --out's, keeps its name in front).
-    const where = (error.context.image as string | undefined) ?? job.source;
-    const prefix = where === job.source ? '' : `${escapeName(where)}: `;
-    return { ok: false, error: { code: error.code, message: prefix + escapeName(error.message) + errorDetails(error.context, where) } };
+    if (!isDiskkitError(error)) return { ok: false, error: { code: ErrorCode.IO, message: `internal error: ${error instanceof Error ? error.message : String(error)}`, context: {} } };
+    const context: LaneError['context'] = {};
+    for (const [key, value] of Object.entries(error.context)) {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') context[key] = value;
+    }
+    return { ok: false, error: { code: error.code, message: error.message, context } };
   }
 }
 
