@@ -281,4 +281,6 @@ export interface FileDataSource {
    * hands it to write(2) instead of copying it into a buffer of its own first.
    */
   view?(length: number, position: number): Uint8Array | null;
+  /** With view: the span its buffers hold (a Cartridge extent), so a bulk reader asks for views of that size at multiples of it. */
+  viewSpan?: number;
 }

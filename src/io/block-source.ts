@@ -55,6 +55,8 @@ export interface BlockSource {
    * its decoded bytes in memory already: streaming hands them on as they are.
    */
   viewAt?(length: number, position: number): Uint8Array | null;
+  /** The chunk size streaming uses unless one is asked for: what viewAt lends whole (a Cartridge extent). */
+  readonly preferredChunkSize?: number;
   /** Writes exactly `length` bytes from `buf[offset..]` at `position`. */
   writeAt(buf: Uint8Array, offset: number, length: number, position: number): void;
   /** Flushes writes to stable storage. */

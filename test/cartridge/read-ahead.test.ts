@@ -11,6 +11,8 @@ import { Compression } from '../../src/engine/cartridge/superblock.js';
 import { forceLz4Backend, lz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
+import { FileDataBlockSource } from '../../src/io/file-data-source.js';
+import { scanExtents } from '../../src/io/scan.js';
 import { patternBytes, scratchDir } from './scratch.js';
 
 const nextPath = scratchDir('read-ahead');
@@ -320,6 +322,40 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
       expect(Buffer.compare(after!, data.subarray(7 * mib, 7 * mib + 4096))).toBe(0);
     } finally {
       reopened.close();
+    }
+  });
+});
+
+describe('streaming scan of a Cartridge file (cat, cp out)', () => {
+  it('reads in extent-sized chunks, lends every chunk an extent holds whole, and read()s only the holes', async () => {
+    const data = sample();
+    const path = writeImage(data);
+    const { records } = extentRecords(path);
+    const store = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(store.file.pager, extentContextOf(store.file), store.stat('/big.bin'), '/big.bin');
+      let reads = 0;
+      const read = reader.read.bind(reader);
+      reader.read = (buf, length, position) => {
+        reads++;
+        read(buf, length, position);
+      };
+      const { source, extents } = FileDataBlockSource.ofFile('/big.bin', reader);
+      const out = new Uint8Array(data.length);
+      const result = await scanExtents(source, extents, (chunk, at) => void out.set(chunk, at));
+      expect(Buffer.compare(out, data)).toBe(0);
+      expect(result.mode).toBe('streaming');
+      expect(result.chunkSize).toBe(mib);
+      // The chunks no extent holds whole (the zero blocks written as holes), from the extent map.
+      let holes = 0;
+      for (let at = 0; at < data.length; at += mib) {
+        const end = Math.min(at + mib, data.length);
+        if (!records.some((r) => r.offset <= at && end <= r.offset + r.record.logicalLength)) holes++;
+      }
+      expect(holes).toBeGreaterThan(0);
+      expect(reads).toBe(holes);
+    } finally {
+      store.close();
     }
   });
 });

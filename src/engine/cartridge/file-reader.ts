@@ -59,6 +59,7 @@ export interface CartridgeReader {
   read(buf: Uint8Array, length: number, position: number): void;
   /** See FileDataSource.view (volume.ts). */
   view?(length: number, position: number): Uint8Array | null;
+  viewSpan?: number;
 }
 
 /**
@@ -141,6 +142,8 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
 }
 
 class ExtentMapReader implements CartridgeReader {
+  /** A decoded extent at most; the extents of a file written in order start at multiples of it. */
+  readonly viewSpan = MAX_EXTENT_LOGICAL;
   private readonly map: BTree;
   /** Most recently used first. */
   private readonly decoded: { offset: number; address: number; bytes: Uint8Array }[] = [];
