@@ -1,7 +1,9 @@
 // NTFS read benchmark (issue 10, section 3): diskkit reading NTFS volumes side by
 // side with The Sleuth Kit in the same run, commands taking turns, medians:
 //   - `cat` of a 1 GiB contiguous file vs `icat`;
-//   - `cat` of a 12 MiB file in 3,000 runs vs a contiguous file of the same size;
+//   - `cat` of a 12 MiB file in 3,000 runs vs a contiguous file of the same size, and
+//     the floor beside them: a bare Node process reading the same runs (from istat) with
+//     one pread each, and the contiguous file in 1 MiB preads (bare-pread-runs.js);
 //   - `cp -r` out of a 10,000-file tree vs `tsk_recover -a -d DIR` (fresh output
 //     directories every run: ext4 is slow to re-create files soon after deleting them),
 //     and the floor beside them: a bare Node process creating the same files from
@@ -25,6 +27,8 @@ const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 /** The bare-Node floor of the cp -r row (bare-small-files.js). */
 const bare = fileURLToPath(new URL('./bare-small-files.js', import.meta.url));
+/** The bare-Node floor of the fragmented cat row: one pread per run (bare-pread-runs.js). */
+const barePread = fileURLToPath(new URL('./bare-pread-runs.js', import.meta.url));
 
 /**
  * Runs the commands in turn, `runs` rounds after a warm-up round, under /usr/bin/time.
@@ -105,13 +109,26 @@ export default async function ({ log }) {
   const text = inode(image, 'compressed/text.txt');
   const tree = inode(image, 'tree');
 
-  log('cat 1 GiB vs icat; fragmented vs contiguous (median of 5)...');
-  const [icatBig, catBig, catFrag, catContig] = alternate([
+  log('cat 1 GiB vs icat; fragmented vs contiguous and the bare-Node pread floor (median of 5)...');
+  // The floor's runs of both files, from The Sleuth Kit (not timed).
+  const runsDir = mkdtempSync('/dev/shm/diskkit-bench-runs-');
+  const runsFile = (name) => {
+    const file = join(runsDir, `${name}.json`);
+    execFileSync(process.execPath, [barePread, 'runs', image, inode(image, `${name}.bin`), file]);
+    return file;
+  };
+  const fragRuns = runsFile('fragmented');
+  const contigRuns = runsFile('contiguous');
+  const fragRunCount = JSON.parse(readFileSync(fragRuns, 'utf8')).runs.length;
+  const [icatBig, catBig, catFrag, catContig, floorFrag, floorContig] = alternate([
     sh(`icat ${q(image)} ${big} > /dev/null`),
     sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/big.bin')} > /dev/null`),
     sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/fragmented.bin')} > /dev/null`),
     sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/contiguous.bin')} > /dev/null`),
+    sh(`${q(process.execPath)} ${q(barePread)} read ${q(image)} ${q(fragRuns)} > /dev/null`),
+    sh(`${q(process.execPath)} ${q(barePread)} read ${q(image)} ${q(contigRuns)} > /dev/null`),
   ], 5);
+  spawnSync('rm', ['-rf', runsDir]);
 
   log('cp -r of the 10,000-file tree vs tsk_recover -a and the bare-Node floor (median of 3)...');
   const outRoot = mkdtempSync('/dev/shm/diskkit-bench-ntfs-');
@@ -159,6 +176,8 @@ ${row('`icat IMG big.bin`', icatBig)}
 ${row('`diskkit cat IMG:/big.bin`', catBig)}
 ${row('`diskkit cat IMG:/fragmented.bin` (3,000 runs)', catFrag)}
 ${row('`diskkit cat IMG:/contiguous.bin`', catContig)}
+${row(`bare Node reading fragmented.bin's ${fragRunCount.toLocaleString('en-US')} runs, one pread each (the floor)`, floorFrag)}
+${row('bare Node reading contiguous.bin in 1 MiB preads', floorContig)}
 ${row('`tsk_recover -a -d TREE IMG OUT`', recover)}
 ${row('`diskkit cp -r IMG:/tree OUT`', cpOut)}
 ${row('bare Node creating the same files from memory (the floor)', bareWrite)}
@@ -170,7 +189,7 @@ ${row('`diskkit ls -l LARGE:/group-0/dir-0` (one directory, $I30)', lsOne)}
 ${row('`diskkit mft index LARGE --format jsonl` (whole tree, MFT scan)', mftIndex)}
 
 - \`cat\` 1 GiB: diskkit ${ratio(icatBig.wall, catBig.wall)} the speed of \`icat\` (target ≥ 1×, aim 2×).
-- Fragmented / contiguous: ${ratio(catFrag.wall, catContig.wall)} the time (target ≤ 1.2×).
+- Fragmented / contiguous: ${ratio(catFrag.wall, catContig.wall)} the time (target ≤ 1.2×), ${ratio(catFrag.cpu, catContig.cpu)} the CPU time; the bare-Node floor (the same runs, one pread each, and nothing else): ${ratio(floorFrag.wall, floorContig.wall)} the time, ${ratio(floorFrag.cpu, floorContig.cpu)} the CPU time. diskkit's fragmented file costs ${fmt(catFrag.wall - catContig.wall)} more than its contiguous one; the floor's, ${fmt(floorFrag.wall - floorContig.wall)}.
 - \`cp -r\` 10,000 files: diskkit ${ratio(recover.wall, cpOut.wall)} the speed of \`tsk_recover -a\` (target ≥ 2×); a bare Node process only creating the same files runs at ${ratio(recover.wall, bareWrite.wall)} its speed, and diskkit takes ${ratio(cpOut.wall, bareWrite.wall)} the floor's time.
 - LZNT1 through the volume: **${lz.mbps.toFixed(0)} MB/s** of output on one core (target ≥ 300), ${lz.cpuMbps.toFixed(0)} MB/s per CPU-second; a bare byte-copy loop ran at ${lz.control.toFixed(0)} MB/s just before (the machine's ceiling at that moment); \`cat\` of the compressed file ${ratio(icatText.wall, catText.wall)} the speed of \`icat\`.
 - \`ls -R --json\` of the large volume: diskkit ${ratio(flsRun.wall, lsRun.wall)} the speed of \`fls -r -p\` (target ≥ 3× on the 1M-file volume). One directory through $I30: ${fmt(lsOne.wall)}; the whole tree through the MFT index: ${fmt(mftIndex.wall)}.

@@ -273,4 +273,14 @@ export interface FileDataSource {
    * them. A source that cannot tell returns `position` (or leaves this out).
    */
   nextData?(position: number): number;
+  /**
+   * Optional zero-copy read: the bytes [position, position + length) as a view of the
+   * reader's own buffer (verified, decrypted, decompressed), or null when they do not
+   * lie in one such buffer (then read() them). The view is valid only until the next
+   * call on this reader, and its bytes must not be written: a bulk reader (cat, cp out)
+   * hands it to write(2) instead of copying it into a buffer of its own first.
+   */
+  view?(length: number, position: number): Uint8Array | null;
+  /** With view: the span its buffers hold (a Cartridge extent), so a bulk reader asks for views of that size at multiples of it. */
+  viewSpan?: number;
 }

@@ -48,6 +48,15 @@ export interface BlockSource {
   readonly writeGuard?: WriteGuard;
   /** Reads exactly `length` bytes at `position` into `buf[offset..]`; throws E_SHORT_READ when the source ends first. */
   readAt(buf: Uint8Array, offset: number, length: number, position: number): void;
+  /**
+   * Optional: `length` bytes at `position` as a view of the source's own buffer, valid
+   * until the next call on the source and never written to; null when the source cannot
+   * give them without a copy (then readAt). A format's reader (file-data-source.ts) has
+   * its decoded bytes in memory already: streaming hands them on as they are.
+   */
+  viewAt?(length: number, position: number): Uint8Array | null;
+  /** The chunk size streaming uses unless one is asked for: what viewAt lends whole (a Cartridge extent). */
+  readonly preferredChunkSize?: number;
   /** Writes exactly `length` bytes from `buf[offset..]` at `position`. */
   writeAt(buf: Uint8Array, offset: number, length: number, position: number): void;
   /** Flushes writes to stable storage. */

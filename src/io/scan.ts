@@ -109,7 +109,8 @@ function prepare(source: BlockSource, extents: readonly Extent[], options: ScanO
   } else {
     mode = requestedMode;
   }
-  const chunkSize = alignChunkSize(options.chunkSize ?? autoChunk ?? DEFAULT_CHUNK_SIZES[mode], options.align ?? 1);
+  const preferred = mode === 'streaming' ? source.preferredChunkSize : undefined;
+  const chunkSize = alignChunkSize(options.chunkSize ?? autoChunk ?? preferred ?? DEFAULT_CHUNK_SIZES[mode], options.align ?? 1);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) throw new DiskkitError(ErrorCode.USAGE, `chunk size must be 1 byte to 256 MiB, not ${chunkSize}`, { context: { chunkSize } });
   const depth = options.depth ?? defaultDepth(mode, workers);
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) throw new DiskkitError(ErrorCode.USAGE, `depth must be 1 to ${MAX_DEPTH}, not ${depth}`, { context: { depth } });

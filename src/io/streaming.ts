@@ -34,11 +34,13 @@ async function readAll(ctx: ModeContext, buf: Buffer): Promise<void> {
   for (let chunk = ctx.planner.next(); chunk; chunk = ctx.planner.next()) {
     checkAborted(ctx.signal);
     const t0 = performance.now();
-    const calls = readChunkSync(ctx.source, chunk, buf);
+    // A source that holds the bytes already (a format's decoded extent) lends them: no copy into buf.
+    const view = chunk.pieces.length === 1 ? (ctx.source.viewAt?.(chunk.length, chunk.pieces[0]!.position) ?? null) : null;
+    const calls = view ? 1 : readChunkSync(ctx.source, chunk, buf);
     const ms = performance.now() - t0;
     ctx.stats.recordRead(calls, chunk.length, ms);
     ctx.stats.ioWaitMs += ms;
-    await consumeTimed(ctx, buf.subarray(0, chunk.length), chunk.logicalOffset);
+    await consumeTimed(ctx, view ?? buf.subarray(0, chunk.length), chunk.logicalOffset);
     ctx.progress(chunk.logicalOffset + chunk.length);
   }
 }

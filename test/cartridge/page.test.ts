@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { DiskkitError } from '../../src/engine/errors.js';
-import { ChecksumAlgorithm } from '../../src/engine/cartridge/checksum.js';
+import { ChecksumAlgorithm, computeChecksum, largeCrc32Backend } from '../../src/engine/cartridge/checksum.js';
+import { createRequire } from 'node:module';
 import { type PageContext, PageType, decodePageHeader, openPage, sealPage, verifyPageSelf } from '../../src/engine/cartridge/page.js';
 import { decodeBlockPointer, encodeBlockPointer } from '../../src/engine/cartridge/block-pointer.js';
 
@@ -133,5 +134,32 @@ describe('encrypted pages', () => {
     sealPage(page, PageType.META, 1, 2, ctx);
     expect(Buffer.from(page.subarray(64)).equals(Buffer.from(payload))).toBe(true);
     expect(decodePageHeader(page).flags).toBe(0);
+  });
+});
+
+describe('the CRC-32 field of large inputs (extents, through the SIMD library when it is installed)', () => {
+  it('equals zlib.crc32 of the concatenated parts, whatever their sizes and split points', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300_000 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 0xffff }), (sizes, seed) => {
+        const parts = sizes.map((size, i) => {
+          const part = new Uint8Array(size);
+          for (let j = 0; j < size; j++) part[j] = (j * 2654435761 + seed * (i + 1)) >>> 24;
+          return part;
+        });
+        const whole = Buffer.concat(parts);
+        const field = computeChecksum(ChecksumAlgorithm.CRC32, ...parts);
+        expect(new DataView(field.buffer).getUint32(0, true)).toBe(crc32(whole));
+        expect(field.subarray(4).every((b) => b === 0)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+    // The library is an optional dependency: where it installed, it is the one in use.
+    let installed = true;
+    try {
+      createRequire(import.meta.url).resolve('@node-rs/crc32');
+    } catch {
+      installed = false;
+    }
+    expect(largeCrc32Backend()).toBe(installed ? 'simd' : 'zlib');
   });
 });

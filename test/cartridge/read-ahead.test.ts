@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, truncateSync, writeSync } from 'node:fs';
 import { CartridgeStore } from '../../src/engine/cartridge/store.js';
 import { openCartridgeReader } from '../../src/engine/cartridge/file-reader.js';
 import { extentContextOf } from '../../src/engine/cartridge/compact.js';
@@ -11,6 +11,8 @@ import { Compression } from '../../src/engine/cartridge/superblock.js';
 import { forceLz4Backend, lz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
+import { FileDataBlockSource } from '../../src/io/file-data-source.js';
+import { scanExtents } from '../../src/io/scan.js';
 import { patternBytes, scratchDir } from './scratch.js';
 
 const nextPath = scratchDir('read-ahead');
@@ -145,6 +147,45 @@ describe('read-ahead on both cores', () => {
   });
 });
 
+describe('read-ahead jobs read their own stored bytes', () => {
+  afterEach(() => forceLz4Backend(null));
+
+  it('an image cut short under a reader: the extents before the cut read right, the one it cuts is E_TRUNCATED naming its page', () => {
+    const data = sample();
+    const path = writeImage(data);
+    forceLz4Backend('js');
+    const { records, pageSize } = extentRecords(path);
+    const target = records.find((r) => r.offset === 7 * mib)!;
+    const store = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(store.file.pager, extentContextOf(store.file), store.stat('/big.bin'), '/big.bin');
+      const buf = new Uint8Array(mib);
+      // The first extents are read (and the extent map cached) before the image is cut behind the reader's back.
+      for (let offset = 0; offset < 2 * mib; offset += mib) reader.read(buf, mib, offset);
+      truncateSync(path, target.record.address * pageSize + 100);
+      // In order, holes included (a read elsewhere would stop the read-ahead).
+      for (let offset = 2 * mib; offset < 7 * mib; offset += mib) {
+        reader.read(buf, mib, offset);
+        expect(Buffer.compare(buf, data.subarray(offset, offset + mib)), `offset ${offset}`).toBe(0);
+      }
+      const rerunBefore = codecPoolCounts.rerunJobs;
+      let error: unknown;
+      try {
+        reader.read(buf, mib, 7 * mib);
+      } catch (e) {
+        error = e;
+      }
+      // The failed job is run again on this thread, which reports the read's own error.
+      if (threadBudget() > 1) expect(codecPoolCounts.rerunJobs).toBeGreaterThan(rerunBefore);
+      expect(error).toBeInstanceOf(DiskkitError);
+      expect((error as DiskkitError).code).toBe(ErrorCode.TRUNCATED);
+      expect((error as DiskkitError).message).toContain(`image ends inside page ${target.record.address}`);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('uncompressed extents', () => {
   it('returns the same bytes whatever the read size, zeroes holes and the tail, and reports a damaged extent, writing nothing past the read', () => {
     const data = sample();
@@ -186,6 +227,135 @@ describe('uncompressed extents', () => {
       expect(buf.subarray(tail).every((b) => b === 0xee)).toBe(true);
     } finally {
       reopened.close();
+    }
+  });
+});
+
+/** Reads the whole file in order as streaming does: a view where the reader lends one, else read(); returns the bytes and where views were lent. */
+function readByViews(path: string, chunk: number, passphrase?: string): { out: Uint8Array; viewed: number[] } {
+  const store = CartridgeStore.open(path, { passphrase });
+  try {
+    const reader = openCartridgeReader(store.file.pager, extentContextOf(store.file), store.stat('/big.bin'), '/big.bin');
+    const out = new Uint8Array(reader.size);
+    const buf = new Uint8Array(chunk);
+    const viewed: number[] = [];
+    for (let at = 0; at < reader.size; at += chunk) {
+      const n = Math.min(chunk, reader.size - at);
+      const view = reader.view!(n, at);
+      if (view) {
+        expect(view.length).toBe(n);
+        viewed.push(at);
+        out.set(view, at);
+      } else {
+        reader.read(buf, n, at);
+        out.set(buf.subarray(0, n), at);
+      }
+    }
+    return { out, viewed };
+  } finally {
+    store.close();
+  }
+}
+
+describe('views of decoded extents (what cat and cp out hand to write(2) without a copy)', () => {
+  afterEach(() => forceLz4Backend(null));
+
+  const variants = [
+    { name: 'lz4 through the read-ahead worker (JS codec)', compression: Compression.LZ4, js: true },
+    { name: 'lz4 on this thread (C library)', compression: Compression.LZ4, js: false },
+    { name: 'uncompressed', compression: Compression.NONE, js: false },
+    { name: 'lz4, encrypted', compression: Compression.LZ4, js: false, passphrase: 'view secret' },
+  ];
+  for (const v of variants) {
+    it(`${v.name}: the same bytes as the file, a view exactly where one extent holds the whole range`, () => {
+      const data = sample();
+      const path = nextPath();
+      const store = CartridgeStore.create(path, { compression: v.compression, passphrase: v.passphrase });
+      store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
+      store.commit();
+      store.close();
+      const { records } = v.passphrase ? { records: null } : extentRecords(path);
+      if (v.js) forceLz4Backend('js');
+      for (const chunk of [256 << 10, 777_777]) {
+        const { out, viewed } = readByViews(path, chunk, v.passphrase);
+        expect(Buffer.compare(out, data), `chunk ${chunk}`).toBe(0);
+        if (records) {
+          // The expectation from the extent map itself: a range inside one extent is lent, a hole or a range across two is not.
+          const expected: number[] = [];
+          for (let at = 0; at < data.length; at += chunk) {
+            const end = Math.min(at + chunk, data.length);
+            if (records.some((r) => r.offset <= at && end <= r.offset + r.record.logicalLength)) expected.push(at);
+          }
+          expect(viewed).toEqual(expected);
+          expect(viewed.length).toBeGreaterThan(0);
+          expect(viewed.length).toBeLessThan(Math.ceil(data.length / chunk));
+        } else expect(viewed.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('never lends a view of a damaged extent: the view call is E_CHECKSUM naming it, and reading goes on past it', () => {
+    const data = sample();
+    const path = nextPath();
+    const store = CartridgeStore.create(path, { compression: Compression.NONE });
+    store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
+    store.commit();
+    store.close();
+    const { records, pageSize } = extentRecords(path);
+    const target = records.find((r) => r.offset === 4 * mib)!;
+    flipByte(path, target.record.address * pageSize + 777, 0x80);
+    const reopened = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(reopened.file.pager, extentContextOf(reopened.file), reopened.stat('/big.bin'), '/big.bin');
+      const view = reader.view!(65536, 3 * mib);
+      expect(Buffer.compare(view!, data.subarray(3 * mib, 3 * mib + 65536))).toBe(0);
+      let error: unknown;
+      try {
+        reader.view!(65536, 4 * mib + 65536);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DiskkitError);
+      expect((error as DiskkitError).code).toBe(ErrorCode.CHECKSUM);
+      expect((error as DiskkitError).message).toContain(`extent at page ${target.record.address}`);
+      const after = reader.view!(4096, 7 * mib);
+      expect(Buffer.compare(after!, data.subarray(7 * mib, 7 * mib + 4096))).toBe(0);
+    } finally {
+      reopened.close();
+    }
+  });
+});
+
+describe('streaming scan of a Cartridge file (cat, cp out)', () => {
+  it('reads in extent-sized chunks, lends every chunk an extent holds whole, and read()s only the holes', async () => {
+    const data = sample();
+    const path = writeImage(data);
+    const { records } = extentRecords(path);
+    const store = CartridgeStore.open(path);
+    try {
+      const reader = openCartridgeReader(store.file.pager, extentContextOf(store.file), store.stat('/big.bin'), '/big.bin');
+      let reads = 0;
+      const read = reader.read.bind(reader);
+      reader.read = (buf, length, position) => {
+        reads++;
+        read(buf, length, position);
+      };
+      const { source, extents } = FileDataBlockSource.ofFile('/big.bin', reader);
+      const out = new Uint8Array(data.length);
+      const result = await scanExtents(source, extents, (chunk, at) => void out.set(chunk, at));
+      expect(Buffer.compare(out, data)).toBe(0);
+      expect(result.mode).toBe('streaming');
+      expect(result.chunkSize).toBe(mib);
+      // The chunks no extent holds whole (the zero blocks written as holes), from the extent map.
+      let holes = 0;
+      for (let at = 0; at < data.length; at += mib) {
+        const end = Math.min(at + mib, data.length);
+        if (!records.some((r) => r.offset <= at && end <= r.offset + r.record.logicalLength)) holes++;
+      }
+      expect(holes).toBeGreaterThan(0);
+      expect(reads).toBe(holes);
+    } finally {
+      store.close();
     }
   });
 });

@@ -3,8 +3,40 @@
  * holding CRC-32 (u32 LE, 28 zero bytes) or SHA-256, chosen at mkfs.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { DiskkitError, ErrorCode } from '../errors.js';
+
+/**
+ * CRC-32 of large inputs (extents) through @node-rs/crc32 (PCLMULQDQ/SIMD): about 0.085
+ * CPU s per GiB here against 0.2 for zlib's, which was a fifth of a 1 GiB copy out.
+ * Loaded on the first input of NATIVE_CRC_MIN_BYTES (its loader costs 5-8 ms of CPU,
+ * more than a command that checks only pages would save); zlib's when it is missing
+ * (an optional dependency). Both compute the same CRC-32 (IEEE, as the format says).
+ */
+const NATIVE_CRC_MIN_BYTES = 64 * 1024;
+type Crc32 = (data: Uint8Array, value?: number) => number;
+let nativeCrc32: Crc32 | null | undefined;
+
+function largeCrc32(): Crc32 {
+  if (nativeCrc32 === undefined) {
+    try {
+      nativeCrc32 = (createRequire(import.meta.url)('@node-rs/crc32') as { crc32: Crc32 }).crc32;
+    } catch {
+      nativeCrc32 = null;
+    }
+  }
+  return nativeCrc32 ?? zlibCrc32;
+}
+
+/** Which CRC-32 large inputs go through: 'simd' (@node-rs/crc32) or 'zlib'. */
+export function largeCrc32Backend(): 'simd' | 'zlib' {
+  return largeCrc32() === zlibCrc32 ? 'zlib' : 'simd';
+}
+
+function crc32(data: Uint8Array, value: number): number {
+  return data.length >= NATIVE_CRC_MIN_BYTES ? largeCrc32()(data, value) >>> 0 : zlibCrc32(data, value);
+}
 
 export const ChecksumAlgorithm = { CRC32: 1, SHA256: 2 } as const;
 export type ChecksumAlgorithmId = (typeof ChecksumAlgorithm)[keyof typeof ChecksumAlgorithm];

@@ -5,6 +5,8 @@
  * writes, and a small result area. The same function runs on the worker and on the main
  * thread (which takes a queued job instead of waiting), so either gives the same bytes.
  */
+import { readSync } from 'node:fs';
+import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { type ChecksumAlgorithmId, computeChecksum } from './checksum.js';
 import { type ExtentContext, compressExtentSync, decodeExtentInto } from './extent-codec.js';
 import { type ExtentRecord, MAX_EXTENT_LOGICAL } from './extent-record.js';
@@ -84,7 +86,41 @@ export type CodecJob =
       /** The lz4 codec of the thread that queued the job (lz4-native.ts): another thread's would write other (valid) bytes. */
       lz4: 'c' | 'js';
     }
-  | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext };
+  | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext; from?: StoredRange };
+
+/**
+ * Where a decode job's stored bytes lie in the image file, when the job reads them
+ * itself (file-reader.ts's read-ahead): then the read, like the checks, runs on
+ * whichever thread takes the job, and the main thread of a copy out is left the writing.
+ * Worker threads share the process's descriptors.
+ */
+export interface StoredRange {
+  fd: number;
+  position: number;
+  /** Whole pages: at least the job's storedLength. */
+  length: number;
+  /** The image, for errors. */
+  path: string;
+}
+
+/** Reads `from` into `into` (long enough); a short read is the pager's E_TRUNCATED. */
+function readStored(from: StoredRange, into: Uint8Array, pageSize: number): void {
+  let done = 0;
+  while (done < from.length) {
+    let n: number;
+    try {
+      n = readSync(from.fd, into, done, from.length - done, from.position + done);
+    } catch (error) {
+      throw fromSystemError(error, from.path, `read page ${Math.floor((from.position + done) / pageSize)}`);
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  if (done < from.length) {
+    const page = Math.floor((from.position + done) / pageSize);
+    throw new DiskkitError(ErrorCode.TRUNCATED, `image ends inside page ${page}`, { context: { path: from.path, page: Math.floor(from.position / pageSize) } });
+  }
+}
 
 /** Where the result bytes are (0: the input, 1: the output). */
 function place(slot: CodecSlot, bytes: Uint8Array): void {
@@ -115,6 +151,7 @@ export function runCodecJob(job: CodecJob, slot: CodecSlot): void {
     return;
   }
   // Encrypted, the input is decrypted in place: a failed job run again reports the tag mismatch again (its input no longer verifies).
+  if (job.from) readStored(job.from, slot.input, job.ctx.pageSize);
   const bytes = decodeExtentInto(slot.input.subarray(0, job.storedLength), job.record, job.ctx, slot.output);
   slot.ints[1] = Compression.NONE;
   place(slot, bytes);

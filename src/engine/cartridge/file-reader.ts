@@ -57,6 +57,9 @@ interface Ahead {
 export interface CartridgeReader {
   size: number;
   read(buf: Uint8Array, length: number, position: number): void;
+  /** See FileDataSource.view (volume.ts). */
+  view?(length: number, position: number): Uint8Array | null;
+  viewSpan?: number;
 }
 
 /**
@@ -120,6 +123,10 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
         if (length === 0) return;
         buf.set(load().subarray(position, position + length), 0);
       },
+      view(length, position) {
+        checkRange(length, position);
+        return length === 0 ? null : load().subarray(position, position + length);
+      },
     };
   }
   if (data.mode === 'empty') {
@@ -135,6 +142,8 @@ export function openCartridgeReader(pager: Pager, ctx: ExtentContext, inode: Ino
 }
 
 class ExtentMapReader implements CartridgeReader {
+  /** A decoded extent at most; the extents of a file written in order start at multiples of it. */
+  readonly viewSpan = MAX_EXTENT_LOGICAL;
   private readonly map: BTree;
   /** Most recently used first. */
   private readonly decoded: { offset: number; address: number; bytes: Uint8Array }[] = [];
@@ -177,31 +186,81 @@ class ExtentMapReader implements CartridgeReader {
     this.checkRange(length, position);
     if (length === 0) return;
     const end = position + length;
-    this.streak = position === this.lastReadEnd ? this.streak + 1 : 0;
-    this.lastReadEnd = end;
-    for (const cached of this.decoded) {
-      if (position >= cached.offset && end <= cached.offset + cached.bytes.length) {
-        buf.set(cached.bytes.subarray(position - cached.offset, end - cached.offset), 0);
-        return;
-      }
+    this.noteRead(position, end);
+    const cached = this.cachedAt(position, end);
+    if (cached) {
+      buf.set(cached, 0);
+      return;
     }
-    // Holes read as zeros; extents overwrite what they cover.
-    buf.fill(0, 0, length);
+    // Holes read as zeros: only what no extent covers is zeroed (a sequential read of a
+    // file without holes zeroed every byte it then overwrote: a memset of the whole file).
+    let filled = position;
     let previousEnd = -1;
     for (const [key, value] of this.map.range(encodeExtentMapKey(Math.max(0, position - MAX_EXTENT_LOGICAL + 1)))) {
       const offset = decodeExtentMapKey(key);
-      if (offset < 0 || value.length !== EXTENT_RECORD_SIZE || offset < previousEnd) {
-        throw new DiskkitError(ErrorCode.CORRUPT, `${this.path}: extent map entries overlap or are malformed`, { context: { path: this.path, offset } });
-      }
+      if (offset < 0 || value.length !== EXTENT_RECORD_SIZE || offset < previousEnd) throw this.malformed(offset);
       if (offset >= end) break;
       const record = decodeExtentRecord(value, 0, this.pager.pageSize, this.pager.space.pageCount);
       previousEnd = offset + record.logicalLength;
       if (previousEnd <= position) continue;
       const bytes = this.decode(offset, record);
       const from = Math.max(position, offset);
-      const to = Math.min(end, previousEnd, this.size);
-      if (from < to) buf.set(bytes.subarray(from - offset, to - offset), from - position);
+      const to = Math.min(end, previousEnd);
+      if (from > filled) buf.fill(0, filled - position, from - position);
+      buf.set(bytes.subarray(from - offset, to - offset), from - position);
+      filled = to;
     }
+    if (filled < end) buf.fill(0, filled - position, length);
+  }
+
+  /**
+   * The bytes [position, position + length) as a view of a decoded extent (read-ahead
+   * slot, scratch buffer or cache entry), valid until the next call; null when they do not
+   * lie inside one extent (a hole, or a range across two): read() copies those.
+   */
+  view(length: number, position: number): Uint8Array | null {
+    this.checkRange(length, position);
+    if (length === 0) return null;
+    const end = position + length;
+    this.noteRead(position, end);
+    const cached = this.cachedAt(position, end);
+    if (cached) return cached;
+    let found: { offset: number; record: ExtentRecord } | null = null;
+    for (const [key, value] of this.map.range(encodeExtentMapKey(Math.max(0, position - MAX_EXTENT_LOGICAL + 1)))) {
+      const offset = decodeExtentMapKey(key);
+      if (offset < 0 || value.length !== EXTENT_RECORD_SIZE) throw this.malformed(offset);
+      if (found) {
+        // read() of this range would meet the next extent too: malformed when it overlaps.
+        if (offset < found.offset + found.record.logicalLength) throw this.malformed(offset);
+        break;
+      }
+      if (offset > position) return null;
+      const record = decodeExtentRecord(value, 0, this.pager.pageSize, this.pager.space.pageCount);
+      const extentEnd = offset + record.logicalLength;
+      if (extentEnd <= position) continue;
+      if (extentEnd < end) return null;
+      found = { offset, record };
+    }
+    if (!found) return null;
+    return this.decode(found.offset, found.record).subarray(position - found.offset, end - found.offset);
+  }
+
+  /** Counts reads in a row (see `streak`). */
+  private noteRead(position: number, end: number): void {
+    this.streak = position === this.lastReadEnd ? this.streak + 1 : 0;
+    this.lastReadEnd = end;
+  }
+
+  /** [position, end) from an extent decoded lately, or null. */
+  private cachedAt(position: number, end: number): Uint8Array | null {
+    for (const cached of this.decoded) {
+      if (position >= cached.offset && end <= cached.offset + cached.bytes.length) return cached.bytes.subarray(position - cached.offset, end - cached.offset);
+    }
+    return null;
+  }
+
+  private malformed(offset: number): DiskkitError {
+    return new DiskkitError(ErrorCode.CORRUPT, `${this.path}: extent map entries overlap or are malformed`, { context: { path: this.path, offset } });
   }
 
   private decode(offset: number, record: ExtentRecord): Uint8Array {
@@ -301,13 +360,14 @@ class ExtentMapReader implements CartridgeReader {
       try {
         record = decodeExtentRecord(value, 0, pageSize, this.pager.space.pageCount);
         if (offset < this.aheadFrom || record.pageCount * pageSize > slot.input.length) break;
-        this.pager.readRawInto(record.address, record.pageCount, slot.input);
       } catch {
         // Reported when (and if) the extent itself is read, by the path that decodes it here.
         break;
       }
       this.aheadFree.pop();
-      this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx });
+      // The job reads its stored bytes itself (a read error is the job's, reported when this extent is taken).
+      const from = this.pager.rawRange(record.address, record.pageCount);
+      this.aheadQueue.submit(slot, { kind: 'decode', storedLength: record.pageCount * pageSize, record, ctx: this.ctx, from });
       this.ahead.push({ offset, record, slot });
       this.aheadFrom = offset + record.logicalLength;
       queued++;

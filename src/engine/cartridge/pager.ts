@@ -164,6 +164,19 @@ export class Pager {
     return buf;
   }
 
+  /**
+   * Where `count` whole pages from `address` lie in the file, for a thread that reads them
+   * itself (codec-jobs.ts): pages of them still waiting to be written go out first, as
+   * before any read of this pager's.
+   */
+  rawRange(address: number, count: number): { fd: number; position: number; length: number; path: string } {
+    if (this.pending.overlaps(address, count)) this.flushWrites();
+    this.lastReadEnd = address + count;
+    this.readCalls++;
+    this.pagesRead += count;
+    return { fd: this.fd, position: address * this.pageSize, length: count * this.pageSize, path: this.path };
+  }
+
   /** pread until `length` bytes or the end of the file; returns the bytes read. */
   private preadInto(buf: Uint8Array, offset: number, length: number, position: number): number {
     let done = 0;

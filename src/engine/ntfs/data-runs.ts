@@ -23,54 +23,110 @@ function badRuns(message: string, offset: number): DiskkitError {
   return new DiskkitError(ErrorCode.BAD_RECORD, `bad data run list: ${message}`, { context: { offset } });
 }
 
-/** Reads a little-endian integer of `size` bytes (size <= 8); signed when `signed`. Stays exact below 2^53. */
-function readVarInt(buf: Uint8Array, at: number, size: number, signed: boolean): number {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < size; i++) {
-    value += buf[at + i]! * scale;
-    scale *= 256;
-  }
-  if (signed && size > 0 && buf[at + size - 1]! & 0x80) value -= scale;
-  if (!Number.isSafeInteger(value)) throw badRuns(`a ${size}-byte field does not fit 53 bits`, at);
-  return value;
+/**
+ * A decoded run list without an object per run: what the volume reader keeps for a
+ * non-resident attribute (a fragmented file has thousands of runs; an object each cost
+ * more than reading them, garbage collection included).
+ */
+export interface RunList {
+  /** Number of runs. */
+  count: number;
+  /** vcn[i] = first virtual cluster of run i; vcn[count] = the cluster after the last run. */
+  vcn: Float64Array;
+  /** lcn[i] = first logical cluster of run i, or -1 for a sparse run. */
+  lcn: Float64Array;
+  /** Whether any run is sparse. */
+  sparse: boolean;
+}
+
+function outsideVolume(lcn: number, length: number, clusterCount: number): DiskkitError {
+  return new DiskkitError(ErrorCode.BAD_RECORD, `data run points outside the volume (clusters ${lcn}..${lcn + length}, volume has ${clusterCount})`, {
+    context: { cluster: lcn, length, clusterCount },
+  });
 }
 
 /**
- * Decodes the run list in `buf[start..end)`, starting at virtual cluster `startVcn`.
- * Throws E_BAD_RECORD when a run overflows `end`, has a zero length, or points below
- * cluster 0 or at or past `clusterCount` (when given).
+ * Decodes the run list in `buf[start..end)`, starting at virtual cluster `startVcn`,
+ * into typed arrays: no call and no allocation per run; the arrays hold as many runs as
+ * the bytes do (at most MAX_RUNS), never what the runs claim. Throws E_BAD_RECORD when
+ * a run overflows `end`, has a zero length or a field past 53 bits, points below
+ * cluster 0 or at or past `clusterCount` (when given), or when the virtual clusters run
+ * past 2^53.
  */
-export function decodeDataRuns(buf: Uint8Array, start: number, end: number, startVcn = 0, clusterCount = Infinity): DataRun[] {
-  const runs: DataRun[] = [];
+export function decodeRunList(buf: Uint8Array, start: number, end: number, startVcn = 0, clusterCount = Infinity): RunList {
+  // The runs are counted first (a header byte gives the run's size), so the arrays are as
+  // long as the list: no copy, no slack kept by every attribute a listing decodes.
+  let capacity = 0;
+  for (let at = start; at < end && buf[at] !== 0 && capacity <= MAX_RUNS; at += 1 + (buf[at]! & 0x0f) + (buf[at]! >>> 4)) capacity++;
+  const vcns = new Float64Array(capacity + 1);
+  const lcns = new Float64Array(capacity);
   let at = start;
   let vcn = startVcn;
   let lcn = 0;
+  let count = 0;
+  let sparse = false;
   while (at < end) {
     const header = buf[at]!;
-    if (header === 0) return runs;
+    if (header === 0) {
+      vcns[count] = vcn;
+      return { count, vcn: vcns, lcn: lcns, sparse };
+    }
     const lengthSize = header & 0x0f;
     const offsetSize = header >>> 4;
     if (lengthSize === 0 || lengthSize > 8 || offsetSize > 8) throw badRuns(`header byte 0x${header.toString(16)}`, at);
-    if (at + 1 + lengthSize + offsetSize > end) throw badRuns('run overflows the attribute', at);
-    const length = readVarInt(buf, at + 1, lengthSize, false);
-    if (length <= 0) throw badRuns('zero-length run', at);
-    let runLcn: number | null = null;
-    if (offsetSize > 0) {
-      lcn += readVarInt(buf, at + 1 + lengthSize, offsetSize, true);
-      if (lcn < 0 || lcn + length > clusterCount) {
-        throw new DiskkitError(ErrorCode.BAD_RECORD, `data run points outside the volume (clusters ${lcn}..${lcn + length}, volume has ${clusterCount})`, {
-          context: { cluster: lcn, length, clusterCount },
-        });
-      }
-      runLcn = lcn;
+    const next = at + 1 + lengthSize + offsetSize;
+    if (next > end) throw badRuns('run overflows the attribute', at);
+    // Little-endian fields, exact below 2^53 (checked after).
+    let length = 0;
+    let scale = 1;
+    for (let i = at + 1; i < at + 1 + lengthSize; i++) {
+      length += buf[i]! * scale;
+      scale *= 256;
     }
-    runs.push({ vcn, lcn: runLcn, length });
-    if (runs.length > MAX_RUNS) throw badRuns(`more than ${MAX_RUNS} runs`, at);
+    if (!Number.isSafeInteger(length)) throw badRuns(`a ${lengthSize}-byte field does not fit 53 bits`, at + 1);
+    if (length <= 0) throw badRuns('zero-length run', at);
+    if (count === MAX_RUNS) throw badRuns(`more than ${MAX_RUNS} runs`, at);
+    if (offsetSize > 0) {
+      let delta = 0;
+      scale = 1;
+      for (let i = at + 1 + lengthSize; i < next; i++) {
+        delta += buf[i]! * scale;
+        scale *= 256;
+      }
+      if (buf[next - 1]! & 0x80) delta -= scale;
+      if (!Number.isSafeInteger(delta)) throw badRuns(`a ${offsetSize}-byte field does not fit 53 bits`, at + 1 + lengthSize);
+      lcn += delta;
+      if (lcn < 0 || lcn + length > clusterCount) throw outsideVolume(lcn, length, clusterCount);
+      lcns[count] = lcn;
+    } else {
+      lcns[count] = -1;
+      sparse = true;
+    }
+    vcns[count] = vcn;
     vcn += length;
-    at += 1 + lengthSize + offsetSize;
+    if (!Number.isSafeInteger(vcn)) throw badRuns('runs reach past virtual cluster 2^53', at);
+    count++;
+    at = next;
   }
   throw badRuns('no terminating zero byte', at);
+}
+
+/** A run list as one object per run (for builders, tests and the few short lists of $MFT). */
+export function runObjects(list: RunList): DataRun[] {
+  const runs: DataRun[] = [];
+  for (let i = 0; i < list.count; i++) {
+    const lcn = list.lcn[i]!;
+    runs.push({ vcn: list.vcn[i]!, lcn: lcn < 0 ? null : lcn, length: list.vcn[i + 1]! - list.vcn[i]! });
+  }
+  return runs;
+}
+
+/**
+ * Decodes the run list in `buf[start..end)` into one object per run; the same checks
+ * and errors as decodeRunList.
+ */
+export function decodeDataRuns(buf: Uint8Array, start: number, end: number, startVcn = 0, clusterCount = Infinity): DataRun[] {
+  return runObjects(decodeRunList(buf, start, end, startVcn, clusterCount));
 }
 
 function byteSize(value: number, signed: boolean): number {

@@ -14,7 +14,7 @@ import { SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
 import { decodeRecord, type DecodedAttribute } from './record-decoder.js';
 import { AttributeType } from './attributes/attribute-header.js';
 import { decodeAttributeList, MAX_ATTRIBUTE_LIST_BYTES } from './attributes/x20-attribute-list.js';
-import type { DataRun } from './data-runs.js';
+import { runObjects, type DataRun } from './data-runs.js';
 
 export interface MftLayout {
   source: BlockSource;
@@ -135,7 +135,7 @@ function locateInVolume(source: BlockSource, geometry: NtfsGeometry): MftLayout 
     if (listAttr.value) listBytes = listAttr.value;
     else {
       if (listAttr.dataSize > MAX_ATTRIBUTE_LIST_BYTES) throw badMft(source, `$MFT attribute list of ${listAttr.dataSize} bytes is implausible`, { record: 0 });
-      listBytes = readExtents(source, runsToExtents(source, listAttr.runs!, clusterSize, listAttr.dataSize, '$MFT $ATTRIBUTE_LIST'), listAttr.dataSize);
+      listBytes = readExtents(source, runsToExtents(source, runObjects(listAttr.runList!), clusterSize, listAttr.dataSize, '$MFT $ATTRIBUTE_LIST'), listAttr.dataSize);
     }
     const seen = new Set<number>([0]);
     for (const item of decodeAttributeList(listBytes)) {
@@ -161,7 +161,7 @@ function locateInVolume(source: BlockSource, geometry: NtfsGeometry): MftLayout 
   if (bitmapAttr) {
     if (bitmapAttr.value) bitmap = bitmapAttr.value;
     else if (bitmapAttr.dataSize <= MAX_BITMAP_BYTES) {
-      bitmap = readExtents(source, runsToExtents(source, bitmapAttr.runs!, clusterSize, bitmapAttr.dataSize, '$MFT $BITMAP'), bitmapAttr.dataSize);
+      bitmap = readExtents(source, runsToExtents(source, runObjects(bitmapAttr.runList!), clusterSize, bitmapAttr.dataSize, '$MFT $BITMAP'), bitmapAttr.dataSize);
     }
   }
   if (!bitmap) warnings.push({ code: ErrorCode.BAD_MFT, message: '$MFT has no usable $BITMAP; every record is read', context: { record: 0 } });
@@ -169,7 +169,7 @@ function locateInVolume(source: BlockSource, geometry: NtfsGeometry): MftLayout 
 }
 
 function collectRuns(pieces: readonly DecodedAttribute[]): DataRun[] {
-  return [...pieces].sort((a, b) => a.startVcn - b.startVcn).flatMap((p) => p.runs ?? []);
+  return [...pieces].sort((a, b) => a.startVcn - b.startVcn).flatMap((p) => (p.runList ? runObjects(p.runList) : []));
 }
 
 function sumRunBytes(runs: readonly DataRun[], clusterSize: number): number {

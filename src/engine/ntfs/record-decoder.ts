@@ -8,7 +8,7 @@ import { DiskkitError, ErrorCode } from '../errors.js';
 import { applyFixups, FixupStatus } from './fixup.js';
 import { MftRecordHeader, SIGNATURE_FILE, referenceRecord, referenceSequence } from './mft-record.js';
 import { AttributeHeader, AttributeType, MIN_NON_RESIDENT_LENGTH, MIN_RESIDENT_LENGTH, NonResidentHeader, ResidentHeader, decodeUtf16Name } from './attributes/attribute-header.js';
-import { decodeDataRuns, type DataRun } from './data-runs.js';
+import { decodeRunList, type RunList } from './data-runs.js';
 import { readU16LE, readU32LE, readU64LE } from '../binary.js';
 
 export interface DecodedAttribute {
@@ -22,7 +22,8 @@ export interface DecodedAttribute {
   value?: Uint8Array;
   startVcn: number;
   lastVcn: number;
-  runs?: DataRun[];
+  /** Non-resident only: the decoded run list (typed arrays, no object per run). */
+  runList?: RunList;
   dataSize: number;
   allocatedSize: number;
   /** Non-resident only: bytes written so far; past it the stream reads as zeros. */
@@ -114,15 +115,15 @@ export function decodeAttribute(body: Uint8Array, clusterCount: number, recordNu
   const runsOffset = readU16LE(body, NR.runsOffset.offset);
   const startVcn = readU64LE(body, NR.startVcn.offset);
   if (runsOffset < MIN_NON_RESIDENT_LENGTH || runsOffset > length) throw corrupt('run list offset outside the attribute', { ...where, offset });
-  let runs: DataRun[];
+  let runList: RunList;
   try {
-    runs = decodeDataRuns(body, runsOffset, length, startVcn, clusterCount);
+    runList = decodeRunList(body, runsOffset, length, startVcn, clusterCount);
   } catch (error) {
     if (error instanceof DiskkitError) throw new DiskkitError(error.code, error.message, { context: { ...error.context, ...where } });
     throw error;
   }
   return {
-    type, name, flags, id, nonResident: true, startVcn, lastVcn: readU64LE(body, NR.lastVcn.offset), runs,
+    type, name, flags, id, nonResident: true, startVcn, lastVcn: readU64LE(body, NR.lastVcn.offset), runList,
     dataSize: readU64LE(body, NR.dataSize.offset), allocatedSize: readU64LE(body, NR.allocatedSize.offset),
     initializedSize: readU64LE(body, NR.initializedSize.offset), compressionUnit: readU16LE(body, NR.compressionUnit.offset),
   };

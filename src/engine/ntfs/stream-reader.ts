@@ -98,21 +98,22 @@ class NonResidentStream implements StreamSource {
     this.initialized = Math.min(first.initializedSize, first.dataSize);
     if (!Number.isSafeInteger(this.size) || this.size < 0) throw corrupt(`stream claims an impossible size (${this.size})`);
     let total = 0;
-    for (const p of pieces) total += p.runs?.length ?? 0;
+    for (const p of pieces) total += p.runList?.count ?? 0;
     this.runVcn = new Float64Array(total + 1);
     this.runLcn = new Float64Array(total);
     let n = 0;
     let vcn = 0;
     let sparse = false;
+    // Piece by piece (one per extension record), copied whole: no work per run here.
     for (const p of pieces) {
       if (p.startVcn !== vcn) throw corrupt(`stream pieces are not contiguous (VCN ${p.startVcn}, expected ${vcn})`, { vcn: p.startVcn });
-      for (const r of p.runs ?? []) {
-        this.runVcn[n] = r.vcn;
-        this.runLcn[n] = r.lcn ?? -1;
-        if (r.lcn === null) sparse = true;
-        vcn = r.vcn + r.length;
-        n++;
-      }
+      const list = p.runList;
+      if (list === undefined || list.count === 0) continue;
+      this.runVcn.set(list.vcn.subarray(0, list.count), n);
+      this.runLcn.set(list.lcn.subarray(0, list.count), n);
+      if (list.sparse) sparse = true;
+      vcn = list.vcn[list.count]!;
+      n += list.count;
     }
     this.count = n;
     this.runVcn[n] = vcn;
