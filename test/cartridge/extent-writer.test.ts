@@ -49,27 +49,30 @@ describe('extent writer', () => {
   for (const [name, compression] of [['lz4', Compression.LZ4], ['zstd', Compression.ZSTD]] as const) {
     it(`${name}: a large file written with the compression worker reads back and is the same image as one written on one thread`, async () => {
       const data = mixedFile();
-      // The first write may finish on the main thread alone while the worker starts (it takes queued jobs as it can).
-      await writeImage(data, compression, '2');
-      const before = codecPoolCounts.workerJobs;
-      const parallel = await writeImage(data, compression, '2');
-      if (threadBudget() > 1) expect(codecPoolCounts.workerJobs).toBeGreaterThan(before);
       const single = await writeImage(data, compression, '1');
-      expect(Buffer.compare(parallel, single)).toBe(0);
+      // The worker takes queued jobs as it can: while it starts, or when a loaded machine
+      // deschedules it, a whole write may finish on the main thread. So write until it has
+      // taken a job (at most 20 writes); every image must be the one-thread image.
+      const before = codecPoolCounts.workerJobs;
+      for (let i = 0; i < 20 && codecPoolCounts.workerJobs === before; i++) {
+        expect(Buffer.compare(await writeImage(data, compression, '2'), single)).toBe(0);
+      }
+      if (threadBudget() > 1) expect(codecPoolCounts.workerJobs).toBeGreaterThan(before);
     });
   }
 
   it('lz4: a thread whose codec differs (C library vs lz4-block.ts) leaves the job to the queueing thread, so the image is still the same as on one thread', async () => {
     const data = mixedFile();
     const withC = await writeImage(data, Compression.LZ4, '1');
-    await writeImage(data, Compression.LZ4, '2'); // the worker is up and taking jobs
     forceLz4Backend('js'); // this thread only: the worker keeps the C library
     try {
-      const before = codecPoolCounts.rerunJobs;
-      const parallel = await writeImage(data, Compression.LZ4, '2');
-      if (threadBudget() > 1) expect(codecPoolCounts.rerunJobs).toBeGreaterThan(before);
       const single = await writeImage(data, Compression.LZ4, '1');
-      expect(Buffer.compare(parallel, single)).toBe(0);
+      // Until the worker has taken a job (see above), at most 20 writes, each the one-thread image.
+      const before = codecPoolCounts.rerunJobs;
+      for (let i = 0; i < 20 && codecPoolCounts.rerunJobs === before; i++) {
+        expect(Buffer.compare(await writeImage(data, Compression.LZ4, '2'), single)).toBe(0);
+      }
+      if (threadBudget() > 1) expect(codecPoolCounts.rerunJobs).toBeGreaterThan(before);
       // The two codecs write different (equally valid) blocks: a mixed image would differ from both.
       expect(Buffer.compare(single, withC)).not.toBe(0);
     } finally {
