@@ -7,7 +7,7 @@ import { codecPoolCounts } from '../../src/engine/cartridge/codec-pool.js';
 import { decodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
 import { BTree } from '../../src/engine/cartridge/btree.js';
 import { PageType } from '../../src/engine/cartridge/page.js';
-import { Compression } from '../../src/engine/cartridge/superblock.js';
+import { Compression, type CompressionId } from '../../src/engine/cartridge/superblock.js';
 import { forceLz4Backend, lz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
@@ -29,9 +29,9 @@ function sample(): Uint8Array {
   return data;
 }
 
-function writeImage(data: Uint8Array, passphrase?: string): string {
+function writeImage(data: Uint8Array, passphrase?: string, compression: CompressionId = Compression.LZ4): string {
   const path = nextPath();
-  const store = CartridgeStore.create(path, { compression: Compression.LZ4, passphrase });
+  const store = CartridgeStore.create(path, { compression, passphrase });
   store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
   store.commit();
   store.close();
@@ -193,11 +193,7 @@ describe('read-ahead jobs read their own stored bytes', () => {
 describe('uncompressed extents', () => {
   it('returns the same bytes whatever the read size, zeroes holes and the tail, and reports a damaged extent, writing nothing past the read', () => {
     const data = sample();
-    const path = nextPath();
-    const store = CartridgeStore.create(path, { compression: Compression.NONE });
-    store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
-    store.commit();
-    store.close();
+    const path = writeImage(data, undefined, Compression.NONE);
     const { records, pageSize } = extentRecords(path);
     // Extent-sized reads, odd sizes and one read across everything: the same bytes.
     for (const chunk of [mib, 65536, 777_777, 13 * mib]) expect(Buffer.compare(readInOrder(path, chunk), data), `chunk ${chunk}`).toBe(0);
@@ -273,11 +269,7 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
   for (const v of variants) {
     it(`${v.name}: the same bytes as the file, a view exactly where one extent holds the whole range`, () => {
       const data = sample();
-      const path = nextPath();
-      const store = CartridgeStore.create(path, { compression: v.compression, passphrase: v.passphrase });
-      store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
-      store.commit();
-      store.close();
+      const path = writeImage(data, v.passphrase, v.compression);
       const { records } = v.passphrase ? { records: null } : extentRecords(path);
       if (v.js) forceLz4Backend('js');
       for (const chunk of [256 << 10, 777_777]) {
@@ -300,11 +292,7 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
 
   it('never lends a view of a damaged extent: the view call is E_CHECKSUM naming it, and reading goes on past it', () => {
     const data = sample();
-    const path = nextPath();
-    const store = CartridgeStore.create(path, { compression: Compression.NONE });
-    store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
-    store.commit();
-    store.close();
+    const path = writeImage(data, undefined, Compression.NONE);
     const { records, pageSize } = extentRecords(path);
     const target = records.find((r) => r.offset === 4 * mib)!;
     flipByte(path, target.record.address * pageSize + 777, 0x80);
