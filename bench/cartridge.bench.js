@@ -236,13 +236,15 @@ async function smallFiles(log, shm) {
   // The floor's list of what to create (paths, sizes, mtimes), made here untimed: it writes from memory.
   const manifestFile = join(shm, 'small-manifest.json');
   execFileSync(node, [bare, 'manifest', tree, manifestFile]);
-  const [outZstd, outNone, xSqlar, unsquash, unzipOut, bareWrite] = alternate([
+  const [outZstd, outNone, xSqlar, unsquash, unzipOut, bareWrite, bareWrite2] = alternate([
     (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('zstd')}:/`, out('cz', r)] }),
     (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('none')}:/`, out('cn', r)] }),
     (r) => ({ ...shell(`mkdir ${q(out('sx', r))} && cd ${q(out('sx', r))} && sqlite3 ${q(join(shm, 'z.sqlar'))} -Ax`) }),
     (r) => ({ cmd: 'unsquashfs', args: ['-q', '-n', '-d', out('us', r), join(shm, 'z.sqfs')] }),
     (r) => ({ cmd: 'unzip', args: ['-q', join(shm, 'd.zip'), '-d', out('uz', r)] }),
     (r) => ({ cmd: node, args: [bare, 'write', manifestFile, out('bw', r)] }),
+    // diskkit writes on two threads (the main one and a host-write worker): the same floor on two.
+    (r) => ({ cmd: node, args: [bare, 'write2', manifestFile, out('b2', r)] }),
   ]);
   // The copies must be whole: compare one extracted tree with the host tree.
   const diff = spawnSync('diff', ['-r', tree, out('cz', 0)], { encoding: 'utf8' });
@@ -268,10 +270,11 @@ ${row('`sqlite3 A.sqlar -Ax`', xSqlar)}
 ${row('`unsquashfs -d OUT S.sqfs`', unsquash)}
 ${row('`unzip -d OUT D.zip`', unzipOut)}
 ${row('floor: bare Node creating the same files from memory (sizes, mtimes; open/write/futimes/close, one thread)', bareWrite)}
+${row('floor on two threads, as diskkit writes (main + one worker thread started at once, taking directories in turn)', bareWrite2)}
 
 - In, zstd cartridge: ${ratio(sqlarZ.wall, cartZstd.wall)} the speed of \`sqlite3 -Ac\` (target ≥ 3×); \`mkfs --from\` ${ratio(sqlarZ.wall, fromZstd.wall)}.
 - In, uncompressed cartridge: ${ratio(sqlarStored.wall, cartNone.wall)} the speed of a stored sqlar (target ≥ 1×).
-- Against the bare-Node floor (same process start-up): in, uncompressed ${ratio(cartNone.wall, bareRead.wall)} of its wall time (CPU ${ratio(cartNone.cpu, bareRead.cpu)}); out, uncompressed ${ratio(outNone.wall, bareWrite.wall)} (CPU ${ratio(outNone.cpu, bareWrite.cpu)}), zstd ${ratio(outZstd.wall, bareWrite.wall)} (CPU ${ratio(outZstd.cpu, bareWrite.cpu)}).
+- Against the bare-Node floor (same process start-up): in, uncompressed ${ratio(cartNone.wall, bareRead.wall)} of its wall time (CPU ${ratio(cartNone.cpu, bareRead.cpu)}); out, uncompressed ${ratio(outNone.wall, bareWrite.wall)} (CPU ${ratio(outNone.cpu, bareWrite.cpu)}), zstd ${ratio(outZstd.wall, bareWrite.wall)} (CPU ${ratio(outZstd.cpu, bareWrite.cpu)}); against the two-thread floor (diskkit's thread count), uncompressed ${ratio(outNone.wall, bareWrite2.wall)} of its wall time (CPU ${ratio(outNone.cpu, bareWrite2.cpu)}), zstd ${ratio(outZstd.wall, bareWrite2.wall)}; the two-thread floor itself runs at ${ratio(xSqlar.wall, bareWrite2.wall)} the speed of \`sqlite3 -Ax\` and ${ratio(unsquash.wall, bareWrite2.wall)} that of \`unsquashfs\`.
 - Size: zstd cartridge ${mb(sizes.zstd)} (\`--from\`: ${mb(sizes.from)}) vs sqlar ${mb(sizes.sqlar)}: ${ratio(sizes.zstd, sizes.sqlar)} (target ≤ 1×); uncompressed ${mb(sizes.none)} vs stored sqlar ${mb(sizes.stored)}; zip ${mb(sizes.zip)} (stored ${mb(sizes.zip0)}); squashfs ${mb(sizes.sqfs)}.
 - Out: ${ratio(xSqlar.wall, outZstd.wall)} the speed of \`sqlite3 -Ax\` (target ≥ 1.5×), ${ratio(unsquash.wall, outZstd.wall)} that of \`unsquashfs\` (target ≥ 1×), ${ratio(unzipOut.wall, outZstd.wall)} that of \`unzip\`.
 `;

@@ -56,6 +56,16 @@ export interface WriteFailure {
   context?: Record<string, unknown>;
 }
 
+/**
+ * Worker → main thread, once, when it has the control words: it can take batches. Until
+ * then the main thread keeps its posted batches and writes them itself when it waits for
+ * room (a worker takes tens of milliseconds to start, and a batch it has been sent is
+ * freed only by its reply).
+ */
+export interface ReadyReply {
+  ready: true;
+}
+
 /** Worker → main thread: the worker is done with a batch (it claimed no further file of it). */
 export interface BatchReply {
   batch: number;

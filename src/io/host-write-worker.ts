@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { DiskkitError } from '../engine/errors.js';
 import { writeHostFile } from './host-file-write.js';
-import { BATCH_HEADER_BYTES, BatchHeader, Control, type BatchMessage, type BatchReply, type StartMessage, type WriteFailure } from './host-write-protocol.js';
+import { BATCH_HEADER_BYTES, BatchHeader, Control, type BatchMessage, type BatchReply, type ReadyReply, type StartMessage, type WriteFailure } from './host-write-protocol.js';
 
 let control: Int32Array | null = null;
 const buffers: SharedArrayBuffer[] = [];
@@ -54,6 +54,7 @@ function writeBatch(message: BatchMessage): BatchReply {
 parentPort?.on('message', (message: BatchMessage | StartMessage) => {
   if ('control' in message) {
     control = new Int32Array(message.control);
+    parentPort!.postMessage({ ready: true } satisfies ReadyReply);
     return;
   }
   parentPort!.postMessage(writeBatch(message));

@@ -73,6 +73,17 @@ export function childrenRange(parentId: number): { from: Uint8Array; to: Uint8Ar
 /** The root directory's own entry: parent 0, empty name (§7.2). */
 export const ROOT_ENTRY_KEY = new Uint8Array(8);
 
+/**
+ * A name's UTF-8 bytes as a string. Nearly every name is ASCII, which is its own UTF-8:
+ * one code unit per byte is several times cheaper than TextDecoder (whose decode cost
+ * a listing of 10,000 entries more than the rest of a key's decoding).
+ */
+function decodeName(bytes: Uint8Array): string {
+  let any = 0;
+  for (let i = 0; i < bytes.length; i++) any |= bytes[i]!;
+  return any < 0x80 ? String.fromCharCode.apply(null, bytes as unknown as number[]) : decoder.decode(bytes);
+}
+
 export function decodeCatalogKey(key: Uint8Array): { parentId: number; name: string } {
   if (key.length === 8 && readU64BE(key, 0) === 0) return { parentId: 0, name: '' };
   if (key.length < 9 || key.length > 8 + MAX_NAME_BYTES) {
@@ -80,7 +91,7 @@ export function decodeCatalogKey(key: Uint8Array): { parentId: number; name: str
   }
   let name: string;
   try {
-    name = decoder.decode(key.subarray(8));
+    name = decodeName(key.subarray(8));
   } catch {
     throw new DiskkitError(ErrorCode.CORRUPT, 'catalog name is not UTF-8', { context: { parentId: readU64BE(key, 0) } });
   }

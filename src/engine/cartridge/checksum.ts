@@ -10,11 +10,15 @@ import { DiskkitError, ErrorCode } from '../errors.js';
 /**
  * CRC-32 of large inputs (extents) through @node-rs/crc32 (PCLMULQDQ/SIMD): about 0.085
  * CPU s per GiB here against 0.2 for zlib's, which was a fifth of a 1 GiB copy out.
- * Loaded on the first input of NATIVE_CRC_MIN_BYTES (its loader costs 5-8 ms of CPU,
- * more than a command that checks only pages would save); zlib's when it is missing
- * (an optional dependency). Both compute the same CRC-32 (IEEE, as the format says).
+ * Loaded once ZLIB_LARGE_BYTES of inputs of NATIVE_CRC_MIN_BYTES or more have gone
+ * through zlib's: its loader costs 8-12 ms of CPU, which the faster CRC pays back only
+ * after about 90 MB (a cp -r of 10,000 small files checks 30 MB of packs, and loaded it
+ * on the first pack). zlib's throughout when it is missing (an optional dependency).
+ * Both compute the same CRC-32 (IEEE, as the format says).
  */
 const NATIVE_CRC_MIN_BYTES = 64 * 1024;
+const ZLIB_LARGE_BYTES = 32 * 1024 * 1024;
+let zlibLargeBytes = 0;
 type Crc32 = (data: Uint8Array, value?: number) => number;
 let nativeCrc32: Crc32 | null | undefined;
 
@@ -35,7 +39,12 @@ export function largeCrc32Backend(): 'simd' | 'zlib' {
 }
 
 function crc32(data: Uint8Array, value: number): number {
-  return data.length >= NATIVE_CRC_MIN_BYTES ? largeCrc32()(data, value) >>> 0 : zlibCrc32(data, value);
+  if (data.length < NATIVE_CRC_MIN_BYTES) return zlibCrc32(data, value);
+  if (nativeCrc32 === undefined && zlibLargeBytes < ZLIB_LARGE_BYTES) {
+    zlibLargeBytes += data.length;
+    return zlibCrc32(data, value);
+  }
+  return largeCrc32()(data, value) >>> 0;
 }
 
 export const ChecksumAlgorithm = { CRC32: 1, SHA256: 2 } as const;
