@@ -73,7 +73,7 @@ export class HostWriteQueue<T> {
   private worker: Worker | null = null;
   private workerFailed = false;
   /** The worker has said it can take batches (ReadyReply). */
-  private workerReady = false;
+  private ready = false;
   private control: Int32Array | null = null;
   private wake: (() => void) | null = null;
   private readonly onExit = (): void => this.stopWorkerNow();
@@ -103,6 +103,11 @@ export class HostWriteQueue<T> {
       this.workerFailed = true;
       return false;
     }
+  }
+
+  /** The worker has started and takes batches (until then this thread writes every file). */
+  get workerReady(): boolean {
+    return this.ready && this.worker !== null;
   }
 
   /**
@@ -235,7 +240,7 @@ export class HostWriteQueue<T> {
       this.finishHere(slot);
       return;
     }
-    if (this.workerReady) this.send(slot);
+    if (this.ready) this.send(slot);
   }
 
   /** Hands the posted batch `slot` to the worker (its reply frees it). */
@@ -258,7 +263,7 @@ export class HostWriteQueue<T> {
   /** The worker can take batches: the posted ones this thread has not written go to it. */
   private onReady(): void {
     if (!this.worker) return;
-    this.workerReady = true;
+    this.ready = true;
     for (const slot of this.posted.slice()) {
       if (slot.sent) continue;
       if (Atomics.load(slot.header, BatchHeader.CURSOR) < slot.paths.length) this.send(slot);

@@ -26,8 +26,9 @@ function bytesOf(i: number): Buffer {
   return b;
 }
 
-async function queueFiles(queue: HostWriteQueue<number>, dir: string, count: number): Promise<void> {
+async function queueFiles(queue: HostWriteQueue<number>, dir: string, count: number, beforeFile?: (i: number) => void): Promise<void> {
   for (let i = 0; i < count; i++) {
+    beforeFile?.(i);
     const bytes = bytesOf(i);
     let view = queue.space(bytes.length);
     if (view === null) {
@@ -39,21 +40,33 @@ async function queueFiles(queue: HostWriteQueue<number>, dir: string, count: num
   }
 }
 
-describe.each([true, false])('host-write queue (worker: %s)', (withWorker) => {
+// 'late': the worker is started once 600 files are queued, so batches posted before it is
+// ready (written by this thread, or handed over part-written when it says it is ready) and
+// batches it takes from the start both occur in one run.
+describe.each([true, false, 'late'] as const)('host-write queue (worker: %s)', (withWorker) => {
   it('writes 1,500 files whole, with their times, and reports a refused one by its tag', async () => {
     const dir = join(work, `all-${withWorker}`);
-    mkdirSync(join(dir, 'f700'), { recursive: true }); // a directory where file 700 goes
+    // Directories where files 700 and 1200 go: refused whoever writes them.
+    mkdirSync(join(dir, 'f700'), { recursive: true });
+    mkdirSync(join(dir, 'f1200'), { recursive: true });
     const failed: number[] = [];
     let written = 0;
     const queue = new HostWriteQueue<number>({ written: (n) => (written += n), failed: (tag) => failed.push(tag) });
-    if (withWorker) expect(queue.startWorker()).toBe(true);
-    await queueFiles(queue, dir, 1500);
+    if (withWorker === true) {
+      expect(queue.startWorker()).toBe(true);
+      // Ready before the first file, so the worker takes batches from the start (a loaded machine starts a thread slowly).
+      for (let waited = 0; !queue.workerReady && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(queue.workerReady).toBe(true);
+    }
+    await queueFiles(queue, dir, 1500, withWorker === 'late' ? (i) => i === 600 && expect(queue.startWorker()).toBe(true) : undefined);
     await queue.drain();
     queue.close();
-    expect(failed).toEqual([700]);
-    expect(written).toBe(1499);
+    expect(failed.sort((a, b) => a - b)).toEqual([700, 1200]);
+    expect(written).toBe(1498);
+    // Nothing else in the directory: no stray or temporary file.
+    expect(readdirSync(dir).length).toBe(1500);
     for (let i = 0; i < 1500; i++) {
-      if (i === 700) continue;
+      if (i === 700 || i === 1200) continue;
       const path = join(dir, `f${i}`);
       // Times before the read (reading may move the access time).
       const st = statSync(path);
@@ -67,8 +80,8 @@ describe.each([true, false])('host-write queue (worker: %s)', (withWorker) => {
     const dir = join(work, `abort-${withWorker}`);
     mkdirSync(dir);
     const queue = new HostWriteQueue<number>({ written: () => {}, failed: () => {} });
-    if (withWorker) queue.startWorker();
-    await queueFiles(queue, dir, 800);
+    if (withWorker === true) queue.startWorker();
+    await queueFiles(queue, dir, 800, withWorker === 'late' ? (i) => i === 300 && void queue.startWorker() : undefined);
     await queue.abort();
     queue.close();
     const names = readdirSync(dir);
