@@ -147,8 +147,17 @@ export class HostWriteQueue<T> {
 
   /** Waits until space() can give a buffer again, writing queued files meanwhile. */
   async room(): Promise<void> {
+    let turned = false;
     while (!this.slots.some((s) => s.state === 'free') && this.slots.length >= BATCH_SLOTS) {
       if (this.posted.length === 0) return;
+      // A worker still starting says it is ready through the event loop, and a batch is
+      // posted from space() with no await after it: one turn here, or that message (and
+      // Ctrl-C) waited until the end of the copy and the worker wrote nothing.
+      if (this.worker && !this.ready && !turned) {
+        turned = true;
+        await new Promise(setImmediate);
+        continue;
+      }
       // The oldest batch with files nobody has claimed: when the worker holds the last files
       // of the oldest one, this thread writes a later batch's rather than wait idle.
       const open = this.posted.find((s) => Atomics.load(s.header, BatchHeader.CURSOR) < s.paths.length);
