@@ -89,3 +89,30 @@ describe.each([true, false, 'late'] as const)('host-write queue (worker: %s)', (
     for (const name of names) expect(readFileSync(join(dir, name)).equals(bytesOf(Number(name.slice(1)))), name).toBe(true);
   });
 });
+
+describe('host-write queue start-up', () => {
+  it('hears the worker say it is ready while the caller waits only in room(), as cp out does', async () => {
+    const dir = join(work, 'ready');
+    mkdirSync(dir);
+    const queue = new HostWriteQueue<number>({ written: () => {}, failed: () => {} });
+    expect(queue.startWorker()).toBe(true);
+    const bytes = Buffer.alloc(3000, 1);
+    // Files of 3,000 bytes never fill a batch exactly, so add() never posts: every batch is
+    // posted from space(), and room() is the only place this loop gives the event loop a turn.
+    const deadline = Date.now() + 30_000;
+    for (let i = 0; !queue.workerReady && Date.now() < deadline; i++) {
+      let view = queue.space(bytes.length);
+      if (view === null) {
+        await queue.room();
+        view = queue.space(bytes.length)!;
+      }
+      view.set(bytes);
+      queue.add(join(dir, `f${i % 2000}`), bytes.length, Number.NaN, Number.NaN, i);
+    }
+    const ready = queue.workerReady;
+    await queue.drain();
+    queue.close();
+    expect(ready).toBe(true);
+    for (const name of readdirSync(dir)) expect(readFileSync(join(dir, name)).equals(bytes), name).toBe(true);
+  });
+});
