@@ -34,7 +34,11 @@ export interface BatchMessage {
   /** The batch's buffer, sent the first time this batch slot is used (the worker keeps it). */
   buffer?: SharedArrayBuffer;
   count: number;
-  paths: string[];
+  /**
+   * The files' host paths joined by NUL, which no host path holds: one string clones in a
+   * fraction of the time of an array of hundreds (a post per batch showed in cp -r profiles).
+   */
+  paths: string;
   /** count + 1 offsets into the data area: file i is [offsets[i], offsets[i + 1]). */
   offsets: Int32Array;
   /** atimeMs, mtimeMs per file (NaN: none). */

@@ -258,7 +258,7 @@ export class HostWriteQueue<T> {
     const message: BatchMessage = {
       batch: slot.index,
       count: slot.paths.length,
-      paths: slot.paths,
+      paths: slot.paths.join('\0'),
       offsets: Int32Array.from(slot.offsets),
       times: Float64Array.from(slot.times),
     };

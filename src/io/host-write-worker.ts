@@ -6,7 +6,7 @@
  * thread can stop it without ever leaving a file half written (see the queue's exit hook).
  */
 import { parentPort } from 'node:worker_threads';
-import { DiskkitError } from '../engine/errors.js';
+import { DiskkitError, ErrorCode } from '../engine/errors.js';
 import { writeHostFile } from './host-file-write.js';
 import { BATCH_HEADER_BYTES, BatchHeader, Control, type BatchMessage, type BatchReply, type ReadyReply, type StartMessage, type WriteFailure } from './host-write-protocol.js';
 
@@ -26,6 +26,7 @@ function writeBatch(message: BatchMessage): BatchReply {
   const data = new Uint8Array(buffer, BATCH_HEADER_BYTES);
   const ctl = control!;
   const reply: BatchReply = { batch: message.batch, written: 0, bytes: 0, failures: [] };
+  const paths = message.paths.split('\0');
   for (;;) {
     // BUSY before ABORT is read: the main thread sets ABORT, then waits for BUSY to fall.
     Atomics.store(ctl, Control.BUSY, 1);
@@ -37,7 +38,9 @@ function writeBatch(message: BatchMessage): BatchReply {
     const from = message.offsets[i]!;
     const to = message.offsets[i + 1]!;
     try {
-      writeHostFile(message.paths[i]!, data.subarray(from, to), message.times[2 * i]!, message.times[2 * i + 1]!);
+      // A path holding NUL would shift every later one: no file of such a batch is written under another's name.
+      if (paths.length !== message.count) throw new DiskkitError(ErrorCode.BAD_NAME, 'a host path in this batch holds NUL; not written', { context: { index: i } });
+      writeHostFile(paths[i]!, data.subarray(from, to), message.times[2 * i]!, message.times[2 * i + 1]!);
       reply.written++;
       reply.bytes += to - from;
     } catch (error) {
