@@ -209,7 +209,7 @@ describe('mft index with several sources', () => {
     expect(seen).toEqual([{ extraCaCerts: null, probe: 'kept' }, { extraCaCerts: null, probe: 'kept' }]);
   });
 
-  it('hands the sources out largest first, and still reports and writes them in the order given', async () => {
+  it('with --out-dir hands the sources out largest first (the combined stream in their order), and still reports and writes them in the order given', async () => {
     const jobs = join(dir, 'handed-out.txt');
     const big = join(dir, 'big.mft');
     // The built dump padded with unused records: larger than the shipped one, which is larger than the built one.
@@ -225,6 +225,13 @@ describe('mft index with several sources', () => {
     const summary = JSON.parse(r.stdout) as FleetJson;
     expect(summary.sources.map((s) => s.source)).toEqual(sources);
     expect(readFileSync(join(dir, 'out-order', 'small.mft.jsonl'), 'utf8')).toBe(await single(SHIPPED));
+    // The combined stream copies each source's rows once the sources before it are done: they are handed out in order.
+    const combinedJobs = join(dir, 'handed-out-combined.txt');
+    const combined = await runCli(['mft', 'index', ...sources, '--jobs', '1'], {
+      env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_JOBS: combinedJobs },
+    });
+    expect(combined.exitCode, combined.stderr).toBe(0);
+    expect(readFileSync(combinedJobs, 'utf8').trim().split('\n')).toEqual(sources);
   });
 
   it('counts the lanes\' own CPU time (their start included) in the run\'s cpuSeconds', async () => {

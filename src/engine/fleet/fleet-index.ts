@@ -13,9 +13,11 @@
  * threads each pipeline may start (parse and format workers) come from one budget:
  * the cores, divided by the sources running at once.
  *
- * Sources are handed out from one queue, the largest first, so that a long source
- * does not start last and run alone while the other lanes idle; outputs and the
- * summary keep the sources' order.
+ * Sources are handed out from one queue. With --out-dir (or no output) the largest go
+ * first, so that a long source does not start last and run alone while the other
+ * lanes idle; the combined stream takes them in the sources' order, so that each
+ * source's rows are copied out while the rest are indexed. Outputs and the summary
+ * keep the sources' order.
  *
  * With --out-dir each source gets its own file there, written atomically by its
  * pipeline. Without it, each pipeline writes a private temporary file and the rows
@@ -256,7 +258,9 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
     const outcomes: SourceOutcome<MftIndexSummary>[] = await runSources(sources, {
       jobs: request.jobs,
       signal: stop.signal,
-      order: largestFirst(sources.map(sizeOf)),
+      // The combined stream copies a source's rows once every source before it is done:
+      // handed out in the sources' order, the copying overlaps the indexing of the rest.
+      order: stream ? undefined : largestFirst(sources.map(sizeOf)),
       onDone: (outcome, i) => {
         if (stream) pending.push(stream.finished(i, outcome.ok));
       },
