@@ -39,6 +39,16 @@ function loadQuickBundle(name, { useCache = true } = {}) {
   return { exports: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
 
+/** The quick bundle, or null when the build made none (tsc alone): cli.js then runs the command. */
+function quickBundleOrNull(name) {
+  try {
+    return loadQuickBundle(name);
+  } catch (error) {
+    if (error.code === 'ENOENT' || error.code === 'MODULE_NOT_FOUND') return null;
+    throw error;
+  }
+}
+
 async function main() {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -46,12 +56,12 @@ async function main() {
     process.stdout.write(JSON.parse(readFileSync(require.resolve('../package.json'), 'utf8')).version + '\n');
     return;
   }
-  // A plain `ls`, `info`, `fsck`, `compact`, `cp` or `cat` runs without the command tree (dist/quick-start.js says
+  // A plain `ls`, `info`, `fsck`, `compact`, `cp`, `cat` or `mkfs` runs without the command tree (dist/quick-start.js says
   // why), from one bundle per command group, each holding only its own commands; anything
   // else goes straight to cli.js without loading a bundle first.
   const command = args.find((arg) => !arg.startsWith('-'));
-  const bundle = command === 'fsck' ? 'quick-fsck' : command === 'ls' || command === 'info' ? 'quick-start' : command === 'compact' ? 'quick-compact' : command === 'cp' || command === 'cat' ? 'quick-cp' : null;
-  if (bundle !== null && (await loadQuickBundle(bundle).exports.runQuickly(args))) return;
+  const bundle = command === 'fsck' ? 'quick-fsck' : command === 'ls' || command === 'info' ? 'quick-start' : command === 'compact' ? 'quick-compact' : command === 'cp' || command === 'cat' ? 'quick-cp' : command === 'mkfs' ? 'quick-mkfs' : null;
+  if (bundle !== null && (await quickBundleOrNull(bundle)?.exports.runQuickly(args))) return;
   const { main: cliMain } = await import('../dist/cli.js');
   await cliMain(process.argv);
 }

@@ -35,14 +35,18 @@ const bin = root + 'bin/diskkit.js';
 // out (leftOut) stays in dist/, imported from there only if reached. A quick run must
 // never reach it: it would load second copies of the engine modules it imports
 // (errors, the format registry). Left out everywhere: ls --format's export (the quick
-// path hands options to commander) and the mkfs hooks (no quick command formats).
-const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-hook\.js$/];
+// path hands options to commander); the mkfs hooks everywhere but in quick-mkfs.
+const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/];
+const MKFS_HOOKS = /\/engine\/[a-z]+\/mkfs-hook\.js$/;
+const FSCK_HOOKS = /\/engine\/[a-z]+\/fsck-hook\.js$/;
 const BUNDLES = [
-  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
-  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp|cat)\.js$/] },
-  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp|cat|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
+  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp|cat|mkfs)\.js$/, MKFS_HOOKS] },
+  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp|cat|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
   // cat reads as cp out does (the same scan of a file's extents or reader).
-  { name: 'quick-cp', commands: ['cp', 'cat'], leftOut: [/\/commands\/(ls|info|fsck|compact)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-cp', commands: ['cp', 'cat'], leftOut: [/\/commands\/(ls|info|fsck|compact|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
+  // mkfs without --from: cp-in.js (the fill) stays out, with the cp and bulk-import code it loads.
+  { name: 'quick-mkfs', commands: ['mkfs'], leftOut: [/\/commands\/(ls|info|fsck|compact|cp|cat|cp-in)\.js$/, FSCK_HOOKS] },
 ];
 
 const distModules = (outfile, leftOut, builtinNames) => ({
@@ -191,7 +195,9 @@ function writeCodeCache(name, buildId) {
         ? images.filter((img) => img === cart).map((img) => ['compact', img])
         : name === 'quick-cp'
           ? images.flatMap((img) => [['cp', '-r', `${img}:/`, join(work, `out-${images.indexOf(img)}`)], ['cat', img === cart ? `${cart}:/a/b/file.txt` : `${img}:/UPPER.TXT`]]).concat(images.includes(cart) ? [['cp', join(tree, 'file.txt'), `${cart}:/copy.txt`]] : [])
-          : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
+          : name === 'quick-mkfs'
+            ? [['mkfs', join(work, 'floppy.img'), '--size', '1.44M', '-q'], ['mkfs', join(work, 'fat16.img'), '--size', '64M', '-q'], ['mkfs', join(work, 'fat32.img'), '--size', '32G', '-q'], ['mkfs', join(work, 'new.cart'), '--type', 'cartridge', '-q']]
+            : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const script = `
       const { writeFileSync } = require('node:fs');
       const { loadQuickBundle } = require(${JSON.stringify(bin)});

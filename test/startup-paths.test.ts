@@ -8,11 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, diskkitBytes } from './helpers/cli.js';
+import { BIN, diskkit, diskkitBytes } from './helpers/cli.js';
 import { LatencyHistogram } from '../src/io/scan-stats.js';
 
 const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
@@ -24,6 +24,23 @@ async function both(quick: string[], viaCommander: string[]): Promise<void> {
   expect(a.exitCode, `${quick.join(' ')}: ${text(a.stderr)}`).toBe(b.exitCode);
   expect(text(a.stdout)).toBe(text(b.stdout));
   expect(text(a.stderr)).toBe(text(b.stderr));
+}
+
+/**
+ * An mkfs argument list split into its options (each with its value) and its arguments,
+ * for the commander form `mkfs OPTIONS -- IMAGE [BLOCKS]` (the quick path leaves `--`
+ * to commander).
+ */
+function splitMkfsWords(words: string[]): { options: string[]; positional: string[] } {
+  const flags = new Set(['-C', '--invariant', '--force', '-q', '--json']);
+  const options: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (!words[i]!.startsWith('-')) positional.push(words[i]!);
+    else if (flags.has(words[i]!)) options.push(words[i]!);
+    else options.push(words[i]!, words[++i]!);
+  }
+  return { options, positional };
 }
 
 describe('plain ls without the command tree', () => {
@@ -156,8 +173,45 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('mkfs makes what the commander path makes: the same image bytes (--invariant), the same report; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // The same relative image name in two directories, so the reports name it alike.
+      const quickDir = join(dir, 'quick');
+      const commanderDir = join(dir, 'commander');
+      mkdirSync(quickDir);
+      mkdirSync(commanderDir);
+      const cases: string[][] = [
+        ['mkfs', 'floppy.img', '--size', '1.44M', '-n', 'BOOT', '--invariant'],
+        ['--json', 'mkfs', 'fat16.img', '--size', '64M', '--invariant'],
+        ['mkfs', 'fat32.img', '--size', '64M', '--type', 'fat32', '--cluster-size', '512', '--invariant', '-q'],
+        ['mkfs', '-C', '-F', '12', '-n', 'OLD', '-s', '4', '-r', '112', 'spelled.img', '1440', '--invariant'],
+        ['mkfs', 'new.cart', '--type', 'cartridge', '--compress', 'none', '--invariant'],
+        // Errors: a bad size, an existing image, cartridge options on FAT, a bad -F.
+        ['mkfs', 'bad.img', '--size', '32Q'],
+        ['mkfs', 'floppy.img', '--size', '1.44M'],
+        ['--json', 'mkfs', 'c.img', '--size', '1M', '--compress', 'zstd'],
+        ['mkfs', 'f.img', '1440', '-F', '13'],
+      ];
+      for (const args of cases) {
+        const at = args.indexOf('mkfs') + 1;
+        const { options, positional } = splitMkfsWords(args.slice(at));
+        const viaCommanderArgs = [...args.slice(0, at), ...options, '--', ...positional];
+        const [quick, viaCommander] = await Promise.all([diskkit(args, { cwd: quickDir }), diskkit(viaCommanderArgs, { cwd: commanderDir })]);
+        expect(quick.exitCode, `${args.join(' ')}: ${quick.stderr}`).toBe(viaCommander.exitCode);
+        expect(quick.stdout).toBe(viaCommander.stdout);
+        expect(quick.stderr).toBe(viaCommander.stderr);
+      }
+      expect(readdirSync(quickDir).sort()).toEqual(readdirSync(commanderDir).sort());
+      for (const name of readdirSync(quickDir)) expect(readFileSync(join(quickDir, name)).equals(readFileSync(join(commanderDir, name))), name).toBe(true);
+      expect(readdirSync(quickDir).length).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x'], ['cat'], ['cat', `${FAT12}:/UPPER.TXT`, `${FAT12}:/UPPER.TXT`], ['cat', '--bogus', `${FAT12}:/UPPER.TXT`]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x'], ['cat'], ['cat', `${FAT12}:/UPPER.TXT`, `${FAT12}:/UPPER.TXT`], ['cat', '--bogus', `${FAT12}:/UPPER.TXT`], ['mkfs'], ['mkfs', '/tmp/x.img', '--size'], ['mkfs', '/tmp/x.img', '1440', '2880']]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -180,6 +234,7 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-mkfs')).toBe('true');
   });
 
   it('a plain cat runs from the quick-cp bundle, without loading the command tree', async () => {
