@@ -3,7 +3,20 @@
 // loader, about a tenth of a plain `ls`'s start-up, which only commands that need the
 // command tree (dist/cli.js) pay.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, writeSync } = require('node:fs');
+
+/** Writes `text` to fd 1 whole (a pipe may take part of it, or ask to wait: EAGAIN); a closed reader (EPIPE) ends quietly. */
+function writeOut(text) {
+  let bytes = Buffer.from(text, 'utf8');
+  while (bytes.length > 0) {
+    try {
+      bytes = bytes.subarray(writeSync(1, bytes));
+    } catch (error) {
+      if (error.code === 'EPIPE') return;
+      if (error.code !== 'EAGAIN') throw error;
+    }
+  }
+}
 
 /**
  * Runs one quick-path bundle (scripts/bundle-quick-start.js): its text compiled with the
@@ -15,7 +28,8 @@ const { readFileSync } = require('node:fs');
  */
 function loadQuickBundle(name, { useCache = true } = {}) {
   const { Script } = require('node:vm');
-  const file = require.resolve(`../dist/${name}.bundle.cjs`);
+  // A path from __dirname, not require.resolve: the resolver's code would be compiled for this one call.
+  const file = require('node:path').join(__dirname, '..', 'dist', `${name}.bundle.cjs`);
   const text = readFileSync(file, 'utf8');
   const buildId = text.slice(text.lastIndexOf('\n') + 1);
   let cachedData;
@@ -53,7 +67,8 @@ async function main() {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // Answered before anything is loaded: start-up time is most of what a scripted call costs.
-    process.stdout.write(JSON.parse(readFileSync(require.resolve('../package.json'), 'utf8')).version + '\n');
+    // Written to fd 1 directly: process.stdout would load Node's stream modules first.
+    writeOut(JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')).version + '\n');
     return;
   }
   // A plain `ls`, `info`, `fsck`, `compact`, `cp`, `cat` or `mkfs` runs without the command tree (dist/quick-start.js says
