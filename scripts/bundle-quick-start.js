@@ -175,6 +175,15 @@ function writeNtfsDemo(path) {
   }
 }
 
+/**
+ * The cache file's first line: the build id, padded with spaces so that the cache data
+ * after it starts at a multiple of 8 bytes (V8 copies cache data that is not
+ * pointer-aligned before reading it; bin/diskkit.js reads the file into a fresh buffer).
+ */
+function cacheHeader(buildId) {
+  return buildId.padEnd(Math.ceil((buildId.length + 1) / 8) * 8 - 1) + '\n';
+}
+
 function fail(message) {
   console.error(`bundle-quick-start: ${message}`);
   process.exit(1);
@@ -220,7 +229,7 @@ function writeCodeCache(name, buildId) {
       const { exports: quick, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
       (async () => {
         for (const args of ${JSON.stringify(runs)}) if (!(await quick.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
-        writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(buildId + '\n')}, 'latin1'), script.createCachedData()]));
+        writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(cacheHeader(buildId))}, 'latin1'), script.createCachedData()]));
       })();`;
     const warm = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', cwd: work });
     if (warm.status !== 0) console.error(`bundle-quick-start: warning: no code cache for ${name} (warm-up run failed: ${warm.stderr.trim().split('\n').slice(-3).join(' ')})`);
