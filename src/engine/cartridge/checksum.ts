@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { crc32 as smallCrc32 } from '../crc32.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 
 /**
@@ -34,52 +35,9 @@ export function largeCrc32Backend(): 'simd' | 'zlib' {
   return largeCrc32() === zlibCrc32 ? 'zlib' : 'simd';
 }
 
-/**
- * The first TABLE_CRC_BUDGET bytes of small inputs a process checksums go through
- * tableCrc32 instead of zlib's: the first call of zlib.crc32 loads node:zlib and with
- * it Node's whole stream stack (about twenty modules, several ms of start-up), while
- * opening a cartridge and listing a directory checks a handful of 4 KiB pages (tens of
- * µs here). A command that checks more pages than that moves on to zlib's.
- */
-const TABLE_CRC_BUDGET = 256 * 1024;
-let tableCrcBytesLeft = TABLE_CRC_BUDGET;
-
+/** Inputs under NATIVE_CRC_MIN_BYTES: the table while the process is young (../crc32.ts says why), then zlib's. */
 function crc32(data: Uint8Array, value: number): number {
-  if (data.length >= NATIVE_CRC_MIN_BYTES) return largeCrc32()(data, value) >>> 0;
-  if (data.length <= tableCrcBytesLeft) {
-    tableCrcBytesLeft -= data.length;
-    return tableCrc32(data, value);
-  }
-  return zlibCrc32(data, value);
-}
-
-/** CRC-32 tables for slicing by 8 (table k: the CRC of a byte followed by k zero bytes), built on first use. */
-let crcTables: Int32Array | undefined;
-
-function crcTablesOnce(): Int32Array {
-  if (crcTables !== undefined) return crcTables;
-  const t = new Int32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) for (let k = 1, c = t[n]!; k < 8; k++) t[k * 256 + n] = c = t[c & 0xff]! ^ (c >>> 8);
-  return (crcTables = t);
-}
-
-/** CRC-32 (IEEE, reflected, as zlib.crc32: `value` continues an earlier CRC), eight bytes a step. */
-export function tableCrc32(data: Uint8Array, value = 0): number {
-  const t = crcTablesOnce();
-  const n = data.length;
-  let crc = ~value;
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const a = crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    crc = t[1792 + (a & 0xff)]! ^ t[1536 + ((a >>> 8) & 0xff)]! ^ t[1280 + ((a >>> 16) & 0xff)]! ^ t[1024 + (a >>> 24)]! ^ t[768 + data[i + 4]!]! ^ t[512 + data[i + 5]!]! ^ t[256 + data[i + 6]!]! ^ t[data[i + 7]!]!;
-  }
-  for (; i < n; i++) crc = t[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
+  return data.length >= NATIVE_CRC_MIN_BYTES ? largeCrc32()(data, value) >>> 0 : smallCrc32(data, value);
 }
 
 export const ChecksumAlgorithm = { CRC32: 1, SHA256: 2 } as const;
