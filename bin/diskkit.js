@@ -26,7 +26,7 @@ function writeOut(text) {
  * line) and V8 accepts it (same Node, same flags); otherwise the text is compiled as usual.
  * Returns the bundle's exports and whether V8 took the cache.
  */
-function loadQuickBundle(name, { useCache = true } = {}) {
+function loadQuickBundle(name, { useCache = true, variant = null } = {}) {
   // A path from __dirname, not require.resolve: the resolver's code would be compiled for this one call.
   const file = require('node:path').join(__dirname, '..', 'dist', `${name}.bundle.cjs`);
   // Both files go through one buffer (the text is copied into a string first): each 4 KiB
@@ -37,7 +37,7 @@ function loadQuickBundle(name, { useCache = true } = {}) {
   try {
     if (useCache) {
       try {
-        cacheFd = openSync(file.replace(/\.cjs$/, '.v8cache'), 'r');
+        cacheFd = openCache(file, variant);
       } catch {
         // No cache (not built yet, or removed): compile from the text.
       }
@@ -58,6 +58,44 @@ function loadQuickBundle(name, { useCache = true } = {}) {
   } finally {
     closeSync(textFd);
     if (cacheFd >= 0) closeSync(cacheFd);
+  }
+}
+
+/** The bundle's code cache for `variant` (one format's code only) when the build wrote one, else its whole one. */
+function openCache(file, variant) {
+  if (variant !== null) {
+    try {
+      return openSync(file.replace(/\.cjs$/, `.${variant}.v8cache`), 'r');
+    } catch {
+      // Not built for this variant: the whole cache.
+    }
+  }
+  return openSync(file.replace(/\.cjs$/, '.v8cache'), 'r');
+}
+
+/**
+ * The format an `ls`/`info` target's image most likely holds, from its first bytes: the
+ * name of the per-format code cache to try (scripts/bundle-quick-start.js). Only a hint: a
+ * wrong one (a partition table, IMAGE@SNAPSHOT, an unreadable file) costs compiling what
+ * that cache lacks, never a different result; the engine's probes decide the format.
+ */
+function formatHint(args) {
+  const target = args.filter((arg) => !arg.startsWith('-')).pop();
+  if (target === undefined) return null;
+  const colon = target.indexOf(':/');
+  const image = colon > 0 ? target.slice(0, colon) : target.endsWith(':') ? target.slice(0, -1) : target;
+  let fd = -1;
+  try {
+    fd = openSync(image, 'r');
+    const head = Buffer.alloc(16);
+    if (readSync(fd, head, 0, 16, 0) < 16) return null;
+    if (head.latin1Slice(0, 8) === 'DKCART\r\n') return 'cartridge';
+    if (head.latin1Slice(3, 11) === 'NTFS    ') return 'ntfs';
+    return 'fat';
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
 
@@ -83,9 +121,9 @@ function runQuickBundle(file, text, cachedData) {
 }
 
 /** The quick bundle, or null when the build made none (tsc alone): cli.js then runs the command. */
-function quickBundleOrNull(name) {
+function quickBundleOrNull(name, variant) {
   try {
-    return loadQuickBundle(name);
+    return loadQuickBundle(name, { variant });
   } catch (error) {
     if (error.code === 'ENOENT' || error.code === 'MODULE_NOT_FOUND') return null;
     throw error;
@@ -105,7 +143,7 @@ async function main() {
   // else goes straight to cli.js without loading a bundle first.
   const command = args.find((arg) => !arg.startsWith('-'));
   const bundle = command === 'fsck' ? 'quick-fsck' : command === 'ls' || command === 'info' ? 'quick-start' : command === 'compact' ? 'quick-compact' : command === 'cp' || command === 'cat' ? 'quick-cp' : command === 'mkfs' ? 'quick-mkfs' : null;
-  if (bundle !== null && (await quickBundleOrNull(bundle)?.exports.runQuickly(args))) return;
+  if (bundle !== null && (await quickBundleOrNull(bundle, bundle === 'quick-start' ? formatHint(args.slice(args.indexOf(command) + 1)) : null)?.exports.runQuickly(args))) return;
   const { main: cliMain } = await import('../dist/cli.js');
   await cliMain(process.argv);
 }

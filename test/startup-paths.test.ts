@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -226,8 +226,8 @@ describe('plain ls without the command tree', () => {
 });
 
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
-  const cacheUsed = async (bin: string, bundle: string) =>
-    (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
+  const cacheUsed = async (bin: string, bundle: string, variant: string | null = null) =>
+    (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}, { variant: ${JSON.stringify(variant)} }).cacheUsed))`], { reject: false })).stdout;
 
   it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
@@ -235,6 +235,9 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-mkfs')).toBe('true');
+    // ls and info also have one cache per format (bin/diskkit.js picks by the image's first bytes).
+    for (const format of ['fat', 'cartridge', 'ntfs']) expect(await cacheUsed(BIN, 'quick-start', format), format).toBe('true');
+    expect(existsSync(fileURLToPath(new URL('../dist/quick-start.bundle.ntfs.v8cache', import.meta.url)))).toBe(true);
   });
 
   it('a plain cat runs from the quick-cp bundle, without loading the command tree', async () => {
