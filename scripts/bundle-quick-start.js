@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Part of `npm run build` (after tsc): dist/quick-start.js and everything a plain `ls`,
-// `info`, `fsck`, `compact`, `cp` or `cat` loads, bundled into one file per command group (BUNDLES below). Each ESM
+// `info`, `fsck`, `compact`, `cp`, `cat` or `mkfs` loads, bundled into one file per command group (BUNDLES below). Each ESM
 // module costs Node a resolve, a read and a compile, and the quick path loads about
 // sixty of them: as one file it starts markedly faster (BENCHMARKS.md, Start-up).
 //   - The bundle is a CommonJS-style script (NAME.bundle.cjs) that bin/diskkit.js compiles
@@ -208,8 +208,11 @@ function fail(message) {
 /**
  * NAME.bundle.v8cache: the bundle's build id line, then V8's code cache of the bundle made
  * after warm-up runs of its commands (ls, info or fsck of the FAT12 fixture and of a small
- * Cartridge image; compact of the Cartridge image; cp and cat out of both and cp into the Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
- * far, and V8 takes it only from the same Node version and flags). Without it, or when V8
+ * Cartridge image, ls and info of the NTFS demo image too; compact of the Cartridge image;
+ * cp and cat out of both and cp into the Cartridge image; mkfs of FAT12, FAT16, FAT32 and
+ * Cartridge images) in a fresh `node` (the cache holds the bytecode of every function run so
+ * far, and V8 takes it only from the same Node version and flags); for ls and info also one
+ * cache per format (NAME.bundle.FORMAT.v8cache). Without it, or when V8
  * rejects it, bin/diskkit.js compiles the text as before: the cache only saves time.
  */
 function writeCodeCache(name, buildId) {

@@ -248,6 +248,19 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(r.stdout).toBe((await execa('node', [BIN, 'cat', '--', `${FAT12}:/UPPER.TXT`])).stdout);
   });
 
+  it('a plain mkfs runs from the quick-mkfs bundle; mkfs --from is left to commander', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-quick-mkfs-'));
+    try {
+      const taken = async (args: string[]) =>
+        (await execa('node', ['-e', `require(${JSON.stringify(BIN)}).loadQuickBundle('quick-mkfs').exports.runQuickly(${JSON.stringify(args)}).then((taken) => process.stderr.write(String(taken)))`], { reject: false })).stderr;
+      expect(await taken(['mkfs', join(dir, 'quick.img'), '--size', '1.44M', '-q'])).toBe('true');
+      expect(readFileSync(join(dir, 'quick.img')).length).toBe(1474560);
+      expect(await taken(['mkfs', join(dir, 'from.img'), '--from', dir])).toBe('false');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'diskkit-stale-cache-'));
     try {
