@@ -86,7 +86,9 @@ function formatHint(args) {
   const image = colon > 0 ? target.slice(0, colon) : target.endsWith(':') ? target.slice(0, -1) : target;
   let fd = -1;
   try {
-    fd = openSync(image, 'r');
+    // Non-blocking: a FIFO named as the image must not hold the start (its pread then fails, no hint).
+    const { O_RDONLY, O_NONBLOCK } = require('node:fs').constants;
+    fd = openSync(image, O_RDONLY | O_NONBLOCK);
     const head = Buffer.alloc(16);
     if (readSync(fd, head, 0, 16, 0) < 16) return null;
     if (head.latin1Slice(0, 8) === 'DKCART\r\n') return 'cartridge';
