@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Part of `npm run build` (after tsc): dist/quick-start.js and everything a plain `ls`,
-// `info`, `fsck`, `compact`, `cp` or `cat` loads, bundled into one file per command group (BUNDLES below). Each ESM
+// `info`, `fsck`, `compact`, `cp`, `cat` or `mkfs` loads, bundled into one file per command group (BUNDLES below). Each ESM
 // module costs Node a resolve, a read and a compile, and the quick path loads about
 // sixty of them: as one file it starts markedly faster (BENCHMARKS.md, Start-up).
 //   - The bundle is a CommonJS-style script (NAME.bundle.cjs) that bin/diskkit.js compiles
@@ -21,11 +21,12 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const dist = root + 'dist/';
@@ -35,14 +36,18 @@ const bin = root + 'bin/diskkit.js';
 // out (leftOut) stays in dist/, imported from there only if reached. A quick run must
 // never reach it: it would load second copies of the engine modules it imports
 // (errors, the format registry). Left out everywhere: ls --format's export (the quick
-// path hands options to commander) and the mkfs hooks (no quick command formats).
-const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/, /\/engine\/[a-z]+\/mkfs-hook\.js$/];
+// path hands options to commander); the mkfs hooks everywhere but in quick-mkfs.
+const COMMON_LEFT_OUT = [/\/commands\/ls-export\.js$/];
+const MKFS_HOOKS = /\/engine\/[a-z]+\/mkfs-hook\.js$/;
+const FSCK_HOOKS = /\/engine\/[a-z]+\/fsck-hook\.js$/;
 const BUNDLES = [
-  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
-  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp|cat)\.js$/] },
-  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp|cat)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-start', commands: ['ls', 'info'], leftOut: [/\/commands\/(fsck|compact|cp|cat|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
+  { name: 'quick-fsck', commands: ['fsck'], leftOut: [/\/commands\/(ls|info|compact|cp|cat|mkfs)\.js$/, MKFS_HOOKS] },
+  { name: 'quick-compact', commands: ['compact'], leftOut: [/\/commands\/(ls|info|fsck|cp|cat|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
   // cat reads as cp out does (the same scan of a file's extents or reader).
-  { name: 'quick-cp', commands: ['cp', 'cat'], leftOut: [/\/commands\/(ls|info|fsck|compact)\.js$/, /\/engine\/[a-z]+\/fsck-hook\.js$/] },
+  { name: 'quick-cp', commands: ['cp', 'cat'], leftOut: [/\/commands\/(ls|info|fsck|compact|mkfs)\.js$/, FSCK_HOOKS, MKFS_HOOKS] },
+  // mkfs without --from: cp-in.js (the fill) stays out, with the cp and bulk-import code it loads.
+  { name: 'quick-mkfs', commands: ['mkfs'], leftOut: [/\/commands\/(ls|info|fsck|compact|cp|cat|cp-in)\.js$/, FSCK_HOOKS] },
 ];
 
 const distModules = (outfile, leftOut, builtinNames) => ({
@@ -122,6 +127,8 @@ function bundle(outfile, commands, leftOut, builtinNames) {
     target: 'node20',
     packages: 'external',
     plugins: [distModules(outfile, [...COMMON_LEFT_OUT, ...leftOut], builtinNames)],
+    // The global `performance` (loads perf_hooks) replaced by a process.hrtime clock.
+    inject: [root + 'scripts/quick-performance.js'],
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
@@ -159,6 +166,40 @@ for (const { name, commands, leftOut } of BUNDLES) {
   writeCodeCache(name, buildId);
 }
 
+/** fixtures/ntfs/demo.ntfs.gz (made by fixtures/make-ntfs-fixtures.sh) unpacked to `path`; false when the fixture is absent. */
+function writeNtfsDemo(path) {
+  try {
+    writeFileSync(path, gunzipSync(readFileSync(join(root, 'fixtures', 'ntfs', 'demo.ntfs.gz'))));
+    return true;
+  } catch {
+    console.error('bundle-quick-start: warning: no NTFS image for the warm-up (fixtures/ntfs/demo.ntfs.gz)');
+    return false;
+  }
+}
+
+/**
+ * The cache file's first line: the build id, padded with spaces so that the cache data
+ * after it starts at a multiple of 8 bytes (V8 copies cache data that is not
+ * pointer-aligned before reading it; bin/diskkit.js reads the file into a fresh buffer).
+ */
+function cacheHeader(buildId) {
+  return buildId.padEnd(Math.ceil((buildId.length + 1) / 8) * 8 - 1) + '\n';
+}
+
+/** Runs `runs` through bundle `name` in a fresh node (no cache), then writes the V8 code cache of what ran to `cacheFile`. */
+function warmUp(name, cacheFile, buildId, runs, cwd) {
+  const script = `
+    const { writeFileSync } = require('node:fs');
+    const { loadQuickBundle } = require(${JSON.stringify(bin)});
+    const { exports: quick, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
+    (async () => {
+      for (const args of ${JSON.stringify(runs)}) if (!(await quick.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
+      writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(cacheHeader(buildId))}, 'latin1'), script.createCachedData()]));
+    })();`;
+  const warm = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', cwd });
+  if (warm.status !== 0) console.error(`bundle-quick-start: warning: no code cache ${cacheFile.slice(dist.length)} (warm-up run failed: ${warm.stderr.trim().split('\n').slice(-3).join(' ')})`);
+}
+
 function fail(message) {
   console.error(`bundle-quick-start: ${message}`);
   process.exit(1);
@@ -167,8 +208,11 @@ function fail(message) {
 /**
  * NAME.bundle.v8cache: the bundle's build id line, then V8's code cache of the bundle made
  * after warm-up runs of its commands (ls, info or fsck of the FAT12 fixture and of a small
- * Cartridge image; compact of the Cartridge image; cp and cat out of both and cp into the Cartridge image) in a fresh `node` (the cache holds the bytecode of every function run so
- * far, and V8 takes it only from the same Node version and flags). Without it, or when V8
+ * Cartridge image, ls and info of the NTFS demo image too; compact of the Cartridge image;
+ * cp and cat out of both and cp into the Cartridge image; mkfs of FAT12, FAT16, FAT32 and
+ * Cartridge images) in a fresh `node` (the cache holds the bytecode of every function run so
+ * far, and V8 takes it only from the same Node version and flags); for ls and info also one
+ * cache per format (NAME.bundle.FORMAT.v8cache). Without it, or when V8
  * rejects it, bin/diskkit.js compiles the text as before: the cache only saves time.
  */
 function writeCodeCache(name, buildId) {
@@ -185,23 +229,32 @@ function writeCodeCache(name, buildId) {
     const mkfs = spawnSync(process.execPath, [bin, 'mkfs', '--type', 'cartridge', cart, '--from', join(work, 'tree')], { stdio: 'ignore' });
     if (mkfs.status === 0) images.push(cart);
     else console.error('bundle-quick-start: warning: no Cartridge image for the warm-up (mkfs failed)');
+    // ls and info of NTFS too (the committed demo image, unpacked): without it an NTFS
+    // listing compiled its volume code from the text at every run.
+    const ntfs = join(work, 'demo.ntfs');
+    const ntfsImages = name === 'quick-start' && writeNtfsDemo(ntfs) ? [ntfs] : [];
+    const listing = (imgs) => imgs.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const runs = name === 'quick-fsck'
       ? images.map((img) => ['fsck', img])
       : name === 'quick-compact'
         ? images.filter((img) => img === cart).map((img) => ['compact', img])
         : name === 'quick-cp'
           ? images.flatMap((img) => [['cp', '-r', `${img}:/`, join(work, `out-${images.indexOf(img)}`)], ['cat', img === cart ? `${cart}:/a/b/file.txt` : `${img}:/UPPER.TXT`]]).concat(images.includes(cart) ? [['cp', join(tree, 'file.txt'), `${cart}:/copy.txt`]] : [])
-          : images.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
-    const script = `
-      const { writeFileSync } = require('node:fs');
-      const { loadQuickBundle } = require(${JSON.stringify(bin)});
-      const { exports: quick, script } = loadQuickBundle(${JSON.stringify(name)}, { useCache: false });
-      (async () => {
-        for (const args of ${JSON.stringify(runs)}) if (!(await quick.runQuickly(args))) throw new Error('not a quick command: ' + args.join(' '));
-        writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(buildId + '\n')}, 'latin1'), script.createCachedData()]));
-      })();`;
-    const warm = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', cwd: work });
-    if (warm.status !== 0) console.error(`bundle-quick-start: warning: no code cache for ${name} (warm-up run failed: ${warm.stderr.trim().split('\n').slice(-3).join(' ')})`);
+          : name === 'quick-mkfs'
+            ? [['mkfs', join(work, 'floppy.img'), '--size', '1.44M', '-q'], ['mkfs', join(work, 'fat16.img'), '--size', '64M', '-q'], ['mkfs', join(work, 'fat32.img'), '--size', '32G', '-q'], ['mkfs', join(work, 'new.cart'), '--type', 'cartridge', '-q']]
+            : listing([...images, ...ntfsImages]);
+    warmUp(name, cacheFile, buildId, runs, work);
+    // ls and info: also one cache per format (NAME.bundle.FORMAT.v8cache), each holding only
+    // that format's code (about two thirds of the whole): V8 reads every function a cache
+    // holds when it takes it, and bin/diskkit.js picks by the image's first bytes.
+    if (name === 'quick-start') {
+      const perFormat = { fat: [fat12], cartridge: images.includes(cart) ? [cart] : [], ntfs: ntfsImages };
+      for (const [format, imgs] of Object.entries(perFormat)) {
+        const formatCache = `${dist}${name}.bundle.${format}.v8cache`;
+        rmSync(formatCache, { force: true });
+        if (imgs.length > 0) warmUp(name, formatCache, buildId, listing(imgs), work);
+      }
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -8,11 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BIN, diskkitBytes } from './helpers/cli.js';
+import { BIN, diskkit, diskkitBytes } from './helpers/cli.js';
 import { LatencyHistogram } from '../src/io/scan-stats.js';
 
 const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
@@ -24,6 +24,23 @@ async function both(quick: string[], viaCommander: string[]): Promise<void> {
   expect(a.exitCode, `${quick.join(' ')}: ${text(a.stderr)}`).toBe(b.exitCode);
   expect(text(a.stdout)).toBe(text(b.stdout));
   expect(text(a.stderr)).toBe(text(b.stderr));
+}
+
+/**
+ * An mkfs argument list split into its options (each with its value) and its arguments,
+ * for the commander form `mkfs OPTIONS -- IMAGE [BLOCKS]` (the quick path leaves `--`
+ * to commander).
+ */
+function splitMkfsWords(words: string[]): { options: string[]; positional: string[] } {
+  const flags = new Set(['-C', '--invariant', '--force', '-q', '--json']);
+  const options: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (!words[i]!.startsWith('-')) positional.push(words[i]!);
+    else if (flags.has(words[i]!)) options.push(words[i]!);
+    else options.push(words[i]!, words[++i]!);
+  }
+  return { options, positional };
 }
 
 describe('plain ls without the command tree', () => {
@@ -156,8 +173,45 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('mkfs makes what the commander path makes: the same image bytes (--invariant), the same report; errors read and exit the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      // The same relative image name in two directories, so the reports name it alike.
+      const quickDir = join(dir, 'quick');
+      const commanderDir = join(dir, 'commander');
+      mkdirSync(quickDir);
+      mkdirSync(commanderDir);
+      const cases: string[][] = [
+        ['mkfs', 'floppy.img', '--size', '1.44M', '-n', 'BOOT', '--invariant'],
+        ['--json', 'mkfs', 'fat16.img', '--size', '64M', '--invariant'],
+        ['mkfs', 'fat32.img', '--size', '64M', '--type', 'fat32', '--cluster-size', '512', '--invariant', '-q'],
+        ['mkfs', '-C', '-F', '12', '-n', 'OLD', '-s', '4', '-r', '112', 'spelled.img', '1440', '--invariant'],
+        ['mkfs', 'new.cart', '--type', 'cartridge', '--compress', 'none', '--invariant'],
+        // Errors: a bad size, an existing image, cartridge options on FAT, a bad -F.
+        ['mkfs', 'bad.img', '--size', '32Q'],
+        ['mkfs', 'floppy.img', '--size', '1.44M'],
+        ['--json', 'mkfs', 'c.img', '--size', '1M', '--compress', 'zstd'],
+        ['mkfs', 'f.img', '1440', '-F', '13'],
+      ];
+      for (const args of cases) {
+        const at = args.indexOf('mkfs') + 1;
+        const { options, positional } = splitMkfsWords(args.slice(at));
+        const viaCommanderArgs = [...args.slice(0, at), ...options, '--', ...positional];
+        const [quick, viaCommander] = await Promise.all([diskkit(args, { cwd: quickDir }), diskkit(viaCommanderArgs, { cwd: commanderDir })]);
+        expect(quick.exitCode, `${args.join(' ')}: ${quick.stderr}`).toBe(viaCommander.exitCode);
+        expect(quick.stdout).toBe(viaCommander.stdout);
+        expect(quick.stderr).toBe(viaCommander.stderr);
+      }
+      expect(readdirSync(quickDir).sort()).toEqual(readdirSync(commanderDir).sort());
+      for (const name of readdirSync(quickDir)) expect(readFileSync(join(quickDir, name)).equals(readFileSync(join(commanderDir, name))), name).toBe(true);
+      expect(readdirSync(quickDir).length).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves anything else to commander: no target, an unknown option, two targets are usage errors', async () => {
-    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x'], ['cat'], ['cat', `${FAT12}:/UPPER.TXT`, `${FAT12}:/UPPER.TXT`], ['cat', '--bogus', `${FAT12}:/UPPER.TXT`]]) {
+    for (const args of [['ls'], ['ls', '--bogus', FAT12], ['ls', FAT12, FAT12], ['info'], ['info', FAT12, FAT12], ['info', '-l', FAT12], ['cp'], ['cp', `${FAT12}:/x`], ['cp', '--bogus', `${FAT12}:/x`, '/tmp/x'], ['cat'], ['cat', `${FAT12}:/UPPER.TXT`, `${FAT12}:/UPPER.TXT`], ['cat', '--bogus', `${FAT12}:/UPPER.TXT`], ['mkfs'], ['mkfs', '/tmp/x.img', '--size'], ['mkfs', '/tmp/x.img', '1440', '2880']]) {
       const r = await diskkitBytes(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(text(r.stderr)).toMatch(/^diskkit: /);
@@ -172,14 +226,18 @@ describe('plain ls without the command tree', () => {
 });
 
 describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.js)', () => {
-  const cacheUsed = async (bin: string, bundle: string) =>
-    (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}).cacheUsed))`], { reject: false })).stdout;
+  const cacheUsed = async (bin: string, bundle: string, variant: string | null = null) =>
+    (await execa('node', ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle(${JSON.stringify(bundle)}, { variant: ${JSON.stringify(variant)} }).cacheUsed))`], { reject: false })).stdout;
 
   it('the build leaves a code cache this Node takes, for every bundle', async () => {
     expect(await cacheUsed(BIN, 'quick-start')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-fsck')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-compact')).toBe('true');
     expect(await cacheUsed(BIN, 'quick-cp')).toBe('true');
+    expect(await cacheUsed(BIN, 'quick-mkfs')).toBe('true');
+    // ls and info also have one cache per format (bin/diskkit.js picks by the image's first bytes).
+    for (const format of ['fat', 'cartridge', 'ntfs']) expect(await cacheUsed(BIN, 'quick-start', format), format).toBe('true');
+    expect(existsSync(fileURLToPath(new URL('../dist/quick-start.bundle.ntfs.v8cache', import.meta.url)))).toBe(true);
   });
 
   it('a plain cat runs from the quick-cp bundle, without loading the command tree', async () => {
@@ -188,6 +246,19 @@ describe('the quick bundles and their V8 code cache (scripts/bundle-quick-start.
     expect(r.stderr).toBe('true');
     expect(r.stdout.length).toBeGreaterThan(0);
     expect(r.stdout).toBe((await execa('node', [BIN, 'cat', '--', `${FAT12}:/UPPER.TXT`])).stdout);
+  });
+
+  it('a plain mkfs runs from the quick-mkfs bundle; mkfs --from is left to commander', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-quick-mkfs-'));
+    try {
+      const taken = async (args: string[]) =>
+        (await execa('node', ['-e', `require(${JSON.stringify(BIN)}).loadQuickBundle('quick-mkfs').exports.runQuickly(${JSON.stringify(args)}).then((taken) => process.stderr.write(String(taken)))`], { reject: false })).stderr;
+      expect(await taken(['mkfs', join(dir, 'quick.img'), '--size', '1.44M', '-q'])).toBe('true');
+      expect(readFileSync(join(dir, 'quick.img')).length).toBe(1474560);
+      expect(await taken(['mkfs', join(dir, 'from.img'), '--from', dir])).toBe('false');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a cache from another build of the bundle is not used, and the listing is the same without it', async () => {

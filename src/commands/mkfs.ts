@@ -6,10 +6,10 @@
  */
 import type { Command } from 'commander';
 import type { MkfsRequest } from '../engine/formats.js';
-import { count, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn } from './context.js';
+import { count, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn, type GlobalOptions } from './context.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
-interface MkfsFlags {
+export interface MkfsFlags {
   size?: string;
   type?: string;
   clusterSize?: string;
@@ -111,15 +111,18 @@ export function define(program: Command): void {
       'after',
       '\nExamples:\n  diskkit mkfs floppy.img --size 1.44M --label BOOT\n  diskkit mkfs disk.img --size 32G\n  diskkit mkfs small.img --size 64M --type fat32 --cluster-size 512\n  diskkit mkfs stick.img --from ./files --size auto --headroom 20%\n  diskkit mkfs fw.cart --type cartridge --compress zstd --from ./rootfs\n  diskkit mkfs -C -F 12 -n BOOT -s 4 -r 112 floppy.img 1440   (mkfs.fat spelling)',
     )
-    .action((image: string, blocks: string | undefined, flags: MkfsFlags, command: Command) =>
-      runAction(image, async () => {
-        (await import('./mkfs-flags.js')).applyMkfsFatSpellings(flags, blocks);
-        return mkfs(image, flags, command);
-      }));
+    .action((image: string, blocks: string | undefined, flags: MkfsFlags, command: Command) => runMkfs(image, blocks, flags, globalOptions(command)));
 }
 
-async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<number> {
-  const options = globalOptions(command);
+/** The `mkfs` action (also run directly, without the command tree, by quick-start.ts). */
+export function runMkfs(image: string, blocks: string | undefined, flags: MkfsFlags, options: GlobalOptions): Promise<void> {
+  return runAction(image, async () => {
+    (await import('./mkfs-flags.js')).applyMkfsFatSpellings(flags, blocks);
+    return mkfs(image, flags, options);
+  });
+}
+
+async function mkfs(image: string, flags: MkfsFlags, options: GlobalOptions): Promise<number> {
   // Validate everything before touching the file system.
   // Auto sizing makes a new image file just big enough; a partition is filled whole.
   if (flags.size === 'auto' && options.partition !== undefined) throw usageError(`--size auto sizes a new image file; with --partition the file system fills partition ${options.partition} (or give --size)`);
@@ -236,7 +239,7 @@ async function mkfs(image: string, flags: MkfsFlags, command: Command): Promise<
 }
 
 /** What a format's `create` hook made (Cartridge), printed as the FAT path prints it. */
-async function printMade(image: string, options: import('./context.js').GlobalOptions, made: import('../engine/formats.js').MkfsOutcome & { filled: import('../engine/formats.js').MkfsFilled | null }, from: string | undefined): Promise<number> {
+async function printMade(image: string, options: GlobalOptions, made: import('../engine/formats.js').MkfsOutcome & { filled: import('../engine/formats.js').MkfsFilled | null }, from: string | undefined): Promise<number> {
   const { formatBytes } = await import('../engine/byte-size.js');
   if (options.json) {
     printJson({ image, partition: null, ...made.fields, from: from ?? null, filled: made.filled });
@@ -263,7 +266,7 @@ async function truncateBack(image: string): Promise<void> {
 }
 
 /** Prints each problem of a failed `--from` fill (as cp -r does) and returns the error that ends the command. */
-async function fillFailure(image: string, from: string, errors: { path: string; code: string; message: string }[], fresh: boolean, options: import('./context.js').GlobalOptions): Promise<Error> {
+async function fillFailure(image: string, from: string, errors: { path: string; code: string; message: string }[], fresh: boolean, options: GlobalOptions): Promise<Error> {
   const [{ DiskkitError, ErrorCode }, { reportError }] = await Promise.all([import('../engine/errors.js'), import('./context.js')]);
   if (!options.json) for (const e of errors) reportError(image, new DiskkitError(e.code as never, e.message, { context: { path: e.path } }));
   const code = errors[0]!.code as (typeof ErrorCode)[keyof typeof ErrorCode];

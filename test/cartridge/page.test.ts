@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { DiskkitError } from '../../src/engine/errors.js';
 import { ChecksumAlgorithm, computeChecksum, largeCrc32Backend } from '../../src/engine/cartridge/checksum.js';
+import { tableCrc32 } from '../../src/engine/crc32.js';
 import { createRequire } from 'node:module';
 import { type PageContext, PageType, decodePageHeader, openPage, sealPage, verifyPageSelf } from '../../src/engine/cartridge/page.js';
 import { decodeBlockPointer, encodeBlockPointer } from '../../src/engine/cartridge/block-pointer.js';
@@ -163,5 +164,21 @@ describe('the CRC-32 field of large inputs (extents, through the SIMD library wh
       installed = false;
     }
     expect(backend).toBe(installed ? 'simd' : 'zlib');
+  });
+});
+
+describe('the table CRC-32 of the first small inputs (a cartridge open without loading node:zlib)', () => {
+  it('equals zlib.crc32 for every length from 0 to 40 and for pages, continuing an earlier value as zlib does', () => {
+    const bytes = new Uint8Array(randomBytes(3 * 4096 + 13));
+    for (let length = 0; length <= 40; length++) expect(tableCrc32(bytes.subarray(0, length)), `length ${length}`).toBe(crc32(bytes.subarray(0, length)));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bytes.length }), fc.integer({ min: 0, max: bytes.length }), fc.integer({ min: 0, max: 0xffffffff }), (a, b, start) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const part = bytes.subarray(from, to);
+        expect(tableCrc32(part, start)).toBe(crc32(part, start));
+        expect(tableCrc32(bytes.subarray(to), tableCrc32(part))).toBe(crc32(bytes.subarray(from)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { crc32 as smallCrc32 } from '../crc32.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 
 /**
@@ -38,8 +39,9 @@ export function largeCrc32Backend(): 'simd' | 'zlib' {
   return largeCrc32() === zlibCrc32 ? 'zlib' : 'simd';
 }
 
+/** Inputs under NATIVE_CRC_MIN_BYTES: the table while the process is young (../crc32.ts says why), then zlib's. */
 function crc32(data: Uint8Array, value: number): number {
-  if (data.length < NATIVE_CRC_MIN_BYTES) return zlibCrc32(data, value);
+  if (data.length < NATIVE_CRC_MIN_BYTES) return smallCrc32(data, value);
   if (nativeCrc32 === undefined && zlibLargeBytes < ZLIB_LARGE_BYTES) {
     zlibLargeBytes += data.length;
     return zlibCrc32(data, value);

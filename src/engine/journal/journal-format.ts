@@ -14,7 +14,8 @@
  * header's nonce) matches: a record torn by a crash is where reading stops, and its
  * image write never began (records are written before the image is touched).
  */
-import { crc32 } from 'node:zlib';
+// Not node:zlib's: a journal is started by commands whose start-up matters (mkfs), see ../crc32.ts.
+import { crc32 } from '../crc32.js';
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { defineStruct } from '../struct.js';
 
