@@ -26,7 +26,7 @@ import {
 } from './dir-entry.js';
 import { foldName, parseDirectory, type DirRecord } from './directory.js';
 import type { ClusterRun, FatTable } from './fat-table.js';
-import { encodeLongNameSlots } from './long-name.js';
+import { encodeLongNameSlotsInto, longNameSlotCount } from './long-name.js';
 import { basisName, canonicalLongName, exactShortName, generateShortName, validateLongName } from './short-name.js';
 
 /** fatgen103 section 6: at most 65,536 32-byte entries per directory. */
@@ -45,7 +45,13 @@ export interface EntryName {
   name: string;
   rawShort: Uint8Array;
   ntFlags: number;
-  longSlots: Uint8Array[];
+  /** How many long-name slots go before the short entry (0: the short name says it all). */
+  longSlotCount: number;
+}
+
+/** Slots an entry takes: its long-name slots and the short entry. */
+export function slotsFor(name: EntryName): number {
+  return name.longSlotCount + 1;
 }
 
 /** Checks that `name` can be stored as it is; throws E_BAD_NAME naming it otherwise. */
@@ -134,15 +140,14 @@ export class WritableDirectory {
   nameFor(name: string): EntryName {
     const exact = exactShortName(name);
     if (exact && !this.shortTaken.has(exact.raw)) {
-      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlots: [] };
+      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlotCount: 0 };
     }
     const basis = basisName(name);
     const key = `${basis.base}.${basis.ext}`;
-    const raw = generateShortName(name, this.shortTaken, this.nextTail.get(key) ?? 1);
-    const tilde = raw.slice(0, 8).lastIndexOf('~');
+    const raw = generateShortName(name, this.shortTaken, this.nextTail.get(key) ?? 1, { exact, basis });
+    const tilde = raw.lastIndexOf('~', 7);
     if (tilde !== -1) this.nextTail.set(key, Number(raw.slice(tilde + 1, 8).trim()) + 1);
-    const rawShort = encodeRawName(raw);
-    return { name, rawShort, ntFlags: 0, longSlots: encodeLongNameSlots(name, rawShort) };
+    return { name, rawShort: encodeRawName(raw), ntFlags: 0, longSlotCount: longNameSlotCount(name) };
   }
 
   /**
@@ -182,9 +187,9 @@ export class WritableDirectory {
   insert(reservation: SlotReservation, name: EntryName, entry: DirEntry): DirRecord {
     if (reservation.growth.length > 0) this.grow(reservation.growth);
     const { slot, count } = reservation;
-    if (count !== name.longSlots.length + 1) throw new Error('reservation does not match the name');
-    let s = slot;
-    for (const long of name.longSlots) this.bytes.set(long, s++ * DIR_ENTRY_SIZE);
+    if (count !== slotsFor(name)) throw new Error('reservation does not match the name');
+    if (name.longSlotCount > 0) encodeLongNameSlotsInto(name.name, name.rawShort, this.bytes, slot * DIR_ENTRY_SIZE);
+    const s = slot + name.longSlotCount;
     encodeDirEntry(entry, this.bytes, s * DIR_ENTRY_SIZE, this.boot.fatType);
     if (slot < this.endSlot) this.deletedSlots -= count;
     else {
@@ -198,7 +203,7 @@ export class WritableDirectory {
     this.touch(slot, count);
     const record: DirRecord = {
       name: name.name,
-      longName: name.longSlots.length > 0 ? name.name : null,
+      longName: name.longSlotCount > 0 ? name.name : null,
       shortName: shortNameText(entry.rawName, entry.ntFlags),
       entry,
       slotIndex: s,

@@ -16,7 +16,7 @@ import type { EntryInfo, FileDataSource, WriteFileOptions } from '../volume.js';
 import { ClusterAllocator } from './allocator.js';
 import { Attr, DIR_ENTRY_SIZE, encodeDirEntry, type DirEntry } from './dir-entry.js';
 import type { DirRecord } from './directory.js';
-import { dotEntry, newDirEntry, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
+import { dotEntry, newDirEntry, slotsFor, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
 import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
 import { decodeFsInfo } from './fsinfo.js';
@@ -52,6 +52,12 @@ export class FatWriter {
   /** True once the clean-shutdown bit has been cleared on disk for the current batch of changes. */
   private markedDirty = false;
   private wasClean: boolean | null = null;
+  /**
+   * The parent directory of the last path written, keyed by that path's text up to its
+   * last '/': a tree copy writes a directory's files one after another, and each would
+   * otherwise split and look up its parent's path again. Dropped when directories move.
+   */
+  private lastParent: { text: string; ref: DirectoryRef } | null = null;
 
   constructor(private readonly volume: FatVolume) {}
 
@@ -93,7 +99,7 @@ export class FatWriter {
     let reservation: SlotReservation | null = null;
     const entryName = existing ? null : dir.nameFor(name);
     try {
-      if (entryName) reservation = dir.reserve(entryName.longSlots.length + 1, allocator);
+      if (entryName) reservation = dir.reserve(slotsFor(entryName), allocator);
       writeFileData(this.volume.source, this.volume.fat, clusterBytes, runs, data, options.onProgress);
     } catch (error) {
       allocator.release(runs);
@@ -107,7 +113,7 @@ export class FatWriter {
     const startCluster = runs[0]?.start ?? 0;
     let record: DirRecord;
     if (existing) {
-      const fresh = newDirEntry({ name, rawShort: existing.entry.rawName, ntFlags: existing.entry.ntFlags, longSlots: [] }, {
+      const fresh = newDirEntry({ name, rawShort: existing.entry.rawName, ntFlags: existing.entry.ntFlags, longSlotCount: 0 }, {
         attributes: existing.entry.attributes | Attr.ARCHIVE,
         startCluster,
         fileSize: size,
@@ -158,6 +164,7 @@ export class FatWriter {
   }
 
   remove(path: string, options: { recursive?: boolean } = {}): void {
+    this.lastParent = null;
     const { parent, name, full } = this.parentOf(path, 'remove');
     const dir = this.directory(parent);
     const record = dir.find(name);
@@ -181,6 +188,7 @@ export class FatWriter {
   }
 
   rename(from: string, to: string): EntryInfo {
+    this.lastParent = null;
     const src = this.parentOf(from, 'move');
     const srcDir = this.directory(src.parent);
     const record = srcDir.find(src.name);
@@ -221,7 +229,7 @@ export class FatWriter {
     let inserted: DirRecord;
     try {
       const entryName = dstDir.nameFor(dst.name);
-      const reservation = dstDir.reserve(entryName.longSlots.length + 1, this.allocator);
+      const reservation = dstDir.reserve(slotsFor(entryName), this.allocator);
       inserted = dstDir.insert(reservation, entryName, { ...record.entry, rawName: entryName.rawShort, ntFlags: entryName.ntFlags });
     } catch (error) {
       if (savedSelf) srcDir.restore(record, savedSelf);
@@ -339,7 +347,7 @@ export class FatWriter {
     let reservation: SlotReservation;
     const entryName = dir.nameFor(name);
     try {
-      reservation = dir.reserve(entryName.longSlots.length + 1, allocator);
+      reservation = dir.reserve(slotsFor(entryName), allocator);
     } catch (error) {
       allocator.release([run!]);
       throw error;
@@ -376,6 +384,22 @@ export class FatWriter {
 
   /** Splits `path` into its parent directory (which must exist) and last name; refuses '/'. */
   private parentOf(path: string, verb = 'write'): { parent: DirectoryRef; name: string; full: string } {
+    const slash = path.lastIndexOf('/');
+    if (slash >= 0 && this.lastParent !== null) {
+      const name = path.slice(slash + 1);
+      // A plain last name under the same parent text resolves as before ('.', '..' and '' change the parent).
+      if (name !== '' && name !== '.' && name !== '..' && this.lastParent.text.length === slash && path.startsWith(this.lastParent.text)) {
+        const parent = this.lastParent.ref;
+        return { parent, name, full: joinPath(parent.path, name) };
+      }
+    }
+    const found = this.parentOfSlow(path, verb);
+    const name = path.slice(slash + 1);
+    if (slash >= 0 && name !== '' && name !== '.' && name !== '..') this.lastParent = { text: path.slice(0, slash), ref: found.parent };
+    return found;
+  }
+
+  private parentOfSlow(path: string, verb: string): { parent: DirectoryRef; name: string; full: string } {
     const parts = splitPath(path);
     if (parts.length === 0) throw new DiskkitError(ErrorCode.USAGE, `cannot ${verb} the root directory`, { context: { path: '/' } });
     const parentPath = '/' + parts.slice(0, -1).join('/');
