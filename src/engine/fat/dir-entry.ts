@@ -292,13 +292,22 @@ export function rawNameString(rawName: Uint8Array): string {
 
 /** The 11 raw bytes for an 11-character raw name (as generateShortName returns); a leading 0xE5 becomes 0x05. */
 export function encodeRawName(raw: string): Uint8Array {
-  const chars = [...raw];
-  if (chars.length !== 11) throw new Error(`raw short name must be 11 characters, got ${chars.length}`);
   const out = new Uint8Array(11);
-  chars.forEach((c, i) => {
-    const b = encodeOemChar(c);
-    out[i] = b ?? 0x5f;
-  });
+  let ascii = raw.length === 11;
+  // Generated names are ASCII: one byte per unit, without splitting the string into characters.
+  for (let i = 0; ascii && i < 11; i++) {
+    const code = raw.charCodeAt(i);
+    if (code >= 0x80) ascii = false;
+    else out[i] = code;
+  }
+  if (!ascii) {
+    const chars = [...raw];
+    if (chars.length !== 11) throw new Error(`raw short name must be 11 characters, got ${chars.length}`);
+    chars.forEach((c, i) => {
+      const b = encodeOemChar(c);
+      out[i] = b ?? 0x5f;
+    });
+  }
   if (out[0] === DELETED_MARK) out[0] = KANJI_E5_ESCAPE;
   return out;
 }

@@ -91,6 +91,8 @@ export function newDirEntry(name: EntryName, fields: { attributes: number; start
 export class WritableDirectory {
   /** Live slots; `flush` writes the changed range. */
   bytes: Uint8Array;
+  /** What `bytes` is a view of, with room to grow into. */
+  private store: Uint8Array;
   /** The chain holding the directory (null for the FAT12/16 fixed root). */
   private readonly runs: ClusterRun[] | null;
   private readonly byName = new Map<string, DirRecord>();
@@ -111,6 +113,7 @@ export class WritableDirectory {
     private readonly fat: FatTable,
   ) {
     this.bytes = bytes;
+    this.store = bytes;
     this.runs = runs;
     const parsed = parseDirectory(bytes, boot.fatType, { path });
     this.endSlot = parsed.endSlot;
@@ -339,10 +342,16 @@ export class WritableDirectory {
       else runs.push({ ...run });
     }
     const added = growth.reduce((n, r) => n + r.count, 0) * this.boot.bytesPerCluster;
-    const bigger = new Uint8Array(this.bytes.length + added);
-    bigger.set(this.bytes);
     const oldSlots = this.bytes.length / DIR_ENTRY_SIZE;
-    this.bytes = bigger;
+    const needed = this.bytes.length + added;
+    // Room doubles: a directory growing a cluster at a time is not copied whole each time.
+    // Past `bytes` the store is all zeros (nothing writes there), as new clusters must read.
+    if (this.store.length < needed) {
+      const store = new Uint8Array(Math.min(Math.max(needed, 2 * this.store.length), Math.max(needed, MAX_DIRECTORY_SLOTS * DIR_ENTRY_SIZE)));
+      store.set(this.bytes);
+      this.store = store;
+    }
+    this.bytes = this.store.subarray(0, needed);
     // New clusters must reach the disk zeroed even where no entry lands.
     this.touch(oldSlots, added / DIR_ENTRY_SIZE);
   }

@@ -19,6 +19,7 @@ import type { DirRecord } from './directory.js';
 import { dotEntry, newDirEntry, slotsFor, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
 import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
+import { DataWriteBatch } from './data-write-batch.js';
 import { decodeFsInfo } from './fsinfo.js';
 import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
 import { joinPath, splitPath } from '../volume-path.js';
@@ -58,8 +59,20 @@ export class FatWriter {
    * otherwise split and look up its parent's path again. Dropped when directories move.
    */
   private lastParent: { text: string; ref: DirectoryRef } | null = null;
+  /** Small files' data waiting for one write (data-write-batch.ts); written before any metadata. */
+  private readonly dataBatch: DataWriteBatch;
 
-  constructor(private readonly volume: FatVolume) {}
+  constructor(private readonly volume: FatVolume) {
+    this.dataBatch = new DataWriteBatch(volume.source);
+  }
+
+  /**
+   * Writes the file data still gathered in memory: before anything reads file data
+   * through the volume. Throws the error of a batch write that failed earlier.
+   */
+  flushData(): void {
+    this.dataBatch.flush();
+  }
 
   /** The free-cluster bitmap, built from the FAT on first use. */
   get allocator(): ClusterAllocator {
@@ -80,6 +93,8 @@ export class FatWriter {
   }
 
   writeFile(path: string, data: Uint8Array | FileDataSource, options: WriteFileOptions & { onProgress?: (bytes: number) => void } = {}): EntryInfo {
+    // Files whose data a failed batch write lost are already in their directories: nothing more may be added.
+    if (this.dataBatch.failure !== null) throw this.dataBatch.failure;
     const { parent, name, full } = this.parentOf(path);
     validateNewName(name, full);
     const dir = this.directory(parent);
@@ -100,7 +115,7 @@ export class FatWriter {
     const entryName = existing ? null : dir.nameFor(name);
     try {
       if (entryName) reservation = dir.reserve(slotsFor(entryName), allocator);
-      writeFileData(this.volume.source, this.volume.fat, clusterBytes, runs, data, options.onProgress);
+      writeFileData(this.volume.source, this.volume.fat, clusterBytes, runs, data, options.onProgress, this.dataBatch);
     } catch (error) {
       allocator.release(runs);
       if (reservation) allocator.release(reservation.growth);
@@ -297,6 +312,9 @@ export class FatWriter {
 
   private writeBack(): void {
     const source = this.volume.source;
+    // Data first: nothing written below may point at clusters whose bytes are still in memory.
+    // A batch that failed throws here, before any metadata is written, and the journal rolls back.
+    this.dataBatch.flush();
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
     if (this.allocatorValue && b.fatType === 'fat32' && b.fsInfoSector > 0 && b.fsInfoSector < b.reservedSectors) {

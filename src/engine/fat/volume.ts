@@ -296,6 +296,8 @@ export class FatVolume implements Volume, FatVolumeState {
 
   /** The byte extents of a file record, validated against its chain. */
   recordExtents(record: DirRecord, path: string): Extent[] {
+    // File data this command wrote may still wait in memory (data-write-batch.ts): the extents must read it.
+    this.writerValue?.flushData();
     const size = record.entry.fileSize;
     if (size === 0) return [];
     const start = record.entry.startCluster;

@@ -1,0 +1,74 @@
+/**
+ * Small files' data, gathered into one image write. A tree copy gives each new file
+ * clusters right after the previous file's, so their bytes form one run of the image:
+ * written as it comes, that is a write call per file (10,000 for 10,000 small files);
+ * gathered here, one per megabyte.
+ *
+ * Safe for crash and rollback alike because only data goes through here, into
+ * clusters allocated by this command (free when it began: the journal does not save
+ * them, and a rollback makes them free again), and because the batch is written before
+ * anything that points at those clusters: FatWriter writes it first when it writes
+ * directories, FAT and FSInfo back, and before any read of file data through the
+ * volume. A failed batch write poisons the writer (volume-writer.ts): its files'
+ * entries must never be committed.
+ */
+import type { BlockSource } from '../../io/block-source.js';
+
+/** How much data waits for one write: the size the streaming path writes per call too. */
+export const DATA_BATCH_BYTES = 1024 * 1024;
+
+export class DataWriteBatch {
+  private buffer: Uint8Array | null = null;
+  /** Image position of buffer[0]; meaningful while `length` > 0. */
+  private position = 0;
+  private length = 0;
+  /** The error of a batch write that failed: what it held never reached the image. */
+  failure: unknown = null;
+
+  constructor(private readonly source: BlockSource) {}
+
+  /** Bytes waiting to be written. */
+  get pending(): number {
+    return this.length;
+  }
+
+  /**
+   * Writes `data[offset..offset+length)` at image `position`: gathered when it continues
+   * the batch (or starts one) and fits, else after the batch, directly. `slack` zero
+   * bytes follow it (the rest of the file's last cluster, also this command's), so that
+   * the next file's first cluster continues the batch.
+   */
+  write(data: Uint8Array, offset: number, length: number, position: number, slack = 0): void {
+    if (this.failure !== null) throw this.failure;
+    if (length <= 0) return;
+    // Big pieces gain nothing from a copy: they go out as they are (after what waits).
+    if (length + slack > DATA_BATCH_BYTES / 4) {
+      this.flush();
+      this.source.writeAt(data, offset, length, position);
+      return;
+    }
+    if (this.length > 0 && (position !== this.position + this.length || this.length + length + slack > DATA_BATCH_BYTES)) this.flush();
+    if (this.length === 0) this.position = position;
+    this.buffer ??= new Uint8Array(DATA_BATCH_BYTES);
+    this.buffer.set(length === data.length && offset === 0 ? data : data.subarray(offset, offset + length), this.length);
+    this.length += length;
+    if (slack > 0) {
+      this.buffer.fill(0, this.length, this.length + slack);
+      this.length += slack;
+    }
+  }
+
+  /** Writes what waits. On failure nothing waits any more (the caller must not commit what pointed at it). */
+  flush(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.length === 0) return;
+    const length = this.length;
+    this.length = 0;
+    try {
+      this.source.writeAt(this.buffer!, 0, length, this.position);
+    } catch (error) {
+      this.failure = error;
+      throw error;
+    }
+  }
+}
