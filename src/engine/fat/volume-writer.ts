@@ -87,6 +87,11 @@ export class FatWriter {
     return this.allocatorValue;
   }
 
+  /** The writable view of a directory already loaded, if any (the read side looks names up in it instead of parsing). */
+  loadedDirectory(cluster: number): WritableDirectory | undefined {
+    return this.directories.get(cluster);
+  }
+
   /** The in-memory slots of a directory being written, if any (the read side parses these instead of the disk). */
   pendingBytes(cluster: number): Uint8Array | undefined {
     return this.directories.get(cluster)?.bytes;
