@@ -16,6 +16,8 @@ import type { BlockSource } from '../../io/block-source.js';
 
 /** How much data waits for one write: the size the streaming path writes per call too. */
 export const DATA_BATCH_BYTES = 1024 * 1024;
+/** The widest stretch of directory clusters a batch runs over. */
+const MAX_FILLED_GAP = 64 * 1024;
 
 export class DataWriteBatch {
   private buffer: Uint8Array | null = null;
@@ -25,7 +27,16 @@ export class DataWriteBatch {
   /** The error of a batch write that failed: what it held never reached the image. */
   failure: unknown = null;
 
-  constructor(private readonly source: BlockSource) {}
+  /**
+   * `canFill(from, to)`: whether the image bytes [from, to) may be overwritten with
+   * anything now, because something written later (before any commit) rewrites them
+   * whole: a directory cluster this command allocated sits between two files' data, and
+   * the batch runs over it instead of stopping there.
+   */
+  constructor(
+    private readonly source: BlockSource,
+    private readonly canFill: (from: number, to: number) => boolean = () => false,
+  ) {}
 
   /** Bytes waiting to be written. */
   get pending(): number {
@@ -47,7 +58,16 @@ export class DataWriteBatch {
       this.source.writeAt(data, offset, length, position);
       return;
     }
-    if (this.length > 0 && (position !== this.position + this.length || this.length + length + slack > DATA_BATCH_BYTES)) this.flush();
+    if (this.length > 0) {
+      const end = this.position + this.length;
+      const gap = position - end;
+      const fits = this.length + gap + length + slack <= DATA_BATCH_BYTES;
+      if (gap > 0 && gap <= MAX_FILLED_GAP && fits && this.canFill(end, position)) {
+        // What lands there now is overwritten later (see canFill): zeros, not stale bytes of an earlier batch.
+        this.buffer!.fill(0, this.length, this.length + gap);
+        this.length += gap;
+      } else if (gap !== 0 || !fits) this.flush();
+    }
     if (this.length === 0) this.position = position;
     this.buffer ??= new Uint8Array(DATA_BATCH_BYTES);
     this.buffer.set(length === data.length && offset === 0 ? data : data.subarray(offset, offset + length), this.length);

@@ -103,6 +103,8 @@ export class WritableDirectory {
   private deletedSlots = 0;
   private dirtyFrom = Infinity;
   private dirtyTo = 0;
+  /** Told of each cluster run the directory grows into (all of it is then written by the next `flush`). */
+  onGrowth: ((runs: readonly ClusterRun[]) => void) | null = null;
 
   constructor(
     readonly cluster: number,
@@ -333,6 +335,7 @@ export class WritableDirectory {
   }
 
   private grow(growth: ClusterRun[]): void {
+    this.onGrowth?.(growth);
     const runs = this.runs!;
     const last = runs[runs.length - 1]!;
     this.fat.linkRuns(growth, last.start + last.count - 1);

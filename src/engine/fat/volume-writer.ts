@@ -62,8 +62,37 @@ export class FatWriter {
   /** Small files' data waiting for one write (data-write-batch.ts); written before any metadata. */
   private readonly dataBatch: DataWriteBatch;
 
+  /**
+   * Clusters given to directories since the last write-back: each is written whole by
+   * that directory's next flush, which comes after the data batch's, so the batch may
+   * run over them (data-write-batch.ts).
+   */
+  private readonly directoryClustersToWrite = new Set<number>();
+
   constructor(private readonly volume: FatVolume) {
-    this.dataBatch = new DataWriteBatch(volume.source);
+    this.dataBatch = new DataWriteBatch(volume.source, (from, to) => this.onlyDirectoryClusters(from, to));
+  }
+
+  /** Whether image bytes [from, to) are all in clusters of directoryClustersToWrite. */
+  private onlyDirectoryClusters(from: number, to: number): boolean {
+    const b = this.volume.boot;
+    const dataStart = b.firstDataSector * b.bytesPerSector;
+    const clusterBytes = b.bytesPerCluster;
+    if (from < dataStart || (from - dataStart) % clusterBytes !== 0 || (to - dataStart) % clusterBytes !== 0) return false;
+    for (let c = 2 + (from - dataStart) / clusterBytes, last = 2 + (to - dataStart) / clusterBytes; c < last; c++) {
+      if (!this.directoryClustersToWrite.has(c)) return false;
+    }
+    return true;
+  }
+
+  private noteDirectoryClusters(runs: readonly ClusterRun[]): void {
+    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) this.directoryClustersToWrite.add(c);
+  }
+
+  /** A loaded directory, its growth noted (see directoryClustersToWrite). */
+  private track(dir: WritableDirectory): WritableDirectory {
+    dir.onGrowth = (runs) => this.noteDirectoryClusters(runs);
+    return dir;
   }
 
   /**
@@ -320,6 +349,8 @@ export class FatWriter {
     // Data first: nothing written below may point at clusters whose bytes are still in memory.
     // A batch that failed throws here, before any metadata is written, and the journal rolls back.
     this.dataBatch.flush();
+    // Every directory below is written whole where it grew: from here on nothing may run over those clusters.
+    this.directoryClustersToWrite.clear();
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
     if (this.allocatorValue && b.fatType === 'fat32' && b.fsInfoSector > 0 && b.fsInfoSector < b.reservedSectors) {
@@ -382,8 +413,9 @@ export class FatWriter {
     encodeDirEntry(dotEntry('.', cluster, when), bytes, 0, b.fatType);
     // fatgen103 section 6.2: '..' of a directory in the root points at cluster 0, also on FAT32.
     encodeDirEntry(dotEntry('..', isRoot ? 0 : parent.cluster, when), bytes, DIR_ENTRY_SIZE, b.fatType);
-    const child = new WritableDirectory(cluster, path, bytes, [{ start: cluster, count: 1 }], b, this.volume.fat);
+    const child = this.track(new WritableDirectory(cluster, path, bytes, [{ start: cluster, count: 1 }], b, this.volume.fat));
     child.markAllDirty();
+    this.noteDirectoryClusters([run!]);
     this.directories.set(cluster, child);
     const record = dir.insert(reservation, entryName, newDirEntry(entryName, { attributes: Attr.DIRECTORY, startCluster: cluster, fileSize: 0, mtime: when, atime: when, ctime: when }));
     const full = joinPath(parent.path, record.name);
@@ -399,7 +431,7 @@ export class FatWriter {
     if (!dir) {
       const bytes = this.volume.readDirectoryBytes(ref);
       const runs = ref.cluster === 0 ? null : this.volume.fat.runs(ref.cluster, bytes.length / this.volume.boot.bytesPerCluster, `directory ${ref.path}`);
-      dir = new WritableDirectory(ref.cluster, ref.path, Uint8Array.from(bytes), runs, this.volume.boot, this.volume.fat);
+      dir = this.track(new WritableDirectory(ref.cluster, ref.path, Uint8Array.from(bytes), runs, this.volume.boot, this.volume.fat));
       this.directories.set(ref.cluster, dir);
     }
     return dir;
@@ -457,7 +489,13 @@ export class FatWriter {
 
   private freeRuns(runs: readonly ClusterRun[]): void {
     const fat = this.volume.fat;
-    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) fat.set(c, 0);
+    for (const run of runs) {
+      for (let c = run.start; c < run.start + run.count; c++) {
+        fat.set(c, 0);
+        // A removed directory's cluster may go to a file next: a batch must not run over it any more.
+        this.directoryClustersToWrite.delete(c);
+      }
+    }
     this.allocator.release(runs);
   }
 }
