@@ -20,6 +20,8 @@ import {
   encodeDirEntry,
   encodeDosDateTime,
   encodeRawName,
+  NT_LOWER_BASE,
+  NT_LOWER_EXT,
   rawNameString,
   shortNameText,
   type DirEntry,
@@ -47,6 +49,8 @@ export interface EntryName {
   ntFlags: number;
   /** How many long-name slots go before the short entry (0: the short name says it all). */
   longSlotCount: number;
+  /** `rawShort` as the 11-character ASCII text short-name.ts made it from, when it was made here (saves decoding it again). */
+  rawText?: string;
 }
 
 /** Slots an entry takes: its long-name slots and the short entry. */
@@ -145,14 +149,14 @@ export class WritableDirectory {
   nameFor(name: string): EntryName {
     const exact = exactShortName(name);
     if (exact && !this.shortTaken.has(exact.raw)) {
-      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlotCount: 0 };
+      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlotCount: 0, rawText: exact.raw };
     }
     const basis = basisName(name);
     const key = `${basis.base}.${basis.ext}`;
     const raw = generateShortName(name, this.shortTaken, this.nextTail.get(key) ?? 1, { exact, basis });
     const tilde = raw.lastIndexOf('~', 7);
     if (tilde !== -1) this.nextTail.set(key, Number(raw.slice(tilde + 1, 8).trim()) + 1);
-    return { name, rawShort: encodeRawName(raw), ntFlags: 0, longSlotCount: longNameSlotCount(name) };
+    return { name, rawShort: encodeRawName(raw), ntFlags: 0, longSlotCount: longNameSlotCount(name), rawText: raw };
   }
 
   /**
@@ -209,7 +213,7 @@ export class WritableDirectory {
     const record: DirRecord = {
       name: name.name,
       longName: name.longSlotCount > 0 ? name.name : null,
-      shortName: shortNameText(entry.rawName, entry.ntFlags),
+      shortName: name.rawText !== undefined && entry.rawName === name.rawShort ? asciiShortNameText(name.rawText, entry.ntFlags) : shortNameText(entry.rawName, entry.ntFlags),
       entry,
       slotIndex: s,
       firstSlotIndex: slot,
@@ -217,7 +221,7 @@ export class WritableDirectory {
       isDirectory: (entry.attributes & Attr.DIRECTORY) !== 0,
       isDot: false,
     };
-    this.shortTaken.add(rawNameString(entry.rawName));
+    this.shortTaken.add(name.rawText !== undefined && entry.rawName === name.rawShort ? name.rawText : rawNameString(entry.rawName));
     this.index(record);
     return record;
   }
@@ -365,10 +369,24 @@ export class WritableDirectory {
   }
 
   private index(r: DirRecord): void {
-    const keys = [foldName(r.shortName)];
-    if (r.longName !== null) keys.push(foldName(r.longName));
-    for (const k of keys) if (!this.byName.has(k)) this.byName.set(k, r);
+    const short = foldName(r.shortName);
+    if (!this.byName.has(short)) this.byName.set(short, r);
+    if (r.longName === null) return;
+    const long = foldName(r.longName);
+    if (!this.byName.has(long)) this.byName.set(long, r);
   }
+}
+
+/**
+ * shortNameText for a raw name made here (ASCII, no 0x05 escape): base and extension
+ * trimmed of their padding, lower-cased where the NT flags say so.
+ */
+function asciiShortNameText(raw: string, ntFlags: number): string {
+  let base = raw.slice(0, 8).trimEnd();
+  let ext = raw.slice(8).trimEnd();
+  if (ntFlags & NT_LOWER_BASE) base = base.toLowerCase();
+  if (ntFlags & NT_LOWER_EXT) ext = ext.toLowerCase();
+  return ext ? `${base}.${ext}` : base;
 }
 
 /** The 32 bytes of '.' or '..' for a new directory (fatgen103 section 6.2). */

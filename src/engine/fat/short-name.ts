@@ -104,10 +104,10 @@ export function basisName(longName: string): { base: string; ext: string; lossy:
     }
     return out;
   };
-  const trimmed = upper.replace(/^[. ]+/, () => {
-    lossy = true;
-    return '';
-  });
+  let lead = 0;
+  while (lead < upper.length && (upper.charCodeAt(lead) === 0x2e || upper.charCodeAt(lead) === 0x20)) lead++;
+  if (lead > 0) lossy = true;
+  const trimmed = lead > 0 ? upper.slice(lead) : upper;
   const dot = trimmed.lastIndexOf('.');
   let base = convert(dot === -1 ? trimmed : trimmed.slice(0, dot));
   let ext = dot === -1 ? '' : convert(trimmed.slice(dot + 1));
