@@ -64,10 +64,11 @@ describe('DataWriteBatch', () => {
     expect(image).toEqual(expected);
   });
 
-  it('runs over a gap only where canFill allows, stops at others, and writes big pieces directly after what waits', () => {
+  it('runs over a gap only of directory clusters, stops at others, and writes big pieces directly after what waits', () => {
     const { source, writes } = recordingSource();
-    const fillable = new Set([2048]);
-    const batch = new DataWriteBatch(source, (from, to) => to - from === 512 && fillable.has(from));
+    // Cluster 2 at byte 0, 512-byte clusters: cluster 6 (bytes 2048..2560) is a directory's.
+    const batch = new DataWriteBatch(source, { dataStart: 0, clusterBytes: 512 });
+    batch.noteDirectoryClusters([{ start: 6, count: 1 }]);
     batch.write(bytes(512, 1), 0, 512, 1536); // ends at 2048
     batch.write(bytes(512, 2), 0, 512, 2560); // gap 2048..2560: fillable
     batch.write(bytes(512, 3), 0, 512, 4096); // gap 3072..4096: not
@@ -77,6 +78,23 @@ describe('DataWriteBatch', () => {
       { position: 4096, length: 512 },
       { position: 8192, length: DATA_BATCH_BYTES / 2 },
     ]);
+  });
+
+  it('a directory cluster freed again, or written back, is no longer run over', () => {
+    for (const forget of ['freed', 'written back'] as const) {
+      const { source, writes } = recordingSource();
+      const batch = new DataWriteBatch(source, { dataStart: 0, clusterBytes: 512 });
+      batch.noteDirectoryClusters([{ start: 6, count: 1 }]);
+      if (forget === 'freed') batch.forgetCluster(6);
+      else batch.forgetDirectoryClusters();
+      batch.write(bytes(512, 1), 0, 512, 1536);
+      batch.write(bytes(512, 2), 0, 512, 2560);
+      batch.flush();
+      expect(writes).toEqual([
+        { position: 1536, length: 512 },
+        { position: 2560, length: 512 },
+      ]);
+    }
   });
 
   it('a failed write is remembered: every later write and flush throws it, nothing more reaches the image', () => {

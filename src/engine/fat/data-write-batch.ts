@@ -28,15 +28,43 @@ export class DataWriteBatch {
   failure: unknown = null;
 
   /**
-   * `canFill(from, to)`: whether the image bytes [from, to) may be overwritten with
-   * anything now, because something written later (before any commit) rewrites them
-   * whole: a directory cluster this command allocated sits between two files' data, and
-   * the batch runs over it instead of stopping there.
+   * Clusters given to directories since the last write-back. Each is written whole by
+   * its directory's next flush, which comes after this batch's, so a batch may run over
+   * them (zeros for now) instead of stopping between two files' data.
    */
+  private readonly directoryClusters = new Set<number>();
+
+  /** `layout`: where cluster 2 starts in the source and the cluster size (without it, no gap is ever filled). */
   constructor(
     private readonly source: BlockSource,
-    private readonly canFill: (from: number, to: number) => boolean = () => false,
+    private readonly layout: { dataStart: number; clusterBytes: number } | null = null,
   ) {}
+
+  /** Clusters a directory grew into (or a new directory's first): see directoryClusters. */
+  noteDirectoryClusters(runs: readonly { start: number; count: number }[]): void {
+    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) this.directoryClusters.add(c);
+  }
+
+  /** A freed cluster may go to a file next: a batch must not run over it any more. */
+  forgetCluster(cluster: number): void {
+    this.directoryClusters.delete(cluster);
+  }
+
+  /** Directories were written back: from here on nothing may run over their clusters. */
+  forgetDirectoryClusters(): void {
+    this.directoryClusters.clear();
+  }
+
+  /** Whether image bytes [from, to) lie wholly in clusters of directoryClusters. */
+  private canFill(from: number, to: number): boolean {
+    if (this.layout === null) return false;
+    const { dataStart, clusterBytes } = this.layout;
+    if (from < dataStart || (from - dataStart) % clusterBytes !== 0 || (to - dataStart) % clusterBytes !== 0) return false;
+    for (let c = 2 + (from - dataStart) / clusterBytes, last = 2 + (to - dataStart) / clusterBytes; c < last; c++) {
+      if (!this.directoryClusters.has(c)) return false;
+    }
+    return true;
+  }
 
   /** Bytes waiting to be written. */
   get pending(): number {

@@ -62,36 +62,14 @@ export class FatWriter {
   /** Small files' data waiting for one write (data-write-batch.ts); written before any metadata. */
   private readonly dataBatch: DataWriteBatch;
 
-  /**
-   * Clusters given to directories since the last write-back: each is written whole by
-   * that directory's next flush, which comes after the data batch's, so the batch may
-   * run over them (data-write-batch.ts).
-   */
-  private readonly directoryClustersToWrite = new Set<number>();
-
   constructor(private readonly volume: FatVolume) {
-    this.dataBatch = new DataWriteBatch(volume.source, (from, to) => this.onlyDirectoryClusters(from, to));
+    const b = volume.boot;
+    this.dataBatch = new DataWriteBatch(volume.source, { dataStart: b.firstDataSector * b.bytesPerSector, clusterBytes: b.bytesPerCluster });
   }
 
-  /** Whether image bytes [from, to) are all in clusters of directoryClustersToWrite. */
-  private onlyDirectoryClusters(from: number, to: number): boolean {
-    const b = this.volume.boot;
-    const dataStart = b.firstDataSector * b.bytesPerSector;
-    const clusterBytes = b.bytesPerCluster;
-    if (from < dataStart || (from - dataStart) % clusterBytes !== 0 || (to - dataStart) % clusterBytes !== 0) return false;
-    for (let c = 2 + (from - dataStart) / clusterBytes, last = 2 + (to - dataStart) / clusterBytes; c < last; c++) {
-      if (!this.directoryClustersToWrite.has(c)) return false;
-    }
-    return true;
-  }
-
-  private noteDirectoryClusters(runs: readonly ClusterRun[]): void {
-    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) this.directoryClustersToWrite.add(c);
-  }
-
-  /** A loaded directory, its growth noted (see directoryClustersToWrite). */
+  /** A loaded directory, whose growth the data batch may run over until it is written back. */
   private track(dir: WritableDirectory): WritableDirectory {
-    dir.onGrowth = (runs) => this.noteDirectoryClusters(runs);
+    dir.onGrowth = (runs) => this.dataBatch.noteDirectoryClusters(runs);
     return dir;
   }
 
@@ -349,8 +327,7 @@ export class FatWriter {
     // Data first: nothing written below may point at clusters whose bytes are still in memory.
     // A batch that failed throws here, before any metadata is written, and the journal rolls back.
     this.dataBatch.flush();
-    // Every directory below is written whole where it grew: from here on nothing may run over those clusters.
-    this.directoryClustersToWrite.clear();
+    this.dataBatch.forgetDirectoryClusters();
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
     if (this.allocatorValue && b.fatType === 'fat32' && b.fsInfoSector > 0 && b.fsInfoSector < b.reservedSectors) {
@@ -415,7 +392,7 @@ export class FatWriter {
     encodeDirEntry(dotEntry('..', isRoot ? 0 : parent.cluster, when), bytes, DIR_ENTRY_SIZE, b.fatType);
     const child = this.track(new WritableDirectory(cluster, path, bytes, [{ start: cluster, count: 1 }], b, this.volume.fat));
     child.markAllDirty();
-    this.noteDirectoryClusters([run!]);
+    this.dataBatch.noteDirectoryClusters([run!]);
     this.directories.set(cluster, child);
     const record = dir.insert(reservation, entryName, newDirEntry(entryName, { attributes: Attr.DIRECTORY, startCluster: cluster, fileSize: 0, mtime: when, atime: when, ctime: when }));
     const full = joinPath(parent.path, record.name);
@@ -492,8 +469,7 @@ export class FatWriter {
     for (const run of runs) {
       for (let c = run.start; c < run.start + run.count; c++) {
         fat.set(c, 0);
-        // A removed directory's cluster may go to a file next: a batch must not run over it any more.
-        this.directoryClustersToWrite.delete(c);
+        this.dataBatch.forgetCluster(c);
       }
     }
     this.allocator.release(runs);
