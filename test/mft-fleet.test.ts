@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { BIN, diskkit as runCli } from './helpers/cli.js';
 import { buildDump, dirRecord, fileRecord } from './helpers/mft-builder.js';
 import { prefixRows } from '../src/engine/fleet/row-prefix.js';
 import { outputNamesFor } from '../src/engine/fleet/output-names.js';
-import { threadsPerJob } from '../src/engine/fleet/run-sources.js';
+import { largestFirst, runSources, threadsPerJob } from '../src/engine/fleet/run-sources.js';
 
 const SHIPPED = fileURLToPath(new URL('../fixtures/ntfs/small.mft', import.meta.url));
 const FAKE_WORKER = fileURLToPath(new URL('./helpers/fake-format-worker.mjs', import.meta.url));
@@ -209,6 +209,40 @@ describe('mft index with several sources', () => {
     expect(seen).toEqual([{ extraCaCerts: null, probe: 'kept' }, { extraCaCerts: null, probe: 'kept' }]);
   });
 
+  it('with --out-dir hands the sources out largest first (the combined stream in their order), and still reports and writes them in the order given', async () => {
+    const jobs = join(dir, 'handed-out.txt');
+    const big = join(dir, 'big.mft');
+    // The built dump padded with unused records: larger than the shipped one, which is larger than the built one.
+    writeFileSync(big, Buffer.concat([readFileSync(built), Buffer.alloc(statSync(SHIPPED).size, 0)]));
+    const sources = [built, SHIPPED, big];
+    const r = await runCli(['--json', 'mft', 'index', ...sources, '--out-dir', join(dir, 'out-order'), '--jobs', '1'], {
+      env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_JOBS: jobs },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const bySize = [...sources].sort((a, b) => statSync(b).size - statSync(a).size);
+    expect(bySize).toEqual([big, SHIPPED, built]);
+    expect(readFileSync(jobs, 'utf8').trim().split('\n')).toEqual(bySize);
+    const summary = JSON.parse(r.stdout) as FleetJson;
+    expect(summary.sources.map((s) => s.source)).toEqual(sources);
+    expect(readFileSync(join(dir, 'out-order', 'small.mft.jsonl'), 'utf8')).toBe(await single(SHIPPED));
+    // The combined stream copies each source's rows once the sources before it are done: they are handed out in order.
+    const combinedJobs = join(dir, 'handed-out-combined.txt');
+    const combined = await runCli(['mft', 'index', ...sources, '--jobs', '1'], {
+      env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_JOBS: combinedJobs },
+    });
+    expect(combined.exitCode, combined.stderr).toBe(0);
+    expect(readFileSync(combinedJobs, 'utf8').trim().split('\n')).toEqual(sources);
+  });
+
+  it('counts the lanes\' own CPU time (their start included) in the run\'s cpuSeconds', async () => {
+    const r = await diskkit(['--json', 'mft', 'index', SHIPPED, built, twin, '--out-dir', join(dir, 'out-cpu'), '--jobs', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as FleetJson & { cpuSeconds: number; sources: { summary?: { cpuSeconds: number } }[] };
+    const pipelines = summary.sources.reduce((sum, s) => sum + s.summary!.cpuSeconds, 0);
+    // Two lanes each started Node and loaded the indexer before their first source: work the sources' own figures leave out.
+    expect(summary.cpuSeconds).toBeGreaterThan(pipelines);
+  });
+
   it('Ctrl-C stops every pipeline, exits 130 and leaves no file in --out-dir (nor the combined --out)', async () => {
     for (const target of ['out-dir', 'out'] as const) {
       const outDir = mkdtempSync(join(dir, `interrupted-${target}-`));
@@ -255,6 +289,42 @@ describe('fleet pieces', () => {
     expect(threadsPerJob(2, 1, 4)).toBe(2);
     expect(threadsPerJob(8, 4, 2)).toBe(4);
     expect(threadsPerJob(2, 8, 8)).toBe(1);
+  });
+
+  it('largestFirst orders positions by size, largest first, ties in the given order', () => {
+    expect(largestFirst([10, 30, 20, 30, 0])).toEqual([1, 3, 2, 0, 4]);
+    expect(largestFirst([])).toEqual([]);
+  });
+
+  it('runSources hands sources out in the order given, one queue for all lanes, and keeps outcomes at their positions', async () => {
+    const started: string[] = [];
+    const outcomes = await runSources(['a', 'b', 'c', 'd'], { jobs: 1, order: [2, 0, 3, 1] }, async (source, position) => {
+      started.push(source);
+      if (source === 'd') throw new Error('d failed');
+      return position * 10;
+    });
+    expect(started).toEqual(['c', 'a', 'd', 'b']);
+    expect(outcomes).toEqual([
+      { source: 'a', ok: true, value: 0 },
+      { source: 'b', ok: true, value: 10 },
+      { source: 'c', ok: true, value: 20 },
+      { source: 'd', ok: false, error: { code: 'E_IO', message: 'd failed', context: {} } },
+    ]);
+    // Two lanes: a lane that finishes takes the next source in the queue, whichever lane it is.
+    const lanes: [string, number][] = [];
+    const release: Record<string, () => void> = {};
+    const run = runSources(['a', 'b', 'c'], { jobs: 2, order: [0, 1, 2] }, (source, _position, lane) => {
+      lanes.push([source, lane]);
+      return new Promise<number>((resolve) => (release[source] = () => resolve(0)));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lanes).toEqual([['a', 0], ['b', 1]]);
+    release.b!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lanes).toEqual([['a', 0], ['b', 1], ['c', 1]]);
+    release.a!();
+    release.c!();
+    await run;
   });
 
   it('outputNamesFor keeps base names, numbers collisions (case-insensitively) and defuses odd names', () => {

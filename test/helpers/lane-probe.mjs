@@ -4,11 +4,13 @@
  * NODE_OPTIONS). In a lane only:
  * - on its first job, writes the lane's view of two variables to
  *   LANE_PROBE_DIR/PID.json: NODE_EXTRA_CA_CERTS and LANE_PROBE_VALUE;
+ * - with LANE_PROBE_JOBS set, appends each job's source, one a line, to that file
+ *   (the order in which the lanes were handed their sources);
  * - when a job's source ends with LANE_PROBE_CRASH, the lane kills itself with
  *   SIGKILL before indexing it: a crash the lane's own code cannot catch.
  * Both run inside the lane's own 'message' listener, just before it.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 if (process.argv[1]?.endsWith('fleet-lane.js') && process.send !== undefined) {
@@ -19,6 +21,7 @@ if (process.argv[1]?.endsWith('fleet-lane.js') && process.send !== undefined) {
       const seen = { extraCaCerts: process.env.NODE_EXTRA_CA_CERTS ?? null, probe: process.env.LANE_PROBE_VALUE ?? null };
       writeFileSync(join(process.env.LANE_PROBE_DIR, `${process.pid}.json`), JSON.stringify(seen));
     }
+    if (process.env.LANE_PROBE_JOBS) appendFileSync(process.env.LANE_PROBE_JOBS, `${job.source}\n`);
     if (process.env.LANE_PROBE_CRASH && String(job.source).endsWith(process.env.LANE_PROBE_CRASH)) process.kill(process.pid, 'SIGKILL');
   };
   // Wraps the lane's own 'message' listener. A listener of this module's would start

@@ -19,6 +19,8 @@ export interface FleetRun {
   records: number;
   seconds: number;
   recordsPerSecond: number;
+  /** The whole run's CPU seconds: the coordinator's and every lane's, the lanes' start included (FleetSummary.cpuSeconds). */
+  cpuSeconds: number;
   /** The largest peak memory of a pipeline process (one runs its sources one after another). */
   peakRssMiB: number;
   threadsPerSource: number;
@@ -52,6 +54,7 @@ function fleetRun(sources: string[], jobs: number, partition: number | undefined
     records: summary.records,
     seconds: summary.seconds,
     recordsPerSecond: summary.recordsPerSecond,
+    cpuSeconds: summary.cpuSeconds,
     peakRssMiB: summary.peakRssMiB,
     threadsPerSource: summary.threadsPerSource,
   };

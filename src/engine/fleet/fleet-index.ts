@@ -9,9 +9,18 @@
  * only the source it was indexing; a new lane takes the rest. This process runs no
  * lane itself: that would save one lane's start (~0.5G instructions, most of it
  * module loading) but not the wall time of a run whose other lanes still start, and
- * a fatal error there (out of memory, a native crash) would end every source. The
+ * a fatal error there (out of memory, a native crash) would end every source. Lanes
+ * as worker threads were measured too: a worker's start with the same module loading
+ * cost 0.17-0.19 CPU s against a process's 0.19-0.20 (module loading dominates both),
+ * too little to give up that isolation and each lane's own peak memory. The
  * threads each pipeline may start (parse and format workers) come from one budget:
  * the cores, divided by the sources running at once.
+ *
+ * Sources are handed out from one queue. With --out-dir (or no output) the largest go
+ * first, so that a long source does not start last and run alone while the other
+ * lanes idle; the combined stream takes them in the sources' order, so that each
+ * source's rows are copied out while the rest are indexed. Outputs and the summary
+ * keep the sources' order.
  *
  * With --out-dir each source gets its own file there, written atomically by its
  * pipeline. Without it, each pipeline writes a private temporary file and the rows
@@ -26,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../errors.js';
 import { outputNamesFor } from './output-names.js';
 import { prefixRows } from './row-prefix.js';
-import { runSources, threadsPerJob, type SourceError, type SourceOutcome } from './run-sources.js';
+import { largestFirst, runSources, threadsPerJob, type SourceError, type SourceOutcome } from './run-sources.js';
 import { threadBudget } from '../../io/thread-budget.js';
 import { writeAllTo } from '../../io/write-all.js';
 import type { MftIndexSummary } from '../ntfs/index.js';
@@ -69,6 +78,13 @@ export interface FleetSummary {
   seconds: number;
   /** All sources' records over the whole run's wall time. */
   recordsPerSecond: number;
+  /**
+   * CPU seconds of the whole run (user + system, every thread): this process's from
+   * the start of the run, and each lane's from its own start (Node's start and module
+   * loading included) to its last answer. The sources' own cpuSeconds leave the lanes'
+   * start out; this does not. A lane that crashed counts up to its last answer.
+   */
+  cpuSeconds: number;
   /** The largest peak memory of a pipeline's process (a lane's: its sources one after another), and of this coordinating process. */
   peakRssMiB: number;
   coordinatorPeakRssMiB: number;
@@ -96,6 +112,8 @@ class Lane {
   private waiting: { resolve: (summary: MftIndexSummary) => void; reject: (error: unknown) => void; source: string } | null = null;
   /** Set when the process has ended: a new lane is started for the next source. */
   exited = false;
+  /** The lane's CPU seconds (all its threads, from its start) as of its last answer. */
+  cpuSeconds = 0;
 
   constructor(threads: number, private readonly signal: AbortSignal) {
     this.child = fork(LANE, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: laneEnv(threads) });
@@ -103,6 +121,7 @@ class Lane {
     this.child.on('message', (reply: LaneReply) => {
       const waiting = this.waiting;
       this.waiting = null;
+      if (typeof reply.laneCpuSeconds === 'number') this.cpuSeconds = reply.laneCpuSeconds;
       if (!waiting) return;
       if (reply.ok) waiting.resolve(reply.summary);
       else waiting.reject(new DiskkitError(reply.error.code as ErrorCodeValue, reply.error.message, { context: { image: waiting.source, ...reply.error.context } }));
@@ -200,6 +219,7 @@ class CombinedStream {
 
 export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { sources } = request;
   const threads = threadsPerJob(threadBudget(), request.jobs, sources.length);
   const extension = EXTENSIONS[request.format] ?? 'out';
@@ -220,6 +240,8 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
   const onInterrupt = (): void => stop.abort();
   request.signal.addEventListener('abort', onInterrupt, { once: true });
   const lanes: (Lane | undefined)[] = [];
+  /** Every lane started, those replaced after a crash included (for the run's CPU time). */
+  const started: Lane[] = [];
   let stream: CombinedStream | null = null;
   let outFd = 1;
   let outTemp: string | null = null;
@@ -239,12 +261,18 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
     const outcomes: SourceOutcome<MftIndexSummary>[] = await runSources(sources, {
       jobs: request.jobs,
       signal: stop.signal,
+      // The combined stream copies a source's rows once every source before it is done:
+      // handed out in the sources' order, the copying overlaps the indexing of the rest.
+      order: stream ? undefined : largestFirst(sources.map(sizeOf)),
       onDone: (outcome, i) => {
         if (stream) pending.push(stream.finished(i, outcome.ok));
       },
     }, (source, i, laneNumber) => {
       let lane = lanes[laneNumber];
-      if (lane === undefined || lane.exited) lanes[laneNumber] = lane = new Lane(threads, stop.signal);
+      if (lane === undefined || lane.exited) {
+        lanes[laneNumber] = lane = new Lane(threads, stop.signal);
+        started.push(lane);
+      }
       return lane.run({ ...request.pipeline, source, out: outputOf(i), format: request.format, workers: Math.min(request.workers ?? threads, threads), partition: request.partition });
     });
     await Promise.all(pending);
@@ -259,6 +287,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       outTemp = null;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const list: FleetSourceSummary[] = outcomes.map((o, i) => ({
       source: o.source,
       ok: o.ok,
@@ -276,6 +305,7 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       rows: ok.reduce((n, s) => n + s.rows, 0),
       seconds,
       recordsPerSecond: records / seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6 + started.reduce((sum, lane) => sum + lane.cpuSeconds, 0),
       peakRssMiB: Math.max(0, ...ok.map((s) => s.peakRssMiB)),
       coordinatorPeakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
@@ -287,5 +317,19 @@ export async function runFleetIndex(request: FleetRequest): Promise<FleetSummary
       rmSync(outTemp, { force: true });
     }
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A source's size in bytes, for the order sources are handed out in: a block device's
+ * size is not in its stat, so it counts as larger than any file (a whole disk usually
+ * is); a source that cannot be stat'ed counts as 0 (it fails at once anyway).
+ */
+function sizeOf(source: string): number {
+  try {
+    const stat = statSync(source);
+    return stat.isFile() ? stat.size : Number.MAX_SAFE_INTEGER;
+  } catch {
+    return 0;
   }
 }

@@ -33,9 +33,23 @@ export interface LaneError {
   context: Record<string, string | number | boolean>;
 }
 
-export type LaneReply = { ok: true; summary: MftIndexSummary } | { ok: false; error: LaneError };
+type LaneAnswer = { ok: true; summary: MftIndexSummary } | { ok: false; error: LaneError };
 
-async function runJob(job: LaneJob, signal: AbortSignal): Promise<LaneReply> {
+/**
+ * A source's answer, with the lane's CPU time so far (user + system, all its threads,
+ * from the process's start: Node's start and the module loading included). The
+ * coordinator adds up its lanes' last figures for the run's CPU seconds, so that the
+ * work of starting lanes, which the sources' own figures leave out, is counted.
+ */
+export type LaneReply = LaneAnswer & { laneCpuSeconds: number };
+
+/** CPU seconds this process has used since it started (all threads). */
+function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+async function runJob(job: LaneJob, signal: AbortSignal): Promise<LaneAnswer> {
   try {
     const { runMftIndex, startParseWorkers, AUTO_PARALLEL_MFT_BYTES } = await import('../ntfs/index.js');
     // As the one-source command: parse workers boot while the MFT is located, when parallel is likely.
@@ -99,7 +113,7 @@ if (process.send !== undefined) {
     running = new AbortController();
     void runJob(job, running.signal).then((reply) => {
       running = null;
-      process.send!(reply, undefined, undefined, () => {
+      process.send!({ ...reply, laneCpuSeconds: processCpuSeconds() } satisfies LaneReply, undefined, undefined, () => {
         if (interrupted) process.exit(130);
       });
     });

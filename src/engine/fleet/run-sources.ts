@@ -23,21 +23,34 @@ export function threadsPerJob(budget: number, jobs: number, sources: number): nu
 }
 
 /**
- * Runs `runOne` for every source, at most `jobs` at once. `runOne` gets the source,
+ * The order in which to hand sources out: the largest first (ties keep the given
+ * order). A lane takes the next source when it is free, so with the long ones
+ * started first the short ones fill in around them and the lanes finish close
+ * together; a long source handed out last would run alone on one core at the end
+ * while the other lanes sit idle (longest-processing-time-first scheduling).
+ */
+export function largestFirst(sizes: readonly number[]): number[] {
+  return sizes.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+}
+
+/**
+ * Runs `runOne` for every source, at most `jobs` at once, handing the sources out
+ * from one queue in `order` (every position once; default: as given). `runOne` gets the source,
  * its position and the lane (0 … jobs-1) running it: a lane runs one source at a
  * time. After `signal` aborts no new source starts; the running ones
- * are expected to see the signal themselves. Every source gets an outcome.
+ * are expected to see the signal themselves. Every source gets an outcome, at its position.
  */
 export async function runSources<T>(
   sources: readonly string[],
-  options: { jobs: number; signal?: AbortSignal | undefined; onDone?: (outcome: SourceOutcome<T>, position: number) => void },
+  options: { jobs: number; signal?: AbortSignal | undefined; order?: readonly number[]; onDone?: (outcome: SourceOutcome<T>, position: number) => void },
   runOne: (source: string, position: number, lane: number) => Promise<T>,
 ): Promise<SourceOutcome<T>[]> {
   const outcomes: SourceOutcome<T>[] = new Array(sources.length);
+  const order = options.order ?? sources.map((_, i) => i);
   let next = 0;
   const lane = async (_: unknown, laneNumber: number): Promise<void> => {
-    while (next < sources.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       const source = sources[i]!;
       let outcome: SourceOutcome<T>;
       if (options.signal?.aborted) outcome = { source, ok: false, error: { code: ErrorCode.CANCELLED, message: 'not started: interrupted', context: {} } };
