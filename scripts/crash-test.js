@@ -14,10 +14,10 @@
  * Exported as runCrashTest for test/crash-safety.test.ts (a CI-sized run).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom as prng } from '../dist/engine/seeded-random.js';
 
@@ -192,14 +192,23 @@ function runDiskkit(args, kill, journal) {
     let timer = null;
     if (kill && kill.at !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), kill.at);
     let journalMs = null;
-    const poll = setInterval(() => {
-      if (journalMs !== null || !existsSync(journal)) return;
+    const seen = () => {
+      if (journalMs !== null) return;
       journalMs = performance.now() - started;
       if (kill && kill.afterJournal !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterJournal);
+    };
+    const poll = setInterval(() => {
+      if (existsSync(journal)) seen();
     }, 1);
+    // A command whose write phase is shorter than a poll on a loaded machine still shows it:
+    // inotify reports the journal's creation even when the file is gone by the time we look.
+    const watcher = watch(dirname(journal), (_event, name) => {
+      if (name === basename(journal)) seen();
+    });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       clearInterval(poll);
+      watcher.close();
       resolve({ code, signal, ms: performance.now() - started, journalMs, stderr });
     });
   });

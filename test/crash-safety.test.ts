@@ -9,9 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BIN, diskkit } from './helpers/cli.js';
 import { requireTools } from './helpers/oracle.js';
 import { expectFsckClean, makeImage, MENV } from './helpers/fat-write.js';
@@ -49,14 +49,26 @@ function hostTree(root: string, count: number): void {
 async function interruptWhenWriting(args: string[], img: string, signal: NodeJS.Signals, journalBytes = 0): Promise<{ code: number | null; signal: NodeJS.Signals | null; sent: boolean }> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
   let sent = false;
-  const poll = setInterval(() => {
-    if (!sent && existsSync(journalPathFor(img)) && (journalBytes === 0 || statSync(journalPathFor(img)).size > journalBytes)) {
-      sent = true;
-      child.kill(signal);
+  const check = (): void => {
+    if (sent) return;
+    try {
+      if (journalBytes === 0 ? existsSync(journalPathFor(img)) : statSync(journalPathFor(img)).size > journalBytes) {
+        sent = true;
+        child.kill(signal);
+      }
+    } catch {
+      // the journal is gone again: the write phase is over
     }
-  }, 1);
+  };
+  const poll = setInterval(check, 1);
+  // inotify sees the journal appear (and grow) even when a write phase is shorter than a poll on a
+  // loaded machine; the signal then goes at once, and the checks below accept "before" and "after".
+  const watcher = watch(dirname(journalPathFor(img)), (_event, name) => {
+    if (name === basename(journalPathFor(img))) check();
+  });
   const [code, sig] = (await new Promise((resolve) => child.once('exit', (c, s) => resolve([c, s])))) as [number | null, NodeJS.Signals | null];
   clearInterval(poll);
+  watcher.close();
   return { code, signal: sig, sent };
 }
 

@@ -28,12 +28,8 @@ export class ClusterAllocator {
   static fromFat(fat: FatTable, hint: number | null = null): ClusterAllocator {
     const maxCluster = fat.maxCluster;
     const bits = new Uint32Array(Math.ceil((maxCluster + 1) / 32));
-    let free = 0;
-    fat.scanEntries((cluster, value) => {
-      // Anything but 0 (free) is unavailable: chains, end marks, bad clusters, invalid values.
-      if (value === 0) free++;
-      else bits[cluster >>> 5]! |= 1 << (cluster & 31);
-    });
+    // Anything but 0 (free) is unavailable: chains, end marks, bad clusters, invalid values.
+    const free = fat.markUsed(bits);
     bits[0]! |= 0b11;
     // Bits past maxCluster in the last word count as used so scans never hand them out.
     for (let c = maxCluster + 1; c < bits.length * 32; c++) bits[c >>> 5]! |= 1 << (c & 31);

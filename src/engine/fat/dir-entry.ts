@@ -216,26 +216,34 @@ export function decodeDirEntry(buf: Uint8Array, offset: number, fatType: FatType
   };
 }
 
-/** Encodes `entry` into the 32 bytes at `offset` of `buf`. */
+/**
+ * Encodes `entry` into the 32 bytes at `offset` of `buf`: the DirEntryStruct fields,
+ * written directly (as decodeDirEntry reads them), since a tree copy encodes one per file.
+ */
 export function encodeDirEntry(entry: DirEntry, buf: Uint8Array, offset: number, fatType: FatType): void {
-  DirEntryStruct.encode(
-    {
-      name: entry.rawName,
-      attributes: entry.attributes,
-      ntFlags: entry.ntFlags,
-      createTimeTenth: entry.createTimeTenth,
-      createTime: entry.createTime,
-      createDate: entry.createDate,
-      accessDate: entry.accessDate,
-      startClusterHigh: fatType === 'fat32' ? Math.floor(entry.startCluster / 0x10000) : 0,
-      writeTime: entry.writeTime,
-      writeDate: entry.writeDate,
-      startClusterLow: entry.startCluster & 0xffff,
-      fileSize: entry.fileSize,
-    },
-    buf,
-    offset,
-  );
+  if (offset < 0 || offset + DIR_ENTRY_SIZE > buf.length) throw new RangeError(`directory entry at ${offset} runs past ${buf.length} bytes`);
+  if (entry.rawName.length !== 11) throw new Error(`DirEntry.name needs 11 bytes, got ${entry.rawName.length}`);
+  buf.set(entry.rawName, offset);
+  buf[offset + F.attributes.offset] = entry.attributes;
+  buf[offset + F.ntFlags.offset] = entry.ntFlags;
+  buf[offset + F.createTimeTenth.offset] = entry.createTimeTenth;
+  putU16(buf, offset + F.createTime.offset, entry.createTime);
+  putU16(buf, offset + F.createDate.offset, entry.createDate);
+  putU16(buf, offset + F.accessDate.offset, entry.accessDate);
+  putU16(buf, offset + F.startClusterHigh.offset, fatType === 'fat32' ? Math.floor(entry.startCluster / 0x10000) : 0);
+  putU16(buf, offset + F.writeTime.offset, entry.writeTime);
+  putU16(buf, offset + F.writeDate.offset, entry.writeDate);
+  putU16(buf, offset + F.startClusterLow.offset, entry.startCluster & 0xffff);
+  const size = entry.fileSize;
+  buf[offset + 28] = size & 0xff;
+  buf[offset + 29] = (size >>> 8) & 0xff;
+  buf[offset + 30] = (size >>> 16) & 0xff;
+  buf[offset + 31] = (size >>> 24) & 0xff;
+}
+
+function putU16(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value & 0xff;
+  buf[at + 1] = (value >>> 8) & 0xff;
 }
 
 /** True for the "." and ".." entries (fatgen103 section 6.2). */
@@ -284,13 +292,22 @@ export function rawNameString(rawName: Uint8Array): string {
 
 /** The 11 raw bytes for an 11-character raw name (as generateShortName returns); a leading 0xE5 becomes 0x05. */
 export function encodeRawName(raw: string): Uint8Array {
-  const chars = [...raw];
-  if (chars.length !== 11) throw new Error(`raw short name must be 11 characters, got ${chars.length}`);
   const out = new Uint8Array(11);
-  chars.forEach((c, i) => {
-    const b = encodeOemChar(c);
-    out[i] = b ?? 0x5f;
-  });
+  let ascii = raw.length === 11;
+  // Generated names are ASCII: one byte per unit, without splitting the string into characters.
+  for (let i = 0; ascii && i < 11; i++) {
+    const code = raw.charCodeAt(i);
+    if (code >= 0x80) ascii = false;
+    else out[i] = code;
+  }
+  if (!ascii) {
+    const chars = [...raw];
+    if (chars.length !== 11) throw new Error(`raw short name must be 11 characters, got ${chars.length}`);
+    chars.forEach((c, i) => {
+      const b = encodeOemChar(c);
+      out[i] = b ?? 0x5f;
+    });
+  }
   if (out[0] === DELETED_MARK) out[0] = KANJI_E5_ESCAPE;
   return out;
 }

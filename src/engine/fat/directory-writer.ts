@@ -20,13 +20,15 @@ import {
   encodeDirEntry,
   encodeDosDateTime,
   encodeRawName,
+  NT_LOWER_BASE,
+  NT_LOWER_EXT,
   rawNameString,
   shortNameText,
   type DirEntry,
 } from './dir-entry.js';
 import { foldName, parseDirectory, type DirRecord } from './directory.js';
 import type { ClusterRun, FatTable } from './fat-table.js';
-import { encodeLongNameSlots } from './long-name.js';
+import { encodeLongNameSlotsInto, longNameSlotCount } from './long-name.js';
 import { basisName, canonicalLongName, exactShortName, generateShortName, validateLongName } from './short-name.js';
 
 /** fatgen103 section 6: at most 65,536 32-byte entries per directory. */
@@ -45,7 +47,15 @@ export interface EntryName {
   name: string;
   rawShort: Uint8Array;
   ntFlags: number;
-  longSlots: Uint8Array[];
+  /** How many long-name slots go before the short entry (0: the short name says it all). */
+  longSlotCount: number;
+  /** `rawShort` as the 11-character ASCII text short-name.ts made it from, when it was made here (saves decoding it again). */
+  rawText?: string;
+}
+
+/** Slots an entry takes: its long-name slots and the short entry. */
+export function slotsFor(name: EntryName): number {
+  return name.longSlotCount + 1;
 }
 
 /** Checks that `name` can be stored as it is; throws E_BAD_NAME naming it otherwise. */
@@ -85,6 +95,8 @@ export function newDirEntry(name: EntryName, fields: { attributes: number; start
 export class WritableDirectory {
   /** Live slots; `flush` writes the changed range. */
   bytes: Uint8Array;
+  /** What `bytes` is a view of, with room to grow into. */
+  private store: Uint8Array;
   /** The chain holding the directory (null for the FAT12/16 fixed root). */
   private readonly runs: ClusterRun[] | null;
   private readonly byName = new Map<string, DirRecord>();
@@ -95,6 +107,8 @@ export class WritableDirectory {
   private deletedSlots = 0;
   private dirtyFrom = Infinity;
   private dirtyTo = 0;
+  /** Told of each cluster run the directory grows into (all of it is then written by the next `flush`). */
+  onGrowth: ((runs: readonly ClusterRun[]) => void) | null = null;
 
   constructor(
     readonly cluster: number,
@@ -105,6 +119,7 @@ export class WritableDirectory {
     private readonly fat: FatTable,
   ) {
     this.bytes = bytes;
+    this.store = bytes;
     this.runs = runs;
     const parsed = parseDirectory(bytes, boot.fatType, { path });
     this.endSlot = parsed.endSlot;
@@ -134,15 +149,14 @@ export class WritableDirectory {
   nameFor(name: string): EntryName {
     const exact = exactShortName(name);
     if (exact && !this.shortTaken.has(exact.raw)) {
-      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlots: [] };
+      return { name, rawShort: encodeRawName(exact.raw), ntFlags: exact.ntCase, longSlotCount: 0, rawText: exact.raw };
     }
     const basis = basisName(name);
     const key = `${basis.base}.${basis.ext}`;
-    const raw = generateShortName(name, this.shortTaken, this.nextTail.get(key) ?? 1);
-    const tilde = raw.slice(0, 8).lastIndexOf('~');
+    const raw = generateShortName(name, this.shortTaken, this.nextTail.get(key) ?? 1, { exact, basis });
+    const tilde = raw.lastIndexOf('~', 7);
     if (tilde !== -1) this.nextTail.set(key, Number(raw.slice(tilde + 1, 8).trim()) + 1);
-    const rawShort = encodeRawName(raw);
-    return { name, rawShort, ntFlags: 0, longSlots: encodeLongNameSlots(name, rawShort) };
+    return { name, rawShort: encodeRawName(raw), ntFlags: 0, longSlotCount: longNameSlotCount(name), rawText: raw };
   }
 
   /**
@@ -182,9 +196,9 @@ export class WritableDirectory {
   insert(reservation: SlotReservation, name: EntryName, entry: DirEntry): DirRecord {
     if (reservation.growth.length > 0) this.grow(reservation.growth);
     const { slot, count } = reservation;
-    if (count !== name.longSlots.length + 1) throw new Error('reservation does not match the name');
-    let s = slot;
-    for (const long of name.longSlots) this.bytes.set(long, s++ * DIR_ENTRY_SIZE);
+    if (count !== slotsFor(name)) throw new Error('reservation does not match the name');
+    if (name.longSlotCount > 0) encodeLongNameSlotsInto(name.name, name.rawShort, this.bytes, slot * DIR_ENTRY_SIZE);
+    const s = slot + name.longSlotCount;
     encodeDirEntry(entry, this.bytes, s * DIR_ENTRY_SIZE, this.boot.fatType);
     if (slot < this.endSlot) this.deletedSlots -= count;
     else {
@@ -198,8 +212,8 @@ export class WritableDirectory {
     this.touch(slot, count);
     const record: DirRecord = {
       name: name.name,
-      longName: name.longSlots.length > 0 ? name.name : null,
-      shortName: shortNameText(entry.rawName, entry.ntFlags),
+      longName: name.longSlotCount > 0 ? name.name : null,
+      shortName: name.rawText !== undefined && entry.rawName === name.rawShort ? asciiShortNameText(name.rawText, entry.ntFlags) : shortNameText(entry.rawName, entry.ntFlags),
       entry,
       slotIndex: s,
       firstSlotIndex: slot,
@@ -207,7 +221,7 @@ export class WritableDirectory {
       isDirectory: (entry.attributes & Attr.DIRECTORY) !== 0,
       isDot: false,
     };
-    this.shortTaken.add(rawNameString(entry.rawName));
+    this.shortTaken.add(name.rawText !== undefined && entry.rawName === name.rawShort ? name.rawText : rawNameString(entry.rawName));
     this.index(record);
     return record;
   }
@@ -325,6 +339,7 @@ export class WritableDirectory {
   }
 
   private grow(growth: ClusterRun[]): void {
+    this.onGrowth?.(growth);
     const runs = this.runs!;
     const last = runs[runs.length - 1]!;
     this.fat.linkRuns(growth, last.start + last.count - 1);
@@ -334,10 +349,16 @@ export class WritableDirectory {
       else runs.push({ ...run });
     }
     const added = growth.reduce((n, r) => n + r.count, 0) * this.boot.bytesPerCluster;
-    const bigger = new Uint8Array(this.bytes.length + added);
-    bigger.set(this.bytes);
     const oldSlots = this.bytes.length / DIR_ENTRY_SIZE;
-    this.bytes = bigger;
+    const needed = this.bytes.length + added;
+    // Room doubles: a directory growing a cluster at a time is not copied whole each time.
+    // Past `bytes` the store is all zeros (nothing writes there), as new clusters must read.
+    if (this.store.length < needed) {
+      const store = new Uint8Array(Math.min(Math.max(needed, 2 * this.store.length), Math.max(needed, MAX_DIRECTORY_SLOTS * DIR_ENTRY_SIZE)));
+      store.set(this.bytes);
+      this.store = store;
+    }
+    this.bytes = this.store.subarray(0, needed);
     // New clusters must reach the disk zeroed even where no entry lands.
     this.touch(oldSlots, added / DIR_ENTRY_SIZE);
   }
@@ -348,10 +369,24 @@ export class WritableDirectory {
   }
 
   private index(r: DirRecord): void {
-    const keys = [foldName(r.shortName)];
-    if (r.longName !== null) keys.push(foldName(r.longName));
-    for (const k of keys) if (!this.byName.has(k)) this.byName.set(k, r);
+    const short = foldName(r.shortName);
+    if (!this.byName.has(short)) this.byName.set(short, r);
+    if (r.longName === null) return;
+    const long = foldName(r.longName);
+    if (!this.byName.has(long)) this.byName.set(long, r);
   }
+}
+
+/**
+ * shortNameText for a raw name made here (ASCII, no 0x05 escape): base and extension
+ * trimmed of their padding, lower-cased where the NT flags say so.
+ */
+function asciiShortNameText(raw: string, ntFlags: number): string {
+  let base = raw.slice(0, 8).trimEnd();
+  let ext = raw.slice(8).trimEnd();
+  if (ntFlags & NT_LOWER_BASE) base = base.toLowerCase();
+  if (ntFlags & NT_LOWER_EXT) ext = ext.toLowerCase();
+  return ext ? `${base}.${ext}` : base;
 }
 
 /** The 32 bytes of '.' or '..' for a new directory (fatgen103 section 6.2). */

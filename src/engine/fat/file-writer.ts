@@ -6,6 +6,7 @@
  */
 import type { BlockSource } from '../../io/block-source.js';
 import type { FileDataSource } from '../volume.js';
+import type { DataWriteBatch } from './data-write-batch.js';
 import type { ClusterRun, FatTable } from './fat-table.js';
 
 /**
@@ -21,7 +22,10 @@ export function isFileDataSource(data: Uint8Array | FileDataSource): data is Fil
   return !(data instanceof Uint8Array);
 }
 
-/** Writes `data` (its whole size) into `runs`, in order; calls `onProgress` with bytes written so far. */
+/**
+ * Writes `data` (its whole size) into `runs`, in order; calls `onProgress` with bytes
+ * written so far. In-memory data goes through `batch` when given (data-write-batch.ts).
+ */
 export function writeFileData(
   source: BlockSource,
   fat: FatTable,
@@ -29,6 +33,7 @@ export function writeFileData(
   runs: readonly ClusterRun[],
   data: Uint8Array | FileDataSource,
   onProgress?: (bytes: number) => void,
+  batch?: DataWriteBatch,
 ): void {
   const size = isFileDataSource(data) ? data.size : data.length;
   let done = 0;
@@ -42,7 +47,9 @@ export function writeFileData(
       const slice = onProgress ? PROGRESS_SLICE_BYTES : length;
       for (let at = 0; at < length; at += slice) {
         const n = Math.min(slice, length - at);
-        source.writeAt(data, done, n, position + at);
+        // The end of the run pads to its cluster boundary in a batch (see DataWriteBatch.write).
+        if (batch) batch.write(data, done, n, position + at, at + n === length ? run.count * clusterBytes - length : 0);
+        else source.writeAt(data, done, n, position + at);
         done += n;
         onProgress?.(done);
       }
@@ -52,7 +59,8 @@ export function writeFileData(
     for (let at = 0; at < length; ) {
       const n = Math.min(buffer.length, length - at);
       data.read(buffer, n, done);
-      source.writeAt(buffer, 0, n, position + at);
+      if (batch) batch.write(buffer, 0, n, position + at, at + n === length ? run.count * clusterBytes - length : 0);
+      else source.writeAt(buffer, 0, n, position + at);
       at += n;
       done += n;
       onProgress?.(done);

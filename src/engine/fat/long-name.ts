@@ -48,32 +48,48 @@ export function decodeLongNameSlot(buf: Uint8Array, offset: number): DecodedSlot
   return { sequence: order & 0x1f, last: (order & LAST_LONG_ENTRY) !== 0, checksum: buf[offset + 13]!, units };
 }
 
+/** How many long-name slots `name` takes (13 UTF-16 units each). */
+export function longNameSlotCount(name: string): number {
+  return Math.ceil(name.length / UNITS_PER_SLOT);
+}
+
 /**
- * The slots for `name` in on-disk order (last slot first), each 32 bytes. The name
- * ends with 0x0000 when it does not fill its last slot, and the rest is 0xFFFF.
+ * Writes the slots for `name` in on-disk order (last slot first), 32 bytes each, at
+ * `offset` of `buf`; returns how many. The name ends with 0x0000 when it does not fill
+ * its last slot, and the rest is 0xFFFF. Written in place: a directory being filled
+ * with thousands of names needs no array per slot.
  */
-export function encodeLongNameSlots(name: string, rawShortName: Uint8Array): Uint8Array[] {
-  const units: number[] = [];
-  for (let i = 0; i < name.length; i++) units.push(name.charCodeAt(i));
-  const count = Math.ceil(units.length / UNITS_PER_SLOT);
-  if (count === 0 || count > MAX_LONG_NAME_SLOTS) throw new Error(`long name of ${units.length} units does not fit`);
-  if (units.length % UNITS_PER_SLOT !== 0) units.push(0);
-  while (units.length < count * UNITS_PER_SLOT) units.push(0xffff);
+export function encodeLongNameSlotsInto(name: string, rawShortName: Uint8Array, buf: Uint8Array, offset: number): number {
+  const length = name.length;
+  const count = longNameSlotCount(name);
+  if (count === 0 || count > MAX_LONG_NAME_SLOTS) throw new Error(`long name of ${length} units does not fit`);
   const checksum = shortNameChecksum(rawShortName);
-  const slots: Uint8Array[] = [];
   for (let n = count; n >= 1; n--) {
-    const slot = new Uint8Array(DIR_ENTRY_SIZE);
-    slot[0] = n | (n === count ? LAST_LONG_ENTRY : 0);
-    slot[11] = Attr.LONG_NAME;
-    slot[12] = 0;
-    slot[13] = checksum;
-    UNIT_OFFSETS.forEach((at, i) => {
-      const u = units[(n - 1) * UNITS_PER_SLOT + i]!;
-      slot[at] = u & 0xff;
-      slot[at + 1] = u >>> 8;
-    });
-    slots.push(slot);
+    const at = offset + (count - n) * DIR_ENTRY_SIZE;
+    buf[at] = n | (n === count ? LAST_LONG_ENTRY : 0);
+    buf[at + 11] = Attr.LONG_NAME;
+    buf[at + 12] = 0;
+    buf[at + 13] = checksum;
+    buf[at + 26] = 0;
+    buf[at + 27] = 0;
+    for (let i = 0; i < UNITS_PER_SLOT; i++) {
+      const index = (n - 1) * UNITS_PER_SLOT + i;
+      const u = index < length ? name.charCodeAt(index) : index === length ? 0 : 0xffff;
+      const to = at + UNIT_OFFSETS[i]!;
+      buf[to] = u & 0xff;
+      buf[to + 1] = u >>> 8;
+    }
   }
+  return count;
+}
+
+/** The slots for `name` in on-disk order (last slot first), each 32 bytes (see encodeLongNameSlotsInto). */
+export function encodeLongNameSlots(name: string, rawShortName: Uint8Array): Uint8Array[] {
+  const count = longNameSlotCount(name);
+  const all = new Uint8Array(Math.max(count, 1) * DIR_ENTRY_SIZE);
+  encodeLongNameSlotsInto(name, rawShortName, all, 0);
+  const slots: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) slots.push(all.slice(i * DIR_ENTRY_SIZE, (i + 1) * DIR_ENTRY_SIZE));
   return slots;
 }
 

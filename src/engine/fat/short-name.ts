@@ -33,12 +33,19 @@ export function validateLongName(name: string): void {
 
 /** Windows drops trailing dots and spaces from long names; we store what Windows would. */
 export function canonicalLongName(name: string): string {
-  return name.replace(/[ .]+$/, '');
+  // Most names end in neither: no regular expression (and no new string) for them.
+  const last = name.charCodeAt(name.length - 1);
+  return last === 0x20 || last === 0x2e ? name.replace(/[ .]+$/, '') : name;
 }
 
-function isShortChar(c: string): boolean {
-  const code = c.charCodeAt(0);
-  return code > 0x20 && code < 0x7f && !INVALID_IN_LONG_NAME.test(c) && !INVALID_IN_SHORT_NAME.test(c) && c !== '.';
+/** Which ASCII codes a short name may hold (a table: names are checked a character at a time). */
+const SHORT_CHAR_CODES = Uint8Array.from({ length: 0x80 }, (_, code) => {
+  const c = String.fromCharCode(code);
+  return code > 0x20 && code < 0x7f && !INVALID_IN_LONG_NAME.test(c) && !INVALID_IN_SHORT_NAME.test(c) && c !== '.' ? 1 : 0;
+});
+
+function isShortCode(code: number): boolean {
+  return code < 0x80 && SHORT_CHAR_CODES[code] === 1;
 }
 
 /**
@@ -52,7 +59,7 @@ export function exactShortName(name: string): { raw: string; ntCase: number } | 
   const base = dot === -1 ? name : name.slice(0, dot);
   const ext = dot === -1 ? '' : name.slice(dot + 1);
   if (base.length === 0 || base.length > 8 || ext.length > 3 || (dot !== -1 && ext.length === 0)) return null;
-  if (![...base, ...ext].every(isShortChar)) return null;
+  for (let i = 0; i < name.length; i++) if (i !== dot && !isShortCode(name.charCodeAt(i))) return null;
   const caseOf = (part: string): 'upper' | 'lower' | 'none' | 'mixed' => {
     const up = part.toUpperCase();
     const low = part.toLowerCase();
@@ -78,23 +85,29 @@ export function basisName(longName: string): { base: string; ext: string; lossy:
   const upper = longName.toUpperCase();
   const convert = (part: string): string => {
     let out = '';
-    for (const c of part) {
-      if (c === ' ' || c === '.') {
+    for (let i = 0; i < part.length; i++) {
+      const code = part.charCodeAt(i);
+      if (code === 0x20 || code === 0x2e) {
         lossy = true;
         continue;
       }
-      if (isShortChar(c)) out += c;
+      if (isShortCode(code)) out += part[i];
       else {
         out += '_';
         lossy = true;
+        // A character outside the BMP is one '_' (its two UTF-16 units are one character).
+        if (code >= 0xd800 && code <= 0xdbff && i + 1 < part.length) {
+          const next = part.charCodeAt(i + 1);
+          if (next >= 0xdc00 && next <= 0xdfff) i++;
+        }
       }
     }
     return out;
   };
-  const trimmed = upper.replace(/^[. ]+/, () => {
-    lossy = true;
-    return '';
-  });
+  let lead = 0;
+  while (lead < upper.length && (upper.charCodeAt(lead) === 0x2e || upper.charCodeAt(lead) === 0x20)) lead++;
+  if (lead > 0) lossy = true;
+  const trimmed = lead > 0 ? upper.slice(lead) : upper;
   const dot = trimmed.lastIndexOf('.');
   let base = convert(dot === -1 ? trimmed : trimmed.slice(0, dot));
   let ext = dot === -1 ? '' : convert(trimmed.slice(dot + 1));
@@ -118,10 +131,16 @@ export function basisName(longName: string): { base: string; ext: string; lossy:
  * (a set of raw 11-byte names already in the directory). Numeric tails "~1".."~999999"
  * follow fatgen103 section 7; the base is shortened to make room for the tail.
  */
-export function generateShortName(longName: string, taken: ReadonlySet<string>, firstTail = 1): string {
-  const exact = exactShortName(longName);
+export function generateShortName(
+  longName: string,
+  taken: ReadonlySet<string>,
+  firstTail = 1,
+  known?: { exact: ReturnType<typeof exactShortName>; basis: ReturnType<typeof basisName> },
+): string {
+  // `known`: the caller computed these already for this name (directory-writer.ts nameFor).
+  const exact = known ? known.exact : exactShortName(longName);
   if (exact && !taken.has(exact.raw)) return exact.raw;
-  const { base, ext, lossy } = basisName(longName);
+  const { base, ext, lossy } = known ? known.basis : basisName(longName);
   const extPart = ext.padEnd(3, ' ');
   if (!lossy) {
     const raw = base.padEnd(8, ' ') + extPart;

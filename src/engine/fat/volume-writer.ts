@@ -16,9 +16,10 @@ import type { EntryInfo, FileDataSource, WriteFileOptions } from '../volume.js';
 import { ClusterAllocator } from './allocator.js';
 import { Attr, DIR_ENTRY_SIZE, encodeDirEntry, type DirEntry } from './dir-entry.js';
 import type { DirRecord } from './directory.js';
-import { dotEntry, newDirEntry, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
+import { dotEntry, newDirEntry, slotsFor, validateNewName, WritableDirectory, type SlotReservation } from './directory-writer.js';
 import type { ClusterRun } from './fat-table.js';
 import { isFileDataSource, writeFileData } from './file-writer.js';
+import { DataWriteBatch } from './data-write-batch.js';
 import { decodeFsInfo } from './fsinfo.js';
 import type { DirectoryRef, FatVolumeState as FatVolume } from './volume-state.js';
 import { joinPath, splitPath } from '../volume-path.js';
@@ -52,8 +53,33 @@ export class FatWriter {
   /** True once the clean-shutdown bit has been cleared on disk for the current batch of changes. */
   private markedDirty = false;
   private wasClean: boolean | null = null;
+  /**
+   * The parent directory of the last path written, keyed by that path's text up to its
+   * last '/': a tree copy writes a directory's files one after another, and each would
+   * otherwise split and look up its parent's path again. Dropped when directories move.
+   */
+  private lastParent: { text: string; ref: DirectoryRef } | null = null;
+  /** Small files' data waiting for one write (data-write-batch.ts); written before any metadata. */
+  private readonly dataBatch: DataWriteBatch;
 
-  constructor(private readonly volume: FatVolume) {}
+  constructor(private readonly volume: FatVolume) {
+    const b = volume.boot;
+    this.dataBatch = new DataWriteBatch(volume.source, { dataStart: b.firstDataSector * b.bytesPerSector, clusterBytes: b.bytesPerCluster });
+  }
+
+  /** A loaded directory, whose growth the data batch may run over until it is written back. */
+  private track(dir: WritableDirectory): WritableDirectory {
+    dir.onGrowth = (runs) => this.dataBatch.noteDirectoryClusters(runs);
+    return dir;
+  }
+
+  /**
+   * Writes the file data still gathered in memory: before anything reads file data
+   * through the volume. Throws the error of a batch write that failed earlier.
+   */
+  flushData(): void {
+    this.dataBatch.flush();
+  }
 
   /** The free-cluster bitmap, built from the FAT on first use. */
   get allocator(): ClusterAllocator {
@@ -68,12 +94,19 @@ export class FatWriter {
     return this.allocatorValue;
   }
 
+  /** The writable view of a directory already loaded, if any (the read side looks names up in it instead of parsing). */
+  loadedDirectory(cluster: number): WritableDirectory | undefined {
+    return this.directories.get(cluster);
+  }
+
   /** The in-memory slots of a directory being written, if any (the read side parses these instead of the disk). */
   pendingBytes(cluster: number): Uint8Array | undefined {
     return this.directories.get(cluster)?.bytes;
   }
 
   writeFile(path: string, data: Uint8Array | FileDataSource, options: WriteFileOptions & { onProgress?: (bytes: number) => void } = {}): EntryInfo {
+    // Files whose data a failed batch write lost are already in their directories: nothing more may be added.
+    if (this.dataBatch.failure !== null) throw this.dataBatch.failure;
     const { parent, name, full } = this.parentOf(path);
     validateNewName(name, full);
     const dir = this.directory(parent);
@@ -93,8 +126,8 @@ export class FatWriter {
     let reservation: SlotReservation | null = null;
     const entryName = existing ? null : dir.nameFor(name);
     try {
-      if (entryName) reservation = dir.reserve(entryName.longSlots.length + 1, allocator);
-      writeFileData(this.volume.source, this.volume.fat, clusterBytes, runs, data, options.onProgress);
+      if (entryName) reservation = dir.reserve(slotsFor(entryName), allocator);
+      writeFileData(this.volume.source, this.volume.fat, clusterBytes, runs, data, options.onProgress, this.dataBatch);
     } catch (error) {
       allocator.release(runs);
       if (reservation) allocator.release(reservation.growth);
@@ -107,7 +140,7 @@ export class FatWriter {
     const startCluster = runs[0]?.start ?? 0;
     let record: DirRecord;
     if (existing) {
-      const fresh = newDirEntry({ name, rawShort: existing.entry.rawName, ntFlags: existing.entry.ntFlags, longSlots: [] }, {
+      const fresh = newDirEntry({ name, rawShort: existing.entry.rawName, ntFlags: existing.entry.ntFlags, longSlotCount: 0 }, {
         attributes: existing.entry.attributes | Attr.ARCHIVE,
         startCluster,
         fileSize: size,
@@ -158,6 +191,7 @@ export class FatWriter {
   }
 
   remove(path: string, options: { recursive?: boolean } = {}): void {
+    this.lastParent = null;
     const { parent, name, full } = this.parentOf(path, 'remove');
     const dir = this.directory(parent);
     const record = dir.find(name);
@@ -181,6 +215,7 @@ export class FatWriter {
   }
 
   rename(from: string, to: string): EntryInfo {
+    this.lastParent = null;
     const src = this.parentOf(from, 'move');
     const srcDir = this.directory(src.parent);
     const record = srcDir.find(src.name);
@@ -221,7 +256,7 @@ export class FatWriter {
     let inserted: DirRecord;
     try {
       const entryName = dstDir.nameFor(dst.name);
-      const reservation = dstDir.reserve(entryName.longSlots.length + 1, this.allocator);
+      const reservation = dstDir.reserve(slotsFor(entryName), this.allocator);
       inserted = dstDir.insert(reservation, entryName, { ...record.entry, rawName: entryName.rawShort, ntFlags: entryName.ntFlags });
     } catch (error) {
       if (savedSelf) srcDir.restore(record, savedSelf);
@@ -289,6 +324,10 @@ export class FatWriter {
 
   private writeBack(): void {
     const source = this.volume.source;
+    // Data first: nothing written below may point at clusters whose bytes are still in memory.
+    // A batch that failed throws here, before any metadata is written, and the journal rolls back.
+    this.dataBatch.flush();
+    this.dataBatch.forgetDirectoryClusters();
     for (const dir of this.directories.values()) dir.flush(source);
     const b = this.volume.boot;
     if (this.allocatorValue && b.fatType === 'fat32' && b.fsInfoSector > 0 && b.fsInfoSector < b.reservedSectors) {
@@ -339,7 +378,7 @@ export class FatWriter {
     let reservation: SlotReservation;
     const entryName = dir.nameFor(name);
     try {
-      reservation = dir.reserve(entryName.longSlots.length + 1, allocator);
+      reservation = dir.reserve(slotsFor(entryName), allocator);
     } catch (error) {
       allocator.release([run!]);
       throw error;
@@ -351,8 +390,9 @@ export class FatWriter {
     encodeDirEntry(dotEntry('.', cluster, when), bytes, 0, b.fatType);
     // fatgen103 section 6.2: '..' of a directory in the root points at cluster 0, also on FAT32.
     encodeDirEntry(dotEntry('..', isRoot ? 0 : parent.cluster, when), bytes, DIR_ENTRY_SIZE, b.fatType);
-    const child = new WritableDirectory(cluster, path, bytes, [{ start: cluster, count: 1 }], b, this.volume.fat);
+    const child = this.track(new WritableDirectory(cluster, path, bytes, [{ start: cluster, count: 1 }], b, this.volume.fat));
     child.markAllDirty();
+    this.dataBatch.noteDirectoryClusters([run!]);
     this.directories.set(cluster, child);
     const record = dir.insert(reservation, entryName, newDirEntry(entryName, { attributes: Attr.DIRECTORY, startCluster: cluster, fileSize: 0, mtime: when, atime: when, ctime: when }));
     const full = joinPath(parent.path, record.name);
@@ -368,7 +408,7 @@ export class FatWriter {
     if (!dir) {
       const bytes = this.volume.readDirectoryBytes(ref);
       const runs = ref.cluster === 0 ? null : this.volume.fat.runs(ref.cluster, bytes.length / this.volume.boot.bytesPerCluster, `directory ${ref.path}`);
-      dir = new WritableDirectory(ref.cluster, ref.path, Uint8Array.from(bytes), runs, this.volume.boot, this.volume.fat);
+      dir = this.track(new WritableDirectory(ref.cluster, ref.path, Uint8Array.from(bytes), runs, this.volume.boot, this.volume.fat));
       this.directories.set(ref.cluster, dir);
     }
     return dir;
@@ -376,6 +416,22 @@ export class FatWriter {
 
   /** Splits `path` into its parent directory (which must exist) and last name; refuses '/'. */
   private parentOf(path: string, verb = 'write'): { parent: DirectoryRef; name: string; full: string } {
+    const slash = path.lastIndexOf('/');
+    if (slash >= 0 && this.lastParent !== null) {
+      const name = path.slice(slash + 1);
+      // A plain last name under the same parent text resolves as before ('.', '..' and '' change the parent).
+      if (name !== '' && name !== '.' && name !== '..' && this.lastParent.text.length === slash && path.startsWith(this.lastParent.text)) {
+        const parent = this.lastParent.ref;
+        return { parent, name, full: joinPath(parent.path, name) };
+      }
+    }
+    const found = this.parentOfSlow(path, verb);
+    const name = path.slice(slash + 1);
+    if (slash >= 0 && name !== '' && name !== '.' && name !== '..') this.lastParent = { text: path.slice(0, slash), ref: found.parent };
+    return found;
+  }
+
+  private parentOfSlow(path: string, verb: string): { parent: DirectoryRef; name: string; full: string } {
     const parts = splitPath(path);
     if (parts.length === 0) throw new DiskkitError(ErrorCode.USAGE, `cannot ${verb} the root directory`, { context: { path: '/' } });
     const parentPath = '/' + parts.slice(0, -1).join('/');
@@ -410,7 +466,12 @@ export class FatWriter {
 
   private freeRuns(runs: readonly ClusterRun[]): void {
     const fat = this.volume.fat;
-    for (const run of runs) for (let c = run.start; c < run.start + run.count; c++) fat.set(c, 0);
+    for (const run of runs) {
+      for (let c = run.start; c < run.start + run.count; c++) {
+        fat.set(c, 0);
+        this.dataBatch.forgetCluster(c);
+      }
+    }
     this.allocator.release(runs);
   }
 }

@@ -213,7 +213,9 @@ export class FatVolume implements Volume, FatVolumeState {
     const parentPath = '/' + parts.slice(0, -1).join('/');
     const parent = this.directoryAt(parentPath);
     const name = parts[parts.length - 1]!;
-    const record = findRecord(this.readDirectory(parent).records, name);
+    // A directory the write side holds answers from its name index (a tree copy asks about each new directory).
+    const loaded = this.writerValue?.loadedDirectory(parent.cluster);
+    const record = loaded ? loaded.find(name) : findRecord(this.readDirectory(parent).records, name);
     if (!record) throw new DiskkitError(ErrorCode.NOT_FOUND, 'no such file or directory', { context: { path: joinPath(parentPath, name) } });
     return { record, path: joinPath(parent.path, record.name) };
   }
@@ -296,6 +298,8 @@ export class FatVolume implements Volume, FatVolumeState {
 
   /** The byte extents of a file record, validated against its chain. */
   recordExtents(record: DirRecord, path: string): Extent[] {
+    // File data this command wrote may still wait in memory (data-write-batch.ts): the extents must read it.
+    this.writerValue?.flushData();
     const size = record.entry.fileSize;
     if (size === 0) return [];
     const start = record.entry.startCluster;
