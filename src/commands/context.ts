@@ -40,7 +40,9 @@ export interface ImageRef {
 function isFile(path: string): boolean {
   try {
     const st = statSync(path);
-    return st.isFile() || st.isBlockDevice() || st.isCharacterDevice();
+    // A FIFO or socket too: named as an image, it gets the image opener's error (it is
+    // not one) rather than be taken for a host path.
+    return !st.isDirectory();
   } catch {
     return isSnapshotOfFile(path);
   }

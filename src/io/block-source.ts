@@ -7,7 +7,7 @@
  * fsck, mft index, bench) go through the read modes of src/io, which use the same
  * file descriptor.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 
 export interface IoCounters {
@@ -96,7 +96,11 @@ export class FileBlockSource implements BlockSource {
 
   /** Opens an image file or block device. `create` makes a new file (for mkfs). */
   static open(path: string, options: { writable?: boolean; create?: boolean } = {}): FileBlockSource {
-    const flags = options.create ? 'w+' : options.writable ? 'r+' : 'r';
+    // O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, and a FIFO
+    // named as an image would hang the command there; it is refused below instead.
+    // (Regular files and block devices ignore the flag.)
+    const access = options.create ? constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC : options.writable ? constants.O_RDWR : constants.O_RDONLY;
+    const flags = access | constants.O_NONBLOCK;
     let fd: number;
     try {
       fd = openSync(path, flags);
@@ -107,6 +111,10 @@ export class FileBlockSource implements BlockSource {
       const st = fstatSync(fd);
       if (st.isDirectory()) {
         throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory, not an image', { context: { image: path } });
+      }
+      if (!st.isFile() && !st.isBlockDevice()) {
+        const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : 'not a regular file';
+        throw new DiskkitError(ErrorCode.UNSUPPORTED, `is ${kind}, not an image (diskkit reads image files and block devices)`, { context: { image: path } });
       }
       const size = st.isBlockDevice() ? blockDeviceSize(fd) : st.size;
       return new FileBlockSource(path, fd, size, Boolean(options.writable || options.create), st.isBlockDevice());
