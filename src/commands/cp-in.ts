@@ -11,7 +11,7 @@
  * the exit code is 1. A full volume stops the copy: what was written stays, the
  * failing file takes nothing, and the image is left consistent.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { readHostFileFully } from '../io/read-full.js';
 import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
@@ -24,6 +24,7 @@ import { progressWanted, startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { nextDataOffset } from '../io/seek-data.js';
 import { HostTreeReader } from '../io/host-tree-reader.js';
+import { imageMayImportHostTree } from '../engine/host-import-target.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -103,7 +104,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
   refuseReadOnlyImage(dest.image, Boolean(options.force));
   // A copy the volume may take in bulk: the host tree's reader starts now, on its own
   // thread, and reads while the engine loads and the image opens.
-  const bulkSource = bulkCandidate(sources, options, g);
+  const bulkSource = bulkCandidate(sources, dest, options, g);
   const reader = bulkSource === null ? null : HostTreeReader.start(bulkSource);
   let volume: Volume;
   let openVolume: typeof import('../engine/open-volume.js').openVolume;
@@ -209,10 +210,12 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
  * The host directory of a copy the bulk path could take: one host directory with -r, and
  * none of the options it does not implement (-L, -v, -p, a progress bar); else null.
  */
-function bulkCandidate(sources: Source[], options: CopyInOptions, g: GlobalOptions): string | null {
+function bulkCandidate(sources: Source[], dest: ImageRef, options: CopyInOptions, g: GlobalOptions): string | null {
   const source = sources[0];
   if (sources.length !== 1 || !source || !('host' in source) || !options.recursive) return null;
   if (options.followLinks || options.verbose || options.preserve || progressWanted(g)) return null;
+  // (A partition's format is not at the image's start: then the volume alone decides.)
+  if (g.partition === undefined && !imageMayImportHostTree(dest.image)) return null;
   try {
     return statSync(source.host).isDirectory() ? source.host : null;
   } catch {
@@ -262,6 +265,8 @@ function bulkCopy(
   for (const e of result.errors) fail(e.path, new DiskkitError(e.code as ErrorCodeValue, e.message, { context: { path: e.path } }));
   return true;
 }
+
+const byName = (a: Dirent, b: Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function planSource(item: PlanItem): string {
   return item.kind === 'image-file' ? item.from.path : item.from;
@@ -332,15 +337,25 @@ function planHost(
   // Directories already entered (device:inode), so a symlink loop cannot recurse forever.
   const seen = new Set<string>([`${st.dev}:${st.ino}`]);
   const walk = (hostDir: string, imageDir: string): void => {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(hostDir).sort();
+      entries = readdirSync(hostDir, { withFileTypes: true });
     } catch (error) {
       fail(hostDir, fromSystemError(error, hostDir, 'list directory'));
       return;
     }
-    for (const name of names) {
+    // The order of names' UTF-16 code units (as Array.prototype.sort sorts strings): the order images were always written in.
+    entries.sort(byName);
+    for (const entry of entries) {
+      const name = entry.name;
       const host = join(hostDir, name);
+      const inside = joinPath(imageDir, name);
+      // A regular file needs no stat here: writeHostFile opens it without following a
+      // link and takes its size and times from fstat (one syscall per file, not two).
+      if (entry.isFile()) {
+        plan.push({ kind: 'host-file', dest: inside, from: host });
+        continue;
+      }
       let child: Stats;
       try {
         child = lstatSync(host);
@@ -360,7 +375,6 @@ function planHost(
         fail(host, fromSystemError(error, host, 'read'));
         continue;
       }
-      const inside = joinPath(imageDir, name);
       if (child.isDirectory()) {
         const key = `${child.dev}:${child.ino}`;
         if (seen.has(key)) {
@@ -466,21 +480,44 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   }
 }
 
+/** A file met in a walk is opened without following a link, and never blocks: one swapped for a link or a FIFO since it was listed fails, or shows in fstat. */
+const LISTED_FILE = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+/** Where small files are read, one after the other (writeFile has taken the bytes when it returns). */
+let readArena = new Uint8Array(0);
+/** The arena keeps up to this much between files; a bigger file's buffer is its own. */
+const ARENA_KEEP = 1024 * 1024;
+
+/**
+ * `planned`: the stat of an operand or a link followed with -L (both opened following
+ * links); without it, a regular file of a walk, whose size and times come from fstat.
+ */
 function writeHostFile(volume: Volume, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number, planned?: Stats, compression?: string): EntryInfo {
   let fd: number;
   try {
-    fd = openSync(host, 'r');
+    fd = planned ? openSync(host, 'r') : openSync(host, LISTED_FILE);
   } catch (error) {
     throw fromSystemError(error, host, 'open');
   }
   try {
-    // Small files use the plan walk's stat (one syscall fewer per file; a file that shrank since
-    // is still caught by readHostFileFully). A big file streams, so its size is the open file's.
-    const st = planned && planned.isFile() && planned.size <= READ_WHOLE_LIMIT ? planned : fstatSync(fd);
+    // An operand's small file uses its stat from the plan (a file that shrank since is still
+    // caught by readHostFileFully). A big file streams, so its size is the open file's.
+    let st = planned && planned.isFile() && planned.size <= READ_WHOLE_LIMIT ? planned : null;
+    if (st === null) {
+      try {
+        st = fstatSync(fd);
+      } catch (error) {
+        throw fromSystemError(error, host, 'read');
+      }
+      if (!st.isFile()) throw new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: host } });
+    }
     const t = times.fromHost(st);
     let data: Uint8Array | FileDataSource;
     if (st.size <= READ_WHOLE_LIMIT) {
-      const buf = Buffer.allocUnsafe(st.size);
+      let buf: Uint8Array;
+      if (st.size <= ARENA_KEEP) {
+        if (readArena.length < st.size) readArena = new Uint8Array(Math.min(ARENA_KEEP, Math.max(st.size, 64 * 1024, 2 * readArena.length)));
+        buf = readArena.subarray(0, st.size);
+      } else buf = Buffer.allocUnsafe(st.size);
       readHostFileFully(fd, buf, st.size, 0, host);
       data = buf;
     } else {
