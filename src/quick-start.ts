@@ -20,7 +20,7 @@ import { ExitCode } from './commands/exit-codes.js';
 declare const DISKKIT_QUICK_COMMANDS: readonly string[] | undefined;
 const QUICK_COMMANDS: readonly string[] = typeof DISKKIT_QUICK_COMMANDS === 'undefined' ? ['ls', 'info', 'fsck', 'compact', 'cp', 'cat', 'mkfs'] : DISKKIT_QUICK_COMMANDS;
 
-const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor' };
+const GLOBAL_FLAGS: Record<string, 'json' | 'quiet' | 'noColor' | 'noSync'> = { '--json': 'json', '-q': 'quiet', '--quiet': 'quiet', '--no-color': 'noColor', '--no-sync': 'noSync' };
 const LS_FLAGS: Record<string, keyof LsOptions> = { '-l': 'long', '--long': 'long', '-a': 'all', '--all': 'all', '-R': 'recursive', '--recursive': 'recursive' };
 /**
  * The mkfs options a quick `mkfs` takes (those that only set a value; --from, --encrypt
@@ -53,7 +53,7 @@ const MKFS_FLAGS: Record<string, [keyof MkfsFlags, boolean]> = {
 export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // The test-only format hook is loaded by cli.ts.
   if (process.env.DISKKIT_EXTRA_FORMAT_MODULE) return false;
-  const globals = { json: false, quiet: false, noColor: false };
+  const globals = { json: false, quiet: false, noColor: false, noSync: false };
   const opts: LsOptions = {};
   let i = 0;
   for (; i < args.length && Object.hasOwn(GLOBAL_FLAGS, args[i]!); i++) globals[GLOBAL_FLAGS[args[i]!]!] = true;
@@ -97,6 +97,8 @@ export async function runQuickly(args: readonly string[]): Promise<boolean> {
   // What cli.ts's preAction hook does for every command (no --key-file on this path: DISKKIT_PASSPHRASE or a prompt).
   setJsonErrorDocument(globals.json);
   setPassphraseProvider(commandPassphraseProvider(undefined));
+  // (`diskkit --no-sync cp ...` used to fall through to cli.js after loading this bundle: both start-ups.)
+  if (globals.noSync) (await import('./engine/journal/index.js')).setJournalSync(false);
   const g = { json: globals.json, quiet: globals.quiet, color: !globals.noColor && !process.env.NO_COLOR, partition: undefined, verbose: false };
   if (runLs) await runLs(target, opts, g);
   else if (runInfo) await runInfo(target, g);

@@ -346,9 +346,12 @@ function planHost(
     }
     // The order of names' UTF-16 code units (as Array.prototype.sort sorts strings): the order images were always written in.
     entries.sort(byName);
+    // join(hostDir, name) without normalizing each time: a listed name has no '/' and is never '.' or '..'.
+    const base = join(hostDir, '.');
+    const prefix = base === '/' ? '/' : base === '.' ? '' : `${base}/`;
     for (const entry of entries) {
       const name = entry.name;
-      const host = join(hostDir, name);
+      const host = prefix + name;
       const inside = joinPath(imageDir, name);
       // A regular file needs no stat here: writeHostFile opens it without following a
       // link and takes its size and times from fstat (one syscall per file, not two).
@@ -431,6 +434,8 @@ function planImage(volume: Volume, into: Volume, src: string, dest: string, dest
 
 async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, options: CopyInOptions, outcome: Outcome, fail: (p: string, e: unknown) => void, g: GlobalOptions): Promise<void> {
   const bar = await progressBar(plan, g);
+  // The list of what was written is for --json, -v and -p: kept for 10,000 files, it was garbage the collector copied around.
+  const listWritten = g.json || Boolean(options.verbose || options.preserve);
   let doneBefore = 0;
   const badDirs: string[] = [];
   let lastTurn = performance.now();
@@ -441,7 +446,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         await new Promise((resolve) => setImmediate(resolve));
         lastTurn = performance.now();
       }
-      if (badDirs.some((d) => item.dest.startsWith(d + '/'))) continue;
+      if (badDirs.length > 0 && badDirs.some((d) => item.dest.startsWith(d + '/'))) continue;
       try {
         if (item.kind === 'dir') {
           const existing = statOrNull(volume, item.dest);
@@ -449,7 +454,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           if (!existing) {
             const info = volume.mkdir(item.dest, { mtime: times.clamp(item.mtime) });
             outcome.directories++;
-            outcome.written.push({ path: info.path, type: 'dir', size: 0, from: item.from });
+            if (listWritten) outcome.written.push({ path: info.path, type: 'dir', size: 0, from: item.from });
           }
           continue;
         }
@@ -460,7 +465,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat, options.compress) : writeImageFile(item.volume, volume, item.from, item.dest, times, options.compress);
         outcome.files++;
         outcome.bytes += info.size;
-        outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
+        if (listWritten) outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
         doneBefore += info.size;
         bar?.update(doneBefore);
       } catch (caught) {
