@@ -118,6 +118,28 @@ describe('plain ls without the command tree', () => {
     }
   });
 
+  it('--no-sync cp -r into FAT (quick path) writes the image the commander path writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'sub'), { recursive: true });
+      for (let i = 0; i < 40; i++) writeFileSync(join(tree, i % 2 ? 'sub' : '', `file ${i}.txt`), Buffer.alloc(100 + i * 97, 97 + (i % 26)));
+      const images: Buffer[] = [];
+      for (const prefix of [[], ['--']]) {
+        const img = join(dir, `fat-${prefix.length}.img`);
+        copyFileSync(FAT12, img);
+        const r = await diskkitBytes(['--no-sync', 'cp', '-r', ...prefix, `${tree}/.`, `${img}:/`], { SOURCE_DATE_EPOCH: '1700000000' });
+        expect(r.exitCode, text(r.stderr)).toBe(0);
+        expect(text(r.stdout) + text(r.stderr)).toBe('');
+        images.push(readFileSync(img));
+      }
+      expect(images[0]!.equals(readFileSync(FAT12))).toBe(false);
+      expect(images[0]!.equals(images[1]!)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cp in, out and -r copies what the commander path copies; errors read and exit the same', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'diskkit-startup-'));
     try {
