@@ -54,7 +54,19 @@ export interface ClashOutcome<T> {
  * `nameKey` is the volume's name comparison.
  */
 export function resolveClashes<T extends ClashItem>(plan: T[], policy: ClashPolicy, sourceOf: (item: T) => string, existsInImage: (path: string) => boolean, nameKey: (name: string) => string): ClashOutcome<T> {
-  const foldPath = (path: string) => pathKey(path, nameKey);
+  // A plan lists a directory's entries together: each parent's folded path is made once, not once per entry.
+  const parentKeys = new Map<string, string>();
+  const foldPath = (path: string): string => {
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) return pathKey(path, nameKey);
+    const parent = path.slice(0, slash);
+    let key = parentKeys.get(parent);
+    if (key === undefined) {
+      key = pathKey(parent, nameKey);
+      parentKeys.set(parent, key);
+    }
+    return `${key}/${nameKey(path.slice(slash + 1))}`;
+  };
   const claimed = new Map<string, T>();
   const out: T[] = [];
   const clashes: ClashOutcome<T>['clashes'] = [];
