@@ -127,13 +127,25 @@ interface Queued {
   parent: number;
 }
 
+/** Where `childPath` builds paths: a file's path is used before the next one is built, so one buffer serves them all. */
+let pathBytes = Buffer.allocUnsafe(4096);
+
+/** DIR/NAME, in `pathBytes` (valid until the next call). */
+function childPath(dir: Buffer, name: Buffer): Buffer {
+  const length = dir.length + 1 + name.length;
+  if (pathBytes.length < length) pathBytes = Buffer.allocUnsafe(2 * length);
+  dir.copy(pathBytes, 0);
+  pathBytes[dir.length] = 0x2f; // '/'
+  name.copy(pathBytes, dir.length + 1);
+  return pathBytes.subarray(0, length);
+}
+
 function walk(): void {
   const rootPath = Buffer.from(boot.root);
   // The operand itself is followed when it is a link (as cp -H): the user named it.
   const rootStat = statSync(rootPath);
   const queue: Queued[] = [{ path: rootPath, id: `${rootStat.dev}:${rootStat.ino}`, parent: -1 }];
   emit(RecordKind.ROOT, EMPTY, 0, rootStat.mtimeMs);
-  const slash = Buffer.from('/');
   for (let q = 0; q < queue.length && !cancelled; q++) {
     const dir = queue[q]!;
     let entries: Dirent<Buffer>[];
@@ -152,9 +164,13 @@ function walk(): void {
         emit(RecordKind.BAD_NAME, name);
         continue;
       }
-      const path = Buffer.concat([dir.path, slash, name]);
-      if (entry.isFile()) file(path, name);
-      else if (entry.isDirectory()) {
+      if (entry.isFile()) {
+        file(childPath(dir.path, name), name);
+        continue;
+      }
+      // A directory's path is kept in the queue: its own copy.
+      const path = Buffer.from(childPath(dir.path, name));
+      if (entry.isDirectory()) {
         let st;
         try {
           st = lstatSync(path);

@@ -64,9 +64,11 @@ export class HostTreeReader {
   /** Where this thread reads the files the thread handed over unread (UNREAD records). */
   private ownBytes = new Uint8Array(64 * 1024);
   private readonly ownResult: SmallFileResult = { size: 0, mtimeMs: 0, errorText: '' };
+  /** Where `placeOwn` puts a file (one object for every file). */
+  private readonly ownPlace = { bytes: this.ownBytes, at: 0 };
   private readonly placeOwn = (size: number): { bytes: Uint8Array; at: number } => {
-    if (this.ownBytes.length < size) this.ownBytes = new Uint8Array(Math.max(size, 2 * this.ownBytes.length));
-    return { bytes: this.ownBytes, at: 0 };
+    if (this.ownBytes.length < size) this.ownPlace.bytes = this.ownBytes = new Uint8Array(Math.max(size, 2 * this.ownBytes.length));
+    return this.ownPlace;
   };
 
   private constructor(root: string, handOver: HandOverId) {
