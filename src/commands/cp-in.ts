@@ -23,7 +23,7 @@ import { timePolicy, type TimePolicy } from './write-times.js';
 import { progressWanted, startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { nextDataOffset } from '../io/seek-data.js';
-import { HostTreeReader } from '../io/host-tree-reader.js';
+import { HostTreeReader, RecordKind } from '../io/host-tree-reader.js';
 import { imageMayImportHostTree } from '../engine/host-import-target.js';
 
 export interface CopyInOptions {
@@ -439,6 +439,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   let doneBefore = 0;
   const badDirs: string[] = [];
   let lastTurn = performance.now();
+  const reader = hostReaderFor(plan);
   try {
     for (const item of plan) {
       // Give the event loop a turn now and then, so Ctrl-C is handled mid-copy (the journal rolls the image back).
@@ -446,6 +447,8 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         await new Promise((resolve) => setImmediate(resolve));
         lastTurn = performance.now();
       }
+      // The reader thread's next record is this file's (taken even when the file is then skipped, to stay in step).
+      const read = reader !== null && item.kind === 'host-file' && item.stat === undefined && reader.next();
       if (badDirs.length > 0 && badDirs.some((d) => item.dest.startsWith(d + '/'))) continue;
       try {
         if (item.kind === 'dir') {
@@ -462,7 +465,9 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           outcome.skipped.push({ path: item.dest, reason: 'exists (--no-clobber)' });
           continue;
         }
-        const info = item.kind === 'host-file' ? writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat, options.compress) : writeImageFile(item.volume, volume, item.from, item.dest, times, options.compress);
+        const info = item.kind === 'host-file'
+          ? read ? writeReadFile(volume, reader!, item.from, item.dest, times, bar, doneBefore, options.compress) : writeHostFile(volume, item.from, item.dest, times, bar, doneBefore, item.stat, options.compress)
+          : writeImageFile(item.volume, volume, item.from, item.dest, times, options.compress);
         outcome.files++;
         outcome.bytes += info.size;
         if (listWritten) outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
@@ -481,7 +486,45 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
     }
     volume.commit();
   } finally {
+    reader?.close();
     bar?.stop();
+  }
+}
+
+/** Below this many files a copy reads them itself: a thread costs more to start than it saves. */
+const READER_THREAD_MIN_FILES = 64;
+
+/**
+ * A host reader thread (io/host-tree-reader.ts, as the Cartridge bulk import uses) that
+ * reads the plan's files of a walk in plan order, so their open/fstat/read/close overlap
+ * the image writes. Operands and links followed with -L (planned with a stat) are read
+ * here, as before.
+ */
+function hostReaderFor(plan: PlanItem[]): HostTreeReader | null {
+  const files: string[] = [];
+  for (const item of plan) if (item.kind === 'host-file' && item.stat === undefined) files.push(item.from);
+  return files.length >= READER_THREAD_MIN_FILES ? HostTreeReader.readFiles(files) : null;
+}
+
+/** A file whose record the reader thread sent (see hostReaderFor): the same outcome writeHostFile gives for it. */
+function writeReadFile(volume: Volume, reader: HostTreeReader, host: string, dest: string, times: TimePolicy, bar: Bar | null, doneBefore: number, compression?: string): EntryInfo {
+  switch (reader.kind) {
+    case RecordKind.FILE: {
+      // reader.data is a view into the thread's slots: writeFile has taken the bytes when it returns.
+      const t = times.fromHostMs(reader.mtimeMs, reader.atimeMs, reader.birthtimeMs);
+      return volume.writeFile(dest, reader.data, { ...t, compression, onProgress: bar ? (n) => bar.update(doneBefore + n) : undefined });
+    }
+    case RecordKind.BIG_FILE:
+      return writeHostFile(volume, host, dest, times, bar, doneBefore, undefined, compression);
+    case RecordKind.OTHER:
+      throw new DiskkitError(ErrorCode.UNSUPPORTED, 'not a regular file or directory; skipped', { context: { path: host } });
+    case RecordKind.SHORT:
+      throw new DiskkitError(ErrorCode.SHORT_READ, 'file shrank while being copied', { context: { path: host } });
+    default: {
+      // ERROR, or FATAL (the thread stopped: the files after this one are read here).
+      const { action, code, message } = reader.error;
+      throw fromSystemError(Object.assign(new Error(message), code ? { code } : {}), host, action);
+    }
   }
 }
 

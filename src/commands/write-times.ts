@@ -17,6 +17,8 @@ export interface TimePolicy {
   readonly invariant: boolean;
   /** Times for a new entry copied from a host file. */
   fromHost(st: Stats): EntryTimes;
+  /** fromHost for a file's times as milliseconds (the host reader's records): the same Dates Node's Stats would give. */
+  fromHostMs(mtimeMs: number, atimeMs: number, birthtimeMs: number): EntryTimes;
   /** Times for an entry the command makes itself (mkdir, parents). */
   now(): Date;
   /** Clamps a time taken from elsewhere (an image entry being copied). */
@@ -42,6 +44,15 @@ export function timePolicy(invariantFlag: boolean): TimePolicy {
       }
       const birth = st.birthtimeMs > 0 ? st.birthtime : st.mtime;
       return { mtime: st.mtime, atime: st.atime, ctime: birth };
+    },
+    fromHostMs(mtimeMs: number, atimeMs: number, birthtimeMs: number): EntryTimes {
+      // Stats' Dates are its milliseconds rounded (Node's dateFromMs), not truncated as new Date() would.
+      const mtime = new Date(Math.round(mtimeMs));
+      if (invariant) {
+        const m = clamp(mtime);
+        return { mtime: m, atime: m, ctime: m };
+      }
+      return { mtime, atime: new Date(Math.round(atimeMs)), ctime: birthtimeMs > 0 ? new Date(Math.round(birthtimeMs)) : mtime };
     },
     now: () => (invariant ? fixedNow : new Date()),
     clamp,

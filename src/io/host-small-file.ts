@@ -12,6 +12,9 @@ import { RecordKind } from './host-tree-reader-layout.js';
 export interface SmallFileResult {
   size: number;
   mtimeMs: number;
+  atimeMs: number;
+  /** 0 where the system does not give it (as in Node's Stats). */
+  birthtimeMs: number;
   /** ERROR: "action\nerrno\nmessage". */
   errorText: string;
 }
@@ -54,6 +57,8 @@ export function readSmallFile(path: Buffer | string, readLimit: number, place: P
     const size = st.size;
     result.size = size;
     result.mtimeMs = st.mtimeMs;
+    result.atimeMs = st.atimeMs;
+    result.birthtimeMs = st.birthtimeMs;
     const where = size > readLimit ? null : place(size, st.mtimeMs);
     if (where === null) return RecordKind.BIG_FILE;
     let done = 0;

@@ -1,10 +1,11 @@
 /**
  * What host-tree-reader.ts and its thread share: the record kinds and the record
  * header. A record is [kind u8][name length u16][size f64][mtime ms f64][data length
- * u32] (little-endian), then the name's bytes, then the data (a file's bytes, or an
- * error's "action\nerrno\nmessage" in UTF-8).
+ * u32][atime ms f64][birth time ms f64] (little-endian), then the name's bytes, then the
+ * data (a file's bytes, or an error's "action\nerrno\nmessage" in UTF-8). The access
+ * and birth times are a FILE's (FAT keeps them); 0 in other records.
  */
-export const HEADER_BYTES = 23;
+export const HEADER_BYTES = 39;
 
 export const RecordKind = {
   /** The walk's root directory (its mtime). First record. */
@@ -50,6 +51,8 @@ export const WAITING_INDEX = (slotCount: number): number => 2 * slotCount + 1;
 
 export interface ReaderBoot {
   root: string;
+  /** Instead of walking `root`: read these files, in this order (one FILE, BIG_FILE, OTHER, SHORT, ERROR or UNREAD record each, no names). */
+  files?: string[];
   /** [state × slotCount][used bytes × slotCount][cancel][main thread waiting], Int32. */
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;

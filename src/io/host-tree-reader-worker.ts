@@ -64,12 +64,18 @@ function header(kind: number, name: Uint8Array, size: number, mtimeMs: number, d
   view.setFloat64(p + 3, size, true);
   view.setFloat64(p + 11, mtimeMs, true);
   view.setUint32(p + 19, dataLength, true);
+  // A FILE's access and birth times (see placeInSlot); 0 in every other record.
+  view.setFloat64(p + 23, kind === RecordKind.FILE ? fileResult.atimeMs : 0, true);
+  view.setFloat64(p + 31, kind === RecordKind.FILE ? fileResult.birthtimeMs : 0, true);
   slots.set(name, p + HEADER_BYTES);
   return p + HEADER_BYTES + name.length;
 }
 
 const encoder = new TextEncoder();
+const fileResult: SmallFileResult = { size: 0, mtimeMs: 0, atimeMs: 0, birthtimeMs: 0, errorText: '' };
 const EMPTY = new Uint8Array(0);
+/** The name of a listed file's record (readFiles: the caller knows its files). */
+const EMPTY_NAME = Buffer.alloc(0);
 
 /** A record with no data, or a text one (an error's errno and message). */
 function emit(kind: number, name: Uint8Array, size = 0, mtimeMs = 0, text?: string): void {
@@ -82,7 +88,7 @@ function emit(kind: number, name: Uint8Array, size = 0, mtimeMs = 0, text?: stri
 
 const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare(a.name, b.name);
 
-const fileResult: SmallFileResult = { size: 0, mtimeMs: 0, errorText: '' };
+
 /** The slot record a FILE is being read into (set by placeInSlot). */
 let fileNeed = 0;
 let fileName: Uint8Array = EMPTY;
@@ -193,9 +199,18 @@ function walk(): void {
   }
 }
 
+/** The files the caller listed, read in its order (cp -r into FAT: its plan's files). */
+function readList(files: string[]): void {
+  for (const path of files) {
+    if (cancelled) return;
+    file(Buffer.from(path), EMPTY_NAME);
+  }
+}
+
 let fatal: string | null = null;
 try {
-  walk();
+  if (boot.files) readList(boot.files);
+  else walk();
 } catch (error) {
   fatal = errorText(error, 'read');
 } finally {

@@ -59,11 +59,14 @@ export class HostTreeReader {
   nameBytes: Uint8Array = new Uint8Array(0);
   size = 0;
   mtimeMs = 0;
+  /** A FILE's access and birth times (ms; birth 0 where the system has none). */
+  atimeMs = 0;
+  birthtimeMs = 0;
   /** A FILE's bytes (or an error's text), a view into a shared slot or into `ownBytes`. */
   data: Uint8Array = new Uint8Array(0);
   /** Where this thread reads the files the thread handed over unread (UNREAD records). */
   private ownBytes = new Uint8Array(64 * 1024);
-  private readonly ownResult: SmallFileResult = { size: 0, mtimeMs: 0, errorText: '' };
+  private readonly ownResult: SmallFileResult = { size: 0, mtimeMs: 0, atimeMs: 0, birthtimeMs: 0, errorText: '' };
   /** Where `placeOwn` puts a file (one object for every file). */
   private readonly ownPlace = { bytes: this.ownBytes, at: 0 };
   private readonly placeOwn = (size: number): { bytes: Uint8Array; at: number } => {
@@ -71,11 +74,11 @@ export class HostTreeReader {
     return this.ownPlace;
   };
 
-  private constructor(root: string, handOver: HandOverId) {
+  private constructor(root: string, handOver: HandOverId, files?: string[]) {
     this.root = root;
     const control = new SharedArrayBuffer(4 * (2 * SLOT_COUNT + 2));
     const slots = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES);
-    const boot: ReaderBoot = { root, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT, handOver };
+    const boot: ReaderBoot = { root, files, control, slots, slotCount: SLOT_COUNT, slotBytes: SLOT_BYTES, readLimit: HOST_READ_LIMIT, handOver };
     // Required here, not imported: opening an image (ls, info) must not load worker_threads.
     // (createRequire too: it loads node:module.)
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
@@ -95,6 +98,17 @@ export class HostTreeReader {
    */
   static start(root: string, options: { handOver?: HandOverId } = {}): HostTreeReader {
     return new HostTreeReader(root, options.handOver ?? HandOver.WHEN_WAITING);
+  }
+
+  /**
+   * Reads the regular files `paths`, in that order, on the reader thread: one record per
+   * path (FILE, BIG_FILE, OTHER, SHORT or ERROR; no name), then END. For a copy that has
+   * its own walk (cp -r into FAT: the plan's order decides where clusters go), so its
+   * reads overlap its writes as a bulk import's do. Each path is opened without following
+   * a link, as the walk found it.
+   */
+  static readFiles(paths: string[], options: { handOver?: HandOverId } = {}): HostTreeReader {
+    return new HostTreeReader('', options.handOver ?? HandOver.WHEN_WAITING, paths);
   }
 
   /** The entry's name as a string (names that are not UTF-8 come as BAD_NAME records, decoded lossily). */
@@ -119,6 +133,8 @@ export class HostTreeReader {
     this.size = view.getFloat64(p + 3, true);
     this.mtimeMs = view.getFloat64(p + 11, true);
     const dataLength = view.getUint32(p + 19, true);
+    this.atimeMs = view.getFloat64(p + 23, true);
+    this.birthtimeMs = view.getFloat64(p + 31, true);
     const nameAt = p + HEADER_BYTES;
     this.nameBytes = this.slots.subarray(nameAt, nameAt + nameLength);
     this.data = this.slots.subarray(nameAt + nameLength, nameAt + nameLength + dataLength);
@@ -138,6 +154,8 @@ export class HostTreeReader {
     this.kind = kind;
     this.size = kind === RecordKind.FILE || kind === RecordKind.BIG_FILE ? result.size : 0;
     this.mtimeMs = kind === RecordKind.FILE || kind === RecordKind.BIG_FILE ? result.mtimeMs : 0;
+    this.atimeMs = kind === RecordKind.FILE ? result.atimeMs : 0;
+    this.birthtimeMs = kind === RecordKind.FILE ? result.birthtimeMs : 0;
     this.data = kind === RecordKind.FILE ? this.ownBytes.subarray(0, result.size) : kind === RecordKind.ERROR ? encoder.encode(result.errorText.slice(0, 4096)) : new Uint8Array(0);
   }
 

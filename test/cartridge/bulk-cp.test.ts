@@ -216,4 +216,57 @@ describe('HostTreeReader', () => {
     }
     expect(got).toEqual(model);
   }, 60_000);
+
+  // readFiles (cp -r into FAT): the caller's list of paths, read in its order, one record each.
+  it.each([
+    ['as it chooses', HandOver.WHEN_WAITING],
+    ['all read by the thread', HandOver.NEVER],
+    ['all handed over unread', HandOver.ALWAYS],
+  ] as const)('readFiles gives one record per listed path, in order, with bytes and times, links and missing files as errors (files %s)', (_, handOver) => {
+    const paths: string[] = [];
+    const queue = [src];
+    for (let q = 0; q < queue.length; q++) {
+      for (const raw of readdirSync(queue[q]!, { encoding: 'buffer' }).sort(Buffer.compare)) {
+        // (A path given as a string is UTF-8: a name that is not cannot be listed.)
+        const name = raw.toString('utf8');
+        if (!Buffer.from(name).equals(raw)) continue;
+        const full = join(queue[q]!, name);
+        if (lstatSync(full).isDirectory()) queue.push(full);
+        else paths.push(full);
+      }
+    }
+    paths.splice(1, 0, join(src, 'no such file'));
+    // The model: each path read and stat'ed here (after the read, which may move the access time).
+    const model = paths.map((path) => {
+      let st;
+      try {
+        st = lstatSync(path);
+      } catch {
+        return 'error open ENOENT';
+      }
+      if (st.isSymbolicLink()) return 'error open ELOOP';
+      if (!st.isFile()) return 'other';
+      const data = readFileSync(path);
+      st = statSync(path);
+      if (data.length > 256 * 1024) return `big ${data.length} ${st.mtimeMs}`;
+      return `file ${data.length} ${st.mtimeMs} ${st.atimeMs} ${st.birthtimeMs} ${createHash('sha256').update(data).digest('hex')}`;
+    });
+    const reader = HostTreeReader.readFiles(paths, { handOver });
+    const got: string[] = [];
+    try {
+      while (reader.next()) {
+        const k = reader.kind as number;
+        if (k === RecordKind.FILE) got.push(`file ${reader.size} ${reader.mtimeMs} ${reader.atimeMs} ${reader.birthtimeMs} ${createHash('sha256').update(reader.data).digest('hex')}`);
+        else if (k === RecordKind.BIG_FILE) got.push(`big ${reader.size} ${reader.mtimeMs}`);
+        else if (k === RecordKind.OTHER) got.push('other');
+        else if (k === RecordKind.ERROR) got.push(`error ${reader.error.action} ${reader.error.code}`);
+        else got.push(`unexpected ${k}`);
+      }
+    } finally {
+      reader.close();
+    }
+    expect(model.filter((m) => m.startsWith('file')).length).toBeGreaterThan(3);
+    expect(model).toContain('error open ELOOP');
+    expect(got).toEqual(model);
+  }, 60_000);
 });
