@@ -25,6 +25,8 @@ import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
 import { nextDataOffset } from '../io/seek-data.js';
 import { HostTreeReader, RecordKind } from '../io/host-tree-reader.js';
 import { imageMayImportHostTree } from '../engine/host-import-target.js';
+import { secondCoreFree } from '../io/auto.js';
+import { threadBudget } from '../io/thread-budget.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -498,12 +500,16 @@ const READER_THREAD_MIN_FILES = 64;
  * A host reader thread (io/host-tree-reader.ts, as the Cartridge bulk import uses) that
  * reads the plan's files of a walk in plan order, so their open/fstat/read/close overlap
  * the image writes. Operands and links followed with -L (planned with a stat) are read
- * here, as before.
+ * here, as before. Only when a second core is free now (io/auto.ts, as mft's auto mode
+ * decides; DISKKIT_THREADS=1 never): the thread saves time, not CPU (10,000 small files:
+ * about 0.15 s more CPU for its start and hand-offs), so on a busy machine it would cost
+ * the others and gain nothing.
  */
 function hostReaderFor(plan: PlanItem[]): HostTreeReader | null {
   const files: string[] = [];
   for (const item of plan) if (item.kind === 'host-file' && item.stat === undefined) files.push(item.from);
-  return files.length >= READER_THREAD_MIN_FILES ? HostTreeReader.readFiles(files) : null;
+  if (files.length < READER_THREAD_MIN_FILES || threadBudget() < 2 || !secondCoreFree(threadBudget())) return null;
+  return HostTreeReader.readFiles(files);
 }
 
 /** A file whose record the reader thread sent (see hostReaderFor): the same outcome writeHostFile gives for it. */
