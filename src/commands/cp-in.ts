@@ -156,7 +156,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     if (sources.length > 1 && !destIsDir) throw usageError(`target '${dest.path}' is not a directory`);
     let bulk: boolean;
     try {
-      bulk = reader !== null && bulkCopy(volume, reader, dest.path, destIsDir, destInfo, options, times, outcome, fail, skipLink, g);
+      bulk = reader !== null && bulkCopy(volume, reader, dest.path, destIsDir, destInfo, options, times, outcome, fail, skipLink, g, collect);
     } catch (error) {
       discard = true;
       throw error;
@@ -203,7 +203,9 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
         warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same name in the image ('${clash.dest}'): ${what}`);
       }
     }
-    await runPlan(volume, settled.plan, times, options, outcome, fail, g);
+    // The list of what was written is for --json, -v and -p (not mkfs --from, which is quiet through json): kept for 10,000 files, it was garbage the collector copied around.
+    const listWritten = (g.json && !collect) || Boolean(options.verbose || options.preserve);
+    await runPlan(volume, settled.plan, times, options, outcome, fail, g, listWritten);
     if (options.verbose || options.preserve) (await import('./cp-report.js')).afterCopyIn(volume, dest.image, outcome.written, sources.some((s) => 'image' in s), options, g);
   }
 }
@@ -241,6 +243,7 @@ function bulkCopy(
   fail: (p: string, e: unknown) => void,
   skipLink: (path: string, reason: string) => void,
   g: GlobalOptions,
+  collect: boolean,
 ): boolean {
   if (!volume.importHostTree) return false;
   const src = reader.root;
@@ -253,7 +256,7 @@ function bulkCopy(
   const result = volume.importHostTree(src, root, {
     mtimeOf: (mtimeMs) => times.clamp(new Date(mtimeMs)).getTime(),
     compression: options.compress,
-    onEntry: g.json ? (path, type, size, from) => outcome.written.push({ path, type, size, from }) : undefined,
+    onEntry: g.json && !collect ? (path, type, size, from) => outcome.written.push({ path, type, size, from }) : undefined,
     reader,
   });
   if (!result) return false;
@@ -434,10 +437,8 @@ function planImage(volume: Volume, into: Volume, src: string, dest: string, dest
   walk(entry, root);
 }
 
-async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, options: CopyInOptions, outcome: Outcome, fail: (p: string, e: unknown) => void, g: GlobalOptions): Promise<void> {
+async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, options: CopyInOptions, outcome: Outcome, fail: (p: string, e: unknown) => void, g: GlobalOptions, listWritten: boolean): Promise<void> {
   const bar = await progressBar(plan, g);
-  // The list of what was written is for --json, -v and -p: kept for 10,000 files, it was garbage the collector copied around.
-  const listWritten = g.json || Boolean(options.verbose || options.preserve);
   let doneBefore = 0;
   const badDirs: string[] = [];
   let lastTurn = performance.now();
