@@ -76,6 +76,8 @@ const WHOLE_WRITE_MIN_BYTES_CHEAP = 128 * MAX_EXTENT_LOGICAL;
 /** Jobs queued at first, and at most (this thread queues one more rather than wait for the worker's). */
 const WHOLE_WRITE_SLOTS = 4;
 const WHOLE_WRITE_SLOTS_MAX = 8;
+/** Slots kept between whole-file writes (a cp -r of many large files allocates them once). */
+const spareWholeWriteSlots: CodecSlot[] = [];
 
 export interface WholeWriteOptions {
   /** Bytes of the file written so far (in file order up to the returned extent, not exact while threads overlap). */
@@ -299,8 +301,8 @@ class ExtentMapReader implements CartridgeReader {
     if (this.size < WHOLE_WRITE_MIN_BYTES || this.size < this.wholeWriteMinBytes() || !codecPoolAvailable()) return false;
     const pageSize = this.pager.pageSize;
     const queue = new CodecQueue();
-    const free: CodecSlot[] = [];
-    let slots = 0;
+    const free = spareWholeWriteSlots.splice(0);
+    let slots = free.length;
     /** File offsets of the queued jobs' extents, oldest first (progress). */
     const queuedEnds: number[] = [];
     const entries = this.map.range(encodeExtentMapKey(0))[Symbol.iterator]();
@@ -355,7 +357,8 @@ class ExtentMapReader implements CartridgeReader {
         options.onProgress?.(queuedEnds.shift()!);
       }
     } finally {
-      queue.drain();
+      free.push(...queue.drain());
+      spareWholeWriteSlots.push(...free);
     }
     try {
       ftruncateSync(fd, this.size);
