@@ -5,8 +5,10 @@
  * process paid Node's start and the CLI's module loading (~0.15-0.2 CPU s, as much
  * as indexing 60,000 records), which with four 250,000-record dumps on two cores was
  * about a quarter of the run's CPU. The lane loads only the engine, not the command
- * tree. A source's failure is an answer like a summary; a crash ends the lane, and
- * the parent reports the source it was indexing and starts a new lane for the rest.
+ * tree, and builds each source's index in the memory of the previous one's (fresh
+ * pages cost a fault each on first write: ~0.15 CPU s for a 250,000-record source).
+ * A source's failure is an answer like a summary; a crash ends the lane, and the
+ * parent reports the source it was indexing and starts a new lane for the rest.
  *
  * Ctrl-C (SIGINT from the parent): the running source stops (its --out temporary
  * file is deleted), is answered as cancelled, and the lane exits 130.
@@ -114,10 +116,11 @@ if (process.send !== undefined) {
     if (running) running.abort();
     else process.exit(130);
   });
-  // No forced collection between sources: the last source's buffers (~45 MiB for
-  // 250,000 records) wait for a full collection, so a lane indexing two such sources
-  // peaks ~150 MiB instead of ~105, but a gc() there cost 0.15-0.28G instructions
-  // per source (cachegrind; 4-7% of a 250,000-record source's work).
+  // No forced collection between sources (a gc() there cost 0.15-0.28G instructions
+  // per source, cachegrind; 4-7% of a 250,000-record source's work): the last source's
+  // index arrays (~45 MiB for 250,000 records) are not garbage but taken over by the
+  // next source (`memory` above), so a lane indexing two such sources peaks ~107 MiB
+  // like one indexing one, where it peaked ~150 MiB with fresh arrays for each.
   process.on('message', (job: LaneJob) => {
     running = new AbortController();
     void runJob(job, running.signal).then((reply) => {
