@@ -14,10 +14,10 @@ import { diskkit } from './helpers/cli.js';
 const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
 
 describe('cp out of an image to IMAGE:/PATH of a missing image', () => {
-  it('is E_NOT_FOUND naming the missing image, for one file and for -r, and writes nothing', async () => {
+  it('is E_NOT_FOUND naming the missing image, for one file and for -r, into a folder or the root, and writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'diskkit-cp-dest-'));
     const missing = join(dir, 'missing.img');
-    for (const args of [['cp', `${FAT12}:/UPPER.TXT`, `${missing}:/x.txt`], ['cp', '-r', `${FAT12}:/`, `${missing}:/b`]]) {
+    for (const args of [['cp', `${FAT12}:/UPPER.TXT`, `${missing}:/x.txt`], ['cp', '-r', `${FAT12}:/`, `${missing}:/b`], ['cp', '-r', `${FAT12}:/`, `${missing}:/`], ['cp', `${FAT12}:/UPPER.TXT`, `${missing}:/`]]) {
       const r = await diskkit(['--json', ...args]);
       expect(r.exitCode, args.join(' ')).toBe(1);
       const doc = JSON.parse(r.stdout) as { error: { code: string; image: string } };

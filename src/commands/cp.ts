@@ -5,7 +5,6 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ErrorCode } from '../engine/errors.js';
 import { type GlobalOptions, globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
 import { addIoOptions, scanOptionsFrom, type IoOptionValues } from './io-options.js';
@@ -61,10 +60,11 @@ export function runCp(paths: string[], opts: CpOptions, g: GlobalOptions): Promi
   return runAction(image, async () => {
     const read = scanOptionsFrom(opts);
     if (refs.every((r) => r !== null) && destRef === null) {
-      // `A.img:/x missing.img:/y` meant an image as the destination: say it is missing
-      // (as for a host source) rather than fail on a host directory called `missing.img:`.
+      // `A.img:/x missing.img:/y` (or `missing.img:/`) meant an image as the destination: say
+      // it is missing (as for a host source) rather than create or fail on a host directory
+      // called `missing.img:`; a host directory that already has that name still receives it.
       const destProblem = imageArgumentProblem(dest, 'cp takes IMAGE:/PATH');
-      if (destProblem?.code === ErrorCode.NOT_FOUND && !existsSync(dirname(dest))) throw destProblem;
+      if (destProblem?.code === ErrorCode.NOT_FOUND && !existsSync(dest.slice(0, dest.indexOf(':/') + 1))) throw destProblem;
       const { copyOut } = await import('./cp-out.js');
       return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
     }
