@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, diskkit as runCli } from './helpers/cli.js';
@@ -205,8 +205,23 @@ describe('mft index with several sources', () => {
       env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_DIR: probes, LANE_PROBE_VALUE: 'kept', NODE_EXTRA_CA_CERTS: certs },
     });
     expect(r.exitCode, r.stderr).toBe(0);
-    const seen = readdirSync(probes).map((f) => JSON.parse(readFileSync(join(probes, f), 'utf8')) as unknown);
-    expect(seen).toEqual([{ extraCaCerts: null, probe: 'kept' }, { extraCaCerts: null, probe: 'kept' }]);
+    const seen = readdirSync(probes).map((f) => JSON.parse(readFileSync(join(probes, f), 'utf8')) as { extraCaCerts: unknown; probe: unknown });
+    expect(seen.map(({ extraCaCerts, probe }) => ({ extraCaCerts, probe }))).toEqual([{ extraCaCerts: null, probe: 'kept' }, { extraCaCerts: null, probe: 'kept' }]);
+  });
+
+  it('lanes that take every core at once run V8 on their own thread (--single-threaded); a lane with a core to spare keeps its helper threads', async () => {
+    const cores = availableParallelism();
+    const sources = [SHIPPED, built, twin];
+    for (const jobs of [1, 3]) {
+      const probes = mkdtempSync(join(dir, `lane-flags-${jobs}-`));
+      const r = await runCli(['--json', 'mft', 'index', ...sources, '--out-dir', join(dir, `out-flags-${jobs}`), '--jobs', String(jobs)], {
+        env: { NO_COLOR: '1', NODE_OPTIONS: `--import ${LANE_PROBE}`, LANE_PROBE_DIR: probes },
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const seen = readdirSync(probes).map((f) => (JSON.parse(readFileSync(join(probes, f), 'utf8')) as { execArgv: string[] }).execArgv);
+      expect(seen).toHaveLength(jobs);
+      for (const execArgv of seen) expect(execArgv.includes('--single-threaded'), `--jobs ${jobs} on ${cores} cores`).toBe(jobs >= cores);
+    }
   });
 
   it('with --out-dir hands the sources out largest first (the combined stream in their order), and still reports and writes them in the order given', async () => {

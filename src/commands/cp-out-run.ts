@@ -11,11 +11,12 @@
  * optimizing compiler spend more on runPlan than the optimized code saved (about 90M
  * instructions of 1.7G under cachegrind with runPlan kept out of that compiler).
  */
-import { futimesSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
+import { fstatSync, futimesSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { fileScanOf } from '../engine/extent-reader.js';
+import { FileDataBlockSource } from '../io/file-data-source.js';
 import type { GlobalOptions } from './context.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats } from './io-options.js';
@@ -61,8 +62,9 @@ export function smallFileLimit(io: { read: ScanOptions; stats: boolean }): numbe
   return mode === 'streaming' && !io.stats ? Math.min(io.read.chunkSize ?? SMALL_FILE_BYTES, SMALL_FILE_BYTES) : -1;
 }
 
-/** The read modes and atomic output, loaded on the first file too big for a host-write batch (about 15 modules). */
-let scanning: Promise<[typeof import('../io/scan.js'), typeof import('../io/atomic-output.js')]> | null = null;
+/** Atomic output and the read modes, loaded on the first file too big for a host-write batch (about 15 modules). */
+let atomicOutput: Promise<typeof import('../io/atomic-output.js')> | null = null;
+let scanning: Promise<typeof import('../io/scan.js')> | null = null;
 
 // Why SmallFileSteps.run returned: plain numbers, not an object's properties (a property
 // first read after V8 optimized the loop, such as the first ROOM, threw that code away).
@@ -247,20 +249,27 @@ export async function runPlan(
 
 /** One file through the read modes, written in place (O_NOFOLLOW) and deleted again if the copy fails or is interrupted. */
 async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgress: ((done: number) => void) | undefined, outcome: RunOutcome): Promise<void> {
-  const { source, extents } = fileScanOf(volume, item.entry);
-  const [{ scanExtents }, { writeAtomically }] = await (scanning ??= Promise.all([import('../io/scan.js'), import('../io/atomic-output.js')]));
-  const result: ScanResult = await writeAtomically(
+  // A reader that writes a whole file itself (a Cartridge's, decoding on both cores) does,
+  // under the default read only (a --mode or --stats asks for the read modes).
+  const reader = !volume.capabilities.rawExtents && smallFileLimit(io) >= 0 ? volume.openFile(item.entry) : null;
+  const { writeAtomically } = await (atomicOutput ??= import('../io/atomic-output.js'));
+  const result: ScanResult | null = await writeAtomically(
     item.host,
     async (out) => {
-      const scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
+      let scanned: ScanResult | null = null;
+      if (!reader?.writeWholeTo || !fstatSync(out.fd).isFile() || !reader.writeWholeTo(out.fd, item.host, { onProgress, signal: io.signal })) {
+        const { source, extents } = reader ? FileDataBlockSource.ofFile(volume.source.name, reader) : fileScanOf(volume, item.entry);
+        const { scanExtents } = await (scanning ??= import('../io/scan.js'));
+        scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
+      }
       if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
       return scanned;
     },
     { signal: io.signal, durable: false, inPlace: true },
   );
-  if (io.stats) printScanStats(result);
+  if (io.stats && result) printScanStats(result);
   outcome.files++;
-  outcome.bytes += result.bytes;
+  outcome.bytes += result ? result.bytes : reader!.size;
 }
 
 function makeDirectory(path: string): void {

@@ -283,4 +283,12 @@ export interface FileDataSource {
   view?(length: number, position: number): Uint8Array | null;
   /** With view: the span its buffers hold (a Cartridge extent), so a bulk reader asks for views of that size at multiples of it. */
   viewSpan?: number;
+  /**
+   * Optional: writes the whole file into `fd`, an empty regular file (`output` names it
+   * in errors), each part verified before it is written, and leaves it `size` bytes
+   * long; false, having written nothing, when the reader has no faster way than
+   * view()/read() for this file (then the caller copies it through them). A format whose
+   * decoding runs on several threads lets each thread write what it decoded.
+   */
+  writeWholeTo?(fd: number, output: string, options?: { onProgress?: (done: number) => void; signal?: AbortSignal }): boolean;
 }

@@ -7,13 +7,15 @@ import { read, readSync } from 'node:fs';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import type { BlockSource } from './block-source.js';
 import type { PlannedChunk } from './chunk-plan.js';
+import { readPiecesSync, returnStaging, scatterSpan, spanEnd, spanLength, takeStaging } from './read-spans.js';
 
 /**
  * Reads the chunk's pieces into `buf[0..chunk.length)`; returns the number of read calls.
- * A source with a file descriptor is read through it directly, one pread per piece
- * (pieces are merged where they touch on disk): a fragmented file's chunk holds hundreds
- * of pieces, and the source's readAt per piece (its checks, its counters) cost more than
- * the system call. scan.ts checked every extent against the source's size before the scan.
+ * A source with a file descriptor is read through it directly (pieces are merged where
+ * they touch on disk, and pieces close together read as one span: read-spans.ts): a
+ * fragmented file's chunk holds hundreds of pieces, and the source's readAt per piece
+ * (its checks, its counters) cost more than the system call. scan.ts checked every
+ * extent against the source's size before the scan.
  */
 export function readChunkSync(source: BlockSource, chunk: PlannedChunk, buf: Uint8Array): number {
   const fd = source.fd;
@@ -26,25 +28,12 @@ export function readChunkSync(source: BlockSource, chunk: PlannedChunk, buf: Uin
     }
     return Math.max(source.counters.readCalls - before, chunk.pieces.length);
   }
-  const base = source.baseOffset;
-  const pieces = chunk.pieces;
-  let calls = 0;
-  let offset = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const { position, length } = pieces[i]!;
-    let done = 0;
-    while (done < length) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, offset + done, length - done, base + position + done);
-      } catch (error) {
-        throw fromSystemError(error, source.name, 'read image');
-      }
-      calls++;
-      if (n === 0) throw pastEnd(source, position, length, done);
-      done += n;
-    }
-    offset += length;
+  let calls: number;
+  try {
+    calls = readPiecesSync(fd, source.baseOffset, chunk.pieces, buf, (position, length, done) => pastEnd(source, position, length, done));
+  } catch (error) {
+    if (error instanceof DiskkitError) throw error;
+    throw fromSystemError(error, source.name, 'read image');
   }
   source.counters.readCalls += calls;
   source.counters.bytesRead += chunk.length;
@@ -80,10 +69,13 @@ export async function readChunkAsync(source: BlockSource, chunk: PlannedChunk, b
 }
 
 /**
- * The chunk's pieces read with fs.read on up to PIECE_LANES lanes, each lane starting the
- * next unread piece when its read completes: one promise per chunk, none per piece. On an
- * error no new read starts, and the promise rejects once the reads in flight have ended
- * (none writes into the buffer after the caller gets it back). Resolves to the read calls made.
+ * The chunk's spans (read-spans.ts: a piece, or pieces close together on disk read as one)
+ * read with fs.read on up to PIECE_LANES lanes, each lane starting the next unread span
+ * when its read completes: one promise per chunk, none per piece. A span of several
+ * pieces is read into a staging buffer of its own and copied out when it completes. On
+ * an error no new read starts, and the promise rejects once the reads in flight have
+ * ended (none writes into the buffer after the caller gets it back). Resolves to the
+ * read calls made.
  */
 function readPiecesAsync(source: BlockSource, fd: number, chunk: PlannedChunk, buf: Uint8Array): Promise<number> {
   const pieces = chunk.pieces;
@@ -99,24 +91,38 @@ function readPiecesAsync(source: BlockSource, fd: number, chunk: PlannedChunk, b
       if (failure !== null) reject(failure);
       else if (next === pieces.length) resolve(calls);
     };
-    const readPiece = (position: number, length: number, at: number, done: number): void => {
-      read(fd, buf, at + done, length - done, base + position + done, (error, n) => {
+    // Reads [position, position+length) into target[at..]; then `landed` (copy-out of a span) runs.
+    const readInto = (target: Uint8Array, position: number, length: number, at: number, done: number, landed: (() => void) | null): void => {
+      read(fd, target, at + done, length - done, base + position + done, (error, n) => {
         calls++;
         if (failure === null && error) failure = fromSystemError(error, source.name, 'read image');
         else if (failure === null && n === 0) failure = pastEnd(source, position, length, done);
-        else if (failure === null && done + n < length) return readPiece(position, length, at, done + n);
+        else if (failure === null && done + n < length) return readInto(target, position, length, at, done + n, landed);
         active--;
+        landed?.();
         if (failure === null) startNext();
         finish();
       });
     };
     const startNext = (): void => {
       if (next === pieces.length) return;
-      const { position, length } = pieces[next++]!;
+      const first = next;
+      const end = spanEnd(pieces, first);
+      next = end;
       const at = nextOffset;
-      nextOffset += length;
+      const length = spanLength(pieces, first, end);
       active++;
-      readPiece(position, length, at, 0);
+      if (end === first + 1) {
+        nextOffset += length;
+        readInto(buf, pieces[first]!.position, length, at, 0, null);
+        return;
+      }
+      for (let k = first; k < end; k++) nextOffset += pieces[k]!.length;
+      const staging = takeStaging();
+      readInto(staging, pieces[first]!.position, length, 0, 0, () => {
+        if (failure === null) scatterSpan(pieces, first, end, staging, buf, at);
+        returnStaging(staging);
+      });
     };
     for (let lane = 0; lane < PIECE_LANES; lane++) startNext();
     finish();

@@ -4,7 +4,7 @@
  * slot in place, and posts the (structured-cloned) result back to the merger.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readSync } from 'node:fs';
+import { readPiecesSync } from './read-spans.js';
 import type { ChunkJob, SetupMessage, WorkerBoot, WorkerReply, WorkerSetup } from './parallel-protocol.js';
 
 export interface ChunkWorkerModule {
@@ -54,24 +54,13 @@ async function start(given: WorkerSetup): Promise<void> {
 
 if (!boot.deferred) void start(boot.setup);
 
+/** The job's pieces into its slot, spans close together on disk read as one (read-spans.ts). */
 function readPieces(job: ChunkJob, view: Uint8Array): number {
-  let calls = 0;
-  let offset = 0;
-  for (const piece of job.pieces) {
-    let done = 0;
-    while (done < piece.length) {
-      const n = readSync(setup.fd!, view, offset + done, piece.length - done, setup.baseOffset + piece.position + done);
-      calls++;
-      if (n === 0) {
-        const error = new Error(`image ends before byte ${piece.position + piece.length} (read stopped at ${piece.position + done})`);
-        (error as Error & { diskkitCode: string }).diskkitCode = 'E_SHORT_READ';
-        throw error;
-      }
-      done += n;
-    }
-    offset += piece.length;
-  }
-  return calls;
+  return readPiecesSync(setup.fd!, setup.baseOffset, job.pieces, view, (position, length, done) => {
+    const error = new Error(`image ends before byte ${position + length} (read stopped at ${position + done})`);
+    (error as Error & { diskkitCode: string }).diskkitCode = 'E_SHORT_READ';
+    return error;
+  });
 }
 
 port.on('message', async (message: ChunkJob | SetupMessage) => {

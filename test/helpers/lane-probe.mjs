@@ -3,7 +3,7 @@
  * process of `mft index SRC...` too (src/engine/fleet/fleet-lane.ts; lanes inherit
  * NODE_OPTIONS). In a lane only:
  * - on its first job, writes the lane's view of two variables to
- *   LANE_PROBE_DIR/PID.json: NODE_EXTRA_CA_CERTS and LANE_PROBE_VALUE;
+ *   LANE_PROBE_DIR/PID.json: NODE_EXTRA_CA_CERTS and LANE_PROBE_VALUE, and its Node flags (execArgv);
  * - with LANE_PROBE_JOBS set, appends each job's source, one a line, to that file
  *   (the order in which the lanes were handed their sources);
  * - when a job's source ends with LANE_PROBE_CRASH, the lane kills itself with
@@ -18,7 +18,7 @@ if (process.argv[1]?.endsWith('fleet-lane.js') && process.send !== undefined) {
   const probe = (job) => {
     if (!written && process.env.LANE_PROBE_DIR) {
       written = true;
-      const seen = { extraCaCerts: process.env.NODE_EXTRA_CA_CERTS ?? null, probe: process.env.LANE_PROBE_VALUE ?? null };
+      const seen = { extraCaCerts: process.env.NODE_EXTRA_CA_CERTS ?? null, probe: process.env.LANE_PROBE_VALUE ?? null, execArgv: process.execArgv };
       writeFileSync(join(process.env.LANE_PROBE_DIR, `${process.pid}.json`), JSON.stringify(seen));
     }
     if (process.env.LANE_PROBE_JOBS) appendFileSync(process.env.LANE_PROBE_JOBS, `${job.source}\n`);

@@ -5,7 +5,7 @@
  * writes, and a small result area. The same function runs on the worker and on the main
  * thread (which takes a queued job instead of waiting), so either gives the same bytes.
  */
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { type ChecksumAlgorithmId, computeChecksum } from './checksum.js';
 import { type ExtentContext, compressExtentSync, decodeExtentInto } from './extent-codec.js';
@@ -32,14 +32,25 @@ export interface SlotMemory {
   control: SharedArrayBuffer;
 }
 
+/** Slot numbers (the worker keeps each slot's views by it). */
+let lastSlotId = 0;
+
 /** A slot seen from either thread. */
 export class CodecSlot {
+  /** Its number in this process (0 on the worker, which knows slots by the number the main thread gave). */
+  readonly id: number;
+  /** Whether the worker was sent this slot's memory (codec-pool.ts sends it with the slot's first job). */
+  sentToWorker = false;
   readonly input: Uint8Array;
   readonly output: Uint8Array;
   readonly ints: Int32Array;
   readonly checksum: Uint8Array;
 
-  constructor(readonly memory: SlotMemory) {
+  constructor(
+    readonly memory: SlotMemory,
+    id = 0,
+  ) {
+    this.id = id;
     this.input = new Uint8Array(memory.input);
     this.output = new Uint8Array(memory.output);
     this.ints = new Int32Array(memory.control, 0, CONTROL_INTS);
@@ -47,11 +58,14 @@ export class CodecSlot {
   }
 
   static create(): CodecSlot {
-    return new CodecSlot({
-      input: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
-      output: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
-      control: new SharedArrayBuffer(CONTROL_INTS * 4 + CHECKSUM_MAX),
-    });
+    return new CodecSlot(
+      {
+        input: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
+        output: new SharedArrayBuffer(MAX_EXTENT_LOGICAL),
+        control: new SharedArrayBuffer(CONTROL_INTS * 4 + CHECKSUM_MAX),
+      },
+      ++lastSlotId,
+    );
   }
 
   get state(): number {
@@ -86,7 +100,7 @@ export type CodecJob =
       /** The lz4 codec of the thread that queued the job (lz4-native.ts): another thread's would write other (valid) bytes. */
       lz4: 'c' | 'js';
     }
-  | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext; from?: StoredRange };
+  | { kind: 'decode'; storedLength: number; record: ExtentRecord; ctx: ExtentContext; from?: StoredRange; to?: OutputRange };
 
 /**
  * Where a decode job's stored bytes lie in the image file, when the job reads them
@@ -101,6 +115,32 @@ export interface StoredRange {
   length: number;
   /** The image, for errors. */
   path: string;
+}
+
+/**
+ * Where a decode job writes the extent's bytes once they are verified and decoded (a
+ * whole file copied out, file-reader.ts writeWholeTo): each thread writes what it
+ * decoded straight from its own cache, at the extent's place in the output file.
+ */
+export interface OutputRange {
+  fd: number;
+  position: number;
+  /** The extent's bytes that lie inside the file (an extent may run past its end). */
+  length: number;
+  /** The output file, for errors. */
+  path: string;
+}
+
+/** Writes `bytes[0, to.length)` at `to.position` of `to.fd`. */
+function writeOutput(to: OutputRange, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < to.length) {
+    try {
+      done += writeSync(to.fd, bytes, done, to.length - done, to.position + done);
+    } catch (error) {
+      throw fromSystemError(error, to.path, 'write output file');
+    }
+  }
 }
 
 /** Reads `from` into `into` (long enough); a short read is the pager's E_TRUNCATED. */
@@ -155,4 +195,8 @@ export function runCodecJob(job: CodecJob, slot: CodecSlot): void {
   const bytes = decodeExtentInto(slot.input.subarray(0, job.storedLength), job.record, job.ctx, slot.output);
   slot.ints[1] = Compression.NONE;
   place(slot, bytes);
+  if (job.to) {
+    if (job.to.length > bytes.length) throw new DiskkitError(ErrorCode.CORRUPT, `extent at page ${job.record.address} holds ${bytes.length} bytes, ${job.to.length} wanted`, { context: { page: job.record.address } });
+    writeOutput(job.to, bytes);
+  }
 }

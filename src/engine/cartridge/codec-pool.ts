@@ -8,11 +8,11 @@
  * the image is the same whichever thread did a job. The Volume's API is synchronous,
  * so the main thread blocks on Atomics.wait (never longer than a job takes).
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { builtModuleUrl } from '../../io/built-module-url.js';
 import { threadBudget } from '../../io/thread-budget.js';
 import { type CodecJob, CodecSlot, STATE_BITS, STATE_MASK, SlotState, runCodecJob } from './codec-jobs.js';
-import type { CodecMessage } from './codec-worker.js';
+import type { CodecMessage, CodecWorkerData } from './codec-worker.js';
 
 export { CodecSlot };
 
@@ -22,20 +22,42 @@ const CALL_TIMEOUT_MS = 60_000;
 /** Jobs done by the worker since start, and jobs it gave back (failed or refused) that this thread ran again (tests check both paths ran). */
 export const codecPoolCounts = { workerJobs: 0, rerunJobs: 0 };
 
-let worker: Worker | null | undefined;
+/** The worker's port and doorbell (see codec-worker.ts): a message is posted, then the bell rung. */
+interface WorkerLine {
+  port: MessagePort;
+  bell: Int32Array;
+}
 
-/** The shared worker, or null on one core (DISKKIT_THREADS=1) or where it cannot start. */
-function codecWorker(): Worker | null {
-  if (worker !== undefined) return worker;
+let line: WorkerLine | null | undefined;
+
+/** Tells the worker to drop a slot the main thread no longer holds (its memory goes with it). */
+const slotsDropped = new FinalizationRegistry<number>((id) => {
+  if (line) post(line, { forget: id });
+});
+
+function post(to: WorkerLine, message: CodecMessage): void {
+  to.port.postMessage(message);
+  Atomics.add(to.bell, 0, 1);
+  Atomics.notify(to.bell, 0, 1);
+}
+
+/** The line to the shared worker, or null on one core (DISKKIT_THREADS=1) or where it cannot start. */
+function codecWorker(): WorkerLine | null {
+  if (line !== undefined) return line;
   try {
-    worker = new Worker(builtModuleUrl('./codec-worker.js', import.meta.url));
+    const { port1, port2 } = new MessageChannel();
+    const doorbell = new SharedArrayBuffer(4);
+    const worker = new Worker(builtModuleUrl('./codec-worker.js', import.meta.url), { workerData: { port: port2, doorbell } satisfies CodecWorkerData, transferList: [port2] });
+    // It sleeps in Atomics.wait between jobs and is stopped when the process exits.
     worker.unref();
+    port1.unref();
     // A worker that dies is noticed by the next wait's timeout.
     worker.on('error', () => {});
+    line = { port: port1, bell: new Int32Array(doorbell) };
   } catch {
-    worker = null;
+    line = null;
   }
-  return worker;
+  return line;
 }
 
 export function codecPoolAvailable(): boolean {
@@ -62,9 +84,15 @@ export class CodecQueue {
     const tag = lastJob << STATE_BITS;
     slot.ints[5] = 0;
     Atomics.store(slot.ints, 0, tag | SlotState.QUEUED);
-    const w = codecWorker();
+    const to = codecWorker();
     this.queued.push({ slot, job, tag });
-    if (w) w.postMessage({ memory: slot.memory, job, id: lastJob } satisfies CodecMessage);
+    if (!to) return;
+    if (slot.sentToWorker) post(to, { slot: slot.id, job, id: lastJob });
+    else {
+      post(to, { slot: slot.id, memory: slot.memory, job, id: lastJob });
+      slot.sentToWorker = true;
+      slotsDropped.register(slot, slot.id);
+    }
   }
 
   get length(): number {

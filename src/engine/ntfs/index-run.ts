@@ -10,6 +10,7 @@ import { DiskkitError, ErrorCode, type DiskkitWarning } from '../errors.js';
 import type { ReadMode, ScanResult } from '../../io/scan.js';
 import type { WorkerPool } from '../../io/parallel.js';
 import { openMftSource, indexMftSource } from './open-mft.js';
+import type { IndexMemory } from './index-memory.js';
 import { ZoneTimeRewriter } from './format-zone.js';
 import { countRows, writeRows, type RowFormatter, type RowTotals } from './format-rows.js';
 import { PARALLEL_FORMAT_MIN_RECORDS, startFormatWorker, writeRowsToFd, type FormatWorker } from './format-parallel.js';
@@ -55,6 +56,12 @@ export interface MftIndexRequest {
   pool?: WorkerPool | undefined;
   /** Include the read layer's statistics in the summary (--stats). */
   stats?: boolean;
+  /**
+   * Arrays kept from one source's index to the next (index-memory.ts), by a process that
+   * indexes sources one after another (a fleet lane): this run takes over what the last
+   * one left and, when it ends well, leaves its own.
+   */
+  memory?: IndexMemory | undefined;
 }
 
 export interface MftIndexSummary {
@@ -141,6 +148,7 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       signal: request.signal,
       onProgress: request.onProgress,
       pool: request.pool,
+      memory: request.memory,
     });
     const { index } = timed;
     if (request.strict && index.warningCount > 0) {
@@ -190,6 +198,8 @@ export async function runMftIndex(path: string, request: MftIndexRequest): Promi
       totals = await writeRows(index, rowOptions, FORMATTERS[request.format]!, through((bytes) => stdout!.write(bytes)), undefined, stdout!.sync);
       if (zone) stdout!.write(zone.end());
     }
+    // The rows are out and no thread works on the index any more: its arrays may serve the next source.
+    request.memory?.keep(index);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const c = index.counts;

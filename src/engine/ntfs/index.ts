@@ -15,6 +15,7 @@ export { csvFormatter } from './format-csv.js';
 export { bodyfileFormatter } from './format-bodyfile.js';
 export { openMftSource, indexMftSource, type TimedIndex } from './open-mft.js';
 export { runMftIndex, type MftIndexRequest, type MftIndexSummary, type RowStream } from './index-run.js';
+export { IndexMemory } from './index-memory.js';
 export { startParseWorkers, AUTO_PARALLEL_MFT_BYTES } from './parse-module.js';
 export { filetimeToIso } from './filetime.js';
 export { ZoneTimeRewriter, checkTimeZone } from './format-zone.js';

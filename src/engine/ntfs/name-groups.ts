@@ -7,14 +7,17 @@
  * other threads (format workers) read them as they are.
  */
 import type { NameList } from './name-list.js';
+import { zeroedForReuse } from './zeroed-reuse.js';
 
 export interface NameIndex {
   start: Uint32Array;
   order: Uint32Array;
 }
 
-function sharedU32(n: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n);
+/** `n` zeros in shared memory: in `reuse`'s buffer (an earlier index's array, index-memory.ts) when it holds that many. */
+function sharedU32(n: number, reuse?: Uint32Array): Uint32Array {
+  const bytes = 4 * Math.max(1, n);
+  return new Uint32Array(zeroedForReuse<SharedArrayBuffer>(reuse?.buffer, bytes, true) ?? new SharedArrayBuffer(bytes), 0, n);
 }
 
 /** Collects a list's entries chunk by chunk, in record order, into a NameIndex. */
@@ -30,9 +33,11 @@ export class NameGroupBuilder {
     private readonly list: NameList,
     private readonly recordCount: number,
     expected = 1024,
+    /** An earlier index's grouping whose arrays may be taken over (index-memory.ts). */
+    reuse?: NameIndex | null,
   ) {
-    this.order = sharedU32(Math.max(1024, expected));
-    this.counts = sharedU32(recordCount + 1);
+    this.order = sharedU32(Math.max(1024, expected), reuse?.order);
+    this.counts = sharedU32(recordCount + 1, reuse?.start);
   }
 
   /** Adds the entries of [start, end) pairs (one chunk's ranges, in fill order). */

@@ -12,6 +12,7 @@
  * (name-groups.ts) gives every read mode the same per-record order.
  */
 import { DiskkitError, ErrorCode } from '../errors.js';
+import { zeroedForReuse } from './zeroed-reuse.js';
 
 /** `owner` of an entry that holds nothing (unused block tails, entries of a record found corrupt). */
 export const NO_OWNER = 0xffffffff;
@@ -56,6 +57,17 @@ export interface NameListShare {
   recordChars: number;
   maxEntries: number;
   maxChars: number;
+}
+
+/**
+ * A finished list's column buffers, handed to the next list built in this process
+ * (index-memory.ts): `entries` and `chars` bound what was written in them.
+ */
+export interface NameListStorage {
+  entryBuffers: SharedArrayBuffer[];
+  chars: SharedArrayBuffer;
+  entries: number;
+  charsUsed: number;
 }
 
 export interface NameListLimits {
@@ -108,8 +120,11 @@ export class NameList {
     this.refreshViews();
   }
 
-  /** A new, empty list able to hold every entry `limits` allows. */
-  static create(limits: NameListLimits): NameList {
+  /**
+   * A new, empty list able to hold every entry `limits` allows; in `reuse`'s buffers
+   * (zero-filled where they were written) when each of them may grow as far as this list needs.
+   */
+  static create(limits: NameListLimits, reuse?: NameListStorage | null): NameList {
     const recordEntries = entriesPerRecordBound(limits.recordSize);
     const recordChars = Math.ceil(limits.recordSize / 2);
     const entryBlock = Math.max(limits.entryBlock ?? 4096, 2 * recordEntries);
@@ -122,9 +137,10 @@ export class NameList {
     const needChars = Math.max(1, limits.recordCount) * recordChars;
     const maxChars = Math.min((Math.ceil(needChars / (charBlock - recordChars)) + 64) * charBlock, Math.floor(MAX_COLUMN_BYTES / 2 / charBlock) * charBlock);
     const grow = (bytesPerEntry: number, max: number): SharedArrayBuffer => new SharedArrayBuffer(0, { maxByteLength: bytesPerEntry * max });
+    const reused = reuse ? reuseStorage(reuse, maxEntries, maxChars) : null;
     const share: NameListShare = {
-      entryBuffers: ENTRY_COLUMNS.map(([, Type, per]) => grow(Type.BYTES_PER_ELEMENT * per, maxEntries)),
-      chars: grow(2, maxChars),
+      entryBuffers: reused?.entryBuffers ?? ENTRY_COLUMNS.map(([, Type, per]) => grow(Type.BYTES_PER_ELEMENT * per, maxEntries)),
+      chars: reused?.chars ?? grow(2, maxChars),
       counters: new SharedArrayBuffer(8),
       entryBlock,
       charBlock,
@@ -141,6 +157,12 @@ export class NameList {
   /** The same list seen from another thread (a parse worker, a format worker). */
   static attach(share: NameListShare): NameList {
     return new NameList(share);
+  }
+
+  /** The column buffers and how far they were written, for a list built after this one (index-memory.ts). */
+  storage(): NameListStorage {
+    const s = this.share;
+    return { entryBuffers: s.entryBuffers, chars: s.chars, entries: this.length, charsUsed: Atomics.load(this.counters, 1) * s.charBlock };
   }
 
   /** Entry numbers in use are below this: every entry of every block claimed so far. */
@@ -256,6 +278,22 @@ export class NameList {
     const start = this.charStart[i]!;
     return stringFromUnits(this.chars, start, start + this.charLength[i]!);
   }
+}
+
+/**
+ * A previous list's buffers for a list of up to `maxEntries` entries and `maxChars`
+ * characters, zero-filled where they were written (as far as they are committed); null
+ * when one of them could not grow that far.
+ */
+function reuseStorage(reuse: NameListStorage, maxEntries: number, maxChars: number): { entryBuffers: SharedArrayBuffer[]; chars: SharedArrayBuffer } | null {
+  const fits = ENTRY_COLUMNS.every(([, Type, per], k) => reuse.entryBuffers[k] !== undefined && reuse.entryBuffers[k]!.growable && reuse.entryBuffers[k]!.maxByteLength >= Type.BYTES_PER_ELEMENT * per * maxEntries);
+  if (!fits || !reuse.chars.growable || reuse.chars.maxByteLength < 2 * maxChars) return null;
+  ENTRY_COLUMNS.forEach(([, Type, per], k) => {
+    const buffer = reuse.entryBuffers[k]!;
+    zeroedForReuse(buffer, Math.min(buffer.byteLength, Type.BYTES_PER_ELEMENT * per * reuse.entries), true);
+  });
+  zeroedForReuse(reuse.chars, Math.min(reuse.chars.byteLength, 2 * reuse.charsUsed), true);
+  return { entryBuffers: reuse.entryBuffers, chars: reuse.chars };
 }
 
 function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, wanted: number, maxEntries: number): void {

@@ -5,6 +5,7 @@
  * (name-list.ts). Nothing here is a per-record object, so a million records cost
  * tens of megabytes and cross thread boundaries as buffers.
  */
+import { zeroedForReuse } from './zeroed-reuse.js';
 
 /** Bits of `RecordTable.present`. */
 export const Present = {
@@ -77,14 +78,17 @@ export function recordTableBytes(count: number): number {
   return layout(count).bytes;
 }
 
-/** Allocates a table for `count` records, on a SharedArrayBuffer when `shared`. */
-export function allocateRecordTable(count: number, shared = false): RecordTable {
+/**
+ * Allocates a table for `count` records, on a SharedArrayBuffer when `shared`; in
+ * `reuse` (a previous table's buffer, index-memory.ts) when it is of that kind and large enough.
+ */
+export function allocateRecordTable(count: number, shared = false, reuse?: ArrayBuffer | SharedArrayBuffer): RecordTable {
   const { bytes } = layout(count);
-  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const buffer = zeroedForReuse(reuse, bytes, shared) ?? (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   return attachRecordTable(buffer, count);
 }
 
-/** Views an existing buffer (e.g. received by a worker) as a table. */
+/** Views an existing buffer (e.g. received by a worker) as a table; the buffer may be larger than the table. */
 export function attachRecordTable(buffer: ArrayBuffer | SharedArrayBuffer, count: number): RecordTable {
   const { offsets } = layout(count);
   const table = { count, buffer } as Record<string, unknown>;

@@ -18,6 +18,7 @@ import { allocateRecordTable, recordTableBytes, type RecordTable } from './recor
 import { DiskkitError, ErrorCode } from '../errors.js';
 import { NameList } from './name-list.js';
 import { NameGroupBuilder, type NameIndex } from './name-groups.js';
+import type { IndexMemory } from './index-memory.js';
 import type { ParseChunkData, ParsedChunk } from './parse-chunk.js';
 import type { Extent } from '../volume.js';
 
@@ -34,6 +35,8 @@ export interface ScanMftOptions {
   pool?: WorkerPool | undefined;
   /** Put the record table in shared memory whatever the mode (the name lists always are), for format workers. */
   shareIndex?: boolean;
+  /** Arrays an earlier index in this process left (a fleet lane's previous source): taken over where they fit. */
+  memory?: IndexMemory | undefined;
 }
 
 export interface ScannedMft {
@@ -112,13 +115,14 @@ export async function scanMft(layout: MftLayout, options: ScanMftOptions = {}): 
     await options.pool?.close();
     throw new DiskkitError(ErrorCode.UNSUPPORTED, `an MFT of ${recordCount} records needs ${Math.ceil(tableBytes / 2 ** 20)} MiB for its index, more than this machine has`, { context: { image: layout.source.name, records: recordCount } });
   }
+  const reuse = options.memory?.take() ?? null;
   // Workers fill the table in place, so it lives in shared memory whenever workers may run.
-  const table = allocateRecordTable(recordCount, mode === 'parallel' || Boolean(options.shareIndex));
+  const table = allocateRecordTable(recordCount, mode === 'parallel' || Boolean(options.shareIndex), reuse?.table);
   // Most records hold one or two names of ~10-20 characters.
-  const names = NameList.create({ recordCount, recordSize, expectEntries: Math.ceil(recordCount * 1.1) + 8192, expectChars: recordCount * 20 + 131072 });
-  const streams = NameList.create({ recordCount, recordSize, entryBlock: 256, charBlock: 4096 });
-  const nameGroups = new NameGroupBuilder(names, recordCount, Math.ceil(recordCount * 1.1));
-  const streamGroups = new NameGroupBuilder(streams, recordCount);
+  const names = NameList.create({ recordCount, recordSize, expectEntries: Math.ceil(recordCount * 1.1) + 8192, expectChars: recordCount * 20 + 131072 }, reuse?.names);
+  const streams = NameList.create({ recordCount, recordSize, entryBlock: 256, charBlock: 4096 }, reuse?.streams);
+  const nameGroups = new NameGroupBuilder(names, recordCount, Math.ceil(recordCount * 1.1), reuse?.namesByRecord);
+  const streamGroups = new NameGroupBuilder(streams, recordCount, undefined, reuse?.streamsByRecord);
   const extents: Extent[] = [];
   for (const r of ranges) extents.push(...recordRangeExtents(layout, r.first, r.count));
   const data: ParseChunkData = {

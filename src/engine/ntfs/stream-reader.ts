@@ -15,6 +15,8 @@ import { DiskkitError, ErrorCode } from '../errors.js';
 import { AttributeFlag } from './attributes/attribute-header.js';
 import type { DecodedAttribute } from './record-decoder.js';
 import { decompressLznt1 } from './lznt1.js';
+import type { ChunkPiece } from '../../io/chunk-plan.js';
+import { returnStaging, spanEnd, spanLength, takeStaging } from '../../io/read-spans.js';
 
 export interface VolumeGeometry {
   source: BlockSource;
@@ -177,11 +179,19 @@ class NonResidentStream implements StreamSource {
     return lo;
   }
 
-  /** Reads stream bytes [position, position+length) from the runs into buf[offset..]. */
+  /**
+   * Reads stream bytes [position, position+length) from the runs into buf[offset..].
+   * Sparse runs are zeros, never read. Stored runs that lie close together on the
+   * volume are read as one span (io/read-spans.ts: the same gap rule as the read modes),
+   * so a fragmented sparse, compressed or partly initialized stream costs few reads.
+   */
   private readRuns(buf: Uint8Array, offset: number, length: number, position: number): void {
     const cs = this.clusterSize;
     let at = 0;
     let i = this.runAt(Math.floor(position / cs));
+    // Stored pieces not read yet: volume position, length, where they go in buf.
+    let pieces: ChunkPiece[] | null = null;
+    let targets: number[] | null = null;
     while (at < length) {
       if (i < 0 || i >= this.count) throw corrupt(`stream data at byte ${position + at} is not covered by any run`, { position: position + at });
       const runStart = this.runVcn[i]! * cs;
@@ -190,9 +200,40 @@ class NonResidentStream implements StreamSource {
       const n = Math.min(length - at, runEnd - pos);
       const lcn = this.runLcn[i]!;
       if (lcn < 0) buf.fill(0, offset + at, offset + at + n);
-      else this.source.readAt(buf, offset + at, n, lcn * cs + (pos - runStart));
+      else if (at === 0 && n === length) {
+        // The whole read in one run (every small file): straight into place.
+        this.source.readAt(buf, offset, n, lcn * cs + (pos - runStart));
+      } else {
+        (pieces ??= []).push({ position: lcn * cs + (pos - runStart), length: n });
+        (targets ??= []).push(offset + at);
+      }
       at += n;
       i++;
+    }
+    if (pieces !== null) this.readPieces(pieces, targets!, buf);
+  }
+
+  /** Stored pieces into buf at `targets`, spans close together on the volume read with one call. */
+  private readPieces(pieces: readonly ChunkPiece[], targets: readonly number[], buf: Uint8Array): void {
+    let staging: Uint8Array | null = null;
+    try {
+      for (let k = 0; k < pieces.length; ) {
+        const end = spanEnd(pieces, k);
+        if (end === k + 1) {
+          this.source.readAt(buf, targets[k]!, pieces[k]!.length, pieces[k]!.position);
+        } else {
+          staging ??= takeStaging();
+          const start = pieces[k]!.position;
+          this.source.readAt(staging, 0, spanLength(pieces, k, end), start);
+          for (let j = k; j < end; j++) {
+            const from = pieces[j]!.position - start;
+            buf.set(staging.subarray(from, from + pieces[j]!.length), targets[j]!);
+          }
+        }
+        k = end;
+      }
+    } finally {
+      if (staging !== null) returnStaging(staging);
     }
   }
 
