@@ -509,7 +509,10 @@ const READER_THREAD_MIN_FILES = 64;
 function hostReaderFor(plan: PlanItem[]): HostTreeReader | null {
   const files: string[] = [];
   for (const item of plan) if (item.kind === 'host-file' && item.stat === undefined) files.push(item.from);
-  if (files.length < READER_THREAD_MIN_FILES || threadBudget() < 2 || !secondCoreFree(threadBudget())) return null;
+  // DISKKIT_HOST_READER=thread|main pins the choice (tests run both paths whatever the load).
+  const pinned = process.env.DISKKIT_HOST_READER;
+  if (files.length === 0 || pinned === 'main') return null;
+  if (pinned !== 'thread' && (files.length < READER_THREAD_MIN_FILES || threadBudget() < 2 || !secondCoreFree(threadBudget()))) return null;
   return HostTreeReader.readFiles(files);
 }
 
