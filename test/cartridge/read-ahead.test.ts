@@ -7,36 +7,16 @@ import { codecPoolCounts } from '../../src/engine/cartridge/codec-pool.js';
 import { decodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
 import { BTree } from '../../src/engine/cartridge/btree.js';
 import { PageType } from '../../src/engine/cartridge/page.js';
-import { Compression, type CompressionId } from '../../src/engine/cartridge/superblock.js';
+import { Compression } from '../../src/engine/cartridge/superblock.js';
 import { forceLz4Backend, lz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
 import { FileDataBlockSource } from '../../src/io/file-data-source.js';
 import { scanExtents } from '../../src/io/scan.js';
-import { patternBytes, scratchDir } from './scratch.js';
+import { mixedExtentsSample, scratchDir, writeBigFileImage } from './scratch.js';
 
 const nextPath = scratchDir('read-ahead');
 const mib = 1 << 20;
-
-/** 12 MiB and a bit: text (lz4 halves it), noise (stored raw) and zeros (a hole), 1 MiB each in turn. */
-function sample(): Uint8Array {
-  const data = new Uint8Array(12 * mib + 4321);
-  const text = new TextEncoder().encode('offset buffer length return value page index error\n'.repeat(25_000));
-  for (let i = 0; i * mib < data.length; i++) {
-    const block = i % 3 === 0 ? text.subarray(i, i + mib) : i % 3 === 1 ? patternBytes(mib, i) : new Uint8Array(mib);
-    data.set(block.subarray(0, Math.min(mib, data.length - i * mib)), i * mib);
-  }
-  return data;
-}
-
-function writeImage(data: Uint8Array, passphrase?: string, compression: CompressionId = Compression.LZ4): string {
-  const path = nextPath();
-  const store = CartridgeStore.create(path, { compression, passphrase });
-  store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
-  store.commit();
-  store.close();
-  return path;
-}
 
 /** Reads the whole file in order with `chunk`-byte reads (as cp and cat do). */
 function readInOrder(path: string, chunk: number, passphrase?: string): Uint8Array {
@@ -93,8 +73,8 @@ describe('read-ahead on both cores', () => {
 
   for (const passphrase of [undefined, 'read-ahead secret']) {
     it(`reads a large file in order with any chunk size${passphrase ? ' (encrypted)' : ' (lz4 by the JS codec)'}`, () => {
-      const data = sample();
-      const path = writeImage(data, passphrase);
+      const data = mixedExtentsSample(12 * mib + 4321);
+      const path = writeBigFileImage(nextPath(), data, Compression.LZ4, passphrase);
       if (!passphrase) forceLz4Backend('js');
       const before = codecPoolCounts.workerJobs;
       // The worker starts during the first read and takes jobs as it can (a loaded machine
@@ -109,16 +89,16 @@ describe('read-ahead on both cores', () => {
 
   it('a plain lz4 file decoded by the C library is read on this thread alone below 512 MiB, the same bytes', () => {
     expect(lz4Backend()).toBe('c');
-    const data = sample();
-    const path = writeImage(data);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.LZ4);
     const before = codecPoolCounts.workerJobs;
     for (const chunk of [mib, 777_777]) expect(Buffer.compare(readInOrder(path, chunk), data)).toBe(0);
     expect(codecPoolCounts.workerJobs).toBe(before);
   });
 
   it('reports a damaged extent ahead by its page, when the read reaches it and not before', () => {
-    const data = sample();
-    const path = writeImage(data);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.LZ4);
     forceLz4Backend('js');
     // The extent at 6 MiB (text, lz4): flip one byte of its stored bytes.
     const { records, pageSize } = extentRecords(path);
@@ -155,8 +135,8 @@ describe('read-ahead jobs read their own stored bytes', () => {
   afterEach(() => forceLz4Backend(null));
 
   it('an image cut short under a reader: the extents before the cut read right, the one it cuts is E_TRUNCATED naming its page', () => {
-    const data = sample();
-    const path = writeImage(data);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.LZ4);
     forceLz4Backend('js');
     const { records, pageSize } = extentRecords(path);
     const target = records.find((r) => r.offset === 7 * mib)!;
@@ -192,8 +172,8 @@ describe('read-ahead jobs read their own stored bytes', () => {
 
 describe('uncompressed extents', () => {
   it('returns the same bytes whatever the read size, zeroes holes and the tail, and reports a damaged extent, writing nothing past the read', () => {
-    const data = sample();
-    const path = writeImage(data, undefined, Compression.NONE);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.NONE);
     const { records, pageSize } = extentRecords(path);
     // Extent-sized reads, odd sizes and one read across everything: the same bytes.
     for (const chunk of [mib, 65536, 777_777, 13 * mib]) expect(Buffer.compare(readInOrder(path, chunk), data), `chunk ${chunk}`).toBe(0);
@@ -268,8 +248,8 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
   ];
   for (const v of variants) {
     it(`${v.name}: the same bytes as the file, a view exactly where one extent holds the whole range`, () => {
-      const data = sample();
-      const path = writeImage(data, v.passphrase, v.compression);
+      const data = mixedExtentsSample(12 * mib + 4321);
+      const path = writeBigFileImage(nextPath(), data, v.compression, v.passphrase);
       const { records } = v.passphrase ? { records: null } : extentRecords(path);
       if (v.js) forceLz4Backend('js');
       for (const chunk of [256 << 10, 777_777]) {
@@ -291,8 +271,8 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
   }
 
   it('never lends a view of a damaged extent: the view call is E_CHECKSUM naming it, and reading goes on past it', () => {
-    const data = sample();
-    const path = writeImage(data, undefined, Compression.NONE);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.NONE);
     const { records, pageSize } = extentRecords(path);
     const target = records.find((r) => r.offset === 4 * mib)!;
     flipByte(path, target.record.address * pageSize + 777, 0x80);
@@ -320,8 +300,8 @@ describe('views of decoded extents (what cat and cp out hand to write(2) without
 
 describe('streaming scan of a Cartridge file (cat, cp out)', () => {
   it('reads in extent-sized chunks, lends every chunk an extent holds whole, and read()s only the holes', async () => {
-    const data = sample();
-    const path = writeImage(data);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const path = writeBigFileImage(nextPath(), data, Compression.LZ4);
     const { records } = extentRecords(path);
     const store = CartridgeStore.open(path);
     try {

@@ -15,36 +15,16 @@ import { codecPoolCounts } from '../../src/engine/cartridge/codec-pool.js';
 import { decodeExtentRecord } from '../../src/engine/cartridge/extent-record.js';
 import { BTree } from '../../src/engine/cartridge/btree.js';
 import { PageType } from '../../src/engine/cartridge/page.js';
-import { Compression, type CompressionId } from '../../src/engine/cartridge/superblock.js';
+import { Compression } from '../../src/engine/cartridge/superblock.js';
 import { forceLz4Backend } from '../../src/engine/cartridge/lz4-native.js';
 import { DiskkitError, ErrorCode } from '../../src/engine/errors.js';
 import { threadBudget } from '../../src/io/thread-budget.js';
 import { diskkit } from '../helpers/cli.js';
-import { patternBytes, scratchDir } from './scratch.js';
+import { mixedExtentsSample, scratchDir, writeBigFileImage } from './scratch.js';
 
 const nextPath = scratchDir('whole-write');
 const mib = 1 << 20;
 const PASSPHRASE = 'whole-write secret';
-
-/** `mibs` MiB and `tail` bytes: text (lz4 halves it), noise (stored raw) and zeros (a hole), 1 MiB each in turn. */
-function sample(mibs: number, tail: number): Uint8Array {
-  const data = new Uint8Array(mibs * mib + tail);
-  const text = new TextEncoder().encode('offset buffer length return value page index error\n'.repeat(25_000));
-  for (let i = 0; i * mib < data.length; i++) {
-    const block = i % 3 === 0 ? text.subarray(i, i + mib) : i % 3 === 1 ? patternBytes(mib, i) : new Uint8Array(mib);
-    data.set(block.subarray(0, Math.min(mib, data.length - i * mib)), i * mib);
-  }
-  return data;
-}
-
-function writeImage(data: Uint8Array, compression: CompressionId, passphrase?: string): string {
-  const path = nextPath();
-  const store = CartridgeStore.create(path, { compression, passphrase });
-  store.writeFileFrom('/big.bin', { size: data.length, read: (buf, length, position) => buf.set(data.subarray(position, position + length)) });
-  store.commit();
-  store.close();
-  return path;
-}
 
 /** Opens /big.bin of `image` and runs writeWholeTo into a new file; returns what it returned and the file. */
 function writeWhole(image: string, passphrase?: string): { whole: boolean; output: string; error?: unknown } {
@@ -105,9 +85,9 @@ describe('writeWholeTo: a whole file written out on both cores', () => {
   for (const c of cases) {
     it(`${c.name}: the file's bytes, a hole at the end included, written by both threads`, () => {
       // Ends in a hole (11 MiB: text, noise, zeros... the last MiB zeros) plus a few zero bytes: the size is set, not written.
-      const data = sample(11, 0).subarray(0, 11 * mib - 3);
+      const data = mixedExtentsSample(11 * mib + 0).subarray(0, 11 * mib - 3);
       if (c.js) forceLz4Backend('js');
-      const image = writeImage(data, c.compression, c.passphrase);
+      const image = writeBigFileImage(nextPath(), data, c.compression, c.passphrase);
       const before = codecPoolCounts.workerJobs;
       // The worker starts during the first copy and may leave it all to this thread on a loaded machine: up to 10 copies.
       for (let round = 0; round === 0 || (round < 10 && codecPoolCounts.workerJobs === before); round++) {
@@ -124,9 +104,9 @@ describe('writeWholeTo: a whole file written out on both cores', () => {
 
   it('a damaged extent is E_CHECKSUM (or a tag mismatch) naming its page, and none of its bytes reach the output', () => {
     for (const passphrase of [undefined, PASSPHRASE]) {
-      const data = sample(12, 4321);
+      const data = mixedExtentsSample(12 * mib + 4321);
       if (!passphrase) forceLz4Backend('js');
-      const image = writeImage(data, Compression.LZ4, passphrase);
+      const image = writeBigFileImage(nextPath(), data, Compression.LZ4, passphrase);
       const { record, pageSize } = extentAt(image, 6 * mib);
       flipByte(image, record.address * pageSize + 100);
       const { output, error } = writeWhole(image, passphrase);
@@ -146,8 +126,8 @@ describe('writeWholeTo: a whole file written out on both cores', () => {
   });
 
   it('declines on one core, and for a plain lz4 file below 128 MiB, writing nothing', () => {
-    const data = sample(12, 4321);
-    const image = writeImage(data, Compression.LZ4, PASSPHRASE);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const image = writeBigFileImage(nextPath(), data, Compression.LZ4, PASSPHRASE);
     process.env.DISKKIT_THREADS = '1';
     const one = writeWhole(image, PASSPHRASE);
     expect(one.error).toBeUndefined();
@@ -155,7 +135,7 @@ describe('writeWholeTo: a whole file written out on both cores', () => {
     expect(statSync(one.output).size).toBe(0);
     delete process.env.DISKKIT_THREADS;
     // lz4 through the C library, unencrypted: cheap enough that the worker's start pays only from 128 MiB.
-    const plain = writeImage(data, Compression.LZ4);
+    const plain = writeBigFileImage(nextPath(), data, Compression.LZ4);
     const cheap = writeWhole(plain);
     expect(cheap.error).toBeUndefined();
     expect(cheap.whole).toBe(false);
@@ -165,8 +145,8 @@ describe('writeWholeTo: a whole file written out on both cores', () => {
 
 describe('cp out of a cartridge through writeWholeTo', () => {
   it('copies the file with its time, and on a damaged extent exits 1 naming the page and leaves no output file', async () => {
-    const data = sample(12, 4321);
-    const image = writeImage(data, Compression.LZ4, PASSPHRASE);
+    const data = mixedExtentsSample(12 * mib + 4321);
+    const image = writeBigFileImage(nextPath(), data, Compression.LZ4, PASSPHRASE);
     const env = { DISKKIT_PASSPHRASE: PASSPHRASE };
     const out = join(`${nextPath()}.dir`);
     const target = `${out}-big.bin`;
