@@ -35,25 +35,19 @@ export function timePolicy(invariantFlag: boolean): TimePolicy {
     const t = when ?? (invariant ? fixedNow : new Date());
     return epoch && t.getTime() > epoch.getTime() ? epoch : t;
   };
+  // Stats' Dates are its milliseconds rounded (Node's dateFromMs), not truncated as new Date() would.
+  const fromHostMs = (mtimeMs: number, atimeMs: number, birthtimeMs: number): EntryTimes => {
+    const mtime = new Date(Math.round(mtimeMs));
+    if (invariant) {
+      const m = clamp(mtime);
+      return { mtime: m, atime: m, ctime: m };
+    }
+    return { mtime, atime: new Date(Math.round(atimeMs)), ctime: birthtimeMs > 0 ? new Date(Math.round(birthtimeMs)) : mtime };
+  };
   return {
     invariant,
-    fromHost(st: Stats): EntryTimes {
-      if (invariant) {
-        const m = clamp(st.mtime);
-        return { mtime: m, atime: m, ctime: m };
-      }
-      const birth = st.birthtimeMs > 0 ? st.birthtime : st.mtime;
-      return { mtime: st.mtime, atime: st.atime, ctime: birth };
-    },
-    fromHostMs(mtimeMs: number, atimeMs: number, birthtimeMs: number): EntryTimes {
-      // Stats' Dates are its milliseconds rounded (Node's dateFromMs), not truncated as new Date() would.
-      const mtime = new Date(Math.round(mtimeMs));
-      if (invariant) {
-        const m = clamp(mtime);
-        return { mtime: m, atime: m, ctime: m };
-      }
-      return { mtime, atime: new Date(Math.round(atimeMs)), ctime: birthtimeMs > 0 ? new Date(Math.round(birthtimeMs)) : mtime };
-    },
+    fromHost: (st: Stats): EntryTimes => fromHostMs(st.mtimeMs, st.atimeMs, st.birthtimeMs),
+    fromHostMs,
     now: () => (invariant ? fixedNow : new Date()),
     clamp,
   };

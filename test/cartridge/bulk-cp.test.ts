@@ -165,13 +165,16 @@ describe('a bulk cp -r SIGKILLed part-way', () => {
 });
 
 describe('HostTreeReader', () => {
-  // Files are read on the reader's thread, or on this one when the thread hands them over
-  // (UNREAD records, while this thread waits): every way must give the same records.
-  it.each([
+  /** Every way files reach this thread: read on the reader's thread, or handed over unread (UNREAD records). */
+  const HAND_OVERS = [
     ['as it chooses', HandOver.WHEN_WAITING],
     ['all read by the thread', HandOver.NEVER],
     ['all handed over unread', HandOver.ALWAYS],
-  ] as const)('gives every entry breadth first, names in byte order, each file with its bytes, size and mtime (files %s)', (_, handOver) => {
+  ] as const;
+
+  // Files are read on the reader's thread, or on this one when the thread hands them over
+  // (UNREAD records, while this thread waits): every way must give the same records.
+  it.each(HAND_OVERS)('gives every entry breadth first, names in byte order, each file with its bytes, size and mtime (files %s)', (_, handOver) => {
     // The model: an independent breadth-first walk with lstat.
     const model: string[] = [];
     const queue = [src];
@@ -218,11 +221,7 @@ describe('HostTreeReader', () => {
   }, 60_000);
 
   // readFiles (cp -r into FAT): the caller's list of paths, read in its order, one record each.
-  it.each([
-    ['as it chooses', HandOver.WHEN_WAITING],
-    ['all read by the thread', HandOver.NEVER],
-    ['all handed over unread', HandOver.ALWAYS],
-  ] as const)('readFiles gives one record per listed path, in order, with bytes and times, links and missing files as errors (files %s)', (_, handOver) => {
+  it.each(HAND_OVERS)('readFiles gives one record per listed path, in order, with bytes and times, links and missing files as errors (files %s)', (_, handOver) => {
     const paths: string[] = [];
     const queue = [src];
     for (let q = 0; q < queue.length; q++) {
