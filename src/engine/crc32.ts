@@ -1,11 +1,15 @@
 /**
- * CRC-32 (IEEE, reflected: the value zlib.crc32 gives), through whichever of three
- * implementations costs least for the input and the process's age:
- * - Small inputs (under LARGE_BYTES) of a command's start go through a slicing-by-8
- *   table: the first call of zlib.crc32 loads node:zlib and with it Node's whole stream
- *   stack (about twenty modules: some 8 M instructions and 110 page faults here), while
- *   opening a cartridge or starting a journal checks a few small pieces. After
- *   TABLE_CRC_BUDGET bytes, zlib's.
+ * CRC-32 (IEEE, reflected: the value zlib.crc32 gives), through whichever implementation
+ * costs least for the input and the process's age:
+ * - zlib's C function, taken from Node's own binding (the one `node:zlib` wraps; see
+ *   zlibBindingCrc32): importing node:zlib loads Node's whole stream stack (about twenty
+ *   modules: some 8 M instructions and 110 page faults here), while opening a cartridge
+ *   or starting a journal checks a few small pieces. Small inputs (under LARGE_BYTES)
+ *   always go this way.
+ * - Where that binding is not offered, a slicing-by-8 table for the first
+ *   TABLE_CRC_BUDGET bytes of small inputs, then zlib's. The table runs interpreted in a
+ *   short process: about 30 M instructions (some 6 ms) of a listing of a deep directory in
+ *   a 1,000,000-file catalog, against about 1 M through the binding.
  * - Large inputs (Cartridge extents, journal records) go through @node-rs/crc32
  *   (PCLMULQDQ/SIMD): about 0.085 CPU s per GiB here against 0.2 for zlib's, a fifth of a
  *   1 GiB copy out. Its loader costs 8-12 ms of CPU, which the faster CRC pays back only
@@ -26,6 +30,10 @@ type Crc32 = (data: Uint8Array, value?: number) => number;
 let simdCrc32: Crc32 | null | undefined;
 
 function largeCrc32(): Crc32 {
+  return simdCrc32OrNull() ?? zlibBindingCrc32() ?? zlibCrc32;
+}
+
+function simdCrc32OrNull(): Crc32 | null {
   if (simdCrc32 === undefined) {
     try {
       simdCrc32 = (createRequire(import.meta.url)('@node-rs/crc32') as { crc32: Crc32 }).crc32;
@@ -33,12 +41,44 @@ function largeCrc32(): Crc32 {
       simdCrc32 = null;
     }
   }
-  return simdCrc32 ?? zlibCrc32;
+  return simdCrc32;
+}
+
+/**
+ * zlib's crc32 from `process.binding('zlib')`, or null. Node 20 still serves that binding
+ * (its deprecation, DEP0111, is documentation-only) but warns on stderr under
+ * --pending-deprecation, so it is not asked for then; a Node that drops it leaves the table.
+ */
+let bindingCrc32: Crc32 | null | undefined;
+
+function zlibBindingCrc32(): Crc32 | null {
+  if (bindingCrc32 !== undefined) return bindingCrc32;
+  bindingCrc32 = null;
+  const pending = process.execArgv.includes('--pending-deprecation') || (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation');
+  if (!pending) {
+    try {
+      const binding = (process as unknown as { binding(name: string): { crc32?: unknown } }).binding('zlib');
+      if (typeof binding.crc32 === 'function') {
+        const crc = binding.crc32 as Crc32;
+        // A binding whose answer differs from the table's (another signature) is not used.
+        const probe = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
+        if (crc(probe, 0) === 0xcbf43926) bindingCrc32 = crc;
+      }
+    } catch {
+      // Not offered: the table.
+    }
+  }
+  return bindingCrc32;
+}
+
+/** Where zlib's CRC-32 comes from: 'binding' (Node's, without node:zlib) or 'table' (the table first, then node:zlib). */
+export function zlibCrc32Source(): 'binding' | 'table' {
+  return zlibBindingCrc32() ? 'binding' : 'table';
 }
 
 /** Which CRC-32 large inputs go through (once past zlib's first ZLIB_LARGE_BUDGET bytes): 'simd' (@node-rs/crc32) or 'zlib'. */
 export function largeCrc32Backend(): 'simd' | 'zlib' {
-  return largeCrc32() === zlibCrc32 ? 'zlib' : 'simd';
+  return simdCrc32OrNull() ? 'simd' : 'zlib';
 }
 
 /** CRC-32 of `data`, continuing `value` (as zlib.crc32). */
@@ -46,10 +86,12 @@ export function crc32(data: Uint8Array, value = 0): number {
   if (data.length >= LARGE_BYTES) {
     if (simdCrc32 === undefined && zlibLargeBytes < ZLIB_LARGE_BUDGET) {
       zlibLargeBytes += data.length;
-      return zlibCrc32(data, value);
+      return (zlibBindingCrc32() ?? zlibCrc32)(data, value);
     }
     return largeCrc32()(data, value) >>> 0;
   }
+  const native = zlibBindingCrc32();
+  if (native) return native(data, value);
   if (data.length <= tableCrcBytesLeft) {
     tableCrcBytesLeft -= data.length;
     return tableCrc32(data, value);
