@@ -254,7 +254,8 @@ function bulkCopy(
     return false; // the entry-by-entry copy reports it
   }
   const result = volume.importHostTree(src, root, {
-    mtimeOf: (mtimeMs) => times.clamp(new Date(mtimeMs)).getTime(),
+    // As every other copy in takes a host file's time (fromHostMs: rounded to the millisecond, then clamped); new Date() would truncate.
+    mtimeOf: (mtimeMs) => times.fromHostMs(mtimeMs, mtimeMs, 0).mtime.getTime(),
     compression: options.compress,
     onEntry: g.json && !collect ? (path, type, size, from) => outcome.written.push({ path, type, size, from }) : undefined,
     reader,

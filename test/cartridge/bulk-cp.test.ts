@@ -269,3 +269,28 @@ describe('HostTreeReader', () => {
     expect(got).toEqual(model);
   }, 60_000);
 });
+
+describe('host times below the millisecond', () => {
+  it('are rounded to the millisecond as Node dates them, the same through cp -r (bulk), mkfs --from and cp of one file', async () => {
+    const tree = mkdtempSync(join(dir, 'subms-'));
+    // .25 ms and .75 ms past a second: truncating gives 0 and 0, rounding 0 and 1.
+    const times: Record<string, number> = { early: 1_700_000_000.00025, late: 1_700_000_000.00075, later: 1_700_000_123.4567 };
+    for (const [name, t] of Object.entries(times)) {
+      writeFileSync(join(tree, name), name);
+      utimesSync(join(tree, name), t, t);
+    }
+    // The expectation is Node's own Date for each file (Stats.mtime rounds its milliseconds).
+    const want = Object.keys(times).map((name) => `/${name} ${statSync(join(tree, name)).mtime.toISOString()}`).sort();
+    expect(want.some((line) => line.endsWith('.001Z'))).toBe(true);
+    const bulk = await freshImage('subms-bulk.cart', 'none');
+    const fromTree = join(dir, 'subms-from.cart');
+    const single = await freshImage('subms-single.cart', 'none');
+    expect((await diskkit(['cp', '-r', `${tree}/.`, `${bulk}:/`])).exitCode).toBe(0);
+    expect((await diskkit(['mkfs', fromTree, '--type', 'cartridge', '--from', tree, '-q'])).exitCode).toBe(0);
+    for (const name of Object.keys(times)) expect((await diskkit(['cp', join(tree, name), `${single}:/${name}`])).exitCode).toBe(0);
+    for (const image of [bulk, fromTree, single]) {
+      const listed = JSON.parse(String((await diskkit(['ls', '--json', `${image}:/`])).stdout)) as { path: string; mtime: string }[];
+      expect(listed.map((e) => `${e.path} ${e.mtime}`).sort(), image).toEqual(want);
+    }
+  });
+});
