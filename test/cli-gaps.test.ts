@@ -134,7 +134,8 @@ describe.runIf(tools)('hostile names on cp out', () => {
     // The two names that differ only in case stay two files with their own contents.
     const contents = host.map((n) => readFileSync(join(out, n))[0]!).sort((a, b) => a - b);
     expect(contents).toEqual([0x61, 0x62, 0x63, 0x64]);
-    expect(new Set(host.map((n) => n.toLowerCase())).size).toBe(4);
+    // This directory is case-sensitive (tmp on Linux): both keep their names; a folding one would get SAME~1.TXT (cp-out-host-case.test.ts).
+    expect(host).toEqual(expect.arrayContaining(['Same.txt', 'SAME.TXT']));
     expect(doc.renamed.map((x) => x.path).sort()).toEqual(expect.arrayContaining(['/back\\slash.txt', `/${'é'.repeat(200)}.txt`]));
     // Nothing beside the destination.
     expect(readdirSync(dir).filter((n) => !n.endsWith('.img') && n !== 'random.bin').sort()).toEqual(['out']);

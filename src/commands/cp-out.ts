@@ -8,11 +8,15 @@
  * Hostile names never escape DEST: a name from the image is renamed (with a warning)
  * when it holds '/', '\', NUL or control characters (each becomes '_'), is '.', '..'
  * or empty (prefixed with '_'), is longer than the host's 255-byte limit (shortened),
- * or collides case-insensitively with a name already written in the same directory
- * ('~N' is added before the extension). Files are opened with O_NOFOLLOW and an
+ * or collides with a name already written in the same directory: case-insensitively
+ * where the destination's file system compares names so (host-name-case.ts), else
+ * exactly ('~N' is added before the extension). Files are opened with O_NOFOLLOW and an
  * existing symlink where a directory should be is refused. A file that cannot be
  * read (bad chain, loop, size beyond its chain) is reported, the copy goes on, and
  * the exit code is 1.
+ *
+ * A tree copy leaves out what the format marks as its own bookkeeping (EntryInfo.metadata:
+ * NTFS's $MFT, $LogFile, ... in the root), as tsk_recover does; naming one copies it.
  */
 import { statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -25,6 +29,7 @@ import type { ScanOptions } from '../io/scan.js';
 import { withInterrupt } from './io-options.js';
 import { progressWanted } from './progress.js';
 import { HostWriteQueue } from '../io/host-write-queue.js';
+import { hostFoldsCase } from '../io/host-name-case.js';
 import { type PlanIo, type PlanItem, type QueuedFile, runPlan, smallFileLimit } from './cp-out-run.js';
 
 interface Outcome {
@@ -163,6 +168,7 @@ function planCopy(
 interface WalkFrame {
   children: EntryInfo[];
   next: number;
+  /** Names written so far in the directory, keyed as the host compares them (hostKey), with the last ~N given. */
   used: Map<string, number>;
   dirInside: boolean;
   prefix: string;
@@ -183,6 +189,8 @@ function* walkTree(
 ): Generator<PlanItem> {
   yield { kind: 'dir', entry, host: root };
   const rootResolved = resolve(root);
+  // Asked once per tree, where it is written: how names collide there.
+  const foldCase = hostFoldsCase(root);
   const stack: WalkFrame[] = [];
   const enter = (dirEntry: EntryInfo, hostDir: string, depth: number): void => {
     let children: EntryInfo[];
@@ -207,7 +215,9 @@ function* walkTree(
       continue;
     }
     const child = frame.children[frame.next++]!;
-    const name = safeHostName(child.name, frame.used, child.path, outcome, image, g);
+    // The format's bookkeeping (NTFS $MFT, $LogFile, ...) is not copied by a tree copy (tsk_recover leaves it out too).
+    if (child.metadata) continue;
+    const name = safeHostName(child.name, frame.used, child.path, outcome, image, g, foldCase);
     const host = frame.prefix + name;
     // Defence in depth: whatever the name handling above, never leave the destination
     // (one component under a directory inside it stays inside unless it is '', '.', '..' or holds a separator).
@@ -228,7 +238,7 @@ function* walkTree(
 }
 
 /** A host-safe, unique name for `name` in one destination directory (see the module comment). */
-export function safeHostName(name: string, used: Map<string, number>, path: string, outcome: Outcome, image: string, g: GlobalOptions): string {
+export function safeHostName(name: string, used: Map<string, number>, path: string, outcome: Outcome, image: string, g: GlobalOptions, foldCase = true): string {
   // Called once per entry of a cp -r: the common name needs no replace, and a name of at
   // most 85 UTF-16 units cannot reach 255 bytes of UTF-8 (3 bytes a unit at most).
   let safe = UNSAFE_CHARACTER.test(name) ? name.replace(UNSAFE_CHARACTERS, '_') : name;
@@ -244,7 +254,8 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     safe = chars.join('');
     reasons.push('is longer than 255 bytes');
   }
-  let folded = safe.toLowerCase();
+  const hostKey = foldCase ? (n: string) => n.toLowerCase() : (n: string) => n;
+  let folded = hostKey(safe);
   if (used.has(folded)) {
     const dot = safe.lastIndexOf('.');
     const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ''];
@@ -253,11 +264,11 @@ export function safeHostName(name: string, used: Map<string, number>, path: stri
     do {
       n++;
       candidate = `${stem}~${n}${ext}`;
-    } while (used.has(candidate.toLowerCase()));
+    } while (used.has(hostKey(candidate)));
     used.set(folded, n);
     safe = candidate;
-    folded = candidate.toLowerCase();
-    reasons.push('collides with another name (case-insensitively)');
+    folded = hostKey(candidate);
+    reasons.push(foldCase ? 'collides with another name (case-insensitively, as the destination compares names)' : 'collides with another name');
   }
   if (!used.has(folded)) used.set(folded, 0);
   if (reasons.length > 0) {

@@ -28,6 +28,12 @@ export interface EntryInfo {
   deleted?: boolean;
   /** Named data streams of the entry (NTFS alternate data streams), when listed with `streams`. */
   streams?: { name: string; size: number }[];
+  /**
+   * The format's own bookkeeping, not user data (NTFS's metafiles in the root: $MFT,
+   * $LogFile, $Bitmap, ... and the $Extend directory). Listed like any entry; a recursive
+   * copy leaves it out, as tsk_recover does, and naming it copies it.
+   */
+  metadata?: boolean;
 }
 
 /** A byte range of the underlying source that holds part of a file, in file order. */

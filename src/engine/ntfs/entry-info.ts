@@ -4,6 +4,10 @@
  */
 import type { EntryInfo } from '../volume.js';
 import { attributeNamesOf, type FileRecord } from './file-record.js';
+import { ROOT_RECORD } from './mft-record.js';
+
+/** MFT records 0-15 are the volume's metafiles ($MFT ... $Extend, and four kept free), record 5 the root itself. */
+const FIRST_USER_RECORD = 16;
 
 /** What an entry shows of its record: a decoded FileRecord or a RecordSummary read in place. */
 export type EntryFacts = Pick<FileRecord, 'isDirectory' | 'inUse' | 'fileAttributes' | 'createdMs' | 'modifiedMs' | 'accessedMs'>;
@@ -20,6 +24,7 @@ export class NtfsEntryInfo implements EntryInfo {
   attributes: string[];
   deleted?: boolean;
   streams?: { name: string; size: number }[];
+  metadata?: boolean;
   readonly #record: number;
   readonly #stream: string;
 
@@ -34,6 +39,7 @@ export class NtfsEntryInfo implements EntryInfo {
     this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
     this.attributes = attributeNamesOf(file.fileAttributes, file.isDirectory);
     if (!file.inUse) this.deleted = true;
+    if (record < FIRST_USER_RECORD && record !== ROOT_RECORD && path.lastIndexOf('/') === 0) this.metadata = true;
   }
 
   get origin(): { record: number; stream: string } {
