@@ -4,7 +4,7 @@
  * picks the valid meta page and, for writing, loads the free list; commit writes the free
  * list and the next meta page. The catalog and snapshot trees are the caller's.
  */
-import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { preadUpTo } from '../../io/read-full.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
@@ -224,6 +224,22 @@ export function commitCartridgeFile(file: CartridgeFile, changes: CommitChanges)
   return meta;
 }
 
+/**
+ * Closes the image. Nothing is committed (close never writes), but a writer's pages past
+ * the committed page count belong to no commit (a copy that failed, a bulk import that
+ * ran out of space): the file is cut back to the commit, so a failed write does not keep
+ * the space it took. A crash leaves such a tail; the next commit cuts it.
+ */
 export function closeCartridgeFile(file: CartridgeFile): void {
-  file.pager.close();
+  try {
+    // A sealed image keeps its SEAL page past pageCount (§12); it is never opened writable, and never cut.
+    const sealed = (file.superblock.roCompatFeatures & RoCompatFeature.SEALED) !== 0;
+    if (file.writable && !sealed && fstatSync(file.pager.fd).size > file.meta.pageCount * file.superblock.pageSize) {
+      ftruncateSync(file.pager.fd, file.meta.pageCount * file.superblock.pageSize);
+    }
+  } catch {
+    // Left as a crash would leave it: the next commit cuts the tail.
+  } finally {
+    file.pager.close();
+  }
 }

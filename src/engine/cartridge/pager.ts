@@ -6,7 +6,7 @@
  * Synchronous I/O on purpose: a B+tree descent is a chain of dependent reads, and the
  * page cache answers each in microseconds, less than a promise round trip costs.
  */
-import { closeSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { PageRunBuffer } from './page-run-buffer.js';
 import { type ExtentCache, createExtentCache } from './extent-cache.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
@@ -60,6 +60,8 @@ export class Pager {
    * before fsync and before the file size is asked.
    */
   private readonly pending: PageRunBuffer;
+  /** Pages allocated inside undoable() (address, count pairs), else null. */
+  private allocationLog: number[] | null = null;
   /**
    * Off by default, so a bare pager writes through (tests and tools that reopen the file
    * see every write); the store turns it on, since its commit flushes before fsync.
@@ -214,7 +216,49 @@ export class Pager {
   }
 
   allocatePages(count: number): number {
-    return this.space.allocate(count);
+    const address = this.space.allocate(count);
+    this.allocationLog?.push(address, count);
+    return address;
+  }
+
+  /**
+   * Runs `write`, whose pages nothing committed and nothing in the catalog names yet (a
+   * file's extents and extent map). If it throws (ENOSPC part way through a file, a source
+   * that cannot be read), every page it allocated goes back to free space and its writes
+   * still waiting in memory are dropped, so the rest of the transaction commits without
+   * them: no pages owned by nothing, no failed write tried again at the commit.
+   */
+  undoable<T>(write: () => T): T {
+    if (this.allocationLog !== null) return write();
+    const log: number[] = [];
+    this.allocationLog = log;
+    try {
+      return write();
+    } catch (error) {
+      this.allocationLog = null;
+      for (let i = log.length - 2; i >= 0; i -= 2) {
+        this.dropPending(log[i]!, log[i + 1]!);
+        this.freePages(log[i]!, log[i + 1]!, this.generation);
+      }
+      throw error;
+    } finally {
+      this.allocationLog = null;
+    }
+  }
+
+  /** Forgets waiting writes of pages [address, address + count) where they end or begin the run (freed pages need none). */
+  private dropPending(address: number, count: number): void {
+    const run = this.pending;
+    if (!run.overlaps(address, count)) return;
+    const end = address + count;
+    const runEnd = run.start + run.pages;
+    if (address <= run.start && end >= runEnd) run.reset(0, 0);
+    else if (end >= runEnd) run.pages = address - run.start;
+    else if (address <= run.start) {
+      run.bytes.copyWithin(0, (end - run.start) * this.pageSize, run.pages * this.pageSize);
+      run.reset(end, runEnd - end);
+    }
+    // A range inside the run stays: written at the next flush, where it harms nothing.
   }
 
   /** Copy-on-write: the old page returns to free space under the §8 reuse rule. */
@@ -296,6 +340,8 @@ export class Pager {
    */
   commit(meta: MetaPage): void {
     if (meta.generation !== this.generation) throw new Error(`commit of generation ${meta.generation} during transaction ${this.generation}`);
+    this.flushWrites();
+    this.coverPages(meta.pageCount);
     this.sync();
     // The meta page goes out on its own, after every page it names is durable.
     const metaPage = encodeMetaPage(meta, this.ctx);
@@ -304,6 +350,23 @@ export class Pager {
     this.dropWindows(metaSlotPage(meta.generation), 1);
     this.sync();
     this.space.beginTransaction(meta.generation + 1);
+  }
+
+  /**
+   * Makes the file at least `pageCount` pages long (a hole where it was shorter). A
+   * transaction can count pages it never wrote: a copy that ran out of space (ENOSPC) is
+   * reported, its pages are freed, and the rest of the transaction commits; without this
+   * the meta page would name a page count past the end, and every open would refuse the
+   * image as truncated. Extending takes no space; where it fails, the commit fails and
+   * the previous one stays the image's state.
+   */
+  private coverPages(pageCount: number): void {
+    const bytes = pageCount * this.pageSize;
+    try {
+      if (fstatSync(this.fd).size < bytes) ftruncateSync(this.fd, bytes);
+    } catch (error) {
+      throw fromSystemError(error, this.path, 'extend image');
+    }
   }
 
   /** Size of the file in whole pages (it may exceed the committed pageCount after a crash). */

@@ -287,11 +287,14 @@ export class CartridgeStore {
       options.onProgress?.(source.size);
       return { mode: 'packed', packId, offset };
     }
-    const entries = writeExtents(pager, this.extentContext, source, { extentSize: this.extentSize, compression, level, onProgress: options.onProgress });
-    // One extent at offset 0: its record goes in the inode, no extent-map page (§7.2 mode 2).
-    if (this.packing && entries.length === 1 && source.size <= this.extentSize) return { mode: 'extent', record: entries[0]![1] };
-    const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
-    return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
+    // A file that fails part way (no space, an unreadable source) gives its pages back.
+    return pager.undoable((): InodeRecord['data'] => {
+      const entries = writeExtents(pager, this.extentContext, source, { extentSize: this.extentSize, compression, level, onProgress: options.onProgress });
+      // One extent at offset 0: its record goes in the inode, no extent-map page (§7.2 mode 2).
+      if (this.packing && entries.length === 1 && source.size <= this.extentSize) return { mode: 'extent', record: entries[0]![1] };
+      const root = bulkBuild(pager, PageType.EXTENT_MAP_NODE, entries);
+      return isNullPointer(root) ? { mode: 'empty' } : { mode: 'extent-map', root };
+    });
   }
 
   /** storeData for bytes in memory (a bulk import's small files): no reader object per file. */
