@@ -53,11 +53,11 @@ describe.runIf(HAVE)('cp into FAT: source names FAT cannot store', () => {
     // One line per renamed entry (the directory once; its contents follow it, and in. is renamed itself).
     const lines = r.stderr.trim().split('\n');
     const want = [...RENAMED.map((n) => [`${src}/${n}`, n] as const), [`${src}/sub?dir.`, 'sub?dir.'] as const, [`${src}/sub?dir./in.`, 'in.'] as const].map(
-      ([path, name]) => `diskkit: ${img}: warning: ${escaped(path)}: stored as ${escaped(JSON.stringify(storableLongName(name)!.name))} (${storableLongName(name)!.reason})`,
+      ([path, name]) => `diskkit: ${img}: warning: ${escaped(`${path}: stored as ${JSON.stringify(storableLongName(name)!.name)} (${storableLongName(name)!.reason})`)}`,
     );
     expect(lines.sort()).toEqual(want.sort());
     expectFsckClean(img);
-    expect(mdirPaths(img)).toEqual([...expected.keys(), 'sub_dir'].sort());
+    expect(mdirPaths(img)).toEqual([...expected.keys(), 'sub_dir/'].sort());
     const back = mtoolsTree(img, join(work, `back-${type}`));
     for (const [path, bytes] of expected) expect(back.get(path)?.toString(), path).toBe(bytes);
   });
@@ -147,12 +147,12 @@ describe.runIf(HAVE)('cp into FAT: source names FAT cannot store', () => {
     for (const args of [['cp', join(src, 'f'), `${img}:/g?`], ['cp', join(src, 'f'), `${img}:/g.`], ['mkdir', `${img}:/d.`], ['mkdir', `${img}:/d:e`]]) {
       const r = await diskkit(args);
       expect(r.exitCode, args.join(' ')).toBe(1);
-      expect(r.stderr).toContain('E_BAD_NAME');
+      expect(r.stderr).toMatch(/contains a character FAT does not allow|ends with a dot or a space, which FAT cannot store/);
     }
     expect((await diskkit(['cp', join(src, 'f'), `${img}:/f`])).exitCode).toBe(0);
     const mv = await diskkit(['mv', `${img}:/f`, `${img}:/f.`]);
     expect(mv.exitCode).toBe(1);
-    expect(mv.stderr).toContain('E_BAD_NAME');
+    expect(mv.stderr).toContain('ends with a dot or a space, which FAT cannot store');
     expect(mdirPaths(img)).toEqual(['f']);
     expectFsckClean(img);
   });
