@@ -140,6 +140,17 @@ describe.runIf(HAVE)('cp into FAT: source names FAT cannot store', () => {
     expectFsckClean(img);
   });
 
+  it('mkfs --from stores them the same way and says so, exit 0', async () => {
+    const src = join(work, 'mkfs-from');
+    hostTree(src, ['q?m', 'fine']);
+    const img = join(work, 'from.img');
+    const r = await diskkit(['mkfs', img, '--size', '2M', '--from', src]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`diskkit: ${img}: warning: ${src}/q?m: stored as "q_m" (FAT cannot store '?')`);
+    expect(mdirPaths(img)).toEqual(['fine', 'q_m']);
+    expectFsckClean(img);
+  });
+
   it('names the user typed are refused, not changed: cp DEST, mkdir, mv', async () => {
     const src = join(work, 'typed');
     hostTree(src, ['f']);

@@ -84,10 +84,10 @@ export async function copyIntoNewImage(
   image: string,
   options: { invariant: boolean; onClash?: ClashPolicy },
   g: GlobalOptions,
-): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors']; skipped: Outcome['skipped'] }> {
+): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors']; skipped: Outcome['skipped']; renamed: Outcome['renamed'] }> {
   const quiet: GlobalOptions = { ...g, json: true };
   const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant, onClash: options.onClash }, quiet, true);
-  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors, skipped: outcome.skipped };
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors, skipped: outcome.skipped, renamed: outcome.renamed };
 }
 
 /**
