@@ -7,7 +7,10 @@
  * (mcopy asks the same question with `-D`): fail (default: report E_NAME_CLASH
  * naming both sources, copy the rest), skip, rename (`ok (2).txt`), or overwrite.
  * Two directories that differ only in case merge, as on any case-insensitive file
- * system; their files are still compared one by one.
+ * system; their files are still compared one by one. Names the format changed because
+ * it cannot store them (storable-names.ts: `a.` stored as `a`) meet the same policy,
+ * also against entries already in the image, which a changed name must not replace
+ * unasked.
  */
 import { InvalidArgumentError } from 'commander';
 import { DiskkitError, ErrorCode } from '../engine/errors.js';
