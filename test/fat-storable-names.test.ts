@@ -213,3 +213,22 @@ describe.runIf(HAVE && HAVE_NTFS)('cp from NTFS into FAT: POSIX names FAT cannot
     });
   });
 });
+
+describe.runIf(HAVE)('cp from a Cartridge image into FAT', () => {
+  it('stores the names as from the host; a. meets a under --on-clash (rename here), exit 0, fsck clean', async () => {
+    const src = join(work, 'cart-src');
+    hostTree(src, ['a', 'a.', 'q?m', 'x. .']);
+    const cart = join(work, 'names.cart');
+    expect((await diskkit(['mkfs', cart, '--type', 'cartridge'])).exitCode).toBe(0);
+    // A Cartridge keeps every one of these names as it is.
+    expect((await diskkit(['cp', '-r', `${src}/.`, `${cart}:/`])).exitCode).toBe(0);
+    const img = makeImage(work, 'fat16', 'from-cart.img');
+    const r = await diskkit(['cp', '-r', '--on-clash', 'rename', `${cart}:/`, `${img}:/`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: /q?m: stored as "q_m" (FAT cannot store '?')`);
+    expect(r.stderr).toContain(`warning: /x. .: stored as "x" (FAT cannot store a name ending in a dot or a space)`);
+    expectFsckClean(img);
+    const back = Object.fromEntries([...mtoolsTree(img, join(work, 'cart-back'))].map(([k, v]) => [k, v?.toString()]));
+    expect(back).toEqual({ a: 'bytes of a\n', 'a (2)': 'bytes of a.\n', q_m: 'bytes of q?m\n', x: 'bytes of x. .\n' });
+  });
+});
