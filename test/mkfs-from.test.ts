@@ -65,7 +65,7 @@ describe('mkfs --from', () => {
 
   it('an existing empty file given to mkfs --from goes back to empty when the fill fails', async () => {
     const dir = freshDir('empty-', work);
-    const host = tree(dir, { 'a?b': 'bad name' });
+    const host = tree(dir, { '...': 'no storable name' });
     const img = join(dir, 'empty.img');
     writeFileSync(img, '');
     const r = await diskkit(['mkfs', img, '--from', host, '--size', '1M']);
