@@ -6,9 +6,10 @@
  *   SRC/. copies the directory's contents into DEST;
  * - an existing file is replaced (-n/--no-clobber keeps it); a directory merges.
  * Host directories are listed in sorted order, so with --invariant or
- * SOURCE_DATE_EPOCH the same inputs give a byte-identical image. A name FAT cannot
- * store is reported (E_BAD_NAME, naming the path) and skipped; the copy goes on and
- * the exit code is 1. A full volume stops the copy: what was written stays, the
+ * SOURCE_DATE_EPOCH the same inputs give a byte-identical image. A source name FAT
+ * cannot store (`notes.`, `a?b`) is stored as FAT can (`notes`, `a_b`) with a warning,
+ * exit 0 (storable-names.ts); one with no storable form (`...`) is reported (E_BAD_NAME,
+ * naming the path) and skipped; the copy goes on and the exit code is 1. A full volume stops the copy: what was written stays, the
  * failing file takes nothing, and the image is left consistent.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
@@ -17,11 +18,12 @@ import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
 import { isWithin, joinPath } from '../engine/volume-path.js';
-import { printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
+import { escapeName, printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
 import { progressWanted, startProgress, type Progress } from './progress.js';
 import { clashError, resolveClashes, type ClashPolicy } from './name-clash.js';
+import { storablePlan } from './storable-names.js';
 import { nextDataOffset } from '../io/seek-data.js';
 import { HostTreeReader, RecordKind } from '../io/host-tree-reader.js';
 import { imageMayImportHostTree } from '../engine/host-import-target.js';
@@ -82,10 +84,10 @@ export async function copyIntoNewImage(
   image: string,
   options: { invariant: boolean; onClash?: ClashPolicy },
   g: GlobalOptions,
-): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors']; skipped: Outcome['skipped'] }> {
+): Promise<{ files: number; directories: number; bytes: number; errors: Outcome['errors']; skipped: Outcome['skipped']; renamed: Outcome['renamed'] }> {
   const quiet: GlobalOptions = { ...g, json: true };
   const outcome = await copyInto([{ host: `${dir.replace(/\/+$/, '')}/.` }], { image, path: '/', explicitPath: true }, { recursive: true, noClobber: false, invariant: options.invariant, onClash: options.onClash }, quiet, true);
-  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors, skipped: outcome.skipped };
+  return { files: outcome.files, directories: outcome.directories, bytes: outcome.bytes, errors: outcome.errors, skipped: outcome.skipped, renamed: outcome.renamed };
 }
 
 /**
@@ -193,8 +195,22 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
       }
     }
     for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
-    const settled = resolveClashes(plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null, (name) => volume.nameKey(name));
+    // Source names the format cannot store are stored as it can, before clashes are settled (storable-names.ts).
+    const storable = storablePlan(plan, dest.path, volume.storableName?.bind(volume), planSource);
+    const takenInImage = (item: PlanItem): boolean => {
+      if (!storable.renamed.has(planSource(item))) return false;
+      const there = statOrNull(volume, item.dest);
+      return there !== null && !(there.type === 'dir' && item.kind === 'dir');
+    };
+    const settled = resolveClashes(storable.plan, options.onClash ?? 'fail', planSource, (path) => statOrNull(volume, path) !== null, (name) => volume.nameKey(name), takenInImage);
     for (const clash of settled.clashes) {
+      if (clash.inImage && clash.resolution !== 'fail') {
+        const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
+        if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `stored as '${clash.dest}', which the image already holds (--on-clash skip): '${clash.source}' not copied` });
+        if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `'${clash.dest}' is in the image already` });
+        warn(g, dest.image, `${escapeName(`'${clash.source}' would be stored as '${clash.dest}', which the image already holds`)}: ${escapeName(what)}`);
+        continue;
+      }
       if (clash.resolution === 'fail') fail(clash.source, clashError(clash));
       else if (clash.resolution === 'skip') outcome.skipped.push({ path: clash.dest, reason: `name clash with '${clash.other}' (--on-clash skip): '${clash.source}' not copied` });
       else if (clash.resolution === 'rename') outcome.renamed.push({ path: clash.renamedTo!, from: clash.source, reason: `name clash with '${clash.other}'` });
@@ -202,6 +218,16 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
         const what = clash.resolution === 'skip' ? 'skipped' : clash.resolution === 'rename' ? `copied as '${clash.renamedTo}'` : 'copied over it';
         warn(g, dest.image, `'${clash.source}' and '${clash.other}' have the same name in the image ('${clash.dest}'): ${what}`);
       }
+    }
+    const renamedFrom = new Map(outcome.renamed.map((r) => [r.from, r]));
+    for (const item of settled.plan) {
+      const reason = storable.renamed.get(planSource(item));
+      if (reason === undefined) continue;
+      const name = item.dest.slice(item.dest.lastIndexOf('/') + 1);
+      const clashRenamed = renamedFrom.get(planSource(item));
+      if (clashRenamed) clashRenamed.reason = `${reason}; ${clashRenamed.reason}`;
+      else outcome.renamed.push({ path: item.dest, from: planSource(item), reason });
+      warn(g, dest.image, escapeName(`${planSource(item)}: stored as ${JSON.stringify(name)} (${reason})`));
     }
     // The list of what was written is for --json, -v and -p (not mkfs --from, which is quiet through json): kept for 10,000 files, it was garbage the collector copied around.
     const listWritten = (g.json && !collect) || Boolean(options.verbose || options.preserve);

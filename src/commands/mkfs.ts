@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { MkfsRequest } from '../engine/formats.js';
-import { count, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn, type GlobalOptions } from './context.js';
+import { count, escapeName, globalOptions, printJson, refuseReadOnlyImage, runAction, usageError, warn, type GlobalOptions } from './context.js';
 import { ON_CLASH_HELP, parseClashPolicy, type ClashPolicy } from './name-clash.js';
 
 export interface MkfsFlags {
@@ -207,11 +207,13 @@ async function mkfs(image: string, flags: MkfsFlags, options: GlobalOptions): Pr
   try {
     if (flags.from !== undefined) {
       const { copyIntoNewImage } = await import('./cp-in.js');
-      const { files, directories, bytes, errors, skipped } = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible, onClash: flags.onClash }, options);
+      const { files, directories, bytes, errors, skipped, renamed } = await copyIntoNewImage(flags.from, image, { invariant: request.reproducible, onClash: flags.onClash }, options);
       // An image that is not the tree is a failure: every problem is listed, and the journal puts the target back.
       if (errors.length > 0) throw await fillFailure(image, flags.from, errors, target.fresh, options);
       // What was left out on purpose (symbolic links, --on-clash skip) is said, never silent.
       for (const s of skipped) warn(options, image, `${s.path}: ${s.reason}`);
+      // So is a name FAT cannot store, stored as it can (cp's warning line).
+      for (const r of renamed) warn(options, image, escapeName(`${r.from}: stored as ${JSON.stringify(r.path.slice(r.path.lastIndexOf('/') + 1))} (${r.reason})`));
       filled = { files, directories, bytes, skipped };
     }
     finishMkfs(image, true);

@@ -222,6 +222,13 @@ export interface Volume {
    * names only through this.
    */
   nameKey(name: string): string;
+  /**
+   * Optional: for a name taken from a copy's source that this format cannot store as it
+   * is (FAT: `notes.`, `a?b`), the name it would store instead and why; null when the
+   * name needs no change or has no storable form (writing it then fails with E_BAD_NAME).
+   * Copies use it; names the user typed are refused instead (storable-name.ts says why).
+   */
+  storableName?(name: string): { name: string; reason: string } | null;
 
   /**
    * Optional fast path of `cp -r HOST_DIR IMAGE:/DEST`: copies a whole host tree in bulk

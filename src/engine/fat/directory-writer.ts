@@ -58,7 +58,14 @@ export function slotsFor(name: EntryName): number {
   return name.longSlotCount + 1;
 }
 
-/** Checks that `name` can be stored as it is; throws E_BAD_NAME naming it otherwise. */
+/**
+ * Checks that `name` can be stored as it is; throws E_BAD_NAME naming it otherwise.
+ * Every new entry passes here. A name the user typed (mkdir, mv, cp's destination
+ * operand) is refused rather than changed: they chose it and can type another, and a
+ * directory made under a name other than the one asked for breaks the next command
+ * that uses it. Names that come from a copy's source were made storable before
+ * (storable-name.ts), with a warning.
+ */
 export function validateNewName(name: string, path: string): void {
   try {
     validateLongName(name);

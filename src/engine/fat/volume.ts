@@ -21,6 +21,7 @@ import { FatWriter, type MkdirOptions } from './volume-writer.js';
 import type { DirectoryRef, FatVolumeState } from './volume-state.js';
 import { ClusterAllocator, measureAllocation } from './allocator.js';
 import { walkLimitExceeded } from '../limits.js';
+import { storableLongName, type StorableName } from './storable-name.js';
 
 /** fatgen103 section 6: a directory holds at most 65,536 entries. Longer chains are cut here. */
 export const MAX_DIRECTORY_BYTES = 65536 * 32;
@@ -71,6 +72,11 @@ export class FatVolume implements Volume, FatVolumeState {
   /** FAT folds names to upper case (directory.ts foldName); commands compare through this. */
   nameKey(name: string): string {
     return foldName(name);
+  }
+
+  /** A source name FAT cannot store as it is, made storable (storable-name.ts). */
+  storableName(name: string): StorableName | null {
+    return storableLongName(name);
   }
 
   openFile(path: string | EntryInfo): FileDataSource {
