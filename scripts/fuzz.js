@@ -21,7 +21,9 @@ import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { seededRandom } from '../dist/engine/seeded-random.js';
+import { mutateNtfsVolume, ntfsLayout } from './fuzz-ntfs.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(root, 'bin/diskkit.js');
@@ -39,6 +41,13 @@ const heapMiB = Number(arg('--heap', '256'));
 const stateFile = arg('--state', null);
 const outFile = arg('--out', null);
 const quiet = process.argv.includes('--quiet');
+/**
+ * Which image kinds the run takes its bases from: fat, mft (the default, as before, so a
+ * seed still gives the cases it gave), ntfs (raw NTFS volumes read through the Volume
+ * interface: the shipped demo volume, and fuzz.ntfs made by fixtures/make-ntfs-fixtures.sh
+ * when mkntfs, ntfs-3g and FUSE are there).
+ */
+const kinds = new Set(arg('--kinds', 'fat,mft').split(','));
 /** Cases per child (1: one Node start-up per case, the old way). */
 const batchSize = Math.max(1, Number(arg('--batch', '25')));
 const BATCH_CHILD = join(root, 'scripts/fuzz-batch-child.js');
@@ -82,19 +91,52 @@ function makeImage(name, mkfsArgs, kib) {
   run('mcopy', ['-i', img, join(src, 'b.bin'), '::/dir/sub dir with a long name/deeper/x.bin']);
   return img;
 }
+/**
+ * The NTFS fuzz volume (fixtures/make-ntfs-fixtures.sh fuzz), or null without root, FUSE or
+ * the tools. --ntfs-base PATH keeps it: made there once, reused after, so a resumed run or a
+ * --write-case replay mutates the same bytes (a new one differs in times and serial number).
+ */
+function makeNtfsImage() {
+  const kept = arg('--ntfs-base', null);
+  if (kept !== null && existsSync(kept)) return kept;
+  try {
+    for (const tool of ['mkntfs', 'ntfs-3g', 'setfattr']) execFileSync('which', [tool], { stdio: 'ignore' });
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) return null;
+    execFileSync('bash', [join(root, 'fixtures/make-ntfs-fixtures.sh'), work, 'fuzz'], { stdio: 'ignore' });
+    if (kept === null) return join(work, 'fuzz.ntfs');
+    writeFileSync(kept, readFileSync(join(work, 'fuzz.ntfs')));
+    return kept;
+  } catch {
+    return null;
+  }
+}
 const bases = [];
-const add = (path, kind) => {
-  if (!existsSync(path)) return;
+const add = (path, kind, extra = {}) => {
+  if (path === null || !existsSync(path)) return;
   const bytes = readFileSync(path);
-  bases.push({ path, kind, bytes, runs: dataRuns(bytes) });
+  bases.push({ path, kind, bytes, runs: dataRuns(bytes), ...extra });
 };
-add(join(root, 'fixtures/fat12.img'), 'fat');
-add(join(root, 'fixtures/generated/fat16.img'), 'fat');
-add(join(root, 'fixtures/generated/fat32.img'), 'fat');
-add(makeImage('fresh12', ['-F', '12'], 1440), 'fat');
-add(makeImage('fresh16', ['-F', '16', '-s', '1'], 8192), 'fat');
-add(makeImage('fresh32', ['-F', '32', '-s', '1'], 34000), 'fat');
-add(join(root, 'fixtures/ntfs/small.mft'), 'mft');
+if (kinds.has('fat')) {
+  add(join(root, 'fixtures/fat12.img'), 'fat');
+  add(join(root, 'fixtures/generated/fat16.img'), 'fat');
+  add(join(root, 'fixtures/generated/fat32.img'), 'fat');
+  add(makeImage('fresh12', ['-F', '12'], 1440), 'fat');
+  add(makeImage('fresh16', ['-F', '16', '-s', '1'], 8192), 'fat');
+  add(makeImage('fresh32', ['-F', '32', '-s', '1'], 34000), 'fat');
+}
+if (kinds.has('mft')) add(join(root, 'fixtures/ntfs/small.mft'), 'mft');
+if (kinds.has('ntfs')) {
+  const demo = join(work, 'demo.ntfs');
+  writeFileSync(demo, gunzipSync(readFileSync(join(root, 'fixtures/ntfs/demo.ntfs.gz'))));
+  // Files each `cat` case reads: a compressed one, a fragmented one (runs continued through
+  // $ATTRIBUTE_LIST in fuzz.ntfs), a sparse one, an alternate data stream.
+  const demoPaths = { compressed: '/Users/alice/Compressed/log.txt', fragmented: '/Users/alice/Documents/measurements.csv', sparse: '/Users/alice/Pictures/holiday.jpg', stream: '/Users/alice/Documents/report.txt:Zone.Identifier', many: '/Users/alice/Documents/report.txt' };
+  const fuzzPaths = { compressed: '/compressed/mixed.bin', fragmented: '/fragmented.bin', sparse: '/sparse.bin', stream: '/ads.txt:big', many: '/many-runs.bin' };
+  add(demo, 'ntfs', { paths: demoPaths });
+  add(makeNtfsImage(), 'ntfs', { paths: fuzzPaths });
+  for (const base of bases) if (base.kind === 'ntfs') base.layout = ntfsLayout(base.bytes);
+}
+if (bases.length === 0) throw new Error(`no base image for --kinds ${[...kinds].join(',')}`);
 
 // ---- mutations ------------------------------------------------------------
 function fatRegions(b) {
@@ -122,7 +164,7 @@ function fatRegions(b) {
  * The random choices are those the earlier whole-copy version made (same seed, same image), but the
  * base is changed in place and restored, so a case costs no copy of a 33 MiB FAT32 image.
  */
-function mutate(base, rnd) {
+function mutate(base, rnd, command = null) {
   const b = base.bytes;
   const original = new Map();
   const pick = (n) => Math.floor(rnd() * n);
@@ -136,10 +178,20 @@ function mutate(base, rnd) {
     }
   };
   const done = (length, what) => {
-    const patches = [...original.keys()].sort((x, y) => x - y).map((at) => [at, b[at]]);
+    // Patches past a truncation are dropped (several NTFS mutations at once may truncate and patch).
+    const patches = [...original.keys()].filter((at) => at < length).sort((x, y) => x - y).map((at) => [at, b[at]]);
     for (const [at, byte] of original) b[at] = byte;
     return { length, patches, what };
   };
+  if (base.kind === 'ntfs') {
+    const set = (at, byte) => {
+      if (at < 0 || at >= b.length) return;
+      if (!original.has(at)) original.set(at, b[at]);
+      b[at] = byte & 0xff;
+    };
+    const m = mutateNtfsVolume(base.layout, rnd, { set, flip }, command?.focus?.(base) ?? null);
+    return done(m.length ?? b.length, m.what);
+  }
   if (base.kind === 'mft') {
     const r = rnd();
     if (r < 0.1) return done(pick(b.length), 'truncate');
@@ -248,6 +300,21 @@ const MFT_COMMANDS = [
   { name: 'mft index bodyfile', args: (img) => ['mft', 'index', '--format', 'bodyfile', img], readOnly: true, codes: [0, 1] },
   { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
 ];
+// Raw NTFS volumes through the Volume interface: every read command, each file kind's reader.
+const NTFS_COMMANDS = [
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+  { name: 'info --json', args: (img) => ['--json', 'info', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R -a -l --deleted --streams', args: (img) => ['ls', '-R', '-a', '-l', '--deleted', '--streams', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R --json --deleted', args: (img) => ['--json', 'ls', '-R', '-a', '--deleted', img], readOnly: true, codes: [0, 1] },
+  { name: 'cat compressed', args: (img, dest, base) => ['cat', `${img}:${base.paths.compressed}`], focus: (base) => base.paths.compressed, readOnly: true, codes: [0, 1] },
+  { name: 'cat fragmented', args: (img, dest, base) => ['cat', `${img}:${base.paths.fragmented}`], focus: (base) => base.paths.fragmented, readOnly: true, codes: [0, 1] },
+  { name: 'cat sparse', args: (img, dest, base) => ['cat', `${img}:${base.paths.sparse}`], focus: (base) => base.paths.sparse, readOnly: true, codes: [0, 1] },
+  { name: 'cat stream', args: (img, dest, base) => ['cat', `${img}:${base.paths.stream}`], focus: (base) => base.paths.stream, readOnly: true, codes: [0, 1] },
+  { name: 'cat many-runs', args: (img, dest, base) => ['cat', `${img}:${base.paths.many}`], focus: (base) => base.paths.many, readOnly: true, codes: [0, 1] },
+  { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
+  { name: 'bench', args: (img) => ['bench', img, '--runs', '1', '--seconds', '0.05', '--mode', 'streaming'], readOnly: true, codes: [0, 1] },
+];
+const commandsOf = (base) => (base.kind === 'mft' ? MFT_COMMANDS : base.kind === 'ntfs' ? NTFS_COMMANDS : FAT_COMMANDS);
 
 function runChild(args) {
   return new Promise((resolve) => {
@@ -318,10 +385,12 @@ const replay = process.argv.indexOf('--write-case');
 if (replay >= 0) {
   const i = Number(process.argv[replay + 1]);
   const base = bases[i % bases.length];
-  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const commands = commandsOf(base);
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  writeFileSync(process.argv[replay + 2], materialize(base, mutate(base, seededRandom(seed0 + i))));
-  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT').join(' ')}`);
+  const m = mutate(base, seededRandom(seed0 + i), c);
+  writeFileSync(process.argv[replay + 2], materialize(base, m));
+  console.error(`mutation: ${m.what}`);
+  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT', base).join(' ')}`);
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
@@ -329,8 +398,10 @@ if (replay >= 0) {
 // ---- the run ------------------------------------------------------------------
 // --start I: the first case when there is no state yet (continue a run whose state file was lost).
 const startAt = Number(arg('--start', '0'));
-const state = { seed: seed0, start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
+const state = { seed: seed0, kinds: [...kinds].join(','), start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
+// A state written before --kinds existed was a fat,mft run.
+if ((state.kinds ?? 'fat,mft') !== [...kinds].join(',')) throw new Error(`state file is for --kinds ${state.kinds ?? 'fat,mft'}, not ${[...kinds].join(',')}`);
 const startedAt = Date.now();
 const secondsBefore = state.seconds;
 let next = state.next;
@@ -342,15 +413,15 @@ const doneIndices = new Set();
 function prepareCase(i) {
   const rnd = seededRandom(seed0 + i);
   const base = bases[i % bases.length];
-  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const commands = commandsOf(base);
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  const mutation = mutate(base, rnd);
+  const mutation = mutate(base, rnd, c);
   const caseDir = join(work, `case-${i}`);
   rmSync(caseDir, { recursive: true, force: true });
   mkdirSync(caseDir);
   const imgName = 'image.img';
   writeCaseImage(join(caseDir, imgName), base, mutation);
-  return { i, base, c, what: mutation.what, mutation, caseDir, imgName, argv: c.args(join(caseDir, imgName), join(caseDir, 'out')) };
+  return { i, base, c, what: mutation.what, mutation, caseDir, imgName, argv: c.args(join(caseDir, imgName), join(caseDir, 'out'), base) };
 }
 
 function record(p, r, problems, how) {
