@@ -1,0 +1,104 @@
+/**
+ * Hostile NTFS volumes that scripts/fuzz.js --kinds ntfs (scripts/fuzz-ntfs.js) showed
+ * or suggested, each built here from the shipped demo volume (fixtures/ntfs/demo.ntfs.gz,
+ * mkntfs + ntfs-3g) by patching the fields named: the engine and the CLI must stay
+ * bounded and report, never crash.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { FileBlockSource } from '../src/io/block-source.js';
+import { locateMft } from '../src/engine/ntfs/mft-source.js';
+import { applyFixups, encodeFixups, FixupStatus } from '../src/engine/ntfs/fixup.js';
+import { AttributeType } from '../src/engine/ntfs/attributes/attribute-header.js';
+import { diskkit } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'diskkit-ntfs-hostile-'));
+const image = join(dir, 'demo.ntfs');
+const demo = gunzipSync(readFileSync(fileURLToPath(new URL('../fixtures/ntfs/demo.ntfs.gz', import.meta.url))));
+const geometry = {
+  clusterSize: demo.readUInt16LE(11) * demo[13]!,
+  mftAt: Number(demo.readBigUInt64LE(48)) * demo.readUInt16LE(11) * demo[13]!,
+  // Clusters per record: negative means 2^-n bytes (1 KiB on mkntfs volumes).
+  recordSize: demo.readInt8(64) < 0 ? 2 ** -demo.readInt8(64) : demo.readInt8(64) * demo.readUInt16LE(11) * demo[13]!,
+};
+
+/** Offsets (in the fixed-up record) of the record's attributes by type. */
+function attributeOffsets(record: Uint8Array): Map<number, number> {
+  const view = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  const out = new Map<number, number>();
+  for (let at = view.readUInt16LE(20); at + 8 <= view.length && view.readUInt32LE(at) !== 0xffffffff; at += view.readUInt32LE(at + 4)) {
+    if (!out.has(view.readUInt32LE(at))) out.set(view.readUInt32LE(at), at);
+    if (view.readUInt32LE(at + 4) === 0) break;
+  }
+  return out;
+}
+
+/** Record `n` of the image's (contiguous) MFT, fixed up, changed by `edit`, its fixups stamped again. */
+function patchRecord(n: number, edit: (record: Buffer, attributes: Map<number, number>) => void): void {
+  const fd = openSync(image, 'r+');
+  try {
+    const record = Buffer.alloc(geometry.recordSize);
+    const at = geometry.mftAt + n * geometry.recordSize;
+    readSync(fd, record, 0, record.length, at);
+    const usaOffset = record.readUInt16LE(4);
+    expect(applyFixups(record, 0, record.length, usaOffset, record.readUInt16LE(6))).toBe(FixupStatus.OK);
+    edit(record, attributeOffsets(record));
+    encodeFixups(record, 0, record.length, usaOffset, record.readUInt16LE(usaOffset));
+    writeSync(fd, record, 0, record.length, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Grows the image (sparse) to `bytes` and makes the boot sector's sector count say so. */
+function growImage(bytes: number): void {
+  const fd = openSync(image, 'r+');
+  try {
+    ftruncateSync(fd, bytes);
+    const count = Buffer.alloc(8);
+    count.writeBigUInt64LE(BigInt(bytes / demo.readUInt16LE(11) - 1));
+    writeSync(fd, count, 0, 8, 40);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+beforeEach(() => writeFileSync(image, demo));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('hostile NTFS volumes', () => {
+  it("reads only the $MFT $BITMAP bytes its records need, whatever size the attribute claims", async () => {
+    const before = await diskkit(['--json', 'ls', '-R', '-a', image]);
+    expect(before.exitCode, before.stderr).toBe(0);
+    const original = locateMft(FileBlockSource.open(image));
+    // $MFT's $BITMAP claims 64 MiB, in one run of zeros past the volume's real data (the image grown sparse to hold it).
+    const claimed = 64 << 20;
+    const firstCluster = demo.length / geometry.clusterSize;
+    growImage(demo.length + claimed + geometry.clusterSize);
+    patchRecord(0, (record, attributes) => {
+      const at = attributes.get(AttributeType.BITMAP)!;
+      expect(record[at + 8], '$MFT $BITMAP is non-resident').toBe(1);
+      record.writeBigUInt64LE(BigInt(claimed / geometry.clusterSize - 1), at + 24);
+      for (const field of [40, 48, 56]) record.writeBigUInt64LE(BigInt(claimed), at + field);
+      const runs = at + record.readUInt16LE(at + 32);
+      // Run header 0x23: a 3-byte length, a 2-byte LCN.
+      const run = Buffer.from([0x23, 0, 0, 0, 0, 0, 0]);
+      run.writeUIntLE(claimed / geometry.clusterSize, 1, 3);
+      run.writeUInt16LE(firstCluster, 4);
+      expect(runs + run.length + 1, 'the run fits the attribute').toBeLessThanOrEqual(at + record.readUInt32LE(at + 4));
+      run.copy(record, runs);
+      record[runs + run.length] = 0;
+    });
+    const layout = locateMft(FileBlockSource.open(image));
+    // One bit per record (Linux-NTFS documentation, "$MFT:$BITMAP").
+    expect(layout.recordCount).toBe(original.recordCount);
+    expect(layout.bitmap!.length).toBe(Math.ceil(layout.recordCount / 8));
+    const after = await diskkit(['--json', 'ls', '-R', '-a', image]);
+    expect(after.exitCode, after.stderr).toBe(0);
+    expect(after.stdout).toBe(before.stdout);
+  });
+});
