@@ -175,6 +175,7 @@ function focusRecords(layout, path) {
 export function mutateNtfsVolume(layout, rnd, edit, focusPath = null) {
   // Now and then several at once: one bad field is mostly caught by the check next to it,
   // two can get past each other (a huge size and a run long enough to match it).
+  if (rnd() < 0.06) return growWithBigRuns(layout, rnd, edit, focusPath);
   if (rnd() < 0.15) {
     const whats = [];
     let length;
@@ -188,7 +189,8 @@ export function mutateNtfsVolume(layout, rnd, edit, focusPath = null) {
   return mutateOne(layout, rnd, edit, focusPath);
 }
 
-function mutateOne(layout, rnd, edit, focusPath) {
+/** What every mutation uses: random picks, hostile numbers, fixup-aware writes, record pools. */
+function helpers(layout, rnd, edit, focusPath) {
   const b = layout.bytes;
   const pick = (n) => Math.floor(rnd() * n);
   const choose = (list) => list[pick(list.length)];
@@ -227,6 +229,46 @@ function mutateOne(layout, rnd, edit, focusPath) {
     return list.length > 0 ? choose(list) : null;
   };
 
+  return { b, pick, choose, setBytes, le, hostile, setInBlock, focus, anyRecord, recordWith };
+}
+
+/**
+ * The image grown sparse (64 MiB to 1 GiB of zeros after the base, the boot sector's
+ * sector count to match), then 1-3 non-resident attributes given one run into that
+ * zero area and sizes to match: sizes a 16 MiB base can never make plausible (a
+ * $BITMAP of 1 GiB) pass the run checks this way.
+ */
+function growWithBigRuns(layout, rnd, edit, focusPath) {
+  const { b, pick, choose, setBytes, le, setInBlock, recordWith } = helpers(layout, rnd, edit, focusPath);
+  const extra = choose([64, 256, 1024]) << 20;
+  const length = b.length + extra;
+  setBytes(40, le(length / layout.bps - 1, 8));
+  const oldClusters = Math.floor(b.length / layout.clusterSize);
+  const extraClusters = Math.floor(extra / layout.clusterSize) - 1;
+  const whats = [`grow ${extra >> 20} MiB`];
+  for (let k = 1 + pick(3); k > 0; k--) {
+    // One run in 8 bytes (header 0x33, 3-byte length and LCN, the terminator): what the
+    // shortest run-list area (an 0x48-byte attribute) holds.
+    const room = (a) => a.nonResident && a.at + a.length - a.runsAt >= 8;
+    const rec = rnd() < 0.3 ? layout.records[pick(12)] : recordWith(room);
+    const fits = rec?.attrs.filter(room) ?? [];
+    if (fits.length === 0) continue;
+    const a = choose(fits);
+    const clusters = rnd() < 0.5 ? extraClusters : 1 + pick(extraClusters);
+    const lcn = oldClusters + pick(extraClusters - clusters + 1);
+    setInBlock(rec, a.runsAt, [0x33, ...le(clusters, 3), ...le(lcn, 3), 0]);
+    setInBlock(rec, a.at + 16, le(0, 8));
+    setInBlock(rec, a.at + 24, le(clusters - 1, 8));
+    const bytes = clusters * layout.clusterSize;
+    for (const field of [40, 48, 56]) setInBlock(rec, a.at + field, le(rnd() < 0.8 ? bytes : choose([bytes - 1, bytes + 1, 2 ** 40]), 8));
+    if (rnd() < 0.2) setInBlock(rec, a.at + 12, le(choose([0, 0x0001, 0x8000]), 2));
+    whats.push(`record ${rec.n} attribute 0x${a.type.toString(16)} one run of ${clusters} clusters`);
+  }
+  return { what: whats.join(' + '), length };
+}
+
+function mutateOne(layout, rnd, edit, focusPath) {
+  const { b, pick, choose, setBytes, le, hostile, setInBlock, focus, anyRecord, recordWith } = helpers(layout, rnd, edit, focusPath);
   const r = rnd();
   if (r < 0.08) {
     // Boot sector fields.

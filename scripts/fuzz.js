@@ -180,11 +180,15 @@ function mutate(base, rnd, command = null) {
   const done = (length, what) => {
     // Patches past a truncation are dropped (several NTFS mutations at once may truncate and patch).
     const patches = [...original.keys()].filter((at) => at < length).sort((x, y) => x - y).map((at) => [at, b[at]]);
+    for (const at of [...grown.keys()].filter((at) => at < length).sort((x, y) => x - y)) patches.push([at, grown.get(at)]);
     for (const [at, byte] of original) b[at] = byte;
     return { length, patches, what };
   };
+  // Bytes set past the end of the base (an image grown sparse): patches of their own.
+  const grown = new Map();
   if (base.kind === 'ntfs') {
     const set = (at, byte) => {
+      if (at >= b.length) grown.set(at, byte & 0xff);
       if (at < 0 || at >= b.length) return;
       if (!original.has(at)) original.set(at, b[at]);
       b[at] = byte & 0xff;
@@ -218,13 +222,6 @@ function mutate(base, rnd, command = null) {
     return done(b.length, 'heavy');
   }
   return done(b.length, ['boot', 'fat', 'root', 'dir', 'lfn'][r < 0.12 ? 0 : r < 0.4 ? 1 : r < 0.6 ? 2 : r < 0.75 ? 3 : 4]);
-}
-
-/** The mutated image as one buffer (for --write-case). */
-function materialize(base, m) {
-  const bytes = Buffer.from(base.bytes.subarray(0, m.length));
-  for (const [at, byte] of m.patches) bytes[at] = byte;
-  return bytes;
 }
 
 /** Runs [start, end) of the base that are not all zeros, in 64 KiB blocks: what a sparse copy must write. */
@@ -273,7 +270,10 @@ function unchangedImage(path, base, m) {
         if (chunk[off - at] !== byte) return false;
         chunk[off - at] = base.bytes[off];
       }
-      if (chunk.compare(base.bytes, at, at + n, 0, n) !== 0) return false;
+      // Past the base (an NTFS case grown sparse), the image is zeros.
+      const inBase = Math.max(0, Math.min(n, base.bytes.length - at));
+      if (inBase > 0 && chunk.compare(base.bytes, at, at + inBase, 0, inBase) !== 0) return false;
+      for (let k = inBase; k < n; k++) if (chunk[k] !== 0) return false;
     }
     return true;
   } finally {
@@ -388,7 +388,7 @@ if (replay >= 0) {
   const commands = commandsOf(base);
   const c = commands[Math.floor(i / bases.length) % commands.length];
   const m = mutate(base, seededRandom(seed0 + i), c);
-  writeFileSync(process.argv[replay + 2], materialize(base, m));
+  writeCaseImage(process.argv[replay + 2], base, m);
   console.error(`mutation: ${m.what}`);
   console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT', base).join(' ')}`);
   rmSync(work, { recursive: true, force: true });
