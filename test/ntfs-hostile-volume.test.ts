@@ -54,6 +54,21 @@ function patchRecord(n: number, edit: (record: Buffer, attributes: Map<number, n
   }
 }
 
+/** Number of the (first) MFT record with a $FILE_NAME `name`. */
+function recordNamed(name: string): number {
+  const wanted = Buffer.from(name, 'utf16le');
+  for (let n = 0; (n + 1) * geometry.recordSize <= demo.length - geometry.mftAt; n++) {
+    const record = Buffer.from(demo.subarray(geometry.mftAt + n * geometry.recordSize, geometry.mftAt + (n + 1) * geometry.recordSize));
+    if (record.toString('latin1', 0, 4) !== 'FILE') continue;
+    applyFixups(record, 0, record.length, record.readUInt16LE(4), record.readUInt16LE(6));
+    const at = attributeOffsets(record).get(AttributeType.FILE_NAME);
+    if (at === undefined) continue;
+    const value = at + record.readUInt16LE(at + 20);
+    if (record.subarray(value + 0x42, value + 0x42 + 2 * record[value + 0x40]!).equals(wanted)) return n;
+  }
+  throw new Error(`no record named ${name}`);
+}
+
 /** Grows the image (sparse) to `bytes` and makes the boot sector's sector count say so. */
 function growImage(bytes: number): void {
   const fd = openSync(image, 'r+');
@@ -100,5 +115,27 @@ describe('hostile NTFS volumes', () => {
     const after = await diskkit(['--json', 'ls', '-R', '-a', image]);
     expect(after.exitCode, after.stderr).toBe(0);
     expect(after.stdout).toBe(before.stdout);
+  });
+
+  it('refuses a stream whose claimed size its runs do not reach, rather than making up the rest as zeros', async () => {
+    const path = '/Users/alice/Pictures/holiday.jpg';
+    const good = await diskkit(['cat', `${image}:${path}`], { encoding: 'buffer' });
+    expect(good.exitCode).toBe(0);
+    let runsCover = 0;
+    // Data size 64 MiB, initialized size as it was: the runs still map the file's 5 clusters.
+    patchRecord(recordNamed('holiday.jpg'), (record, attributes) => {
+      const at = attributes.get(AttributeType.DATA)!;
+      expect(record[at + 8], 'the file is non-resident').toBe(1);
+      runsCover = (Number(record.readBigUInt64LE(at + 24)) + 1) * geometry.clusterSize;
+      record.writeBigUInt64LE(BigInt(64 << 20), at + 48);
+    });
+    expect(runsCover).toBeLessThan(good.stdout.length + geometry.clusterSize);
+    const r = await diskkit(['cat', `${image}:${path}`], { encoding: 'buffer' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout.length).toBe(0);
+    expect(Buffer.from(r.stderr).toString()).toBe(`diskkit: ${image}: stream of ${64 << 20} bytes has runs for only ${runsCover}`);
+    // The rest of the volume is still read.
+    const rest = await diskkit(['cat', `${image}:/Users/alice/Documents/measurements.csv`]);
+    expect(rest.exitCode).toBe(0);
   });
 });
