@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { seededRandom } from '../dist/engine/seeded-random.js';
 import { mutateNtfsVolume, ntfsLayout } from './fuzz-ntfs.js';
+import { cartridgeLayout, mutateCartridge } from './fuzz-cartridge.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(root, 'bin/diskkit.js');
@@ -45,7 +46,9 @@ const quiet = process.argv.includes('--quiet');
  * Which image kinds the run takes its bases from: fat, mft (the default, as before, so a
  * seed still gives the cases it gave), ntfs (raw NTFS volumes read through the Volume
  * interface: the shipped demo volume, and fuzz.ntfs made by fixtures/make-ntfs-fixtures.sh
- * when mkntfs, ntfs-3g and FUSE are there).
+ * when mkntfs, ntfs-3g and FUSE are there), cart (Cartridge images made here by diskkit
+ * mkfs --from: lz4/CRC-32 and zstd/SHA-256 with a snapshot and later changes, and a sealed
+ * copy; scripts/fuzz-cartridge.js).
  */
 const kinds = new Set(arg('--kinds', 'fat,mft').split(','));
 /** Cases per child (1: one Node start-up per case, the old way). */
@@ -111,6 +114,8 @@ function makeNtfsImage() {
   }
 }
 const bases = [];
+/** The public key verify checks the sealed Cartridge base against. */
+let cartPub = null;
 const add = (path, kind, extra = {}) => {
   if (path === null || !existsSync(path)) return;
   const bytes = readFileSync(path);
@@ -135,6 +140,40 @@ if (kinds.has('ntfs')) {
   add(demo, 'ntfs', { paths: demoPaths });
   add(makeNtfsImage(), 'ntfs', { paths: fuzzPaths });
   for (const base of bases) if (base.kind === 'ntfs') base.layout = ntfsLayout(base.bytes);
+}
+if (kinds.has('cart')) {
+  const src = join(work, 'cart-src');
+  mkdirSync(join(src, 'dir/sub'), { recursive: true });
+  mkdirSync(join(src, 'packs'));
+  const rnd = seededRandom(7);
+  writeFileSync(join(src, 'tiny.txt'), 'tiny\n');
+  for (let i = 0; i < 40; i++) writeFileSync(join(src, `packs/p${i}.txt`), `line ${i} of a packed file\n`.repeat(10 + 20 * i));
+  writeFileSync(join(src, 'dir/big.bin'), Buffer.concat([Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rnd() * 256))), Buffer.from('text '.repeat(200_000))]));
+  writeFileSync(join(src, 'dir/sub/one-extent.txt'), Array.from({ length: 30_000 }, (_, i) => String(i)).join('\n'));
+  writeFileSync(join(src, 'dir/back\\slash'), 'x');
+  writeFileSync(join(src, 'dir/ctl\x01name'), 'y');
+  writeFileSync(join(src, `${'L'.repeat(200)}.txt`), 'long');
+  const cli = (...a) => execFileSync(process.execPath, [BIN, ...a], { stdio: 'ignore', env });
+  const paths = { packed: '/packs/p7.txt', big: '/dir/big.bin', snapshot: '@snap:/dir/sub/one-extent.txt' };
+  const make = (name, options) => {
+    const img = join(work, `${name}.cart`);
+    cli('mkfs', img, '--type', 'cartridge', ...options, '--from', src);
+    cli('snapshot', 'create', img, 'snap');
+    cli('rm', `${img}:/dir/sub/one-extent.txt`);
+    cli('cp', join(src, 'tiny.txt'), `${img}:/new.txt`);
+    return img;
+  };
+  const plain = make('lz4-crc32', ['--compress', 'lz4', '--checksum', 'crc32']);
+  add(plain, 'cart', { paths });
+  add(make('zstd-sha256', ['--compress', 'zstd', '--checksum', 'sha256']), 'cart', { paths });
+  // A sealed copy (verify checks it against this key; the snapshot is left out by seal).
+  const key = join(work, 'seal.pem');
+  cartPub = join(work, 'seal.pub');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key], { stdio: 'ignore' });
+  execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', cartPub], { stdio: 'ignore' });
+  cli('seal', plain, '--key', key, '--out', join(work, 'sealed.cart'));
+  add(join(work, 'sealed.cart'), 'cart', { paths: { ...paths, snapshot: '/new.txt' } });
+  for (const base of bases) if (base.kind === 'cart') base.layout = cartridgeLayout(base.bytes);
 }
 if (bases.length === 0) throw new Error(`no base image for --kinds ${[...kinds].join(',')}`);
 
@@ -194,6 +233,15 @@ function mutate(base, rnd, command = null) {
       b[at] = byte & 0xff;
     };
     const m = mutateNtfsVolume(base.layout, rnd, { set, flip }, command?.focus?.(base) ?? null);
+    return done(m.length ?? b.length, m.what);
+  }
+  if (base.kind === 'cart') {
+    const set = (at, byte) => {
+      if (at < 0 || at >= b.length) return;
+      if (!original.has(at)) original.set(at, b[at]);
+      b[at] = byte & 0xff;
+    };
+    const m = mutateCartridge(base.layout, rnd, { set, flip });
     return done(m.length ?? b.length, m.what);
   }
   if (base.kind === 'mft') {
@@ -314,7 +362,21 @@ const NTFS_COMMANDS = [
   { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
   { name: 'bench', args: (img) => ['bench', img, '--runs', '1', '--seconds', '0.05', '--mode', 'streaming'], readOnly: true, codes: [0, 1] },
 ];
-const commandsOf = (base) => (base.kind === 'mft' ? MFT_COMMANDS : base.kind === 'ntfs' ? NTFS_COMMANDS : FAT_COMMANDS);
+// Cartridge images: the read commands, fsck, the snapshot table, verify.
+const CART_COMMANDS = [
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R -l', args: (img) => ['ls', '-R', '-a', '-l', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R --json', args: (img) => ['--json', 'ls', '-R', '-a', img], readOnly: true, codes: [0, 1] },
+  { name: 'cat packed', args: (img, dest, base) => ['cat', `${img}:${base.paths.packed}`], readOnly: true, codes: [0, 1] },
+  { name: 'cat big', args: (img, dest, base) => ['cat', `${img}:${base.paths.big}`], readOnly: true, codes: [0, 1] },
+  { name: 'cat snapshot', args: (img, dest, base) => ['cat', `${img}${base.paths.snapshot.startsWith('@') ? '' : ':'}${base.paths.snapshot}`], readOnly: true, codes: [0, 1] },
+  { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
+  { name: 'fsck', args: (img) => ['fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'fsck --json', args: (img) => ['--json', 'fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'snapshot list', args: (img) => ['snapshot', 'list', img], readOnly: true, codes: [0, 1] },
+  { name: 'verify', args: (img) => ['verify', img, '--pub', cartPub], readOnly: true, codes: [0, 1] },
+];
+const commandsOf = (base) => (base.kind === 'mft' ? MFT_COMMANDS : base.kind === 'ntfs' ? NTFS_COMMANDS : base.kind === 'cart' ? CART_COMMANDS : FAT_COMMANDS);
 
 function runChild(args) {
   return new Promise((resolve) => {
