@@ -10,9 +10,11 @@
 // Images: fixtures (fat12.img, generated fat16/fat32, ntfs/small.mft) and images made
 // here by mkfs.fat + mmd + mcopy (long names, subdirectories). Mutations: boot sector,
 // FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
+// --kinds picks the image kinds (default fat,mft): ntfs adds raw NTFS volumes read through
+// the Volume interface (scripts/fuzz-ntfs.js), cart Cartridge images (scripts/fuzz-cartridge.js).
 // Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
 // the next case, so a killed run continues where it stopped.
-//   node scripts/fuzz.js [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
+//   node scripts/fuzz.js [--kinds fat,mft,ntfs,cart] [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--ntfs-base PATH] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
 // --batch B (default 25) runs B cases per child (scripts/fuzz-batch-child.js) and reruns
 // alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
