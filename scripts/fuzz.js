@@ -19,6 +19,7 @@
 // alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
 import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,8 +172,9 @@ if (kinds.has('cart')) {
   // A sealed copy (verify checks it against this key; the snapshot is left out by seal).
   const key = join(work, 'seal.pem');
   cartPub = join(work, 'seal.pub');
-  execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key], { stdio: 'ignore' });
-  execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', cartPub], { stdio: 'ignore' });
+  const pair = generateKeyPairSync('ed25519');
+  writeFileSync(key, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(cartPub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
   cli('seal', plain, '--key', key, '--out', join(work, 'sealed.cart'));
   add(join(work, 'sealed.cart'), 'cart', { paths: { ...paths, snapshot: '/new.txt' } });
   for (const base of bases) if (base.kind === 'cart') base.layout = cartridgeLayout(base.bytes);
