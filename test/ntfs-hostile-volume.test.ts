@@ -2,10 +2,11 @@
  * Hostile NTFS volumes that scripts/fuzz.js --kinds ntfs (scripts/fuzz-ntfs.js) showed
  * or suggested, each built here from the shipped demo volume (fixtures/ntfs/demo.ntfs.gz,
  * mkntfs + ntfs-3g) by patching the fields named: the engine and the CLI must stay
- * bounded and report, never crash.
+ * bounded and report, never crash. Also a file with a hole the size of the volume, the
+ * way a hostile image fills a disk through cp out (holes stay holes).
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,5 +138,28 @@ describe('hostile NTFS volumes', () => {
     // The rest of the volume is still read.
     const rest = await diskkit(['cat', `${image}:/Users/alice/Documents/measurements.csv`]);
     expect(rest.exitCode).toBe(0);
+  });
+
+  it('cp out leaves a file\'s holes as holes (a few bytes of run list map any number of zero clusters)', async () => {
+    const path = '/Users/alice/Pictures/holiday.jpg';
+    const original = (await diskkit(['cat', `${image}:${path}`], { encoding: 'buffer' })).stdout as unknown as Buffer;
+    const hole = 2048;
+    // A sparse run of 2048 clusters (8 MiB) before the file's one run: header 0x02, a 2-byte length, no LCN.
+    patchRecord(recordNamed('holiday.jpg'), (record, attributes) => {
+      const at = attributes.get(AttributeType.DATA)!;
+      const runs = at + record.readUInt16LE(at + 32);
+      const end = runs + [...record.subarray(runs, at + record.readUInt32LE(at + 4))].indexOf(0);
+      expect(end + 1 + 3, 'the sparse run fits the attribute').toBeLessThanOrEqual(at + record.readUInt32LE(at + 4));
+      const list = Buffer.concat([Buffer.from([0x02, hole & 0xff, hole >> 8]), record.subarray(runs, end + 1)]);
+      list.copy(record, runs);
+      record.writeBigUInt64LE(record.readBigUInt64LE(at + 24) + BigInt(hole), at + 24);
+      for (const field of [40, 48, 56]) record.writeBigUInt64LE(record.readBigUInt64LE(at + field) + BigInt(hole * geometry.clusterSize), at + field);
+    });
+    const out = join(dir, 'holiday.jpg');
+    const r = await diskkit(['cp', `${image}:${path}`, out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(out).equals(Buffer.concat([Buffer.alloc(hole * geometry.clusterSize), original]))).toBe(true);
+    // The 8 MiB hole takes no blocks on the host: what is allocated is about the file's 20 KB.
+    expect(statSync(out).blocks * 512).toBeLessThan(1 << 20);
   });
 });
