@@ -10,18 +10,24 @@
 // Images: fixtures (fat12.img, generated fat16/fat32, ntfs/small.mft) and images made
 // here by mkfs.fat + mmd + mcopy (long names, subdirectories). Mutations: boot sector,
 // FAT, directory areas, long-name slots, truncation; MFT dumps: record bytes.
+// --kinds picks the image kinds (default fat,mft): ntfs adds raw NTFS volumes read through
+// the Volume interface (scripts/fuzz-ntfs.js), cart Cartridge images (scripts/fuzz-cartridge.js).
 // Seeded and resumable: case i uses seed SEED+i; --state FILE keeps the counts and
 // the next case, so a killed run continues where it stopped.
-//   node scripts/fuzz.js [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
+//   node scripts/fuzz.js [--kinds fat,mft,ntfs,cart] [--cases N] [--seed S] [--start I] [--jobs J] [--batch B] [--state FILE] [--ntfs-base PATH] [--timeout MS] [--cpu S] [--heap MIB] [--out FILE]
 // --batch B (default 25) runs B cases per child (scripts/fuzz-batch-child.js) and reruns
 // alone, one Node per case, every case a batch did not end normally or judged bad.
 // Exit status 1 when any case failed (the failures are in --out, JSON lines).
 import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { seededRandom } from '../dist/engine/seeded-random.js';
+import { mutateNtfsVolume, ntfsLayout } from './fuzz-ntfs.js';
+import { cartridgeLayout, mutateCartridge } from './fuzz-cartridge.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(root, 'bin/diskkit.js');
@@ -39,6 +45,15 @@ const heapMiB = Number(arg('--heap', '256'));
 const stateFile = arg('--state', null);
 const outFile = arg('--out', null);
 const quiet = process.argv.includes('--quiet');
+/**
+ * Which image kinds the run takes its bases from: fat, mft (the default, as before, so a
+ * seed still gives the cases it gave), ntfs (raw NTFS volumes read through the Volume
+ * interface: the shipped demo volume, and fuzz.ntfs made by fixtures/make-ntfs-fixtures.sh
+ * when mkntfs, ntfs-3g and FUSE are there), cart (Cartridge images made here by diskkit
+ * mkfs --from: lz4/CRC-32 and zstd/SHA-256 with a snapshot and later changes, and a sealed
+ * copy; scripts/fuzz-cartridge.js).
+ */
+const kinds = new Set(arg('--kinds', 'fat,mft').split(','));
 /** Cases per child (1: one Node start-up per case, the old way). */
 const batchSize = Math.max(1, Number(arg('--batch', '25')));
 const BATCH_CHILD = join(root, 'scripts/fuzz-batch-child.js');
@@ -82,19 +97,89 @@ function makeImage(name, mkfsArgs, kib) {
   run('mcopy', ['-i', img, join(src, 'b.bin'), '::/dir/sub dir with a long name/deeper/x.bin']);
   return img;
 }
+/**
+ * The NTFS fuzz volume (fixtures/make-ntfs-fixtures.sh fuzz), or null without root, FUSE or
+ * the tools. --ntfs-base PATH keeps it: made there once, reused after, so a resumed run or a
+ * --write-case replay mutates the same bytes (a new one differs in times and serial number).
+ */
+function makeNtfsImage() {
+  const kept = arg('--ntfs-base', null);
+  if (kept !== null && existsSync(kept)) return kept;
+  try {
+    for (const tool of ['mkntfs', 'ntfs-3g', 'setfattr']) execFileSync('which', [tool], { stdio: 'ignore' });
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) return null;
+    execFileSync('bash', [join(root, 'fixtures/make-ntfs-fixtures.sh'), work, 'fuzz'], { stdio: 'ignore' });
+    if (kept === null) return join(work, 'fuzz.ntfs');
+    writeFileSync(kept, readFileSync(join(work, 'fuzz.ntfs')));
+    return kept;
+  } catch {
+    return null;
+  }
+}
 const bases = [];
-const add = (path, kind) => {
-  if (!existsSync(path)) return;
+/** The public key verify checks the sealed Cartridge base against. */
+let cartPub = null;
+const add = (path, kind, extra = {}) => {
+  if (path === null || !existsSync(path)) return;
   const bytes = readFileSync(path);
-  bases.push({ path, kind, bytes, runs: dataRuns(bytes) });
+  bases.push({ path, kind, bytes, runs: dataRuns(bytes), ...extra });
 };
-add(join(root, 'fixtures/fat12.img'), 'fat');
-add(join(root, 'fixtures/generated/fat16.img'), 'fat');
-add(join(root, 'fixtures/generated/fat32.img'), 'fat');
-add(makeImage('fresh12', ['-F', '12'], 1440), 'fat');
-add(makeImage('fresh16', ['-F', '16', '-s', '1'], 8192), 'fat');
-add(makeImage('fresh32', ['-F', '32', '-s', '1'], 34000), 'fat');
-add(join(root, 'fixtures/ntfs/small.mft'), 'mft');
+if (kinds.has('fat')) {
+  add(join(root, 'fixtures/fat12.img'), 'fat');
+  add(join(root, 'fixtures/generated/fat16.img'), 'fat');
+  add(join(root, 'fixtures/generated/fat32.img'), 'fat');
+  add(makeImage('fresh12', ['-F', '12'], 1440), 'fat');
+  add(makeImage('fresh16', ['-F', '16', '-s', '1'], 8192), 'fat');
+  add(makeImage('fresh32', ['-F', '32', '-s', '1'], 34000), 'fat');
+}
+if (kinds.has('mft')) add(join(root, 'fixtures/ntfs/small.mft'), 'mft');
+if (kinds.has('ntfs')) {
+  const demo = join(work, 'demo.ntfs');
+  writeFileSync(demo, gunzipSync(readFileSync(join(root, 'fixtures/ntfs/demo.ntfs.gz'))));
+  // Files each `cat` case reads: a compressed one, a fragmented one (runs continued through
+  // $ATTRIBUTE_LIST in fuzz.ntfs), a sparse one, an alternate data stream.
+  const demoPaths = { compressed: '/Users/alice/Compressed/log.txt', fragmented: '/Users/alice/Documents/measurements.csv', sparse: '/Users/alice/Pictures/holiday.jpg', stream: '/Users/alice/Documents/report.txt:Zone.Identifier', many: '/Users/alice/Documents/report.txt' };
+  const fuzzPaths = { compressed: '/compressed/mixed.bin', fragmented: '/fragmented.bin', sparse: '/sparse.bin', stream: '/ads.txt:big', many: '/many-runs.bin' };
+  add(demo, 'ntfs', { paths: demoPaths });
+  add(makeNtfsImage(), 'ntfs', { paths: fuzzPaths });
+  for (const base of bases) if (base.kind === 'ntfs') base.layout = ntfsLayout(base.bytes);
+}
+if (kinds.has('cart')) {
+  const src = join(work, 'cart-src');
+  mkdirSync(join(src, 'dir/sub'), { recursive: true });
+  mkdirSync(join(src, 'packs'));
+  const rnd = seededRandom(7);
+  writeFileSync(join(src, 'tiny.txt'), 'tiny\n');
+  for (let i = 0; i < 40; i++) writeFileSync(join(src, `packs/p${i}.txt`), `line ${i} of a packed file\n`.repeat(10 + 20 * i));
+  writeFileSync(join(src, 'dir/big.bin'), Buffer.concat([Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rnd() * 256))), Buffer.from('text '.repeat(200_000))]));
+  writeFileSync(join(src, 'dir/sub/one-extent.txt'), Array.from({ length: 30_000 }, (_, i) => String(i)).join('\n'));
+  writeFileSync(join(src, 'dir/back\\slash'), 'x');
+  writeFileSync(join(src, 'dir/ctl\x01name'), 'y');
+  writeFileSync(join(src, `${'L'.repeat(200)}.txt`), 'long');
+  const cli = (...a) => execFileSync(process.execPath, [BIN, ...a], { stdio: 'ignore', env });
+  const paths = { packed: '/packs/p7.txt', big: '/dir/big.bin', snapshot: '@snap:/dir/sub/one-extent.txt' };
+  const make = (name, options) => {
+    const img = join(work, `${name}.cart`);
+    cli('mkfs', img, '--type', 'cartridge', ...options, '--from', src);
+    cli('snapshot', 'create', img, 'snap');
+    cli('rm', `${img}:/dir/sub/one-extent.txt`);
+    cli('cp', join(src, 'tiny.txt'), `${img}:/new.txt`);
+    return img;
+  };
+  const plain = make('lz4-crc32', ['--compress', 'lz4', '--checksum', 'crc32']);
+  add(plain, 'cart', { paths });
+  add(make('zstd-sha256', ['--compress', 'zstd', '--checksum', 'sha256']), 'cart', { paths });
+  // A sealed copy (verify checks it against this key; the snapshot is left out by seal).
+  const key = join(work, 'seal.pem');
+  cartPub = join(work, 'seal.pub');
+  const pair = generateKeyPairSync('ed25519');
+  writeFileSync(key, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(cartPub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  cli('seal', plain, '--key', key, '--out', join(work, 'sealed.cart'));
+  add(join(work, 'sealed.cart'), 'cart', { paths: { ...paths, snapshot: '/new.txt' } });
+  for (const base of bases) if (base.kind === 'cart') base.layout = cartridgeLayout(base.bytes);
+}
+if (bases.length === 0) throw new Error(`no base image for --kinds ${[...kinds].join(',')}`);
 
 // ---- mutations ------------------------------------------------------------
 function fatRegions(b) {
@@ -122,7 +207,7 @@ function fatRegions(b) {
  * The random choices are those the earlier whole-copy version made (same seed, same image), but the
  * base is changed in place and restored, so a case costs no copy of a 33 MiB FAT32 image.
  */
-function mutate(base, rnd) {
+function mutate(base, rnd, command = null) {
   const b = base.bytes;
   const original = new Map();
   const pick = (n) => Math.floor(rnd() * n);
@@ -136,10 +221,33 @@ function mutate(base, rnd) {
     }
   };
   const done = (length, what) => {
-    const patches = [...original.keys()].sort((x, y) => x - y).map((at) => [at, b[at]]);
+    // Patches past a truncation are dropped (several NTFS mutations at once may truncate and patch).
+    const patches = [...original.keys()].filter((at) => at < length).sort((x, y) => x - y).map((at) => [at, b[at]]);
+    for (const at of [...grown.keys()].filter((at) => at < length).sort((x, y) => x - y)) patches.push([at, grown.get(at)]);
     for (const [at, byte] of original) b[at] = byte;
     return { length, patches, what };
   };
+  // Bytes set past the end of the base (an image grown sparse): patches of their own.
+  const grown = new Map();
+  if (base.kind === 'ntfs') {
+    const set = (at, byte) => {
+      if (at >= b.length) grown.set(at, byte & 0xff);
+      if (at < 0 || at >= b.length) return;
+      if (!original.has(at)) original.set(at, b[at]);
+      b[at] = byte & 0xff;
+    };
+    const m = mutateNtfsVolume(base.layout, rnd, { set, flip }, command?.focus?.(base) ?? null);
+    return done(m.length ?? b.length, m.what);
+  }
+  if (base.kind === 'cart') {
+    const set = (at, byte) => {
+      if (at < 0 || at >= b.length) return;
+      if (!original.has(at)) original.set(at, b[at]);
+      b[at] = byte & 0xff;
+    };
+    const m = mutateCartridge(base.layout, rnd, { set, flip });
+    return done(m.length ?? b.length, m.what);
+  }
   if (base.kind === 'mft') {
     const r = rnd();
     if (r < 0.1) return done(pick(b.length), 'truncate');
@@ -166,13 +274,6 @@ function mutate(base, rnd) {
     return done(b.length, 'heavy');
   }
   return done(b.length, ['boot', 'fat', 'root', 'dir', 'lfn'][r < 0.12 ? 0 : r < 0.4 ? 1 : r < 0.6 ? 2 : r < 0.75 ? 3 : 4]);
-}
-
-/** The mutated image as one buffer (for --write-case). */
-function materialize(base, m) {
-  const bytes = Buffer.from(base.bytes.subarray(0, m.length));
-  for (const [at, byte] of m.patches) bytes[at] = byte;
-  return bytes;
 }
 
 /** Runs [start, end) of the base that are not all zeros, in 64 KiB blocks: what a sparse copy must write. */
@@ -221,7 +322,10 @@ function unchangedImage(path, base, m) {
         if (chunk[off - at] !== byte) return false;
         chunk[off - at] = base.bytes[off];
       }
-      if (chunk.compare(base.bytes, at, at + n, 0, n) !== 0) return false;
+      // Past the base (an NTFS case grown sparse), the image is zeros.
+      const inBase = Math.max(0, Math.min(n, base.bytes.length - at));
+      if (inBase > 0 && chunk.compare(base.bytes, at, at + inBase, 0, inBase) !== 0) return false;
+      for (let k = inBase; k < n; k++) if (chunk[k] !== 0) return false;
     }
     return true;
   } finally {
@@ -248,6 +352,35 @@ const MFT_COMMANDS = [
   { name: 'mft index bodyfile', args: (img) => ['mft', 'index', '--format', 'bodyfile', img], readOnly: true, codes: [0, 1] },
   { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
 ];
+// Raw NTFS volumes through the Volume interface: every read command, each file kind's reader.
+const NTFS_COMMANDS = [
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+  { name: 'info --json', args: (img) => ['--json', 'info', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R -a -l --deleted --streams', args: (img) => ['ls', '-R', '-a', '-l', '--deleted', '--streams', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R --json --deleted', args: (img) => ['--json', 'ls', '-R', '-a', '--deleted', img], readOnly: true, codes: [0, 1] },
+  { name: 'cat compressed', args: (img, dest, base) => ['cat', `${img}:${base.paths.compressed}`], focus: (base) => base.paths.compressed, readOnly: true, codes: [0, 1] },
+  { name: 'cat fragmented', args: (img, dest, base) => ['cat', `${img}:${base.paths.fragmented}`], focus: (base) => base.paths.fragmented, readOnly: true, codes: [0, 1] },
+  { name: 'cat sparse', args: (img, dest, base) => ['cat', `${img}:${base.paths.sparse}`], focus: (base) => base.paths.sparse, readOnly: true, codes: [0, 1] },
+  { name: 'cat stream', args: (img, dest, base) => ['cat', `${img}:${base.paths.stream}`], focus: (base) => base.paths.stream, readOnly: true, codes: [0, 1] },
+  { name: 'cat many-runs', args: (img, dest, base) => ['cat', `${img}:${base.paths.many}`], focus: (base) => base.paths.many, readOnly: true, codes: [0, 1] },
+  { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
+  { name: 'bench', args: (img) => ['bench', img, '--runs', '1', '--seconds', '0.05', '--mode', 'streaming'], readOnly: true, codes: [0, 1] },
+];
+// Cartridge images: the read commands, fsck, the snapshot table, verify.
+const CART_COMMANDS = [
+  { name: 'info', args: (img) => ['info', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R -l', args: (img) => ['ls', '-R', '-a', '-l', img], readOnly: true, codes: [0, 1] },
+  { name: 'ls -R --json', args: (img) => ['--json', 'ls', '-R', '-a', img], readOnly: true, codes: [0, 1] },
+  { name: 'cat packed', args: (img, dest, base) => ['cat', `${img}:${base.paths.packed}`], readOnly: true, codes: [0, 1] },
+  { name: 'cat big', args: (img, dest, base) => ['cat', `${img}:${base.paths.big}`], readOnly: true, codes: [0, 1] },
+  { name: 'cat snapshot', args: (img, dest, base) => ['cat', `${img}${base.paths.snapshot.startsWith('@') ? '' : ':'}${base.paths.snapshot}`], readOnly: true, codes: [0, 1] },
+  { name: 'cp -r out', args: (img, dest) => ['cp', '-r', `${img}:/`, dest], readOnly: true, codes: [0, 1] },
+  { name: 'fsck', args: (img) => ['fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'fsck --json', args: (img) => ['--json', 'fsck', img], readOnly: true, codes: [0, 4, 8] },
+  { name: 'snapshot list', args: (img) => ['snapshot', 'list', img], readOnly: true, codes: [0, 1] },
+  { name: 'verify', args: (img) => ['verify', img, '--pub', cartPub], readOnly: true, codes: [0, 1] },
+];
+const commandsOf = (base) => (base.kind === 'mft' ? MFT_COMMANDS : base.kind === 'ntfs' ? NTFS_COMMANDS : base.kind === 'cart' ? CART_COMMANDS : FAT_COMMANDS);
 
 function runChild(args) {
   return new Promise((resolve) => {
@@ -318,10 +451,12 @@ const replay = process.argv.indexOf('--write-case');
 if (replay >= 0) {
   const i = Number(process.argv[replay + 1]);
   const base = bases[i % bases.length];
-  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const commands = commandsOf(base);
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  writeFileSync(process.argv[replay + 2], materialize(base, mutate(base, seededRandom(seed0 + i))));
-  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT').join(' ')}`);
+  const m = mutate(base, seededRandom(seed0 + i), c);
+  writeCaseImage(process.argv[replay + 2], base, m);
+  console.error(`mutation: ${m.what}`);
+  console.log(`diskkit ${c.args(process.argv[replay + 2], 'OUT', base).join(' ')}`);
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
@@ -329,8 +464,10 @@ if (replay >= 0) {
 // ---- the run ------------------------------------------------------------------
 // --start I: the first case when there is no state yet (continue a run whose state file was lost).
 const startAt = Number(arg('--start', '0'));
-const state = { seed: seed0, start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
+const state = { seed: seed0, kinds: [...kinds].join(','), start: startAt, next: startAt, cases: 0, failures: 0, byCommand: {}, byExit: {}, byRunner: {}, rerunAlone: 0, maxRssKiB: 0, seconds: 0, ...(stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) };
 if (state.seed !== seed0) throw new Error(`state file is for seed ${state.seed}, not ${seed0}`);
+// A state written before --kinds existed was a fat,mft run.
+if ((state.kinds ?? 'fat,mft') !== [...kinds].join(',')) throw new Error(`state file is for --kinds ${state.kinds ?? 'fat,mft'}, not ${[...kinds].join(',')}`);
 const startedAt = Date.now();
 const secondsBefore = state.seconds;
 let next = state.next;
@@ -342,15 +479,15 @@ const doneIndices = new Set();
 function prepareCase(i) {
   const rnd = seededRandom(seed0 + i);
   const base = bases[i % bases.length];
-  const commands = base.kind === 'mft' ? MFT_COMMANDS : FAT_COMMANDS;
+  const commands = commandsOf(base);
   const c = commands[Math.floor(i / bases.length) % commands.length];
-  const mutation = mutate(base, rnd);
+  const mutation = mutate(base, rnd, c);
   const caseDir = join(work, `case-${i}`);
   rmSync(caseDir, { recursive: true, force: true });
   mkdirSync(caseDir);
   const imgName = 'image.img';
   writeCaseImage(join(caseDir, imgName), base, mutation);
-  return { i, base, c, what: mutation.what, mutation, caseDir, imgName, argv: c.args(join(caseDir, imgName), join(caseDir, 'out')) };
+  return { i, base, c, what: mutation.what, mutation, caseDir, imgName, argv: c.args(join(caseDir, imgName), join(caseDir, 'out'), base) };
 }
 
 function record(p, r, problems, how) {

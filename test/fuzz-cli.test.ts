@@ -37,4 +37,29 @@ describe.runIf(tools)('fuzz (CI size)', () => {
     // Cases rotate over 7 base images, then over the commands: with 70 cases or more every command ran.
     expect(Object.keys(summary.byCommand).length).toBeGreaterThanOrEqual(Math.min(13, Math.ceil(CASES / 7)));
   }, 3_600_000);
+
+  // Raw NTFS volumes (scripts/fuzz-ntfs.js): the shipped demo volume, and fuzz.ntfs where
+  // mkntfs, ntfs-3g and FUSE are there; 11 commands, 20 cases each at the default size.
+  const NTFS_CASES = Number(process.env.FUZZ_NTFS_CASES ?? 220);
+  it(`${NTFS_CASES} mutated NTFS volumes through info, ls, cat, cp -r and bench: no crash, hang, stray stderr, or write where none belongs`, async () => {
+    const run = await promisify(execFile)(process.execPath, [script, '--kinds', 'ntfs', '--cases', String(NTFS_CASES), '--seed', '20261207', '--jobs', '2'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
+    const lines = run.stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1)!) as { cases: number; failures: number; byCommand: Record<string, number> };
+    expect(lines.slice(0, -1), run.stderr).toEqual([]);
+    expect(summary.failures).toBe(0);
+    expect(summary.cases).toBe(NTFS_CASES);
+    expect(Object.keys(summary.byCommand).length).toBe(Math.min(11, NTFS_CASES));
+  }, 1_800_000);
+
+  // Cartridge images (scripts/fuzz-cartridge.js: mutations re-sealed past the checksums); 11 commands.
+  const CART_CASES = Number(process.env.FUZZ_CART_CASES ?? 220);
+  it(`${CART_CASES} mutated Cartridge images through info, ls, cat, cp -r, fsck, snapshot list and verify: no crash, hang, stray stderr, or write where none belongs`, async () => {
+    const run = await promisify(execFile)(process.execPath, [script, '--kinds', 'cart', '--cases', String(CART_CASES), '--seed', '20261207', '--jobs', '2'], { maxBuffer: 1 << 26 }).catch((e: { stdout: string; stderr: string }) => e);
+    const lines = run.stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1)!) as { cases: number; failures: number; byCommand: Record<string, number> };
+    expect(lines.slice(0, -1), run.stderr).toEqual([]);
+    expect(summary.failures).toBe(0);
+    expect(summary.cases).toBe(CART_CASES);
+    expect(Object.keys(summary.byCommand).length).toBe(Math.min(11, CART_CASES));
+  }, 1_800_000);
 });

@@ -17,6 +17,7 @@ import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { fileScanOf } from '../engine/extent-reader.js';
 import { FileDataBlockSource } from '../io/file-data-source.js';
+import { SparseOutput } from '../io/sparse-output.js';
 import type { GlobalOptions } from './context.js';
 import type { ScanOptions, ScanResult } from '../io/scan.js';
 import { printScanStats } from './io-options.js';
@@ -257,10 +258,14 @@ async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgr
     item.host,
     async (out) => {
       let scanned: ScanResult | null = null;
-      if (!reader?.writeWholeTo || !fstatSync(out.fd).isFile() || !reader.writeWholeTo(out.fd, item.host, { onProgress, signal: io.signal })) {
+      const regular = fstatSync(out.fd).isFile();
+      if (!reader?.writeWholeTo || !regular || !reader.writeWholeTo(out.fd, item.host, { onProgress, signal: io.signal })) {
         const { source, extents } = reader ? FileDataBlockSource.ofFile(volume.source.name, reader) : fileScanOf(volume, item.entry);
         const { scanExtents } = await (scanning ??= import('../io/scan.js'));
-        scanned = await scanExtents(source, extents, (chunk) => out.write(chunk), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
+        // Zeros (an NTFS file's holes) stay holes in a regular file; a device gets every byte.
+        const sparse = regular ? new SparseOutput(out.fd, item.host) : null;
+        scanned = await scanExtents(source, extents, (chunk) => (sparse ? sparse.write(chunk) : out.write(chunk)), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
+        sparse?.finish();
       }
       if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
       return scanned;

@@ -130,7 +130,8 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     if (reopened === null) {
       if (!UNREADABLE_CODES.has(error.code)) throw error;
       fromError(error.message.startsWith('free list') ? CartridgeFsckCode.FREELIST : CartridgeFsckCode.UNREADABLE, error);
-      return finish(findings, [], stats, options);
+      // Nothing was repaired: the finding is uncorrected (with none listed, fsck exited 1, "all corrected").
+      return finish(findings, findings, stats, options);
     }
     file = reopened;
     freeListLost = true;

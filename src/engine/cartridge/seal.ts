@@ -184,7 +184,11 @@ export function verifySeal(path: string, publicKey: KeyObject): SealCheck {
     const head = new Uint8Array(512);
     readSync(fd, head, 0, 512, 0);
     const sb = decodeSuperblock(head);
+    const pagesInFile = Math.floor(fstatSync(fd).size / sb.pageSize);
     const read = (page: number): Uint8Array => {
+      // A page past the end reads as nothing (the meta page's pageCount is the image's word
+      // for where the SEAL page is; a hostile one put the read past what fs.read accepts).
+      if (!(page < pagesInFile)) return new Uint8Array(0);
       const buf = new Uint8Array(sb.pageSize);
       const n = readSync(fd, buf, 0, sb.pageSize, page * sb.pageSize);
       return buf.subarray(0, n);
@@ -215,7 +219,7 @@ export function verifySeal(path: string, publicKey: KeyObject): SealCheck {
     if (Buffer.compare(hash, stored) !== 0) check.problems.push(`pages 0..${sealAt - 1}: content differs from the sealed SHA-256 (modified after sealing)`);
     if (Buffer.compare(rawPublicKey(publicKey), embeddedKey) !== 0) check.problems.push('sealed with a different key than the one given');
     if (!verify(null, signedMessage(stored, sealedMs), publicKey, page.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + 64))) check.problems.push(`page ${sealAt}: the Ed25519 signature does not verify with the given key`);
-    const extra = Math.floor(fstatSync(fd).size / sb.pageSize) - (sealAt + 1);
+    const extra = pagesInFile - (sealAt + 1);
     if (extra !== 0) check.problems.push(`the file has ${extra > 0 ? extra + ' pages after' : 'no room for'} the SEAL page`);
     check.valid = check.problems.length === 0;
     return check;

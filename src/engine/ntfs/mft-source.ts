@@ -161,7 +161,11 @@ function locateInVolume(source: BlockSource, geometry: NtfsGeometry): MftLayout 
   if (bitmapAttr) {
     if (bitmapAttr.value) bitmap = bitmapAttr.value;
     else if (bitmapAttr.dataSize <= MAX_BITMAP_BYTES) {
-      bitmap = readExtents(source, runsToExtents(source, runObjects(bitmapAttr.runList!), clusterSize, bitmapAttr.dataSize, '$MFT $BITMAP'), bitmapAttr.dataSize);
+      // One bit per record: bytes past the last record's describe nothing (ntfs-3g grows the
+      // bitmap ahead of the MFT), so they are not read. A hostile size alone made every
+      // command hold up to MAX_BITMAP_BYTES of it in memory.
+      const bytes = Math.min(bitmapAttr.dataSize, Math.ceil(recordCount / 8));
+      bitmap = readExtents(source, runsToExtents(source, runObjects(bitmapAttr.runList!), clusterSize, bytes, '$MFT $BITMAP'), bytes);
     }
   }
   if (!bitmap) warnings.push({ code: ErrorCode.BAD_MFT, message: '$MFT has no usable $BITMAP; every record is read', context: { record: 0 } });
