@@ -48,6 +48,8 @@ function simdCrc32OrNull(): Crc32 | null {
  * zlib's crc32 from `process.binding('zlib')`, or null. Node 20 still serves that binding
  * (its deprecation, DEP0111, is documentation-only) but warns on stderr under
  * --pending-deprecation, so it is not asked for then; a Node that drops it leaves the table.
+ * The binding checks its arguments by aborting the process, not by throwing as node:zlib's
+ * wrapper does: it is only ever given a Uint8Array and a value made a uint32 here.
  */
 let bindingCrc32: Crc32 | null | undefined;
 
@@ -62,7 +64,7 @@ function zlibBindingCrc32(): Crc32 | null {
         const crc = binding.crc32 as Crc32;
         // A binding whose answer differs from the table's (another signature) is not used.
         const probe = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
-        if (crc(probe, 0) === 0xcbf43926) bindingCrc32 = crc;
+        if (crc(probe, 0) === 0xcbf43926) bindingCrc32 = (data, value = 0) => crc(data, value >>> 0);
       }
     } catch {
       // Not offered: the table.
