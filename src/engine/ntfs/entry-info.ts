@@ -39,7 +39,8 @@ export class NtfsEntryInfo implements EntryInfo {
     this.atime = Number.isNaN(file.accessedMs) ? null : new Date(file.accessedMs);
     this.attributes = attributeNamesOf(file.fileAttributes, file.isDirectory);
     if (!file.inUse) this.deleted = true;
-    if (record < FIRST_USER_RECORD && record !== ROOT_RECORD && path.lastIndexOf('/') === 0) this.metadata = true;
+    // Named with '$' too (as tsk_recover asks): a record of its own number alone does not hide a file from a tree copy.
+    if (record < FIRST_USER_RECORD && record !== ROOT_RECORD && name.startsWith('$') && path.lastIndexOf('/') === 0) this.metadata = true;
   }
 
   get origin(): { record: number; stream: string } {
