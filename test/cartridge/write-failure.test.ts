@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, diskkit, diskkitBytes } from '../helpers/cli.js';
 import { requireTools } from '../helpers/oracle.js';
+import { patternBytes } from './scratch.js';
 
 const tools = requireTools('prlimit');
 const work = mkdtempSync(join(tmpdir(), 'diskkit-cart-write-failure-'));
@@ -21,18 +22,8 @@ const ENV = { DISKKIT_PASSPHRASE: 'write failure' };
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Bytes that no codec shrinks (a xorshift stream), so their size on disk is known. */
-function noise(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Bytes that no codec shrinks (patternBytes is a xorshift stream), so their size on disk is known. */
+const noise = (length: number, seed: number): Buffer => Buffer.from(patternBytes(length, seed));
 
 /** diskkit under a file size limit of `limit` bytes (writes past it fail with EFBIG). */
 async function limited(limit: number, args: string[]) {
