@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { fmt, ratio } from './harness.js';
 
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 /** The bare-Node floor of the small-file rows (bare-small-files.js). */
 const bare = fileURLToPath(new URL('./bare-small-files.js', import.meta.url));
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
@@ -110,7 +110,7 @@ function alternate(commands, { rounds = runs, warmup = 1 } = {}) {
 }
 
 function diskkit(...args) {
-  execFileSync(node, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISKKIT_PASSPHRASE: PASSPHRASE } });
+  execFileSync(bin, [...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISKKIT_PASSPHRASE: PASSPHRASE } });
 }
 
 /** Text-like bytes (words from a small vocabulary, lines): compresses about as source code does. */
@@ -217,9 +217,9 @@ async function smallFiles(log, shm) {
   const rm = (p) => () => rmSync(p, { force: true });
   log(`${smallCount} small files in (${mb(bytes)}), ${runs} rounds...`);
   const [cartZstd, cartNone, fromZstd, sqlarZ, sqlarStored, zipDeflate, zipStored, squash, bareRead] = alternate([
-    () => ({ cmd: node, args: [bin, 'cp', '-r', `${tree}/.`, `${img('zstd')}:/`], before: fresh('zstd', 'zstd') }),
-    () => ({ cmd: node, args: [bin, 'cp', '-r', `${tree}/.`, `${img('none')}:/`], before: fresh('none', 'none') }),
-    () => ({ cmd: node, args: [bin, 'mkfs', img('from'), '--type', 'cartridge', '--compress', 'zstd', '--from', tree], before: rm(img('from')) }),
+    () => ({ cmd: bin, args: ['cp', '-r', `${tree}/.`, `${img('zstd')}:/`], before: fresh('zstd', 'zstd') }),
+    () => ({ cmd: bin, args: ['cp', '-r', `${tree}/.`, `${img('none')}:/`], before: fresh('none', 'none') }),
+    () => ({ cmd: bin, args: ['mkfs', img('from'), '--type', 'cartridge', '--compress', 'zstd', '--from', tree], before: rm(img('from')) }),
     () => ({ ...shell(`cd ${q(parent)} && sqlite3 ${q(join(shm, 'z.sqlar'))} -Ac ${q(name)}`), before: rm(join(shm, 'z.sqlar')) }),
     () => ({ ...storedSqlar(join(shm, 's.sqlar'), parent, name), before: rm(join(shm, 's.sqlar')) }),
     () => ({ ...shell(`cd ${q(tree)} && zip -q -r ${q(join(shm, 'd.zip'))} .`), before: rm(join(shm, 'd.zip')) }),
@@ -237,8 +237,8 @@ async function smallFiles(log, shm) {
   const manifestFile = join(shm, 'small-manifest.json');
   execFileSync(node, [bare, 'manifest', tree, manifestFile]);
   const [outZstd, outNone, xSqlar, unsquash, unzipOut, bareWrite, bareWrite2] = alternate([
-    (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('zstd')}:/`, out('cz', r)] }),
-    (r) => ({ cmd: node, args: [bin, 'cp', '-r', `${img('none')}:/`, out('cn', r)] }),
+    (r) => ({ cmd: bin, args: ['cp', '-r', `${img('zstd')}:/`, out('cz', r)] }),
+    (r) => ({ cmd: bin, args: ['cp', '-r', `${img('none')}:/`, out('cn', r)] }),
     (r) => ({ ...shell(`mkdir ${q(out('sx', r))} && cd ${q(out('sx', r))} && sqlite3 ${q(join(shm, 'z.sqlar'))} -Ax`) }),
     (r) => ({ cmd: 'unsquashfs', args: ['-q', '-n', '-d', out('us', r), join(shm, 'z.sqfs')] }),
     (r) => ({ cmd: 'unzip', args: ['-q', join(shm, 'd.zip'), '-d', out('uz', r)] }),
@@ -296,9 +296,9 @@ async function bigFileRows(log, shm) {
   const lz4File = join(shm, 'big.lz4');
   log(`${bigBytes / MiB} MiB file in, ${runs} rounds...`);
   const [inLz4, inNone, inEnc, cpHost, cliIn] = alternate([
-    () => ({ cmd: node, args: [bin, 'cp', src, `${img('lz4')}:/big.bin`], before: fresh('lz4', '--compress', 'lz4') }),
-    () => ({ cmd: node, args: [bin, 'cp', src, `${img('none')}:/big.bin`], before: fresh('none', '--compress', 'none') }),
-    () => ({ cmd: node, args: [bin, 'cp', src, `${img('enc')}:/big.bin`], before: fresh('enc', '--compress', 'lz4', '--encrypt') }),
+    () => ({ cmd: bin, args: ['cp', src, `${img('lz4')}:/big.bin`], before: fresh('lz4', '--compress', 'lz4') }),
+    () => ({ cmd: bin, args: ['cp', src, `${img('none')}:/big.bin`], before: fresh('none', '--compress', 'none') }),
+    () => ({ cmd: bin, args: ['cp', src, `${img('enc')}:/big.bin`], before: fresh('enc', '--compress', 'lz4', '--encrypt') }),
     () => ({ cmd: 'cp', args: [src, target], before: drop }),
     ...(lz4Cli ? [() => ({ cmd: 'lz4', args: ['-1', '-f', '-q', src, lz4File] })] : []),
   ]);
@@ -307,10 +307,10 @@ async function bigFileRows(log, shm) {
   execFileSync('mcopy', ['-i', fat, src, '::/big.bin'], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
   log(`${bigBytes / MiB} MiB file out into a file on /dev/shm, ${runs} rounds...`);
   const [outLz4, outNone, outEnc, outFat, outHost, cliOut] = alternate([
-    () => ({ cmd: node, args: [bin, 'cp', `${img('lz4')}:/big.bin`, target], before: drop }),
-    () => ({ cmd: node, args: [bin, 'cp', `${img('none')}:/big.bin`, target], before: drop }),
-    () => ({ cmd: node, args: [bin, 'cp', `${img('enc')}:/big.bin`, target], before: drop }),
-    () => ({ cmd: node, args: [bin, 'cp', `${fat}:/big.bin`, target], before: drop }),
+    () => ({ cmd: bin, args: ['cp', `${img('lz4')}:/big.bin`, target], before: drop }),
+    () => ({ cmd: bin, args: ['cp', `${img('none')}:/big.bin`, target], before: drop }),
+    () => ({ cmd: bin, args: ['cp', `${img('enc')}:/big.bin`, target], before: drop }),
+    () => ({ cmd: bin, args: ['cp', `${fat}:/big.bin`, target], before: drop }),
     () => ({ cmd: 'cp', args: [src, target], before: drop }),
     ...(lz4Cli ? [() => ({ cmd: 'lz4', args: ['-d', '-f', '-q', lz4File, target], before: drop })] : []),
   ]);
@@ -479,16 +479,16 @@ async function manyFiles(log, shm) {
   const sqlar = join(shm, 'million.sqlar');
   log(`${emptyCount} empty files: mkfs --from vs sqlite3 -Ac (one round each, no warm-up)...`);
   const [fromRun, sqlarRun] = alternate([
-    () => ({ cmd: node, args: [bin, 'mkfs', img, '--type', 'cartridge', '--from', tree], before: () => rmSync(img, { force: true }) }),
+    () => ({ cmd: bin, args: ['mkfs', img, '--type', 'cartridge', '--from', tree], before: () => rmSync(img, { force: true }) }),
     () => ({ ...shell(`cd ${q(parent)} && sqlite3 ${q(sqlar)} -Ac ${q(name)}`), before: () => rmSync(sqlar, { force: true }) }),
   ], { rounds: 1, warmup: 0 });
   const sizes = { cart: sizeOf(img), sqlar: sizeOf(sqlar) };
   rmSync(sqlar, { force: true });
   log('ls of one deep directory vs node -e 0...');
   const [lsDeep, nodeBare, lsTop] = alternate([
-    () => ({ cmd: node, args: [bin, 'ls', `${img}:/deep/a/b/c/d/e/f/g`] }),
+    () => ({ cmd: bin, args: ['ls', `${img}:/deep/a/b/c/d/e/f/g`] }),
     () => ({ cmd: node, args: ['-e', '0'] }),
-    () => ({ cmd: node, args: [bin, 'ls', `${img}:/`] }),
+    () => ({ cmd: bin, args: ['ls', `${img}:/`] }),
   ], { rounds: Math.max(runs, 5) });
   const lookup = await catalogFigures(img, tree);
 
@@ -511,7 +511,7 @@ async function manyFiles(log, shm) {
  * file (the raw copy limit). Pending while the command does not exist.
  */
 async function compaction(log, shm) {
-  const help = spawnSync(node, [bin, '--help'], { encoding: 'utf8' }).stdout ?? '';
+  const help = spawnSync(bin, ['--help'], { encoding: 'utf8' }).stdout ?? '';
   if (!/^\s+compact\b/m.test(help)) return 'Compaction of a half-deleted 1 GiB image (target ≥ 500 MB/s): **pending** — `diskkit compact` is not on main yet.';
   const src = join(shm, 'compact-src');
   mkdirSync(src, { recursive: true });
@@ -526,7 +526,7 @@ async function compaction(log, shm) {
   const copy = join(shm, 'compact-copy.cart');
   log(`compaction of a half-deleted ${bigBytes / MiB} MiB image (3 rounds)...`);
   const [compact, cpImage] = alternate([
-    () => ({ cmd: node, args: [bin, 'compact', img], before: () => execFileSync('cp', [template, img]) }),
+    () => ({ cmd: bin, args: ['compact', img], before: () => execFileSync('cp', [template, img]) }),
     () => ({ cmd: 'cp', args: [template, copy], before: () => rmSync(copy, { force: true }) }),
   ], { rounds: 3 });
   const after = sizeOf(img);
@@ -551,10 +551,10 @@ async function sparseRow(log, shm) {
   const copy = join(shm, 'sparse-copy.bin');
   log(`${sizeLabel(sparseBytes)} sparse file in (3 rounds)...`);
   const [cartIn, cpSparse] = alternate([
-    () => ({ cmd: node, args: [bin, 'cp', src, `${img}:/sparse.bin`], before: () => { rmSync(img, { force: true }); diskkit('mkfs', img, '--type', 'cartridge'); } }),
+    () => ({ cmd: bin, args: ['cp', src, `${img}:/sparse.bin`], before: () => { rmSync(img, { force: true }); diskkit('mkfs', img, '--type', 'cartridge'); } }),
     () => ({ cmd: 'cp', args: ['--sparse=always', src, copy], before: () => rmSync(copy, { force: true }) }),
   ], { rounds: 3 });
-  const listed = execFileSync(node, [bin, 'ls', '-l', `${img}:/`], { encoding: 'utf8' });
+  const listed = execFileSync(bin, ['ls', '-l', `${img}:/`], { encoding: 'utf8' });
   const imageBytes = sizeOf(img);
   rmSync(img, { force: true });
   rmSync(copy, { force: true });

@@ -15,7 +15,7 @@ import { fmt, ratio } from './harness.js';
 
 const here = fileURLToPath(new URL('./', import.meta.url));
 const work = join(here, 'work');
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 const node = process.execPath;
 
@@ -128,9 +128,9 @@ export default async function ({ log }) {
   // durable run is compared with mcopy followed by an fdatasync of the image (coreutils
   // `sync --data IMG`), and `--no-sync` with mcopy alone.
   const [ours1, peer1, fast1, peerFast1] = timeAlternating(bigTemplate, [
-    { img: join(work, 'w-a.img'), cmd: node, args: [bin, 'cp', src, `${join(work, 'w-a.img')}:/big.bin`] },
+    { img: join(work, 'w-a.img'), cmd: bin, args: ['cp', src, `${join(work, 'w-a.img')}:/big.bin`] },
     { img: join(work, 'w-b.img'), cmd: 'sh', args: ['-c', 'mcopy -i "$0" "$1" ::/big.bin && sync --data "$0"', join(work, 'w-b.img'), src] },
-    { img: join(work, 'w-c.img'), cmd: node, args: [bin, '--no-sync', 'cp', src, `${join(work, 'w-c.img')}:/big.bin`] },
+    { img: join(work, 'w-c.img'), cmd: bin, args: ['--no-sync', 'cp', src, `${join(work, 'w-c.img')}:/big.bin`] },
     { img: join(work, 'w-d.img'), cmd: 'mcopy', args: ['-i', join(work, 'w-d.img'), src, '::/big.bin'] },
   ], 3);
   log(`cp 1 GiB in: diskkit ${fmt(ours1)} (CPU ${fmt(ours1.cpu)}) vs mcopy + sync --data ${fmt(peer1)} (CPU ${fmt(peer1.cpu)}); --no-sync ${fmt(fast1)} vs mcopy ${fmt(peerFast1)}`);
@@ -140,9 +140,9 @@ export default async function ({ log }) {
   // As for the 1 GiB file: the durable default against mcopy + fdatasync, --no-sync against mcopy alone.
   const mcopyTree = (img) => ['-s', '-i', img, ...Array.from({ length: 100 }, (_, d) => join(tree, `directory ${String(d).padStart(3, '0')}`)), '::/'];
   const [ours2, peer2, fast2, peerFast2] = timeAlternating(treeTemplate, [
-    { img: join(work, 't-a.img'), cmd: node, args: [bin, 'cp', '-r', `${tree}/.`, `${join(work, 't-a.img')}:/`] },
+    { img: join(work, 't-a.img'), cmd: bin, args: ['cp', '-r', `${tree}/.`, `${join(work, 't-a.img')}:/`] },
     { img: join(work, 't-b.img'), cmd: 'sh', args: ['-c', 'mcopy "$@" && sync --data "$3"', 'mcopy', ...mcopyTree(join(work, 't-b.img'))] },
-    { img: join(work, 't-c.img'), cmd: node, args: [bin, '--no-sync', 'cp', '-r', `${tree}/.`, `${join(work, 't-c.img')}:/`] },
+    { img: join(work, 't-c.img'), cmd: bin, args: ['--no-sync', 'cp', '-r', `${tree}/.`, `${join(work, 't-c.img')}:/`] },
     { img: join(work, 't-d.img'), cmd: 'mcopy', args: mcopyTree(join(work, 't-d.img')) },
   ], 5);
   log(`cp -r 10,000 files: diskkit ${fmt(ours2)} (CPU ${fmt(ours2.cpu)}) vs mcopy -s + sync --data ${fmt(peer2)} (CPU ${fmt(peer2.cpu)}); --no-sync ${fmt(fast2)} vs mcopy -s ${fmt(peerFast2)}`);

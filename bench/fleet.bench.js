@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { alternateCommands, fmt, ratio, threadScalingControl } from './harness.js';
 
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const maker = fileURLToPath(new URL('./make-large-ntfs.sh', import.meta.url));
 const duckdbCount = fileURLToPath(new URL('./duckdb-count-extensions.mjs', import.meta.url));
 const runs = Number(process.env.DISKKIT_BENCH_RUNS ?? 5);
@@ -49,8 +49,8 @@ export default async function ({ log }) {
 
   log(`mft index --format jsonl vs --format parquet (alternating, median of ${runs})...`);
   const [j, p] = alternateCommands([
-    [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl', '--out', jsonl]],
-    [process.execPath, [bin, 'mft', 'index', image, '--format', 'parquet', '--out', parquet]],
+    [bin, ['mft', 'index', image, '--format', 'jsonl', '--out', jsonl]],
+    [bin, ['mft', 'index', image, '--format', 'parquet', '--out', parquet]],
   ], runs);
   const jsonlBytes = statSync(jsonl).size;
   const parquetBytes = statSync(parquet).size;
@@ -85,7 +85,7 @@ export default async function ({ log }) {
   ];
   for (let round = -1; round < runs; round++) {
     for (const [key, args, env] of plans) {
-      const r = spawnSync(process.execPath, [bin, '--json', 'mft', 'index', ...args, '--format', 'none'], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+      const r = spawnSync(bin, ['--json', 'mft', 'index', ...args, '--format', 'none'], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
       if (r.status !== 0) throw new Error(`mft index ${args.join(' ')} failed: ${r.stderr}`);
       if (round >= 0) fleetRuns[key].push(JSON.parse(r.stdout));
     }

@@ -11,7 +11,7 @@ import { alternateCommands, timeCommand, fmt, ratio } from './harness.js';
 
 const here = fileURLToPath(new URL('./', import.meta.url));
 const work = join(here, 'work');
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const node = process.execPath;
 
 function treeImage(name, dirs, files, mib, maxFileBytes, log) {
@@ -25,7 +25,7 @@ function treeImage(name, dirs, files, mib, maxFileBytes, log) {
 /** fsck.fat exits 0 on a clean image; the harness requires exit 0 of both. */
 function measure(img, runs) {
   // The two take turns, round after round, so both see the same machine load; peak RSS from the same runs.
-  const [dk, peer] = alternateCommands([[node, [bin, 'fsck', img]], ['fsck.fat', ['-n', img]]], runs);
+  const [dk, peer] = alternateCommands([[bin, ['fsck', img]], ['fsck.fat', ['-n', img]]], runs);
   return { dk: { median: dk.wall }, peer: { median: peer.wall }, dkMem: dk.rss, peerMem: peer.rss };
 }
 

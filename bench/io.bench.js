@@ -11,7 +11,7 @@ import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { threadScalingControl, timeCommand, ratio } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const GiB = 1 << 30;
 
 function makeFile(path, bytes) {
@@ -25,7 +25,7 @@ function makeFile(path, bytes) {
 }
 
 function bench(file, args) {
-  const r = spawnSync(process.execPath, [BIN, 'bench', file, '--json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(BIN, ['bench', file, '--json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`diskkit bench ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -66,7 +66,7 @@ export default async function ({ log }) {
     const cat = timeCommand('sh', ['-c', `cat '${file}' > /dev/null`], { runs: 7 });
     log(`cat: ${cat.median.toFixed(3)} s (min ${cat.min.toFixed(3)})`);
     const catMBps = GiB / 1e6 / cat.median;
-    const wholeStreaming = timeCommand(process.execPath, [BIN, 'bench', file, '--mode', 'streaming', '--hash', 'none', '--runs', '1', '--json'], { runs: 5 });
+    const wholeStreaming = timeCommand(BIN, ['bench', file, '--mode', 'streaming', '--hash', 'none', '--runs', '1', '--json'], { runs: 5 });
     const raw = interleave(
       file,
       [

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { alternateCommands, fmt, ratio, threadScalingControl } from './harness.js';
 
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 
 const maker = fileURLToPath(new URL('./make-large-ntfs.sh', import.meta.url));
 
@@ -33,7 +33,7 @@ export default async function ({ log }) {
   const controlBefore = await threadScalingControl();
   log(`control: 2-thread sha256 scaling ${controlBefore.toFixed(2)}x`);
   log('mft bench (every read mode, modes taking turns, median of 5)...');
-  const benchRun = spawnSync(process.execPath, [bin, '--json', 'mft', 'bench', image, '--runs', '5', '--modes', 'streaming,prefetch,pipelined,parallel,mmap,auto'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const benchRun = spawnSync(bin, ['--json', 'mft', 'bench', image, '--runs', '5', '--modes', 'streaming,prefetch,pipelined,parallel,mmap,auto'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (benchRun.status !== 0) throw new Error(`mft bench failed: ${benchRun.stderr}`);
   const bench = JSON.parse(benchRun.stdout);
   const controlAfter = await threadScalingControl();
@@ -46,9 +46,9 @@ export default async function ({ log }) {
   log('mft index --format jsonl vs fls -r -p (alternating, median of 5)...');
   const [fls, ours, oursParallel, dumpRun] = alternateCommands([
     ['fls', ['-r', '-p', image]],
-    [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl']],
-    [process.execPath, [bin, 'mft', 'index', image, '--format', 'jsonl', '--mode', 'parallel']],
-    [process.execPath, [bin, 'mft', 'index', dump, '--format', 'jsonl']],
+    [bin, ['mft', 'index', image, '--format', 'jsonl']],
+    [bin, ['mft', 'index', image, '--format', 'jsonl', '--mode', 'parallel']],
+    [bin, ['mft', 'index', dump, '--format', 'jsonl']],
   ], 5);
 
   const rows = bench.modes.map((m) =>

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { fmt, ratio, timeCommand } from './harness.js';
 
 const work = fileURLToPath(new URL('./work/', import.meta.url));
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const RUNS = 7;
 
 const SIZES = [
@@ -35,7 +35,7 @@ export default async function mkfsBench({ log }) {
   mkdirSync(work, { recursive: true });
   const diskkitRun = (bytes) => {
     const image = freshPath('diskkit');
-    return timeOnce('node', [bin, 'mkfs', image, '--size', `${bytes / 1024}K`, '--quiet'], image);
+    return timeOnce(bin, ['mkfs', image, '--size', `${bytes / 1024}K`, '--quiet'], image);
   };
   const mkfsFatRun = (bytes) => {
     const image = freshPath('mkfs.fat');

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { fmt, ratio } from './harness.js';
 
-const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 /** The bare-Node floor of the cp -r row (bare-small-files.js). */
 const bare = fileURLToPath(new URL('./bare-small-files.js', import.meta.url));
@@ -126,15 +126,15 @@ export default async function ({ log }) {
   const fragRunCount = JSON.parse(readFileSync(fragRuns, 'utf8')).runs.length;
   const [icatBig, catBig, catFrag, catContig, floorFrag, floorContig] = alternate([
     sh(`icat ${q(image)} ${big} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/big.bin')} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/fragmented.bin')} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/contiguous.bin')} > /dev/null`),
+    sh(`${q(bin)} cat ${q(image + ':/big.bin')} > /dev/null`),
+    sh(`${q(bin)} cat ${q(image + ':/fragmented.bin')} > /dev/null`),
+    sh(`${q(bin)} cat ${q(image + ':/contiguous.bin')} > /dev/null`),
     sh(`${q(process.execPath)} ${q(barePread)} read ${q(image)} ${q(fragRuns)} > /dev/null`),
     sh(`${q(process.execPath)} ${q(barePread)} read ${q(image)} ${q(contigRuns)} > /dev/null`),
   ], 5);
   spawnSync('rm', ['-rf', runsDir]);
   // How many preads diskkit made for the fragmented file (untimed): runs close together on disk are read as one span.
-  const fragStats = spawnSync(process.execPath, [bin, 'cat', '--stats', `${image}:/fragmented.bin`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' }).stderr;
+  const fragStats = spawnSync(bin, ['cat', '--stats', `${image}:/fragmented.bin`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' }).stderr;
   const fragReads = Number(/in (\d+) read calls/.exec(fragStats)?.[1] ?? NaN);
   const fragRatio = catFrag.wall / catContig.wall;
   const floorRatio = floorFrag.wall / floorContig.wall;
@@ -151,7 +151,7 @@ export default async function ({ log }) {
   execFileSync(process.execPath, [bare, 'manifest', join(outRoot, 'listed'), manifestFile]);
   const [recover, cpOut, bareWrite, bareWrite2] = alternate([
     (round) => ['tsk_recover', ['-a', '-d', tree, image, join(outRoot, `tsk-${round + 1}`)]],
-    (round) => [process.execPath, [bin, 'cp', '-r', `${image}:/tree`, join(outRoot, `diskkit-${round + 1}`)]],
+    (round) => [bin, ['cp', '-r', `${image}:/tree`, join(outRoot, `diskkit-${round + 1}`)]],
     (round) => [process.execPath, [bare, 'write', manifestFile, join(outRoot, `bare-${round + 1}`)]],
     // diskkit writes on two threads (the main one and a host-write worker): the same floor on two.
     (round) => [process.execPath, [bare, 'write2', manifestFile, join(outRoot, `bare2-${round + 1}`)]],
@@ -162,7 +162,7 @@ export default async function ({ log }) {
   const lz = await lznt1Throughput(image, '/compressed/text.txt');
   const [icatText, catText] = alternate([
     sh(`icat ${q(image)} ${text} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} cat ${q(image + ':/compressed/text.txt')} > /dev/null`),
+    sh(`${q(bin)} cat ${q(image + ':/compressed/text.txt')} > /dev/null`),
   ], 5);
 
   const largeDir = process.env.DISKKIT_MFT_BENCH_DIR ?? '/tmp/diskkit-bench-mft';
@@ -175,9 +175,9 @@ export default async function ({ log }) {
   log('ls -R --json vs fls -r -p on the 1M-file volume; one directory vs the whole-tree index (median of 3)...');
   const [flsRun, lsRun, lsOne, mftIndex] = alternate([
     sh(`fls -r -p ${q(large)} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} ls -R --json ${q(large + ':/')} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} ls -l ${q(large + ':/group-0/dir-0')} > /dev/null`),
-    sh(`${q(process.execPath)} ${q(bin)} mft index ${q(large)} --format jsonl > /dev/null`),
+    sh(`${q(bin)} ls -R --json ${q(large + ':/')} > /dev/null`),
+    sh(`${q(bin)} ls -l ${q(large + ':/group-0/dir-0')} > /dev/null`),
+    sh(`${q(bin)} mft index ${q(large)} --format jsonl > /dev/null`),
   ], 3);
 
   const row = (what, r) => `| ${what} | ${fmt(r.wall)} | ${r.cpu.toFixed(2)} | ${r.rss.toFixed(0)} |`;

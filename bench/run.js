@@ -7,6 +7,16 @@ import { cpus, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 const only = process.argv.slice(2);
+
+// The `diskkit` command (bin/diskkit) starts Node without NODE_EXTRA_CA_CERTS, whose
+// certificate parsing Node 20 does at every start. Every Node process of this run (the
+// bare-Node floors, `node -e 0`) runs the same way, so no floor pays a start-up diskkit
+// does not; the start-up section runs `node -e 0` with it too (HELD_NODE_EXTRA_CA_CERTS).
+const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+if (extraCa !== undefined) {
+  process.env.HELD_NODE_EXTRA_CA_CERTS = extraCa;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
 const dir = new URL('./', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.bench.js')).sort()
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)));
@@ -26,6 +36,6 @@ for (const file of files) {
   sections.push(section.trim());
 }
 
-const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Figures are measured in the same run as their peer or limit, page cache warm. Command rows are medians of repeated whole-process runs; the I/O, allocation and \`mft bench\` rows are in-process measurements against the raw-read limit. Ratios are what to compare across machines.\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
+const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Figures are measured in the same run as their peer or limit, page cache warm. Command rows are medians of repeated whole-process runs; the I/O, allocation and \`mft bench\` rows are in-process measurements against the raw-read limit. Ratios are what to compare across machines.${extraCa === undefined ? '' : ' `NODE_EXTRA_CA_CERTS` is set in this environment; the `diskkit` command drops it before starting Node, and every other Node process of the run (the bare-Node floors) ran without it too.'}\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
 if (only.length === 0) writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
 else process.stdout.write(doc);

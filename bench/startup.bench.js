@@ -21,21 +21,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The `diskkit` command (the launcher npm links), and the script it starts Node on. */
+const launcher = fileURLToPath(new URL('../bin/diskkit', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/diskkit.js', import.meta.url));
 const fat12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
 const node = process.execPath;
 const DEEP = '/deep/l1/l2/Level 3 with a long name/l4/l5/Level 6 with a long name/l7';
 const CARTRIDGE_DEEP = '/deep/l1/l2/l3/l4/l5';
 
-/** Median wall ms of each command, the commands taking turns for `rounds` rounds after a warm-up round. */
+/** Median wall ms of each command ([label, file, args, env]), the commands taking turns for `rounds` rounds after a warm-up round. */
 function alternate(commands, rounds) {
   const samples = commands.map(() => []);
   for (let round = -1; round < rounds; round++) {
-    commands.forEach(([, args, env], i) => {
+    commands.forEach(([, file, args, env], i) => {
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(node, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: env ?? process.env });
+      const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: env ?? process.env });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
       if (round >= 0) samples[i].push(ms);
     });
   }
@@ -108,41 +110,38 @@ export default async function ({ log }) {
   try {
     const ntfs = mkntfsImage(dir);
     const cartridge = cartridgeImage(dir);
-    const commands = [
-      ['`node -e 0`', ['-e', '0']],
-      ['`diskkit --version`', [bin, '--version']],
-      ['`diskkit ls FAT12`', [bin, 'ls', fat12]],
-      ['`diskkit ls FAT12:/deep/…/l7` (9 levels)', [bin, 'ls', `${fat12}:${DEEP}`]],
-      ['`diskkit info FAT12`', [bin, 'info', fat12]],
-      ...(ntfs ? [['`diskkit ls NTFS` (fresh mkntfs image)', [bin, 'ls', ntfs]]] : []),
-      ...(cartridge ? [['`diskkit ls CARTRIDGE:/deep/…/l5` (6 levels)', [bin, 'ls', `${cartridge}:${CARTRIDGE_DEEP}`]]] : []),
-    ];
     // Node 20 builds its whole root certificate store at start-up when NODE_EXTRA_CA_CERTS is
-    // set (as on these machines), before any script runs: the same floor for every Node CLI,
-    // but it hides how much of a command's time is its own. So, when it is set, the floor and
-    // the deep listings run again without it, and each row is compared with its own floor.
-    const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+    // set (as on these machines), before any script runs. The `diskkit` command drops it
+    // (bin/diskkit), so its rows are compared with `node -e 0` run without it; `node -e 0`
+    // with it (the environment as bench/run.js found it) is shown beside them.
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS ?? process.env.HELD_NODE_EXTRA_CA_CERTS;
     const bare = { ...process.env };
     delete bare.NODE_EXTRA_CA_CERTS;
-    const unsetLabel = ' without `NODE_EXTRA_CA_CERTS`';
-    if (extraCa) {
-      commands.push(['`node -e 0`' + unsetLabel, ['-e', '0'], bare]);
-      commands.push(['`diskkit ls FAT12:/deep/…/l7`' + unsetLabel, [bin, 'ls', `${fat12}:${DEEP}`], bare]);
-      if (cartridge) commands.push(['`diskkit ls CARTRIDGE:/deep/…/l5`' + unsetLabel, [bin, 'ls', `${cartridge}:${CARTRIDGE_DEEP}`], bare]);
-    }
+    delete bare.HELD_NODE_EXTRA_CA_CERTS;
+    const commands = [
+      ['`node -e 0`', node, ['-e', '0'], bare],
+      ...(extraCa ? [['`node -e 0` with `NODE_EXTRA_CA_CERTS` (as this environment runs Node)', node, ['-e', '0'], { ...bare, NODE_EXTRA_CA_CERTS: extraCa }]] : []),
+      ['`diskkit --version`', launcher, ['--version']],
+      ['`diskkit ls FAT12`', launcher, ['ls', fat12]],
+      ['`diskkit ls FAT12:/deep/…/l7` (9 levels)', launcher, ['ls', `${fat12}:${DEEP}`]],
+      ['`diskkit info FAT12`', launcher, ['info', fat12]],
+      ...(ntfs ? [['`diskkit ls NTFS` (fresh mkntfs image)', launcher, ['ls', ntfs]]] : []),
+      ...(cartridge ? [['`diskkit ls CARTRIDGE:/deep/…/l5` (6 levels)', launcher, ['ls', `${cartridge}:${CARTRIDGE_DEEP}`]]] : []),
+    ];
+    if (extraCa) commands.push(['`node bin/diskkit.js ls CARTRIDGE:/deep/…/l5` with `NODE_EXTRA_CA_CERTS` (Node started without the launcher)', node, [bin, 'ls', `${cartridge}:${CARTRIDGE_DEEP}`], { ...bare, NODE_EXTRA_CA_CERTS: extraCa }]);
     log(`start-up: ${commands.length} commands alternated, 21 rounds...`);
     const medians = alternate(commands, 21);
-    const floorIndex = commands.findIndex(([what]) => what === '`node -e 0`' + unsetLabel);
-    const floorOf = (i) => (commands[i][2] === bare && floorIndex >= 0 ? medians[floorIndex] : medians[0]);
+    const withCa = (i) => commands[i][3]?.NODE_EXTRA_CA_CERTS !== undefined;
+    const caFloor = commands.findIndex((_, i) => withCa(i));
     const cache = spawnSync(node, ['-e', `process.stdout.write(String(require(${JSON.stringify(bin)}).loadQuickBundle('quick-start').cacheUsed))`], { encoding: 'utf8' });
-    const rows = commands.map(([what], i) => `| ${what} | ${medians[i].toFixed(1)} ms | ${(medians[i] / floorOf(i)).toFixed(2)}× |`);
+    const rows = commands.map(([what], i) => `| ${what} | ${medians[i].toFixed(1)} ms | ${(medians[i] / medians[withCa(i) ? caFloor : 0]).toFixed(2)}× |`);
     log('start-up: instructions (cachegrind) and page faults, one command at a time...');
-    const work = workCounts(commands.filter(([, , env]) => env === undefined), dir, bare);
+    const work = workCounts([['`node -e 0`', ['-e', '0']], ...commands.filter(([, file]) => file === launcher).map(([what, , args]) => [what, [bin, ...args]])], dir, bare);
     return `## Start-up (whole processes vs \`node -e 0\`)
 
-Commands take turns round by round (21 rounds after a warm-up), median wall time from hrtime. Target: \`ls IMAGE:/deep/dir\` within 1.2× of \`node -e 0\`.${extraCa ? ` \`NODE_EXTRA_CA_CERTS\` is set here: Node then builds its root certificate store at every start, before any script runs. The rows marked without it ran with it removed from the environment and are compared with \`node -e 0\` run the same way (diskkit opens no TLS connection, so a script may drop it when calling diskkit).` : ''}
+Commands take turns round by round (21 rounds after a warm-up), median wall time from hrtime; \`diskkit\` is the command npm links (bin/diskkit). Target: \`ls IMAGE:/deep/dir\` within 1.2× of \`node -e 0\`.${extraCa ? ` \`NODE_EXTRA_CA_CERTS\` is set here: Node 20 then builds its root certificate store at every start, before any script runs. diskkit opens no TLS connection, so the \`diskkit\` command starts Node without it, and its rows are compared with \`node -e 0\` run the same way; the rows run with it are compared with \`node -e 0\` run with it.` : ''}
 
-| command | median | vs \`node -e 0\` (same environment) |
+| command | median | vs \`node -e 0\` (same certificate set-up) |
 | --- | --- | --- |
 ${rows.join('\n')}
 
