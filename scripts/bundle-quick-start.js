@@ -21,12 +21,15 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+
+/** Empty files in the warm-up Cartridge's wide directory: a catalog of a few leaves and a branch level. */
+const WARM_WIDE_FILES = 600;
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const dist = root + 'dist/';
@@ -225,6 +228,11 @@ function writeCodeCache(name, buildId) {
     const tree = join(work, 'tree', 'a', 'b');
     mkdirSync(tree, { recursive: true });
     writeFileSync(join(tree, 'file.txt'), 'warm-up\n');
+    // Enough names that the catalog has branch levels above its leaves, as any real
+    // image's has: a listing then runs the branch code, which a one-leaf catalog never does.
+    const wide = join(work, 'tree', 'wide');
+    mkdirSync(wide);
+    for (let i = 0; i < WARM_WIDE_FILES; i++) closeSync(openSync(join(wide, `name-${i}`), 'w'));
     const cart = join(work, 'warm.cart');
     const mkfs = spawnSync(process.execPath, [bin, 'mkfs', '--type', 'cartridge', cart, '--from', join(work, 'tree')], { stdio: 'ignore' });
     if (mkfs.status === 0) images.push(cart);
@@ -233,7 +241,7 @@ function writeCodeCache(name, buildId) {
     // listing compiled its volume code from the text at every run.
     const ntfs = join(work, 'demo.ntfs');
     const ntfsImages = name === 'quick-start' && writeNtfsDemo(ntfs) ? [ntfs] : [];
-    const listing = (imgs) => imgs.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
+    const listing = (imgs) => imgs.flatMap((img) => [['ls', '-l', '-a', '-R', img], ['ls', `${img}:/`], ...(img === cart ? [['ls', `${img}:/a/b`]] : []), ['--json', 'ls', '-l', img], ['info', img], ['--json', 'info', img]]);
     const runs = name === 'quick-fsck'
       ? images.map((img) => ['fsck', img])
       : name === 'quick-compact'
