@@ -11,7 +11,9 @@
  * directory listed in the order its DIRECTORY record came; the caller numbers
  * directories as they come and matches each DIR_BEGIN to the next one.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from './built-module-url.js';
 import { HEADER_BYTES, HandOver, RecordKind, SlotState, WAITING_INDEX, type HandOverId, type ReaderBoot, type RecordKindId } from './host-tree-reader-layout.js';
@@ -20,15 +22,31 @@ import { readSmallFile, type SmallFileResult } from './host-small-file.js';
 export { HandOver, RecordKind, type RecordKindId } from './host-tree-reader-layout.js';
 
 const SLOT_COUNT = 4;
-const SLOT_BYTES = 1024 * 1024;
 /** Files up to this size come through the slots; bigger ones are read by the caller (streamed). */
 export const HOST_READ_LIMIT = 256 * 1024;
+/**
+ * A slot holds one file at the limit with its record header and name (a name is at most
+ * 255 bytes on the systems this runs on; a longer one makes that file a BIG_FILE). No
+ * bigger: every 4 KiB of shared memory costs a page fault the first time the thread
+ * writes it (about 16 µs each on the machines measured), and 1 MiB slots cost the thread
+ * some 800 more of them in a 10,000-file import than these.
+ */
+const SLOT_BYTES = HOST_READ_LIMIT + 4096;
 /** How long the thread may take to send its first slot before it counts as failed to start. */
 const START_TIMEOUT_MS = 60_000;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const WAITING = WAITING_INDEX(SLOT_COUNT);
+
+/**
+ * The thread's code: its one-file CommonJS build (scripts/bundle-workers.js; no ESM
+ * loader to boot, so the first slot comes sooner) when there is one, else its module.
+ */
+function workerUrl(): URL {
+  const bundled = builtModuleUrl('./host-tree-reader-worker.cjs', import.meta.url);
+  return existsSync(fileURLToPath(bundled)) ? bundled : builtModuleUrl('./host-tree-reader-worker.js', import.meta.url);
+}
 
 export interface HostReadError {
   /** What was being done: 'open', 'read', 'read directory'. */
@@ -82,7 +100,7 @@ export class HostTreeReader {
     // Required here, not imported: opening an image (ls, info) must not load worker_threads.
     // (createRequire too: it loads node:module.)
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-    this.worker = new Worker(builtModuleUrl('./host-tree-reader-worker.js', import.meta.url), { workerData: boot });
+    this.worker = new Worker(workerUrl(), { workerData: boot });
     // It never keeps the process alive, and a thread that dies is caught by the start timeout or its FATAL record.
     this.worker.unref();
     this.worker.on('error', () => {});
@@ -94,7 +112,7 @@ export class HostTreeReader {
   /**
    * Starts walking `root` (a directory; followed if it is a link) on the reader thread.
    * A caller may start it before it knows it will use it (cp -r starts it while the image
-   * opens): unused, it reads at most its slots' 4 MiB and stops at `close`.
+   * opens): unused, it reads at most what its slots hold (about 1 MiB) and stops at `close`.
    */
   static start(root: string, options: { handOver?: HandOverId } = {}): HostTreeReader {
     return new HostTreeReader(root, options.handOver ?? HandOver.WHEN_WAITING);
