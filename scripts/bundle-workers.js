@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 /** Workers on the critical path of a command (each started at its command's beginning). */
-const WORKERS = ['io/host-tree-reader-worker.js'];
+const WORKERS = ['io/host-tree-reader-worker.js', 'io/host-write-worker.js'];
 
 for (const worker of WORKERS) {
   const file = fileURLToPath(new URL(`../dist/${worker}`, import.meta.url));

@@ -11,11 +11,9 @@
  * directory listed in the order its DIRECTORY record came; the caller numbers
  * directories as they come and matches each DIR_BEGIN to the next one.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { builtModuleUrl } from './built-module-url.js';
+import { builtWorkerUrl } from './built-module-url.js';
 import { HEADER_BYTES, HandOver, RecordKind, SlotState, WAITING_INDEX, type HandOverId, type ReaderBoot, type RecordKindId } from './host-tree-reader-layout.js';
 import { readSmallFile, type SmallFileResult } from './host-small-file.js';
 
@@ -38,15 +36,6 @@ const START_TIMEOUT_MS = 60_000;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const WAITING = WAITING_INDEX(SLOT_COUNT);
-
-/**
- * The thread's code: its one-file CommonJS build (scripts/bundle-workers.js; no ESM
- * loader to boot, so the first slot comes sooner) when there is one, else its module.
- */
-function workerUrl(): URL {
-  const bundled = builtModuleUrl('./host-tree-reader-worker.cjs', import.meta.url);
-  return existsSync(fileURLToPath(bundled)) ? bundled : builtModuleUrl('./host-tree-reader-worker.js', import.meta.url);
-}
 
 export interface HostReadError {
   /** What was being done: 'open', 'read', 'read directory'. */
@@ -100,7 +89,7 @@ export class HostTreeReader {
     // Required here, not imported: opening an image (ls, info) must not load worker_threads.
     // (createRequire too: it loads node:module.)
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-    this.worker = new Worker(workerUrl(), { workerData: boot });
+    this.worker = new Worker(builtWorkerUrl('./host-tree-reader-worker.js', import.meta.url), { workerData: boot });
     // It never keeps the process alive, and a thread that dies is caught by the start timeout or its FATAL record.
     this.worker.unref();
     this.worker.on('error', () => {});

@@ -26,7 +26,7 @@
 import { unlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DiskkitError, type ErrorCodeValue } from '../engine/errors.js';
-import { builtModuleUrl } from './built-module-url.js';
+import { builtWorkerUrl } from './built-module-url.js';
 import { writeHostFile } from './host-file-write.js';
 import { BATCH_HEADER_BYTES, BatchHeader, CONTROL_WORDS, Control, type BatchMessage, type BatchReply, type ReadyReply, type WriteFailure } from './host-write-protocol.js';
 
@@ -90,7 +90,7 @@ export class HostWriteQueue<T> {
     if (this.worker || this.workerFailed) return this.worker !== null;
     try {
       const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
-      const worker = new Worker(builtModuleUrl('./host-write-worker.js', import.meta.url));
+      const worker = new Worker(builtWorkerUrl('./host-write-worker.js', import.meta.url));
       worker.on('message', (reply: BatchReply | ReadyReply) => ('ready' in reply ? this.onReady() : this.onReply(reply)));
       worker.on('error', () => this.onWorkerGone());
       worker.on('exit', () => this.onWorkerGone());
