@@ -36,6 +36,9 @@ for (const file of files) {
   sections.push(section.trim());
 }
 
-const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Figures are measured in the same run as their peer or limit, page cache warm. Command rows are medians of repeated whole-process runs; the I/O, allocation and \`mft bench\` rows are in-process measurements against the raw-read limit. Ratios are what to compare across machines.${extraCa === undefined ? '' : ' `NODE_EXTRA_CA_CERTS` is set in this environment; the `diskkit` command drops it before starting Node, and every other Node process of the run (the bare-Node floors) ran without it too.'}\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
+// What the `diskkit` command adds to Node's environment (bin/diskkit), said once in the document.
+const launcherNote = ` The \`diskkit\` command (bin/diskkit) starts Node with glibc's malloc tuned (\`GLIBC_TUNABLES\`: trim and mmap thresholds raised); the peers and the bare-Node floors run without it.`;
+
+const doc = `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Figures are measured in the same run as their peer or limit, page cache warm. Command rows are medians of repeated whole-process runs; the I/O, allocation and \`mft bench\` rows are in-process measurements against the raw-read limit. Ratios are what to compare across machines.${extraCa === undefined ? '' : ' `NODE_EXTRA_CA_CERTS` is set in this environment; the `diskkit` command drops it before starting Node, and every other Node process of the run (the bare-Node floors) ran without it too.'}${launcherNote}\n\nMachine: ${machine}\n\n${sections.join('\n\n')}\n`;
 if (only.length === 0) writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
 else process.stdout.write(doc);

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -78,6 +78,25 @@ describe('the diskkit launcher', () => {
       const got = await run(file, ['ls', FAT12], env);
       expect(got).toEqual(plain);
       expect(got.stdout).toBe(withVariable.stdout);
+    }
+  });
+
+  it('execs the node on PATH with bin/diskkit.js and the arguments as given, the malloc settings before the caller\'s', async () => {
+    // A stand-in `node` first on PATH that prints what it was started with.
+    const fake = join(work, 'fake-node');
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\nprintf "%s\\n" "${NODE_EXTRA_CA_CERTS-(unset)}" "$GLIBC_TUNABLES" "$DISKKIT_PROBE" "$@"\n', { mode: 0o755 });
+    const args = ['ls', 'a b', '', '--json', '$HOME'];
+    const env = { PATH: `${fake}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: '/x.pem', DISKKIT_PROBE: 'kept' };
+    const ours = 'glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432';
+    for (const [given, expected] of [[undefined, ours], ['glibc.malloc.trim_threshold=1', `${ours}:glibc.malloc.trim_threshold=1`]] as const) {
+      const r = await run(links.global, args, { ...env, GLIBC_TUNABLES: given });
+      expect(r.exitCode).toBe(0);
+      const lines = r.stdout.split('\n');
+      // The script's path as the links led there (…/node_modules/.bin/../…): the same file.
+      expect(realpathSync(lines[3]!)).toBe(realpathSync(SCRIPT));
+      lines[3] = SCRIPT;
+      expect(lines).toEqual(['(unset)', expected, 'kept', SCRIPT, ...args, '']);
     }
   });
 
