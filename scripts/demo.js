@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/diskkit.js');
+// The command npm links (bin/diskkit), as a user runs it.
+const bin = join(root, 'bin/diskkit');
 const work = mkdtempSync(join(tmpdir(), 'diskkit-demo-'));
 const image = join(work, 'firmware.img');
 
@@ -30,7 +31,7 @@ function show(title, args) {
 function step(title, args) {
   show(title, args);
   try {
-    execFileSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work, env });
+    execFileSync(bin, args, { stdio: 'inherit', cwd: work, env });
   } catch (error) {
     process.stderr.write(`demo: step failed (exit ${error.status}); files are in ${work}\n`);
     process.exit(1);
@@ -40,7 +41,7 @@ function step(title, args) {
 /** A step that must fail (its error message is part of the demo). */
 function refusedStep(title, args) {
   show(title, args);
-  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: work, env });
+  const r = spawnSync(bin, args, { stdio: 'inherit', cwd: work, env });
   if (r.status === 0) {
     process.stderr.write(`demo: this step should have been refused; files are in ${work}\n`);
     process.exit(1);
