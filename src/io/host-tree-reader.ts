@@ -19,7 +19,13 @@ import { readSmallFile, type SmallFileResult } from './host-small-file.js';
 
 export { HandOver, RecordKind, type RecordKindId } from './host-tree-reader-layout.js';
 
-const SLOT_COUNT = 4;
+/**
+ * Slots the thread fills ahead of the caller. The caller takes them in bursts (a pack
+ * written, the catalog grown) while the thread reads at an even pace: with 4 it waited for
+ * a free slot often enough that a 10,000-file import into a Cartridge ran slower (median
+ * 465 ms against 453 with 8, 451 with 16; 13 alternated runs). 8 is 2 MiB of shared memory.
+ */
+const SLOT_COUNT = 8;
 /** Files up to this size come through the slots; bigger ones are read by the caller (streamed). */
 export const HOST_READ_LIMIT = 256 * 1024;
 /**

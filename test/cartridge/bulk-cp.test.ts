@@ -44,7 +44,7 @@ beforeAll(() => {
   for (let i = 0; i < 30; i++) writeFileSync(join(src, 'b', `f${String(i).padStart(2, '0')}`), bytes(200 + i * 997, i + 2));
   writeFileSync(join(src, 'b', 'deep', 'one-extent.bin'), bytes(200_000, 40));
   writeFileSync(join(src, 'b', 'deep', 'deeper', 'streamed.bin'), bytes(700_000, 41));
-  // More than the reader's four slots hold, so it must wait for the copy to free them.
+  // More than the reader's eight slots hold (one of these each), so it must wait for the copy to free them.
   for (let i = 0; i < 24; i++) writeFileSync(join(src, 'b', 'deep', `mid${i}`), bytes(240_000, 50 + i));
   expected = digests(readHostTree(src));
   symlinkSync('tiny', join(src, 'link'));
