@@ -3,7 +3,7 @@
  * that code which only names a worker file (the zstd fallback, the MFT parser) does
  * not load the worker pool, worker_threads and os with it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -26,12 +26,17 @@ export function builtModuleUrl(relative: string, base: string): URL {
 
 /**
  * URL to start a worker thread on: the one-file CommonJS build of `relative` (NAME.cjs,
- * written by scripts/bundle-workers.js) when there is one, else the module itself. A
- * worker started on an ES module boots Node's ESM loader and then resolves, reads and
+ * written by scripts/bundle-workers.js) when there is one at least as new as the module,
+ * else the module itself (a later `tsc` alone leaves the build behind: it is then stale).
+ * A worker started on an ES module boots Node's ESM loader and then resolves, reads and
  * compiles each module of its graph before it runs; from one CommonJS file it starts
  * sooner and with less work on a core the copy shares.
  */
 export function builtWorkerUrl(relative: string, base: string): URL {
+  const module = builtModuleUrl(relative, base);
   const bundled = builtModuleUrl(relative.replace(/\.js$/, '.cjs'), base);
-  return existsSync(fileURLToPath(bundled)) ? bundled : builtModuleUrl(relative, base);
+  const bundledTime = statSync(fileURLToPath(bundled), { throwIfNoEntry: false })?.mtimeMs;
+  if (bundledTime === undefined) return module;
+  const moduleTime = statSync(fileURLToPath(module), { throwIfNoEntry: false })?.mtimeMs;
+  return moduleTime === undefined || bundledTime >= moduleTime ? bundled : module;
 }

@@ -107,7 +107,7 @@ export class HostTreeReader {
   /**
    * Starts walking `root` (a directory; followed if it is a link) on the reader thread.
    * A caller may start it before it knows it will use it (cp -r starts it while the image
-   * opens): unused, it reads at most what its slots hold (about 1 MiB) and stops at `close`.
+   * opens): unused, it reads at most what its slots hold (about 2 MiB) and stops at `close`.
    */
   static start(root: string, options: { handOver?: HandOverId } = {}): HostTreeReader {
     return new HostTreeReader(root, options.handOver ?? HandOver.WHEN_WAITING);
