@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { NameList, NO_OWNER, entriesPerRecordBound } from '../src/engine/ntfs/name-list.js';
+import { NameList, NO_OWNER, entriesPerRecordBound, growTo } from '../src/engine/ntfs/name-list.js';
 import { NameGroupBuilder, regroupByOwner } from '../src/engine/ntfs/name-groups.js';
+import { isDiskkitError } from '../src/engine/errors.js';
 
 /**
  * The name list is filled by several parse threads at once, each claiming blocks;
@@ -124,5 +125,64 @@ describe('NameList: block claims from several threads, grouped in record order',
     expect(namesOf(7)).toEqual(['ext-of-7', 'base', 'ext-of-7-late']);
     expect(namesOf(8)).toEqual(['other']);
     expect(namesOf(2)).toEqual([]);
+  });
+});
+
+describe('growTo: a column shared by parse threads grows to what one thread needs', () => {
+  const BPE = 4;
+  const MAX = 1 << 20;
+  /**
+   * The shared buffer as one thread sees it while another grows it: right after this
+   * thread's `readsBefore`-th look at its size, the other thread grows it to `otherSize`
+   * (a grow it cannot shrink back from), as a parse worker claiming a block at that
+   * moment would. Seen by the old code (size read once for the loop test, then again as
+   * "before"), a growth after the second look made a big enough buffer an E_IO.
+   */
+  function contested(start: number, readsBefore: number, otherSize: number): { view: SharedArrayBuffer; real: SharedArrayBuffer } {
+    const real = new SharedArrayBuffer(start, { maxByteLength: MAX * BPE });
+    let reads = 0;
+    const view = {
+      get byteLength() {
+        const size = real.byteLength;
+        if (++reads === readsBefore && otherSize > size) real.grow(otherSize);
+        return size;
+      },
+      grow(size: number) {
+        real.grow(size);
+      },
+    } as unknown as SharedArrayBuffer;
+    return { view, real };
+  }
+
+  it('ends big enough whenever another thread grows the buffer meanwhile, by whatever amount', () => {
+    const needed = 70_000;
+    for (let readsBefore = 1; readsBefore <= 4; readsBefore++) {
+      for (const otherSize of [needed * BPE, (needed + 1) * BPE, 65536 * BPE, 2 * needed * BPE, MAX * BPE]) {
+        const { view, real } = contested(4096, readsBefore, otherSize);
+        growTo(view, BPE, needed, MAX);
+        expect(real.byteLength, `growth after read ${readsBefore} to ${otherSize}`).toBeGreaterThanOrEqual(needed * BPE);
+        expect(real.byteLength).toBeLessThanOrEqual(MAX * BPE);
+      }
+    }
+  });
+
+  it('grows by doubling up to the limit, and a grow that changes nothing is E_IO', () => {
+    const real = new SharedArrayBuffer(4096, { maxByteLength: MAX * BPE });
+    growTo(real, BPE, 10, MAX);
+    expect(real.byteLength).toBe(4096);
+    growTo(real, BPE, 2000, MAX);
+    expect(real.byteLength).toBe(65536 * BPE);
+    growTo(real, BPE, 65537, MAX);
+    expect(real.byteLength).toBe(2 * 65536 * BPE);
+    const stuck = { byteLength: 4096, grow() { throw new RangeError('out of memory'); } } as unknown as SharedArrayBuffer;
+    let caught: unknown = null;
+    try {
+      growTo(stuck, BPE, 2000, MAX);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isDiskkitError(caught) && caught.code).toBe('E_IO');
+    const capped = new SharedArrayBuffer(4096, { maxByteLength: MAX * BPE });
+    expect(() => growTo(capped, BPE, 2000, 512)).toThrow(/past/);
   });
 });

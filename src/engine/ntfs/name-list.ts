@@ -296,18 +296,25 @@ function reuseStorage(reuse: NameListStorage, maxEntries: number, maxChars: numb
   return { entryBuffers: reuse.entryBuffers, chars: reuse.chars };
 }
 
-function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, wanted: number, maxEntries: number): void {
+/**
+ * Grows `buffer` (shared by every parse thread) until it holds `wanted` entries of
+ * `bytesPerEntry` bytes, at least doubling it each time, never past `maxEntries`. Another
+ * thread may grow it at any moment, between any two of these reads too: its size is read
+ * once per round, and a grow() refused because the buffer is already bigger just leads to
+ * another look. Only a grow() that leaves the size as it was is a failure (E_IO).
+ */
+export function growTo(buffer: SharedArrayBuffer, bytesPerEntry: number, wanted: number, maxEntries: number): void {
   const entries = Math.ceil(wanted);
-  const want = Math.min(maxEntries, Math.max(entries, 2 * Math.ceil(buffer.byteLength / bytesPerEntry), 65536)) * bytesPerEntry;
-  // Another thread may grow it meanwhile (then grow() refuses a smaller size): retry while that is the reason.
-  while (buffer.byteLength < entries * bytesPerEntry) {
+  for (;;) {
     const before = buffer.byteLength;
+    if (before >= entries * bytesPerEntry) return;
+    const want = Math.min(maxEntries, Math.max(entries, 2 * Math.ceil(before / bytesPerEntry), 65536)) * bytesPerEntry;
+    if (want <= before) throw new DiskkitError(ErrorCode.IO, `cannot grow the MFT name list past ${before} bytes`);
     try {
-      buffer.grow(Math.max(want, before));
+      buffer.grow(want);
     } catch (error) {
       if (buffer.byteLength === before) throw new DiskkitError(ErrorCode.IO, `cannot grow the MFT name list to ${want} bytes: ${(error as Error).message}`);
     }
-    if (buffer.byteLength === before) throw new DiskkitError(ErrorCode.IO, `cannot grow the MFT name list past ${before} bytes`);
   }
 }
 
