@@ -32,7 +32,8 @@ async function intoClosedPipe(args: string[]): Promise<{ status: number; stderr:
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const r = await execa('bash', ['-c', `node '${BIN}' ${quoted} 2>"$ERRFILE" | head -c 1 >/dev/null; s=\${PIPESTATUS[0]}; cat "$ERRFILE"; exit $s`], {
     reject: false,
-    env: { ERRFILE: `/tmp/diskkit-pipe-${process.pid}-${Math.random().toString(36).slice(2)}` },
+    // Inside the test directory, which afterAll removes (it was left in /tmp after every run).
+    env: { ERRFILE: join(dir, `stderr-${Math.random().toString(36).slice(2)}`) },
   });
   return { status: r.exitCode ?? -1, stderr: r.stdout };
 }
