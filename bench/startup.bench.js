@@ -128,7 +128,7 @@ export default async function ({ log }) {
       ...(ntfs ? [['`diskkit ls NTFS` (fresh mkntfs image)', launcher, ['ls', ntfs]]] : []),
       ...(cartridge ? [['`diskkit ls CARTRIDGE:/deep/…/l5` (6 levels)', launcher, ['ls', `${cartridge}:${CARTRIDGE_DEEP}`]]] : []),
     ];
-    if (extraCa) commands.push(['`node bin/diskkit.js ls CARTRIDGE:/deep/…/l5` with `NODE_EXTRA_CA_CERTS` (Node started without the launcher)', node, [bin, 'ls', `${cartridge}:${CARTRIDGE_DEEP}`], { ...bare, NODE_EXTRA_CA_CERTS: extraCa }]);
+    if (extraCa && cartridge) commands.push(['`node bin/diskkit.js ls CARTRIDGE:/deep/…/l5` with `NODE_EXTRA_CA_CERTS` (Node started without the launcher)', node, [bin, 'ls', `${cartridge}:${CARTRIDGE_DEEP}`], { ...bare, NODE_EXTRA_CA_CERTS: extraCa }]);
     log(`start-up: ${commands.length} commands alternated, 21 rounds...`);
     const medians = alternate(commands, 21);
     const withCa = (i) => commands[i][3]?.NODE_EXTRA_CA_CERTS !== undefined;
