@@ -34,7 +34,8 @@ export function builtModuleUrl(relative: string, base: string): URL {
  */
 export function builtWorkerUrl(relative: string, base: string): URL {
   const module = builtModuleUrl(relative, base);
-  const bundled = builtModuleUrl(relative.replace(/\.js$/, '.cjs'), base);
+  // The build is written beside the built module: no second lookup (and src/ to dist/ mapping) for it.
+  const bundled = new URL(module.href.replace(/\.js$/, '.cjs'));
   const bundledTime = statSync(fileURLToPath(bundled), { throwIfNoEntry: false })?.mtimeMs;
   if (bundledTime === undefined) return module;
   const moduleTime = statSync(fileURLToPath(module), { throwIfNoEntry: false })?.mtimeMs;
