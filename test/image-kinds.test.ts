@@ -53,3 +53,30 @@ describe('an image that is a FIFO or a character device', () => {
     expect(r.stderr.split('\n')).toHaveLength(1);
   });
 });
+
+describe('a regular file that is no image', () => {
+  // Read commands (fsck excepted: it checks a FAT boot sector whatever it finds, as fsck.fat does).
+  const readers = commands.filter(([name]) => name !== 'fsck' && name !== 'bench');
+
+  it.each(readers)('%s on a text file says no known format marks it, not which FAT field is wrong', async (_name, argsOf) => {
+    const text = join(dir, 'notes.txt');
+    execFileSync('sh', ['-c', `yes 'plain text, no boot sector' | head -c 65536 > '${text}'`]);
+    const r = await diskkit(argsOf(text), { timeout: 20_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^diskkit: ${text}: not a .*FAT12/16/32.* image: nothing at its start marks one`));
+    expect(r.stderr.split('\n')).toHaveLength(1);
+  });
+
+  it('--json names E_UNKNOWN_FORMAT; a file with a boot signature but a broken BPB still gets the FAT field', async () => {
+    const zeros = join(dir, 'zeros.img');
+    execFileSync('truncate', ['-s', '1M', zeros]);
+    const r = await diskkit(['--json', 'ls', zeros]);
+    expect(r.exitCode).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('E_UNKNOWN_FORMAT');
+    // A jump instruction (and nothing else): a damaged boot sector, so FAT says which field.
+    execFileSync('sh', ['-c', `printf '\\353\\074\\220' | dd of='${zeros}' conv=notrunc status=none`]);
+    const damaged = await diskkit(['--json', 'ls', zeros]);
+    expect(damaged.exitCode).toBe(1);
+    expect(JSON.parse(damaged.stdout).error.code).toBe('E_BAD_BPB');
+  });
+});

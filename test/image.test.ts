@@ -134,7 +134,7 @@ describe('openImage', () => {
     sfdisk(path, 'label: dos\nstart=2048, size=4096, type=6\n');
     const error = await errorOf(() => openImage(path, {}));
     expect(error.code).toBe('E_PARTITION');
-    expect(error.message).toMatch(/no CARTRIDGE, FAT or NTFS file system.*1: start 1048576/);
+    expect(error.message).toMatch(/no Cartridge, FAT12\/16\/32 or NTFS file system.*1: start 1048576/);
   });
 
   it.runIf(hasFatTools)('says clearly when the chosen partition runs past the end of a truncated image', async () => {

@@ -182,6 +182,12 @@ export function findFormat(name: string): FormatDefinition | undefined {
   return formats.find((f) => f.name === name);
 }
 
+/** The registered formats' titles for messages: `Cartridge, FAT12/16/32 or NTFS`. */
+export function knownFormatTitles(): string {
+  const titles = formats.map((f) => f.title).sort();
+  return titles.length > 1 ? `${titles.slice(0, -1).join(', ')} or ${titles[titles.length - 1]}` : (titles[0] ?? 'no');
+}
+
 /** The format `source` holds, or null. Reads PROBE_BYTES (fewer from a smaller source). */
 export function probeSource(source: BlockSource): FormatDefinition | null {
   const length = Math.min(PROBE_BYTES, source.size);

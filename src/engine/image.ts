@@ -8,7 +8,7 @@ import { DiskkitError, ErrorCode, isDiskkitError, type DiskkitWarning } from './
 import { FileBlockSource, SliceBlockSource, type BlockSource } from '../io/block-source.js';
 import { journalPresent } from './journal/journal-path.js';
 import type { Partition, PartitionTable } from './partition/index.js';
-import { listFormats, probeSource, type FormatDefinition } from './formats.js';
+import { knownFormatTitles, probeSource, type FormatDefinition } from './formats.js';
 import './registered-formats.js';
 
 /** A registered format's name ('fat', 'ntfs'...), or 'unknown'. */
@@ -54,10 +54,6 @@ function probed(source: BlockSource): { format: ImageFormat; definition: FormatD
 }
 
 /** 'FAT or NTFS': the registered formats, for messages. */
-function knownFormats(): string {
-  const names = listFormats().map((f) => f.name.toUpperCase()).sort();
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? 'no');
-}
 
 function pastEnd(p: Partition, image: BlockSource): boolean {
   return p.start + p.size > image.size;
@@ -154,7 +150,7 @@ async function choose(image: BlockSource, options: OpenImageOptions): Promise<Op
     const { partition, definition } = found[0]!;
     return { source: sliceFor(image, partition), partition, format: definition.name, definition, table, warnings: table.warnings };
   }
-  const why = found.length === 0 ? `no ${knownFormats()} file system found in the image or any partition` : `${found.length} partitions hold a file system (${found.map((f) => `${f.partition.index}: ${f.definition.name}`).join(', ')})`;
+  const why = found.length === 0 ? `no ${knownFormatTitles()} file system found in the image or any partition` : `${found.length} partitions hold a file system (${found.map((f) => `${f.partition.index}: ${f.definition.name}`).join(', ')})`;
   throw new DiskkitError(ErrorCode.PARTITION, `${why}; ${listing(partitions, table)}`, {
     context: { partitions: table.partitions },
     hint: found.length > 1 ? 'choose one with --partition N' : undefined,

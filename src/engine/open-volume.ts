@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DiskkitError, ErrorCode } from './errors.js';
-import { formatToOpen, readOnlyError } from './formats.js';
+import { formatToOpen, knownFormatTitles, readOnlyError } from './formats.js';
 import { openImage, type OpenedImage } from './image.js';
 import type { Volume } from './volume.js';
 import type { BlockSource } from '../io/block-source.js';
@@ -46,6 +46,16 @@ function startsWithMftRecord(source: BlockSource): boolean {
 }
 
 /**
+ * What an unrecognised source's explaining format (FAT) threw, unless the source bears
+ * no mark of a boot sector at all: then it is no image of any known format, and a
+ * message about one FAT field would send the user looking for damage that is not there.
+ */
+function unrecognised(error: unknown): unknown {
+  if (!(error instanceof DiskkitError) || error.code !== ErrorCode.BAD_BPB || error.context?.field !== 'signature') return error;
+  return new DiskkitError(ErrorCode.UNKNOWN_FORMAT, `not a ${knownFormatTitles()} image: nothing at its start marks one (no boot sector signature 55 AA or jump instruction, no magic number)`);
+}
+
+/**
  * The Volume on an image openImage already opened (and picked the partition of). On
  * failure the image's source is closed.
  */
@@ -62,7 +72,12 @@ export async function volumeOf(opened: OpenedImage, options: { writable?: boolea
     if (options.snapshot !== undefined && !format.capabilities.includes('snapshots')) {
       throw new DiskkitError(ErrorCode.UNSUPPORTED, `${format.title} has no snapshots (IMAGE@${options.snapshot} names one)`, { context: { image: opened.source.name, format: format.name, snapshot: options.snapshot } });
     }
-    const volume = await format.open(opened.source, { writable: options.writable, ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}) });
+    let volume: Volume;
+    try {
+      volume = await format.open(opened.source, { writable: options.writable, ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}) });
+    } catch (error) {
+      throw opened.definition === null ? unrecognised(error) : error;
+    }
     if (options.writable && !volume.capabilities.formatWritable) {
       volume.close();
       throw readOnlyError(format.title, opened.source.name);
