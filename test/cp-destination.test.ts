@@ -5,11 +5,12 @@
  * name still receives the copy.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diskkit } from './helpers/cli.js';
+import { diskkit, diskkitBytes } from './helpers/cli.js';
 
 const FAT12 = fileURLToPath(new URL('../fixtures/fat12.img', import.meta.url));
 
@@ -34,5 +35,50 @@ describe('cp out of an image to IMAGE:/PATH of a missing image', () => {
     const r = await diskkit(['cp', `${FAT12}:/UPPER.TXT`, `${hostDir}/x.txt`]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readFileSync(join(hostDir, 'x.txt'))).toEqual(Buffer.from((await diskkit(['cat', `${FAT12}:/UPPER.TXT`])).stdout));
+  });
+});
+
+describe('cp out to a DEST that is a symbolic link', () => {
+  // GNU cp is the oracle: it writes through a link to a file or a device, and refuses a dangling one.
+  const setup = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-cp-link-'));
+    writeFileSync(join(dir, 'real-cp.txt'), 'old contents\n');
+    writeFileSync(join(dir, 'real-dk.txt'), 'old contents\n');
+    symlinkSync('real-cp.txt', join(dir, 'link-cp.txt'));
+    symlinkSync('real-dk.txt', join(dir, 'link-dk.txt'));
+    symlinkSync('missing-cp.txt', join(dir, 'dangling-cp.txt'));
+    symlinkSync('missing-dk.txt', join(dir, 'dangling-dk.txt'));
+    return dir;
+  };
+
+  it('writes through a link to a file and refuses a dangling one, as cp(1) does', async () => {
+    const dir = setup();
+    const source = join(dir, 'source.txt');
+    writeFileSync(source, Buffer.from((await diskkitBytes(['cat', `${FAT12}:/UPPER.TXT`])).stdout as Uint8Array));
+    for (const name of ['link', 'dangling']) {
+      const peer = spawnSync('cp', [source, join(dir, `${name}-cp.txt`)]);
+      const r = await diskkit(['cp', `${FAT12}:/UPPER.TXT`, join(dir, `${name}-dk.txt`)]);
+      expect(r.exitCode === 0, `${name}: ${r.stderr}`).toBe(peer.status === 0);
+      expect(lstatSync(join(dir, `${name}-dk.txt`)).isSymbolicLink()).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'real-dk.txt'))).toEqual(readFileSync(join(dir, 'real-cp.txt')));
+    expect(existsSync(join(dir, 'missing-dk.txt'))).toBe(existsSync(join(dir, 'missing-cp.txt')));
+    const r = await diskkit(['cp', `${FAT12}:/UPPER.TXT`, join(dir, 'dangling-dk.txt')]);
+    expect(r.stderr).toMatch(/not writing through dangling symbolic link/);
+  });
+
+  it('writes a small and a large file to /dev/stdout (a link to a pipe) as cat writes them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-cp-stdout-'));
+    const image = join(dir, 't.img');
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * 7919) >> 5)));
+    expect((await diskkit(['mkfs', image, '--size', '8M'])).exitCode).toBe(0);
+    expect((await diskkit(['cp', big, `${image}:/big.bin`])).exitCode).toBe(0);
+    for (const path of [`${FAT12}:/UPPER.TXT`, `${image}:/big.bin`]) {
+      const viaCp = await diskkitBytes(['cp', path, '/dev/stdout']);
+      expect(viaCp.exitCode, String(viaCp.stderr)).toBe(0);
+      const viaCat = await diskkitBytes(['cat', path]);
+      expect(Buffer.from(viaCp.stdout as Uint8Array)).toEqual(Buffer.from(viaCat.stdout as Uint8Array));
+    }
   });
 });

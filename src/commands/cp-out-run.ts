@@ -29,6 +29,12 @@ export interface PlanItem {
   kind: 'file' | 'dir';
   entry: EntryInfo;
   host: string;
+  /**
+   * `host` is the destination operand itself, a symbolic link to a device, FIFO or socket
+   * (`cp IMG:/f /dev/stdout`): opened through the link, as cp(1) opens it. Every other
+   * host path is opened with O_NOFOLLOW, so a link planted in the destination is refused.
+   */
+  follow?: boolean;
 }
 
 export interface PlanIo {
@@ -153,7 +159,7 @@ class SmallFileSteps {
 
   private queueSmallFile(item: PlanItem, at: number): number {
     checkAborted(this.io.signal);
-    if (this.smallLimit < 0) return STEP_BIG;
+    if (this.smallLimit < 0 || item.follow) return STEP_BIG;
     const reader: FileDataSource = this.volume.openFile(item.entry);
     const size = reader.size;
     if (size > this.smallLimit) return STEP_BIG;
@@ -248,7 +254,7 @@ export async function runPlan(
   }
 }
 
-/** One file through the read modes, written in place (O_NOFOLLOW) and deleted again if the copy fails or is interrupted. */
+/** One file through the read modes, written in place (O_NOFOLLOW unless `item.follow`) and deleted again if the copy fails or is interrupted. */
 async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgress: ((done: number) => void) | undefined, outcome: RunOutcome): Promise<void> {
   // A reader that writes a whole file itself (a Cartridge's, decoding on both cores) does,
   // under the default read only (a --mode or --stats asks for the read modes).
@@ -267,10 +273,10 @@ async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgr
         scanned = await scanExtents(source, extents, (chunk) => (sparse ? sparse.write(chunk) : out.write(chunk)), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
         sparse?.finish();
       }
-      if (item.entry.mtime) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+      if (item.entry.mtime && regular) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
       return scanned;
     },
-    { signal: io.signal, durable: false, inPlace: true },
+    { signal: io.signal, durable: false, inPlace: true, followLink: item.follow === true },
   );
   if (io.stats && result) printScanStats(result);
   outcome.files++;

@@ -18,7 +18,7 @@
  * A tree copy leaves out what the format marks as its own bookkeeping (EntryInfo.metadata:
  * NTFS's $MFT, $LogFile, ... in the root), as tsk_recover does; naming one copies it.
  */
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
@@ -131,6 +131,27 @@ function statOrNull(path: string) {
 }
 
 /**
+ * A file copied to the DEST the user typed. A symbolic link there is written through, as
+ * cp(1) and mcopy write through it: to the file it points to (whose real path is then
+ * opened with O_NOFOLLOW like any other), or, for a device, FIFO or socket
+ * (`/dev/stdout`), through the link itself. A dangling link is refused, as cp(1) refuses
+ * it, rather than creating a file wherever it points.
+ */
+function destinationOperand(dest: string, entry: EntryInfo): PlanItem {
+  let link = false;
+  try {
+    link = lstatSync(dest).isSymbolicLink();
+  } catch {
+    // nothing there yet: created
+  }
+  if (!link) return { kind: 'file', entry, host: dest };
+  const target = statOrNull(dest);
+  if (target === null) throw new DiskkitError(ErrorCode.EXISTS, `not writing through dangling symbolic link '${dest}'`, { context: { path: entry.path, host: dest } });
+  if (target.isFile()) return { kind: 'file', entry, host: realpathSync(dest) };
+  return { kind: 'file', entry, host: dest, follow: true };
+}
+
+/**
  * What `ref` copies, in order (a directory before its contents), as host paths. The
  * source itself is looked at now (its errors are thrown); a directory's contents are
  * listed as the caller reaches them.
@@ -149,8 +170,8 @@ function planCopy(
   const entry = volume.stat(ref.path);
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
   if (entry.type === 'file') {
-    const host = destIsDir ? join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) : dest;
-    return [{ kind: 'file', entry, host }];
+    if (destIsDir) return [{ kind: 'file', entry, host: join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) }];
+    return [destinationOperand(dest, entry)];
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
   let root: string;

@@ -66,9 +66,13 @@ export async function writeAtomically<T>(
     durable?: boolean;
     /** Write `destination` itself (never following a symlink there) and delete it on failure. */
     inPlace?: boolean;
+    /** With inPlace: a symlink at `destination` is followed (the caller checked what it points to). */
+    followLink?: boolean;
   } = {},
 ): Promise<T> {
   installExitHook();
+  const own = options.followLink ? ownDescriptor(destination) : null;
+  if (own !== null) return writeDirectly(destination, writer, options.signal, own);
   let existing: Stats | null = null;
   if (!options.inPlace) {
     try {
@@ -82,7 +86,7 @@ export async function writeAtomically<T>(
   const tempPath = options.inPlace ? destination : join(dirname(destination), `.${basename(destination)}.diskkit-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {
-    const flags = options.inPlace ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW : 'wx';
+    const flags = options.inPlace ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (options.followLink ? 0 : constants.O_NOFOLLOW) : 'wx';
     fd = openSync(tempPath, flags, options.mode ?? 0o644);
   } catch (error) {
     throw fromSystemError(error, destination, 'create output file');
@@ -120,11 +124,23 @@ export async function writeAtomically<T>(
   }
 }
 
-/** A device, pipe or socket destination: written as it is (nothing to rename, nothing to delete). */
-async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput) => Promise<T> | T, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * The descriptor of this process that `path` names (`/dev/stdout`, `/dev/fd/N`,
+ * `/proc/self/fd/N`), or null. Written as it is: opening the name again fails with ENXIO
+ * when the descriptor is a socket, which is what a parent process such as Node's
+ * child_process (execa) usually hands its children as stdout.
+ */
+function ownDescriptor(path: string): number | null {
+  const m = /^\/(?:dev\/(?:(stdout)|(stderr)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/.exec(path);
+  if (m === null) return null;
+  return m[1] ? 1 : m[2] ? 2 : Number(m[3] ?? m[4]);
+}
+
+/** A device, pipe or socket destination (or one of this process's descriptors, `own`): written as it is (nothing to rename, nothing to delete). */
+async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput) => Promise<T> | T, signal: AbortSignal | undefined, own: number | null = null): Promise<T> {
   let fd: number;
   try {
-    fd = openSync(destination, constants.O_WRONLY);
+    fd = own ?? openSync(destination, constants.O_WRONLY);
   } catch (error) {
     throw fromSystemError(error, destination, 'open output file');
   }
@@ -133,7 +149,7 @@ async function writeDirectly<T>(destination: string, writer: (out: AtomicOutput)
     checkAborted(signal);
     return value;
   } finally {
-    closeSync(fd);
+    if (own === null) closeSync(fd);
   }
 }
 
