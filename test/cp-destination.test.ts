@@ -81,4 +81,16 @@ describe('cp out to a DEST that is a symbolic link', () => {
       expect(Buffer.from(viaCp.stdout as Uint8Array)).toEqual(Buffer.from(viaCat.stdout as Uint8Array));
     }
   });
+
+  it('inside a tree copy a link where a file goes is refused and its target left alone', async () => {
+    const dir = setup();
+    const out = join(dir, 'tree');
+    mkdirSync(out);
+    symlinkSync(join(dir, 'real-dk.txt'), join(out, 'UPPER.TXT'));
+    const r = await diskkit(['--json', 'cp', '-r', `${FAT12}:/`, out]);
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout) as { errors: { path: string; message: string }[] };
+    expect(doc.errors.map((e) => [e.path, e.message])).toEqual([[join(out, 'UPPER.TXT'), 'cannot create output file: a symbolic link is in the way (not followed)']]);
+    expect(readFileSync(join(dir, 'real-dk.txt'), 'utf8')).toBe('old contents\n');
+  });
 });

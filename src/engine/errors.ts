@@ -106,13 +106,26 @@ export interface DiskkitWarning {
   context?: Record<string, unknown>;
 }
 
+/** Host-side errnos in words (fromSystemError); the errno itself stays in context.errno. */
+const SYSTEM_ERRNO: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  // Host paths below a destination are opened with O_NOFOLLOW: a link there is refused, not written through.
+  ELOOP: 'a symbolic link is in the way (not followed)',
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'the name is too long for the host (ENAMETOOLONG)',
+};
+
 /** Wraps a Node system error (ENOENT, EACCES...) in a DiskkitError naming the file. */
 export function fromSystemError(error: unknown, path: string, action: string): DiskkitError {
   if (error instanceof DiskkitError) return error;
   const sys = error as NodeJS.ErrnoException;
   const reason = sys && typeof sys === 'object' && 'code' in sys && sys.code ? sys.code : 'error';
   const code = sys?.code === 'ENOENT' ? ErrorCode.NOT_FOUND : ErrorCode.IO;
-  const detail = sys?.code === 'ENOENT' ? 'no such file' : sys?.code === 'EACCES' ? 'permission denied' : (sys?.message ?? String(error));
+  const detail = (sys?.code !== undefined ? SYSTEM_ERRNO[sys.code] : undefined) ?? sys?.message ?? String(error);
   return new DiskkitError(code, `cannot ${action}: ${detail}`, { context: { path, errno: reason }, cause: error });
 }
 
