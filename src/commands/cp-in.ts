@@ -29,6 +29,7 @@ import { HostTreeReader, RecordKind } from '../io/host-tree-reader.js';
 import { imageMayImportHostTree } from '../engine/host-import-target.js';
 import { secondCoreFree } from '../io/auto.js';
 import { threadBudget } from '../io/thread-budget.js';
+import { ownDescriptor, spoolStream, type Spooled } from '../io/host-stream.js';
 
 export interface CopyInOptions {
   recursive: boolean;
@@ -186,14 +187,38 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     const destInfo = statOrNull(volume, dest.path);
     const destIsDir = destInfo?.type === 'dir';
     const plan: PlanItem[] = [];
-    for (const src of sources) {
-      try {
-        if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
-        else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
-      } catch (error) {
-        fail('host' in src ? src.host : src.path, error);
+    // Streams named as operands (/dev/stdin, a FIFO): read into temporary files first, planned as those, reported by their own names.
+    const spooled = new Map<string, Spooled>();
+    try {
+      for (const src of sources) {
+        try {
+          if ('host' in src) {
+            const stream = streamOperand(src.host, options.recursive) ? spoolFor(src.host) : null;
+            planHost(stream?.path ?? src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
+          } else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+        } catch (error) {
+          fail('host' in src ? src.host : src.path, error);
+        }
+      }
+      await copyPlanned(plan);
+    } finally {
+      for (const [operand, stream] of spooled) {
+        stream.remove();
+        for (const w of outcome.written) if (w.from === stream.path) w.from = operand;
+        for (const e of outcome.errors) if (e.path === stream.path) e.path = operand;
       }
     }
+
+    function spoolFor(operand: string): Spooled {
+      // What the image can take: FAT's free space; a format that compresses (or grows) is not bounded by it.
+      const limit = volume.capabilities.compression ? Infinity : volume.info().freeBytes;
+      const stream = spoolStream(operand, limit);
+      spooled.set(operand, stream);
+      return stream;
+    }
+  }
+
+  async function copyPlanned(plan: PlanItem[]): Promise<void> {
     for (const link of links) warn(g, dest.image, `${link.path}: ${link.reason}`);
     // Source names the format cannot store are stored as it can, before clashes are settled (storable-names.ts).
     const storable = storablePlan(plan, dest.path, volume.storableName?.bind(volume), planSource);
@@ -233,6 +258,23 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     const listWritten = (g.json && !collect) || Boolean(options.verbose || options.preserve);
     await runPlan(volume, settled.plan, times, options, outcome, fail, g, listWritten);
     if (options.verbose || options.preserve) (await import('./cp-report.js')).afterCopyIn(volume, dest.image, outcome.written, sources.some((s) => 'image' in s), options, g);
+  }
+}
+
+/**
+ * A host operand that is a stream (a FIFO, character device or socket, or this process's
+ * own descriptor named as `/dev/stdin`, `/dev/fd/N`): its contents are copied, as cp(1)
+ * copies them. With -r only a descriptor of this process is (cp -r would make a special
+ * file, which no image format here holds: other special files stay skipped).
+ */
+function streamOperand(host: string, recursive: boolean | undefined): boolean {
+  if (ownDescriptor(host) !== null) return true;
+  if (recursive) return false;
+  try {
+    const st = statSync(host);
+    return st.isFIFO() || st.isCharacterDevice() || st.isSocket();
+  } catch {
+    return false; // planHost reports it
   }
 }
 

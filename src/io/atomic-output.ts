@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { fromSystemError } from '../engine/errors.js';
 import { checkAborted } from './chunk-read.js';
 import { writeAllTo } from './write-all.js';
+import { ownDescriptor } from './host-stream.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;
@@ -71,6 +72,7 @@ export async function writeAtomically<T>(
   } = {},
 ): Promise<T> {
   installExitHook();
+  // Written on the descriptor itself: opening /proc/self/fd/N again fails (ENXIO) when it is a socket, as execa's stdout is.
   const own = options.followLink ? ownDescriptor(destination) : null;
   if (own !== null) return writeDirectly(destination, writer, options.signal, own);
   let existing: Stats | null = null;
@@ -122,18 +124,6 @@ export async function writeAtomically<T>(
       }
     }
   }
-}
-
-/**
- * The descriptor of this process that `path` names (`/dev/stdout`, `/dev/fd/N`,
- * `/proc/self/fd/N`), or null. Written as it is: opening the name again fails with ENXIO
- * when the descriptor is a socket, which is what a parent process such as Node's
- * child_process (execa) usually hands its children as stdout.
- */
-function ownDescriptor(path: string): number | null {
-  const m = /^\/(?:dev\/(?:(stdout)|(stderr)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/.exec(path);
-  if (m === null) return null;
-  return m[1] ? 1 : m[2] ? 2 : Number(m[3] ?? m[4]);
 }
 
 /** A device, pipe or socket destination (or one of this process's descriptors, `own`): written as it is (nothing to rename, nothing to delete). */

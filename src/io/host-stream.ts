@@ -1,0 +1,99 @@
+/**
+ * Host operands that are streams, not files: this process's own descriptors named as
+ * paths (`/dev/stdin`, `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), FIFOs, character
+ * devices and sockets. cp(1) copies what such an operand yields; diskkit does too.
+ *
+ * Why a descriptor named as a path is used as it is: opening the name again fails with
+ * ENXIO when it is a socket, which is what Node's child_process (execa) hands a child
+ * as stdin and stdout.
+ *
+ * A stream's length is known only at its end, and a FAT image allocates a file's clusters
+ * before writing any of them, so a stream copied in is first read into a temporary file
+ * (spoolStream), whose size is then known; the temporary is removed after the copy.
+ */
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+
+/** The descriptor of this process that `path` names, or null. */
+export function ownDescriptor(path: string): number | null {
+  const m = /^\/(?:dev\/(?:(stdin)|(stdout)|(stderr)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/.exec(path);
+  if (m === null) return null;
+  return m[1] ? 0 : m[2] ? 1 : m[3] ? 2 : Number(m[4] ?? m[5]);
+}
+
+/** Space left free on the temporary directory's file system by a spool (the rest of the system needs some). */
+const TMP_RESERVE = 256 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export interface Spooled {
+  /** The temporary file, named as the operand's last component (cp names the copy after it). */
+  path: string;
+  size: number;
+  /** Removes the temporary file and its directory. */
+  remove(): void;
+}
+
+/**
+ * Reads the stream `operand` to its end into a temporary file. More than `limit` bytes
+ * (what the destination can take) is E_NO_SPACE as soon as it is passed, so `/dev/zero`
+ * does not fill the temporary directory first; so is reaching TMP_RESERVE there.
+ */
+export function spoolStream(operand: string, limit: number): Spooled {
+  const own = ownDescriptor(operand);
+  let input: number;
+  try {
+    input = own ?? openSync(operand, constants.O_RDONLY);
+  } catch (error) {
+    throw fromSystemError(error, operand, 'open');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'diskkit-stream-'));
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  const path = join(dir, basename(operand) || 'stream');
+  let output = -1;
+  try {
+    output = openSync(path, 'wx', 0o600);
+    const fs = statfsSync(dir);
+    const room = Math.min(limit, Math.max(0, fs.bavail * fs.bsize - TMP_RESERVE));
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let size = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(input, buf, 0, CHUNK, null);
+      } catch (error) {
+        // A descriptor inherited in non-blocking mode (a pipe Node set so): wait, as writes do.
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(pause, 0, 0, 2);
+          continue;
+        }
+        throw fromSystemError(error, operand, 'read');
+      }
+      if (n === 0) break;
+      size += n;
+      if (size > room) {
+        const why = room < limit ? `more than the ${room} bytes the temporary directory ${tmpdir()} can hold` : `more than the ${limit} bytes free in the image`;
+        throw new DiskkitError(ErrorCode.NO_SPACE, `the stream holds ${why}`, { context: { path: operand, size } });
+      }
+      let done = 0;
+      while (done < n) {
+        try {
+          done += writeSync(output, buf, done, n - done);
+        } catch (error) {
+          throw fromSystemError(error, path, 'write temporary file');
+        }
+      }
+    }
+    closeSync(output);
+    output = -1;
+    return { path, size, remove };
+  } catch (error) {
+    if (output >= 0) closeSync(output);
+    remove();
+    throw error;
+  } finally {
+    if (own === null) closeSync(input);
+  }
+}
