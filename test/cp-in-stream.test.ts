@@ -83,4 +83,22 @@ describe.runIf(HAVE)('cp of a stream into an image', () => {
     execFileSync('fsck.fat', ['-n', fat]);
     expect(readdirSync(spool)).toEqual([]);
   });
+
+  it('names the operand in -v, and leaves nothing in TMPDIR when Ctrl-C stops it mid-stream', async () => {
+    const fat = freshFat('verbose.img');
+    const v = await run(['cp', '-v', '/dev/stdin', `${fat}:/v.txt`], Buffer.from('seen\n'));
+    expect(text(v.stdout)).toBe(`'/dev/stdin' -> '${fat}:/v.txt'\n`);
+    const fifo = join(dir, 'slow-pipe');
+    execFileSync('mkfifo', [fifo]);
+    // A writer that sends a line and then holds the pipe open: diskkit is reading when the signal comes.
+    const holder = spawn('sh', ['-c', `exec 3>"$1"; echo partial >&3; exec sleep 30`, 'sh', fifo], { stdio: 'ignore' });
+    const child = execa('node', [BIN, 'cp', fifo, `${fat}:/`], { reject: false, env: { NO_COLOR: '1', TMPDIR: spool } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGINT');
+    const r = await child;
+    holder.kill();
+    expect(r.exitCode ?? r.signal).not.toBe(0);
+    expect(readdirSync(spool)).toEqual([]);
+    execFileSync('fsck.fat', ['-n', fat]);
+  });
 });

@@ -51,8 +51,11 @@ export interface CopyInOptions {
 /** One thing to create: a directory, or a file from the host or from the image itself. */
 type PlanItem =
   | { kind: 'dir'; dest: string; from: string; mtime: Date | null }
-  /** `stat`: the host file's stat from the plan walk, so a small file needs no fstat of its own. */
-  | { kind: 'host-file'; dest: string; from: string; stat?: Stats }
+  /**
+   * `stat`: the host file's stat from the plan walk, so a small file needs no fstat of its own.
+   * `label`: what reports call the source when `from` is not its name (a stream's temporary file).
+   */
+  | { kind: 'host-file'; dest: string; from: string; stat?: Stats; label?: string }
   /** A file of an image: the destination image itself, or another one (any format), read through `volume`. */
   | { kind: 'image-file'; dest: string; from: EntryInfo; volume: Volume };
 
@@ -192,10 +195,12 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     try {
       for (const src of sources) {
         try {
-          if ('host' in src) {
-            const stream = streamOperand(src.host, options.recursive) ? spoolFor(src.host) : null;
-            planHost(stream?.path ?? src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
-          } else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
+          if ('host' in src && streamOperand(src.host, options.recursive)) {
+            // Named after the operand, as cp(1) names it (the temporary file has no name).
+            const stream = spoolFor(src.host);
+            plan.push({ kind: 'host-file', dest: target(basename(src.host), false, false, dest.path, destIsDir, destInfo, src.host), from: stream.path, stat: statSync(stream.path), label: src.host });
+          } else if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
+          else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
         } catch (error) {
           fail('host' in src ? src.host : src.path, error);
         }
@@ -204,7 +209,6 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     } finally {
       for (const [operand, stream] of spooled) {
         stream.remove();
-        for (const w of outcome.written) if (w.from === stream.path) w.from = operand;
         for (const e of outcome.errors) if (e.path === stream.path) e.path = operand;
       }
     }
@@ -343,7 +347,7 @@ function bulkCopy(
 const byName = (a: Dirent, b: Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function planSource(item: PlanItem): string {
-  return item.kind === 'image-file' ? item.from.path : item.from;
+  return item.kind === 'image-file' ? item.from.path : item.kind === 'host-file' ? (item.label ?? item.from) : item.from;
 }
 
 function statOrNull(volume: Volume, path: string): EntryInfo | null {
@@ -542,7 +546,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           : writeImageFile(item.volume, volume, item.from, item.dest, times, options.compress);
         outcome.files++;
         outcome.bytes += info.size;
-        if (listWritten) outcome.written.push({ path: info.path, type: 'file', size: info.size, from: item.kind === 'host-file' ? item.from : item.from.path });
+        if (listWritten) outcome.written.push({ path: info.path, type: 'file', size: info.size, from: planSource(item) });
         doneBefore += info.size;
         bar?.update(doneBefore);
       } catch (caught) {
@@ -551,7 +555,7 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
         const error = caught instanceof DiskkitError && caught.code === ErrorCode.ROOT_FULL
           ? new DiskkitError(caught.code, `not copied: ${caught.message}`, { context: { ...caught.context, path: item.dest }, hint: caught.hint })
           : caught;
-        fail(item.kind === 'image-file' ? item.from.path : item.from, error);
+        fail(planSource(item), error);
         // A full volume or a broken image will fail every later item too: stop here, cleanly.
         if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;
       }

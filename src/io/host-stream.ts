@@ -9,11 +9,14 @@
  *
  * A stream's length is known only at its end, and a FAT image allocates a file's clusters
  * before writing any of them, so a stream copied in is first read into a temporary file
- * (spoolStream), whose size is then known; the temporary is removed after the copy.
+ * (spoolStream), whose size is then known. The file is unlinked as soon as it is made and
+ * read back through its descriptor: nothing is left behind however the process ends (a
+ * Ctrl-C while a terminal's stdin is read kills it by the signal, with no exit hooks).
  */
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 
 /** The descriptor of this process that `path` names, or null. */
@@ -29,10 +32,10 @@ const CHUNK = 1024 * 1024;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export interface Spooled {
-  /** The temporary file, named as the operand's last component (cp names the copy after it). */
+  /** A path that opens the temporary file (`/dev/fd/N`: it has no name of its own). */
   path: string;
   size: number;
-  /** Removes the temporary file and its directory. */
+  /** Closes the temporary file, which frees it. */
   remove(): void;
 }
 
@@ -49,12 +52,16 @@ export function spoolStream(operand: string, limit: number): Spooled {
   } catch (error) {
     throw fromSystemError(error, operand, 'open');
   }
-  const dir = mkdtempSync(join(tmpdir(), 'diskkit-stream-'));
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  const path = join(dir, basename(operand) || 'stream');
+  const dir = tmpdir();
   let output = -1;
   try {
-    output = openSync(path, 'wx', 0o600);
+    const name = join(dir, `.diskkit-stream-${randomBytes(6).toString('hex')}`);
+    try {
+      output = openSync(name, 'wx+', 0o600);
+      unlinkSync(name);
+    } catch (error) {
+      throw fromSystemError(error, name, 'create temporary file');
+    }
     const fs = statfsSync(dir);
     const room = Math.min(limit, Math.max(0, fs.bavail * fs.bsize - TMP_RESERVE));
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -74,7 +81,7 @@ export function spoolStream(operand: string, limit: number): Spooled {
       if (n === 0) break;
       size += n;
       if (size > room) {
-        const why = room < limit ? `more than the ${room} bytes the temporary directory ${tmpdir()} can hold` : `more than the ${limit} bytes free in the image`;
+        const why = room < limit ? `more than the ${room} bytes the temporary directory ${dir} can spare` : `more than the ${limit} bytes free in the image`;
         throw new DiskkitError(ErrorCode.NO_SPACE, `the stream holds ${why}`, { context: { path: operand, size } });
       }
       let done = 0;
@@ -82,18 +89,15 @@ export function spoolStream(operand: string, limit: number): Spooled {
         try {
           done += writeSync(output, buf, done, n - done);
         } catch (error) {
-          throw fromSystemError(error, path, 'write temporary file');
+          throw fromSystemError(error, dir, 'write temporary file');
         }
       }
     }
-    closeSync(output);
+    const fd = output;
     output = -1;
-    return { path, size, remove };
-  } catch (error) {
-    if (output >= 0) closeSync(output);
-    remove();
-    throw error;
+    return { path: `/dev/fd/${fd}`, size, remove: () => closeSync(fd) };
   } finally {
+    if (output >= 0) closeSync(output);
     if (own === null) closeSync(input);
   }
 }
