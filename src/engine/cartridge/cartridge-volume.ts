@@ -197,17 +197,17 @@ export class CartridgeVolume implements Volume {
     const compression = compressionName(sb.defaultCompression);
     const uuid = Buffer.from(sb.uuid).toString('hex');
     const details = [
-      { label: 'Format', value: `Cartridge ${sb.versionMajor}.${sb.versionMinor}${sb.readOnly ? ' (sealed)' : ''}` },
+      { label: 'format', value: `Cartridge ${sb.versionMajor}.${sb.versionMinor}${sb.readOnly ? ' (sealed)' : ''}` },
       { label: 'UUID', value: uuid },
-      { label: 'Page size', value: `${pageSize} bytes` },
-      { label: 'Pages', value: `${totalPages} (${freePages} free)` },
-      { label: 'Checksum', value: checksum },
-      { label: 'Compression', value: sb.defaultCompression === Compression.ZSTD ? `zstd level ${sb.compressionLevel}` : compression },
-      { label: 'Encryption', value: encrypted ? 'AES-256-GCM (scrypt passphrase)' : 'none' },
-      { label: 'Generation', value: String(file.meta.generation) },
-      { label: 'Entries', value: String(file.meta.fileCount) },
-      { label: 'Snapshots', value: this.snapshot !== null ? `viewing snapshot ${this.snapshot}` : snapshots.length === 0 ? 'none' : snapshots.join(', ') },
-      { label: 'Created', value: new Date(sb.createdMs).toISOString() },
+      { label: 'page size', value: `${pageSize} bytes` },
+      { label: 'pages', value: `${totalPages} (${freePages} free)` },
+      { label: 'checksum', value: checksum },
+      { label: 'compression', value: sb.defaultCompression === Compression.ZSTD ? `zstd level ${sb.compressionLevel}` : compression },
+      { label: 'encryption', value: encrypted ? 'AES-256-GCM (scrypt passphrase)' : 'none' },
+      { label: 'generation', value: String(file.meta.generation) },
+      { label: 'entries', value: String(file.meta.fileCount) },
+      { label: 'snapshots', value: this.snapshot !== null ? `viewing snapshot ${this.snapshot}` : snapshots.length === 0 ? 'none' : snapshots.join(', ') },
+      { label: 'created', value: new Date(sb.createdMs).toISOString() },
     ];
     return {
       format: 'cartridge',

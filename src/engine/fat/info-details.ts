@@ -37,7 +37,7 @@ function count(n: number, singular: string, plural = `${singular}s`): string {
 export function fatInfoDetails(i: FatVolumeInfo): InfoDetail[] {
   const root = 'cluster' in i.rootDirectory ? `cluster ${i.rootDirectory.cluster}` : `sector ${i.rootDirectory.sector}, ${count(i.rootDirectory.entries, 'entry', 'entries')}`;
   const lines: InfoDetail[] = [
-    { label: 'type', value: i.fatType },
+    { label: 'format', value: i.fatType },
     { label: 'label', value: i.label ?? '(none)' },
     { label: 'volume id', value: i.volumeId ?? '(none)' },
     { label: 'OEM name', value: i.oemName },
