@@ -13,11 +13,12 @@
  * read back through its descriptor: nothing is left behind however the process ends (a
  * Ctrl-C while a terminal's stdin is read kills it by the signal, with no exit hooks).
  */
-import { closeSync, constants, openSync, readSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
+import { readStreamChunk } from './read-full.js';
 
 /** The descriptor of this process that `path` names, or null. */
 export function ownDescriptor(path: string): number | null {
@@ -29,7 +30,6 @@ export function ownDescriptor(path: string): number | null {
 /** Space left free on the temporary directory's file system by a spool (the rest of the system needs some). */
 const TMP_RESERVE = 256 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export interface Spooled {
   /** A path that opens the temporary file (`/dev/fd/N`: it has no name of its own). */
@@ -67,17 +67,7 @@ export function spoolStream(operand: string, limit: number): Spooled {
     const buf = Buffer.allocUnsafe(CHUNK);
     let size = 0;
     for (;;) {
-      let n: number;
-      try {
-        n = readSync(input, buf, 0, CHUNK, null);
-      } catch (error) {
-        // A descriptor inherited in non-blocking mode (a pipe Node set so): wait, as writes do.
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-          Atomics.wait(pause, 0, 0, 2);
-          continue;
-        }
-        throw fromSystemError(error, operand, 'read');
-      }
+      const n = readStreamChunk(input, buf, 0, CHUNK, operand);
       if (n === 0) break;
       size += n;
       if (size > room) {

@@ -6,9 +6,11 @@
  * whole; a partitioned disk image goes through `openImage` (src/engine/image.ts),
  * which picks partition N, or the only NTFS partition when none is named.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { FileBlockSource, MemoryBlockSource, SliceBlockSource, readBytes, type BlockSource } from '../../io/block-source.js';
+import { ownDescriptor } from '../../io/host-stream.js';
+import { readStreamChunk } from '../../io/read-full.js';
 import { openImage } from '../image.js';
 import { isNtfsBootSector } from './boot-sector.js';
 import { SIGNATURE_BAAD, SIGNATURE_FILE } from './mft-record.js';
@@ -48,42 +50,32 @@ function isStream(path: string): boolean {
  */
 function readStream(path: string): MemoryBlockSource {
   const name = path === '-' ? 'stdin' : path;
-  // Standard input is read through descriptor 0 itself: reopening /dev/stdin fails
-  // when it is a socket (ENXIO), as it is under some process runners.
-  const stdin = path === '-' || path === '/dev/stdin';
-  let fd = 0;
-  if (!stdin) {
+  // Standard input (or another descriptor named as /dev/fd/N) is read through the
+  // descriptor itself: reopening /dev/stdin fails when it is a socket (ENXIO), as it is
+  // under some process runners.
+  const own = path === '-' ? 0 : ownDescriptor(path);
+  let fd = own ?? 0;
+  if (own === null) {
     try {
       fd = openSync(path, 'r');
     } catch (error) {
       throw fromSystemError(error, name, 'open');
     }
   }
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   const limit = Math.floor(totalmem() / 2);
   const parts: Buffer[] = [];
   let total = 0;
   try {
     for (;;) {
       const chunk = Buffer.allocUnsafe(4 << 20);
-      let n: number;
-      try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (error) {
-        // A non-blocking descriptor with nothing yet: wait a little for the writer.
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-          Atomics.wait(pause, 0, 0, 5);
-          continue;
-        }
-        throw fromSystemError(error, name, 'read');
-      }
+      const n = readStreamChunk(fd, chunk, 0, chunk.length, name);
       if (n === 0) break;
       total += n;
       if (total > limit) throw new DiskkitError(ErrorCode.LIMIT, `more than ${Math.round(limit / 2 ** 20)} MiB came through the pipe: too much to hold in memory`, { context: { image: name }, hint: 'write the dump to a file first (icat IMG 0 > mft.bin) and index the file' });
       parts.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
   } finally {
-    if (!stdin) closeSync(fd);
+    if (own === null) closeSync(fd);
   }
   return new MemoryBlockSource(Buffer.concat(parts, total), name);
 }
