@@ -11,12 +11,17 @@ export function define(program: Command): void {
     program
       .command('cat')
       .description('write a file of the image to stdout')
-      .argument('<image:/path>', 'the file, e.g. disk.img:/docs/readme.txt'),
-  ).action((target: string, opts: IoOptionValues, command: Command) => runCat(target, opts, globalOptions(command)));
+      .argument('<image:/path>', 'the file, e.g. disk.img:/docs/readme.txt')
+      .option('--deleted', 'the path may name an entry marked deleted (as ls --deleted lists it): its data is recovered where the format allows'),
+  ).action((target: string, opts: CatOptions, command: Command) => runCat(target, opts, globalOptions(command)));
+}
+
+export interface CatOptions extends IoOptionValues {
+  deleted?: boolean;
 }
 
 /** The action of `cat` (also run by quick-start.ts for a plain `cat IMAGE:/PATH`). */
-export function runCat(target: string, opts: IoOptionValues, g: GlobalOptions): Promise<void> {
+export function runCat(target: string, opts: CatOptions, g: GlobalOptions): Promise<void> {
   const ref = parseImageRef(target)!;
   return runAction(ref.image, async () => {
     if (!ref.explicitPath) throw imageArgumentProblem(target, 'cat needs IMAGE:/PATH') ?? usageError(`cat needs IMAGE:/PATH, e.g. ${target}:/file.txt`);
@@ -28,7 +33,8 @@ export function runCat(target: string, opts: IoOptionValues, g: GlobalOptions): 
     const { fileScanOf } = await import('../engine/extent-reader.js');
     const volume = await openVolume(ref.image, { partition: g.partition });
     try {
-      const { source, extents } = fileScanOf(volume, ref.path);
+      const file = opts.deleted ? (await import('../engine/deleted-path.js')).statIncludingDeleted(volume, ref.path) : ref.path;
+      const { source, extents } = fileScanOf(volume, file);
       const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal, caches: () => volume.cacheStats?.() ?? {} }));
       if (opts.stats) printScanStats(result);
     } finally {

@@ -23,6 +23,7 @@ import { join, resolve, sep } from 'node:path';
 import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { walkLimitExceeded } from '../engine/limits.js';
+import { statIncludingDeleted } from '../engine/deleted-path.js';
 import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions } from '../io/scan.js';
@@ -48,7 +49,7 @@ const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f/\\]/g;
 export async function copyOut(
   refs: ImageRef[],
   dest: string,
-  options: { recursive: boolean; read: ScanOptions; stats: boolean; verbose?: boolean; preserve?: boolean },
+  options: { recursive: boolean; read: ScanOptions; stats: boolean; verbose?: boolean; preserve?: boolean; deleted?: boolean },
   g: GlobalOptions,
 ): Promise<number> {
   const { openVolume } = await import('../engine/open-volume.js');
@@ -84,7 +85,7 @@ export async function copyOut(
       }
       let plan: Iterable<PlanItem>;
       try {
-        plan = planCopy(volume, ref, dest, destIsDir, options.recursive, outcome, (p, e) => fail(ref.image, p, e), g, startWorker);
+        plan = planCopy(volume, ref, dest, destIsDir, options.recursive, outcome, (p, e) => fail(ref.image, p, e), g, startWorker, options.deleted === true);
       } catch (error) {
         fail(ref.image, ref.path, error);
         continue;
@@ -166,8 +167,9 @@ function planCopy(
   fail: (path: string, error: unknown) => void,
   g: GlobalOptions,
   bigCopy: () => void,
+  deleted: boolean,
 ): Iterable<PlanItem> {
-  const entry = volume.stat(ref.path);
+  const entry = deleted ? statIncludingDeleted(volume, ref.path) : volume.stat(ref.path);
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
   if (entry.type === 'file') {
     if (destIsDir) return [{ kind: 'file', entry, host: join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) }];
@@ -182,7 +184,7 @@ function planCopy(
     if (st && !st.isDirectory()) throw new DiskkitError(ErrorCode.EXISTS, `cannot overwrite non-directory '${dest}' with a directory`, { context: { path: entry.path } });
     root = dest;
   }
-  return walkTree(volume, ref.image, entry, root, outcome, fail, g, bigCopy);
+  return walkTree(volume, ref.image, entry, root, outcome, fail, g, bigCopy, deleted);
 }
 
 /** One directory being walked: its children, the next one to hand out, and how their host paths are made. */
@@ -207,6 +209,7 @@ function* walkTree(
   fail: (path: string, error: unknown) => void,
   g: GlobalOptions,
   bigCopy: () => void,
+  deleted: boolean,
 ): Generator<PlanItem> {
   yield { kind: 'dir', entry, host: root };
   const rootResolved = resolve(root);
@@ -216,7 +219,7 @@ function* walkTree(
   const enter = (dirEntry: EntryInfo, hostDir: string, depth: number): void => {
     let children: EntryInfo[];
     try {
-      children = volume.list(dirEntry);
+      children = deleted ? volume.list(dirEntry, { deleted: true }) : volume.list(dirEntry);
     } catch (error) {
       fail(dirEntry.path, error);
       return;
@@ -253,7 +256,8 @@ function* walkTree(
       // The limits every walk keeps (limits.ts; as ls -R, the directory past them is made, not listed).
       const tooDeep = walkLimitExceeded(child.path, frame.depth + 1);
       if (tooDeep) fail(child.path, new DiskkitError(ErrorCode.LIMIT, tooDeep, { context: { path: child.path } }));
-      else enter(child, host, frame.depth + 1);
+      // A deleted directory is made but not descended into, as ls -R --deleted does not list inside one.
+      else if (!child.deleted) enter(child, host, frame.depth + 1);
     } else yield { kind: 'file', entry: child, host };
   }
 }

@@ -21,6 +21,7 @@ export interface CpOptions extends IoOptionValues {
   dereference?: boolean;
   force?: boolean;
   compress?: string;
+  deleted?: boolean;
 }
 
 function parseCompression(value: string): string {
@@ -43,7 +44,8 @@ export function define(program: Command): void {
       .option('-f, --force', 'into an image: write even when the image file is read-only (chmod 444)')
       .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
       .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
-      .option('--compress <codec>', "into a Cartridge image: compress the copied files with lz4, zstd or none instead of the image's default", parseCompression),
+      .option('--compress <codec>', "into a Cartridge image: compress the copied files with lz4, zstd or none instead of the image's default", parseCompression)
+      .option('--deleted', 'out of an image: also entries marked deleted (as ls --deleted lists them), their data recovered where the format allows; SRC may name one'),
   ).action((paths: string[], opts: CpOptions, command: Command) => runCp(paths, opts, globalOptions(command)));
 }
 
@@ -66,8 +68,9 @@ export function runCp(paths: string[], opts: CpOptions, g: GlobalOptions): Promi
       const destProblem = imageArgumentProblem(dest, 'cp takes IMAGE:/PATH');
       if (destProblem?.code === ErrorCode.NOT_FOUND && !existsSync(dest.slice(0, dest.indexOf(':/') + 1))) throw destProblem;
       const { copyOut } = await import('./cp-out.js');
-      return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve }, g);
+      return copyOut(refs.map((r) => r!), dest, { recursive: Boolean(opts.recursive), read, stats: Boolean(opts.stats), verbose: opts.verbose, preserve: opts.preserve, deleted: opts.deleted }, g);
     }
+    if (opts.deleted) throw usageError('--deleted is for copying out of an image (IMAGE:/SRC HOST_DEST)');
     const writeOptions = { recursive: Boolean(opts.recursive), noClobber: opts.clobber === false, invariant: Boolean(opts.invariant), verbose: opts.verbose, preserve: opts.preserve, onClash: opts.onClash, followLinks: Boolean(opts.dereference), force: Boolean(opts.force), compress: opts.compress };
     if (refs.every((r) => r === null) && destRef !== null) {
       const { copyIn } = await import('./cp-in.js');

@@ -302,6 +302,24 @@ export class FatVolume implements Volume, FatVolumeState {
     return this.recordExtents(record, full);
   }
 
+  /**
+   * A deleted file's bytes, as The Sleuth Kit recovers them: deleting freed its chain, so
+   * its clusters are taken to be the `needed` consecutive ones from its start cluster.
+   * Only while every one of them is still free: a cluster in use again holds another
+   * file's data now, and that is refused rather than returned as this file's.
+   */
+  private deletedExtents(start: number, needed: number, size: number, path: string): Extent[] {
+    if (start + needed - 1 > this.fat.maxCluster) {
+      throw new DiskkitError(ErrorCode.CHAIN_RANGE, `deleted file of ${size} bytes would run from cluster ${start} past the last cluster, ${this.fat.maxCluster}: not recoverable`, { context: { path, cluster: start } });
+    }
+    for (let cluster = start; cluster < start + needed; cluster++) {
+      if (this.fat.get(cluster) !== 0) {
+        throw new DiskkitError(ErrorCode.CORRUPT, `deleted file: cluster ${cluster} is in use again (another file's data now): not recoverable`, { context: { path, cluster } });
+      }
+    }
+    return this.fat.runsToExtents([{ start, count: needed }], size);
+  }
+
   /** The byte extents of a file record, validated against its chain. */
   recordExtents(record: DirRecord, path: string): Extent[] {
     // File data this command wrote may still wait in memory (data-write-batch.ts): the extents must read it.
@@ -317,6 +335,7 @@ export class FatVolume implements Volume, FatVolumeState {
     if (needed > this.boot.clusterCount) {
       throw new DiskkitError(ErrorCode.CORRUPT, `file claims ${size} bytes, more than the volume holds`, { context: { path, size } });
     }
+    if (record.deleted) return this.deletedExtents(start, needed, size, path);
     let runs;
     try {
       // The whole chain is walked (loops and bad links are errors even past the size), but only `needed` clusters are kept.
