@@ -235,7 +235,9 @@ export class NtfsVolume implements Volume {
             if (options.streams) entry.streams = this.streamsOf(this.file(record));
           }
           const isDir = entry.type === 'dir';
-          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) {
+          // A deleted directory is descended into only when deleted entries are asked for
+          // (its listing is then its deleted children alone: see readDirectory).
+          if (visitor.entry(entry) && options.recursive && isDir && (!entry.deleted || options.deleted === true)) {
             const sub = childPath(path, name);
             try {
               descend.push({ file: child ?? this.file(record), path: sub, depth: depth + 1 });
@@ -353,10 +355,16 @@ export class NtfsVolume implements Volume {
   /**
    * The entries of a directory (the names shown, each with its record number), `$I30`
    * order, then deleted ones when asked (those come with their decoded record).
+   * A deleted name belongs here only when its parent reference's sequence number is
+   * this directory's (or, for a deleted directory, one less: freeing a record bumps
+   * it): otherwise the directory's record was reused and the name belongs to the
+   * directory that was there before, as the MFT indexer's parentOk and TSK's fls
+   * decide. A deleted directory's `$I30` is not read: what it still names was
+   * removed from it or has been reused since, so only its deleted children are listed.
    */
   private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
     const entries: IndexEntry[] = [];
-    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+    if (dir.inUse) forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
       if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
       entries.push(e);
@@ -377,7 +385,11 @@ export class NtfsVolume implements Volume {
       } catch {
         continue;
       }
-      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, record, file);
+      for (const n of visibleNames(file)) {
+        if (n.parentRecord !== dir.record) continue;
+        const sameDirectory = n.parentSequence === dir.sequence || (!dir.inUse && ((n.parentSequence + 1) & 0xffff) === dir.sequence);
+        if (sameDirectory) each(n.name, record, file);
+      }
     }
   }
 
