@@ -5,9 +5,9 @@
  * directory whose MFT record was reused since are not shown under what took the
  * record but under /$Orphan, as the MFT indexer shows them (fls: $OrphanFiles).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { diskkit } from './helpers/cli.js';
 
 const tools = requireTools('mkntfs', 'ntfs-3g', 'fls') && requireRoot('mounting NTFS through ntfs-3g (FUSE)');
 const script = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
+let dir = '';
 let image = '';
 
 interface FlsRow {
@@ -47,10 +48,14 @@ function deletedRows(): FlsRow[] {
 
 describe.runIf(tools)('deleted trees on a real NTFS volume (fls -r -p as the oracle)', () => {
   beforeAll(() => {
-    const dir = mkdtempSync(join(tmpdir(), 'diskkit-ntfsdel-'));
+    dir = mkdtempSync(join(tmpdir(), 'diskkit-ntfsdel-'));
     execFileSync(script, [dir, 'deleted'], { stdio: 'ignore' });
     image = join(dir, 'deleted.ntfs');
   }, 60_000);
+
+  afterAll(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
 
   it('the fixture holds nested deleted directories and orphans of a reused directory record', () => {
     const rows = fls();
