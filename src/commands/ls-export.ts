@@ -41,7 +41,7 @@ export async function runListingExport(image: string, path: string, opts: Listin
         entry(e) {
           if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
           writer.entry(e);
-          return e.type === 'dir' && !e.deleted;
+          return e.type === 'dir' && (!e.deleted || opts.deleted === true);
         },
         error(_path, _depth, error) {
           failed = true;

@@ -93,7 +93,8 @@ export function runLs(target: string, opts: LsOptions, g: GlobalOptions): Promis
             if (opts.all !== true && (e.attributes.includes('hidden') || e.attributes.includes('system'))) return false;
             if (!extras?.entry(e)) format.entry(e);
             if (e.streams) for (const s of e.streams) { const stream = { ...e, name: `${e.name}:${s.name}`, type: 'file' as const, size: s.size, dot: false }; if (!extras?.entry(stream)) format.entry(stream); }
-            return e.type === 'dir' && !e.deleted && e.name !== '.' && e.name !== '..';
+            // A deleted directory only with --deleted (NTFS lists its deleted children; FAT never descends).
+            return e.type === 'dir' && (!e.deleted || opts.deleted === true) && e.name !== '.' && e.name !== '..';
           },
           error(_path, depth, error) {
             if (!g.json && depth > 0) out.ascii('\n');

@@ -140,7 +140,9 @@ export interface WalkVisitor {
   directory(path: string, depth: number): void;
   /**
    * One entry. Return true to descend into it (recursive walks, directories only;
-   * deleted and dot entries are never descended into).
+   * dot entries are never descended into, nor deleted ones except by a volume that
+   * can list a deleted directory's deleted children when deleted entries are asked
+   * for: NTFS, whose freed records still name their parent).
    */
   entry(entry: WalkEntry): boolean;
   /** A directory could not be read (bad chain, loop); the walk goes on with the next one. */

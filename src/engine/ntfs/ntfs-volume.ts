@@ -37,7 +37,7 @@ import type { EntryInfo, Extent, FileDataSource, ListOptions, Volume, VolumeCapa
 import { decodeNtfsBootSector, type NtfsGeometry } from './boot-sector.js';
 import { locateMft } from './mft-source.js';
 import { RecordReader, type RecordSummary } from './record-reader.js';
-import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileRecord } from './file-record.js';
+import { attributeNames, attributeNamesOf, dataStreams, loadFile, openDataStream, streamSize, visibleNames, type FileName, type FileRecord } from './file-record.js';
 import { forEachIndexEntry, type IndexEntry } from './directory-index.js';
 import { emptyStream, openStream, readWholeStream, type StreamSource, type VolumeGeometry } from './stream-reader.js';
 import { decodeUpcase, upcaseName, UPCASE_BYTES, type UpcaseTable } from './upcase.js';
@@ -45,6 +45,7 @@ import { BITMAP_RECORD, countUsedClusters, describeVolume, VOLUME_RECORD } from 
 import { FileNamespace } from './attributes/x30-file-name.js';
 import { ROOT_RECORD } from './mft-record.js';
 import { childPath, NtfsEntryInfo, splitPath } from './entry-info.js';
+import { ORPHAN_DIR } from './paths.js';
 
 const UPCASE_RECORD = 10;
 /** readFile holds the whole file in memory: the same cap as FAT's. */
@@ -60,6 +61,16 @@ interface Resolved {
   stream: string;
   path: string;
   name: string;
+}
+
+/**
+ * Whether a deleted record's name belongs in directory `dir` (the record its parent
+ * reference names): the reference's sequence number must be the directory's, or one
+ * less when the directory is deleted too (freeing a record bumps it). Otherwise the
+ * record was reused since. The MFT indexer's parentOk rule, and TSK's.
+ */
+function parentMatches(dir: FileRecord, name: FileName): boolean {
+  return name.parentSequence === dir.sequence || (!dir.inUse && ((name.parentSequence + 1) & 0xffff) === dir.sequence);
 }
 
 export class NtfsVolume implements Volume {
@@ -84,6 +95,7 @@ export class NtfsVolume implements Volume {
   /** $UpCase, read on the first name comparison that needs it (a cp -r of exact paths never does). */
   private upcaseTable: UpcaseTable | null = null;
   private deletedByParent: Map<number, number[]> | null = null;
+  private orphans: { record: number; names: string[] }[] | null = null;
   private readonly recentFiles = new Map<number, FileRecord>();
   /** Directories list() was asked for: record → path (its names folded by nameKey). */
   private readonly listedDirectories = new Map<number, string>();
@@ -190,17 +202,22 @@ export class NtfsVolume implements Volume {
     // NTFS has no directory hard links: a directory reached twice is a loop or a cross-link.
     const seen = new Set<number>();
     // An explicit stack, not recursion: a hostile image may nest directories very deep.
-    const stack: { file: FileRecord; path: string; depth: number }[] = [{ file: dir.file, path: dir.path, depth: 0 }];
+    // `file: null` is the orphan bucket (ORPHAN_DIR), walked last from the root with deleted entries.
+    const stack: { file: FileRecord | null; path: string; depth: number }[] = [{ file: dir.file, path: dir.path, depth: 0 }];
     while (stack.length > 0) {
       const { file, path, depth } = stack.pop()!;
-      if (seen.has(file.record)) {
+      if (file !== null && seen.has(file.record)) {
         visitor.error(path, depth, new DiskkitError(ErrorCode.CORRUPT, 'directory is reached twice (a loop in the directory tree)', { context: { path, record: file.record } }));
         continue;
       }
-      seen.add(file.record);
-      const descend: { file: FileRecord; path: string; depth: number }[] = [];
+      if (file !== null) seen.add(file.record);
+      const descend: { file: FileRecord | null; path: string; depth: number }[] = [];
+      const entries = (each: (name: string, record: number, loaded: FileRecord | null) => void, started: () => void): void => {
+        if (file === null) this.readOrphans(each, started);
+        else this.readDirectory(file, options.deleted === true, each, started);
+      };
       try {
-        this.readDirectory(file, options.deleted === true, (name, record, loaded) => {
+        entries((name, record, loaded) => {
           // The record read in place when it is plain; the full decoder otherwise.
           let quick: RecordSummary | null = null;
           let child: FileRecord | null = loaded;
@@ -235,7 +252,9 @@ export class NtfsVolume implements Volume {
             if (options.streams) entry.streams = this.streamsOf(this.file(record));
           }
           const isDir = entry.type === 'dir';
-          if (visitor.entry(entry) && options.recursive && isDir && !entry.deleted) {
+          // A deleted directory is descended into only when deleted entries are asked for
+          // (its listing is then its deleted children alone: see readDirectory).
+          if (visitor.entry(entry) && options.recursive && isDir && (!entry.deleted || options.deleted === true)) {
             const sub = childPath(path, name);
             try {
               descend.push({ file: child ?? this.file(record), path: sub, depth: depth + 1 });
@@ -247,6 +266,9 @@ export class NtfsVolume implements Volume {
         }, () => visitor.directory(path, depth));
       } catch (error) {
         visitor.error(path, depth, error);
+      }
+      if (file !== null && file.record === ROOT_RECORD && options.deleted === true && options.recursive && this.deletedOrphans().length > 0) {
+        descend.push({ file: null, path: ORPHAN_DIR, depth: depth + 1 });
       }
       for (let i = descend.length - 1; i >= 0; i--) stack.push(descend[i]!);
     }
@@ -353,10 +375,14 @@ export class NtfsVolume implements Volume {
   /**
    * The entries of a directory (the names shown, each with its record number), `$I30`
    * order, then deleted ones when asked (those come with their decoded record).
+   * A deleted name belongs here only when parentMatches (otherwise the directory's
+   * record was reused and the name belongs to the directory that was there before:
+   * deletedOrphans lists it). A deleted directory's `$I30` is not read: what it still names was
+   * removed from it or has been reused since, so only its deleted children are listed.
    */
   private readDirectory(dir: FileRecord, deleted: boolean, each: (name: string, record: number, loaded: FileRecord | null) => void, started?: () => void): void {
     const entries: IndexEntry[] = [];
-    forEachIndexEntry(this.volumeGeometry, dir, (e) => {
+    if (dir.inUse) forEachIndexEntry(this.volumeGeometry, dir, (e) => {
       if (e.namespace === FileNamespace.DOS || e.name === '.' || e.name === '') return;
       if (entries.length >= MAX_DIRECTORY_ENTRIES) throw new DiskkitError(ErrorCode.LIMIT, `directory has more than ${MAX_DIRECTORY_ENTRIES} entries`, { context: { record: dir.record } });
       entries.push(e);
@@ -377,8 +403,58 @@ export class NtfsVolume implements Volume {
       } catch {
         continue;
       }
-      for (const n of visibleNames(file)) if (n.parentRecord === dir.record) each(n.name, record, file);
+      for (const n of visibleNames(file)) if (n.parentRecord === dir.record && record !== dir.record && parentMatches(dir, n)) each(n.name, record, file);
     }
+  }
+
+  /** The names of deleted records that no usable directory holds, as readDirectory gives entries (ORPHAN_DIR's listing). */
+  private readOrphans(each: (name: string, record: number, loaded: FileRecord | null) => void, started: () => void): void {
+    started();
+    for (const { record, names } of this.deletedOrphans()) {
+      let file: FileRecord;
+      try {
+        file = this.file(record);
+      } catch {
+        continue;
+      }
+      for (const name of names) each(name, record, file);
+    }
+  }
+
+  /**
+   * Deleted records with names whose parent reference points at no usable directory (a
+   * record reused since, a file, a bad number), each with those names: ls -R --deleted
+   * shows them under ORPHAN_DIR, as mft index does (fls: $OrphanFiles). Found once.
+   */
+  private deletedOrphans(): { record: number; names: string[] }[] {
+    if (this.orphans) return this.orphans;
+    const out: { record: number; names: string[] }[] = [];
+    for (const [parentRecord, records] of this.deletedChildren()) {
+      for (const record of records) {
+        let file: FileRecord;
+        try {
+          file = this.file(record);
+        } catch {
+          continue;
+        }
+        const names: string[] = [];
+        for (const n of visibleNames(file)) {
+          if (n.parentRecord !== parentRecord) continue;
+          let parent: FileRecord | null = null;
+          try {
+            if (n.parentRecord !== record && n.parentRecord < this.records.recordCount) parent = this.file(n.parentRecord);
+          } catch {
+            parent = null;
+          }
+          if (parent === null || !parent.isDirectory || !parentMatches(parent, n)) {
+            if (!names.includes(n.name)) names.push(n.name);
+          }
+        }
+        if (names.length > 0) out.push({ record, names });
+      }
+    }
+    out.sort((a, b) => a.record - b.record);
+    return (this.orphans = out);
   }
 
   /** Records not in use, grouped by the parent their names point at (one MFT pass, kept). */
