@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireRoot, requireTools } from './helpers/oracle.js';
 import { diskkit } from './helpers/cli.js';
 
-const tools = requireTools('mkntfs', 'ntfs-3g', 'fls') && requireRoot('mounting NTFS through ntfs-3g (FUSE)');
+const tools = requireTools('mkntfs', 'ntfs-3g', 'fls', 'tsk_recover') && requireRoot('mounting NTFS through ntfs-3g (FUSE)');
 const script = fileURLToPath(new URL('../fixtures/make-ntfs-fixtures.sh', import.meta.url));
 let dir = '';
 let image = '';
@@ -88,5 +88,29 @@ describe.runIf(tools)('deleted trees on a real NTFS volume (fls -r -p as the ora
     const ours = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; deleted: boolean; record: number }).filter((e) => e.deleted && e.record >= 16);
     const expected = deletedRows().map((x) => x.path);
     expect(ours.map((e) => e.path).sort()).toEqual(expected.sort());
+  });
+
+  it('cp -r --deleted writes what tsk_recover -e writes, deleted directories entered (the orphans left out: not under the root)', async () => {
+    const ours = join(dir, 'cp-deleted');
+    const theirs = join(dir, 'tsk-e');
+    const r = await diskkit(['cp', '-r', '--deleted', `${image}:/`, ours]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    execFileSync('tsk_recover', ['-e', image, theirs], { stdio: 'ignore' });
+    const tree = (root: string, skip: RegExp): Map<string, string> => {
+      const out = new Map<string, string>();
+      const visit = (d: string): void => {
+        for (const name of readdirSync(d)) {
+          const p = join(d, name);
+          if (skip.test(relative(root, p))) continue;
+          if (statSync(p).isDirectory()) visit(p);
+          else out.set(relative(root, p), readFileSync(p).toString('base64'));
+        }
+      };
+      visit(root);
+      return out;
+    };
+    const want = tree(theirs, /^\$OrphanFiles/);
+    expect([...want.keys()].some((p) => p.split('/').length > 2)).toBe(true);
+    expect(tree(ours, /^$/)).toEqual(want);
   });
 });

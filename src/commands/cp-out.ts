@@ -221,7 +221,9 @@ function* walkTree(
     try {
       children = deleted ? volume.list(dirEntry, { deleted: true }) : volume.list(dirEntry);
     } catch (error) {
-      fail(dirEntry.path, error);
+      // A deleted directory's contents are often gone (FAT freed its chain): said, not counted as a failure.
+      if (dirEntry.deleted) warn(g, image, `${escapeName(dirEntry.path)}: deleted directory's contents not recoverable (${error instanceof Error ? error.message : String(error)})`);
+      else fail(dirEntry.path, error);
       return;
     }
     // Resolved once per directory, not per child (path.resolve per file showed in cp -r profiles).
@@ -256,8 +258,8 @@ function* walkTree(
       // The limits every walk keeps (limits.ts; as ls -R, the directory past them is made, not listed).
       const tooDeep = walkLimitExceeded(child.path, frame.depth + 1);
       if (tooDeep) fail(child.path, new DiskkitError(ErrorCode.LIMIT, tooDeep, { context: { path: child.path } }));
-      // A deleted directory is made but not descended into, as ls -R --deleted does not list inside one.
-      else if (!child.deleted) enter(child, host, frame.depth + 1);
+      // A deleted directory is entered too, as ls -R --deleted enters it (NTFS lists its deleted children).
+      else enter(child, host, frame.depth + 1);
     } else yield { kind: 'file', entry: child, host };
   }
 }
