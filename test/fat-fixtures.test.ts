@@ -238,9 +238,9 @@ describe('partition addressing through the CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it.runIf(available)('an unformatted partition fails with a clear boot-sector error, not a crash', async () => {
+  it.runIf(available)('an unformatted partition fails with a clear error naming it, not a crash', async () => {
     const run = await diskkit(['--partition', '1', 'ls', mbr], { env: ENV });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/^diskkit: .*mbr\.img: invalid boot sector/);
+    expect(run.stderr).toMatch(/^diskkit: .*mbr\.img: partition 1 holds no .*FAT12\/16\/32.* file system: nothing at its start marks one/);
   });
 });

@@ -50,9 +50,10 @@ function startsWithMftRecord(source: BlockSource): boolean {
  * no mark of a boot sector at all: then it is no image of any known format, and a
  * message about one FAT field would send the user looking for damage that is not there.
  */
-function unrecognised(error: unknown): unknown {
+function unrecognised(error: unknown, partition: number | undefined): unknown {
   if (!(error instanceof DiskkitError) || error.code !== ErrorCode.BAD_BPB || error.context?.field !== 'signature') return error;
-  return new DiskkitError(ErrorCode.UNKNOWN_FORMAT, `not a ${knownFormatTitles()} image: nothing at its start marks one (no boot sector signature 55 AA or jump instruction, no magic number)`);
+  const what = partition === undefined ? `not a ${knownFormatTitles()} image` : `partition ${partition} holds no ${knownFormatTitles()} file system`;
+  return new DiskkitError(ErrorCode.UNKNOWN_FORMAT, `${what}: nothing at its start marks one (no boot sector signature 55 AA or jump instruction, no magic number)`);
 }
 
 /**
@@ -76,7 +77,7 @@ export async function volumeOf(opened: OpenedImage, options: { writable?: boolea
     try {
       volume = await format.open(opened.source, { writable: options.writable, ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}) });
     } catch (error) {
-      throw opened.definition === null ? unrecognised(error) : error;
+      throw opened.definition === null ? unrecognised(error, opened.partition?.index) : error;
     }
     if (options.writable && !volume.capabilities.formatWritable) {
       volume.close();
