@@ -16,6 +16,31 @@ const HAVE = requireTools('mkfs.fat');
 const DEMO = fileURLToPath(new URL('../scripts/demo.js', import.meta.url));
 
 describe('wording', () => {
+  it.runIf(requireTools('mkfs.fat', 'mcopy', 'minfo'))('a full volume says "need 1 cluster", not "need 1 clusters"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-words-'));
+    try {
+      const img = join(dir, 'floppy.img');
+      execFileSync('mkfs.fat', ['-C', img, '1440'], { stdio: 'ignore' });
+      const menv = { ...process.env, MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
+      // mtools fills every free cluster: minfo's free count times its cluster size.
+      const minfo = execFileSync('minfo', ['-i', img, '::'], { env: menv, encoding: 'utf8' });
+      const clusterSectors = Number(/cluster size: (\d+) sectors?/.exec(minfo)![1]);
+      const free = execFileSync('mdir', ['-i', img, '::'], { env: menv, encoding: 'utf8' });
+      const freeBytes = Number(/([\d ]+) bytes free/.exec(free)![1]!.replace(/ /g, ''));
+      expect(freeBytes % (clusterSectors * 512)).toBe(0);
+      const fill = join(dir, 'fill.bin');
+      writeFileSync(fill, Buffer.alloc(freeBytes, 7));
+      execFileSync('mcopy', ['-i', img, fill, '::/'], { env: menv });
+      const one = join(dir, 'one.txt');
+      writeFileSync(one, 'x');
+      const r = await diskkit(['cp', one, `${img}:/`]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/need 1 cluster, 0 free/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(HAVE)('info and bench say "1 sector" and "1 run", not "1 sectors" and "1 runs"', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dk-words-'));
     try {

@@ -7,6 +7,7 @@
  * is FatTable's job, so a failed operation releases bits and leaves the FAT untouched.
  */
 import { DiskkitError, ErrorCode } from '../errors.js';
+import { count as countOf } from '../plural.js';
 import type { ClusterRun, FatTable } from './fat-table.js';
 
 export class ClusterAllocator {
@@ -63,7 +64,7 @@ export class ClusterAllocator {
   allocate(count: number, options: { after?: number } = {}): ClusterRun[] {
     if (count <= 0) return [];
     if (count > this.free) {
-      throw new DiskkitError(ErrorCode.NO_SPACE, `no space left on the volume: need ${count} clusters, ${this.free} free`, {
+      throw new DiskkitError(ErrorCode.NO_SPACE, `no space left on the volume: need ${countOf(count, 'cluster')}, ${this.free} free`, {
         context: { needed: count, free: this.free },
       });
     }

@@ -188,13 +188,24 @@ function recoverDeletedLongName(bytes: Uint8Array, slots: number[], rawName: Uin
   return end > 0 ? String.fromCharCode(...units.slice(0, end)) : null;
 }
 
+const NON_ASCII = /[^\u0000-\u007f]/;
+
 /**
  * FAT compares names case-insensitively. Windows folds with its own upper-case
- * table; toUpperCase covers ASCII and the Unicode simple mappings, which is what
- * matters for lookups of names other tools wrote.
+ * table, one character to one character (the Unicode simple mappings); mtools uses
+ * towupper, also one to one. toUpperCase also applies the full mappings that turn
+ * one character into several ('ß' into 'SS', 'ﬀ' into 'FF'), which would make 'ß'
+ * and 'SS' one name: a character whose upper case is more than one character is
+ * kept as it is.
  */
 export function foldName(name: string): string {
-  return name.toUpperCase();
+  if (!NON_ASCII.test(name)) return name.toUpperCase();
+  let out = '';
+  for (const ch of name) {
+    const up = ch.toUpperCase();
+    out += up.length === ch.length ? up : ch;
+  }
+  return out;
 }
 
 /** Finds a live entry by long or short name, case-insensitively. Dot entries are not matched. */

@@ -6,6 +6,7 @@
  * becomes '_' and makes the name lossy).
  */
 import { DiskkitError, ErrorCode } from '../errors.js';
+import { foldName } from './directory.js';
 
 /** Characters never allowed in any FAT name (fatgen103 section 6.1 and 7). */
 const INVALID_IN_LONG_NAME = /[\u0000-\u001f"*/:<>?\\|\u007f]/;
@@ -82,7 +83,9 @@ export function exactShortName(name: string): { raw: string; ntCase: number } | 
  */
 export function basisName(longName: string): { base: string; ext: string; lossy: boolean } {
   let lossy = false;
-  const upper = longName.toUpperCase();
+  // One character to one ('ß' stays 'ß', and so becomes '_'): toUpperCase's 'SS'
+  // would give a short name that another program finds under the name SS.
+  const upper = foldName(longName);
   const convert = (part: string): string => {
     let out = '';
     for (let i = 0; i < part.length; i++) {

@@ -229,7 +229,7 @@ export class FatVolume implements Volume, FatVolumeState {
   /** The directory at `path`; throws E_NOT_FOUND / E_NOT_DIR. */
   directoryAt(path: string): DirectoryRef {
     const parts = splitPath(path);
-    const key = '/' + parts.map((p) => p.toUpperCase()).join('/');
+    const key = '/' + parts.map(foldName).join('/');
     const known = this.knownDirectories.get(key);
     if (known) return known;
     let dir: DirectoryRef = { cluster: this.rootCluster, path: '/', parent: null };
@@ -282,7 +282,7 @@ export class FatVolume implements Volume, FatVolumeState {
       const childPath = record.isDot ? joinPath(dir.path, record.name) : joinPath(dir.path, record.name);
       out.push(new FatEntryInfo(record, childPath, dir));
       if (record.isDirectory && !record.isDot && !record.deleted && !record.name.includes('/')) {
-        const key = '/' + splitPath(childPath).map((p) => p.toUpperCase()).join('/');
+        const key = '/' + splitPath(childPath).map(foldName).join('/');
         if (!this.knownDirectories.has(key)) {
           try {
             this.remember(key, this.childDirectory(record, childPath, dir));
@@ -472,7 +472,7 @@ export class FatVolume implements Volume, FatVolumeState {
 
   /** Records a directory the write side created, so later lookups need no parse. */
   rememberDirectory(path: string, dir: DirectoryRef): void {
-    this.remember('/' + splitPath(path).map((p) => p.toUpperCase()).join('/'), dir);
+    this.remember('/' + splitPath(path).map(foldName).join('/'), dir);
   }
 
   /** The directory a record points at (validated like a lookup). */

@@ -64,7 +64,16 @@ export function checkBootRegion(source: BlockSource, boot: BootSector, findings:
     fsInfoBackupDamaged: false,
   };
   if (state.dirtyFlag) findings.add(FsckCode.DIRTY, 'boot sector dirty flag is set: the volume was not cleanly unmounted');
-  if (boot.fatType !== 'fat32') return state;
+  if (boot.fatType !== 'fat32') {
+    // fatgen103 rounds the root up to whole sectors, and so does diskkit; mtools rounds it
+    // down and reads and writes the data area one sector early, and Linux refuses to mount
+    // such a volume. fsck.fat refuses a count that is not a multiple of 16. Nothing can be
+    // moved to fix it, so it is reported only.
+    if ((boot.rootEntryCount * 32) % bps !== 0) {
+      findings.add(FsckCode.BOOT, `the root directory's ${boot.rootEntryCount} entries do not fill whole ${bps}-byte sectors: other tools place the data area differently`, { fixable: false });
+    }
+    return state;
+  }
 
   const reserved = boot.reservedSectors;
   if (boot.backupBootSector !== 0 && boot.backupBootSector !== 0xffff) {
