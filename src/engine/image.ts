@@ -55,6 +55,14 @@ function probed(source: BlockSource): { format: ImageFormat; definition: FormatD
 
 /** 'FAT or NTFS': the registered formats, for messages. */
 
+/** The x86 jump a boot sector starts with (EB xx or E9 xx xx): an MBR's code does not. */
+function startsWithJump(image: BlockSource): boolean {
+  if (image.size < 3) return false;
+  const head = new Uint8Array(3);
+  image.readAt(head, 0, 3, 0);
+  return head[0] === 0xeb || head[0] === 0xe9;
+}
+
 function pastEnd(p: Partition, image: BlockSource): boolean {
   return p.start + p.size > image.size;
 }
@@ -136,7 +144,11 @@ async function choose(image: BlockSource, options: OpenImageOptions): Promise<Op
 
   const partitions = await import('./partition/index.js');
   const table = partitions.readPartitionTable(image);
-  if (table.scheme === 'none') return { source: image, partition: null, format: 'unknown', definition: null, table, warnings: table.warnings };
+  if (table.scheme === 'none' || (table.scheme === 'mbr' && table.partitions.length === 0 && startsWithJump(image))) {
+    // No table, or an empty one in what starts like a boot sector (a FAT boot sector has
+    // 55 AA too): the format that explains unknown sources says what is wrong with it.
+    return { source: image, partition: null, format: 'unknown', definition: null, table, warnings: table.warnings };
+  }
 
   const found: { partition: Partition; definition: FormatDefinition }[] = [];
   for (const partition of table.partitions) {

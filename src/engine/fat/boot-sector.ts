@@ -162,7 +162,10 @@ export function decodeBootSector(sector: Uint8Array, volumeBytes?: number): Boot
   if (firstDataSector >= totalSectors) throw bad('totalSectors', totalSectors, `leaves no data region (metadata takes ${firstDataSector} sectors)`);
   const clusterCount = Math.floor((totalSectors - firstDataSector) / sectorsPerCluster);
   if (clusterCount < 1) throw bad('totalSectors', totalSectors, 'leaves no data cluster');
-  const fatType = fatTypeForClusterCount(clusterCount);
+  // A FAT32 layout (no 16-bit FAT size, no fixed root) is FAT32 whatever its cluster
+  // count, as Linux, mtools and fsck.fat take it: mkfs.fat -F 32 makes such volumes
+  // below 65,525 clusters (with a warning), which the count alone would call FAT16.
+  const fatType = bpb.fatSize16 === 0 && rootEntryCount === 0 && ext32.fatSize32 !== 0 ? 'fat32' : fatTypeForClusterCount(clusterCount);
 
   // The FAT must have an entry for every cluster (fatgen103 section 3.5 and 4).
   const entryBits = fatType === 'fat12' ? 12 : fatType === 'fat16' ? 16 : 32;
