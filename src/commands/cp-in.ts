@@ -517,7 +517,8 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   let lastTurn = performance.now();
   const reader = hostReaderFor(plan);
   try {
-    for (const item of plan) {
+    for (let at = 0; at < plan.length; at++) {
+      const item = plan[at]!;
       // Give the event loop a turn now and then, so Ctrl-C is handled mid-copy (the journal rolls the image back).
       if (performance.now() - lastTurn > 50) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -556,8 +557,13 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
           ? new DiskkitError(caught.code, `not copied: ${caught.message}`, { context: { ...caught.context, path: item.dest }, hint: caught.hint })
           : caught;
         fail(planSource(item), error);
-        // A full volume or a broken image will fail every later item too: stop here, cleanly.
-        if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) break;
+        // A full volume or a broken image will fail every later item too: stop here, cleanly,
+        // and say how many were not tried (cp(1) names each; one line for them all here).
+        if (error instanceof DiskkitError && (error.code === ErrorCode.NO_SPACE || error.code === ErrorCode.IO)) {
+          const left = plan.length - at - 1;
+          if (left > 0) fail(planSource(plan[at + 1]!), new DiskkitError(error.code, `not copied${left === 1 ? '' : `, nor the ${left - 1} ${left === 2 ? 'entry' : 'entries'} after it`}: the copy stopped at the error above`, { context: { path: planSource(plan[at + 1]!), notCopied: left } }));
+          break;
+        }
       }
     }
     volume.commit();
