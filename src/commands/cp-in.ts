@@ -454,6 +454,8 @@ function planImage(volume: Volume, into: Volume, src: string, dest: string, dest
       return;
     }
     for (const child of children) {
+      // The format's bookkeeping (NTFS $MFT, $LogFile, ...) is left out of a tree copy, as a copy out leaves it out.
+      if (child.metadata) continue;
       const inside = joinPath(imageDir, child.name);
       if (child.type === 'dir') {
         plan.push({ kind: 'dir', dest: inside, from: child.path, mtime: child.mtime });
