@@ -135,6 +135,15 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     }
     return other;
   };
+  /** False when the source cannot be read: planning it reports that. */
+  const isFileSource = async (src: Source): Promise<boolean> => {
+    try {
+      if ('host' in src) return !statSync(src.host).isDirectory();
+      return (await volumeFor(src.image)).stat(src.path).type !== 'dir';
+    } catch {
+      return false;
+    }
+  };
   const times = timePolicy(options.invariant);
   const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
   // One line per failed file; each distinct hint once, at the end (a full root fails every later file alike).
@@ -188,6 +197,10 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     const plan: PlanItem[] = [];
     for (const src of sources) {
       try {
+        // cp(1): a file copied to 'DEST/' needs DEST to be a directory; it is never created as a file named DEST.
+        if (dest.mustBeDir && !destIsDir && (await isFileSource(src))) {
+          throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `cannot create regular file '${dest.path}/': not a directory`, { context: { path: dest.path } });
+        }
         if ('host' in src) planHost(src.host, dest.path, destIsDir, destInfo, options, plan, fail, skipLink);
         else planImage(await volumeFor(src.image), volume, src.path, dest.path, destIsDir, destInfo, options.recursive, plan, fail);
       } catch (error) {
