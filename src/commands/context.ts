@@ -50,15 +50,17 @@ function isFile(path: string): boolean {
   }
 }
 
-/** `IMAGE@NAME` (a snapshot of a Cartridge image, read-only): IMAGE is a file and no file has the whole name. */
+/** `IMAGE@NAME` (a snapshot of a Cartridge image, read-only): IMAGE is a file and no file has the whole name; NAME may hold '@'. */
 function isSnapshotOfFile(path: string): boolean {
-  const at = path.lastIndexOf('@');
-  if (at <= 0 || at === path.length - 1 || path.indexOf('/', at) >= 0) return false;
-  try {
-    return statSync(path.slice(0, at)).isFile();
-  } catch {
-    return false;
+  for (let at = path.lastIndexOf('@'); at > 0; at = path.lastIndexOf('@', at - 1)) {
+    if (at === path.length - 1 || path.indexOf('/', at) >= 0) continue;
+    try {
+      if (statSync(path.slice(0, at)).isFile()) return true;
+    } catch {
+      // no file of that name: an earlier '@' may end the image's name
+    }
   }
+  return false;
 }
 
 /**
