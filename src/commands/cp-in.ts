@@ -117,7 +117,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     volume = await openVolume(dest.image, { partition: g.partition, writable: true });
   } catch (error) {
     reader?.close();
-    throw error;
+    throw namingImage(error, dest.image);
   }
   if (options.compress !== undefined && !volume.capabilities.compression) {
     reader?.close();
@@ -130,7 +130,11 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     if (sameFile(image, dest.image)) return volume;
     let other = others.get(image);
     if (!other) {
-      other = await openVolume(image, { partition: g.partition });
+      try {
+        other = await openVolume(image, { partition: g.partition });
+      } catch (error) {
+        throw namingImage(error, image);
+      }
       others.set(image, other);
     }
     return other;
@@ -324,6 +328,16 @@ function statOrNull(volume: Volume, path: string): EntryInfo | null {
     if (error instanceof DiskkitError && error.code === ErrorCode.NOT_FOUND) return null;
     throw error;
   }
+}
+
+/**
+ * An image that failed to open is named in its error: with two images in one copy, the
+ * command's own image (the first argument's) may be the other one (a wrong passphrase for
+ * the destination was reported against the source).
+ */
+function namingImage(error: unknown, image: string): unknown {
+  if (error instanceof DiskkitError && error.context.image === undefined) error.context.image = image;
+  return error;
 }
 
 /** Whether two image arguments name the same file (then one volume serves both sides). */

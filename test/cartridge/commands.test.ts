@@ -198,3 +198,30 @@ describe('IMAGE@NAME with an @ in the snapshot name or in the image file name', 
     expect(`${(await diskkit(['cat', `${image}:/f.txt`])).stdout}\n`).toBe(readFileSync(after, 'utf8'));
   }, 60_000);
 });
+
+describe('cp between two encrypted cartridges with different passphrases', () => {
+  it('names the image whose passphrase is wrong or missing, whichever side it is', async () => {
+    const dir = mkdtempSync(`${nextPath()}-`);
+    const [a, b, plain] = ['a.cart', 'b.cart', 'plain.cart'].map((n) => join(dir, n));
+    expect((await diskkit(['mkfs', a, '--type', 'cartridge', '--encrypt'], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).exitCode).toBe(0);
+    expect((await diskkit(['mkfs', b, '--type', 'cartridge', '--encrypt'], { env: { DISKKIT_PASSPHRASE: 'pass b' } })).exitCode).toBe(0);
+    expect((await diskkit(['mkfs', plain, '--type', 'cartridge'])).exitCode).toBe(0);
+    const file = join(dir, 'f.txt');
+    writeFileSync(file, 'secret\n');
+    expect((await diskkit(['cp', file, `${a}:/f.txt`], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).exitCode).toBe(0);
+    const cases: [string[], string, string, RegExp][] = [
+      [['cp', `${a}:/f.txt`, `${b}:/f.txt`], 'pass a', b, /wrong passphrase/],
+      [['cp', `${a}:/f.txt`, `${b}:/f.txt`], 'pass b', a, /wrong passphrase/],
+      [['cp', '-r', `${plain}:/`, `${a}:/d`], '', a, /no passphrase was given/],
+      [['cp', `${a}:/f.txt`, `${plain}:/f.txt`], '', a, /no passphrase was given/],
+    ];
+    for (const [args, passphrase, blamed, message] of cases) {
+      const r = await diskkit(args, { env: passphrase ? { DISKKIT_PASSPHRASE: passphrase } : {} });
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      const line = r.stderr.split('\n')[0]!;
+      expect(line.startsWith(`diskkit: ${blamed}: `), `${args.join(' ')} with '${passphrase}': ${line}`).toBe(true);
+      expect(line).toMatch(message);
+    }
+    expect(`${(await diskkit(['cat', `${a}:/f.txt`], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).stdout}\n`).toBe('secret\n');
+  }, 60_000);
+});
