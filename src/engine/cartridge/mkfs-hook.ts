@@ -88,6 +88,8 @@ export async function createCartridge(request: MkfsRequest): Promise<MkfsOutcome
     } catch {
       // nothing was created
     }
+    // The temporary name is ours, not the user's: an error about it names the image asked for.
+    if (error instanceof DiskkitError && error.context.path === temporary) error.context.path = request.image;
     throw error;
   }
   const size = statSync(request.image).size;
