@@ -1,8 +1,8 @@
 /**
  * A destination written with a trailing slash (`IMAGE:/name/`) must be a directory, as
- * for cp(1) and mv(1): a file is never created or renamed to `name`. The oracle is GNU
- * cp and mv run on a host copy of the same tree: each case must succeed or fail as they
- * do and leave the same tree behind.
+ * for cp(1) and mv(1): a file is never created or renamed to `name`; rm(1) does not
+ * remove a file named `name/`. The oracle is GNU cp, mv and rm run on a host copy of the
+ * same tree: each case must succeed or fail as they do and leave the same tree behind.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +21,7 @@ writeFileSync(join(dir, 'host.txt'), 'from the host\n');
 mkdirSync(join(dir, 'hostdir'));
 writeFileSync(join(dir, 'hostdir', 'h.txt'), 'host dir file\n');
 
-/** Each case: the tool (cp or mv), its arguments with IMG standing for the tree's root and HOST for the host files' folder. */
+/** Each case: the tool (cp, mv or rm), its arguments with IMG standing for the tree's root and HOST for the host files' folder. */
 const cases: [string, string[]][] = [
   ['cp', ['HOST/host.txt', 'IMG/nodir/']],
   ['cp', ['HOST/host.txt', 'IMG/file.txt/']],
@@ -32,6 +32,9 @@ const cases: [string, string[]][] = [
   ['mv', ['IMG/file.txt', 'IMG/other.txt/']],
   ['mv', ['IMG/sub', 'IMG/renamed/']],
   ['mv', ['IMG/file.txt', 'IMG/sub/']],
+  ['rm', ['IMG/file.txt/']],
+  ['rm', ['IMG/file.txt/', 'IMG/other.txt']],
+  ['rm', ['-r', 'IMG/sub/']],
 ];
 
 function hostTree(root: string): string[] {
