@@ -406,3 +406,17 @@ describe('one writer at a time', () => {
     expect((await diskkit(['ls', image])).stdout).toBe('x/');
   }, 60_000);
 });
+
+describe('mkfs --type cartridge where the image cannot be created', () => {
+  it('names the image asked for, never the temporary file it is written under', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'diskkit-cart-mkfs-missing-'));
+    const image = join(parent, 'no-such-dir', 'x.cart');
+    const r = await diskkit(['--json', 'mkfs', image, '--type', 'cartridge']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`diskkit: ${image}: cannot create image: no such file`);
+    const doc = JSON.parse(r.stdout) as { error: { code: string; image: string; context?: { path?: string } } };
+    expect(doc.error.image).toBe(image);
+    expect(doc.error.context?.path ?? image).toBe(image);
+    rmSync(parent, { recursive: true, force: true });
+  });
+});

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -34,6 +34,21 @@ beforeAll(async () => {
   expect(made.exitCode, made.stderr).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('verify of a sealed Cartridge with bytes appended after the SEAL page', () => {
+  // §12: verify checks that nothing follows the SEAL page; a tail shorter than a page is something too.
+  it.each([1, 100, 4095, 4096, 4097])('%d appended bytes: the seal does not verify (exit 1), and the problem names them', async (tail) => {
+    const copy = join(dir, `tail-${tail}.cart`);
+    copyFileSync(sealed, copy);
+    expect((await diskkit(['verify', copy, '--pub', pub])).exitCode).toBe(0);
+    appendFileSync(copy, Buffer.alloc(tail, 0x41));
+    const r = await diskkit(['--json', 'verify', copy, '--pub', pub]);
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout) as { valid: boolean; problems: string[] };
+    expect(doc.valid).toBe(false);
+    expect(doc.problems).toEqual([`the file has ${tail} bytes after the SEAL page`]);
+  });
+});
 
 describe('verify of a sealed Cartridge with a hostile page count', () => {
   it('reports the SEAL page missing, exit 1, no internal error', async () => {

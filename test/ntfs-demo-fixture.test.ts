@@ -104,4 +104,21 @@ describe.runIf(tools)('shipped NTFS demo volume vs The Sleuth Kit', () => {
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [path, bytes] of expected) expect(Buffer.compare(got.get(path)!, bytes), path).toBe(0);
   });
+
+  it.each(['cartridge', 'fat32'])('cp -r of the whole volume into a %s image holds what tsk_recover -a writes (no metafiles)', async (type) => {
+    const into = join(dir, `whole-${type}.img`);
+    const made = await diskkit(type === 'cartridge' ? ['mkfs', into, '--type', 'cartridge'] : ['mkfs', into, '--size', '64M', '--type', type]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const r = await diskkit(['cp', '-r', `${image}:/`, `${into}:/`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const back = join(dir, `whole-${type}-out`);
+    const out = await diskkit(['cp', '-r', `${into}:/`, back]);
+    expect(out.exitCode, out.stderr).toBe(0);
+    const theirs = join(dir, 'theirs-whole');
+    execFileSync('tsk_recover', ['-a', image, theirs]);
+    const expected = walk(theirs);
+    const got = walk(back);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [path, bytes] of expected) expect(Buffer.compare(got.get(path)!, bytes), path).toBe(0);
+  });
 });

@@ -35,6 +35,8 @@ export interface ImageRef {
   path: string;
   /** True when the argument spelled a path (IMAGE:/...), false for a bare IMAGE. */
   explicitPath: boolean;
+  /** The path was written with a trailing '/' (`IMAGE:/dir/`): it must name a directory, as for cp(1) and mv(1). */
+  mustBeDir?: boolean;
 }
 
 function isFile(path: string): boolean {
@@ -48,15 +50,17 @@ function isFile(path: string): boolean {
   }
 }
 
-/** `IMAGE@NAME` (a snapshot of a Cartridge image, read-only): IMAGE is a file and no file has the whole name. */
+/** `IMAGE@NAME` (a snapshot of a Cartridge image, read-only): IMAGE is a file and no file has the whole name; NAME may hold '@'. */
 function isSnapshotOfFile(path: string): boolean {
-  const at = path.lastIndexOf('@');
-  if (at <= 0 || at === path.length - 1 || path.indexOf('/', at) >= 0) return false;
-  try {
-    return statSync(path.slice(0, at)).isFile();
-  } catch {
-    return false;
+  for (let at = path.lastIndexOf('@'); at > 0; at = path.lastIndexOf('@', at - 1)) {
+    if (at === path.length - 1 || path.indexOf('/', at) >= 0) continue;
+    try {
+      if (statSync(path.slice(0, at)).isFile()) return true;
+    } catch {
+      // no file of that name: an earlier '@' may end the image's name
+    }
   }
+  return false;
 }
 
 /**
@@ -68,15 +72,20 @@ export function parseImageRef(arg: string, mustBeImage = true): ImageRef | null 
   const candidates: number[] = [];
   for (let i = arg.indexOf(':/'); i > 0; i = arg.indexOf(':/', i + 1)) candidates.push(i);
   for (const i of candidates) {
-    if (isFile(arg.slice(0, i))) return { image: arg.slice(0, i), path: normalizeInsidePath(arg.slice(i + 1)), explicitPath: true };
+    if (isFile(arg.slice(0, i))) return insideRef(arg.slice(0, i), arg.slice(i + 1));
   }
   if (arg.endsWith(':') && isFile(arg.slice(0, -1))) return { image: arg.slice(0, -1), path: '/', explicitPath: true };
   if (!mustBeImage) return null;
   if (candidates.length > 0 && !existsSync(arg)) {
     const i = candidates[0]!;
-    return { image: arg.slice(0, i), path: normalizeInsidePath(arg.slice(i + 1)), explicitPath: true };
+    return insideRef(arg.slice(0, i), arg.slice(i + 1));
   }
   return { image: arg, path: '/', explicitPath: false };
+}
+
+function insideRef(image: string, inside: string): ImageRef {
+  const path = normalizeInsidePath(inside);
+  return path !== '/' && inside.endsWith('/') ? { image, path, explicitPath: true, mustBeDir: true } : { image, path, explicitPath: true };
 }
 
 /**

@@ -121,7 +121,7 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     volume = await openVolume(dest.image, { partition: g.partition, writable: true });
   } catch (error) {
     reader?.close();
-    throw error;
+    throw namingImage(error, dest.image);
   }
   if (options.compress !== undefined && !volume.capabilities.compression) {
     reader?.close();
@@ -134,10 +134,23 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     if (sameFile(image, dest.image)) return volume;
     let other = others.get(image);
     if (!other) {
-      other = await openVolume(image, { partition: g.partition });
+      try {
+        other = await openVolume(image, { partition: g.partition });
+      } catch (error) {
+        throw namingImage(error, image);
+      }
       others.set(image, other);
     }
     return other;
+  };
+  /** False when the source cannot be read: planning it reports that. */
+  const isFileSource = async (src: Source): Promise<boolean> => {
+    try {
+      if ('host' in src) return !statSync(src.host).isDirectory();
+      return (await volumeFor(src.image)).stat(src.path).type !== 'dir';
+    } catch {
+      return false;
+    }
   };
   const times = timePolicy(options.invariant);
   const outcome: Outcome = { written: [], skipped: [], renamed: [], files: 0, directories: 0, bytes: 0, errors: [] };
@@ -195,6 +208,10 @@ async function copyInto(sources: Source[], dest: ImageRef, options: CopyInOption
     try {
       for (const src of sources) {
         try {
+          // cp(1): a file copied to 'DEST/' needs DEST to be a directory; it is never created as a file named DEST.
+          if (dest.mustBeDir && !destIsDir && (await isFileSource(src))) {
+            throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `cannot create regular file '${dest.path}/': not a directory`, { context: { path: dest.path } });
+          }
           if ('host' in src && streamOperand(src.host, options.recursive)) {
             // Named after the operand, as cp(1) names it (the temporary file has no name).
             const stream = spoolFor(src.host);
@@ -359,6 +376,16 @@ function statOrNull(volume: Volume, path: string): EntryInfo | null {
   }
 }
 
+/**
+ * An image that failed to open is named in its error: with two images in one copy, the
+ * command's own image (the first argument's) may be the other one (a wrong passphrase for
+ * the destination was reported against the source).
+ */
+function namingImage(error: unknown, image: string): unknown {
+  if (error instanceof DiskkitError && error.context.image === undefined) error.context.image = image;
+  return error;
+}
+
 /** Whether two image arguments name the same file (then one volume serves both sides). */
 function sameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;
@@ -500,6 +527,8 @@ function planImage(volume: Volume, into: Volume, src: string, dest: string, dest
       return;
     }
     for (const child of children) {
+      // The format's bookkeeping (NTFS $MFT, $LogFile, ...) is left out of a tree copy, as a copy out leaves it out.
+      if (child.metadata) continue;
       const inside = joinPath(imageDir, child.name);
       if (child.type === 'dir') {
         plan.push({ kind: 'dir', dest: inside, from: child.path, mtime: child.mtime });

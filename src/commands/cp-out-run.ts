@@ -24,6 +24,7 @@ import { printScanStats } from './io-options.js';
 import { startProgress } from './progress.js';
 import { checkAborted } from '../io/chunk-read.js';
 import type { HostWriteQueue } from '../io/host-write-queue.js';
+import { hostTimeSeconds } from '../io/host-file-write.js';
 
 export interface PlanItem {
   kind: 'file' | 'dir';
@@ -239,7 +240,7 @@ export async function runPlan(
     for (const item of steps.dirTimes.reverse()) {
       if (item.entry.mtime) {
         try {
-          utimesSync(item.host, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+          utimesSync(item.host, hostTimeSeconds((item.entry.atime ?? item.entry.mtime).getTime()), hostTimeSeconds(item.entry.mtime.getTime()));
         } catch {
           // the directory itself was copied; a time we cannot set is not worth failing for
         }
@@ -273,7 +274,7 @@ async function copyLargeFile(volume: Volume, item: PlanItem, io: PlanIo, onProgr
         scanned = await scanExtents(source, extents, (chunk) => (sparse ? sparse.write(chunk) : out.write(chunk)), { ...io.read, signal: io.signal, onProgress, caches: io.stats ? () => volume.cacheStats?.() ?? {} : undefined });
         sparse?.finish();
       }
-      if (item.entry.mtime && regular) futimesSync(out.fd, item.entry.atime ?? item.entry.mtime, item.entry.mtime);
+      if (item.entry.mtime && regular) futimesSync(out.fd, hostTimeSeconds((item.entry.atime ?? item.entry.mtime).getTime()), hostTimeSeconds(item.entry.mtime.getTime()));
       return scanned;
     },
     { signal: io.signal, durable: false, inPlace: true, followLink: item.follow === true },

@@ -37,6 +37,10 @@ export function define(program: Command): void {
             // An existing directory receives SRC inside it, unless it is SRC itself (a case-only rename).
             const into = destInfo?.type === 'dir' && pathKey(volume, destInfo.path) !== pathKey(volume, info.path);
             const to = into ? joinPath(destInfo!.path, info.name) : dest;
+            // mv(1): 'DEST/' must be a directory unless a directory is being renamed to it.
+            if (!into && refs[refs.length - 1]!.mustBeDir && (destInfo !== null || info.type !== 'dir')) {
+              throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `cannot move '${info.path}' to '${dest}/': not a directory`, { context: { path: dest } });
+            }
             const result = volume.rename(info.path, to);
             moved.push({ from: info.path, to: result.path });
           }

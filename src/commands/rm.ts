@@ -25,6 +25,8 @@ export function define(program: Command): void {
           for (const ref of refs) {
             try {
               const info = volume.stat(ref.path);
+              // rm(1): 'PATH/' names a directory; a file of that name is not removed.
+              if (ref.mustBeDir && info.type !== 'dir') throw new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `cannot remove '${ref.path}/': not a directory`, { context: { path: ref.path } });
               volume.remove(ref.path, { recursive: Boolean(opts.recursive) });
               removed.push({ path: info.path, type: info.type });
             } catch (error) {

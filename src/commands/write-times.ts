@@ -35,14 +35,16 @@ export function timePolicy(invariantFlag: boolean): TimePolicy {
     const t = when ?? (invariant ? fixedNow : new Date());
     return epoch && t.getTime() > epoch.getTime() ? epoch : t;
   };
-  // Stats' Dates are its milliseconds rounded (Node's dateFromMs), not truncated as new Date() would.
+  // Truncated to the millisecond, as the kernel truncates a time to a coarser file system and
+  // mcopy -m takes st_mtime: rounding (as Node's Stats Dates do) turned 21.9996 s into a FAT
+  // 22 s (mcopy: 20 s) and a Cartridge file at 22.9996 s came back out at 23 s.
   const fromHostMs = (mtimeMs: number, atimeMs: number, birthtimeMs: number): EntryTimes => {
-    const mtime = new Date(Math.round(mtimeMs));
+    const mtime = new Date(Math.floor(mtimeMs));
     if (invariant) {
       const m = clamp(mtime);
       return { mtime: m, atime: m, ctime: m };
     }
-    return { mtime, atime: new Date(Math.round(atimeMs)), ctime: birthtimeMs > 0 ? new Date(Math.round(birthtimeMs)) : mtime };
+    return { mtime, atime: new Date(Math.floor(atimeMs)), ctime: birthtimeMs > 0 ? new Date(Math.floor(birthtimeMs)) : mtime };
   };
   return {
     invariant,

@@ -28,12 +28,16 @@ export async function openVolume(imagePath: string, options: OpenVolumeOptions =
 /**
  * `IMAGE@NAME` names snapshot NAME of IMAGE (docs/cartridge-format.md §13) when no file
  * is called `IMAGE@NAME` and IMAGE exists; anything else is the image path as it is.
+ * A snapshot name may hold '@' itself (`a.cart@v@2`): the longest IMAGE that exists wins.
  */
 export function splitSnapshotImage(imagePath: string): { image: string; snapshot?: string } {
-  const at = imagePath.lastIndexOf('@');
-  if (at <= 0 || at === imagePath.length - 1 || imagePath.indexOf('/', at) >= 0 || existsSync(imagePath)) return { image: imagePath };
-  const image = imagePath.slice(0, at);
-  return existsSync(image) ? { image, snapshot: imagePath.slice(at + 1) } : { image: imagePath };
+  if (existsSync(imagePath)) return { image: imagePath };
+  for (let at = imagePath.lastIndexOf('@'); at > 0; at = imagePath.lastIndexOf('@', at - 1)) {
+    // A snapshot name holds no '/': an '@' before the last '/' belongs to the image's path.
+    if (at === imagePath.length - 1 || imagePath.indexOf('/', at) >= 0) continue;
+    if (existsSync(imagePath.slice(0, at))) return { image: imagePath.slice(0, at), snapshot: imagePath.slice(at + 1) };
+  }
+  return { image: imagePath };
 }
 
 /** An MFT dump (`icat IMG 0`) starts with record 0's signature, `FILE` (or `BAAD` when torn). */

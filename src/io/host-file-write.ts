@@ -13,6 +13,17 @@ import { writeAllTo } from './write-all.js';
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /**
+ * A time in milliseconds as the seconds futimes/utimes take, so that the host keeps that
+ * millisecond exactly. libuv cuts the seconds to whole microseconds, and ms / 1000 is often
+ * a hair below the millisecond (1796668681.768 is stored as ...681.7679998875): the file got
+ * .767999 s, a millisecond early to anything that truncates. Half a microsecond more lands
+ * inside the intended microsecond whatever the rounding of the division.
+ */
+export function hostTimeSeconds(ms: number): number {
+  return (ms + 0.0005) / 1000;
+}
+
+/**
  * Writes `bytes` to a new (or truncated) host file `path`. Times are in milliseconds
  * since the epoch; NaN for `mtimeMs` leaves both times as the host sets them, NaN for
  * `atimeMs` uses the modification time. Throws DiskkitError (E_IO / E_NOT_FOUND naming
@@ -28,8 +39,7 @@ export function writeHostFile(path: string, bytes: Uint8Array, atimeMs: number, 
   let written = false;
   try {
     writeAllTo(fd, bytes, path, 'write output file');
-    // Seconds, as Node takes them (a Date is turned into the same number).
-    if (!Number.isNaN(mtimeMs)) futimesSync(fd, (Number.isNaN(atimeMs) ? mtimeMs : atimeMs) / 1000, mtimeMs / 1000);
+    if (!Number.isNaN(mtimeMs)) futimesSync(fd, hostTimeSeconds(Number.isNaN(atimeMs) ? mtimeMs : atimeMs), hostTimeSeconds(mtimeMs));
     written = true;
   } finally {
     // Not a regular file (cp to /dev/null): nothing to delete.

@@ -271,17 +271,17 @@ describe('HostTreeReader', () => {
 });
 
 describe('host times below the millisecond', () => {
-  it('are rounded to the millisecond as Node dates them, the same through cp -r (bulk), mkfs --from and cp of one file', async () => {
+  it('are truncated to the millisecond as the kernel keeps them, the same through cp -r (bulk), mkfs --from and cp of one file', async () => {
     const tree = mkdtempSync(join(dir, 'subms-'));
-    // .25 ms and .75 ms past a second: truncating gives 0 and 0, rounding 0 and 1.
-    const times: Record<string, number> = { early: 1_700_000_000.00025, late: 1_700_000_000.00075, later: 1_700_000_123.4567 };
+    // .25 ms and .75 ms past a second (rounding would give .001), and 0.4 ms before a whole second (rounding would change the second).
+    const times: Record<string, number> = { early: 1_700_000_000.00025, late: 1_700_000_000.00075, later: 1_700_000_123.4567, edge: 1_700_000_022.9996 };
     for (const [name, t] of Object.entries(times)) {
       writeFileSync(join(tree, name), name);
       utimesSync(join(tree, name), t, t);
     }
-    // The expectation is Node's own Date for each file (Stats.mtime rounds its milliseconds).
-    const want = Object.keys(times).map((name) => `/${name} ${statSync(join(tree, name)).mtime.toISOString()}`).sort();
-    expect(want.some((line) => line.endsWith('.001Z'))).toBe(true);
+    // The expectation is the kernel's nanosecond time of each file, cut to the millisecond.
+    const want = Object.keys(times).map((name) => `/${name} ${new Date(Number(statSync(join(tree, name), { bigint: true }).mtimeNs / 1_000_000n)).toISOString()}`).sort();
+    expect(want).toContain('/edge 2023-11-14T22:13:42.999Z');
     const bulk = await freshImage('subms-bulk.cart', 'none');
     const fromTree = join(dir, 'subms-from.cart');
     const single = await freshImage('subms-single.cart', 'none');

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import { diskkit } from '../helpers/cli.js';
@@ -161,5 +161,67 @@ describe('seal, verify and key change through the CLI', () => {
     const viaFiles = await diskkit(['--key-file', oldFile, 'key', 'change', image, '--new-key-file', newFile]);
     expect(viaFiles.exitCode, viaFiles.stderr).toBe(0);
     expect((await read(image, '/f3', 'third pass')).equals(Buffer.from(patternBytes(100_000, 4)))).toBe(true);
+  }, 60_000);
+});
+
+describe('IMAGE@NAME with an @ in the snapshot name or in the image file name', () => {
+  it.each([
+    ['plain.cart', 'a@b'],
+    ['plain.cart', 'v@1@2'],
+    ['build@2.cart', 'snap'],
+    ['build@2.cart', 's@x'],
+  ])('%s@%s: ls, cat and cp read the tree the snapshot pinned; writing to it is refused', async (file, name) => {
+    const image = join(mkdtempSync(`${nextPath()}-`), file);
+    expect((await diskkit(['mkfs', image, '--type', 'cartridge'])).exitCode).toBe(0);
+    const before = join(dirname(image), `${file}-${name}-before.txt`);
+    const after = join(dirname(image), `${file}-${name}-after.txt`);
+    writeFileSync(before, `pinned by ${name}\n`);
+    writeFileSync(after, 'written after the snapshot\n');
+    expect((await diskkit(['cp', before, `${image}:/f.txt`])).exitCode).toBe(0);
+    const created = await diskkit(['snapshot', 'create', image, name]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect((await diskkit(['cp', after, `${image}:/f.txt`])).exitCode).toBe(0);
+    expect((await diskkit(['cp', after, `${image}:/g.txt`])).exitCode).toBe(0);
+    const view = `${image}@${name}`;
+    const ls = await diskkit(['ls', `${view}:/`]);
+    expect(ls.exitCode, ls.stderr).toBe(0);
+    expect(ls.stdout.trim().split('\n')).toEqual(['f.txt']);
+    const cat = await diskkit(['cat', `${view}:/f.txt`]);
+    expect(cat.exitCode, cat.stderr).toBe(0);
+    expect(`${cat.stdout}\n`).toBe(readFileSync(before, 'utf8'));
+    const out = join(dirname(image), `${file}-${name}-out.txt`);
+    expect((await diskkit(['cp', `${view}:/f.txt`, out])).exitCode).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(before, 'utf8'));
+    const write = await diskkit(['mkdir', `${view}:/d`]);
+    expect(write.exitCode).toBe(1);
+    expect(write.stderr).toMatch(/read-only/);
+    expect(`${(await diskkit(['cat', `${image}:/f.txt`])).stdout}\n`).toBe(readFileSync(after, 'utf8'));
+  }, 60_000);
+});
+
+describe('cp between two encrypted cartridges with different passphrases', () => {
+  it('names the image whose passphrase is wrong or missing, whichever side it is', async () => {
+    const dir = mkdtempSync(`${nextPath()}-`);
+    const [a, b, plain] = ['a.cart', 'b.cart', 'plain.cart'].map((n) => join(dir, n));
+    expect((await diskkit(['mkfs', a, '--type', 'cartridge', '--encrypt'], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).exitCode).toBe(0);
+    expect((await diskkit(['mkfs', b, '--type', 'cartridge', '--encrypt'], { env: { DISKKIT_PASSPHRASE: 'pass b' } })).exitCode).toBe(0);
+    expect((await diskkit(['mkfs', plain, '--type', 'cartridge'])).exitCode).toBe(0);
+    const file = join(dir, 'f.txt');
+    writeFileSync(file, 'secret\n');
+    expect((await diskkit(['cp', file, `${a}:/f.txt`], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).exitCode).toBe(0);
+    const cases: [string[], string, string, RegExp][] = [
+      [['cp', `${a}:/f.txt`, `${b}:/f.txt`], 'pass a', b, /wrong passphrase/],
+      [['cp', `${a}:/f.txt`, `${b}:/f.txt`], 'pass b', a, /wrong passphrase/],
+      [['cp', '-r', `${plain}:/`, `${a}:/d`], '', a, /no passphrase was given/],
+      [['cp', `${a}:/f.txt`, `${plain}:/f.txt`], '', a, /no passphrase was given/],
+    ];
+    for (const [args, passphrase, blamed, message] of cases) {
+      const r = await diskkit(args, { env: passphrase ? { DISKKIT_PASSPHRASE: passphrase } : {} });
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      const line = r.stderr.split('\n')[0]!;
+      expect(line.startsWith(`diskkit: ${blamed}: `), `${args.join(' ')} with '${passphrase}': ${line}`).toBe(true);
+      expect(line).toMatch(message);
+    }
+    expect(`${(await diskkit(['cat', `${a}:/f.txt`], { env: { DISKKIT_PASSPHRASE: 'pass a' } })).stdout}\n`).toBe('secret\n');
   }, 60_000);
 });

@@ -14,6 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { normalize } from 'node:path';
 import { HostTreeReader, RecordKind, type RecordKindId } from '../../io/host-tree-reader.js';
 import { readHostFileFully } from '../../io/read-full.js';
+import { nextDataOffset } from '../../io/seek-data.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../errors.js';
 import { ROOT_DIRECTORY_ID, ROOT_ENTRY_KEY, catalogKeyOfBytes, encodeCatalogKey } from './catalog-key.js';
 import { type InodeRecord, InodeKind, encodeInodeRecord } from './inode-record.js';
@@ -184,6 +185,8 @@ function streamed(store: CartridgeStore, path: string, size: number, compression
           throw e;
         }
       },
+      // Holes are found with SEEK_DATA where the system has it and never read, as in a copy of one file.
+      nextData: (position) => nextDataOffset(fd, position, size) ?? position,
     }, { compression });
   } catch (e) {
     if (hostFailure) return hostFailure;

@@ -28,6 +28,7 @@ import { type ExtentContext } from './extent-codec.js';
 import { openCartridgeReader } from './file-reader.js';
 import { PackScratch } from './pack-scratch.js';
 import { readFreeList } from './freelist-page.js';
+import { countFreePages } from './free-space.js';
 import { type InodeRecord, InodeKind } from './inode-record.js';
 import { Cipher, Compression, type CompressionId, decodeSuperblock } from './superblock.js';
 import { acquireWriterLock } from './writer-lock.js';
@@ -185,9 +186,14 @@ export class CartridgeVolume implements Volume {
     const sb = file.superblock;
     const pageSize = sb.pageSize;
     const totalPages = file.pager.filePages();
+    // Free by the §8 reuse rule: pages dropped from the current tree but still reachable from a snapshot are not.
     let freePages = 0;
+    let snapshotOnlyPages = 0;
     try {
-      for (const r of readFreeList(file.pager, file.meta.freeListHead, file.meta.pageCount).records) freePages += r.length;
+      const records = readFreeList(file.pager, file.meta.freeListHead, file.meta.pageCount).records;
+      const counted = countFreePages(records, file.meta.pageCount, file.meta.generation, this.store.listSnapshots().map((s) => s.generation));
+      freePages = counted.reusable;
+      snapshotOnlyPages = counted.heldBySnapshots;
     } catch (error) {
       this.warnings.push({ code: error instanceof DiskkitError ? error.code : ErrorCode.CORRUPT, message: `free list unreadable: ${(error as Error).message}` });
     }
@@ -200,7 +206,7 @@ export class CartridgeVolume implements Volume {
       { label: 'format', value: `Cartridge ${sb.versionMajor}.${sb.versionMinor}${sb.readOnly ? ' (sealed)' : ''}` },
       { label: 'UUID', value: uuid },
       { label: 'page size', value: `${pageSize} bytes` },
-      { label: 'pages', value: `${totalPages} (${freePages} free)` },
+      { label: 'pages', value: `${totalPages} (${freePages} free${snapshotOnlyPages > 0 ? `, ${snapshotOnlyPages} kept only for snapshots` : ''})` },
       { label: 'checksum', value: checksum },
       { label: 'compression', value: sb.defaultCompression === Compression.ZSTD ? `zstd level ${sb.compressionLevel}` : compression },
       { label: 'encryption', value: encrypted ? 'AES-256-GCM (scrypt passphrase)' : 'none' },
@@ -221,6 +227,7 @@ export class CartridgeVolume implements Volume {
       pageSize,
       pageCount: totalPages,
       freePages,
+      snapshotOnlyPages,
       checksum,
       compression,
       compressionLevel: sb.compressionLevel,

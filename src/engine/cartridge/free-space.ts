@@ -218,3 +218,14 @@ export function validateRecords(records: FreeExtent[], pageCount: number): void 
     end = r.start + r.length;
   }
 }
+
+/**
+ * The free pages of a committed list, split by the §8 reuse rule as the next transaction
+ * (committed generation + 1) sees it: `reusable` can be handed out, `heldBySnapshots` are
+ * dropped from the current tree but still reachable from a snapshot (deleting it frees them).
+ */
+export function countFreePages(records: FreeExtent[], pageCount: number, committedGeneration: number, snapshotGenerations: number[]): { reusable: number; heldBySnapshots: number } {
+  const reusable = new FreeSpace({ records, pageCount, generation: committedGeneration + 1, snapshotGenerations }).reusablePages();
+  const all = records.reduce((sum, r) => sum + r.length, 0);
+  return { reusable, heldBySnapshots: all - reusable };
+}

@@ -22,6 +22,8 @@ import { extentContextOf } from './compact.js';
 import { decompressExtent, openExtent } from './extent-codec.js';
 import { EXTENT_RECORD_SIZE, type ExtentRecord, decodeExtentMapKey, decodeExtentRecord } from './extent-record.js';
 import { InodeKind, decodeInodeRecord } from './inode-record.js';
+import { countFreePages } from './free-space.js';
+import { readFreeList } from './freelist-page.js';
 import { checkPageOwnership } from './ownership.js';
 import { type PageContext, PageType } from './page.js';
 import { decodeMetaSlot, metaSlotPage } from './meta-page.js';
@@ -255,6 +257,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     };
 
     let current: { entries: number; maxId: number } | null = null;
+    const snapshotGenerations: number[] = [];
     try {
       current = await checkCatalog(file.meta.catalogRoot, '', true);
     } catch (error) {
@@ -279,6 +282,7 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
           const name = new TextDecoder().decode(key);
           const snapshot = decodeSnapshotRecord(value);
           stats.snapshots++;
+          snapshotGenerations.push(snapshot.generation);
           if (snapshot.generation < 1 || snapshot.generation >= file.meta.generation) {
             add(CartridgeFsckCode.SNAPSHOT, `snapshot ${name}: generation ${snapshot.generation} is not an earlier commit (now ${file.meta.generation})`);
             continue;
@@ -300,7 +304,13 @@ export async function checkCartridge(path: string, options: CartridgeCheckOption
     if (ownership) {
       for (const range of runs(ownership.orphans)) add(CartridgeFsckCode.ORPHAN, `${describeRun(range)}: owned by nothing (not reachable, not free)`, { page: range[0] });
       for (const d of ownership.doubleOwned) add(CartridgeFsckCode.DOUBLE, `page ${d.page}: claimed by ${d.owners.join(' and ')}`, { page: d.page });
-      stats.freePages = pager.space.reusablePages();
+      // From the list as read (a read-only check never loads it into the allocator), with the snapshots' pins.
+      try {
+        const records = freeListLost ? [] : readFreeList(pager, file.meta.freeListHead, file.meta.pageCount).records;
+        stats.freePages = countFreePages(records, file.meta.pageCount, file.meta.generation, snapshotGenerations).reusable;
+      } catch (error) {
+        fromError(CartridgeFsckCode.FREELIST, error);
+      }
     }
 
     if (options.repair && file.writable) {

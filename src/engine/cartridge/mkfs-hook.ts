@@ -61,8 +61,8 @@ export async function createCartridge(request: MkfsRequest): Promise<MkfsOutcome
   }
   // Reproducible: every time comes from SOURCE_DATE_EPOCH (or 0 with --invariant alone).
   const fixedMs = request.reproducible ? (request.epoch ?? 0) * 1000 : undefined;
-  // A host time to the millisecond as Node's Stats dates and every copy in round it (cp -r gives the same image).
-  const mtimeOf = (mtimeMs: number): number => (fixedMs !== undefined && request.epoch !== undefined ? Math.min(Math.round(mtimeMs), fixedMs) : Math.round(mtimeMs));
+  // A host time truncated to the millisecond, as every copy in takes it (write-times.ts; cp -r gives the same image).
+  const mtimeOf = (mtimeMs: number): number => (fixedMs !== undefined && request.epoch !== undefined ? Math.min(Math.floor(mtimeMs), fixedMs) : Math.floor(mtimeMs));
   const temporary = join(dirname(request.image), `.${basename(request.image)}.mkfs-${process.pid}`);
   let store: CartridgeStore | null = null;
   let filled: MkfsFilled | null = null;
@@ -88,6 +88,8 @@ export async function createCartridge(request: MkfsRequest): Promise<MkfsOutcome
     } catch {
       // nothing was created
     }
+    // The temporary name is ours, not the user's: an error about it names the image asked for.
+    if (error instanceof DiskkitError && error.context.path === temporary) error.context.path = request.image;
     throw error;
   }
   const size = statSync(request.image).size;

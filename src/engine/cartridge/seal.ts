@@ -184,7 +184,8 @@ export function verifySeal(path: string, publicKey: KeyObject): SealCheck {
     const head = new Uint8Array(512);
     readSync(fd, head, 0, 512, 0);
     const sb = decodeSuperblock(head);
-    const pagesInFile = Math.floor(fstatSync(fd).size / sb.pageSize);
+    const fileBytes = fstatSync(fd).size;
+    const pagesInFile = Math.floor(fileBytes / sb.pageSize);
     const read = (page: number): Uint8Array => {
       // A page past the end reads as nothing (the meta page's pageCount is the image's word
       // for where the SEAL page is; a hostile one put the read past what fs.read accepts).
@@ -219,8 +220,9 @@ export function verifySeal(path: string, publicKey: KeyObject): SealCheck {
     if (Buffer.compare(hash, stored) !== 0) check.problems.push(`pages 0..${sealAt - 1}: content differs from the sealed SHA-256 (modified after sealing)`);
     if (Buffer.compare(rawPublicKey(publicKey), embeddedKey) !== 0) check.problems.push('sealed with a different key than the one given');
     if (!verify(null, signedMessage(stored, sealedMs), publicKey, page.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + 64))) check.problems.push(`page ${sealAt}: the Ed25519 signature does not verify with the given key`);
-    const extra = pagesInFile - (sealAt + 1);
-    if (extra !== 0) check.problems.push(`the file has ${extra > 0 ? extra + ' pages after' : 'no room for'} the SEAL page`);
+    // Counted in bytes: a tail shorter than a page is something after the SEAL page too.
+    const extra = fileBytes - (sealAt + 1) * sb.pageSize;
+    if (extra !== 0) check.problems.push(`the file has ${extra > 0 ? `${extra} bytes after` : 'no room for'} the SEAL page`);
     check.valid = check.problems.length === 0;
     return check;
   } finally {

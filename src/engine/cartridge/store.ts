@@ -36,6 +36,8 @@ export interface StoreEntry {
 export interface StoreDataSource {
   size: number;
   read(buf: Uint8Array, length: number, position: number): void;
+  /** See FileDataSource.nextData: lets whole extents of a hole be skipped unread. */
+  nextData?(position: number): number;
 }
 
 export interface StoreWriteOptions {
