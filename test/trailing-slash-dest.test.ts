@@ -1,8 +1,9 @@
 /**
  * A destination written with a trailing slash (`IMAGE:/name/`) must be a directory, as
  * for cp(1) and mv(1): a file is never created or renamed to `name`; rm(1) does not
- * remove a file named `name/`. The oracle is GNU cp, mv and rm run on a host copy of the
- * same tree: each case must succeed or fail as they do and leave the same tree behind.
+ * remove a file named `name/`; ls(1), cat(1) and cp(1) do not read a file named `name/`.
+ * The oracle is GNU cp, mv, rm, ls and cat run on a host copy of the same tree: each
+ * case must succeed or fail as they do and leave the same tree behind.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,11 @@ const cases: [string, string[]][] = [
   ['rm', ['IMG/file.txt/']],
   ['rm', ['IMG/file.txt/', 'IMG/other.txt']],
   ['rm', ['-r', 'IMG/sub/']],
+  // Reading: 'file/' is not a directory for ls(1), cat(1) and cp(1) either.
+  ['cat', ['IMG/file.txt/']],
+  ['ls', ['IMG/file.txt/']],
+  ['ls', ['IMG/sub/']],
+  ['cp', ['IMG/file.txt/', 'HOST/copied-out.txt']],
 ];
 
 function hostTree(root: string): string[] {
@@ -53,9 +59,10 @@ function hostTree(root: string): string[] {
 
 let n = 0;
 describe.each(['cartridge', 'fat16'])('a trailing slash on the destination, %s', (type) => {
-  it.each(cases)('%s %j succeeds or fails as GNU cp/mv does, leaving the same tree', async (tool, args) => {
+  it.each(cases)('%s %j succeeds or fails as the GNU tool does, leaving the same tree', async (tool, args) => {
     const host = join(dir, `host-${n}`);
     const image = join(dir, `image-${n++}.img`);
+    if (tool === 'cp' && args[1]!.startsWith('HOST')) args = [args[0]!, args[1]!.replace('copied-out', `copied-out-${n}`)];
     cpSync(base, host, { recursive: true });
     const theirs = spawnSync(tool, args.map((a) => a.replace(/^IMG/, host).replace(/^HOST/, dir)));
     const made = await diskkit(type === 'cartridge' ? ['mkfs', image, '--type', 'cartridge', '--from', base] : ['mkfs', image, '--size', '16M', '--type', type, '--from', base]);

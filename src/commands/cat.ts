@@ -3,7 +3,7 @@
  * extents of the image where the format stores bytes as they are, else its reader.
  */
 import type { Command } from 'commander';
-import { type GlobalOptions, globalOptions, imageArgumentProblem, parseImageRef, runAction, usageError } from './context.js';
+import { type GlobalOptions, globalOptions, imageArgumentProblem, parseImageRef, runAction, slashedFileError, usageError } from './context.js';
 import { addIoOptions, printScanStats, scanOptionsFrom, withInterrupt, type IoOptionValues } from './io-options.js';
 
 export function define(program: Command): void {
@@ -33,7 +33,10 @@ export function runCat(target: string, opts: CatOptions, g: GlobalOptions): Prom
     const { fileScanOf } = await import('../engine/extent-reader.js');
     const volume = await openVolume(ref.image, { partition: g.partition });
     try {
-      const file = opts.deleted ? (await import('../engine/deleted-path.js')).statIncludingDeleted(volume, ref.path) : ref.path;
+      const file = opts.deleted ? (await import('../engine/deleted-path.js')).statIncludingDeleted(volume, ref.path) : ref.mustBeDir ? volume.stat(ref.path) : ref.path;
+      // (cat of a directory is refused by the reader; `file/` is refused before it.)
+      const slashed = typeof file === 'string' ? null : slashedFileError(ref, file);
+      if (slashed) throw slashed;
       const { source, extents } = fileScanOf(volume, file);
       const result = await withInterrupt((signal) => scanExtents(source, extents, (chunk) => writeAllSync(1, chunk), { ...scanOptionsFrom(opts), signal, caches: () => volume.cacheStats?.() ?? {} }));
       if (opts.stats) printScanStats(result);

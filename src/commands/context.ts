@@ -39,6 +39,12 @@ export interface ImageRef {
   mustBeDir?: boolean;
 }
 
+/** A file named as `IMAGE:/PATH/`: E_NOT_DIR, as ls(1), cat(1) and cp(1) refuse `file/`. */
+export function slashedFileError(ref: ImageRef, entry: { type: string; path: string }): DiskkitError | null {
+  if (!ref.mustBeDir || entry.type === 'dir') return null;
+  return new DiskkitError(ErrorCode.NOT_A_DIRECTORY, `'${ref.path}/': not a directory`, { context: { path: entry.path } });
+}
+
 function isFile(path: string): boolean {
   try {
     const st = statSync(path);

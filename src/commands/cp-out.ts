@@ -24,7 +24,7 @@ import type { EntryInfo, Volume } from '../engine/volume.js';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { walkLimitExceeded } from '../engine/limits.js';
 import { statIncludingDeleted } from '../engine/deleted-path.js';
-import { escapeName, printJson, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
+import { escapeName, printJson, reportError, slashedFileError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { ScanOptions } from '../io/scan.js';
 import { withInterrupt } from './io-options.js';
@@ -170,6 +170,8 @@ function planCopy(
   deleted: boolean,
 ): Iterable<PlanItem> {
   const entry = deleted ? statIncludingDeleted(volume, ref.path) : volume.stat(ref.path);
+  const slashed = slashedFileError(ref, entry);
+  if (slashed) throw slashed;
   const contentsOf = entry.path === '/' || ref.path.endsWith('/.');
   if (entry.type === 'file') {
     if (destIsDir) return [{ kind: 'file', entry, host: join(dest, safeHostName(entry.name, new Map(), entry.path, outcome, ref.image, g)) }];

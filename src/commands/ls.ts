@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import type { WalkEntry } from '../engine/volume.js';
 import type { ByteWriter } from './stdout-writer.js';
-import { escapeName, globalOptions, parseImageRef, reportError, runAction, type GlobalOptions } from './context.js';
+import { escapeName, globalOptions, parseImageRef, reportError, runAction, slashedFileError, type GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface LsOptions {
@@ -68,6 +68,8 @@ export function runLs(target: string, opts: LsOptions, g: GlobalOptions): Promis
     let failed = false;
     try {
       const top = volume.stat(ref.path);
+      const slashed = slashedFileError(ref, top);
+      if (slashed) throw slashed;
       if (g.json) out.ascii('[');
       if (top.type === 'file') {
         const single = walkEntryOf(top);
