@@ -40,7 +40,7 @@ export interface CopyInOptions {
   preserve?: boolean;
   /** Two sources with one FAT name (case only differs): see name-clash.ts. Default fail. */
   onClash?: ClashPolicy;
-  /** -L: follow symbolic links met inside directories (else each is skipped with a warning: FAT has no links). */
+  /** -L: follow symbolic links met inside directories (else each is skipped with a warning: FAT and Cartridge images hold no links). */
   followLinks?: boolean;
   /** --force: write even to an image file without write permission. */
   force?: boolean;
@@ -469,7 +469,7 @@ function planHost(
         child = lstatSync(host);
         if (child.isSymbolicLink()) {
           if (!options.followLinks) {
-            skipLink(host, 'symbolic link not copied (FAT has no links; -L copies what it points to)');
+            skipLink(host, 'symbolic link not copied (FAT and Cartridge images hold no links; -L copies what it points to)');
             continue;
           }
           try {

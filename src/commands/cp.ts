@@ -42,7 +42,7 @@ export function define(program: Command): void {
       .option('-p, --preserve', 'keep DOS attributes: as they are inside an image; read-only <-> no write permission on the host')
       .option('--invariant', 'into an image: reproducible output (times clamped to SOURCE_DATE_EPOCH, access/creation = modification)')
       .option('-f, --force', 'into an image: write even when the image file is read-only (chmod 444)')
-      .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT has no links)')
+      .option('-L, --dereference', 'into an image: follow symbolic links inside copied directories (default: skip each with a warning; FAT and Cartridge images hold no links)')
       .option('--on-clash <policy>', `into an image: ${ON_CLASH_HELP}`, parseClashPolicy, 'fail')
       .option('--compress <codec>', "into a Cartridge image: compress the copied files with lz4, zstd or none instead of the image's default", parseCompression)
       .option('--deleted', 'out of an image: also entries marked deleted (as ls --deleted lists them), their data recovered where the format allows; SRC may name one'),

@@ -135,7 +135,7 @@ export function importHostTree(store: CartridgeStore, dir: string, options: Impo
   function reportOther(kind: RecordKindId, host: string): void {
     switch (kind) {
       case RecordKind.SYMLINK:
-        result.skipped.push({ path: host, reason: 'symbolic link not copied (Cartridge 1.0 stores no links)', kind: 'link' });
+        result.skipped.push({ path: host, reason: 'symbolic link not copied (a Cartridge stores no links)', kind: 'link' });
         break;
       case RecordKind.OTHER:
         result.skipped.push({ path: host, reason: 'not a regular file or directory', kind: 'other' });
