@@ -175,7 +175,7 @@ export class CartridgeVolume implements Volume {
 
   private entryOf(path: string, inode: InodeRecord): EntryInfo {
     const dir = inode.kind === InodeKind.DIRECTORY;
-    const entry: EntryInfo = { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: [] };
+    const entry: EntryInfo = { path, name: nameOf(path), shortName: null, type: dir ? 'dir' : 'file', size: dir ? 0 : inode.size, mtime: new Date(inode.mtimeMs), ctime: null, atime: null, attributes: dir ? ['dir'] : [] };
     // A symbol-keyed property rather than a WeakMap: 10,000 weak keys made the collector slow.
     (entry as EntryWithInode)[ENTRY_INODE] = { volume: this, inode, epoch: this.epoch };
     return entry;
