@@ -94,3 +94,24 @@ describe('cp out to a DEST that is a symbolic link', () => {
     expect(readFileSync(join(dir, 'real-dk.txt'), 'utf8')).toBe('old contents\n');
   });
 });
+
+describe('cp of an image file onto itself', () => {
+  it('fails as GNU cp fails on the host (same name, or the directory holding it) and leaves the image as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diskkit-cp-same-'));
+    const image = join(dir, 'same.img');
+    expect((await diskkit(['mkfs', image, '--size', '4M'])).exitCode).toBe(0);
+    writeFileSync(join(dir, 'h.txt'), 'one file\n');
+    expect((await diskkit(['cp', join(dir, 'h.txt'), `${image}:/h.txt`])).exitCode).toBe(0);
+    const before = readFileSync(image);
+    for (const [from, to] of [['h.txt', 'h.txt'], ['h.txt', '.'], ['h.txt', 'H.TXT']]) {
+      // GNU cp on the host, in the image's place; FAT takes H.TXT for h.txt, as a case-insensitive host would.
+      const peer = spawnSync('cp', [from, to === 'H.TXT' ? 'h.txt' : to], { cwd: dir });
+      const r = await diskkit(['cp', `${image}:/${from}`, `${image}:/${to === '.' ? '' : to}`]);
+      expect(r.exitCode === 0, `${from} -> ${to}: ${r.stderr}`).toBe(peer.status === 0);
+      expect(r.stderr).toMatch(/are the same file/);
+    }
+    expect(readFileSync(image).equals(before)).toBe(true);
+    const other = await diskkit(['cp', `${image}:/h.txt`, `${image}:/h2.txt`]);
+    expect(other.exitCode).toBe(spawnSync('cp', ['h.txt', 'h2.txt'], { cwd: dir }).status);
+  });
+});

@@ -17,7 +17,7 @@ import { readHostFileFully } from '../io/read-full.js';
 import { basename, join, resolve } from 'node:path';
 import { DiskkitError, ErrorCode, fromSystemError, type ErrorCodeValue } from '../engine/errors.js';
 import type { EntryInfo, FileDataSource, Volume } from '../engine/volume.js';
-import { isWithin, joinPath } from '../engine/volume-path.js';
+import { isWithin, joinPath, pathKey } from '../engine/volume-path.js';
 import { escapeName, printJson, refuseReadOnlyImage, reportError, usageError, warn, type GlobalOptions, type ImageRef } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { timePolicy, type TimePolicy } from './write-times.js';
@@ -505,7 +505,12 @@ function planImage(volume: Volume, into: Volume, src: string, dest: string, dest
   const entry = volume.stat(src);
   const contentsOf = entry.path === '/' || src.endsWith('/.');
   if (entry.type === 'file') {
-    plan.push({ kind: 'image-file', dest: target(entry.name, false, false, dest, destIsDir, destInfo, src), from: entry, volume });
+    const to = target(entry.name, false, false, dest, destIsDir, destInfo, src);
+    // cp(1): a file copied onto itself (the same name, or one the format takes for it) is an error, not a quiet success.
+    if (volume === into && pathKey(volume, to) === pathKey(volume, entry.path)) {
+      throw new DiskkitError(ErrorCode.INVALID_MOVE, `'${entry.path}' and '${to}' are the same file`, { context: { path: entry.path } });
+    }
+    plan.push({ kind: 'image-file', dest: to, from: entry, volume });
     return;
   }
   if (!recursive) throw new DiskkitError(ErrorCode.IS_A_DIRECTORY, 'is a directory (use cp -r)', { context: { path: entry.path } });
