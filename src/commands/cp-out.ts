@@ -224,7 +224,7 @@ function* walkTree(
       children = deleted ? volume.list(dirEntry, { deleted: true }) : volume.list(dirEntry);
     } catch (error) {
       // A deleted directory's contents are often gone (FAT freed its chain): said, not counted as a failure.
-      if (dirEntry.deleted) warn(g, image, `${escapeName(dirEntry.path)}: deleted directory's contents not recoverable (${error instanceof Error ? error.message : String(error)})`);
+      if (dirEntry.deleted) warn(g, image, escapeName(`${dirEntry.path}: deleted directory's contents not recoverable (${error instanceof Error ? error.message : String(error)})`));
       else fail(dirEntry.path, error);
       return;
     }
