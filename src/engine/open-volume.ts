@@ -50,12 +50,13 @@ function startsWithMftRecord(source: BlockSource): boolean {
 }
 
 /**
- * What an unrecognised source's explaining format (FAT) threw, unless the source bears
- * no mark of a boot sector at all: then it is no image of any known format, and a
- * message about one FAT field would send the user looking for damage that is not there.
+ * What an unrecognised source's explaining format (FAT) threw, unless that format found
+ * no mark of itself either (E_UNKNOWN_FORMAT): then the source is no image of any known
+ * format, and a message about FAT alone would send the user looking for damage that is
+ * not there.
  */
 function unrecognised(error: unknown, partition: number | undefined): unknown {
-  if (!(error instanceof DiskkitError) || error.code !== ErrorCode.BAD_BPB || error.context?.field !== 'signature') return error;
+  if (!(error instanceof DiskkitError) || error.code !== ErrorCode.UNKNOWN_FORMAT) return error;
   const what = partition === undefined ? `not a ${knownFormatTitles()} image` : `partition ${partition} holds no ${knownFormatTitles()} file system`;
   return new DiskkitError(ErrorCode.UNKNOWN_FORMAT, `${what}: nothing at its start marks one (no boot sector signature 55 AA or jump instruction, no magic number)`);
 }

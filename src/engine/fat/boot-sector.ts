@@ -135,7 +135,11 @@ export function decodeBootSector(sector: Uint8Array, volumeBytes?: number): Boot
   // Some old formatters leave the jump or the signature out; a BPB is only trusted when
   // at least one of the two marks is present.
   const jumpOk = (bpb.jumpBoot[0] === 0xeb && bpb.jumpBoot[2] === 0x90) || bpb.jumpBoot[0] === 0xe9 || bpb.jumpBoot[0] === 0xeb;
-  if (!jumpOk && signature !== BOOT_SIGNATURE) throw bad('signature', signature.toString(16), 'is missing (no 55 AA, no jump instruction): not a FAT boot sector');
+  // Neither mark: not a damaged FAT boot sector but none at all (E_UNKNOWN_FORMAT, which
+  // open-volume.ts words for every format when no format's probe matched either).
+  if (!jumpOk && signature !== BOOT_SIGNATURE) {
+    throw new DiskkitError(ErrorCode.UNKNOWN_FORMAT, 'not a FAT boot sector: no 55 AA signature and no jump instruction', { context: { field: 'signature', value: signature.toString(16) } });
+  }
 
   const { bytesPerSector, sectorsPerCluster, reservedSectors, numberOfFats, rootEntryCount } = bpb;
   if (!isPowerOfTwo(bytesPerSector) || bytesPerSector < 512 || bytesPerSector > 4096) throw bad('bytesPerSector', bytesPerSector, 'must be 512, 1024, 2048 or 4096');
