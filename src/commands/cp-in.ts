@@ -544,7 +544,9 @@ async function runPlan(volume: Volume, plan: PlanItem[], times: TimePolicy, opti
   let doneBefore = 0;
   const badDirs: string[] = [];
   let lastTurn = performance.now();
-  const reader = hostReaderFor(plan.flatMap((item) => (item.kind === 'host-file' && item.stat === undefined ? [item.from] : [])));
+  const walked: string[] = [];
+  for (const item of plan) if (item.kind === 'host-file' && item.stat === undefined) walked.push(item.from);
+  const reader = hostReaderFor(walked);
   try {
     for (let at = 0; at < plan.length; at++) {
       const item = plan[at]!;

@@ -13,12 +13,13 @@
  * read back through its descriptor: nothing is left behind however the process ends (a
  * Ctrl-C while a terminal's stdin is read kills it by the signal, with no exit hooks).
  */
-import { closeSync, constants, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, statfsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DiskkitError, ErrorCode, fromSystemError } from '../engine/errors.js';
 import { readStreamChunk } from './read-full.js';
+import { writeAllTo } from './write-all.js';
 
 /** The descriptor of this process that `path` names, or null. */
 export function ownDescriptor(path: string): number | null {
@@ -74,14 +75,7 @@ export function spoolStream(operand: string, limit: number): Spooled {
         const why = room < limit ? `more than the ${room} bytes the temporary directory ${dir} can spare` : `more than the ${limit} bytes free in the image`;
         throw new DiskkitError(ErrorCode.NO_SPACE, `the stream holds ${why}`, { context: { path: operand, size } });
       }
-      let done = 0;
-      while (done < n) {
-        try {
-          done += writeSync(output, buf, done, n - done);
-        } catch (error) {
-          throw fromSystemError(error, dir, 'write temporary file');
-        }
-      }
+      writeAllTo(output, buf.subarray(0, n), dir, 'write temporary file');
     }
     const fd = output;
     output = -1;
